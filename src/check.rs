@@ -1,0 +1,293 @@
+//! `miglint check`: opens the workspace (root, repository, config), reads each set's snapshot,
+//! runs every rule family over it and returns the findings, filtered and sorted. Nothing here
+//! prints; `report` renders the [`Outcome`].
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::config::{self, Config, SetConfig};
+use crate::finding::{Finding, Severity};
+use crate::rules::naming::Migration;
+use crate::rules::{self, Rule};
+use crate::snapshot::{self, Snapshot};
+use crate::sql::Analysis;
+use crate::{git, Fatal};
+
+/// Where miglint runs: the root findings are relative to, the repository (if any) and the config.
+pub struct Workspace {
+    pub root: PathBuf,
+    pub repo: Option<git2::Repository>,
+    pub config: Config,
+}
+
+impl Workspace {
+    /// Finds the repository and config from `cwd`. `dirs` (from the command line) replace the
+    /// configured sets, keeping a configured set's options when it names the same directory.
+    pub fn open(cwd: &Path, config_path: Option<&Path>, dirs: &[PathBuf]) -> crate::Result<Workspace> {
+        let cwd = cwd.canonicalize().map_err(|e| Fatal::io(cwd.display(), e))?;
+        let repo = git2::Repository::discover(&cwd).ok().filter(|r| r.workdir().is_some());
+        let root = match repo.as_ref().and_then(|r| r.workdir()) {
+            Some(w) => w.canonicalize().unwrap_or_else(|_| w.to_path_buf()),
+            None => cwd.clone(),
+        };
+        let config_file = match config_path {
+            Some(p) => {
+                let p = cwd.join(p);
+                if !p.is_file() {
+                    return Err(Fatal::config(format!("config file {} does not exist", p.display()), "pass the path of an existing miglint.toml, or run `miglint init` to write one"));
+                }
+                Some(p)
+            }
+            None => config::discover(&cwd, &root),
+        };
+        let mut config = match &config_file {
+            Some(p) => config::load(p, &root)?,
+            None => Config { root: root.clone(), path: None, base: None, sets: Vec::new(), severities: Default::default() },
+        };
+        if !dirs.is_empty() {
+            let mut sets = Vec::new();
+            for d in dirs {
+                let rel = config::relative_to(&root, &config::normalize(&cwd.join(d)));
+                let set = config.sets.iter().find(|s| s.dir == rel).cloned().unwrap_or_else(|| SetConfig::with_dir(rel));
+                sets.push(set);
+            }
+            config.sets = sets;
+        } else if config.sets.is_empty() {
+            if config_file.is_none() && cwd.join("migrations").is_dir() {
+                let rel = config::relative_to(&root, &cwd.join("migrations"));
+                config.sets.push(SetConfig::with_dir(rel));
+            } else {
+                let msg = match &config_file {
+                    Some(p) => format!("{} configures no [[set]]", p.display()),
+                    None => "nothing to check: no miglint.toml and no migrations/ directory here".into(),
+                };
+                return Err(Fatal::config(msg, "run `miglint check DIR`, or `miglint init` to write a miglint.toml with a [[set]] per migration directory"));
+            }
+        }
+        Ok(Workspace { root, repo, config })
+    }
+
+    /// The set named `name` (its `name` or `dir`), or the only set.
+    pub fn select_set(&self, name: Option<&str>) -> crate::Result<&SetConfig> {
+        match name {
+            Some(n) => self.config.sets.iter().find(|s| s.name == n || s.dir == n.trim_end_matches('/')).ok_or_else(|| {
+                Fatal::config(format!("no set named `{n}`"), format!("configured sets: {}", self.set_names()))
+            }),
+            None if self.config.sets.len() == 1 => Ok(&self.config.sets[0]),
+            None => Err(Fatal::config("several sets are configured; say which one", format!("pass --set with one of: {}", self.set_names()))),
+        }
+    }
+
+    fn set_names(&self) -> String {
+        self.config.sets.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+    }
+
+    pub fn repo(&self, what: &str) -> crate::Result<&git2::Repository> {
+        self.repo.as_ref().ok_or_else(|| self.no_repo(what))
+    }
+
+    pub fn no_repo(&self, what: &str) -> Fatal {
+        Fatal::new(Rule::NotARepository, format!("{what} needs a git repository, and {} is not in one", self.root.display()), "run miglint inside the repository's work tree")
+    }
+}
+
+/// Which point in time the checked files come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Source {
+    #[default]
+    WorkTree,
+    /// The git index (`--staged`), for pre-commit hooks.
+    Index,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub source: Source,
+    pub base: Option<String>,
+    pub history: bool,
+    pub require_recorded: bool,
+    pub history_export: Option<PathBuf>,
+    pub set: Option<String>,
+}
+
+/// Everything a reporter needs: the findings and the bytes their spans point into.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub sources: HashMap<String, Arc<[u8]>>,
+    pub files: usize,
+    /// The base the git checks compared against, for `status` and summaries.
+    pub base: Option<String>,
+}
+
+impl Outcome {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity == severity).count()
+    }
+
+    pub fn fatal(fatal: Fatal) -> Outcome {
+        let mut o = Outcome::default();
+        if let (Some(file), Some(src)) = (&fatal.finding.file, &fatal.source) {
+            o.sources.insert(file.clone(), src.clone());
+        }
+        o.findings.push(fatal.finding);
+        o
+    }
+}
+
+/// What one set's snapshot yields besides findings, for rules that look across files.
+pub struct SetState {
+    pub snapshot: Snapshot,
+    pub migrations: Vec<Migration>,
+    /// Per file name; `None` for files that could not be read as SQL.
+    pub analyses: HashMap<String, Analysis>,
+}
+
+/// Runs the rules that need only one snapshot: names, content, ledger.
+pub fn check_snapshot(set: &SetConfig, snapshot: Snapshot, require_recorded: bool) -> (Vec<Finding>, SetState) {
+    let mut findings = rules::naming::check(set, &snapshot);
+    let migrations = rules::naming::migrations(set, &snapshot);
+    findings.extend(snapshot.unreadable.iter().map(rules::sql::unreadable));
+    let numbers: HashMap<&str, u64> = migrations.iter().map(|m| (m.name.as_str(), m.number)).collect();
+    let per_file: Vec<(Vec<Finding>, Option<(String, Analysis)>)> = snapshot
+        .files
+        .par_iter()
+        .map(|file| {
+            let dialect = crate::sql::dialect(&set.dialect);
+            let below_baseline = match (set.baseline, numbers.get(file.name.as_str())) {
+                (Some(b), Some(&n)) => n <= b,
+                _ => false,
+            };
+            let (f, a) = rules::sql::check_file(set, dialect.as_ref(), file, !below_baseline);
+            (f, a.map(|a| (file.name.clone(), a)))
+        })
+        .collect();
+    let mut analyses = HashMap::new();
+    for (f, a) in per_file {
+        findings.extend(f);
+        if let Some((name, a)) = a {
+            analyses.insert(name, a);
+        }
+    }
+    let (ledger_findings, _) = rules::ledger::check(&rules::ledger::LedgerInput { set, snap: &snapshot, migrations: &migrations, require_recorded });
+    findings.extend(ledger_findings);
+    (findings, SetState { snapshot, migrations, analyses })
+}
+
+/// Applies ignore directives, the `[rules]` severities, drops `off`, and sorts.
+pub fn finish(config: &Config, states: &[(&SetConfig, &SetState)], findings: Vec<Finding>) -> Vec<Finding> {
+    let mut directives: HashMap<&str, &crate::sql::Directives> = HashMap::new();
+    for (_, state) in states {
+        for f in &state.snapshot.files {
+            if let Some(a) = state.analyses.get(&f.name) {
+                directives.insert(f.path.as_str(), &a.directives);
+            }
+        }
+    }
+    let mut out: Vec<Finding> = findings
+        .into_iter()
+        .filter(|f| {
+            // Fatal conditions are never silenced by a comment.
+            f.rule.info().fatal
+                || !f.file.as_deref().and_then(|p| directives.get(p)).is_some_and(|d| d.suppresses(f.code(), f.span.as_ref().map(|s| s.start)))
+        })
+        .map(|mut f| {
+            if let Some(&sev) = config.severities.get(&f.rule) {
+                // An explicit command-line escalation (e.g. --require-recorded) wins over the table.
+                if !(f.rule == Rule::UnrecordedMigrations && f.severity == Severity::Error) {
+                    f.severity = sev;
+                }
+            }
+            f
+        })
+        .filter(|f| f.severity != Severity::Off)
+        .collect();
+    sort(&mut out, states);
+    out
+}
+
+fn sort(findings: &mut [Finding], states: &[(&SetConfig, &SetState)]) {
+    let sources: HashMap<&str, &[u8]> = states
+        .iter()
+        .flat_map(|(_, s)| s.snapshot.files.iter().map(|f| (f.path.as_str(), &*f.bytes)))
+        .collect();
+    let key = |f: &Finding| {
+        let (line, col) = match (&f.file, &f.span) {
+            (Some(file), Some(span)) => sources.get(file.as_str()).map_or((0, span.start), |b| crate::finding::line_col(b, span.start)),
+            _ => (0, 0),
+        };
+        (f.file.clone().unwrap_or_default(), line, col, f.code())
+    };
+    findings.sort_by_cached_key(key);
+}
+
+/// `miglint check`.
+pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
+    let mut outcome = Outcome::default();
+    let mut findings = Vec::new();
+    let mut states: Vec<(&SetConfig, SetState)> = Vec::new();
+    let sets: Vec<&SetConfig> = match &opts.set {
+        Some(name) => vec![ws.select_set(Some(name))?],
+        None => ws.config.sets.iter().collect(),
+    };
+    if opts.source == Source::Index {
+        ws.repo("--staged")?;
+    }
+    let base = match &ws.repo {
+        Some(repo) => git::resolve_base(repo, opts.base.as_deref(), ws.config.base.as_deref())?,
+        None if opts.base.is_some() => return Err(ws.no_repo("--base")),
+        None if opts.history => return Err(ws.no_repo("--history")),
+        None => None,
+    };
+    for set in sets {
+        let snapshot = match (opts.source, &ws.repo) {
+            (Source::Index, Some(repo)) => git::read_index(repo, set)?,
+            _ => snapshot::read_worktree(&ws.root, set)?,
+        };
+        let (f, state) = check_snapshot(set, snapshot, opts.require_recorded);
+        findings.extend(f);
+        if let Some(repo) = &ws.repo {
+            if let Some(base) = &base {
+                findings.extend(git::check_base(repo, set, &state, base)?);
+            }
+            if opts.history {
+                findings.extend(git::check_history(repo, set)?);
+            }
+        }
+        findings.extend(crate::alembic::check_set(ws, set, &state, opts.source, &mut outcome.sources));
+        if let Some(export) = &opts.history_export {
+            findings.extend(crate::commands::history_export::check(ws, set, &state, export, &mut outcome.sources)?);
+        }
+        states.push((set, state));
+    }
+    match (&base, &ws.repo) {
+        (None, Some(_)) => findings.push(
+            Finding::new(Rule::NoBase, "no base revision found: checks against the base branch were skipped")
+                .help("pass --base origin/main, set MIGLINT_BASE, or `base = \"origin/main\"` under [git] in miglint.toml"),
+        ),
+        (Some(b), _) => outcome.base = Some(b.describe()),
+        _ => {}
+    }
+    let refs: Vec<(&SetConfig, &SetState)> = states.iter().map(|(s, st)| (*s, st)).collect();
+    outcome.findings = finish(&ws.config, &refs, findings);
+    // A finding about a whole file still points somewhere: line 1, column 1 of that file.
+    for f in &mut outcome.findings {
+        if f.span.is_none() && f.file.as_ref().is_some_and(|p| states.iter().any(|(_, s)| s.snapshot.files.iter().any(|m| &m.path == p))) {
+            f.span = Some(0..0);
+            f.label.get_or_insert_with(|| "this file".into());
+        }
+    }
+    for (set, state) in &states {
+        outcome.files += state.snapshot.files.len() + state.snapshot.unreadable.len();
+        for f in &state.snapshot.files {
+            outcome.sources.insert(f.path.clone(), f.bytes.clone());
+        }
+        if let Some(l) = &state.snapshot.ledger {
+            outcome.sources.insert(set.lock.clone(), l.clone());
+        }
+    }
+    Ok(outcome)
+}

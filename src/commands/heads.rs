@@ -1,0 +1,24 @@
+//! `miglint alembic heads`: the heads of a set's Alembic graph, one id per line, read statically.
+
+use crate::alembic;
+use crate::check::{Outcome, Workspace};
+use crate::Fatal;
+
+pub fn run(ws: &Workspace, set: Option<&str>) -> crate::Result<(Vec<String>, Outcome)> {
+    let set = ws.select_set(set)?;
+    let layout = match alembic::layout(&ws.root, set) {
+        Ok(Some(l)) => l,
+        Ok(None) => {
+            return Err(Fatal::config(
+                format!("set `{}` has no Alembic project (no [set.alembic] and no alembic.ini next to {})", set.name, set.dir),
+                "add [set.alembic] with `versions = \"…/alembic/versions\"` to miglint.toml",
+            ))
+        }
+        Err(f) => return Err(Fatal { finding: f, source: None }),
+    };
+    let mut outcome = Outcome::default();
+    let (graph, findings) = alembic::load_graph(&ws.root, &layout, &mut outcome.sources);
+    outcome.findings = findings;
+    outcome.files = graph.revisions.len();
+    Ok((graph.heads().into_iter().map(str::to_string).collect(), outcome))
+}

@@ -1,0 +1,114 @@
+//! `miglint init`: writes a commented miglint.toml from what it finds in the repository, and with
+//! `--hooks` installs the plain git hooks (respecting `core.hooksPath`). Never overwrites.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::config::{self, FILE_NAME};
+use crate::fsutil::create_new_atomic;
+use crate::Fatal;
+
+pub const PRE_COMMIT: &str = include_str!("../../hooks/pre-commit");
+pub const PRE_PUSH: &str = include_str!("../../hooks/pre-push");
+
+/// A detected migration directory: its path and the digit widths of its numbered files.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Detected {
+    pub dir: String,
+    pub width: usize,
+    pub timestamp: bool,
+    pub alembic_ini: Option<String>,
+}
+
+/// Walks the tree (skipping hidden, build and dependency directories) for directories that
+/// hold numbered `.sql` files.
+pub fn detect(root: &Path) -> Vec<Detected> {
+    let mut dirs: BTreeMap<String, BTreeMap<usize, usize>> = BTreeMap::new();
+    let skip = |name: &str| name.starts_with('.') || matches!(name, "target" | "node_modules" | "venv" | "__pycache__" | "dist" | "build");
+    let walker = walkdir::WalkDir::new(root).max_depth(6).into_iter().filter_entry(|e| e.depth() == 0 || !skip(&e.file_name().to_string_lossy()));
+    for e in walker.flatten() {
+        let name = e.file_name().to_string_lossy();
+        if !e.file_type().is_file() || !name.ends_with(".sql") {
+            continue;
+        }
+        let digits = name.chars().take_while(char::is_ascii_digit).count();
+        if digits == 0 || name[digits..].chars().next() != Some('_') {
+            continue;
+        }
+        let dir = config::relative_to(root, e.path().parent().unwrap_or(root));
+        *dirs.entry(dir).or_default().entry(digits).or_default() += 1;
+    }
+    dirs.into_iter()
+        .map(|(dir, widths)| {
+            let width = widths.iter().max_by_key(|(_, n)| **n).map_or(4, |(w, _)| *w);
+            let parent = dir.rsplit_once('/').map_or(String::new(), |(p, _)| p.to_string());
+            let ini = config::join(&parent, "alembic.ini");
+            Detected { alembic_ini: root.join(&ini).is_file().then_some(ini), timestamp: width >= 12, width, dir }
+        })
+        .collect()
+}
+
+pub fn render(detected: &[Detected]) -> String {
+    let mut s = String::from(
+        "# miglint configuration — see the README's Configuration section.\n\n[git]\n# The branch pull requests merge into; merged migrations must not change.\n# base = \"origin/main\"\n",
+    );
+    if detected.is_empty() {
+        s.push_str("\n# No numbered migrations found; add a set per migration directory:\n[[set]]\ndir = \"migrations\"\n");
+    }
+    for d in detected {
+        s.push_str(&format!("\n[[set]]\ndir = \"{}\"\n", d.dir));
+        if d.timestamp {
+            s.push_str("numbering = \"timestamp\"\n");
+        } else {
+            s.push_str(&format!("numbering = \"sequential\"\nwidth = {}\n", d.width));
+        }
+        s.push_str("dialect = \"postgres\"\n# lock = \"<dir>/applied.sha256\"   # the ledger of applied migrations\n");
+        if let Some(ini) = &d.alembic_ini {
+            s.push_str(&format!("\n[set.alembic]\nini = \"{ini}\"\n# version_table = \"schema.alembic_version\"   # read from env.py when absent\n# head = \"<revision>\"\n"));
+        }
+    }
+    s.push_str("\n[rules]\n# number-gap = \"warning\"\n# empty-migration = \"off\"\n");
+    s
+}
+
+pub fn run(root: &Path) -> crate::Result<(String, String)> {
+    let path = root.join(FILE_NAME);
+    let detected = detect(root);
+    let text = render(&detected);
+    create_new_atomic(&path, text.as_bytes())?;
+    Ok((FILE_NAME.to_string(), text))
+}
+
+/// Installs the hooks; returns one line per hook saying what was done.
+pub fn install_hooks(repo: &git2::Repository) -> crate::Result<Vec<String>> {
+    let workdir = repo.workdir().unwrap_or_else(|| repo.path());
+    let hooks_dir: PathBuf = match repo.config().ok().and_then(|c| c.get_path("core.hooksPath").ok()) {
+        Some(p) if p.is_absolute() => p,
+        Some(p) => workdir.join(p),
+        None => repo.path().join("hooks"),
+    };
+    std::fs::create_dir_all(&hooks_dir).map_err(|e| Fatal::io(hooks_dir.display(), e))?;
+    let mut done = Vec::new();
+    for (name, body) in [("pre-commit", PRE_COMMIT), ("pre-push", PRE_PUSH)] {
+        let path = hooks_dir.join(name);
+        match std::fs::read(&path) {
+            Ok(existing) if existing == body.as_bytes() => done.push(format!("{} is already installed", path.display())),
+            Ok(_) => {
+                return Err(Fatal::refused(
+                    format!("{} exists and is not miglint's hook", path.display()),
+                    "merge it by hand: call `miglint check --staged` (pre-commit) or `miglint check` (pre-push) from your hook",
+                ))
+            }
+            Err(_) => {
+                create_new_atomic(&path, body.as_bytes())?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).map_err(|e| Fatal::io(path.display(), e))?;
+                }
+                done.push(format!("installed {}", path.display()));
+            }
+        }
+    }
+    Ok(done)
+}

@@ -1,0 +1,31 @@
+//! `miglint new NAME`: creates the next migration file, never overwriting.
+
+use crate::check::Workspace;
+use crate::config::{self, Numbering};
+use crate::fsutil::create_new_atomic;
+use crate::naming;
+use crate::rules::naming::migrations;
+use crate::snapshot;
+use crate::Fatal;
+
+/// Creates the file and returns its path relative to the root.
+pub fn run(ws: &Workspace, name: &str, set: Option<&str>) -> crate::Result<String> {
+    let set = ws.select_set(set)?;
+    let slug = naming::slugify(name);
+    if slug.is_empty() {
+        return Err(Fatal::config(format!("`{name}` has no letters or digits to name a file with"), "e.g. `miglint new add_email`"));
+    }
+    let snap = snapshot::read_worktree(&ws.root, set)?;
+    let last = migrations(set, &snap).last().map(|m| m.number);
+    let number = match set.numbering {
+        Numbering::Sequential => last.map_or(set.start, |n| n + 1),
+        Numbering::Timestamp => naming::utc_timestamp(std::time::SystemTime::now()).max(last.map_or(0, |n| n + 1)),
+    };
+    let file = naming::format(set, number, &slug);
+    let path = config::join(&set.dir, &file);
+    let body = format!(
+        "-- {file}: {name}\n--\n-- Write the schema change below. Once this file is applied to a database, never edit it:\n-- run `miglint record {file}` and put later changes in a new migration.\n\n"
+    );
+    create_new_atomic(&ws.root.join(&path), body.as_bytes())?;
+    Ok(path)
+}

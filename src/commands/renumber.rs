@@ -1,0 +1,69 @@
+//! `miglint renumber`: after the base branch took the numbers this branch used, renames this
+//! branch's new, unrecorded migrations to follow the base's last one, in order, keeping their
+//! names. Never touches a recorded or merged file. (Atlas's `migrate rebase` is the model.)
+
+use std::collections::HashSet;
+
+use crate::check::Workspace;
+use crate::config::{self, Numbering};
+use crate::git;
+use crate::ledger;
+use crate::naming;
+use crate::rules::naming::migrations;
+use crate::snapshot;
+use crate::Fatal;
+
+/// (from, to) file names, in the order they are applied.
+pub fn plan(ws: &Workspace, base: Option<&str>, set: Option<&str>) -> crate::Result<Vec<(String, String)>> {
+    let set = ws.select_set(set)?;
+    if set.numbering == Numbering::Timestamp {
+        return Err(Fatal::refused("timestamp-numbered sets are not renumbered", "rename the file with a current timestamp by hand"));
+    }
+    let repo = ws.repo("renumber")?;
+    let base = git::resolve_base(repo, base, ws.config.base.as_deref())?
+        .ok_or_else(|| Fatal::new(crate::rules::Rule::BaseNotFound, "renumber needs a base branch and none was found", "pass --base origin/main"))?;
+    let mb = git::read_commit(repo, base.merge_base, set)?;
+    let tip = git::read_commit(repo, base.tip, set)?;
+    let now = snapshot::read_worktree(&ws.root, set)?;
+    let (recorded, _) = now.ledger.as_deref().map(ledger::parse).unwrap_or_default();
+    let base_migrations: Vec<_> = migrations(set, &mb).into_iter().chain(migrations(set, &tip)).collect();
+    let base_names: HashSet<&str> = base_migrations.iter().map(|m| m.name.as_str()).collect();
+    let Some(newest) = base_migrations.iter().map(|m| m.number).max() else { return Ok(Vec::new()) };
+    let new: Vec<_> = migrations(set, &now).into_iter().filter(|m| !base_names.contains(m.name.as_str())).collect();
+    // Nothing to do when every new migration already follows the base.
+    if new.iter().all(|m| m.number > newest) && new.iter().map(|m| m.number).collect::<HashSet<_>>().len() == new.len() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for (i, m) in new.iter().enumerate() {
+        let to = naming::format(set, newest + 1 + i as u64, &m.slug);
+        if to == m.name {
+            continue;
+        }
+        if let Some(e) = recorded.get(&m.name) {
+            return Err(Fatal::refused(format!("`{}` is recorded as applied (sha256 {}); renaming it would break the record", m.name, &e.digest[..12]), "renumber by hand after deciding which database state is true"));
+        }
+        out.push((m.name.clone(), to));
+    }
+    let taken: HashSet<String> = now.files.iter().map(|f| f.name.clone()).collect();
+    let moving: HashSet<&str> = out.iter().map(|(f, _)| f.as_str()).collect();
+    if let Some((_, to)) = out.iter().find(|(_, to)| taken.contains(to) && !moving.contains(to.as_str())) {
+        return Err(Fatal::refused(format!("{to} already exists"), "resolve the clash by hand"));
+    }
+    Ok(out)
+}
+
+/// Applies a plan. Renames run in reverse number order so a chain (0005→0006, 0006→0007) never
+/// overwrites a file that has not moved yet.
+pub fn apply(ws: &Workspace, set: Option<&str>, plan: &[(String, String)]) -> crate::Result<()> {
+    let set = ws.select_set(set)?;
+    let dir = ws.root.join(&set.dir);
+    for (from, to) in plan.iter().rev() {
+        let target = dir.join(to);
+        if target.exists() {
+            return Err(Fatal::refused(format!("{} already exists", config::join(&set.dir, to)), "resolve the clash by hand"));
+        }
+        std::fs::rename(dir.join(from), &target).map_err(|e| Fatal::io(config::join(&set.dir, from), e))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,329 @@
+//! `miglint.toml`: the model, its discovery and its validation. Unknown keys are errors (a typo in a
+//! linter's config must not silently disable a check), reported with a span into the TOML.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::finding::Severity;
+use crate::rules::Rule;
+use crate::Fatal;
+
+pub const FILE_NAME: &str = "miglint.toml";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Numbering {
+    #[default]
+    Sequential,
+    Timestamp,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    git: RawGit,
+    #[serde(default)]
+    set: Vec<RawSet>,
+    #[serde(default)]
+    rules: BTreeMap<Spanned<String>, Spanned<Severity>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawGit {
+    base: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSet {
+    name: Option<String>,
+    dir: Spanned<String>,
+    #[serde(default)]
+    numbering: Numbering,
+    width: Option<Spanned<usize>>,
+    start: Option<u64>,
+    dialect: Option<Spanned<String>>,
+    lock: Option<String>,
+    #[serde(default)]
+    placeholders: Vec<Spanned<String>>,
+    baseline: Option<Spanned<String>>,
+    cosmetic_edits: Option<Spanned<Severity>>,
+    max_file_size: Option<u64>,
+    alembic: Option<AlembicConfig>,
+}
+
+/// The optional `[set.alembic]` table; every path is relative to the repository root.
+#[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AlembicConfig {
+    pub ini: Option<String>,
+    pub versions: Option<String>,
+    pub version_table: Option<String>,
+    pub head: Option<String>,
+    pub compose: Option<String>,
+    pub migrate_at_start_var: Option<String>,
+}
+
+/// One migration directory and how to read it.
+#[derive(Debug, Clone)]
+pub struct SetConfig {
+    pub name: String,
+    /// Relative to the root, `/`-separated (absolute only when the set lies outside the root).
+    pub dir: String,
+    pub numbering: Numbering,
+    pub width: usize,
+    pub start: u64,
+    pub dialect: String,
+    /// Ledger path relative to the root.
+    pub lock: String,
+    pub placeholders: Vec<regex::Regex>,
+    /// Migrations numbered up to and including this one are not parse-checked.
+    pub baseline: Option<u64>,
+    /// Severity of a protected migration's cosmetic (comment/whitespace/case-only) edit.
+    pub cosmetic_edits: Severity,
+    pub max_file_size: u64,
+    pub alembic: Option<AlembicConfig>,
+}
+
+impl SetConfig {
+    /// The defaults used for `miglint check DIR` without a config file.
+    pub fn with_dir(dir: String) -> SetConfig {
+        SetConfig {
+            name: dir.clone(),
+            lock: join(&dir, "applied.sha256"),
+            dir,
+            numbering: Numbering::Sequential,
+            width: 4,
+            start: 0,
+            dialect: "postgres".into(),
+            placeholders: Vec::new(),
+            baseline: None,
+            cosmetic_edits: Severity::Error,
+            max_file_size: 16 * 1024 * 1024,
+            alembic: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where findings' paths are relative to: the git work tree root, else the current directory.
+    pub root: PathBuf,
+    /// The config file read, if any.
+    pub path: Option<PathBuf>,
+    pub base: Option<String>,
+    pub sets: Vec<SetConfig>,
+    pub severities: BTreeMap<Rule, Severity>,
+}
+
+/// Joins two `/`-separated relative paths.
+pub fn join(a: &str, b: &str) -> String {
+    if a.is_empty() || a == "." {
+        b.to_string()
+    } else {
+        format!("{}/{}", a.trim_end_matches('/'), b)
+    }
+}
+
+/// Makes `path` relative to `root` with `/` separators (or leaves it absolute when outside).
+pub fn relative_to(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let s = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/");
+    if path.is_absolute() && rel == path {
+        path.to_string_lossy().replace('\\', "/")
+    } else if s.is_empty() {
+        ".".into()
+    } else {
+        s
+    }
+}
+
+/// Lexically normalises `a/./b/../c` to `a/c`, so set paths compare equal however they were typed.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Walks up from `start` to `stop` (inclusive) looking for `miglint.toml`.
+pub fn discover(start: &Path, stop: &Path) -> Option<PathBuf> {
+    let mut dir = Some(start);
+    while let Some(d) = dir {
+        let candidate = d.join(FILE_NAME);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if d == stop {
+            break;
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+const DIALECTS: &[&str] = &[
+    "postgres", "postgresql", "mysql", "sqlite", "generic", "ansi", "mssql", "snowflake", "bigquery",
+    "redshift", "duckdb", "hive", "clickhouse", "databricks",
+];
+
+/// Reads and validates a config file. `root` is where set paths end up relative to.
+pub fn load(path: &Path, root: &Path) -> crate::Result<Config> {
+    let bytes = std::fs::read(path).map_err(|e| Fatal::io(path.display(), e))?;
+    let shown = relative_to(root, path);
+    let source: Arc<[u8]> = Arc::from(bytes.as_slice());
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        Fatal::config(format!("{shown} is not valid UTF-8"), "save it as UTF-8").in_source(
+            &shown,
+            source.clone(),
+            e.valid_up_to()..e.valid_up_to() + 1,
+            "invalid byte",
+        )
+    })?;
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+    parse(text, &shown, source.clone(), base_dir, root).map(|mut c| {
+        c.path = Some(path.to_path_buf());
+        c
+    })
+}
+
+/// Parses config text; pure apart from path arithmetic, so it is testable without files.
+pub fn parse(text: &str, shown: &str, source: Arc<[u8]>, base_dir: &Path, root: &Path) -> crate::Result<Config> {
+    let err_at = |msg: String, help: &str, span: std::ops::Range<usize>, label: &str| {
+        Fatal::config(msg, help).in_source(shown, source.clone(), span, label)
+    };
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        err_at(
+            format!("invalid {shown}: {}", e.message().trim()),
+            "see the Configuration section of the README for every key",
+            span,
+            "here",
+        )
+    })?;
+    let mut sets: Vec<SetConfig> = Vec::new();
+    for raw_set in raw.set {
+        let dir_span = raw_set.dir.span();
+        let dir_path = normalize(&base_dir.join(raw_set.dir.get_ref()));
+        let dir = relative_to(root, &dir_path);
+        let mut set = SetConfig::with_dir(dir.clone());
+        set.name = raw_set.name.unwrap_or_else(|| dir.clone());
+        set.numbering = raw_set.numbering;
+        if let Some(w) = raw_set.width {
+            if !(1..=18).contains(w.get_ref()) {
+                return Err(err_at("width must be between 1 and 18".into(), "use the number of digits in your file names, e.g. 4 for 0001_x.sql", w.span(), "out of range"));
+            }
+            set.width = *w.get_ref();
+        }
+        set.start = raw_set.start.unwrap_or(0);
+        if let Some(d) = raw_set.dialect {
+            let name = d.get_ref().to_ascii_lowercase();
+            if !DIALECTS.contains(&name.as_str()) {
+                return Err(err_at(format!("unknown dialect `{}`", d.get_ref()), &format!("use one of: {}", DIALECTS.join(", ")), d.span(), "unknown dialect"));
+            }
+            set.dialect = if name == "postgresql" { "postgres".into() } else { name };
+        }
+        if let Some(lock) = raw_set.lock {
+            set.lock = relative_to(root, &normalize(&base_dir.join(lock)));
+        }
+        for p in raw_set.placeholders {
+            let re = regex::Regex::new(p.get_ref()).map_err(|e| {
+                err_at(format!("invalid placeholder pattern: {e}"), "placeholders are regular expressions, e.g. '\\{\\{.*?\\}\\}'", p.span(), "bad regex")
+            })?;
+            set.placeholders.push(re);
+        }
+        if let Some(b) = raw_set.baseline {
+            let n = b.get_ref().trim().parse::<u64>().map_err(|_| {
+                err_at(format!("baseline `{}` is not a migration number", b.get_ref()), "write the number of the last legacy migration, e.g. baseline = \"0120\"", b.span(), "not a number")
+            })?;
+            set.baseline = Some(n);
+        }
+        if let Some(c) = raw_set.cosmetic_edits {
+            if !matches!(c.get_ref(), Severity::Error | Severity::Warning) {
+                return Err(err_at("cosmetic_edits must be \"error\" or \"warning\"".into(), "cosmetic edits of applied files still change their checksum; they cannot be ignored entirely", c.span(), "here"));
+            }
+            set.cosmetic_edits = *c.get_ref();
+        }
+        if let Some(m) = raw_set.max_file_size {
+            set.max_file_size = m;
+        }
+        set.alembic = raw_set.alembic;
+        if sets.iter().any(|s| s.dir == set.dir) {
+            return Err(err_at(format!("set `{}` is configured twice", set.dir), "keep one [[set]] per directory", dir_span, "duplicate"));
+        }
+        sets.push(set);
+    }
+    let mut severities = BTreeMap::new();
+    for (code, sev) in raw.rules {
+        let rule = Rule::from_code(code.get_ref()).ok_or_else(|| {
+            err_at(format!("unknown rule code `{}`", code.get_ref()), "`miglint rules` lists every code", code.span(), "unknown code")
+        })?;
+        if rule.info().fatal {
+            return Err(err_at(format!("`{}` stops miglint from working and cannot be re-rated", rule.code()), "remove this line", code.span(), "not configurable"));
+        }
+        severities.insert(rule, *sev.get_ref());
+    }
+    Ok(Config {
+        root: root.to_path_buf(),
+        path: None,
+        base: raw.git.base,
+        sets,
+        severities,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> crate::Result<Config> {
+        parse(text, "miglint.toml", Arc::from(text.as_bytes()), Path::new("/r"), Path::new("/r"))
+    }
+
+    #[test]
+    fn full_config_round_trip() {
+        let c = parse_str(
+            "[git]\nbase = \"origin/main\"\n[[set]]\ndir = \"auth/migrations\"\nwidth = 4\ndialect = \"postgres\"\n[set.alembic]\nhead = \"x\"\n[rules]\nnumber-gap = \"warning\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.base.as_deref(), Some("origin/main"));
+        assert_eq!(c.sets[0].dir, "auth/migrations");
+        assert_eq!(c.sets[0].lock, "auth/migrations/applied.sha256");
+        assert_eq!(c.sets[0].alembic.as_ref().unwrap().head.as_deref(), Some("x"));
+        assert_eq!(c.severities[&Rule::NumberGap], Severity::Warning);
+    }
+
+    #[test]
+    fn unknown_key_points_into_the_toml() {
+        let text = "[[set]]\ndirr = \"m\"\n";
+        let err = parse_str(text).unwrap_err();
+        assert_eq!(err.finding.rule, Rule::ConfigInvalid);
+        let span = err.finding.span.unwrap();
+        assert!(text[span].contains("dirr"));
+    }
+
+    #[test]
+    fn unknown_rule_code_is_an_error() {
+        let err = parse_str("[rules]\nnumber-gapp = \"off\"\n").unwrap_err();
+        assert!(err.finding.message.contains("number-gapp"));
+    }
+}

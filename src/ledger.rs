@@ -1,0 +1,137 @@
+//! The ledger (`applied.sha256`): exactly GNU `sha256sum` output, one line per applied migration,
+//! `<64 lowercase hex>  <file name>`, in migration order. `sha256sum -c` verifies it, and each
+//! digest equals the `migration_history.checksum` the applier stored.
+
+use std::ops::Range;
+
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub digest: String,
+    pub name: String,
+    /// Byte span of the whole line (without its newline).
+    pub span: Range<usize>,
+}
+
+/// A malformed line, with the byte span to label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerError {
+    pub message: String,
+    pub help: String,
+    pub span: Range<usize>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ledger {
+    pub entries: Vec<Entry>,
+}
+
+impl Ledger {
+    pub fn get(&self, name: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.name == name)
+    }
+}
+
+/// Lowercase hex SHA-256 of raw bytes (sha2 0.11 no longer formats digests with `{:x}`).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest.iter() {
+        out.push(char::from(b"0123456789abcdef"[(b >> 4) as usize]));
+        out.push(char::from(b"0123456789abcdef"[(b & 0xf) as usize]));
+    }
+    out
+}
+
+/// One ledger line, with its newline.
+pub fn format_line(digest: &str, name: &str) -> String {
+    format!("{digest}  {name}\n")
+}
+
+/// Parses a ledger tolerantly: every valid line becomes an entry, every invalid one an error, so
+/// one bad line does not hide the protection the others give.
+pub fn parse(bytes: &[u8]) -> (Ledger, Vec<LedgerError>) {
+    let mut ledger = Ledger::default();
+    let mut errors = Vec::new();
+    let mut offset = 0;
+    for raw in bytes.split_inclusive(|&b| b == b'\n') {
+        let start = offset;
+        offset += raw.len();
+        let line = raw.strip_suffix(b"\n").unwrap_or(raw);
+        let span = start..start + line.len();
+        let err = |message: String, help: &str, span: Range<usize>| LedgerError { message, help: help.to_string(), span };
+        if line.ends_with(b"\r") {
+            errors.push(err("the ledger has a CRLF line ending".into(), "the ledger must use LF line ends, like sha256sum; add `*.sha256 text eol=lf` to .gitattributes", span.end - 1..span.end));
+            continue;
+        }
+        if line.is_empty() {
+            errors.push(err("empty line in the ledger".into(), "remove the empty line; the ledger holds only `<sha256>  <file>` lines", start..start + 1));
+            continue;
+        }
+        let Ok(text) = std::str::from_utf8(line) else {
+            errors.push(err("the line is not valid UTF-8".into(), "restore the line from git", span));
+            continue;
+        };
+        let Some((digest, name)) = text.split_once("  ") else {
+            errors.push(err(
+                "malformed line: expected `<64 lowercase hex>  <file name>` (two spaces)".into(),
+                "the ledger is exactly `sha256sum` output; re-create the line with `miglint record`",
+                span,
+            ));
+            continue;
+        };
+        if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            errors.push(err(
+                format!("`{digest}` is not a SHA-256 digest (64 lowercase hex digits)"),
+                "restore the line from git or the migration_history table",
+                start..start + digest.len(),
+            ));
+            continue;
+        }
+        let name_span = start + digest.len() + 2..span.end;
+        if name.is_empty() || name.starts_with(['*', ' ']) {
+            errors.push(err("the line has no plain file name after the digest".into(), "write `<digest>  <file name>` with exactly two spaces", name_span));
+            continue;
+        }
+        if name.contains(['/', '\\']) {
+            errors.push(err(format!("`{name}` contains a path separator"), "ledger entries name files directly in the set's directory", name_span));
+            continue;
+        }
+        if ledger.get(name).is_some() {
+            errors.push(err(format!("`{name}` is recorded twice"), "keep the first entry and delete this line", name_span));
+            continue;
+        }
+        ledger.entries.push(Entry { digest: digest.to_string(), name: name.to_string(), span });
+    }
+    (ledger, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_matches_sha256sum() {
+        assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    }
+
+    #[test]
+    fn parses_and_reports_bad_lines() {
+        let d = sha256_hex(b"x");
+        let text = format!("{d}  0000_a.sql\nzz  0001_b.sql\n{d} 0002_c.sql\n{d}  0000_a.sql\n{d}  a/b.sql\n");
+        let (ledger, errors) = parse(text.as_bytes());
+        assert_eq!(ledger.entries.len(), 1);
+        assert_eq!(errors.len(), 4);
+        assert!(errors[0].message.contains("zz"));
+    }
+
+    #[test]
+    fn round_trip() {
+        let lines: String = (0..3).map(|i| format_line(&sha256_hex(&[i]), &format!("000{i}_x.sql"))).collect();
+        let (ledger, errors) = parse(lines.as_bytes());
+        assert!(errors.is_empty());
+        let again: String = ledger.entries.iter().map(|e| format_line(&e.digest, &e.name)).collect();
+        assert_eq!(again, lines);
+    }
+}

@@ -1,0 +1,280 @@
+//! The `miglint` binary: parses arguments, calls the library, renders, and maps the outcome to the
+//! exit-code contract (0 clean, 1 findings, 2 could not do its job).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use miglint::check::{self, Outcome, Workspace};
+use miglint::commands;
+use miglint::finding::Severity;
+use miglint::report::{self, Format};
+use miglint::Fatal;
+
+const VERSION: &str = if cfg!(feature = "postgres-exact") {
+    concat!(env!("CARGO_PKG_VERSION"), " (exact PostgreSQL grammar: built in)")
+} else {
+    concat!(env!("CARGO_PKG_VERSION"), " (exact PostgreSQL grammar: not built in; sqlparser only)")
+};
+
+#[derive(Parser)]
+#[command(name = "miglint", version = VERSION, about = "Guards a directory of hand-written, numbered SQL migrations, offline.")]
+struct Cli {
+    /// Use this config file instead of discovering miglint.toml.
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check migration sets (the default job).
+    Check(CheckArgs),
+    /// Append ledger entries for migrations that have just been applied.
+    Record {
+        /// File names or numbers of the applied migrations.
+        targets: Vec<String>,
+        /// Record every unrecorded migration up to and including this number.
+        #[arg(long, value_name = "NUMBER")]
+        through: Option<String>,
+        #[arg(long, value_name = "NAME")]
+        set: Option<String>,
+        /// Record even if the file is not the next unrecorded one.
+        #[arg(long)]
+        allow_out_of_order: bool,
+    },
+    /// Create the next migration file.
+    New {
+        name: String,
+        #[arg(long, value_name = "NAME")]
+        set: Option<String>,
+    },
+    /// Write a commented miglint.toml (and with --hooks, install the git hooks).
+    Init {
+        /// Install hooks/pre-commit and hooks/pre-push into the repository instead.
+        #[arg(long)]
+        hooks: bool,
+    },
+    /// Explain a rule: what it catches, why, a bad and a good example.
+    Explain { code: String },
+    /// List every rule code with its default severity.
+    Rules,
+    /// Alembic helpers.
+    Alembic {
+        #[command(subcommand)]
+        command: AlembicCommand,
+    },
+    /// Show each set: migrations, recorded, pending, heads, base.
+    Status {
+        #[arg(long, value_name = "REV")]
+        base: Option<String>,
+    },
+    /// Renumber this branch's new migrations to follow the base branch's last one.
+    Renumber {
+        #[arg(long, value_name = "REV")]
+        base: Option<String>,
+        #[arg(long, value_name = "NAME")]
+        set: Option<String>,
+        /// Print the renames without doing them.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AlembicCommand {
+    /// Print the heads of the Alembic revision graph, one per line.
+    Heads {
+        #[arg(long, value_name = "NAME")]
+        set: Option<String>,
+    },
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Migration directories to check (default: the sets in miglint.toml, else migrations/).
+    dirs: Vec<PathBuf>,
+    /// Check the git index instead of the work tree (for pre-commit hooks).
+    #[arg(long)]
+    staged: bool,
+    /// Compare with this base revision (default: MIGLINT_BASE, [git] base, CI variables, origin/HEAD).
+    #[arg(long, value_name = "REV")]
+    base: Option<String>,
+    /// Audit the whole first-parent history of HEAD.
+    #[arg(long)]
+    history: bool,
+    /// Exit 1 on warnings too.
+    #[arg(long)]
+    deny_warnings: bool,
+    /// Report unrecorded (pending) migrations as errors (for deploy pipelines).
+    #[arg(long)]
+    require_recorded: bool,
+    /// Reconcile with a CSV export of the migration_history table.
+    #[arg(long, value_name = "FILE")]
+    history_export: Option<PathBuf>,
+    /// Check only this set.
+    #[arg(long, value_name = "NAME")]
+    set: Option<String>,
+}
+
+fn color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) || std::env::var_os("FORCE_COLOR").is_some_and(|v| v != "0")
+}
+
+/// Prints a fatal condition in the chosen format (human: on stderr) and returns exit 2.
+fn fail(format: Format, fatal: Fatal) -> ExitCode {
+    let outcome = Outcome::fatal(fatal);
+    if format == Format::Human {
+        let f = &outcome.findings[0];
+        let text = report::human::render_one(&outcome, f, std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none());
+        let _ = write!(std::io::stderr(), "{text}");
+    } else {
+        let _ = report::render(format, &outcome, false, &mut std::io::stdout().lock());
+    }
+    ExitCode::from(2)
+}
+
+fn print_outcome(format: Format, outcome: &Outcome, deny_warnings: bool) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    if report::render(format, outcome, color(), &mut out).is_err() {
+        return ExitCode::from(2);
+    }
+    let failing = outcome.count(Severity::Error) > 0 || deny_warnings && outcome.count(Severity::Warning) > 0;
+    ExitCode::from(u8::from(failing))
+}
+
+fn run(cli: Cli) -> ExitCode {
+    let format = cli.format;
+    let cwd = match std::env::current_dir() {
+        Ok(d) => d,
+        Err(e) => return fail(format, Fatal::io("the current directory", e)),
+    };
+    let open = |dirs: &[PathBuf]| Workspace::open(&cwd, cli.config.as_deref(), dirs);
+    let result: miglint::Result<ExitCode> = (|| match &cli.command {
+        Command::Check(a) => {
+            let ws = open(&a.dirs)?;
+            let opts = check::Options {
+                source: if a.staged { check::Source::Index } else { check::Source::WorkTree },
+                base: a.base.clone(),
+                history: a.history,
+                require_recorded: a.require_recorded,
+                history_export: a.history_export.as_ref().map(|p| cwd.join(p)),
+                set: a.set.clone(),
+            };
+            let outcome = check::run(&ws, &opts)?;
+            Ok(print_outcome(format, &outcome, a.deny_warnings))
+        }
+        Command::Record { targets, through, set, allow_out_of_order } => {
+            let ws = open(&[])?;
+            let args = commands::record::RecordArgs { targets: targets.clone(), through: through.clone(), set: set.clone(), allow_out_of_order: *allow_out_of_order };
+            let lines = commands::record::run(&ws, &args)?;
+            eprintln!("miglint: recorded {} migration{} in the ledger; run these on the database's migration_history if the applier did not:", lines.len(), if lines.len() == 1 { "" } else { "s" });
+            for l in lines {
+                println!("{l}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::New { name, set } => {
+            let ws = open(&[])?;
+            println!("{}", commands::new::run(&ws, name, set.as_deref())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init { hooks: true } => {
+            let ws = Workspace::open(&cwd, cli.config.as_deref(), &[PathBuf::from(".")]);
+            let repo = match ws.as_ref().ok().and_then(|w| w.repo.as_ref()) {
+                Some(_) => git2::Repository::discover(&cwd).map_err(|e| Fatal::io("the repository", e.message()))?,
+                None => return Err(Fatal::new(miglint::rules::Rule::NotARepository, "`init --hooks` needs a git repository", "run it inside the repository")),
+            };
+            for line in commands::init::install_hooks(&repo)? {
+                println!("{line}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init { hooks: false } => {
+            let root = git2::Repository::discover(&cwd).ok().and_then(|r| r.workdir().map(PathBuf::from)).unwrap_or(cwd.clone());
+            let (path, text) = commands::init::run(&root)?;
+            print!("{text}");
+            eprintln!("miglint: wrote {path}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { code } => {
+            print!("{}", commands::explain::explain(code)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules => {
+            print!("{}", commands::explain::list());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Alembic { command: AlembicCommand::Heads { set } } => {
+            let ws = open(&[])?;
+            let (heads, outcome) = commands::heads::run(&ws, set.as_deref())?;
+            if !outcome.findings.is_empty() {
+                let mut err = std::io::stderr().lock();
+                let _ = report::human::render(&outcome, false, &mut err);
+            }
+            for h in heads {
+                println!("{h}");
+            }
+            Ok(ExitCode::from(u8::from(outcome.count(Severity::Error) > 0)))
+        }
+        Command::Status { base } => {
+            let ws = open(&[])?;
+            let rows = commands::status::run(&ws, base.as_deref())?;
+            if format == Format::Json {
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "version": 1, "sets": rows })).unwrap_or_default());
+            } else {
+                print!("{}", commands::status::render_human(&rows));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Renumber { base, set, dry_run } => {
+            let ws = open(&[])?;
+            let plan = commands::renumber::plan(&ws, base.as_deref(), set.as_deref())?;
+            if plan.is_empty() {
+                println!("nothing to renumber: every new migration already follows the base");
+                return Ok(ExitCode::SUCCESS);
+            }
+            if !dry_run {
+                commands::renumber::apply(&ws, set.as_deref(), &plan)?;
+            }
+            for (from, to) in &plan {
+                println!("{}{from} -> {to}", if *dry_run { "would rename " } else { "renamed " });
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    })();
+    result.unwrap_or_else(|fatal| fail(format, fatal))
+}
+
+fn main() -> ExitCode {
+    // A panic is a bug: say so briefly and keep the exit-code contract (2), not Rust's 101.
+    std::panic::set_hook(Box::new(|info| {
+        let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let payload = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        eprintln!(
+            "miglint::internal-error: miglint hit a bug ({payload}{location}).\n  help: please report it at https://github.com/miglint/miglint/issues with the files that triggered it."
+        );
+        std::process::exit(2);
+    }));
+    // Deeply nested SQL recurses in the parser; give worker threads room.
+    let _ = rayon::ThreadPoolBuilder::new().stack_size(16 << 20).build_global();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    run(cli)
+}

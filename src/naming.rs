@@ -1,0 +1,133 @@
+//! Migration file names: parsing `NNNN_snake_case_name.sql`, formatting the next name, slugifying.
+
+use crate::config::{Numbering, SetConfig};
+
+/// A migration name that follows the set's convention.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedName {
+    pub number: u64,
+    /// The digit run exactly as written (keeps leading zeros).
+    pub digits: String,
+    /// The part after `NNNN_`, without `.sql`.
+    pub slug: String,
+}
+
+/// Why a name does not follow the convention; `number` is kept when one could be read, so the
+/// help can still suggest a corrected name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameError {
+    pub reason: String,
+    pub number: Option<u64>,
+    pub slug: Option<String>,
+}
+
+pub fn is_slug(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Parses a file name (with `.sql`) under the set's numbering.
+pub fn parse(name: &str, numbering: Numbering, width: usize) -> Result<ParsedName, NameError> {
+    let stem = name.strip_suffix(".sql").unwrap_or(name);
+    let digits: String = stem.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let rest = &stem[digits.len()..];
+    let number = if digits.is_empty() || digits.len() > 19 { None } else { digits.parse::<u64>().ok() };
+    let slug_guess = {
+        let s = slugify(rest);
+        (!s.is_empty()).then_some(s)
+    };
+    let fail = |reason: String| NameError { reason, number, slug: slug_guess.clone() };
+    if digits.is_empty() {
+        return Err(fail("the name does not start with a number".into()));
+    }
+    if number.is_none() {
+        return Err(fail("the number is too long".into()));
+    }
+    if numbering == Numbering::Sequential && digits.len() != width {
+        return Err(fail(format!("the number has {} digits; this set uses {width}", digits.len())));
+    }
+    let Some(slug) = rest.strip_prefix('_') else {
+        return Err(fail("the number must be followed by `_` and a name".into()));
+    };
+    if !is_slug(slug) {
+        return Err(fail(format!("`{slug}` is not snake_case (lowercase letters, digits and `_`, starting with a letter or digit)")));
+    }
+    Ok(ParsedName { number: number.unwrap_or_default(), digits, slug: slug.to_string() })
+}
+
+/// Turns free text into a snake_case slug: `Add Email!` → `add_email`.
+pub fn slugify(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    out.trim_end_matches('_').to_string()
+}
+
+/// The file name a migration numbered `number` with `slug` gets in this set.
+pub fn format(set: &SetConfig, number: u64, slug: &str) -> String {
+    match set.numbering {
+        Numbering::Sequential => format!("{number:0width$}_{slug}.sql", width = set.width),
+        Numbering::Timestamp => format!("{number}_{slug}.sql"),
+    }
+}
+
+/// The current UTC time as `YYYYMMDDHHMMSS`, for timestamp-numbered sets (no date crate needed:
+/// the civil-from-days conversion is a few lines of integer arithmetic).
+pub fn utc_timestamp(now: std::time::SystemTime) -> u64 {
+    let secs = now.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    format!("{year:04}{month:02}{day:02}{h:02}{m:02}{s:02}").parse().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sequential_names() {
+        let p = parse("0005_add_email.sql", Numbering::Sequential, 4).unwrap();
+        assert_eq!((p.number, p.slug.as_str()), (5, "add_email"));
+        assert!(parse("5_add_email.sql", Numbering::Sequential, 4).unwrap_err().reason.contains("digits"));
+        assert!(parse("0005-AddEmail.sql", Numbering::Sequential, 4).is_err());
+        assert!(parse("0005_AddEmail.sql", Numbering::Sequential, 4).is_err());
+        assert!(parse("init.sql", Numbering::Sequential, 4).is_err());
+        assert!(parse("0005_.sql", Numbering::Sequential, 4).is_err());
+    }
+
+    #[test]
+    fn parses_timestamp_names() {
+        let p = parse("20251105120000_add.sql", Numbering::Timestamp, 4).unwrap();
+        assert_eq!(p.number, 20251105120000);
+    }
+
+    #[test]
+    fn slugify_and_format() {
+        assert_eq!(slugify("Add Email!"), "add_email");
+        assert_eq!(slugify("  --x--y  "), "x_y");
+        let set = SetConfig::with_dir("m".into());
+        assert_eq!(format(&set, 7, "add_email"), "0007_add_email.sql");
+    }
+
+    #[test]
+    fn timestamp_is_civil_utc() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_762_300_800); // 2025-11-05
+        assert_eq!(utc_timestamp(t), 20251105000000);
+    }
+}

@@ -1,0 +1,45 @@
+//! `--format github`: GitHub Actions workflow commands, one annotation per finding.
+
+use std::io::Write;
+
+use super::{counts, locate};
+use crate::check::Outcome;
+use crate::finding::Severity;
+
+/// Escapes a workflow command's message (`%`, CR, LF).
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escapes a workflow command's property value (the data escapes plus `:` and `,`).
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
+    for l in locate(outcome) {
+        let f = l.finding;
+        let command = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info | Severity::Off => "notice",
+        };
+        let mut props = Vec::new();
+        if let Some(file) = &f.file {
+            props.push(format!("file={}", escape_property(file)));
+        }
+        if let Some(line) = l.line {
+            props.push(format!("line={line}"));
+        }
+        if let Some(col) = l.column {
+            props.push(format!("col={col}"));
+        }
+        props.push(format!("title={}", escape_property(&format!("miglint({})", f.code()))));
+        let message = match &f.help {
+            Some(h) => format!("{}\nhelp: {h}", f.message),
+            None => f.message.clone(),
+        };
+        writeln!(out, "::{command} {}::{}", props.join(","), escape_data(&message))?;
+    }
+    writeln!(out, "miglint: {} in {} files", counts(outcome), outcome.files)
+}

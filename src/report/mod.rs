@@ -1,0 +1,57 @@
+//! Rendering an [`Outcome`] once, in the format asked for. Byte spans become 1-based line and
+//! column (in characters) here, in one place, for every format.
+
+pub mod github;
+pub mod human;
+pub mod json;
+pub mod sarif;
+
+use std::io::Write;
+
+use crate::check::Outcome;
+use crate::finding::{line_col, Finding, Severity};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+    Github,
+    Sarif,
+}
+
+/// A finding with its position resolved.
+pub struct Located<'a> {
+    pub finding: &'a Finding,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+pub fn locate(outcome: &Outcome) -> Vec<Located<'_>> {
+    outcome
+        .findings
+        .iter()
+        .map(|f| {
+            let pos = match (&f.file, &f.span) {
+                (Some(file), Some(span)) => outcome.sources.get(file).map(|src| line_col(src, span.start)),
+                _ => None,
+            };
+            Located { finding: f, line: pos.map(|p| p.0), column: pos.map(|p| p.1) }
+        })
+        .collect()
+}
+
+/// "2 errors, 1 warning" with correct plurals.
+pub fn counts(outcome: &Outcome) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!("{}, {}", plural(outcome.count(Severity::Error), "error"), plural(outcome.count(Severity::Warning), "warning"))
+}
+
+pub fn render(format: Format, outcome: &Outcome, color: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    match format {
+        Format::Human => human::render(outcome, color, out),
+        Format::Json => json::render(outcome, out),
+        Format::Github => github::render(outcome, out),
+        Format::Sarif => sarif::render(outcome, out),
+    }
+}

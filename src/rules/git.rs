@@ -1,0 +1,175 @@
+//! `modified-after-merge`, `deleted-after-merge`, `renamed-after-merge`, `number-conflict`,
+//! `out-of-order` and `lock-rewritten`: the set now against the merge-base and the base's tip.
+//! Pure: the three snapshots are read by `git`.
+
+use std::collections::{BTreeSet, HashSet};
+use std::ops::Range;
+
+use crate::config::SetConfig;
+use crate::finding::Finding;
+use crate::naming;
+use crate::rules::naming::migrations;
+use crate::rules::Rule;
+use crate::snapshot::Snapshot;
+
+/// The byte span of the first line of `new` that differs from `old` (for labels).
+pub fn first_changed_line(old: &[u8], new: &[u8]) -> Range<usize> {
+    let mut offset = 0;
+    let mut old_lines = old.split_inclusive(|&b| b == b'\n');
+    for line in new.split_inclusive(|&b| b == b'\n') {
+        if old_lines.next() != Some(line) {
+            let end = offset + line.strip_suffix(b"\n").unwrap_or(line).len();
+            return offset..end.max(offset + 1).min(new.len().max(offset + 1));
+        }
+        offset += line.len();
+    }
+    // `new` is a prefix of `old`: the change is at the end of the file.
+    let end = new.len();
+    end.saturating_sub(1)..end
+}
+
+/// Whether the ledger `now` is `before` plus appended lines; returns the span of the first
+/// rewritten line in `now` when it is not.
+pub fn ledger_rewrite(before: &[u8], now: &[u8]) -> Option<Range<usize>> {
+    let before_lines: Vec<&[u8]> = before.split_inclusive(|&b| b == b'\n').collect();
+    let mut offset = 0;
+    let mut now_lines = now.split_inclusive(|&b| b == b'\n');
+    for (i, old) in before_lines.iter().enumerate() {
+        match now_lines.next() {
+            Some(line) if line == *old => offset += line.len(),
+            // The last old line may have lacked its newline; appending adds one.
+            Some(line) if i == before_lines.len() - 1 && !old.ends_with(b"\n") && line.strip_suffix(b"\n") == Some(old) => offset += line.len(),
+            Some(line) => return Some(offset..offset + line.len().max(1)),
+            None => return Some(now.len().saturating_sub(1)..now.len()),
+        }
+    }
+    None
+}
+
+pub fn check_base(set: &SetConfig, now: &Snapshot, merge_base: &Snapshot, tip: &Snapshot, base_name: &str) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let base_names: HashSet<&str> = merge_base.files.iter().map(|f| f.name.as_str()).collect();
+    let mut rename_targets = HashSet::new();
+
+    for old in &merge_base.files {
+        match now.file(&old.name) {
+            Some(new) if new.bytes != old.bytes => {
+                let span = first_changed_line(&old.bytes, &new.bytes);
+                findings.push(
+                    Finding::new(Rule::ModifiedAfterMerge, format!("`{}` is already merged into {base_name} and was changed", old.name))
+                        .file(new.path.clone())
+                        .at(span, "first changed line")
+                        .help("merged migrations may already have run somewhere: restore it (`git checkout <base> -- <file>`) and add a new migration with the change"),
+                );
+            }
+            Some(_) => {}
+            None => {
+                let renamed = now.files.iter().find(|f| !base_names.contains(f.name.as_str()) && f.bytes == old.bytes);
+                match renamed {
+                    Some(new) => {
+                        rename_targets.insert(new.name.clone());
+                        findings.push(
+                            Finding::new(Rule::RenamedAfterMerge, format!("`{}` is already merged into {base_name} and was renamed to `{}`", old.name, new.name))
+                                .file(new.path.clone())
+                                .help(format!("rename it back to `{}`: appliers record migrations by file name", old.name)),
+                        );
+                    }
+                    None => findings.push(
+                        Finding::new(Rule::DeletedAfterMerge, format!("`{}` is already merged into {base_name} and was deleted", old.name))
+                            .file(old.path.clone())
+                            .help("restore it (`git checkout <base> -- <file>`); to undo its change, add a new migration"),
+                    ),
+                }
+            }
+        }
+    }
+
+    // Numbers: a new migration must not reuse a number the base has (at the merge-base or at
+    // its tip) and must come after the base's newest migration.
+    let base_migrations: Vec<_> = migrations(set, merge_base).into_iter().chain(migrations(set, tip)).collect();
+    let base_numbers: BTreeSet<u64> = base_migrations.iter().map(|m| m.number).collect();
+    let base_all_names: HashSet<&str> = base_migrations.iter().map(|m| m.name.as_str()).collect();
+    let newest = base_numbers.iter().next_back().copied();
+    let mut next = newest.map_or(set.start, |n| n + 1);
+    let now_migrations = migrations(set, now);
+    for m in now_migrations.iter().filter(|m| !base_all_names.contains(m.name.as_str()) && !rename_targets.contains(&m.name)) {
+        let Some(newest) = newest else { break };
+        let suggestion = naming::format(set, next, &m.slug);
+        if base_numbers.contains(&m.number) {
+            let other = base_migrations.iter().find(|b| b.number == m.number).map_or("", |b| b.name.as_str());
+            findings.push(
+                Finding::new(Rule::NumberConflict, format!("`{}` reuses number {} that {base_name} already has as `{other}`", m.name, m.digits_or(set)))
+                    .file(m.path.clone())
+                    .help(format!("rename to `{suggestion}` (after the base's last migration), or run `miglint renumber`")),
+            );
+            next += 1;
+        } else if m.number < newest {
+            findings.push(
+                Finding::new(Rule::OutOfOrder, format!("`{}` is numbered below {base_name}'s newest migration", m.name))
+                    .file(m.path.clone())
+                    .help(format!("it would run after migrations it never saw: rename to `{suggestion}`, or run `miglint renumber`")),
+            );
+            next += 1;
+        }
+    }
+
+    if let (Some(before), Some(after)) = (&merge_base.ledger, &now.ledger) {
+        if let Some(span) = ledger_rewrite(before, after) {
+            findings.push(
+                Finding::new(Rule::LockRewritten, format!("the ledger was rewritten: it is not {base_name}'s ledger plus appended lines"))
+                    .file(set.lock.clone())
+                    .at(span, "first rewritten line")
+                    .help("restore the base's lines (`git checkout <base> -- <ledger>`) and only append with `miglint record`"),
+            );
+        }
+    } else if merge_base.ledger.is_some() && now.ledger.is_none() {
+        findings.push(
+            Finding::new(Rule::LockRewritten, format!("the ledger exists in {base_name} and was deleted"))
+                .file(set.lock.clone())
+                .help("restore it from the base branch"),
+        );
+    }
+    findings
+}
+
+impl crate::rules::naming::Migration {
+    /// The number as the set writes it (`0005`).
+    pub fn digits_or(&self, set: &SetConfig) -> String {
+        naming::format(set, self.number, "x").trim_end_matches("_x.sql").to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::MigrationFile;
+    use std::sync::Arc;
+
+    fn snap(files: &[(&str, &str)]) -> Snapshot {
+        Snapshot {
+            files: files.iter().map(|(n, b)| MigrationFile { name: n.to_string(), path: format!("m/{n}"), bytes: Arc::from(b.as_bytes()) }).collect(),
+            ..Snapshot::default()
+        }
+    }
+
+    #[test]
+    fn finds_all_four() {
+        let set = SetConfig::with_dir("m".into());
+        let base = snap(&[("0000_a.sql", "A;\n"), ("0001_b.sql", "B;\n"), ("0002_c.sql", "C;\n"), ("0003_d.sql", "D;\n")]);
+        let tip = snap(&[("0000_a.sql", "A;\n"), ("0001_b.sql", "B;\n"), ("0002_c.sql", "C;\n"), ("0003_d.sql", "D;\n"), ("0004_y.sql", "Y;\n")]);
+        let now = snap(&[("0000_a.sql", "A;\nX;\n"), ("0002_c2.sql", "C;\n"), ("0003_d.sql", "D;\n"), ("0004_x.sql", "X;\n")]);
+        let f = check_base(&set, &now, &base, &tip, "origin/main");
+        let codes: Vec<_> = f.iter().map(|f| f.code()).collect();
+        assert_eq!(codes, vec!["modified-after-merge", "deleted-after-merge", "renamed-after-merge", "number-conflict"]);
+        assert_eq!(f[0].span, Some(3..5));
+        assert!(f[3].help.as_deref().unwrap().contains("0005_x.sql"));
+    }
+
+    #[test]
+    fn ledger_append_only() {
+        assert_eq!(ledger_rewrite(b"a\nb\n", b"a\nb\nc\n"), None);
+        assert_eq!(ledger_rewrite(b"a\nb", b"a\nb\nc\n"), None);
+        assert_eq!(ledger_rewrite(b"a\nb\n", b"a\nx\n"), Some(2..4));
+        assert!(ledger_rewrite(b"a\nb\n", b"a\n").is_some());
+    }
+}

@@ -1,0 +1,187 @@
+//! `checksum-mismatch`, `applied-file-missing`, `out-of-order`, `lock-invalid`,
+//! `unrecorded-migrations`: a snapshot's files against the ledger in the same snapshot.
+
+use crate::config::SetConfig;
+use crate::finding::{Finding, Severity};
+use crate::ledger::{self, Ledger};
+use crate::naming;
+use crate::rules::naming::{next_name, Migration};
+use crate::rules::Rule;
+use crate::snapshot::Snapshot;
+
+/// Why two byte strings differ when they differ only in line endings or a BOM, if they do.
+pub fn encoding_only_difference(recorded_digest: &str, bytes: &[u8]) -> Option<&'static str> {
+    let strip_bom = |b: &[u8]| b.strip_prefix(b"\xEF\xBB\xBF").map(<[u8]>::to_vec);
+    let to_lf = |b: &[u8]| {
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'\r' && b.get(i + 1) == Some(&b'\n') {
+                i += 1;
+                continue;
+            }
+            out.push(b[i]);
+            i += 1;
+        }
+        out
+    };
+    let to_crlf = |b: &[u8]| {
+        let mut out = Vec::with_capacity(b.len() + b.len() / 20);
+        for (i, &c) in b.iter().enumerate() {
+            if c == b'\n' && (i == 0 || b[i - 1] != b'\r') {
+                out.push(b'\r');
+            }
+            out.push(c);
+        }
+        out
+    };
+    let matches = |candidate: &[u8]| ledger::sha256_hex(candidate) == recorded_digest;
+    if matches(&to_lf(bytes)) {
+        return Some("line endings: the file now has CRLF where the recorded file had LF");
+    }
+    if matches(&to_crlf(bytes)) {
+        return Some("line endings: the file now has LF where the recorded file had CRLF");
+    }
+    if let Some(without) = strip_bom(bytes) {
+        if matches(&without) || matches(&to_lf(&without)) {
+            return Some("a byte-order mark: the file now starts with a BOM the recorded file did not have");
+        }
+    }
+    let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+    with_bom.extend_from_slice(bytes);
+    if matches(&with_bom) {
+        return Some("a byte-order mark: the recorded file started with a BOM that is now gone");
+    }
+    None
+}
+
+pub struct LedgerInput<'a> {
+    pub set: &'a SetConfig,
+    pub snap: &'a Snapshot,
+    pub migrations: &'a [Migration],
+    pub require_recorded: bool,
+}
+
+/// Parses the snapshot's ledger and checks it. Returns the parsed ledger for later rules.
+pub fn check(input: &LedgerInput) -> (Vec<Finding>, Ledger) {
+    let LedgerInput { set, snap, migrations, require_recorded } = *input;
+    let mut findings = Vec::new();
+    let Some(bytes) = &snap.ledger else {
+        if require_recorded {
+            findings.extend(unrecorded(set, migrations, &Ledger::default(), true));
+        }
+        return (findings, Ledger::default());
+    };
+    let (ledger, errors) = ledger::parse(bytes);
+    for e in errors {
+        findings.push(Finding::new(Rule::LockInvalid, e.message).file(set.lock.clone()).at(e.span, "here").help(e.help));
+    }
+    // Entries must follow migration order.
+    let mut previous: Option<(u64, &str)> = None;
+    for entry in &ledger.entries {
+        match naming::parse(&entry.name, set.numbering, set.width) {
+            Ok(p) => {
+                if let Some((n, prev)) = previous {
+                    if p.number <= n {
+                        findings.push(
+                            Finding::new(Rule::LockInvalid, format!("`{}` is recorded after `{prev}`: entries are not in migration order", entry.name))
+                                .file(set.lock.clone())
+                                .at(entry.span.clone(), "out of order")
+                                .help("restore the ledger from git; `miglint record` only ever appends in order"),
+                        );
+                    }
+                }
+                previous = Some((p.number, &entry.name));
+            }
+            Err(e) => findings.push(
+                Finding::new(Rule::LockInvalid, format!("`{}` is not a migration name of this set: {}", entry.name, e.reason))
+                    .file(set.lock.clone())
+                    .at(entry.span.clone(), "not a migration")
+                    .help("the ledger records only migrations of this set"),
+            ),
+        }
+    }
+    for entry in &ledger.entries {
+        match snap.file(&entry.name) {
+            Some(file) => {
+                let actual = ledger::sha256_hex(&file.bytes);
+                if actual != entry.digest {
+                    let help = match encoding_only_difference(&entry.digest, &file.bytes) {
+                        Some(what) => format!(
+                            "the content is the same; only {what}. This is usually git's `core.autocrlf` or an editor: restore the recorded bytes and pin them with `*.sql -text` (or `eol=lf`) in .gitattributes"
+                        ),
+                        None => "applied migrations must never change: restore the recorded content (`git checkout` the version that was recorded) and put the change in a new migration".into(),
+                    };
+                    findings.push(
+                        Finding::new(Rule::ChecksumMismatch, format!("applied migration `{}` changed: recorded sha256 {} but the file is now {actual}", entry.name, entry.digest))
+                            .file(file.path.clone())
+                            .help(help),
+                    );
+                }
+            }
+            None => {
+                let renamed = snap.files.iter().find(|f| ledger.get(&f.name).is_none() && ledger::sha256_hex(&f.bytes) == entry.digest);
+                let (message, help) = match renamed {
+                    Some(f) => (
+                        format!("applied migration `{}` was renamed to `{}`", entry.name, f.name),
+                        format!("rename `{}` back to `{}`: the database records the applied file by its name", f.name, entry.name),
+                    ),
+                    None => (
+                        format!("applied migration `{}` is missing", entry.name),
+                        "restore the file from git; to undo its change, add a new migration instead".to_string(),
+                    ),
+                };
+                findings.push(Finding::new(Rule::AppliedFileMissing, message).file(set.lock.clone()).at(entry.span.clone(), "recorded here").help(help));
+            }
+        }
+    }
+    // A new migration numbered below the newest recorded one would be applied out of order.
+    let last_recorded = ledger
+        .entries
+        .iter()
+        .filter_map(|e| naming::parse(&e.name, set.numbering, set.width).ok())
+        .map(|p| p.number)
+        .max();
+    let last_number = migrations.iter().map(|m| m.number).max();
+    if let Some(last) = last_recorded {
+        for m in migrations.iter().filter(|m| ledger.get(&m.name).is_none() && m.number < last) {
+            findings.push(
+                Finding::new(Rule::OutOfOrder, format!("`{}` is not recorded but is numbered below the newest applied migration ({last})", m.name))
+                    .file(m.path.clone())
+                    .help(format!("it would be applied after newer migrations; rename it to `{}`", next_name(set, last_number, &m.slug))),
+            );
+        }
+    }
+    findings.extend(unrecorded(set, migrations, &ledger, require_recorded));
+    (findings, ledger)
+}
+
+fn unrecorded(set: &SetConfig, migrations: &[Migration], ledger: &Ledger, required: bool) -> Vec<Finding> {
+    migrations
+        .iter()
+        .filter(|m| ledger.get(&m.name).is_none())
+        .map(|m| {
+            let f = Finding::new(Rule::UnrecordedMigrations, format!("`{}` is not recorded as applied", m.name))
+                .file(m.path.clone())
+                .help(format!("apply it, then run `miglint record {}` (set {})", m.name, set.name));
+            if required {
+                f.severity(Severity::Error)
+            } else {
+                f
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_crlf_and_bom_only_changes() {
+        let recorded = ledger::sha256_hex(b"SELECT 1;\nSELECT 2;\n");
+        assert!(encoding_only_difference(&recorded, b"SELECT 1;\r\nSELECT 2;\r\n").unwrap().contains("CRLF"));
+        assert!(encoding_only_difference(&recorded, b"\xEF\xBB\xBFSELECT 1;\nSELECT 2;\n").unwrap().contains("byte-order"));
+        assert!(encoding_only_difference(&recorded, b"SELECT 3;\n").is_none());
+    }
+}

@@ -1,0 +1,157 @@
+//! `invalid-name`, `duplicate-number`, `number-gap`: the file names of one snapshot.
+
+use std::collections::BTreeMap;
+
+use crate::config::{Numbering, SetConfig};
+use crate::finding::Finding;
+use crate::naming;
+use crate::rules::Rule;
+use crate::snapshot::Snapshot;
+
+/// A correctly named migration of a snapshot, in migration order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migration {
+    pub name: String,
+    pub path: String,
+    pub number: u64,
+    pub slug: String,
+}
+
+/// The correctly named migrations of a snapshot, sorted by (number, name). Pure and cheap; used
+/// wherever another snapshot (a base, a commit) must be compared with this one.
+pub fn migrations(set: &SetConfig, snap: &Snapshot) -> Vec<Migration> {
+    let mut out: Vec<Migration> = snap
+        .files
+        .iter()
+        .map(|f| (&f.name, &f.path))
+        .chain(snap.unreadable.iter().map(|u| (&u.name, &u.path)))
+        .filter_map(|(name, path)| {
+            let p = naming::parse(name, set.numbering, set.width).ok()?;
+            Some(Migration { name: name.clone(), path: path.clone(), number: p.number, slug: p.slug })
+        })
+        .collect();
+    out.sort_by(|a, b| (a.number, &a.name).cmp(&(b.number, &b.name)));
+    out
+}
+
+/// The name the next migration after `last` would get, for help texts.
+pub fn next_name(set: &SetConfig, last: Option<u64>, slug: &str) -> String {
+    let number = match (set.numbering, last) {
+        (Numbering::Sequential, Some(n)) => n + 1,
+        (Numbering::Sequential, None) => set.start,
+        (Numbering::Timestamp, last) => naming::utc_timestamp(std::time::SystemTime::now()).max(last.map_or(0, |n| n + 1)),
+    };
+    naming::format(set, number, slug)
+}
+
+pub fn check(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let names = snap.files.iter().map(|f| (&f.name, &f.path)).chain(snap.unreadable.iter().map(|u| (&u.name, &u.path)));
+    for (name, path) in names {
+        if let Err(e) = naming::parse(name, set.numbering, set.width) {
+            let expected = match set.numbering {
+                Numbering::Sequential => format!("{}_snake_case_name.sql", "N".repeat(set.width)),
+                Numbering::Timestamp => "YYYYMMDDHHMMSS_snake_case_name.sql".into(),
+            };
+            let suggestion = match (e.number, &e.slug) {
+                (Some(n), Some(slug)) if naming::is_slug(slug) => format!("rename it to `{}`", naming::format(set, n, slug)),
+                _ => format!("rename it to `{expected}`"),
+            };
+            findings.push(
+                Finding::new(Rule::InvalidName, format!("`{name}` is not a valid migration name: {}", e.reason))
+                    .file(path.clone())
+                    .help(format!("{suggestion}; every .sql file in {} must be named {expected}", set.dir)),
+            );
+        }
+    }
+
+    let migrations = migrations(set, snap);
+    let mut by_number: BTreeMap<u64, Vec<&Migration>> = BTreeMap::new();
+    for m in &migrations {
+        by_number.entry(m.number).or_default().push(m);
+    }
+    let last = by_number.keys().next_back().copied();
+    for group in by_number.values().filter(|g| g.len() > 1) {
+        for (i, m) in group.iter().enumerate().skip(1) {
+            findings.push(
+                Finding::new(Rule::DuplicateNumber, format!("`{}` reuses number {} of `{}`", m.name, naming::format(set, m.number, "").trim_end_matches("_.sql"), group[0].name))
+                    .file(m.path.clone())
+                    .help(format!("give it the next free number: rename it to `{}`", next_name(set, last.map(|l| l + i as u64 - 1), &m.slug))),
+            );
+        }
+    }
+
+    if set.numbering == Numbering::Sequential {
+        let mut expected = set.start;
+        let mut previous: Option<&Migration> = None;
+        for group in by_number.values() {
+            let m = group[0];
+            if m.number < set.start {
+                findings.push(
+                    Finding::new(Rule::NumberGap, format!("`{}` is numbered below the set's start ({})", m.name, set.start))
+                        .file(m.path.clone())
+                        .help(format!("numbers start at {}; set `start` in miglint.toml if this set starts lower", set.start)),
+                );
+                continue;
+            }
+            if m.number > expected {
+                let missing = if m.number - expected == 1 {
+                    format!("number {} is missing", naming::format(set, expected, "x").trim_end_matches("_x.sql"))
+                } else {
+                    format!("numbers {}–{} are missing", naming::format(set, expected, "x").trim_end_matches("_x.sql"), naming::format(set, m.number - 1, "x").trim_end_matches("_x.sql"))
+                };
+                let after = previous.map_or("the set starts with it".to_string(), |p| format!("it follows `{}`", p.name));
+                findings.push(
+                    Finding::new(Rule::NumberGap, format!("{missing} before `{}` ({after})", m.name))
+                        .file(m.path.clone())
+                        .help(format!("rename `{}` to `{}`, or restore the missing migration", m.name, naming::format(set, expected, &m.slug))),
+                );
+            }
+            expected = m.number + 1;
+            previous = Some(m);
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::MigrationFile;
+
+    fn snap(names: &[&str]) -> Snapshot {
+        Snapshot {
+            files: names
+                .iter()
+                .map(|n| MigrationFile { name: n.to_string(), path: format!("m/{n}"), bytes: std::sync::Arc::from(&b"SELECT 1;"[..]) })
+                .collect(),
+            ..Snapshot::default()
+        }
+    }
+
+    fn codes(names: &[&str]) -> Vec<(&'static str, String)> {
+        let set = SetConfig::with_dir("m".into());
+        check(&set, &snap(names)).into_iter().map(|f| (f.code(), f.file.unwrap())).collect()
+    }
+
+    #[test]
+    fn clean_set() {
+        assert!(codes(&["0000_a.sql", "0001_b.sql"]).is_empty());
+    }
+
+    #[test]
+    fn gap_duplicate_and_bad_name() {
+        let got = codes(&["0000_a.sql", "0001_b.sql", "0001_c.sql", "0003_d.sql", "Bad.sql"]);
+        assert!(got.contains(&("invalid-name", "m/Bad.sql".into())));
+        assert!(got.contains(&("duplicate-number", "m/0001_c.sql".into())));
+        assert!(got.contains(&("number-gap", "m/0003_d.sql".into())));
+        assert_eq!(got.len(), 3);
+    }
+
+    #[test]
+    fn gap_help_names_the_expected_file() {
+        let set = SetConfig::with_dir("m".into());
+        let f = check(&set, &snap(&["0000_a.sql", "0002_b.sql"]));
+        assert!(f[0].help.as_deref().unwrap().contains("0001_b.sql"));
+    }
+}

@@ -1,0 +1,154 @@
+//! The content of one file: `invalid-encoding`, `utf8-bom`, `empty-migration`,
+//! `sql-parse-error`, `sql-unverified`, `file-too-large`, `unreadable-file`.
+
+use sqlparser::dialect::Dialect;
+
+use crate::config::SetConfig;
+use crate::finding::Finding;
+use crate::rules::Rule;
+use crate::snapshot::{MigrationFile, Unreadable};
+use crate::sql::{self, Analysis, Outcome};
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+pub fn unreadable(u: &Unreadable) -> Finding {
+    Finding::new(Rule::UnreadableFile, format!("`{}` cannot be read: {}", u.name, u.why))
+        .file(u.path.clone())
+        .help("migrations must be regular files; remove the entry or restore its target")
+}
+
+/// Checks one file. Returns the analysis (directives and stamps) when the file could be read as
+/// SQL, so later rules (ignores, Alembic) can use it without parsing again.
+pub fn check_file(set: &SetConfig, dialect: &dyn Dialect, file: &MigrationFile, parse: bool) -> (Vec<Finding>, Option<Analysis>) {
+    let mut findings = Vec::new();
+    let bytes: &[u8] = &file.bytes;
+    if bytes.len() as u64 > set.max_file_size {
+        findings.push(
+            Finding::new(Rule::FileTooLarge, format!("`{}` is {} bytes, over max_file_size ({}); it was not parsed", file.name, bytes.len(), set.max_file_size))
+                .file(file.path.clone())
+                .help("raise `max_file_size` for this set in miglint.toml to check it, or keep bulk data out of migrations"),
+        );
+        return (findings, None);
+    }
+    let (body, shift) = match bytes.strip_prefix(BOM) {
+        Some(rest) => {
+            findings.push(
+                Finding::new(Rule::Utf8Bom, format!("`{}` starts with a UTF-8 byte-order mark", file.name))
+                    .file(file.path.clone())
+                    .at(0..3, "byte-order mark")
+                    .help("psql does not strip a BOM, so the first statement fails at deploy; save the file as UTF-8 without BOM"),
+            );
+            (rest, 3)
+        }
+        None => (bytes, 0),
+    };
+    let text = match std::str::from_utf8(body) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = shift + e.valid_up_to();
+            findings.push(
+                Finding::new(Rule::InvalidEncoding, format!("`{}` is not valid UTF-8 (invalid byte 0x{:02X} at byte offset {at})", file.name, bytes[at]))
+                    .file(file.path.clone())
+                    .at(at..at + e.error_len().unwrap_or(1), "invalid UTF-8")
+                    .help("re-save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`); PostgreSQL rejects invalid byte sequences"),
+            );
+            return (findings, None);
+        }
+    };
+    let mut analysis = sql::analyze(text, dialect, &set.placeholders, parse);
+    if shift > 0 {
+        analysis.shift(shift);
+    }
+    if let Some((message, at)) = &analysis.tokenize_error {
+        findings.push(
+            Finding::new(Rule::SqlParseError, format!("SQL cannot be tokenized: {message}"))
+                .file(file.path.clone())
+                .at(at.clone(), "here")
+                .help("close the string, quoted identifier or $$ body that starts here"),
+        );
+    } else if analysis.statements.is_empty() {
+        findings.push(
+            Finding::new(Rule::EmptyMigration, format!("`{}` contains no SQL statement", file.name))
+                .file(file.path.clone())
+                .help("add the migration's SQL, or delete the file if it was created by mistake"),
+        );
+    }
+    for (i, stmt) in analysis.statements.iter().enumerate() {
+        match &stmt.outcome {
+            Outcome::Parsed => {}
+            Outcome::Error { message, at } => findings.push(
+                Finding::new(Rule::SqlParseError, format!("statement {} does not parse: {message}", i + 1))
+                    .file(file.path.clone())
+                    .at(at.clone(), "syntax error here")
+                    .help("fix the statement; if PostgreSQL accepts it, put `-- miglint-ignore sql-parse-error` on the line above it"),
+            ),
+            Outcome::Unverified { construct } => {
+                findings.push(Finding::new(Rule::SqlUnverified, format!("statement {} ({construct}) is valid PostgreSQL that this build cannot check", i + 1))
+                    .file(file.path.clone())
+                    .at(stmt.span.start..stmt.span.start + 1, construct.to_string())
+                    .help("build miglint with `--features postgres-exact` to check it with PostgreSQL's own grammar"));
+            }
+        }
+    }
+    (findings, Some(analysis))
+}
+
+impl Analysis {
+    /// Moves every span by `by` bytes (for a file whose BOM was stripped before analysis).
+    pub fn shift(&mut self, by: usize) {
+        let mv = |r: &mut std::ops::Range<usize>| *r = r.start + by..r.end + by;
+        for s in &mut self.statements {
+            mv(&mut s.span);
+            if let Outcome::Error { at, .. } = &mut s.outcome {
+                mv(at);
+            }
+        }
+        if let Some((_, at)) = &mut self.tokenize_error {
+            mv(at);
+        }
+        for (span, _) in &mut self.directives.statements {
+            mv(span);
+        }
+        for st in &mut self.stamps {
+            mv(&mut st.span);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn run(bytes: &[u8]) -> Vec<(&'static str, Option<usize>)> {
+        let set = SetConfig::with_dir("m".into());
+        let file = MigrationFile { name: "0000_a.sql".into(), path: "m/0000_a.sql".into(), bytes: Arc::from(bytes) };
+        check_file(&set, &sqlparser::dialect::PostgreSqlDialect {}, &file, true)
+            .0
+            .into_iter()
+            .map(|f| (f.code(), f.span.map(|s| s.start)))
+            .collect()
+    }
+
+    #[test]
+    fn bom_is_reported_and_the_rest_still_parses() {
+        assert_eq!(run(b"\xEF\xBB\xBFSELECT 1;"), vec![("utf8-bom", Some(0))]);
+        assert_eq!(run(b"\xEF\xBB\xBFSELEC 1;"), vec![("utf8-bom", Some(0)), ("sql-parse-error", Some(3))]);
+    }
+
+    #[test]
+    fn invalid_utf8_gives_the_offset() {
+        assert_eq!(run(b"SELECT 'caf\xE9';"), vec![("invalid-encoding", Some(11))]);
+    }
+
+    #[test]
+    fn empty_and_comment_only_files() {
+        assert_eq!(run(b""), vec![("empty-migration", None)]);
+        assert_eq!(run(b"-- nothing yet\n"), vec![("empty-migration", None)]);
+    }
+
+    #[test]
+    fn crlf_is_fine() {
+        assert!(run(b"SELECT 1;\r\nSELECT 2;\r\n").is_empty());
+    }
+}

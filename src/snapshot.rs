@@ -1,0 +1,103 @@
+//! Snapshots of a migration set: the files of one set as of some point (the work tree, the git
+//! index, a commit). Only the readers here and in `git` touch the file system or the repository;
+//! every rule works on the values they return.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::config::{self, SetConfig};
+use crate::Fatal;
+
+/// One `.sql` entry of a set, with its raw bytes.
+#[derive(Debug, Clone)]
+pub struct MigrationFile {
+    /// File name inside the set directory.
+    pub name: String,
+    /// Path relative to the repository root, `/`-separated.
+    pub path: String,
+    pub bytes: Arc<[u8]>,
+}
+
+/// A `.sql` entry that could not be read as a file.
+#[derive(Debug, Clone)]
+pub struct Unreadable {
+    pub name: String,
+    pub path: String,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Sorted by name.
+    pub files: Vec<MigrationFile>,
+    pub unreadable: Vec<Unreadable>,
+    /// The ledger's bytes, when the ledger exists in this snapshot.
+    pub ledger: Option<Arc<[u8]>>,
+}
+
+impl Snapshot {
+    pub fn file(&self, name: &str) -> Option<&MigrationFile> {
+        self.files.iter().find(|f| f.name == name)
+    }
+
+    pub fn sort(&mut self) {
+        self.files.sort_by(|a, b| a.name.cmp(&b.name));
+        self.unreadable.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+}
+
+/// Whether a directory entry belongs to the set: `.sql` files directly in it, not hidden ones.
+pub fn is_migration_name(name: &str) -> bool {
+    name.ends_with(".sql") && !name.starts_with('.')
+}
+
+/// Reads the set from the work tree. A missing or unreadable directory is fatal (exit 2): the
+/// tool cannot vouch for a set it cannot list.
+pub fn read_worktree(root: &Path, set: &SetConfig) -> crate::Result<Snapshot> {
+    let dir = root.join(&set.dir);
+    let meta = std::fs::metadata(&dir).map_err(|e| {
+        Fatal::new(
+            crate::rules::Rule::IoError,
+            format!("cannot read migration directory {}: {e}", set.dir),
+            "check the `dir` of this set in miglint.toml, or the path given on the command line",
+        )
+    })?;
+    if !meta.is_dir() {
+        return Err(Fatal::new(
+            crate::rules::Rule::IoError,
+            format!("{} is not a directory", set.dir),
+            "point the set at the directory that holds the numbered .sql files",
+        ));
+    }
+    let mut snap = Snapshot::default();
+    let walker = walkdir::WalkDir::new(&dir).min_depth(1).max_depth(1).follow_links(false);
+    for entry in walker {
+        let entry = entry.map_err(|e| Fatal::io(&set.dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !is_migration_name(&name) {
+            continue;
+        }
+        let path = config::join(&set.dir, &name);
+        // `metadata` follows symlinks, so a symlink to a file is read like a file.
+        match std::fs::metadata(entry.path()) {
+            Ok(m) if m.is_file() => match std::fs::read(entry.path()) {
+                Ok(bytes) => snap.files.push(MigrationFile { name, path, bytes: Arc::from(bytes) }),
+                Err(e) => snap.unreadable.push(Unreadable { name, path, why: e.to_string() }),
+            },
+            Ok(_) => snap.unreadable.push(Unreadable { name, path, why: "it is a directory, not a file".into() }),
+            Err(e) if entry.path_is_symlink() => snap.unreadable.push(Unreadable {
+                name,
+                path,
+                why: format!("it is a symlink whose target cannot be read ({e})"),
+            }),
+            Err(e) => snap.unreadable.push(Unreadable { name, path, why: e.to_string() }),
+        }
+    }
+    match std::fs::read(root.join(&set.lock)) {
+        Ok(bytes) => snap.ledger = Some(Arc::from(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Fatal::io(&set.lock, e)),
+    }
+    snap.sort();
+    Ok(snap)
+}

@@ -1,0 +1,300 @@
+//! Everything miglint learns from one SQL file: its statements (split on tokens, so `;` inside
+//! strings, comments and `$$` bodies is not a split point), each statement's parse outcome,
+//! the ignore directives, and the Alembic stamps. The result holds byte spans only, never the
+//! ASTs, so checking 10,000 files does not keep 10,000 syntax trees alive.
+
+pub mod directives;
+pub mod gaps;
+pub mod stamps;
+
+use std::ops::Range;
+
+use sqlparser::dialect::Dialect;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
+
+pub use directives::Directives;
+pub use stamps::Stamp;
+
+/// What happened to one statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Parsed,
+    /// sqlparser rejected it; `at` is the byte offset of the error in the file.
+    Error { message: String, at: Range<usize> },
+    /// sqlparser rejected a construct PostgreSQL accepts (see [`gaps`]).
+    Unverified { construct: &'static str },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// From the first token to the end of the terminating `;` (or the last token).
+    pub span: Range<usize>,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Analysis {
+    pub statements: Vec<Statement>,
+    /// The tokenizer could not read the file (unterminated string or `$$`): no statements.
+    pub tokenize_error: Option<(String, Range<usize>)>,
+    pub directives: Directives,
+    pub stamps: Vec<Stamp>,
+}
+
+/// Maps sqlparser's (line, character column) locations to byte offsets in the original text.
+pub struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1));
+        LineIndex { text, starts }
+    }
+
+    /// Byte offset of a 1-based line and 1-based character column; clamped, never a panic.
+    pub fn offset(&self, line: u64, column: u64) -> usize {
+        let Some(&start) = self.starts.get((line.max(1) - 1) as usize) else {
+            return self.text.len();
+        };
+        let end = self.starts.get(line as usize).map_or(self.text.len(), |&e| e);
+        let line_text = &self.text[start..end];
+        let col = column.max(1) as usize - 1;
+        if line_text.is_ascii() {
+            return start + col.min(line_text.len());
+        }
+        line_text.char_indices().nth(col).map_or(end, |(i, _)| start + i)
+    }
+}
+
+/// Replaces every placeholder match with an identifier of the same number of characters, so the
+/// parser sees valid SQL and reported columns (in characters) stay true to the original file.
+pub fn neutralize_placeholders(text: &str, patterns: &[regex::Regex]) -> Option<String> {
+    if patterns.is_empty() {
+        return None;
+    }
+    let mut out = text.to_string();
+    let mut changed = false;
+    for re in patterns {
+        let replaced = re.replace_all(&out, |caps: &regex::Captures| {
+            let m = caps.get(0).map_or("", |m| m.as_str());
+            // Keep newlines so line numbers stay true; everything else becomes `x`.
+            let mut s: String = m.chars().map(|c| if c == '\n' { '\n' } else { 'x' }).collect();
+            if let Some(first) = s.get_mut(0..1) {
+                if first == "x" {
+                    first.make_ascii_lowercase();
+                }
+            }
+            s
+        });
+        if let std::borrow::Cow::Owned(o) = replaced {
+            out = o;
+            changed = true;
+        }
+    }
+    changed.then_some(out)
+}
+
+/// Splits `text` into statements and parses each with `dialect`.
+///
+/// `parse` is false for baseline files (protected but not parse-checked): directives and stamps
+/// are still read.
+pub fn analyze(text: &str, dialect: &dyn Dialect, placeholders: &[regex::Regex], parse: bool) -> Analysis {
+    let substituted = neutralize_placeholders(text, placeholders);
+    let sql = substituted.as_deref().unwrap_or(text);
+    let lines = LineIndex::new(text);
+    let mut analysis = Analysis { directives: Directives::scan_file(text), ..Analysis::default() };
+
+    let tokens = match Tokenizer::new(dialect, sql).tokenize_with_location() {
+        Ok(t) => t,
+        Err(e) => {
+            let at = lines.offset(e.location.line, e.location.column);
+            analysis.tokenize_error = Some((e.message, at..(at + 1).min(text.len()).max(at)));
+            return analysis;
+        }
+    };
+    let pos = |t: &TokenWithSpan| lines.offset(t.span.start.line, t.span.start.column);
+    let end = |t: &TokenWithSpan| lines.offset(t.span.end.line, t.span.end.column);
+
+    let mut chunk: Vec<TokenWithSpan> = Vec::new();
+    let mut leading_comments: Vec<String> = Vec::new();
+    let mut has_content = false;
+    let flush = |chunk: &mut Vec<TokenWithSpan>, comments: &mut Vec<String>, analysis: &mut Analysis| {
+        let first = chunk.iter().find(|t| !is_trivia(&t.token));
+        let last = chunk.iter().rev().find(|t| !is_trivia(&t.token));
+        if let (Some(first), Some(last)) = (first, last) {
+            let span = pos(first)..end(last).max(pos(first));
+            analysis.directives.add_statement(span.clone(), comments);
+            let outcome = if parse {
+                parse_statement(chunk, dialect, &lines, &mut analysis.stamps)
+            } else {
+                // Stamps still count for a baseline file; a parse failure is simply not reported.
+                let _ = parse_statement(chunk, dialect, &lines, &mut analysis.stamps);
+                Outcome::Parsed
+            };
+            analysis.statements.push(Statement { span, outcome });
+        }
+        chunk.clear();
+        comments.clear();
+    };
+    for tok in tokens {
+        match &tok.token {
+            Token::SemiColon => {
+                if has_content {
+                    chunk.push(tok);
+                    flush(&mut chunk, &mut leading_comments, &mut analysis);
+                }
+                chunk.clear();
+                has_content = false;
+            }
+            Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) if !has_content => {
+                leading_comments.push(comment.clone());
+            }
+            Token::Whitespace(Whitespace::MultiLineComment(comment)) if !has_content => {
+                leading_comments.push(comment.clone());
+            }
+            Token::Whitespace(_) | Token::EOF => {
+                if has_content {
+                    chunk.push(tok);
+                }
+            }
+            _ => {
+                has_content = true;
+                chunk.push(tok);
+            }
+        }
+    }
+    if has_content {
+        flush(&mut chunk, &mut leading_comments, &mut analysis);
+    }
+    analysis
+}
+
+fn is_trivia(t: &Token) -> bool {
+    matches!(t, Token::Whitespace(_) | Token::EOF)
+}
+
+fn parse_statement(chunk: &[TokenWithSpan], dialect: &dyn Dialect, lines: &LineIndex, stamps: &mut Vec<Stamp>) -> Outcome {
+    let tokens: Vec<TokenWithSpan> = chunk.iter().filter(|t| !is_trivia(&t.token)).cloned().collect();
+    let last = tokens.last().map(|t| {
+        let s = lines.offset(t.span.start.line, t.span.start.column);
+        let e = lines.offset(t.span.end.line, t.span.end.column);
+        s..e.max(s + 1)
+    });
+    let result = Parser::new(dialect).with_tokens_with_locations(tokens.clone()).parse_statements();
+    match result {
+        Ok(parsed) => {
+            for stmt in &parsed {
+                stamps::collect(stmt, lines, stamps);
+            }
+            Outcome::Parsed
+        }
+        Err(err) => {
+            let (message, location) = split_error(&err);
+            let at = match location {
+                Some((line, col)) => {
+                    let s = lines.offset(line, col);
+                    // Label the whole offending token when we can find it.
+                    let tok_end = tokens
+                        .iter()
+                        .find(|t| t.span.start.line == line && t.span.start.column == col)
+                        .map(|t| lines.offset(t.span.end.line, t.span.end.column));
+                    s..tok_end.filter(|&e| e > s).unwrap_or(s + 1)
+                }
+                // An error at end of input has no position: point at the statement's last token.
+                None => last.unwrap_or(0..0),
+            };
+            if let Some(construct) = gaps::known_gap(&tokens) {
+                return Outcome::Unverified { construct };
+            }
+            Outcome::Error { message, at }
+        }
+    }
+}
+
+/// sqlparser errors carry their position only as text: `… at Line: L, Column: C`.
+fn split_error(err: &ParserError) -> (String, Option<(u64, u64)>) {
+    let text = match err {
+        ParserError::ParserError(s) | ParserError::TokenizerError(s) => s.clone(),
+        ParserError::RecursionLimitExceeded => return ("the statement is nested too deeply to check (recursion limit exceeded)".into(), None),
+    };
+    if let Some(idx) = text.rfind(" at Line: ") {
+        let tail = &text[idx + " at Line: ".len()..];
+        let mut parts = tail.splitn(2, ", Column: ");
+        let line = parts.next().and_then(|l| l.trim().parse().ok());
+        let col = parts.next().and_then(|c| c.trim().parse().ok());
+        if let (Some(l), Some(c)) = (line, col) {
+            return (text[..idx].to_string(), Some((l, c)));
+        }
+    }
+    (text, None)
+}
+
+/// The sqlparser dialect for a configured name (validated in `config`, so `None` cannot happen
+/// for a loaded config; the generic dialect is the safe fallback).
+pub fn dialect(name: &str) -> Box<dyn Dialect> {
+    sqlparser::dialect::dialect_from_str(name).unwrap_or_else(|| Box::new(sqlparser::dialect::GenericDialect {}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pg(text: &str) -> Analysis {
+        analyze(text, &sqlparser::dialect::PostgreSqlDialect {}, &[], true)
+    }
+
+    #[test]
+    fn splits_on_semicolons_outside_strings_and_bodies() {
+        let a = pg("SELECT ';';\n-- a; comment\nCREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\nSELECT 2");
+        assert_eq!(a.statements.len(), 3);
+        assert!(a.statements.iter().all(|s| s.outcome == Outcome::Parsed), "{a:?}");
+    }
+
+    #[test]
+    fn reports_every_bad_statement_at_its_position() {
+        let text = "CREATE TABLE a (id int);\nALTER TABEL a ADD COLUMN b int;\nSELECT 1;\nCREATE TABLE b (id int,, x int);\n";
+        let a = pg(text);
+        let errors: Vec<_> = a
+            .statements
+            .iter()
+            .filter_map(|s| match &s.outcome {
+                Outcome::Error { at, .. } => Some(crate::finding::line_col(text.as_bytes(), at.start)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(errors, vec![(2, 7), (4, 24)]);
+    }
+
+    #[test]
+    fn statement_span_covers_the_semicolon() {
+        let text = "  SELECT 1 ;";
+        let a = pg(text);
+        assert_eq!(&text[a.statements[0].span.clone()], "SELECT 1 ;");
+    }
+
+    #[test]
+    fn unterminated_dollar_quote_is_reported() {
+        let a = pg("SELECT $$ abc");
+        assert!(a.tokenize_error.is_some());
+    }
+
+    #[test]
+    fn placeholders_keep_columns() {
+        let re = vec![regex::Regex::new(r"\{\{.*?\}\}").unwrap()];
+        let text = "CREATE SCHEMA {{ .Namespace }};\nSELECT FROM;";
+        let a = analyze(text, &sqlparser::dialect::PostgreSqlDialect {}, &re, true);
+        assert_eq!(a.statements[0].outcome, Outcome::Parsed);
+        assert!(matches!(a.statements[1].outcome, Outcome::Error { .. }));
+    }
+
+    #[test]
+    fn line_index_handles_multibyte() {
+        let li = LineIndex::new("é\nxé;");
+        assert_eq!(li.offset(2, 3), 6);
+        assert_eq!(li.offset(9, 9), 7);
+    }
+}
