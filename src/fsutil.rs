@@ -7,6 +7,14 @@ use std::path::{Path, PathBuf};
 
 use crate::Fatal;
 
+/// Test hook: `MIGLINT_FAULT=<point>` kills the process at that point, the way a power cut or a
+/// `kill -9` would, so tests can prove that an interrupted write loses nothing.
+fn fault(point: &str) {
+    if std::env::var("MIGLINT_FAULT").is_ok_and(|v| v == point) {
+        std::process::abort();
+    }
+}
+
 /// Replaces (or creates) `path` with `bytes` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> crate::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -14,8 +22,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> crate::Result<()> {
     let tmp: PathBuf = dir.join(format!(".{name}.miglint-tmp-{}", std::process::id()));
     let result = (|| -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        let half = bytes.len() / 2;
+        f.write_all(&bytes[..half])?;
+        fault("mid-write");
+        f.write_all(&bytes[half..])?;
         f.sync_all()?;
+        fault("before-rename");
         fs::rename(&tmp, path)
     })();
     if let Err(e) = result {
@@ -42,7 +54,10 @@ pub fn create_new_atomic(path: &Path, bytes: &[u8]) -> crate::Result<()> {
     let tmp = dir.join(format!(".miglint-new-{}", std::process::id()));
     let result = (|| -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        let half = bytes.len() / 2;
+        f.write_all(&bytes[..half])?;
+        fault("mid-write");
+        f.write_all(&bytes[half..])?;
         f.sync_all()?;
         fs::hard_link(&tmp, path)
     })();
@@ -81,11 +96,12 @@ impl LockGuard {
                     return Ok(LockGuard { path });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let stale = fs::metadata(&path)
-                        .and_then(|m| m.modified())
-                        .ok()
-                        .and_then(|t| t.elapsed().ok())
-                        .is_some_and(|age| age.as_secs() > 600);
+                    let stale = holder_is_gone(&path)
+                        || fs::metadata(&path)
+                            .and_then(|m| m.modified())
+                            .ok()
+                            .and_then(|t| t.elapsed().ok())
+                            .is_some_and(|age| age.as_secs() > 600);
                     if stale {
                         let _ = fs::remove_file(&path);
                         continue;
@@ -108,6 +124,14 @@ impl LockGuard {
             }
         }
     }
+}
+
+/// Whether the process that wrote the lock file is known to be dead (a killed run). Only
+/// answerable where /proc exists; elsewhere the age limit applies.
+fn holder_is_gone(lock: &Path) -> bool {
+    let Ok(text) = fs::read_to_string(lock) else { return false };
+    let Ok(pid) = text.trim().parse::<u32>() else { return false };
+    Path::new("/proc/self").exists() && !Path::new(&format!("/proc/{pid}")).exists()
 }
 
 impl Drop for LockGuard {

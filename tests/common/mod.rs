@@ -1,0 +1,149 @@
+//! Shared helpers: throw-away directories and git repositories, and the real binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+
+    /// (code, file, line, column) of every diagnostic in JSON output.
+    pub fn diags(&self) -> Vec<(String, Option<String>, Option<u64>, Option<u64>)> {
+        self.json()["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap().to_string(),
+                    d["file"].as_str().map(str::to_string),
+                    d["line"].as_u64(),
+                    d["column"].as_u64(),
+                )
+            })
+            .collect()
+    }
+
+    pub fn codes(&self) -> Vec<String> {
+        self.diags().into_iter().map(|d| d.0).filter(|c| c != "no-base").collect()
+    }
+
+    pub fn find(&self, code: &str) -> serde_json::Value {
+        self.json()["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["code"] == code)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {code} in {}", self.stdout))
+    }
+}
+
+pub struct Dir {
+    pub tmp: tempfile::TempDir,
+}
+
+impl Dir {
+    pub fn new() -> Dir {
+        Dir { tmp: tempfile::tempdir().unwrap() }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    pub fn join(&self, rel: &str) -> PathBuf {
+        self.tmp.path().join(rel)
+    }
+
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> &Self {
+        let p = self.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+        self
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.join(rel)).unwrap()
+    }
+
+    pub fn remove(&self, rel: &str) {
+        std::fs::remove_file(self.join(rel)).unwrap();
+    }
+
+    /// Runs the real binary here with a clean CI environment.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_in(".", args)
+    }
+
+    pub fn run_in(&self, sub: &str, args: &[&str]) -> Run {
+        self.run_env(sub, args, &[])
+    }
+
+    pub fn run_env(&self, sub: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_miglint"));
+        cmd.args(args).current_dir(self.join(sub));
+        for k in ["MIGLINT_BASE", "GITHUB_BASE_REF", "GITHUB_EVENT_PATH", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE"] {
+            cmd.env_remove(k);
+        }
+        cmd.env("NO_COLOR", "1");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("run miglint");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs `git` (the tests may use the CLI; miglint itself only uses libgit2).
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(self.path())
+            .env("GIT_AUTHOR_NAME", "Ada Tester")
+            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+            .env("GIT_COMMITTER_NAME", "Ada Tester")
+            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", self.path())
+            .output()
+            .expect("run git");
+        assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    pub fn init_repo(&self) -> &Self {
+        self.git(&["init", "-q", "-b", "main"]);
+        self.git(&["config", "core.autocrlf", "false"]);
+        self
+    }
+
+    pub fn commit_all(&self, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
+        self.git(&["rev-parse", "HEAD"])
+    }
+}
+
+/// A small valid migration set in `dir`: 0000..n-1.
+pub fn valid_set(d: &Dir, dir: &str, n: usize) {
+    for i in 0..n {
+        d.write(&format!("{dir}/{i:04}_step_{i}.sql"), format!("CREATE TABLE t{i} (id bigint PRIMARY KEY, name text NOT NULL);\n"));
+    }
+}
+
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
