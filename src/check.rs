@@ -26,9 +26,17 @@ pub struct Workspace {
 impl Workspace {
     /// Finds the repository and config from `cwd`. `dirs` (from the command line) replace the
     /// configured sets, keeping a configured set's options when it names the same directory.
-    pub fn open(cwd: &Path, config_path: Option<&Path>, dirs: &[PathBuf]) -> crate::Result<Workspace> {
-        let cwd = cwd.canonicalize().map_err(|e| Fatal::io(cwd.display(), e))?;
-        let repo = git2::Repository::discover(&cwd).ok().filter(|r| r.workdir().is_some());
+    pub fn open(
+        cwd: &Path,
+        config_path: Option<&Path>,
+        dirs: &[PathBuf],
+    ) -> crate::Result<Workspace> {
+        let cwd = cwd
+            .canonicalize()
+            .map_err(|e| Fatal::io(cwd.display(), e))?;
+        let repo = git2::Repository::discover(&cwd)
+            .ok()
+            .filter(|r| r.workdir().is_some());
         let root = match repo.as_ref().and_then(|r| r.workdir()) {
             Some(w) => w.canonicalize().unwrap_or_else(|_| w.to_path_buf()),
             None => cwd.clone(),
@@ -45,13 +53,24 @@ impl Workspace {
         };
         let mut config = match &config_file {
             Some(p) => config::load(p, &root)?,
-            None => Config { root: root.clone(), path: None, base: None, sets: Vec::new(), severities: Default::default() },
+            None => Config {
+                root: root.clone(),
+                path: None,
+                base: None,
+                sets: Vec::new(),
+                severities: Default::default(),
+            },
         };
         if !dirs.is_empty() {
             let mut sets = Vec::new();
             for d in dirs {
                 let rel = config::relative_to(&root, &config::normalize(&cwd.join(d)));
-                let set = config.sets.iter().find(|s| s.dir == rel).cloned().unwrap_or_else(|| SetConfig::with_dir(rel));
+                let set = config
+                    .sets
+                    .iter()
+                    .find(|s| s.dir == rel)
+                    .cloned()
+                    .unwrap_or_else(|| SetConfig::with_dir(rel));
                 sets.push(set);
             }
             config.sets = sets;
@@ -62,7 +81,9 @@ impl Workspace {
             } else {
                 let msg = match &config_file {
                     Some(p) => format!("{} configures no [[set]]", p.display()),
-                    None => "nothing to check: no miglint.toml and no migrations/ directory here".into(),
+                    None => {
+                        "nothing to check: no miglint.toml and no migrations/ directory here".into()
+                    }
                 };
                 return Err(Fatal::config(msg, "run `miglint check DIR`, or `miglint init` to write a miglint.toml with a [[set]] per migration directory"));
             }
@@ -73,16 +94,32 @@ impl Workspace {
     /// The set named `name` (its `name` or `dir`), or the only set.
     pub fn select_set(&self, name: Option<&str>) -> crate::Result<&SetConfig> {
         match name {
-            Some(n) => self.config.sets.iter().find(|s| s.name == n || s.dir == n.trim_end_matches('/')).ok_or_else(|| {
-                Fatal::config(format!("no set named `{n}`"), format!("configured sets: {}", self.set_names()))
-            }),
+            Some(n) => self
+                .config
+                .sets
+                .iter()
+                .find(|s| s.name == n || s.dir == n.trim_end_matches('/'))
+                .ok_or_else(|| {
+                    Fatal::config(
+                        format!("no set named `{n}`"),
+                        format!("configured sets: {}", self.set_names()),
+                    )
+                }),
             None if self.config.sets.len() == 1 => Ok(&self.config.sets[0]),
-            None => Err(Fatal::config("several sets are configured; say which one", format!("pass --set with one of: {}", self.set_names()))),
+            None => Err(Fatal::config(
+                "several sets are configured; say which one",
+                format!("pass --set with one of: {}", self.set_names()),
+            )),
         }
     }
 
     fn set_names(&self) -> String {
-        self.config.sets.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+        self.config
+            .sets
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     pub fn repo(&self, what: &str) -> crate::Result<&git2::Repository> {
@@ -90,7 +127,14 @@ impl Workspace {
     }
 
     pub fn no_repo(&self, what: &str) -> Fatal {
-        Fatal::new(Rule::NotARepository, format!("{what} needs a git repository, and {} is not in one", self.root.display()), "run miglint inside the repository's work tree")
+        Fatal::new(
+            Rule::NotARepository,
+            format!(
+                "{what} needs a git repository, and {} is not in one",
+                self.root.display()
+            ),
+            "run miglint inside the repository's work tree",
+        )
     }
 }
 
@@ -125,7 +169,10 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn count(&self, severity: Severity) -> usize {
-        self.findings.iter().filter(|f| f.severity == severity).count()
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
     }
 
     pub fn fatal(fatal: Fatal) -> Outcome {
@@ -133,7 +180,7 @@ impl Outcome {
         if let (Some(file), Some(src)) = (&fatal.finding.file, &fatal.source) {
             o.sources.insert(file.clone(), src.clone());
         }
-        o.findings.push(fatal.finding);
+        o.findings.push(*fatal.finding);
         o
     }
 }
@@ -147,12 +194,20 @@ pub struct SetState {
 }
 
 /// Runs the rules that need only one snapshot: names, content, ledger.
-pub fn check_snapshot(set: &SetConfig, snapshot: Snapshot, require_recorded: bool) -> (Vec<Finding>, SetState) {
+pub fn check_snapshot(
+    set: &SetConfig,
+    snapshot: Snapshot,
+    require_recorded: bool,
+) -> (Vec<Finding>, SetState) {
     let mut findings = rules::naming::check(set, &snapshot);
     let migrations = rules::naming::migrations(set, &snapshot);
     findings.extend(snapshot.unreadable.iter().map(rules::sql::unreadable));
-    let numbers: HashMap<&str, u64> = migrations.iter().map(|m| (m.name.as_str(), m.number)).collect();
-    let per_file: Vec<(Vec<Finding>, Option<(String, Analysis)>)> = snapshot
+    let numbers: HashMap<&str, u64> = migrations
+        .iter()
+        .map(|m| (m.name.as_str(), m.number))
+        .collect();
+    type PerFile = (Vec<Finding>, Option<(String, Analysis)>);
+    let per_file: Vec<PerFile> = snapshot
         .files
         .par_iter()
         .map(|file| {
@@ -172,13 +227,29 @@ pub fn check_snapshot(set: &SetConfig, snapshot: Snapshot, require_recorded: boo
             analyses.insert(name, a);
         }
     }
-    let (ledger_findings, _) = rules::ledger::check(&rules::ledger::LedgerInput { set, snap: &snapshot, migrations: &migrations, require_recorded });
+    let (ledger_findings, _) = rules::ledger::check(&rules::ledger::LedgerInput {
+        set,
+        snap: &snapshot,
+        migrations: &migrations,
+        require_recorded,
+    });
     findings.extend(ledger_findings);
-    (findings, SetState { snapshot, migrations, analyses })
+    (
+        findings,
+        SetState {
+            snapshot,
+            migrations,
+            analyses,
+        },
+    )
 }
 
 /// Applies ignore directives, the `[rules]` severities, drops `off`, and sorts.
-pub fn finish(config: &Config, states: &[(&SetConfig, &SetState)], findings: Vec<Finding>) -> Vec<Finding> {
+pub fn finish(
+    config: &Config,
+    states: &[(&SetConfig, &SetState)],
+    findings: Vec<Finding>,
+) -> Vec<Finding> {
     let mut directives: HashMap<&str, &crate::sql::Directives> = HashMap::new();
     for (_, state) in states {
         for f in &state.snapshot.files {
@@ -192,7 +263,11 @@ pub fn finish(config: &Config, states: &[(&SetConfig, &SetState)], findings: Vec
         .filter(|f| {
             // Fatal conditions are never silenced by a comment.
             f.rule.info().fatal
-                || !f.file.as_deref().and_then(|p| directives.get(p)).is_some_and(|d| d.suppresses(f.code(), f.span.as_ref().map(|s| s.start)))
+                || !f
+                    .file
+                    .as_deref()
+                    .and_then(|p| directives.get(p))
+                    .is_some_and(|d| d.suppresses(f.code(), f.span.as_ref().map(|s| s.start)))
         })
         .map(|mut f| {
             if let Some(&sev) = config.severities.get(&f.rule) {
@@ -212,11 +287,18 @@ pub fn finish(config: &Config, states: &[(&SetConfig, &SetState)], findings: Vec
 fn sort(findings: &mut [Finding], states: &[(&SetConfig, &SetState)]) {
     let sources: HashMap<&str, &[u8]> = states
         .iter()
-        .flat_map(|(_, s)| s.snapshot.files.iter().map(|f| (f.path.as_str(), &*f.bytes)))
+        .flat_map(|(_, s)| {
+            s.snapshot
+                .files
+                .iter()
+                .map(|f| (f.path.as_str(), &*f.bytes))
+        })
         .collect();
     let key = |f: &Finding| {
         let (line, col) = match (&f.file, &f.span) {
-            (Some(file), Some(span)) => sources.get(file.as_str()).map_or((0, span.start), |b| crate::finding::line_col(b, span.start)),
+            (Some(file), Some(span)) => sources
+                .get(file.as_str())
+                .map_or((0, span.start), |b| crate::finding::line_col(b, span.start)),
             _ => (0, 0),
         };
         (f.file.clone().unwrap_or_default(), line, col, f.code())
@@ -257,9 +339,21 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
                 findings.extend(git::check_history(repo, set)?);
             }
         }
-        findings.extend(crate::alembic::check_set(ws, set, &state, opts.source, &mut outcome.sources));
+        findings.extend(crate::alembic::check_set(
+            ws,
+            set,
+            &state,
+            opts.source,
+            &mut outcome.sources,
+        ));
         if let Some(export) = &opts.history_export {
-            findings.extend(crate::commands::history_export::check(ws, set, &state, export, &mut outcome.sources)?);
+            findings.extend(crate::commands::history_export::check(
+                ws,
+                set,
+                &state,
+                export,
+                &mut outcome.sources,
+            )?);
         }
         states.push((set, state));
     }
@@ -275,7 +369,13 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
     outcome.findings = finish(&ws.config, &refs, findings);
     // A finding about a whole file still points somewhere: line 1, column 1 of that file.
     for f in &mut outcome.findings {
-        if f.span.is_none() && f.file.as_ref().is_some_and(|p| states.iter().any(|(_, s)| s.snapshot.files.iter().any(|m| &m.path == p))) {
+        if f.span.is_none()
+            && f.file.as_ref().is_some_and(|p| {
+                states
+                    .iter()
+                    .any(|(_, s)| s.snapshot.files.iter().any(|m| &m.path == p))
+            })
+        {
             f.span = Some(0..0);
             f.label.get_or_insert_with(|| "this file".into());
         }

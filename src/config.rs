@@ -182,8 +182,20 @@ pub fn discover(start: &Path, stop: &Path) -> Option<PathBuf> {
 }
 
 const DIALECTS: &[&str] = &[
-    "postgres", "postgresql", "mysql", "sqlite", "generic", "ansi", "mssql", "snowflake", "bigquery",
-    "redshift", "duckdb", "hive", "clickhouse", "databricks",
+    "postgres",
+    "postgresql",
+    "mysql",
+    "sqlite",
+    "generic",
+    "ansi",
+    "mssql",
+    "snowflake",
+    "bigquery",
+    "redshift",
+    "duckdb",
+    "hive",
+    "clickhouse",
+    "databricks",
 ];
 
 /// Reads and validates a config file. `root` is where set paths end up relative to.
@@ -207,7 +219,13 @@ pub fn load(path: &Path, root: &Path) -> crate::Result<Config> {
 }
 
 /// Parses config text; pure apart from path arithmetic, so it is testable without files.
-pub fn parse(text: &str, shown: &str, source: Arc<[u8]>, base_dir: &Path, root: &Path) -> crate::Result<Config> {
+pub fn parse(
+    text: &str,
+    shown: &str,
+    source: Arc<[u8]>,
+    base_dir: &Path,
+    root: &Path,
+) -> crate::Result<Config> {
     let err_at = |msg: String, help: &str, span: std::ops::Range<usize>, label: &str| {
         Fatal::config(msg, help).in_source(shown, source.clone(), span, label)
     };
@@ -230,7 +248,12 @@ pub fn parse(text: &str, shown: &str, source: Arc<[u8]>, base_dir: &Path, root: 
         set.numbering = raw_set.numbering;
         if let Some(w) = raw_set.width {
             if !(1..=18).contains(w.get_ref()) {
-                return Err(err_at("width must be between 1 and 18".into(), "use the number of digits in your file names, e.g. 4 for 0001_x.sql", w.span(), "out of range"));
+                return Err(err_at(
+                    "width must be between 1 and 18".into(),
+                    "use the number of digits in your file names, e.g. 4 for 0001_x.sql",
+                    w.span(),
+                    "out of range",
+                ));
             }
             set.width = *w.get_ref();
         }
@@ -238,22 +261,41 @@ pub fn parse(text: &str, shown: &str, source: Arc<[u8]>, base_dir: &Path, root: 
         if let Some(d) = raw_set.dialect {
             let name = d.get_ref().to_ascii_lowercase();
             if !DIALECTS.contains(&name.as_str()) {
-                return Err(err_at(format!("unknown dialect `{}`", d.get_ref()), &format!("use one of: {}", DIALECTS.join(", ")), d.span(), "unknown dialect"));
+                return Err(err_at(
+                    format!("unknown dialect `{}`", d.get_ref()),
+                    &format!("use one of: {}", DIALECTS.join(", ")),
+                    d.span(),
+                    "unknown dialect",
+                ));
             }
-            set.dialect = if name == "postgresql" { "postgres".into() } else { name };
+            set.dialect = if name == "postgresql" {
+                "postgres".into()
+            } else {
+                name
+            };
         }
         if let Some(lock) = raw_set.lock {
             set.lock = relative_to(root, &normalize(&base_dir.join(lock)));
         }
         for p in raw_set.placeholders {
             let re = regex::Regex::new(p.get_ref()).map_err(|e| {
-                err_at(format!("invalid placeholder pattern: {e}"), "placeholders are regular expressions, e.g. '\\{\\{.*?\\}\\}'", p.span(), "bad regex")
+                err_at(
+                    format!("invalid placeholder pattern: {e}"),
+                    "placeholders are regular expressions, e.g. '\\{\\{.*?\\}\\}'",
+                    p.span(),
+                    "bad regex",
+                )
             })?;
             set.placeholders.push(re);
         }
         if let Some(b) = raw_set.baseline {
             let n = b.get_ref().trim().parse::<u64>().map_err(|_| {
-                err_at(format!("baseline `{}` is not a migration number", b.get_ref()), "write the number of the last legacy migration, e.g. baseline = \"0120\"", b.span(), "not a number")
+                err_at(
+                    format!("baseline `{}` is not a migration number", b.get_ref()),
+                    "write the number of the last legacy migration, e.g. baseline = \"0120\"",
+                    b.span(),
+                    "not a number",
+                )
             })?;
             set.baseline = Some(n);
         }
@@ -268,17 +310,35 @@ pub fn parse(text: &str, shown: &str, source: Arc<[u8]>, base_dir: &Path, root: 
         }
         set.alembic = raw_set.alembic;
         if sets.iter().any(|s| s.dir == set.dir) {
-            return Err(err_at(format!("set `{}` is configured twice", set.dir), "keep one [[set]] per directory", dir_span, "duplicate"));
+            return Err(err_at(
+                format!("set `{}` is configured twice", set.dir),
+                "keep one [[set]] per directory",
+                dir_span,
+                "duplicate",
+            ));
         }
         sets.push(set);
     }
     let mut severities = BTreeMap::new();
     for (code, sev) in raw.rules {
         let rule = Rule::from_code(code.get_ref()).ok_or_else(|| {
-            err_at(format!("unknown rule code `{}`", code.get_ref()), "`miglint rules` lists every code", code.span(), "unknown code")
+            err_at(
+                format!("unknown rule code `{}`", code.get_ref()),
+                "`miglint rules` lists every code",
+                code.span(),
+                "unknown code",
+            )
         })?;
         if rule.info().fatal {
-            return Err(err_at(format!("`{}` stops miglint from working and cannot be re-rated", rule.code()), "remove this line", code.span(), "not configurable"));
+            return Err(err_at(
+                format!(
+                    "`{}` stops miglint from working and cannot be re-rated",
+                    rule.code()
+                ),
+                "remove this line",
+                code.span(),
+                "not configurable",
+            ));
         }
         severities.insert(rule, *sev.get_ref());
     }
@@ -296,7 +356,13 @@ mod tests {
     use super::*;
 
     fn parse_str(text: &str) -> crate::Result<Config> {
-        parse(text, "miglint.toml", Arc::from(text.as_bytes()), Path::new("/r"), Path::new("/r"))
+        parse(
+            text,
+            "miglint.toml",
+            Arc::from(text.as_bytes()),
+            Path::new("/r"),
+            Path::new("/r"),
+        )
     }
 
     #[test]
@@ -308,7 +374,10 @@ mod tests {
         assert_eq!(c.base.as_deref(), Some("origin/main"));
         assert_eq!(c.sets[0].dir, "auth/migrations");
         assert_eq!(c.sets[0].lock, "auth/migrations/applied.sha256");
-        assert_eq!(c.sets[0].alembic.as_ref().unwrap().head.as_deref(), Some("x"));
+        assert_eq!(
+            c.sets[0].alembic.as_ref().unwrap().head.as_deref(),
+            Some("x")
+        );
         assert_eq!(c.severities[&Rule::NumberGap], Severity::Warning);
     }
 

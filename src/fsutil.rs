@@ -17,8 +17,14 @@ fn fault(point: &str) {
 
 /// Replaces (or creates) `path` with `bytes` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> crate::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp: PathBuf = dir.join(format!(".{name}.miglint-tmp-{}", std::process::id()));
     let result = (|| -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
@@ -50,7 +56,10 @@ pub fn create_new_atomic(path: &Path, bytes: &[u8]) -> crate::Result<()> {
             "miglint never overwrites; remove or rename the existing file first",
         ));
     }
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let tmp = dir.join(format!(".miglint-new-{}", std::process::id()));
     let result = (|| -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
@@ -85,12 +94,22 @@ pub struct LockGuard {
 
 impl LockGuard {
     pub fn acquire(target: &Path) -> crate::Result<LockGuard> {
-        let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let dir = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let path = dir.join(format!(".{name}.lock"));
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
-            match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
                 Ok(mut f) => {
                     let _ = writeln!(f, "{}", std::process::id());
                     return Ok(LockGuard { path });
@@ -109,7 +128,10 @@ impl LockGuard {
                     if std::time::Instant::now() > deadline {
                         return Err(Fatal::refused(
                             format!("{} is locked by another miglint run", target.display()),
-                            format!("wait for it to finish; if none is running, delete {}", path.display()),
+                            format!(
+                                "wait for it to finish; if none is running, delete {}",
+                                path.display()
+                            ),
                         ));
                     }
                     std::thread::sleep(std::time::Duration::from_millis(20));
@@ -129,8 +151,12 @@ impl LockGuard {
 /// Whether the process that wrote the lock file is known to be dead (a killed run). Only
 /// answerable where /proc exists; elsewhere the age limit applies.
 fn holder_is_gone(lock: &Path) -> bool {
-    let Ok(text) = fs::read_to_string(lock) else { return false };
-    let Ok(pid) = text.trim().parse::<u32>() else { return false };
+    let Ok(text) = fs::read_to_string(lock) else {
+        return false;
+    };
+    let Ok(pid) = text.trim().parse::<u32>() else {
+        return false;
+    };
     Path::new("/proc/self").exists() && !Path::new(&format!("/proc/{pid}")).exists()
 }
 

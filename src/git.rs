@@ -32,7 +32,11 @@ pub fn short(oid: Oid) -> String {
 }
 
 fn git_err(what: &str, e: git2::Error) -> Fatal {
-    Fatal::new(Rule::IoError, format!("cannot read the repository ({what}): {}", e.message()), "check that the repository is not corrupt (`git fsck`)")
+    Fatal::new(
+        Rule::IoError,
+        format!("cannot read the repository ({what}): {}", e.message()),
+        "check that the repository is not corrupt (`git fsck`)",
+    )
 }
 
 /// Where a base name came from, for messages.
@@ -47,26 +51,42 @@ struct Candidate {
 pub fn github_event_base(event_path: &std::path::Path) -> Option<String> {
     let text = std::fs::read_to_string(event_path).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    let sha = v.pointer("/merge_group/base_sha").or_else(|| v.pointer("/pull_request/base/sha"))?;
-    sha.as_str().filter(|s| s.len() >= 7 && s.bytes().all(|b| b.is_ascii_hexdigit())).map(str::to_string)
+    let sha = v
+        .pointer("/merge_group/base_sha")
+        .or_else(|| v.pointer("/pull_request/base/sha"))?;
+    sha.as_str()
+        .filter(|s| s.len() >= 7 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_string)
 }
 
 fn candidates(cli: Option<&str>, config: Option<&str>) -> Vec<Candidate> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
     let mut out = Vec::new();
-    let mut push = |rev: String, origin: &'static str, explicit: bool| out.push(Candidate { rev, origin, explicit });
+    let mut push = |rev: String, origin: &'static str, explicit: bool| {
+        out.push(Candidate {
+            rev,
+            origin,
+            explicit,
+        })
+    };
     if let Some(c) = cli {
         push(c.to_string(), "--base", true);
     } else if let Some(e) = env("MIGLINT_BASE") {
         push(e, "MIGLINT_BASE", true);
     } else if let Some(c) = config {
         push(c.to_string(), "[git] base in miglint.toml", true);
-    } else if let Some(sha) = env("GITHUB_EVENT_PATH").and_then(|p| github_event_base(std::path::Path::new(&p))) {
+    } else if let Some(sha) =
+        env("GITHUB_EVENT_PATH").and_then(|p| github_event_base(std::path::Path::new(&p)))
+    {
         push(sha, "the GitHub event payload (GITHUB_EVENT_PATH)", true);
     } else if let Some(b) = env("GITHUB_BASE_REF") {
         push(format!("origin/{b}"), "GITHUB_BASE_REF", true);
     } else if let Some(b) = env("CI_MERGE_REQUEST_TARGET_BRANCH_NAME") {
-        push(format!("origin/{b}"), "CI_MERGE_REQUEST_TARGET_BRANCH_NAME", true);
+        push(
+            format!("origin/{b}"),
+            "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
+            true,
+        );
     } else {
         push("origin/HEAD".into(), "the default", false);
     }
@@ -75,12 +95,21 @@ fn candidates(cli: Option<&str>, config: Option<&str>) -> Vec<Candidate> {
 
 /// Resolves the base per the documented order. An explicitly named base that does not resolve is
 /// fatal (`base-not-found`); with nothing named and no `origin/HEAD`, the base checks are skipped.
-pub fn resolve_base(repo: &Repository, cli: Option<&str>, config: Option<&str>) -> crate::Result<Option<Base>> {
-    let Some(c) = candidates(cli, config).into_iter().next() else { return Ok(None) };
+pub fn resolve_base(
+    repo: &Repository,
+    cli: Option<&str>,
+    config: Option<&str>,
+) -> crate::Result<Option<Base>> {
+    let Some(c) = candidates(cli, config).into_iter().next() else {
+        return Ok(None);
+    };
     let mut tried = vec![c.rev.clone()];
     let mut found = repo.revparse_single(&c.rev).ok();
     if found.is_none() && !c.rev.contains('/') {
-        for alt in [format!("origin/{}", c.rev), format!("refs/remotes/origin/{}", c.rev)] {
+        for alt in [
+            format!("origin/{}", c.rev),
+            format!("refs/remotes/origin/{}", c.rev),
+        ] {
             tried.push(alt.clone());
             if let Ok(o) = repo.revparse_single(&alt) {
                 found = Some(o);
@@ -92,18 +121,31 @@ pub fn resolve_base(repo: &Repository, cli: Option<&str>, config: Option<&str>) 
         if !c.explicit {
             return Ok(None);
         }
-        let shallow = if repo.is_shallow() { " The repository is a shallow clone, which may not have fetched it." } else { "" };
+        let shallow = if repo.is_shallow() {
+            " The repository is a shallow clone, which may not have fetched it."
+        } else {
+            ""
+        };
         return Err(Fatal::new(
             Rule::BaseNotFound,
             format!("the base `{}` (from {}) does not resolve; tried {}.{shallow}", c.rev, c.origin, tried.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")),
             "fetch the base branch (`git fetch origin main`), or name an existing revision with --base",
         ));
     };
-    let tip = obj.peel_to_commit().map_err(|e| git_err("base commit", e))?.id();
+    let tip = obj
+        .peel_to_commit()
+        .map_err(|e| git_err("base commit", e))?
+        .id();
     let head = match repo.head().and_then(|h| h.peel_to_commit()) {
         Ok(h) => h.id(),
         // An unborn HEAD (no commit yet) is compared with the base tip itself.
-        Err(_) => return Ok(Some(Base { name: c.rev, tip, merge_base: tip })),
+        Err(_) => {
+            return Ok(Some(Base {
+                name: c.rev,
+                tip,
+                merge_base: tip,
+            }))
+        }
     };
     match repo.merge_base(head, tip) {
         Ok(mb) => Ok(Some(Base { name: c.rev, tip, merge_base: mb })),
@@ -126,18 +168,32 @@ pub fn read_tree(repo: &Repository, root: &git2::Tree, set: &SetConfig) -> crate
     if let Ok(entry) = root.get_path(std::path::Path::new(&set.dir)) {
         if let Ok(tree) = entry.to_object(repo).and_then(|o| o.peel_to_tree()) {
             for e in tree.iter() {
-                let Ok(name) = e.name().map(str::to_string) else { continue };
+                let Ok(name) = e.name().map(str::to_string) else {
+                    continue;
+                };
                 if !is_migration_name(&name) {
                     continue;
                 }
                 let path = crate::config::join(&set.dir, &name);
                 match (e.kind(), e.filemode()) {
-                    (Some(ObjectType::Blob), 0o120000) => snap.unreadable.push(Unreadable { name, path, why: "it is committed as a symlink".into() }),
+                    (Some(ObjectType::Blob), 0o120000) => snap.unreadable.push(Unreadable {
+                        name,
+                        path,
+                        why: "it is committed as a symlink".into(),
+                    }),
                     (Some(ObjectType::Blob), _) => {
                         let blob = repo.find_blob(e.id()).map_err(|e| git_err("blob", e))?;
-                        snap.files.push(MigrationFile { name, path, bytes: Arc::from(blob.content()) });
+                        snap.files.push(MigrationFile {
+                            name,
+                            path,
+                            bytes: Arc::from(blob.content()),
+                        });
                     }
-                    _ => snap.unreadable.push(Unreadable { name, path, why: "it is a directory, not a file".into() }),
+                    _ => snap.unreadable.push(Unreadable {
+                        name,
+                        path,
+                        why: "it is a directory, not a file".into(),
+                    }),
                 }
             }
         }
@@ -152,7 +208,10 @@ pub fn read_tree(repo: &Repository, root: &git2::Tree, set: &SetConfig) -> crate
 }
 
 pub fn read_commit(repo: &Repository, commit: Oid, set: &SetConfig) -> crate::Result<Snapshot> {
-    let tree = repo.find_commit(commit).and_then(|c| c.tree()).map_err(|e| git_err("commit tree", e))?;
+    let tree = repo
+        .find_commit(commit)
+        .and_then(|c| c.tree())
+        .map_err(|e| git_err("commit tree", e))?;
     read_tree(repo, &tree, set)
 }
 
@@ -163,17 +222,29 @@ pub fn read_index(repo: &Repository, set: &SetConfig) -> crate::Result<Snapshot>
     let prefix = format!("{}/", set.dir.trim_end_matches('/'));
     for entry in index.iter() {
         let path = String::from_utf8_lossy(&entry.path).into_owned();
-        let Some(name) = path.strip_prefix(&prefix) else { continue };
+        let Some(name) = path.strip_prefix(&prefix) else {
+            continue;
+        };
         if name.contains('/') || !is_migration_name(name) {
             continue;
         }
         let name = name.to_string();
         if entry.mode == 0o120000 {
-            snap.unreadable.push(Unreadable { name, path, why: "it is staged as a symlink".into() });
+            snap.unreadable.push(Unreadable {
+                name,
+                path,
+                why: "it is staged as a symlink".into(),
+            });
             continue;
         }
-        let blob = repo.find_blob(entry.id).map_err(|e| git_err("staged blob", e))?;
-        snap.files.push(MigrationFile { name, path, bytes: Arc::from(blob.content()) });
+        let blob = repo
+            .find_blob(entry.id)
+            .map_err(|e| git_err("staged blob", e))?;
+        snap.files.push(MigrationFile {
+            name,
+            path,
+            bytes: Arc::from(blob.content()),
+        });
     }
     if let Some(entry) = index.get_path(std::path::Path::new(&set.lock), 0) {
         if let Ok(blob) = repo.find_blob(entry.id) {
@@ -185,10 +256,25 @@ pub fn read_index(repo: &Repository, set: &SetConfig) -> crate::Result<Snapshot>
 }
 
 /// Compares the set now with the merge-base (content) and with the base's tip (numbers).
-pub fn check_base(repo: &Repository, set: &SetConfig, state: &SetState, base: &Base) -> crate::Result<Vec<Finding>> {
+pub fn check_base(
+    repo: &Repository,
+    set: &SetConfig,
+    state: &SetState,
+    base: &Base,
+) -> crate::Result<Vec<Finding>> {
     let merge_base = read_commit(repo, base.merge_base, set)?;
-    let tip = if base.tip == base.merge_base { merge_base.clone() } else { read_commit(repo, base.tip, set)? };
-    Ok(crate::rules::git::check_base(set, &state.snapshot, &merge_base, &tip, &base.name))
+    let tip = if base.tip == base.merge_base {
+        merge_base.clone()
+    } else {
+        read_commit(repo, base.tip, set)?
+    };
+    Ok(crate::rules::git::check_base(
+        set,
+        &state.snapshot,
+        &merge_base,
+        &tip,
+        &base.name,
+    ))
 }
 
 /// `--history`: walks the first-parent history of HEAD, oldest first.

@@ -16,13 +16,20 @@ use crate::snapshot::is_migration_name;
 use crate::Fatal;
 
 fn git_err(e: git2::Error) -> Fatal {
-    Fatal::new(Rule::IoError, format!("cannot walk the history: {}", e.message()), "check the repository with `git fsck`")
+    Fatal::new(
+        Rule::IoError,
+        format!("cannot walk the history: {}", e.message()),
+        "check the repository with `git fsck`",
+    )
 }
 
 /// `YYYY-MM-DD` of a git commit time.
 pub fn date(time: git2::Time) -> String {
     let secs = time.seconds() + i64::from(time.offset_minutes()) * 60;
-    let ts = crate::naming::utc_timestamp(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0) as u64)).to_string();
+    let ts = crate::naming::utc_timestamp(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0) as u64),
+    )
+    .to_string();
     if ts.len() == 14 {
         format!("{}-{}-{}", &ts[..4], &ts[4..6], &ts[6..8])
     } else {
@@ -31,12 +38,16 @@ pub fn date(time: git2::Time) -> String {
 }
 
 fn id_at(tree: &git2::Tree, path: &str) -> Option<Oid> {
-    tree.get_path(std::path::Path::new(path)).ok().map(|e| e.id())
+    tree.get_path(std::path::Path::new(path))
+        .ok()
+        .map(|e| e.id())
 }
 
 pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> {
     let mut findings = Vec::new();
-    let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) else { return Ok(findings) };
+    let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) else {
+        return Ok(findings);
+    };
     if repo.is_shallow() {
         return Err(Fatal::new(
             Rule::ShallowClone,
@@ -47,7 +58,8 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
     let mut walk = repo.revwalk().map_err(git_err)?;
     walk.push(head.id()).map_err(git_err)?;
     walk.simplify_first_parent().map_err(git_err)?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE).map_err(git_err)?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
+        .map_err(git_err)?;
 
     // For each migration name: the blob it had when first committed, and the blob it has now.
     let mut first: HashMap<String, Oid> = HashMap::new();
@@ -65,7 +77,12 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
         let ledger = id_at(&tree, &set.lock);
         let describe = || {
             let a = commit.author();
-            format!("commit {} by {} on {}", short(oid), a.name().unwrap_or("?"), date(commit.time()))
+            format!(
+                "commit {} by {} on {}",
+                short(oid),
+                a.name().unwrap_or("?"),
+                date(commit.time())
+            )
         };
         if dir != last_dir {
             let dir_tree = dir.and_then(|d| repo.find_tree(d).ok());
@@ -74,7 +91,9 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
                 .map_err(git_err)?;
             for delta in diff.deltas() {
                 let file = delta.new_file();
-                let Some(name) = file.path().and_then(|p| p.to_str()) else { continue };
+                let Some(name) = file.path().and_then(|p| p.to_str()) else {
+                    continue;
+                };
                 if name.contains('/') || !is_migration_name(name) {
                     continue;
                 }
@@ -102,7 +121,9 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
             last_dir_tree = dir_tree;
         }
         if ledger != last_ledger {
-            let bytes = ledger.and_then(|l| repo.find_blob(l).ok()).map(|b| b.content().to_vec());
+            let bytes = ledger
+                .and_then(|l| repo.find_blob(l).ok())
+                .map(|b| b.content().to_vec());
             if let (Some(before), Some(after)) = (&ledger_bytes, &bytes) {
                 if ledger_rewrite(before, after).is_some() {
                     findings.push(
@@ -113,9 +134,12 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
                 }
             } else if ledger_bytes.is_some() && bytes.is_none() {
                 findings.push(
-                    Finding::new(Rule::LockRewritten, format!("the ledger was deleted in {}", describe()))
-                        .file(set.lock.clone())
-                        .help("restore the ledger in a new commit"),
+                    Finding::new(
+                        Rule::LockRewritten,
+                        format!("the ledger was deleted in {}", describe()),
+                    )
+                    .file(set.lock.clone())
+                    .help("restore the ledger in a new commit"),
                 );
             }
             ledger_bytes = bytes;

@@ -60,17 +60,29 @@ pub fn parse(bytes: &[u8]) -> (Ledger, Vec<LedgerError>) {
         offset += raw.len();
         let line = raw.strip_suffix(b"\n").unwrap_or(raw);
         let span = start..start + line.len();
-        let err = |message: String, help: &str, span: Range<usize>| LedgerError { message, help: help.to_string(), span };
+        let err = |message: String, help: &str, span: Range<usize>| LedgerError {
+            message,
+            help: help.to_string(),
+            span,
+        };
         if line.ends_with(b"\r") {
             errors.push(err("the ledger has a CRLF line ending".into(), "the ledger must use LF line ends, like sha256sum; add `*.sha256 text eol=lf` to .gitattributes", span.end - 1..span.end));
             continue;
         }
         if line.is_empty() {
-            errors.push(err("empty line in the ledger".into(), "remove the empty line; the ledger holds only `<sha256>  <file>` lines", start..start + 1));
+            errors.push(err(
+                "empty line in the ledger".into(),
+                "remove the empty line; the ledger holds only `<sha256>  <file>` lines",
+                start..start + 1,
+            ));
             continue;
         }
         let Ok(text) = std::str::from_utf8(line) else {
-            errors.push(err("the line is not valid UTF-8".into(), "restore the line from git", span));
+            errors.push(err(
+                "the line is not valid UTF-8".into(),
+                "restore the line from git",
+                span,
+            ));
             continue;
         };
         let Some((digest, name)) = text.split_once("  ") else {
@@ -81,7 +93,11 @@ pub fn parse(bytes: &[u8]) -> (Ledger, Vec<LedgerError>) {
             ));
             continue;
         };
-        if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if digest.len() != 64
+            || !digest
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             errors.push(err(
                 format!("`{digest}` is not a SHA-256 digest (64 lowercase hex digits)"),
                 "restore the line from git or the migration_history table",
@@ -91,18 +107,34 @@ pub fn parse(bytes: &[u8]) -> (Ledger, Vec<LedgerError>) {
         }
         let name_span = start + digest.len() + 2..span.end;
         if name.is_empty() || name.starts_with(['*', ' ']) {
-            errors.push(err("the line has no plain file name after the digest".into(), "write `<digest>  <file name>` with exactly two spaces", name_span));
+            errors.push(err(
+                "the line has no plain file name after the digest".into(),
+                "write `<digest>  <file name>` with exactly two spaces",
+                name_span,
+            ));
             continue;
         }
         if name.contains(['/', '\\']) {
-            errors.push(err(format!("`{name}` contains a path separator"), "ledger entries name files directly in the set's directory", name_span));
+            errors.push(err(
+                format!("`{name}` contains a path separator"),
+                "ledger entries name files directly in the set's directory",
+                name_span,
+            ));
             continue;
         }
         if ledger.get(name).is_some() {
-            errors.push(err(format!("`{name}` is recorded twice"), "keep the first entry and delete this line", name_span));
+            errors.push(err(
+                format!("`{name}` is recorded twice"),
+                "keep the first entry and delete this line",
+                name_span,
+            ));
             continue;
         }
-        ledger.entries.push(Entry { digest: digest.to_string(), name: name.to_string(), span });
+        ledger.entries.push(Entry {
+            digest: digest.to_string(),
+            name: name.to_string(),
+            span,
+        });
     }
     (ledger, errors)
 }
@@ -113,13 +145,18 @@ mod tests {
 
     #[test]
     fn digest_matches_sha256sum() {
-        assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 
     #[test]
     fn parses_and_reports_bad_lines() {
         let d = sha256_hex(b"x");
-        let text = format!("{d}  0000_a.sql\nzz  0001_b.sql\n{d} 0002_c.sql\n{d}  0000_a.sql\n{d}  a/b.sql\n");
+        let text = format!(
+            "{d}  0000_a.sql\nzz  0001_b.sql\n{d} 0002_c.sql\n{d}  0000_a.sql\n{d}  a/b.sql\n"
+        );
         let (ledger, errors) = parse(text.as_bytes());
         assert_eq!(ledger.entries.len(), 1);
         assert_eq!(errors.len(), 4);
@@ -128,10 +165,16 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let lines: String = (0..3).map(|i| format_line(&sha256_hex(&[i]), &format!("000{i}_x.sql"))).collect();
+        let lines: String = (0..3)
+            .map(|i| format_line(&sha256_hex(&[i]), &format!("000{i}_x.sql")))
+            .collect();
         let (ledger, errors) = parse(lines.as_bytes());
         assert!(errors.is_empty());
-        let again: String = ledger.entries.iter().map(|e| format_line(&e.digest, &e.name)).collect();
+        let again: String = ledger
+            .entries
+            .iter()
+            .map(|e| format_line(&e.digest, &e.name))
+            .collect();
         assert_eq!(again, lines);
     }
 }

@@ -28,7 +28,8 @@ use rules::Rule;
 /// diagnostic, with a code and a `help:`, in every output format.
 #[derive(Debug, Clone)]
 pub struct Fatal {
-    pub finding: Finding,
+    /// Boxed: a `Result<_, Fatal>` stays small on the happy path.
+    pub finding: Box<Finding>,
     /// The text the finding's span points into, when it is not a migration (e.g. miglint.toml).
     pub source: Option<Arc<[u8]>>,
 }
@@ -36,7 +37,7 @@ pub struct Fatal {
 impl Fatal {
     pub fn new(rule: Rule, message: impl Into<String>, help: impl Into<String>) -> Self {
         Fatal {
-            finding: Finding::new(rule, message).help(help),
+            finding: Box::new(Finding::new(rule, message).help(help)),
             source: None,
         }
     }
@@ -58,8 +59,14 @@ impl Fatal {
     }
 
     /// Points the diagnostic at a span of a non-migration file, such as the config.
-    pub fn in_source(mut self, file: &str, source: Arc<[u8]>, span: std::ops::Range<usize>, label: &str) -> Self {
-        self.finding = self.finding.file(file).at(span, label);
+    pub fn in_source(
+        mut self,
+        file: &str,
+        source: Arc<[u8]>,
+        span: std::ops::Range<usize>,
+        label: &str,
+    ) -> Self {
+        self.finding = Box::new(self.finding.file(file).at(span, label));
         self.source = Some(source);
         self
     }

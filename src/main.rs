@@ -14,9 +14,15 @@ use miglint::report::{self, Format};
 use miglint::Fatal;
 
 const VERSION: &str = if cfg!(feature = "postgres-exact") {
-    concat!(env!("CARGO_PKG_VERSION"), " (exact PostgreSQL grammar: built in)")
+    concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (exact PostgreSQL grammar: built in)"
+    )
 } else {
-    concat!(env!("CARGO_PKG_VERSION"), " (exact PostgreSQL grammar: not built in; sqlparser only)")
+    concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (exact PostgreSQL grammar: not built in; sqlparser only)"
+    )
 };
 
 #[derive(Parser)]
@@ -64,7 +70,11 @@ enum Command {
     /// Explain a rule: what it catches, why, a bad and a good example.
     Explain { code: String },
     /// List every rule code with its default severity.
-    Rules,
+    Rules {
+        /// Print the README's rule reference (Markdown) instead.
+        #[arg(long, hide = true)]
+        markdown: bool,
+    },
     /// Alembic helpers.
     Alembic {
         #[command(subcommand)]
@@ -124,7 +134,8 @@ struct CheckArgs {
 }
 
 fn color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) || std::env::var_os("FORCE_COLOR").is_some_and(|v| v != "0")
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        || std::env::var_os("FORCE_COLOR").is_some_and(|v| v != "0")
 }
 
 /// Prints a fatal condition in the chosen format (human: on stderr) and returns exit 2.
@@ -132,7 +143,11 @@ fn fail(format: Format, fatal: Fatal) -> ExitCode {
     let outcome = Outcome::fatal(fatal);
     if format == Format::Human {
         let f = &outcome.findings[0];
-        let text = report::human::render_one(&outcome, f, std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none());
+        let text = report::human::render_one(
+            &outcome,
+            f,
+            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        );
         let _ = write!(std::io::stderr(), "{text}");
     } else {
         let _ = report::render(format, &outcome, false, &mut std::io::stdout().lock());
@@ -145,7 +160,8 @@ fn print_outcome(format: Format, outcome: &Outcome, deny_warnings: bool) -> Exit
     if report::render(format, outcome, color(), &mut out).is_err() {
         return ExitCode::from(2);
     }
-    let failing = outcome.count(Severity::Error) > 0 || deny_warnings && outcome.count(Severity::Warning) > 0;
+    let failing =
+        outcome.count(Severity::Error) > 0 || deny_warnings && outcome.count(Severity::Warning) > 0;
     ExitCode::from(u8::from(failing))
 }
 
@@ -160,7 +176,11 @@ fn run(cli: Cli) -> ExitCode {
         Command::Check(a) => {
             let ws = open(&a.dirs)?;
             let opts = check::Options {
-                source: if a.staged { check::Source::Index } else { check::Source::WorkTree },
+                source: if a.staged {
+                    check::Source::Index
+                } else {
+                    check::Source::WorkTree
+                },
                 base: a.base.clone(),
                 history: a.history,
                 require_recorded: a.require_recorded,
@@ -170,9 +190,19 @@ fn run(cli: Cli) -> ExitCode {
             let outcome = check::run(&ws, &opts)?;
             Ok(print_outcome(format, &outcome, a.deny_warnings))
         }
-        Command::Record { targets, through, set, allow_out_of_order } => {
+        Command::Record {
+            targets,
+            through,
+            set,
+            allow_out_of_order,
+        } => {
             let ws = open(&[])?;
-            let args = commands::record::RecordArgs { targets: targets.clone(), through: through.clone(), set: set.clone(), allow_out_of_order: *allow_out_of_order };
+            let args = commands::record::RecordArgs {
+                targets: targets.clone(),
+                through: through.clone(),
+                set: set.clone(),
+                allow_out_of_order: *allow_out_of_order,
+            };
             let lines = commands::record::run(&ws, &args)?;
             eprintln!("miglint: recorded {} migration{} in the ledger; run these on the database's migration_history if the applier did not:", lines.len(), if lines.len() == 1 { "" } else { "s" });
             for l in lines {
@@ -188,8 +218,15 @@ fn run(cli: Cli) -> ExitCode {
         Command::Init { hooks: true } => {
             let ws = Workspace::open(&cwd, cli.config.as_deref(), &[PathBuf::from(".")]);
             let repo = match ws.as_ref().ok().and_then(|w| w.repo.as_ref()) {
-                Some(_) => git2::Repository::discover(&cwd).map_err(|e| Fatal::io("the repository", e.message()))?,
-                None => return Err(Fatal::new(miglint::rules::Rule::NotARepository, "`init --hooks` needs a git repository", "run it inside the repository")),
+                Some(_) => git2::Repository::discover(&cwd)
+                    .map_err(|e| Fatal::io("the repository", e.message()))?,
+                None => {
+                    return Err(Fatal::new(
+                        miglint::rules::Rule::NotARepository,
+                        "`init --hooks` needs a git repository",
+                        "run it inside the repository",
+                    ))
+                }
             };
             for line in commands::init::install_hooks(&repo)? {
                 println!("{line}");
@@ -197,7 +234,10 @@ fn run(cli: Cli) -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Init { hooks: false } => {
-            let root = git2::Repository::discover(&cwd).ok().and_then(|r| r.workdir().map(PathBuf::from)).unwrap_or(cwd.clone());
+            let root = git2::Repository::discover(&cwd)
+                .ok()
+                .and_then(|r| r.workdir().map(PathBuf::from))
+                .unwrap_or(cwd.clone());
             let (path, text) = commands::init::run(&root)?;
             print!("{text}");
             eprintln!("miglint: wrote {path}");
@@ -207,11 +247,20 @@ fn run(cli: Cli) -> ExitCode {
             print!("{}", commands::explain::explain(code)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Rules => {
-            print!("{}", commands::explain::list());
+        Command::Rules { markdown } => {
+            print!(
+                "{}",
+                if *markdown {
+                    commands::explain::markdown()
+                } else {
+                    commands::explain::list()
+                }
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Alembic { command: AlembicCommand::Heads { set } } => {
+        Command::Alembic {
+            command: AlembicCommand::Heads { set },
+        } => {
             let ws = open(&[])?;
             let (heads, outcome) = commands::heads::run(&ws, set.as_deref())?;
             if !outcome.findings.is_empty() {
@@ -227,7 +276,13 @@ fn run(cli: Cli) -> ExitCode {
             let ws = open(&[])?;
             let rows = commands::status::run(&ws, base.as_deref())?;
             if format == Format::Json {
-                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "version": 1, "sets": rows })).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({ "version": 1, "sets": rows })
+                    )
+                    .unwrap_or_default()
+                );
             } else {
                 print!("{}", commands::status::render_human(&rows));
             }
@@ -244,7 +299,14 @@ fn run(cli: Cli) -> ExitCode {
                 commands::renumber::apply(&ws, set.as_deref(), &plan)?;
             }
             for (from, to) in &plan {
-                println!("{}{from} -> {to}", if *dry_run { "would rename " } else { "renamed " });
+                println!(
+                    "{}{from} -> {to}",
+                    if *dry_run {
+                        "would rename "
+                    } else {
+                        "renamed "
+                    }
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -255,7 +317,10 @@ fn run(cli: Cli) -> ExitCode {
 fn main() -> ExitCode {
     // A panic is a bug: say so briefly and keep the exit-code contract (2), not Rust's 101.
     std::panic::set_hook(Box::new(|info| {
-        let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
         let payload = info
             .payload()
             .downcast_ref::<&str>()
@@ -268,7 +333,9 @@ fn main() -> ExitCode {
         std::process::exit(2);
     }));
     // Deeply nested SQL recurses in the parser; give worker threads room.
-    let _ = rayon::ThreadPoolBuilder::new().stack_size(16 << 20).build_global();
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(16 << 20)
+        .build_global();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -32,12 +32,20 @@ pub fn parse(name: &str, numbering: Numbering, width: usize) -> Result<ParsedNam
     let stem = name.strip_suffix(".sql").unwrap_or(name);
     let digits: String = stem.chars().take_while(|c| c.is_ascii_digit()).collect();
     let rest = &stem[digits.len()..];
-    let number = if digits.is_empty() || digits.len() > 19 { None } else { digits.parse::<u64>().ok() };
+    let number = if digits.is_empty() || digits.len() > 19 {
+        None
+    } else {
+        digits.parse::<u64>().ok()
+    };
     let slug_guess = {
         let s = slugify(rest);
         (!s.is_empty()).then_some(s)
     };
-    let fail = |reason: String| NameError { reason, number, slug: slug_guess.clone() };
+    let fail = |reason: String| NameError {
+        reason,
+        number,
+        slug: slug_guess.clone(),
+    };
     if digits.is_empty() {
         return Err(fail("the name does not start with a number".into()));
     }
@@ -45,7 +53,10 @@ pub fn parse(name: &str, numbering: Numbering, width: usize) -> Result<ParsedNam
         return Err(fail("the number is too long".into()));
     }
     if numbering == Numbering::Sequential && digits.len() != width {
-        return Err(fail(format!("the number has {} digits; this set uses {width}", digits.len())));
+        return Err(fail(format!(
+            "the number has {} digits; this set uses {width}",
+            digits.len()
+        )));
     }
     let Some(slug) = rest.strip_prefix('_') else {
         return Err(fail("the number must be followed by `_` and a name".into()));
@@ -53,7 +64,11 @@ pub fn parse(name: &str, numbering: Numbering, width: usize) -> Result<ParsedNam
     if !is_slug(slug) {
         return Err(fail(format!("`{slug}` is not snake_case (lowercase letters, digits and `_`, starting with a letter or digit)")));
     }
-    Ok(ParsedName { number: number.unwrap_or_default(), digits, slug: slug.to_string() })
+    Ok(ParsedName {
+        number: number.unwrap_or_default(),
+        digits,
+        slug: slug.to_string(),
+    })
 }
 
 /// Turns free text into a snake_case slug: `Add Email!` → `add_email`.
@@ -80,7 +95,10 @@ pub fn format(set: &SetConfig, number: u64, slug: &str) -> String {
 /// The current UTC time as `YYYYMMDDHHMMSS`, for timestamp-numbered sets (no date crate needed:
 /// the civil-from-days conversion is a few lines of integer arithmetic).
 pub fn utc_timestamp(now: std::time::SystemTime) -> u64 {
-    let secs = now.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let secs = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Howard Hinnant's days-to-civil algorithm.
     let z = days + 719_468;
@@ -93,7 +111,9 @@ pub fn utc_timestamp(now: std::time::SystemTime) -> u64 {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
-    format!("{year:04}{month:02}{day:02}{h:02}{m:02}{s:02}").parse().unwrap_or(0)
+    format!("{year:04}{month:02}{day:02}{h:02}{m:02}{s:02}")
+        .parse()
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -104,7 +124,10 @@ mod tests {
     fn parses_sequential_names() {
         let p = parse("0005_add_email.sql", Numbering::Sequential, 4).unwrap();
         assert_eq!((p.number, p.slug.as_str()), (5, "add_email"));
-        assert!(parse("5_add_email.sql", Numbering::Sequential, 4).unwrap_err().reason.contains("digits"));
+        assert!(parse("5_add_email.sql", Numbering::Sequential, 4)
+            .unwrap_err()
+            .reason
+            .contains("digits"));
         assert!(parse("0005-AddEmail.sql", Numbering::Sequential, 4).is_err());
         assert!(parse("0005_AddEmail.sql", Numbering::Sequential, 4).is_err());
         assert!(parse("init.sql", Numbering::Sequential, 4).is_err());

@@ -70,7 +70,10 @@ pub fn read_worktree(root: &Path, set: &SetConfig) -> crate::Result<Snapshot> {
         ));
     }
     let mut snap = Snapshot::default();
-    let walker = walkdir::WalkDir::new(&dir).min_depth(1).max_depth(1).follow_links(false);
+    let walker = walkdir::WalkDir::new(&dir)
+        .min_depth(1)
+        .max_depth(1)
+        .follow_links(false);
     for entry in walker {
         let entry = entry.map_err(|e| Fatal::io(&set.dir, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -81,16 +84,32 @@ pub fn read_worktree(root: &Path, set: &SetConfig) -> crate::Result<Snapshot> {
         // `metadata` follows symlinks, so a symlink to a file is read like a file.
         match std::fs::metadata(entry.path()) {
             Ok(m) if m.is_file() => match std::fs::read(entry.path()) {
-                Ok(bytes) => snap.files.push(MigrationFile { name, path, bytes: Arc::from(bytes) }),
-                Err(e) => snap.unreadable.push(Unreadable { name, path, why: e.to_string() }),
+                Ok(bytes) => snap.files.push(MigrationFile {
+                    name,
+                    path,
+                    bytes: Arc::from(bytes),
+                }),
+                Err(e) => snap.unreadable.push(Unreadable {
+                    name,
+                    path,
+                    why: e.to_string(),
+                }),
             },
-            Ok(_) => snap.unreadable.push(Unreadable { name, path, why: "it is a directory, not a file".into() }),
+            Ok(_) => snap.unreadable.push(Unreadable {
+                name,
+                path,
+                why: "it is a directory, not a file".into(),
+            }),
             Err(e) if entry.path_is_symlink() => snap.unreadable.push(Unreadable {
                 name,
                 path,
                 why: format!("it is a symlink whose target cannot be read ({e})"),
             }),
-            Err(e) => snap.unreadable.push(Unreadable { name, path, why: e.to_string() }),
+            Err(e) => snap.unreadable.push(Unreadable {
+                name,
+                path,
+                why: e.to_string(),
+            }),
         }
     }
     match std::fs::read(root.join(&set.lock)) {

@@ -18,8 +18,14 @@ fn auth_repo(stamp: &str) -> Dir {
         "auth/alembic/env.py",
         "from alembic import context\n\nSCHEMA = \"auth\"\n\ndef run_migrations_online():\n    context.configure(\n        connection=connection,\n        target_metadata=target_metadata,\n        version_table=\"alembic_version_auth\",\n        version_table_schema=SCHEMA,\n    )\n",
     );
-    d.write("auth/alembic/versions/20251101_000001_init.py", revision_file("20251101_000001", "None"));
-    d.write("auth/alembic/versions/20251105_000002_roles.py", revision_file("20251105_000002", "'20251101_000001'"));
+    d.write(
+        "auth/alembic/versions/20251101_000001_init.py",
+        revision_file("20251101_000001", "None"),
+    );
+    d.write(
+        "auth/alembic/versions/20251105_000002_roles.py",
+        revision_file("20251105_000002", "'20251101_000001'"),
+    );
     d.write("auth/migrations/0000_init.sql", "CREATE SCHEMA IF NOT EXISTS auth;\nCREATE TABLE auth.migration_history (\n    filename text PRIMARY KEY,\n    checksum text NOT NULL,\n    applied_by text NOT NULL DEFAULT current_user,\n    applied_at timestamptz NOT NULL DEFAULT now()\n);\nCREATE TABLE IF NOT EXISTS auth.alembic_version_auth (version_num varchar(32) NOT NULL PRIMARY KEY);\nINSERT INTO auth.alembic_version_auth (version_num) VALUES ('20251101_000001');\n");
     d.write("auth/migrations/0001_roles.sql", format!("CREATE TABLE auth.roles (id bigint PRIMARY KEY, name text NOT NULL UNIQUE);\nUPDATE auth.alembic_version_auth SET version_num = '{stamp}';\n"));
     d.write("miglint.toml", "[[set]]\ndir = \"auth/migrations\"\n");
@@ -40,23 +46,50 @@ fn stamp_one_behind_points_at_the_literal() {
     let r = d.run(&["check", "--format", "json"]);
     assert_eq!(r.code, 1);
     let m = r.find("alembic-head-mismatch");
-    assert_eq!((m["file"].as_str(), m["line"].as_u64(), m["column"].as_u64()), (Some("auth/migrations/0001_roles.sql"), Some(2), Some(52)));
-    assert!(m["message"].as_str().unwrap().contains("stamps `20251101_000001` but the head of auth/alembic/versions is `20251105_000002`"));
+    assert_eq!(
+        (m["file"].as_str(), m["line"].as_u64(), m["column"].as_u64()),
+        (Some("auth/migrations/0001_roles.sql"), Some(2), Some(52))
+    );
+    assert!(m["message"].as_str().unwrap().contains(
+        "stamps `20251101_000001` but the head of auth/alembic/versions is `20251105_000002`"
+    ));
     let h = d.run(&["check"]);
-    assert!(h.stdout.contains("should be '20251105_000002'"), "{}", h.stdout);
+    assert!(
+        h.stdout.contains("should be '20251105_000002'"),
+        "{}",
+        h.stdout
+    );
 }
 
 #[test]
 fn two_heads_then_merge() {
     let d = auth_repo("20251105_000002");
-    d.write("auth/alembic/versions/branch.py", revision_file("20251106_000003", "'20251101_000001'"));
+    d.write(
+        "auth/alembic/versions/branch.py",
+        revision_file("20251106_000003", "'20251101_000001'"),
+    );
     let r = d.run(&["check", "--format", "json"]);
     assert_eq!(r.code, 1);
-    let m = r.find("alembic-multiple-heads")["message"].as_str().unwrap().to_string();
-    assert!(m.contains("20251105_000002") && m.contains("20251106_000003"), "{m}");
-    assert!(r.find("alembic-multiple-heads")["help"].as_str().unwrap().contains("alembic merge"));
-    d.write("auth/alembic/versions/merge.py", revision_file("20251107_000004", "('20251105_000002', '20251106_000003')"));
-    d.write("auth/migrations/0002_stamp.sql", "UPDATE auth.alembic_version_auth SET version_num = '20251107_000004';\n");
+    let m = r.find("alembic-multiple-heads")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        m.contains("20251105_000002") && m.contains("20251106_000003"),
+        "{m}"
+    );
+    assert!(r.find("alembic-multiple-heads")["help"]
+        .as_str()
+        .unwrap()
+        .contains("alembic merge"));
+    d.write(
+        "auth/alembic/versions/merge.py",
+        revision_file("20251107_000004", "('20251105_000002', '20251106_000003')"),
+    );
+    d.write(
+        "auth/migrations/0002_stamp.sql",
+        "UPDATE auth.alembic_version_auth SET version_num = '20251107_000004';\n",
+    );
     let r = d.run(&["check", "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
 }
@@ -67,8 +100,14 @@ fn stamp_rules() {
     d.write("auth/migrations/0002_bad.sql", "UPDATE alembic_version SET version_num = '20251105_000002';\nUPDATE auth.alembic_version_auth SET version_num = 'typo123';\n");
     let r = d.run(&["check", "--format", "json"]);
     let codes = r.codes();
-    assert!(codes.contains(&"alembic-stamp-table".to_string()), "{codes:?}");
-    assert!(codes.contains(&"alembic-unknown-revision".to_string()), "{codes:?}");
+    assert!(
+        codes.contains(&"alembic-stamp-table".to_string()),
+        "{codes:?}"
+    );
+    assert!(
+        codes.contains(&"alembic-unknown-revision".to_string()),
+        "{codes:?}"
+    );
     // No stamp at all and no declared head: a warning.
     let d = auth_repo("x");
     d.write("auth/migrations/0000_init.sql", "SELECT 1;\n");
@@ -85,39 +124,80 @@ fn stamp_rules() {
 #[test]
 fn compose_guard() {
     let d = auth_repo("20251105_000002");
-    d.write("auth/auth.compose.yml", "services:\n  auth:\n    environment:\n      MIGRATE_AT_START: \"true\"\n");
+    d.write(
+        "auth/auth.compose.yml",
+        "services:\n  auth:\n    environment:\n      MIGRATE_AT_START: \"true\"\n",
+    );
     d.write("miglint.toml", "[[set]]\ndir = \"auth/migrations\"\n[set.alembic]\nini = \"auth/alembic.ini\"\ncompose = \"auth/auth.compose.yml\"\n");
     let r = d.run(&["check", "--format", "json"]);
     assert_eq!(r.code, 0, "a warning");
     let w = r.find("alembic-upgrade-at-start");
-    assert_eq!((w["file"].as_str(), w["line"].as_u64()), (Some("auth/auth.compose.yml"), Some(4)));
+    assert_eq!(
+        (w["file"].as_str(), w["line"].as_u64()),
+        (Some("auth/auth.compose.yml"), Some(4))
+    );
 }
 
 #[test]
 fn graph_rules_and_parse_errors() {
     let d = auth_repo("20251105_000002");
-    d.write("auth/alembic/versions/dangling.py", revision_file("c3", "'deadbeef'"));
-    d.write("auth/alembic/versions/dup.py", revision_file("20251105_000002", "'20251101_000001'"));
-    d.write("auth/alembic/versions/broken.py", "revision = 'abc\ndown_revision = None\n");
-    d.write("auth/alembic/versions/computed.py", "revision = make_id()\ndown_revision = None\n");
+    d.write(
+        "auth/alembic/versions/dangling.py",
+        revision_file("c3", "'deadbeef'"),
+    );
+    d.write(
+        "auth/alembic/versions/dup.py",
+        revision_file("20251105_000002", "'20251101_000001'"),
+    );
+    d.write(
+        "auth/alembic/versions/broken.py",
+        "revision = 'abc\ndown_revision = None\n",
+    );
+    d.write(
+        "auth/alembic/versions/computed.py",
+        "revision = make_id()\ndown_revision = None\n",
+    );
     let r = d.run(&["check", "--format", "json"]);
     let codes = r.codes();
-    for c in ["alembic-missing-revision", "alembic-duplicate-revision", "alembic-parse-error"] {
+    for c in [
+        "alembic-missing-revision",
+        "alembic-duplicate-revision",
+        "alembic-parse-error",
+    ] {
         assert!(codes.contains(&c.to_string()), "{c} in {codes:?}");
     }
-    let parse: Vec<_> = r.diags().into_iter().filter(|d| d.0 == "alembic-parse-error").collect();
-    assert!(parse.iter().any(|d| d.1.as_deref() == Some("auth/alembic/versions/broken.py") && d.2 == Some(1)), "{parse:?}");
+    let parse: Vec<_> = r
+        .diags()
+        .into_iter()
+        .filter(|d| d.0 == "alembic-parse-error")
+        .collect();
+    assert!(
+        parse
+            .iter()
+            .any(|d| d.1.as_deref() == Some("auth/alembic/versions/broken.py") && d.2 == Some(1)),
+        "{parse:?}"
+    );
     // A cycle ends with a finding, not a hang.
     let d = auth_repo("20251105_000002");
-    d.write("auth/alembic/versions/20251101_000001_init.py", revision_file("20251101_000001", "'20251105_000002'"));
+    d.write(
+        "auth/alembic/versions/20251101_000001_init.py",
+        revision_file("20251101_000001", "'20251105_000002'"),
+    );
     let r = d.run(&["check", "--format", "json"]);
-    assert!(r.codes().contains(&"alembic-cycle".to_string()), "{:?}", r.codes());
+    assert!(
+        r.codes().contains(&"alembic-cycle".to_string()),
+        "{:?}",
+        r.codes()
+    );
 }
 
 #[test]
 fn real_world_python_forms() {
     let d = auth_repo("kilo_initial");
-    d.write("auth/migrations/0000_init.sql", "CREATE SCHEMA IF NOT EXISTS auth;\n");
+    d.write(
+        "auth/migrations/0000_init.sql",
+        "CREATE SCHEMA IF NOT EXISTS auth;\n",
+    );
     d.remove("auth/alembic/versions/20251101_000001_init.py");
     d.remove("auth/alembic/versions/20251105_000002_roles.py");
     d.write(
@@ -128,7 +208,10 @@ fn real_world_python_forms() {
         "auth/alembic/versions/expand.py",
         "from neutron.db.migration import cli\n\nrevision = 'a1b2'\ndown_revision: tuple[str, str] | None = ('kilo_initial',)\nbranch_labels = (cli.EXPAND_BRANCH,)\ndepends_on = ('kilo_initial',)\n",
     );
-    d.write("auth/migrations/0001_roles.sql", "UPDATE auth.alembic_version_auth SET version_num = 'a1b2';\n");
+    d.write(
+        "auth/migrations/0001_roles.sql",
+        "UPDATE auth.alembic_version_auth SET version_num = 'a1b2';\n",
+    );
     let r = d.run(&["check", "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
     assert_eq!(d.run(&["alembic", "heads"]).stdout, "a1b2\n");
@@ -138,7 +221,10 @@ fn real_world_python_forms() {
 #[test]
 fn heads_equal_real_alembic_heads() {
     let Some(venv) = std::env::var_os("MIGLINT_TEST_VENV") else {
-        assert!(std::env::var_os("MIGLINT_REQUIRE_TOOLS").is_none(), "MIGLINT_TEST_VENV must point at a venv with alembic");
+        assert!(
+            std::env::var_os("MIGLINT_REQUIRE_TOOLS").is_none(),
+            "MIGLINT_TEST_VENV must point at a venv with alembic"
+        );
         eprintln!("skipped: set MIGLINT_TEST_VENV to a venv with alembic installed");
         return;
     };
@@ -146,13 +232,25 @@ fn heads_equal_real_alembic_heads() {
     let d = Dir::new();
     d.write("migrations/0000_a.sql", "SELECT 1;\n");
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(&alembic).args(args).current_dir(d.path()).output().unwrap();
-        assert!(out.status.success(), "alembic {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = std::process::Command::new(&alembic)
+            .args(args)
+            .current_dir(d.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "alembic {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let compare = |step: &str| {
         let theirs: Vec<String> = {
-            let mut v: Vec<String> = run(&["heads"]).lines().filter_map(|l| l.split_whitespace().next()).map(String::from).collect();
+            let mut v: Vec<String> = run(&["heads"])
+                .lines()
+                .filter_map(|l| l.split_whitespace().next())
+                .map(String::from)
+                .collect();
             v.sort();
             v
         };
@@ -165,15 +263,55 @@ fn heads_equal_real_alembic_heads() {
     run(&["revision", "-m", "a", "--rev-id", "a1"]);
     compare("one revision");
     run(&["revision", "-m", "b", "--rev-id", "b1"]);
-    run(&["revision", "-m", "c", "--rev-id", "c1", "--head", "a1", "--splice"]);
+    run(&[
+        "revision", "-m", "c", "--rev-id", "c1", "--head", "a1", "--splice",
+    ]);
     compare("a branch");
     run(&["merge", "-m", "merge", "heads", "--rev-id", "m1"]);
     compare("merge");
-    run(&["revision", "-m", "d", "--rev-id", "d1", "--depends-on", "a1"]);
-    run(&["revision", "-m", "e", "--rev-id", "e1", "--head", "base", "--branch-label", "other"]);
+    run(&[
+        "revision",
+        "-m",
+        "d",
+        "--rev-id",
+        "d1",
+        "--depends-on",
+        "a1",
+    ]);
+    run(&[
+        "revision",
+        "-m",
+        "e",
+        "--rev-id",
+        "e1",
+        "--head",
+        "base",
+        "--branch-label",
+        "other",
+    ]);
     compare("a labelled second root");
-    run(&["revision", "-m", "g", "--rev-id", "g1", "--head", "base", "--branch-label", "third"]);
-    run(&["revision", "-m", "h", "--rev-id", "h1", "--head", "other@head", "--depends-on", "g1"]);
+    run(&[
+        "revision",
+        "-m",
+        "g",
+        "--rev-id",
+        "g1",
+        "--head",
+        "base",
+        "--branch-label",
+        "third",
+    ]);
+    run(&[
+        "revision",
+        "-m",
+        "h",
+        "--rev-id",
+        "h1",
+        "--head",
+        "other@head",
+        "--depends-on",
+        "g1",
+    ]);
     compare("depends_on a head");
     run(&["merge", "-m", "all", "heads", "--rev-id", "z9"]);
     compare("merge of three heads");
@@ -183,25 +321,51 @@ fn heads_equal_real_alembic_heads() {
 #[test]
 fn heads_equal_real_alembic_heads_with_generated_ids() {
     let Some(venv) = std::env::var_os("MIGLINT_TEST_VENV") else {
-        assert!(std::env::var_os("MIGLINT_REQUIRE_TOOLS").is_none(), "MIGLINT_TEST_VENV must point at a venv with alembic");
+        assert!(
+            std::env::var_os("MIGLINT_REQUIRE_TOOLS").is_none(),
+            "MIGLINT_TEST_VENV must point at a venv with alembic"
+        );
         return;
     };
     let alembic = std::path::Path::new(&venv).join("bin/alembic");
     let d = Dir::new();
     d.write("migrations/0000_a.sql", "SELECT 1;\n");
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(&alembic).args(args).current_dir(d.path()).output().unwrap();
-        assert!(out.status.success(), "alembic {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = std::process::Command::new(&alembic)
+            .args(args)
+            .current_dir(d.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "alembic {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     run(&["init", "alembic"]);
     run(&["revision", "-m", "first"]);
     run(&["revision", "-m", "second"]);
-    let first_head: String = run(&["heads"]).split_whitespace().next().unwrap().to_string();
+    let first_head: String = run(&["heads"])
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
     run(&["revision", "-m", "third"]);
-    run(&["revision", "-m", "sibling", "--head", &first_head, "--splice"]);
+    run(&[
+        "revision",
+        "-m",
+        "sibling",
+        "--head",
+        &first_head,
+        "--splice",
+    ]);
     let theirs = |out: String| {
-        let mut v: Vec<String> = out.lines().filter_map(|l| l.split_whitespace().next()).map(String::from).collect();
+        let mut v: Vec<String> = out
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .map(String::from)
+            .collect();
         v.sort();
         v.join("\n") + "\n"
     };

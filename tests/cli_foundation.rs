@@ -22,7 +22,10 @@ fn clean_set_exits_0_in_both_formats() {
 fn five_findings_with_codes_lines_and_columns() {
     let d = Dir::new();
     d.write("m/0000_init.sql", "CREATE TABLE a (id int);\n");
-    d.write("m/0001_two.sql", "ALTER TABEL a ADD COLUMN b int;\nSELECT 1;\nCREATE TABLE b (id int,, x int);\n");
+    d.write(
+        "m/0001_two.sql",
+        "ALTER TABEL a ADD COLUMN b int;\nSELECT 1;\nCREATE TABLE b (id int,, x int);\n",
+    );
     d.write("m/0001_dup.sql", "SELECT 1;\n");
     d.write("m/0003_gap.sql", "SELECT 1;\n");
     d.write("m/Bad-Name.sql", "SELECT 1;\n");
@@ -30,7 +33,15 @@ fn five_findings_with_codes_lines_and_columns() {
     assert_eq!(r.code, 1);
     let diags = r.diags();
     let expect = |code: &str, file: &str, line: u64, col: u64| {
-        assert!(diags.contains(&(code.to_string(), Some(file.to_string()), Some(line), Some(col))), "missing {code} {file}:{line}:{col} in {diags:?}");
+        assert!(
+            diags.contains(&(
+                code.to_string(),
+                Some(file.to_string()),
+                Some(line),
+                Some(col)
+            )),
+            "missing {code} {file}:{line}:{col} in {diags:?}"
+        );
     };
     expect("duplicate-number", "m/0001_two.sql", 1, 1);
     expect("sql-parse-error", "m/0001_two.sql", 1, 7);
@@ -38,7 +49,10 @@ fn five_findings_with_codes_lines_and_columns() {
     expect("number-gap", "m/0003_gap.sql", 1, 1);
     expect("invalid-name", "m/Bad-Name.sql", 1, 1);
     assert_eq!(diags.len(), 5, "{diags:?}");
-    assert!(r.find("number-gap")["help"].as_str().unwrap().contains("0002_gap.sql"));
+    assert!(r.find("number-gap")["help"]
+        .as_str()
+        .unwrap()
+        .contains("0002_gap.sql"));
 
     // The same in human form: a miette report per finding with code, snippet, label and help.
     let h = d.run(&["check", "m"]);
@@ -46,9 +60,14 @@ fn five_findings_with_codes_lines_and_columns() {
     assert!(h.stdout.contains("miglint::sql-parse-error"));
     assert!(h.stdout.contains("[m/0001_two.sql:3:24]"), "{}", h.stdout);
     assert!(h.stdout.contains("syntax error here"));
-    assert!(h.stdout.contains("help: rename `0003_gap.sql` to `0002_gap.sql`"));
+    assert!(h
+        .stdout
+        .contains("help: rename `0003_gap.sql` to `0002_gap.sql`"));
     assert!(h.stdout.contains("5 errors, 0 warnings in 5 files"));
-    assert!(!h.stdout.contains("\u{1b}["), "NO_COLOR output must have no escape codes");
+    assert!(
+        !h.stdout.contains("\u{1b}["),
+        "NO_COLOR output must have no escape codes"
+    );
 }
 
 #[test]
@@ -67,12 +86,21 @@ fn diagnostics_are_sorted_by_file_line_column_code() {
 #[test]
 fn ignore_directives_work_for_statements_and_files() {
     let d = Dir::new();
-    d.write("m/0000_a.sql", "SELECT 1;\n-- miglint-ignore sql-parse-error\nFROBNICATE everything;\nSELEC 2;\n");
+    d.write(
+        "m/0000_a.sql",
+        "SELECT 1;\n-- miglint-ignore sql-parse-error\nFROBNICATE everything;\nSELEC 2;\n",
+    );
     let r = d.run(&["check", "m", "--format", "json"]);
     assert_eq!(r.codes(), vec!["sql-parse-error"]);
     assert_eq!(r.diags()[0].2, Some(4));
-    d.write("m/0000_a.sql", "-- miglint-ignore-file sql-parse-error\nSELEC 1;\nSELEC 2;\n");
-    d.write("m/0002_b.sql", "-- miglint-ignore-file number-gap\nSELECT 1;\n");
+    d.write(
+        "m/0000_a.sql",
+        "-- miglint-ignore-file sql-parse-error\nSELEC 1;\nSELEC 2;\n",
+    );
+    d.write(
+        "m/0002_b.sql",
+        "-- miglint-ignore-file number-gap\nSELECT 1;\n",
+    );
     let r = d.run(&["check", "m", "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
 }
@@ -82,18 +110,38 @@ fn encodings_bom_crlf_empty() {
     let d = Dir::new();
     d.write("m/0000_bom.sql", b"\xEF\xBB\xBFCREATE TABLE a (id int);\n");
     d.write("m/0001_latin1.sql", b"INSERT INTO a VALUES ('caf\xE9');\n");
-    d.write("m/0002_crlf.sql", b"CREATE TABLE b (id int);\r\nCREATE TABLE c (id int);\r\n");
+    d.write(
+        "m/0002_crlf.sql",
+        b"CREATE TABLE b (id int);\r\nCREATE TABLE c (id int);\r\n",
+    );
     d.write("m/0003_empty.sql", b"");
     d.write("m/0004_comments.sql", b"-- TODO\n");
     let r = d.run(&["check", "m", "--format", "json"]);
     assert_eq!(r.code, 1);
     let diags = r.diags();
-    assert!(diags.contains(&("utf8-bom".into(), Some("m/0000_bom.sql".into()), Some(1), Some(1))));
+    assert!(diags.contains(&(
+        "utf8-bom".into(),
+        Some("m/0000_bom.sql".into()),
+        Some(1),
+        Some(1)
+    )));
     let enc = r.find("invalid-encoding");
-    assert!(enc["message"].as_str().unwrap().contains("byte offset 26"), "{enc}");
-    assert!(diags.iter().any(|d| d.0 == "empty-migration" && d.1.as_deref() == Some("m/0003_empty.sql")));
-    assert!(diags.iter().any(|d| d.0 == "empty-migration" && d.1.as_deref() == Some("m/0004_comments.sql")));
-    assert!(!diags.iter().any(|d| d.1.as_deref() == Some("m/0002_crlf.sql")), "CRLF is fine: {diags:?}");
+    assert!(
+        enc["message"].as_str().unwrap().contains("byte offset 26"),
+        "{enc}"
+    );
+    assert!(diags
+        .iter()
+        .any(|d| d.0 == "empty-migration" && d.1.as_deref() == Some("m/0003_empty.sql")));
+    assert!(diags
+        .iter()
+        .any(|d| d.0 == "empty-migration" && d.1.as_deref() == Some("m/0004_comments.sql")));
+    assert!(
+        !diags
+            .iter()
+            .any(|d| d.1.as_deref() == Some("m/0002_crlf.sql")),
+        "CRLF is fine: {diags:?}"
+    );
     // Human output survives invalid UTF-8 too.
     let h = d.run(&["check", "m"]);
     assert_eq!(h.code, 1);
@@ -114,7 +162,11 @@ fn exit_2_when_the_tool_cannot_work() {
     // No config and no migrations/.
     let r = d.run(&["check"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("miglint::config-invalid") && r.stderr.contains("help:"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("miglint::config-invalid") && r.stderr.contains("help:"),
+        "{}",
+        r.stderr
+    );
     // Missing directory.
     let r = d.run(&["check", "nope"]);
     assert_eq!(r.code, 2);
@@ -131,7 +183,10 @@ fn exit_2_when_the_tool_cannot_work() {
 fn config_errors_point_into_the_toml() {
     let d = Dir::new();
     valid_set(&d, "db/migrations", 1);
-    d.write("miglint.toml", "[[set]]\ndir = \"db/migrations\"\nwidht = 4\n");
+    d.write(
+        "miglint.toml",
+        "[[set]]\ndir = \"db/migrations\"\nwidht = 4\n",
+    );
     let r = d.run(&["check", "--format", "json"]);
     assert_eq!(r.code, 2);
     let diag = r.find("config-invalid");
@@ -180,7 +235,12 @@ fn hostile_directory_entries() {
     d.write("m/.0004_hidden.sql", "garbage");
     let r = d.run(&["check", "m", "--format", "json"]);
     assert_eq!(r.code, 1);
-    let unreadable: Vec<_> = r.diags().into_iter().filter(|d| d.0 == "unreadable-file").map(|d| d.1.unwrap()).collect();
+    let unreadable: Vec<_> = r
+        .diags()
+        .into_iter()
+        .filter(|d| d.0 == "unreadable-file")
+        .map(|d| d.1.unwrap())
+        .collect();
     assert!(unreadable.contains(&"m/0002_dir.sql".to_string()));
     #[cfg(unix)]
     assert!(unreadable.contains(&"m/0003_dangling.sql".to_string()));
@@ -202,9 +262,20 @@ fn a_50_mb_file_is_checked_without_trouble() {
 fn placeholders_are_neutralised_keeping_positions() {
     let d = Dir::new();
     d.write("m/0000_a.sql", "CREATE SCHEMA {{ index .Options \"Namespace\" }};\nCREATE EXTENSION x SCHEMA @extschema@;\nSELEC 1;\n");
-    d.write("miglint.toml", "[[set]]\ndir = \"m\"\nplaceholders = ['\\{\\{.*?\\}\\}', '@[A-Za-z_]+@']\n");
+    d.write(
+        "miglint.toml",
+        "[[set]]\ndir = \"m\"\nplaceholders = ['\\{\\{.*?\\}\\}', '@[A-Za-z_]+@']\n",
+    );
     let r = d.run(&["check", "--format", "json"]);
-    assert_eq!(r.diags(), vec![("sql-parse-error".into(), Some("m/0000_a.sql".into()), Some(3), Some(1))]);
+    assert_eq!(
+        r.diags(),
+        vec![(
+            "sql-parse-error".into(),
+            Some("m/0000_a.sql".into()),
+            Some(3),
+            Some(1)
+        )]
+    );
 }
 
 #[test]
@@ -216,5 +287,9 @@ fn known_sqlparser_gaps_are_unverified_warnings() {
     );
     let r = d.run(&["check", "m", "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
-    assert!(r.codes().iter().all(|c| c == "sql-unverified"), "{:?}", r.codes());
+    assert!(
+        r.codes().iter().all(|c| c == "sql-unverified"),
+        "{:?}",
+        r.codes()
+    );
 }

@@ -7,8 +7,14 @@ use common::*;
 fn merged_repo() -> Dir {
     let d = Dir::new();
     d.init_repo();
-    for (i, name) in ["init", "users", "roles", "grants", "audit"].iter().enumerate() {
-        d.write(&format!("migrations/{i:04}_{name}.sql"), format!("CREATE TABLE {name} (\n    id bigint PRIMARY KEY,\n    note text\n);\n"));
+    for (i, name) in ["init", "users", "roles", "grants", "audit"]
+        .iter()
+        .enumerate()
+    {
+        d.write(
+            &format!("migrations/{i:04}_{name}.sql"),
+            format!("CREATE TABLE {name} (\n    id bigint PRIMARY KEY,\n    note text\n);\n"),
+        );
     }
     d.commit_all("base migrations");
     d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
@@ -19,38 +25,85 @@ fn merged_repo() -> Dir {
 fn a_branch_gets_all_four_findings_and_the_renumber_hint() {
     let d = merged_repo();
     d.git(&["checkout", "-q", "-b", "feature"]);
-    d.write("migrations/0001_users.sql", "CREATE TABLE users (\n    id bigint PRIMARY KEY,\n    email text\n);\n");
+    d.write(
+        "migrations/0001_users.sql",
+        "CREATE TABLE users (\n    id bigint PRIMARY KEY,\n    email text\n);\n",
+    );
     d.remove("migrations/0002_roles.sql");
-    std::fs::rename(d.join("migrations/0003_grants.sql"), d.join("migrations/0003_permissions.sql")).unwrap();
-    d.write("migrations/0005_add_email.sql", "ALTER TABLE users ADD COLUMN email2 text;\n");
+    std::fs::rename(
+        d.join("migrations/0003_grants.sql"),
+        d.join("migrations/0003_permissions.sql"),
+    )
+    .unwrap();
+    d.write(
+        "migrations/0005_add_email.sql",
+        "ALTER TABLE users ADD COLUMN email2 text;\n",
+    );
     d.commit_all("feature work");
     // Meanwhile main gained its own 0005.
     d.git(&["checkout", "-q", "main"]);
-    d.write("migrations/0005_add_phone.sql", "ALTER TABLE users ADD COLUMN phone text;\n");
+    d.write(
+        "migrations/0005_add_phone.sql",
+        "ALTER TABLE users ADD COLUMN phone text;\n",
+    );
     d.commit_all("main moves on");
     d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
     d.git(&["checkout", "-q", "feature"]);
 
-    let r = d.run(&["check", "migrations", "--base", "origin/main", "--format", "json"]);
+    let r = d.run(&[
+        "check",
+        "migrations",
+        "--base",
+        "origin/main",
+        "--format",
+        "json",
+    ]);
     assert_eq!(r.code, 1, "{}", r.stdout);
     let m = r.find("modified-after-merge");
-    assert_eq!((m["file"].as_str(), m["line"].as_u64()), (Some("migrations/0001_users.sql"), Some(3)), "first changed line");
+    assert_eq!(
+        (m["file"].as_str(), m["line"].as_u64()),
+        (Some("migrations/0001_users.sql"), Some(3)),
+        "first changed line"
+    );
     assert!(m["help"].as_str().unwrap().contains("new migration"));
-    assert_eq!(r.find("deleted-after-merge")["file"], "migrations/0002_roles.sql");
-    assert_eq!(r.find("renamed-after-merge")["file"], "migrations/0003_permissions.sql");
+    assert_eq!(
+        r.find("deleted-after-merge")["file"],
+        "migrations/0002_roles.sql"
+    );
+    assert_eq!(
+        r.find("renamed-after-merge")["file"],
+        "migrations/0003_permissions.sql"
+    );
     let c = r.find("number-conflict");
     assert_eq!(c["file"], "migrations/0005_add_email.sql");
-    assert!(c["help"].as_str().unwrap().contains("rename to `0006_add_email.sql`"), "{c}");
+    assert!(
+        c["help"]
+            .as_str()
+            .unwrap()
+            .contains("rename to `0006_add_email.sql`"),
+        "{c}"
+    );
     // The base is found without --base too, through origin/HEAD or the config.
-    d.write("miglint.toml", "[git]\nbase = \"origin/main\"\n[[set]]\ndir = \"migrations\"\n");
+    d.write(
+        "miglint.toml",
+        "[git]\nbase = \"origin/main\"\n[[set]]\ndir = \"migrations\"\n",
+    );
     let r = d.run(&["check", "--format", "json"]);
     assert!(r.codes().contains(&"number-conflict".to_string()));
     // And through MIGLINT_BASE.
     std::fs::remove_file(d.join("miglint.toml")).unwrap();
-    let r = d.run_env(".", &["check", "--format", "json"], &[("MIGLINT_BASE", "origin/main")]);
+    let r = d.run_env(
+        ".",
+        &["check", "--format", "json"],
+        &[("MIGLINT_BASE", "origin/main")],
+    );
     assert!(r.codes().contains(&"number-conflict".to_string()));
     // And through GITHUB_BASE_REF (→ origin/<it>).
-    let r = d.run_env(".", &["check", "--format", "json"], &[("GITHUB_BASE_REF", "main")]);
+    let r = d.run_env(
+        ".",
+        &["check", "--format", "json"],
+        &[("GITHUB_BASE_REF", "main")],
+    );
     assert!(r.codes().contains(&"number-conflict".to_string()));
 }
 
@@ -58,25 +111,58 @@ fn a_branch_gets_all_four_findings_and_the_renumber_hint() {
 fn renumber_fixes_a_number_conflict_so_check_passes() {
     let d = merged_repo();
     d.git(&["checkout", "-q", "-b", "feature"]);
-    d.write("migrations/0005_add_email.sql", "ALTER TABLE users ADD COLUMN email text;\n");
-    d.write("migrations/0006_index_email.sql", "CREATE INDEX users_email ON users (email);\n");
+    d.write(
+        "migrations/0005_add_email.sql",
+        "ALTER TABLE users ADD COLUMN email text;\n",
+    );
+    d.write(
+        "migrations/0006_index_email.sql",
+        "CREATE INDEX users_email ON users (email);\n",
+    );
     d.commit_all("feature");
     d.git(&["checkout", "-q", "main"]);
-    d.write("migrations/0005_add_phone.sql", "ALTER TABLE users ADD COLUMN phone text;\n");
+    d.write(
+        "migrations/0005_add_phone.sql",
+        "ALTER TABLE users ADD COLUMN phone text;\n",
+    );
     d.commit_all("main");
     d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
     d.git(&["checkout", "-q", "feature"]);
     d.git(&["merge", "-q", "--no-edit", "main"]);
-    let r = d.run(&["check", "migrations", "--base", "origin/main", "--format", "json"]);
+    let r = d.run(&[
+        "check",
+        "migrations",
+        "--base",
+        "origin/main",
+        "--format",
+        "json",
+    ]);
     assert_eq!(r.code, 1);
     let dry = d.run(&["renumber", "--base", "origin/main", "--dry-run"]);
     assert_eq!(dry.code, 0, "{}", dry.stderr);
-    assert!(dry.stdout.contains("would rename 0005_add_email.sql -> 0006_add_email.sql"), "{}", dry.stdout);
-    assert!(d.join("migrations/0005_add_email.sql").exists(), "dry run changes nothing");
+    assert!(
+        dry.stdout
+            .contains("would rename 0005_add_email.sql -> 0006_add_email.sql"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        d.join("migrations/0005_add_email.sql").exists(),
+        "dry run changes nothing"
+    );
     let r = d.run(&["renumber", "--base", "origin/main"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("renamed 0006_index_email.sql -> 0007_index_email.sql"));
-    let r = d.run(&["check", "migrations", "--base", "origin/main", "--format", "json"]);
+    assert!(r
+        .stdout
+        .contains("renamed 0006_index_email.sql -> 0007_index_email.sql"));
+    let r = d.run(&[
+        "check",
+        "migrations",
+        "--base",
+        "origin/main",
+        "--format",
+        "json",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stdout);
 }
 
@@ -86,7 +172,10 @@ fn renumber_refuses_recorded_files() {
     d.git(&["checkout", "-q", "-b", "feature"]);
     d.write("migrations/0004_mine.sql", "SELECT 1;\n");
     let digest = sha256(d.read("migrations/0004_mine.sql").as_bytes());
-    d.write("migrations/applied.sha256", format!("{digest}  0004_mine.sql\n"));
+    d.write(
+        "migrations/applied.sha256",
+        format!("{digest}  0004_mine.sql\n"),
+    );
     let r = d.run(&["renumber", "--base", "origin/main"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("recorded as applied"), "{}", r.stderr);
@@ -103,24 +192,69 @@ fn out_of_order_against_the_base_tip() {
     d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
     d.git(&["checkout", "-q", "feature"]);
     d.write("migrations/0005_mine.sql", "SELECT 1;\n");
-    let r = d.run(&["check", "migrations", "--base", "origin/main", "--format", "json"]);
-    assert!(r.codes().contains(&"number-conflict".to_string()), "{:?}", r.codes());
-    assert!(r.find("number-conflict")["help"].as_str().unwrap().contains("0007_mine.sql"));
+    let r = d.run(&[
+        "check",
+        "migrations",
+        "--base",
+        "origin/main",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        r.codes().contains(&"number-conflict".to_string()),
+        "{:?}",
+        r.codes()
+    );
+    assert!(r.find("number-conflict")["help"]
+        .as_str()
+        .unwrap()
+        .contains("0007_mine.sql"));
 }
 
 #[test]
 fn lock_rewritten_when_the_ledger_is_not_appended_to() {
     let d = merged_repo();
-    let line = |n: &str| format!("{}  {n}\n", sha256(d.read(&format!("migrations/{n}")).as_bytes()));
-    d.write("migrations/applied.sha256", line("0000_init.sql") + &line("0001_users.sql"));
+    let line = |n: &str| {
+        format!(
+            "{}  {n}\n",
+            sha256(d.read(&format!("migrations/{n}")).as_bytes())
+        )
+    };
+    d.write(
+        "migrations/applied.sha256",
+        line("0000_init.sql") + &line("0001_users.sql"),
+    );
     d.commit_all("record");
     d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
-    d.write("migrations/applied.sha256", line("0000_init.sql") + &line("0001_users.sql") + &line("0002_roles.sql"));
-    assert!(!d.run(&["check", "migrations", "--base", "origin/main", "--format", "json"]).codes().contains(&"lock-rewritten".to_string()));
+    d.write(
+        "migrations/applied.sha256",
+        line("0000_init.sql") + &line("0001_users.sql") + &line("0002_roles.sql"),
+    );
+    assert!(!d
+        .run(&[
+            "check",
+            "migrations",
+            "--base",
+            "origin/main",
+            "--format",
+            "json"
+        ])
+        .codes()
+        .contains(&"lock-rewritten".to_string()));
     d.write("migrations/applied.sha256", line("0001_users.sql"));
-    let r = d.run(&["check", "migrations", "--base", "origin/main", "--format", "json"]);
+    let r = d.run(&[
+        "check",
+        "migrations",
+        "--base",
+        "origin/main",
+        "--format",
+        "json",
+    ]);
     let l = r.find("lock-rewritten");
-    assert_eq!((l["file"].as_str(), l["line"].as_u64()), (Some("migrations/applied.sha256"), Some(1)));
+    assert_eq!(
+        (l["file"].as_str(), l["line"].as_u64()),
+        (Some("migrations/applied.sha256"), Some(1))
+    );
 }
 
 #[test]
@@ -137,11 +271,37 @@ fn shallow_clone_is_exit_2_with_the_fix() {
     d.git(&["checkout", "-q", "feature"]);
     let clone = Dir::new();
     let url = format!("file://{}", d.path().display());
-    clone.git(&["clone", "-q", "--depth", "1", "--no-single-branch", "--branch", "feature", &url, "c"]);
-    let r = clone.run_in("c", &["check", "migrations", "--base", "origin/main", "--format", "json"]);
+    clone.git(&[
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        "--no-single-branch",
+        "--branch",
+        "feature",
+        &url,
+        "c",
+    ]);
+    let r = clone.run_in(
+        "c",
+        &[
+            "check",
+            "migrations",
+            "--base",
+            "origin/main",
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(r.code, 2, "{}", r.stdout);
     let s = r.find("shallow-clone");
-    assert!(s["help"].as_str().unwrap().contains("fetch-depth: 0") && s["help"].as_str().unwrap().contains("git fetch --unshallow"));
+    assert!(
+        s["help"].as_str().unwrap().contains("fetch-depth: 0")
+            && s["help"]
+                .as_str()
+                .unwrap()
+                .contains("git fetch --unshallow")
+    );
     let h = clone.run_in("c", &["check", "migrations", "--base", "origin/main"]);
     assert!(h.stderr.contains("miglint::shallow-clone"), "{}", h.stderr);
 }
@@ -149,11 +309,34 @@ fn shallow_clone_is_exit_2_with_the_fix() {
 #[test]
 fn base_not_found_and_no_base() {
     let d = merged_repo();
-    let r = d.run(&["check", "migrations", "--base", "origin/mian", "--format", "json"]);
+    let r = d.run(&[
+        "check",
+        "migrations",
+        "--base",
+        "origin/mian",
+        "--format",
+        "json",
+    ]);
     assert_eq!(r.code, 2);
-    assert!(r.find("base-not-found")["message"].as_str().unwrap().contains("`origin/mian`"));
-    let r = d.run(&["check", "migrations", "--base", "nosuch", "--format", "json"]);
-    assert!(r.find("base-not-found")["message"].as_str().unwrap().contains("`origin/nosuch`"), "tried names are listed");
+    assert!(r.find("base-not-found")["message"]
+        .as_str()
+        .unwrap()
+        .contains("`origin/mian`"));
+    let r = d.run(&[
+        "check",
+        "migrations",
+        "--base",
+        "nosuch",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        r.find("base-not-found")["message"]
+            .as_str()
+            .unwrap()
+            .contains("`origin/nosuch`"),
+        "tried names are listed"
+    );
     // No base named and no origin/HEAD: one info finding, exit 0.
     let r = d.run(&["check", "migrations", "--format", "json"]);
     assert_eq!(r.code, 0);
@@ -171,15 +354,26 @@ fn base_not_found_and_no_base() {
 fn staged_sees_the_index_not_the_work_tree() {
     let d = merged_repo();
     let original = d.read("migrations/0001_users.sql");
-    d.write("migrations/0001_users.sql", original.replace("note text", "note varchar(10)"));
+    d.write(
+        "migrations/0001_users.sql",
+        original.replace("note text", "note varchar(10)"),
+    );
     d.git(&["add", "migrations/0001_users.sql"]);
     d.write("migrations/0001_users.sql", &original);
     d.write("migrations/0005_unstaged_broken.sql", "SELEC 1;\n");
     let r = d.run(&["check", "--staged", "--base", "main", "--format", "json"]);
     assert_eq!(r.code, 1);
-    assert_eq!(r.codes(), vec!["modified-after-merge"], "the unstaged broken file is not checked");
+    assert_eq!(
+        r.codes(),
+        vec!["modified-after-merge"],
+        "the unstaged broken file is not checked"
+    );
     let r = d.run(&["check", "migrations", "--base", "main", "--format", "json"]);
-    assert_eq!(r.codes(), vec!["sql-parse-error"], "the work tree has the revert and the broken file");
+    assert_eq!(
+        r.codes(),
+        vec!["sql-parse-error"],
+        "the work tree has the revert and the broken file"
+    );
     // A staged broken file is caught by --staged.
     d.git(&["add", "migrations/0005_unstaged_broken.sql"]);
     let r = d.run(&["check", "--staged", "--format", "json"]);
@@ -192,7 +386,10 @@ fn history_names_the_commit_that_rewrote_a_migration() {
     d.write("migrations/0005_more.sql", "SELECT 1;\n");
     d.commit_all("add 0005");
     let content = d.read("migrations/0002_roles.sql");
-    d.write("migrations/0002_roles.sql", content.replace("note text", "note text NOT NULL"));
+    d.write(
+        "migrations/0002_roles.sql",
+        content.replace("note text", "note text NOT NULL"),
+    );
     let bad = d.commit_all("sneaky edit");
     d.write("migrations/0006_x.sql", "SELECT 1;\n");
     d.commit_all("add 0006");
@@ -200,9 +397,18 @@ fn history_names_the_commit_that_rewrote_a_migration() {
     assert_eq!(r.code, 1);
     let f = r.find("rewritten-in-history");
     let msg = f["message"].as_str().unwrap();
-    assert!(msg.contains(&bad[..10]) && msg.contains("Ada Tester"), "{msg}");
+    assert!(
+        msg.contains(&bad[..10]) && msg.contains("Ada Tester"),
+        "{msg}"
+    );
     assert_eq!(f["file"], "migrations/0002_roles.sql");
-    assert_eq!(r.codes().iter().filter(|c| *c == "rewritten-in-history").count(), 1);
+    assert_eq!(
+        r.codes()
+            .iter()
+            .filter(|c| *c == "rewritten-in-history")
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -218,16 +424,44 @@ fn github_merge_group_payload_selects_the_base() {
     d.commit_all("main");
     d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
     d.git(&["checkout", "-q", "feature"]);
-    d.write("event.json", format!("{{\"merge_group\": {{\"base_sha\": \"{first}\", \"head_sha\": \"x\"}}}}"));
+    d.write(
+        "event.json",
+        format!("{{\"merge_group\": {{\"base_sha\": \"{first}\", \"head_sha\": \"x\"}}}}"),
+    );
     let ev = d.join("event.json");
-    let r = d.run_env(".", &["check", "migrations", "--format", "json"], &[("GITHUB_EVENT_PATH", ev.to_str().unwrap()), ("GITHUB_BASE_REF", "main")]);
-    assert_eq!(r.code, 0, "the payload's base_sha wins over GITHUB_BASE_REF: {}", r.stdout);
-    assert!(r.json()["base"].as_str().unwrap().contains(&first[..10]) || r.json()["base"].as_str().unwrap().starts_with(&first[..10]));
+    let r = d.run_env(
+        ".",
+        &["check", "migrations", "--format", "json"],
+        &[
+            ("GITHUB_EVENT_PATH", ev.to_str().unwrap()),
+            ("GITHUB_BASE_REF", "main"),
+        ],
+    );
+    assert_eq!(
+        r.code, 0,
+        "the payload's base_sha wins over GITHUB_BASE_REF: {}",
+        r.stdout
+    );
+    assert!(
+        r.json()["base"].as_str().unwrap().contains(&first[..10])
+            || r.json()["base"].as_str().unwrap().starts_with(&first[..10])
+    );
     // A pull_request payload's base.sha is used the same way.
     let tip = d.git(&["rev-parse", "main"]);
-    d.write("event.json", format!("{{\"pull_request\": {{\"base\": {{\"sha\": \"{tip}\"}}}}}}"));
-    let r = d.run_env(".", &["check", "migrations", "--format", "json"], &[("GITHUB_EVENT_PATH", ev.to_str().unwrap())]);
-    assert!(r.codes().contains(&"number-conflict".to_string()), "{}", r.stdout);
+    d.write(
+        "event.json",
+        format!("{{\"pull_request\": {{\"base\": {{\"sha\": \"{tip}\"}}}}}}"),
+    );
+    let r = d.run_env(
+        ".",
+        &["check", "migrations", "--format", "json"],
+        &[("GITHUB_EVENT_PATH", ev.to_str().unwrap())],
+    );
+    assert!(
+        r.codes().contains(&"number-conflict".to_string()),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -236,13 +470,19 @@ fn init_hooks_installs_and_refuses_to_overwrite() {
     let r = d.run(&["init", "--hooks"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let hook = d.join(".git/hooks/pre-commit");
-    assert!(std::fs::read_to_string(&hook).unwrap().contains("miglint check --staged"));
+    assert!(std::fs::read_to_string(&hook)
+        .unwrap()
+        .contains("miglint check --staged"));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         assert!(std::fs::metadata(&hook).unwrap().permissions().mode() & 0o111 != 0);
     }
-    assert_eq!(d.run(&["init", "--hooks"]).code, 0, "same content: already installed");
+    assert_eq!(
+        d.run(&["init", "--hooks"]).code,
+        0,
+        "same content: already installed"
+    );
     d.write(".git/hooks/pre-commit", "#!/bin/sh\necho mine\n");
     let r = d.run(&["init", "--hooks"]);
     assert_eq!(r.code, 2);
@@ -255,24 +495,43 @@ fn init_hooks_installs_and_refuses_to_overwrite() {
 #[test]
 fn the_pre_commit_hook_blocks_a_bad_commit() {
     let d = merged_repo();
-    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_miglint")).parent().unwrap().to_path_buf();
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_miglint"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
     assert_eq!(d.run(&["init", "--hooks"]).code, 0);
     d.write("migrations/0005_bad.sql", "SELEC 1;\n");
     d.git(&["add", "-A"]);
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let out = std::process::Command::new("git")
         .args(["commit", "-q", "-m", "bad"])
         .current_dir(d.path())
         .env("PATH", &path)
         .env("NO_COLOR", "1")
-        .env("GIT_AUTHOR_NAME", "A").env("GIT_AUTHOR_EMAIL", "a@x").env("GIT_COMMITTER_NAME", "A").env("GIT_COMMITTER_EMAIL", "a@x")
+        .env("GIT_AUTHOR_NAME", "A")
+        .env("GIT_AUTHOR_EMAIL", "a@x")
+        .env("GIT_COMMITTER_NAME", "A")
+        .env("GIT_COMMITTER_EMAIL", "a@x")
         .output()
         .unwrap();
     assert!(!out.status.success(), "the hook must block the commit");
-    let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(printed.contains("sql-parse-error"), "{printed}");
     // Without miglint on PATH the hook says so.
-    let out = std::process::Command::new("sh").arg(".git/hooks/pre-commit").current_dir(d.path()).env("PATH", "/usr/bin:/bin").output().unwrap();
+    let out = std::process::Command::new("sh")
+        .arg(".git/hooks/pre-commit")
+        .current_dir(d.path())
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not on PATH"));
 }

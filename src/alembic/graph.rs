@@ -23,36 +23,67 @@ pub struct Revision {
 }
 
 /// Reads one revision file. `file` is its repository-relative path (for findings).
-pub fn read_revision(file: &str, src: &str) -> Result<Revision, Finding> {
+pub fn read_revision(file: &str, src: &str) -> Result<Revision, Box<Finding>> {
     let err = |message: String, span: Range<usize>| {
-        Finding::new(Rule::AlembicParseError, message)
+        Box::new(Finding::new(Rule::AlembicParseError, message)
             .file(file.to_string())
             .at(span, "here")
-            .help("miglint reads revision files without running them: assign `revision` and `down_revision` string literals (or None / tuples of them) at module level")
+            .help("miglint reads revision files without running them: assign `revision` and `down_revision` string literals (or None / tuples of them) at module level"))
     };
-    let assignments = python::module_assignments(src).map_err(|e| err(format!("cannot read {file}: {}", e.message), e.offset..e.offset + 1))?;
+    let assignments = python::module_assignments(src).map_err(|e| {
+        err(
+            format!("cannot read {file}: {}", e.message),
+            e.offset..e.offset + 1,
+        )
+    })?;
     let Some(rev) = python::last(&assignments, "revision") else {
-        return Err(Finding::new(Rule::AlembicParseError, format!("{file} has no module-level `revision = \"…\"`"))
+        return Err(Box::new(Finding::new(Rule::AlembicParseError, format!("{file} has no module-level `revision = \"…\"`"))
             .file(file.to_string())
-            .help("every file in the versions directory must assign `revision` (or move helper modules out of it)"));
+            .help("every file in the versions directory must assign `revision` (or move helper modules out of it)")));
     };
     let Value::Str(id) = &rev.value else {
-        return Err(err(format!("`revision` in {file} is not a string literal"), rev.span.clone()));
+        return Err(err(
+            format!("`revision` in {file} is not a string literal"),
+            rev.span.clone(),
+        ));
     };
     let (down, down_span) = match python::last(&assignments, "down_revision") {
-        Some(a) => (a.value.strings().map_err(|t| err(format!("`down_revision` in {file} is not a literal: `{t}`"), a.span.clone()))?, a.span.clone()),
+        Some(a) => (
+            a.value.strings().map_err(|t| {
+                err(
+                    format!("`down_revision` in {file} is not a literal: `{t}`"),
+                    a.span.clone(),
+                )
+            })?,
+            a.span.clone(),
+        ),
         None => (Vec::new(), rev.span.clone()),
     };
     let depends_on = match python::last(&assignments, "depends_on") {
-        Some(a) => a.value.strings().map_err(|t| err(format!("`depends_on` in {file} is not a literal: `{t}`"), a.span.clone()))?,
+        Some(a) => a.value.strings().map_err(|t| {
+            err(
+                format!("`depends_on` in {file} is not a literal: `{t}`"),
+                a.span.clone(),
+            )
+        })?,
         None => Vec::new(),
     };
-    let (labels, unknown_labels) = match python::last(&assignments, "branch_labels").map(|a| a.value.strings()) {
-        Some(Ok(l)) => (l, None),
-        Some(Err(t)) => (Vec::new(), Some(t)),
-        None => (Vec::new(), None),
-    };
-    Ok(Revision { id: id.clone(), down, depends_on, labels, unknown_labels, file: file.to_string(), id_span: rev.span.clone(), down_span })
+    let (labels, unknown_labels) =
+        match python::last(&assignments, "branch_labels").map(|a| a.value.strings()) {
+            Some(Ok(l)) => (l, None),
+            Some(Err(t)) => (Vec::new(), Some(t)),
+            None => (Vec::new(), None),
+        };
+    Ok(Revision {
+        id: id.clone(),
+        down,
+        depends_on,
+        labels,
+        unknown_labels,
+        file: file.to_string(),
+        id_span: rev.span.clone(),
+        down_span,
+    })
 }
 
 #[derive(Debug, Default)]
@@ -89,15 +120,28 @@ impl Graph {
     /// Revisions that no other revision names as its `down_revision`, sorted. As in Alembic,
     /// `depends_on` does not make a revision stop being a head.
     pub fn heads(&self) -> Vec<&str> {
-        let referenced: HashSet<&str> = self.revisions.iter().flat_map(|r| r.down.iter().map(String::as_str)).collect();
-        let mut heads: Vec<&str> = self.revisions.iter().map(|r| r.id.as_str()).filter(|id| !referenced.contains(id)).collect();
+        let referenced: HashSet<&str> = self
+            .revisions
+            .iter()
+            .flat_map(|r| r.down.iter().map(String::as_str))
+            .collect();
+        let mut heads: Vec<&str> = self
+            .revisions
+            .iter()
+            .map(|r| r.id.as_str())
+            .filter(|id| !referenced.contains(id))
+            .collect();
         heads.sort_unstable();
         heads
     }
 
     pub fn check(&self) -> Vec<Finding> {
         let mut findings = Vec::new();
-        let labels: HashSet<&str> = self.revisions.iter().flat_map(|r| r.labels.iter().map(String::as_str)).collect();
+        let labels: HashSet<&str> = self
+            .revisions
+            .iter()
+            .flat_map(|r| r.labels.iter().map(String::as_str))
+            .collect();
         let any_unknown_labels = self.revisions.iter().any(|r| r.unknown_labels.is_some());
         for r in &self.revisions {
             for d in &r.down {
@@ -115,9 +159,15 @@ impl Graph {
                 // cannot be known, so those are given the benefit of the doubt.
                 if self.get(d).is_none() && !labels.contains(d.as_str()) && !any_unknown_labels {
                     findings.push(
-                        Finding::new(Rule::AlembicMissingRevision, format!("revision `{}` depends_on `{d}`, which no file defines", r.id))
-                            .file(r.file.clone())
-                            .help("restore the missing revision, or fix depends_on"),
+                        Finding::new(
+                            Rule::AlembicMissingRevision,
+                            format!(
+                                "revision `{}` depends_on `{d}`, which no file defines",
+                                r.id
+                            ),
+                        )
+                        .file(r.file.clone())
+                        .help("restore the missing revision, or fix depends_on"),
                     );
                 }
             }
@@ -129,7 +179,9 @@ impl Graph {
             let mut f = Finding::new(Rule::AlembicMultipleHeads, format!("the Alembic graph has {} heads: {}", heads.len(), heads.join(", ")))
                 .help(format!("join them with `alembic merge -m \"merge heads\" {}`, then stamp the merge revision", heads.join(" ")));
             if let Some(r) = first {
-                f = f.file(r.file.clone()).at(r.id_span.clone(), "one of the heads");
+                f = f
+                    .file(r.file.clone())
+                    .at(r.id_span.clone(), "one of the heads");
             }
             findings.push(f);
         }
@@ -164,7 +216,10 @@ impl Graph {
         if seen == n {
             return None;
         }
-        let members: Vec<&Revision> = (0..n).filter(|&i| indegree[i] > 0).map(|i| &self.revisions[i]).collect();
+        let members: Vec<&Revision> = (0..n)
+            .filter(|&i| indegree[i] > 0)
+            .map(|i| &self.revisions[i])
+            .collect();
         let names: Vec<&str> = members.iter().take(8).map(|r| r.id.as_str()).collect();
         let first = members[0];
         Some(
@@ -203,16 +258,33 @@ mod tests {
     fn heads_and_merges() {
         let (g, _) = Graph::build(vec![rev("a", &[]), rev("b", &["a"]), rev("c", &["a"])]);
         assert_eq!(g.heads(), vec!["b", "c"]);
-        let (g, _) = Graph::build(vec![rev("a", &[]), rev("b", &["a"]), rev("c", &["a"]), rev("m", &["b", "c"])]);
+        let (g, _) = Graph::build(vec![
+            rev("a", &[]),
+            rev("b", &["a"]),
+            rev("c", &["a"]),
+            rev("m", &["b", "c"]),
+        ]);
         assert_eq!(g.heads(), vec!["m"]);
     }
 
     #[test]
     fn rules() {
-        assert_eq!(codes(vec![rev("a", &[]), rev("b", &["a"]), rev("c", &["a"])]), vec!["alembic-multiple-heads"]);
-        assert_eq!(codes(vec![rev("a", &["zz"])]), vec!["alembic-missing-revision"]);
-        assert_eq!(codes(vec![rev("a", &[]), rev("a", &[])]), vec!["alembic-duplicate-revision"]);
-        assert!(codes(vec![rev("a", &["b"]), rev("b", &["a"]), rev("c", &[])]).contains(&"alembic-cycle"));
+        assert_eq!(
+            codes(vec![rev("a", &[]), rev("b", &["a"]), rev("c", &["a"])]),
+            vec!["alembic-multiple-heads"]
+        );
+        assert_eq!(
+            codes(vec![rev("a", &["zz"])]),
+            vec!["alembic-missing-revision"]
+        );
+        assert_eq!(
+            codes(vec![rev("a", &[]), rev("a", &[])]),
+            vec!["alembic-duplicate-revision"]
+        );
+        assert!(
+            codes(vec![rev("a", &["b"]), rev("b", &["a"]), rev("c", &[])])
+                .contains(&"alembic-cycle")
+        );
     }
 
     #[test]

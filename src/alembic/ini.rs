@@ -31,14 +31,19 @@ impl Ini {
                 continue;
             }
             if let Some((k, v)) = trimmed.split_once(['=', ':']) {
-                ini.values.push((k.trim().to_string(), v.trim().to_string()));
+                ini.values
+                    .push((k.trim().to_string(), v.trim().to_string()));
             }
         }
         ini
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.values.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.values
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A path from the ini, relative to the repository: `%(here)s` and plain relative paths are
@@ -46,7 +51,9 @@ impl Ini {
     fn resolve(ini_dir: &str, value: &str) -> String {
         let v = value.replace("%(here)s/", "").replace("%(here)s", ".");
         let joined = config::join(ini_dir, v.trim_start_matches("./"));
-        config::normalize(std::path::Path::new(&joined)).to_string_lossy().replace('\\', "/")
+        config::normalize(std::path::Path::new(&joined))
+            .to_string_lossy()
+            .replace('\\', "/")
     }
 
     /// `script_location`; `package:path` forms need Python's import system and are not resolved.
@@ -60,7 +67,9 @@ impl Ini {
 
     pub fn version_locations(&self, ini_dir: &str) -> Option<Vec<String>> {
         let v = self.get("version_locations")?;
-        let sep = self.get("version_path_separator").or_else(|| self.get("path_separator"));
+        let sep = self
+            .get("version_path_separator")
+            .or_else(|| self.get("path_separator"));
         let parts: Vec<&str> = match sep {
             Some("os") | Some(":") => v.split(':').collect(),
             Some(";") => v.split(';').collect(),
@@ -68,7 +77,14 @@ impl Ini {
             Some("space") => v.split(' ').collect(),
             _ => v.split([' ', ',', '\n']).collect(),
         };
-        Some(parts.into_iter().map(str::trim).filter(|p| !p.is_empty()).map(|p| Ini::resolve(ini_dir, p)).collect())
+        Some(
+            parts
+                .into_iter()
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| Ini::resolve(ini_dir, p))
+                .collect(),
+        )
     }
 }
 
@@ -79,7 +95,10 @@ pub fn env_version_table(src: &str) -> String {
     let keyword = |name: &str| -> Option<String> {
         let i = tokens.windows(2).position(|w| matches!((&w[0].tok, &w[1].tok), (Tok::Name(n), Tok::Op(o)) if n == name && o == "="))?;
         match &tokens.get(i + 2)?.tok {
-            Tok::Str { value, formatted: false } => Some(value.clone()),
+            Tok::Str {
+                value,
+                formatted: false,
+            } => Some(value.clone()),
             Tok::Name(n) if n == "None" => None,
             Tok::Name(n) => match python::last(&assignments, n).map(|a| &a.value) {
                 Some(Value::Str(s)) => Some(s.clone()),
@@ -103,14 +122,25 @@ mod tests {
     fn reads_script_location_and_versions() {
         let ini = Ini::parse("[alembic]\nscript_location = %(here)s/alembic\nversion_locations = %(here)s/a/versions %(here)s/b\n[loggers]\nkeys = root\n");
         assert_eq!(ini.script_location("auth").as_deref(), Some("auth/alembic"));
-        assert_eq!(ini.version_locations("auth").unwrap(), vec!["auth/a/versions", "auth/b"]);
-        assert_eq!(Ini::parse("[alembic]\nscript_location = alembic\n").script_location("").as_deref(), Some("alembic"));
+        assert_eq!(
+            ini.version_locations("auth").unwrap(),
+            vec!["auth/a/versions", "auth/b"]
+        );
+        assert_eq!(
+            Ini::parse("[alembic]\nscript_location = alembic\n")
+                .script_location("")
+                .as_deref(),
+            Some("alembic")
+        );
     }
 
     #[test]
     fn reads_version_table_from_env_py() {
         let src = "SCHEMA = 'auth'\ndef run():\n    context.configure(connection=c, version_table='alembic_version_auth', version_table_schema=SCHEMA)\n";
         assert_eq!(env_version_table(src), "auth.alembic_version_auth");
-        assert_eq!(env_version_table("context.configure(url=u)\n"), "alembic_version");
+        assert_eq!(
+            env_version_table("context.configure(url=u)\n"),
+            "alembic_version"
+        );
     }
 }

@@ -37,23 +37,30 @@ fn parent_of(dir: &str) -> String {
 }
 
 fn read(root: &Path, rel: &str) -> Option<String> {
-    std::fs::read(root.join(rel)).ok().map(|b| String::from_utf8_lossy(&b).into_owned())
+    std::fs::read(root.join(rel))
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
 /// Resolves the layout: `None` when the set has no Alembic (not configured, no alembic.ini next to
 /// the set), `Err` with a finding when it is configured but cannot be resolved.
-pub fn layout(root: &Path, set: &SetConfig) -> Result<Option<Layout>, Finding> {
+pub fn layout(root: &Path, set: &SetConfig) -> Result<Option<Layout>, Box<Finding>> {
     let cfg = set.alembic.clone().unwrap_or_default();
     let default_ini = config::join(&parent_of(&set.dir), "alembic.ini");
-    let ini_path = cfg.ini.clone().or_else(|| root.join(&default_ini).is_file().then_some(default_ini));
+    let ini_path = cfg
+        .ini
+        .clone()
+        .or_else(|| root.join(&default_ini).is_file().then_some(default_ini));
     if set.alembic.is_none() && ini_path.is_none() {
         return Ok(None);
     }
     let ini = match &ini_path {
         Some(p) => Some(read(root, p).map(|t| ini::Ini::parse(&t)).ok_or_else(|| {
-            Finding::new(Rule::AlembicParseError, format!("cannot read {p}"))
-                .file(p.clone())
-                .help("fix `ini` under [set.alembic] in miglint.toml, or create the file")
+            Box::new(
+                Finding::new(Rule::AlembicParseError, format!("cannot read {p}"))
+                    .file(p.clone())
+                    .help("fix `ini` under [set.alembic] in miglint.toml, or create the file"),
+            )
         })?),
         None => None,
     };
@@ -65,16 +72,25 @@ pub fn layout(root: &Path, set: &SetConfig) -> Result<Option<Layout>, Finding> {
             Some(v) if !v.is_empty() => v,
             _ => match &script_location {
                 Some(s) => vec![config::join(s, "versions")],
-                None => {
-                    return Err(Finding::new(Rule::AlembicParseError, "alembic.ini has no script_location miglint can resolve")
-                        .file(ini_path.clone().unwrap_or_default())
-                        .help("set `versions = \"…/alembic/versions\"` under [set.alembic] in miglint.toml"))
-                }
+                None => return Err(Box::new(Finding::new(
+                    Rule::AlembicParseError,
+                    "alembic.ini has no script_location miglint can resolve",
+                )
+                .file(ini_path.clone().unwrap_or_default())
+                .help(
+                    "set `versions = \"…/alembic/versions\"` under [set.alembic] in miglint.toml",
+                ))),
             },
         },
         (None, None) => {
-            return Err(Finding::new(Rule::AlembicParseError, format!("[set.alembic] of {} names neither `ini` nor `versions`", set.name))
-                .help("set `versions = \"…/alembic/versions\"` (or `ini`) under [set.alembic]"))
+            return Err(Box::new(Finding::new(
+                Rule::AlembicParseError,
+                format!(
+                    "[set.alembic] of {} names neither `ini` nor `versions`",
+                    set.name
+                ),
+            )
+            .help("set `versions = \"…/alembic/versions\"` (or `ini`) under [set.alembic]")))
         }
     };
     let version_table = match &cfg.version_table {
@@ -91,13 +107,20 @@ pub fn layout(root: &Path, set: &SetConfig) -> Result<Option<Layout>, Finding> {
         version_table,
         head: cfg.head.clone(),
         compose: cfg.compose.clone(),
-        migrate_at_start_var: cfg.migrate_at_start_var.clone().unwrap_or_else(|| "MIGRATE_AT_START".into()),
+        migrate_at_start_var: cfg
+            .migrate_at_start_var
+            .clone()
+            .unwrap_or_else(|| "MIGRATE_AT_START".into()),
     }))
 }
 
 /// Reads every revision file of the layout's versions directories (in parallel: a large project
 /// has thousands). Returns the graph and the files' parse findings.
-pub fn load_graph(root: &Path, layout: &Layout, sources: &mut HashMap<String, Arc<[u8]>>) -> (Graph, Vec<Finding>) {
+pub fn load_graph(
+    root: &Path,
+    layout: &Layout,
+    sources: &mut HashMap<String, Arc<[u8]>>,
+) -> (Graph, Vec<Finding>) {
     use rayon::prelude::*;
     let mut files: Vec<String> = Vec::new();
     let mut findings = Vec::new();
@@ -106,19 +129,27 @@ pub fn load_graph(root: &Path, layout: &Layout, sources: &mut HashMap<String, Ar
             Ok(rd) => {
                 for e in rd.flatten() {
                     let name = e.file_name().to_string_lossy().into_owned();
-                    if name.ends_with(".py") && !name.starts_with("__init__") && !name.starts_with(".#") && e.path().is_file() {
+                    if name.ends_with(".py")
+                        && !name.starts_with("__init__")
+                        && !name.starts_with(".#")
+                        && e.path().is_file()
+                    {
                         files.push(config::join(dir, &name));
                     }
                 }
             }
             Err(e) => findings.push(
-                Finding::new(Rule::AlembicParseError, format!("cannot read the Alembic versions directory {dir}: {e}"))
-                    .help("fix `versions` under [set.alembic], or script_location in alembic.ini"),
+                Finding::new(
+                    Rule::AlembicParseError,
+                    format!("cannot read the Alembic versions directory {dir}: {e}"),
+                )
+                .help("fix `versions` under [set.alembic], or script_location in alembic.ini"),
             ),
         }
     }
     files.sort();
-    let read: Vec<(String, Arc<[u8]>, Result<Revision, Finding>)> = files
+    type Read = (String, Arc<[u8]>, Result<Revision, Box<Finding>>);
+    let read: Vec<Read> = files
         .into_par_iter()
         .filter_map(|f| {
             let bytes: Arc<[u8]> = Arc::from(std::fs::read(root.join(&f)).ok()?);
@@ -136,7 +167,7 @@ pub fn load_graph(root: &Path, layout: &Layout, sources: &mut HashMap<String, Ar
             }
             Err(f) => {
                 sources.insert(file, bytes);
-                findings.push(f);
+                findings.push(*f);
             }
         }
     }
@@ -146,11 +177,17 @@ pub fn load_graph(root: &Path, layout: &Layout, sources: &mut HashMap<String, Ar
 }
 
 /// All Alembic findings for one set.
-pub fn check_set(ws: &Workspace, set: &SetConfig, state: &SetState, _source: Source, sources: &mut HashMap<String, Arc<[u8]>>) -> Vec<Finding> {
+pub fn check_set(
+    ws: &Workspace,
+    set: &SetConfig,
+    state: &SetState,
+    _source: Source,
+    sources: &mut HashMap<String, Arc<[u8]>>,
+) -> Vec<Finding> {
     let layout = match layout(&ws.root, set) {
         Ok(Some(l)) => l,
         Ok(None) => return Vec::new(),
-        Err(f) => return vec![f],
+        Err(f) => return vec![*f],
     };
     let (graph, mut findings) = load_graph(&ws.root, &layout, sources);
     findings.extend(graph.check());
@@ -160,16 +197,26 @@ pub fn check_set(ws: &Workspace, set: &SetConfig, state: &SetState, _source: Sou
         .filter_map(|m| state.analyses.get(&m.name).map(|a| (m, a)))
         .flat_map(|(m, a)| a.stamps.iter().map(move |s| (m.path.clone(), s.clone())))
         .collect();
-    findings.extend(crate::rules::alembic::check_stamps(&layout, &graph, &stamps));
+    findings.extend(crate::rules::alembic::check_stamps(
+        &layout, &graph, &stamps,
+    ));
     if let Some(compose) = &layout.compose {
         match std::fs::read(ws.root.join(compose)) {
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes).into_owned();
-                findings.extend(crate::rules::alembic::check_compose(compose, &text, &layout.migrate_at_start_var));
+                findings.extend(crate::rules::alembic::check_compose(
+                    compose,
+                    &text,
+                    &layout.migrate_at_start_var,
+                ));
                 sources.insert(compose.clone(), Arc::from(bytes));
             }
             Err(e) => findings.push(
-                Finding::new(Rule::AlembicParseError, format!("cannot read compose file {compose}: {e}")).help("fix `compose` under [set.alembic] in miglint.toml"),
+                Finding::new(
+                    Rule::AlembicParseError,
+                    format!("cannot read compose file {compose}: {e}"),
+                )
+                .help("fix `compose` under [set.alembic] in miglint.toml"),
             ),
         }
     }

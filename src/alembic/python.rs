@@ -20,7 +20,11 @@ impl Value {
         match self {
             Value::Str(s) => Ok(vec![s.clone()]),
             Value::None => Ok(Vec::new()),
-            Value::Seq(items) => items.iter().map(|v| v.strings()).collect::<Result<Vec<_>, _>>().map(|v| v.concat()),
+            Value::Seq(items) => items
+                .iter()
+                .map(|v| v.strings())
+                .collect::<Result<Vec<_>, _>>()
+                .map(|v| v.concat()),
             Value::Unknown(t) => Err(t.clone()),
         }
     }
@@ -30,7 +34,10 @@ impl Value {
 pub enum Tok {
     Name(String),
     /// A string literal's value; `formatted` for f-strings, whose value is not static.
-    Str { value: String, formatted: bool },
+    Str {
+        value: String,
+        formatted: bool,
+    },
     Op(String),
     Number(String),
     /// End of a logical line.
@@ -68,21 +75,35 @@ fn read_string(src: &str, start: usize) -> Result<(String, usize, bool), PyError
         i += 1;
     }
     let quote = bytes[i];
-    let triple = bytes.get(i..i + 3).is_some_and(|q| q.iter().all(|&b| b == quote));
+    let triple = bytes
+        .get(i..i + 3)
+        .is_some_and(|q| q.iter().all(|&b| b == quote));
     let delim_len = if triple { 3 } else { 1 };
     i += delim_len;
     let mut value = String::new();
-    let unterminated = || PyError { message: "unterminated string literal".into(), offset: start };
+    let unterminated = || PyError {
+        message: "unterminated string literal".into(),
+        offset: start,
+    };
     loop {
-        let Some(&b) = bytes.get(i) else { return Err(unterminated()) };
-        if b == quote && (!triple || bytes.get(i..i + 3).is_some_and(|q| q.iter().all(|&c| c == quote))) {
+        let Some(&b) = bytes.get(i) else {
+            return Err(unterminated());
+        };
+        if b == quote
+            && (!triple
+                || bytes
+                    .get(i..i + 3)
+                    .is_some_and(|q| q.iter().all(|&c| c == quote)))
+        {
             return Ok((value, i + delim_len, formatted));
         }
         if b == b'\n' && !triple {
             return Err(unterminated());
         }
         if b == b'\\' {
-            let Some(next) = src[i + 1..].chars().next() else { return Err(unterminated()) };
+            let Some(next) = src[i + 1..].chars().next() else {
+                return Err(unterminated());
+            };
             if raw {
                 value.push('\\');
                 value.push(next);
@@ -106,10 +127,17 @@ fn read_string(src: &str, start: usize) -> Result<(String, usize, bool), PyError
 fn is_string_start(src: &str, i: usize) -> bool {
     let bytes = src.as_bytes();
     let mut j = i;
-    while j < bytes.len() && j - i < 3 && matches!(bytes[j].to_ascii_lowercase(), b'r' | b'b' | b'u' | b'f' | b't') {
+    while j < bytes.len()
+        && j - i < 3
+        && matches!(
+            bytes[j].to_ascii_lowercase(),
+            b'r' | b'b' | b'u' | b'f' | b't'
+        )
+    {
         j += 1;
     }
-    matches!(bytes.get(j), Some(b'\'') | Some(b'"')) && (j == i || !bytes[i..j].iter().any(|b| !b.is_ascii_alphabetic()))
+    matches!(bytes.get(j), Some(b'\'') | Some(b'"'))
+        && (j == i || !bytes[i..j].iter().any(|b| !b.is_ascii_alphabetic()))
 }
 
 /// Tokenizes Python source into logical lines.
@@ -120,8 +148,18 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, PyError> {
     let mut depth: usize = 0;
     let mut line_start = 0;
     let push_newline = |out: &mut Vec<Token>, at: usize| {
-        if !matches!(out.last(), None | Some(Token { tok: Tok::Newline, .. })) {
-            out.push(Token { tok: Tok::Newline, span: at..at, column: 0 });
+        if !matches!(
+            out.last(),
+            None | Some(Token {
+                tok: Tok::Newline,
+                ..
+            })
+        ) {
+            out.push(Token {
+                tok: Tok::Newline,
+                span: at..at,
+                column: 0,
+            });
         }
     };
     while i < bytes.len() {
@@ -140,36 +178,59 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, PyError> {
                     i += 1;
                 }
             }
-            b'\\' if bytes.get(i + 1) == Some(&b'\n') || (bytes.get(i + 1) == Some(&b'\r') && bytes.get(i + 2) == Some(&b'\n')) => {
+            b'\\'
+                if bytes.get(i + 1) == Some(&b'\n')
+                    || (bytes.get(i + 1) == Some(&b'\r') && bytes.get(i + 2) == Some(&b'\n')) =>
+            {
                 i += if bytes[i + 1] == b'\r' { 3 } else { 2 };
             }
             _ if is_string_start(src, i) => {
                 let (value, end, formatted) = read_string(src, i)?;
-                out.push(Token { tok: Tok::Str { value, formatted }, span: i..end, column: i - line_start });
+                out.push(Token {
+                    tok: Tok::Str { value, formatted },
+                    span: i..end,
+                    column: i - line_start,
+                });
                 // A triple-quoted string may span lines; columns of later tokens stay approximate.
                 i = end;
             }
             _ if b == b'_' || b.is_ascii_alphabetic() || b >= 0x80 => {
                 let start = i;
-                while i < bytes.len() && (bytes[i] == b'_' || bytes[i].is_ascii_alphanumeric() || bytes[i] >= 0x80) {
+                while i < bytes.len()
+                    && (bytes[i] == b'_' || bytes[i].is_ascii_alphanumeric() || bytes[i] >= 0x80)
+                {
                     i += 1;
                 }
                 while !src.is_char_boundary(i) {
                     i += 1;
                 }
-                out.push(Token { tok: Tok::Name(src[start..i].to_string()), span: start..i, column: start - line_start });
+                out.push(Token {
+                    tok: Tok::Name(src[start..i].to_string()),
+                    span: start..i,
+                    column: start - line_start,
+                });
             }
             _ if b.is_ascii_digit() => {
                 let start = i;
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.' || bytes[i] == b'_') {
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.' || bytes[i] == b'_')
+                {
                     i += 1;
                 }
-                out.push(Token { tok: Tok::Number(src[start..i].to_string()), span: start..i, column: start - line_start });
+                out.push(Token {
+                    tok: Tok::Number(src[start..i].to_string()),
+                    span: start..i,
+                    column: start - line_start,
+                });
             }
             _ => {
                 let start = i;
                 let two = src.get(i..i + 2).unwrap_or("");
-                let op = if ["==", "!=", "<=", ">=", ":=", "->", "**", "//", "+=", "-=", "|=", "&="].contains(&two) {
+                let op = if [
+                    "==", "!=", "<=", ">=", ":=", "->", "**", "//", "+=", "-=", "|=", "&=",
+                ]
+                .contains(&two)
+                {
                     two.to_string()
                 } else {
                     let c = src[i..].chars().next().unwrap_or(' ');
@@ -181,7 +242,11 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, PyError> {
                     _ => {}
                 }
                 i += op.len();
-                out.push(Token { tok: Tok::Op(op), span: start..i, column: start - line_start });
+                out.push(Token {
+                    tok: Tok::Op(op),
+                    span: start..i,
+                    column: start - line_start,
+                });
             }
         }
     }
@@ -214,8 +279,27 @@ fn eval_at(tokens: &[Token], src: &str, depth: usize) -> Value {
         return Value::Unknown(text());
     }
     // Implicit concatenation: "a" "b".
-    if tokens.iter().all(|t| matches!(t.tok, Tok::Str { formatted: false, .. })) {
-        return Value::Str(tokens.iter().map(|t| if let Tok::Str { value, .. } = &t.tok { value.as_str() } else { "" }).collect());
+    if tokens.iter().all(|t| {
+        matches!(
+            t.tok,
+            Tok::Str {
+                formatted: false,
+                ..
+            }
+        )
+    }) {
+        return Value::Str(
+            tokens
+                .iter()
+                .map(|t| {
+                    if let Tok::Str { value, .. } = &t.tok {
+                        value.as_str()
+                    } else {
+                        ""
+                    }
+                })
+                .collect(),
+        );
     }
     if tokens.len() == 1 {
         if let Tok::Name(n) = &tokens[0].tok {
@@ -225,13 +309,25 @@ fn eval_at(tokens: &[Token], src: &str, depth: usize) -> Value {
         }
     }
     let is_op = |t: &Token, ops: &[&str]| matches!(&t.tok, Tok::Op(o) if ops.contains(&o.as_str()));
-    let seq = |inner: &[Token]| Value::Seq(split_top_level(inner).into_iter().filter(|p| !p.is_empty()).map(|p| eval_at(p, src, depth + 1)).collect());
+    let seq = |inner: &[Token]| {
+        Value::Seq(
+            split_top_level(inner)
+                .into_iter()
+                .filter(|p| !p.is_empty())
+                .map(|p| eval_at(p, src, depth + 1))
+                .collect(),
+        )
+    };
     // A bare tuple: `a = "x", "y"`.
     if has_top_comma(tokens) {
         return seq(tokens);
     }
     let last = &tokens[tokens.len() - 1];
-    if tokens.len() >= 2 && is_op(&tokens[0], &["(", "["]) && is_op(last, &[")", "]"]) && closes_at_end(tokens) {
+    if tokens.len() >= 2
+        && is_op(&tokens[0], &["(", "["])
+        && is_op(last, &[")", "]"])
+        && closes_at_end(tokens)
+    {
         let inner = &tokens[1..tokens.len() - 1];
         if is_op(&tokens[0], &["["]) || inner.is_empty() || has_top_comma(inner) {
             return seq(inner);
@@ -305,7 +401,9 @@ pub fn module_assignments(src: &str) -> Result<Vec<Assignment>, PyError> {
     let mut out = Vec::new();
     for line in tokens.split(|t| t.tok == Tok::Newline) {
         let Some(first) = line.first() else { continue };
-        let Tok::Name(name) = &first.tok else { continue };
+        let Tok::Name(name) = &first.tok else {
+            continue;
+        };
         if first.column != 0 {
             continue;
         }
@@ -332,13 +430,21 @@ pub fn module_assignments(src: &str) -> Result<Vec<Assignment>, PyError> {
         }
         let value_tokens = &line[eq + 1..];
         // Chained `a = b = "x"`: take the last right-hand side.
-        let rhs_start = value_tokens.iter().rposition(|t| matches!(&t.tok, Tok::Op(o) if o == "=")).map_or(0, |p| p + 1);
+        let rhs_start = value_tokens
+            .iter()
+            .rposition(|t| matches!(&t.tok, Tok::Op(o) if o == "="))
+            .map_or(0, |p| p + 1);
         let value_tokens = &value_tokens[rhs_start..];
         let span = match (value_tokens.first(), value_tokens.last()) {
             (Some(a), Some(b)) => a.span.start..b.span.end,
             _ => first.span.clone(),
         };
-        out.push(Assignment { name: name.clone(), value: eval(value_tokens, src), span, name_offset: first.span.start });
+        out.push(Assignment {
+            name: name.clone(),
+            value: eval(value_tokens, src),
+            span,
+            name_offset: first.span.start,
+        });
     }
     Ok(out)
 }
@@ -379,22 +485,67 @@ def upgrade() -> None:
     revision = "inner"
 "#;
         assert_eq!(value(src, "revision"), Some(Value::Str("abc123".into())));
-        assert_eq!(value(src, "down_revision"), Some(Value::Seq(vec![Value::Str("x1".into()), Value::Str("y2".into())])));
+        assert_eq!(
+            value(src, "down_revision"),
+            Some(Value::Seq(vec![
+                Value::Str("x1".into()),
+                Value::Str("y2".into())
+            ]))
+        );
         assert_eq!(value(src, "branch_labels"), Some(Value::None));
         assert_eq!(value(src, "depends_on"), Some(Value::None));
     }
 
     #[test]
     fn other_forms() {
-        assert_eq!(value("down_revision = ('a',)\n", "down_revision"), Some(Value::Seq(vec![Value::Str("a".into())])));
-        assert_eq!(value("down_revision = ['a', \"b\"]\n", "down_revision"), Some(Value::Seq(vec![Value::Str("a".into()), Value::Str("b".into())])));
-        assert_eq!(value("revision = (\n  'kilo_'\n  \"initial\"\n)\n", "revision"), Some(Value::Str("kilo_initial".into())));
-        assert_eq!(value("branch_labels = cli.EXPAND_BRANCH\n", "branch_labels"), Some(Value::Unknown("cli.EXPAND_BRANCH".into())));
-        assert_eq!(value("branch_labels = \"None\"\n", "branch_labels"), Some(Value::Str("None".into())));
-        assert_eq!(value("down_revision: tuple[str, str] = ('a', 'b')\n", "down_revision").unwrap().strings().unwrap(), vec!["a", "b"]);
-        assert_eq!(value("if TYPE_CHECKING:\n    revision = 'x'\nrevision = 'y'\n", "revision"), Some(Value::Str("y".into())));
-        assert_eq!(value("revision = '''tri'''\n", "revision"), Some(Value::Str("tri".into())));
-        assert_eq!(value("revision = r'a\\b'\n", "revision"), Some(Value::Str("a\\b".into())));
+        assert_eq!(
+            value("down_revision = ('a',)\n", "down_revision"),
+            Some(Value::Seq(vec![Value::Str("a".into())]))
+        );
+        assert_eq!(
+            value("down_revision = ['a', \"b\"]\n", "down_revision"),
+            Some(Value::Seq(vec![
+                Value::Str("a".into()),
+                Value::Str("b".into())
+            ]))
+        );
+        assert_eq!(
+            value("revision = (\n  'kilo_'\n  \"initial\"\n)\n", "revision"),
+            Some(Value::Str("kilo_initial".into()))
+        );
+        assert_eq!(
+            value("branch_labels = cli.EXPAND_BRANCH\n", "branch_labels"),
+            Some(Value::Unknown("cli.EXPAND_BRANCH".into()))
+        );
+        assert_eq!(
+            value("branch_labels = \"None\"\n", "branch_labels"),
+            Some(Value::Str("None".into()))
+        );
+        assert_eq!(
+            value(
+                "down_revision: tuple[str, str] = ('a', 'b')\n",
+                "down_revision"
+            )
+            .unwrap()
+            .strings()
+            .unwrap(),
+            vec!["a", "b"]
+        );
+        assert_eq!(
+            value(
+                "if TYPE_CHECKING:\n    revision = 'x'\nrevision = 'y'\n",
+                "revision"
+            ),
+            Some(Value::Str("y".into()))
+        );
+        assert_eq!(
+            value("revision = '''tri'''\n", "revision"),
+            Some(Value::Str("tri".into()))
+        );
+        assert_eq!(
+            value("revision = r'a\\b'\n", "revision"),
+            Some(Value::Str("a\\b".into()))
+        );
     }
 
     #[test]

@@ -4,9 +4,19 @@ use crate::rules::Rule;
 use crate::Fatal;
 
 pub fn explain(code: &str) -> crate::Result<String> {
-    let rule = Rule::from_code(code).ok_or_else(|| Fatal::config(format!("unknown rule code `{code}`"), "`miglint rules` lists every code"))?;
+    let rule = Rule::from_code(code).ok_or_else(|| {
+        Fatal::config(
+            format!("unknown rule code `{code}`"),
+            "`miglint rules` lists every code",
+        )
+    })?;
     let i = rule.info();
-    let indent = |s: &str| s.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n");
+    let indent = |s: &str| {
+        s.lines()
+            .map(|l| format!("    {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     Ok(format!(
         "{code} ({sev}{fatal})\n\n{summary}\n\nWhy it matters:\n    {why}\n\nBad:\n{bad}\n\nGood:\n{good}\n\nSilence it for one statement with `-- miglint-ignore {code}` on the line above, for a file with\n`-- miglint-ignore-file {code}`, or re-rate it under [rules] in miglint.toml.\n",
         code = i.code,
@@ -25,17 +35,38 @@ pub fn list() -> String {
         .iter()
         .map(|r| {
             let i = r.info();
-            format!("{:width$}  {:7}  {}\n", i.code, i.severity.as_str(), i.summary)
+            format!(
+                "{:width$}  {:7}  {}\n",
+                i.code,
+                i.severity.as_str(),
+                i.summary
+            )
         })
         .collect()
 }
 
-/// The README's rule table (a test keeps the README in sync with it).
-pub fn markdown_table() -> String {
+/// The README's rule reference: a table, then a section per rule with a bad and a good example.
+/// `miglint rules --markdown` prints it; a test keeps the README's copy identical.
+pub fn markdown() -> String {
     let mut s = String::from("| code | default | what it catches |\n|---|---|---|\n");
     for r in Rule::ALL {
         let i = r.info();
-        s.push_str(&format!("| [`{}`](#{}) | {} | {} |\n", i.code, i.code, if i.fatal { "error (exit 2)" } else { i.severity.as_str() }, i.summary));
+        let sev = if i.fatal {
+            "error (exit 2)"
+        } else {
+            i.severity.as_str()
+        };
+        s.push_str(&format!(
+            "| [`{}`](#{}) | {sev} | {} |\n",
+            i.code, i.code, i.summary
+        ));
+    }
+    for r in Rule::ALL {
+        let i = r.info();
+        s.push_str(&format!(
+            "\n### `{}`\n\n{} {}\n\nBad:\n\n```\n{}\n```\n\nGood:\n\n```\n{}\n```\n",
+            i.code, i.summary, i.why, i.bad, i.good
+        ));
     }
     s
 }

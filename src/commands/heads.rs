@@ -10,15 +10,26 @@ pub fn run(ws: &Workspace, set: Option<&str>) -> crate::Result<(Vec<String>, Out
         Ok(Some(l)) => l,
         Ok(None) => {
             return Err(Fatal::config(
-                format!("set `{}` has no Alembic project (no [set.alembic] and no alembic.ini next to {})", set.name, set.dir),
+                format!(
+                "set `{}` has no Alembic project (no [set.alembic] and no alembic.ini next to {})",
+                set.name, set.dir
+            ),
                 "add [set.alembic] with `versions = \"…/alembic/versions\"` to miglint.toml",
             ))
         }
-        Err(f) => return Err(Fatal { finding: f, source: None }),
+        Err(f) => {
+            return Err(Fatal {
+                finding: f,
+                source: None,
+            })
+        }
     };
     let mut outcome = Outcome::default();
     let (graph, findings) = alembic::load_graph(&ws.root, &layout, &mut outcome.sources);
     outcome.findings = findings;
     outcome.files = graph.revisions.len();
-    Ok((graph.heads().into_iter().map(str::to_string).collect(), outcome))
+    Ok((
+        graph.heads().into_iter().map(str::to_string).collect(),
+        outcome,
+    ))
 }

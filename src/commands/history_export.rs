@@ -52,59 +52,128 @@ pub fn parse_csv(text: &str) -> Vec<(usize, Vec<String>)> {
     rows
 }
 
-pub fn check(ws: &Workspace, set: &SetConfig, state: &SetState, export: &Path, sources: &mut HashMap<String, Arc<[u8]>>) -> crate::Result<Vec<Finding>> {
+pub fn check(
+    ws: &Workspace,
+    set: &SetConfig,
+    state: &SetState,
+    export: &Path,
+    sources: &mut HashMap<String, Arc<[u8]>>,
+) -> crate::Result<Vec<Finding>> {
     let bytes = std::fs::read(export).map_err(|e| Fatal::io(export.display(), e))?;
-    let shown = config::relative_to(&ws.root, &export.canonicalize().unwrap_or_else(|_| export.to_path_buf()));
+    let shown = config::relative_to(
+        &ws.root,
+        &export
+            .canonicalize()
+            .unwrap_or_else(|_| export.to_path_buf()),
+    );
     let text = String::from_utf8_lossy(&bytes).into_owned();
     sources.insert(shown.clone(), Arc::from(bytes));
     let rows = parse_csv(&text);
     let Some((_, header)) = rows.first() else {
-        return Err(Fatal::config(format!("{shown} is empty"), "export with a header row: \\copy migration_history to 'h.csv' csv header"));
+        return Err(Fatal::config(
+            format!("{shown} is empty"),
+            "export with a header row: \\copy migration_history to 'h.csv' csv header",
+        ));
     };
-    let col = |name: &str| header.iter().position(|h| h.trim().trim_start_matches('\u{feff}').eq_ignore_ascii_case(name));
+    let col = |name: &str| {
+        header.iter().position(|h| {
+            h.trim()
+                .trim_start_matches('\u{feff}')
+                .eq_ignore_ascii_case(name)
+        })
+    };
     let (Some(fi), Some(ci)) = (col("filename"), col("checksum")) else {
-        return Err(Fatal::config(format!("{shown} has no `filename` and `checksum` columns (header: {})", header.join(",")), "export with a header row: \\copy migration_history to 'h.csv' csv header"));
+        return Err(Fatal::config(
+            format!(
+                "{shown} has no `filename` and `checksum` columns (header: {})",
+                header.join(",")
+            ),
+            "export with a header row: \\copy migration_history to 'h.csv' csv header",
+        ));
     };
     // The database may store a path; the ledger stores the file name.
     let mut db: BTreeMap<String, (String, usize)> = BTreeMap::new();
     for (offset, row) in rows.iter().skip(1) {
-        let (Some(f), Some(c)) = (row.get(fi), row.get(ci)) else { continue };
-        let name = f.trim().rsplit(['/', '\\']).next().unwrap_or("").to_string();
+        let (Some(f), Some(c)) = (row.get(fi), row.get(ci)) else {
+            continue;
+        };
+        let name = f
+            .trim()
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or("")
+            .to_string();
         let checksum = c.trim().trim_start_matches("sha256:").to_ascii_lowercase();
         db.insert(name, (checksum, *offset));
     }
-    let (ledger, _) = state.snapshot.ledger.as_deref().map(ledger::parse).unwrap_or_default();
+    let (ledger, _) = state
+        .snapshot
+        .ledger
+        .as_deref()
+        .map(ledger::parse)
+        .unwrap_or_default();
     let mut findings = Vec::new();
-    let at = |offset: usize| offset..offset + text[offset..].find('\n').unwrap_or(text.len() - offset).max(1);
+    let at = |offset: usize| {
+        offset
+            ..offset
+                + text[offset..]
+                    .find('\n')
+                    .unwrap_or(text.len() - offset)
+                    .max(1)
+    };
     for (name, (checksum, offset)) in &db {
-        let disk = state.snapshot.file(name).map(|f| ledger::sha256_hex(&f.bytes));
+        let disk = state
+            .snapshot
+            .file(name)
+            .map(|f| ledger::sha256_hex(&f.bytes));
         match ledger.get(name) {
             None => findings.push(
-                Finding::new(Rule::HistoryMismatch, format!("the database applied `{name}` but the ledger does not record it"))
-                    .file(shown.clone())
-                    .at(at(*offset), "applied in the database")
-                    .help(format!("run `miglint record {name}` if the file is unchanged since it was applied")),
+                Finding::new(
+                    Rule::HistoryMismatch,
+                    format!("the database applied `{name}` but the ledger does not record it"),
+                )
+                .file(shown.clone())
+                .at(at(*offset), "applied in the database")
+                .help(format!(
+                    "run `miglint record {name}` if the file is unchanged since it was applied"
+                )),
             ),
             Some(e) if e.digest != *checksum => findings.push(
-                Finding::new(Rule::HistoryMismatch, format!("`{name}`: the database recorded checksum {checksum}, the ledger {}", e.digest))
-                    .file(shown.clone())
-                    .at(at(*offset), "database checksum")
-                    .help("find out which bytes really ran; the ledger must carry the database's value"),
+                Finding::new(
+                    Rule::HistoryMismatch,
+                    format!(
+                        "`{name}`: the database recorded checksum {checksum}, the ledger {}",
+                        e.digest
+                    ),
+                )
+                .file(shown.clone())
+                .at(at(*offset), "database checksum")
+                .help(
+                    "find out which bytes really ran; the ledger must carry the database's value",
+                ),
             ),
             Some(_) => {}
         }
         match disk {
             Some(d) if d != *checksum => findings.push(
-                Finding::new(Rule::HistoryMismatch, format!("`{name}` on disk has checksum {d}, but the database applied {checksum}"))
-                    .file(shown.clone())
-                    .at(at(*offset), "database checksum")
-                    .help("restore the applied content of the file; put changes in a new migration"),
+                Finding::new(
+                    Rule::HistoryMismatch,
+                    format!(
+                        "`{name}` on disk has checksum {d}, but the database applied {checksum}"
+                    ),
+                )
+                .file(shown.clone())
+                .at(at(*offset), "database checksum")
+                .help("restore the applied content of the file; put changes in a new migration"),
             ),
             None => findings.push(
-                Finding::new(Rule::HistoryMismatch, format!("the database applied `{name}`, which is not in {}", set.dir))
-                    .file(shown.clone())
-                    .at(at(*offset), "applied in the database")
-                    .help("restore the applied file from git"),
+                Finding::new(
+                    Rule::HistoryMismatch,
+                    format!("the database applied `{name}`, which is not in {}", set.dir),
+                )
+                .file(shown.clone())
+                .at(at(*offset), "applied in the database")
+                .help("restore the applied file from git"),
             ),
             _ => {}
         }
@@ -129,7 +198,10 @@ mod tests {
     #[test]
     fn csv_quotes_and_offsets() {
         let rows = parse_csv("filename,checksum\n\"a,b.sql\",\"x\"\"y\"\r\nc.sql,z");
-        assert_eq!(rows[1], (18, vec!["a,b.sql".to_string(), "x\"y".to_string()]));
+        assert_eq!(
+            rows[1],
+            (18, vec!["a,b.sql".to_string(), "x\"y".to_string()])
+        );
         assert_eq!(rows[2].1, vec!["c.sql", "z"]);
     }
 }

@@ -24,15 +24,24 @@ pub struct Detected {
 /// hold numbered `.sql` files.
 pub fn detect(root: &Path) -> Vec<Detected> {
     let mut dirs: BTreeMap<String, BTreeMap<usize, usize>> = BTreeMap::new();
-    let skip = |name: &str| name.starts_with('.') || matches!(name, "target" | "node_modules" | "venv" | "__pycache__" | "dist" | "build");
-    let walker = walkdir::WalkDir::new(root).max_depth(6).into_iter().filter_entry(|e| e.depth() == 0 || !skip(&e.file_name().to_string_lossy()));
+    let skip = |name: &str| {
+        name.starts_with('.')
+            || matches!(
+                name,
+                "target" | "node_modules" | "venv" | "__pycache__" | "dist" | "build"
+            )
+    };
+    let walker = walkdir::WalkDir::new(root)
+        .max_depth(6)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !skip(&e.file_name().to_string_lossy()));
     for e in walker.flatten() {
         let name = e.file_name().to_string_lossy();
         if !e.file_type().is_file() || !name.ends_with(".sql") {
             continue;
         }
         let digits = name.chars().take_while(char::is_ascii_digit).count();
-        if digits == 0 || name[digits..].chars().next() != Some('_') {
+        if digits == 0 || !name[digits..].starts_with('_') {
             continue;
         }
         let dir = config::relative_to(root, e.path().parent().unwrap_or(root));
@@ -40,10 +49,20 @@ pub fn detect(root: &Path) -> Vec<Detected> {
     }
     dirs.into_iter()
         .map(|(dir, widths)| {
-            let width = widths.iter().max_by_key(|(_, n)| **n).map_or(4, |(w, _)| *w);
-            let parent = dir.rsplit_once('/').map_or(String::new(), |(p, _)| p.to_string());
+            let width = widths
+                .iter()
+                .max_by_key(|(_, n)| **n)
+                .map_or(4, |(w, _)| *w);
+            let parent = dir
+                .rsplit_once('/')
+                .map_or(String::new(), |(p, _)| p.to_string());
             let ini = config::join(&parent, "alembic.ini");
-            Detected { alembic_ini: root.join(&ini).is_file().then_some(ini), timestamp: width >= 12, width, dir }
+            Detected {
+                alembic_ini: root.join(&ini).is_file().then_some(ini),
+                timestamp: width >= 12,
+                width,
+                dir,
+            }
         })
         .collect()
 }
@@ -60,7 +79,10 @@ pub fn render(detected: &[Detected]) -> String {
         if d.timestamp {
             s.push_str("numbering = \"timestamp\"\n");
         } else {
-            s.push_str(&format!("numbering = \"sequential\"\nwidth = {}\n", d.width));
+            s.push_str(&format!(
+                "numbering = \"sequential\"\nwidth = {}\n",
+                d.width
+            ));
         }
         s.push_str("dialect = \"postgres\"\n# lock = \"<dir>/applied.sha256\"   # the ledger of applied migrations\n");
         if let Some(ini) = &d.alembic_ini {
@@ -82,7 +104,11 @@ pub fn run(root: &Path) -> crate::Result<(String, String)> {
 /// Installs the hooks; returns one line per hook saying what was done.
 pub fn install_hooks(repo: &git2::Repository) -> crate::Result<Vec<String>> {
     let workdir = repo.workdir().unwrap_or_else(|| repo.path());
-    let hooks_dir: PathBuf = match repo.config().ok().and_then(|c| c.get_path("core.hooksPath").ok()) {
+    let hooks_dir: PathBuf = match repo
+        .config()
+        .ok()
+        .and_then(|c| c.get_path("core.hooksPath").ok())
+    {
         Some(p) if p.is_absolute() => p,
         Some(p) => workdir.join(p),
         None => repo.path().join("hooks"),

@@ -13,13 +13,18 @@ pub fn run(ws: &Workspace, name: &str, set: Option<&str>) -> crate::Result<Strin
     let set = ws.select_set(set)?;
     let slug = naming::slugify(name);
     if slug.is_empty() {
-        return Err(Fatal::config(format!("`{name}` has no letters or digits to name a file with"), "e.g. `miglint new add_email`"));
+        return Err(Fatal::config(
+            format!("`{name}` has no letters or digits to name a file with"),
+            "e.g. `miglint new add_email`",
+        ));
     }
     let snap = snapshot::read_worktree(&ws.root, set)?;
     let last = migrations(set, &snap).last().map(|m| m.number);
     let number = match set.numbering {
         Numbering::Sequential => last.map_or(set.start, |n| n + 1),
-        Numbering::Timestamp => naming::utc_timestamp(std::time::SystemTime::now()).max(last.map_or(0, |n| n + 1)),
+        Numbering::Timestamp => {
+            naming::utc_timestamp(std::time::SystemTime::now()).max(last.map_or(0, |n| n + 1))
+        }
     };
     let file = naming::format(set, number, &slug);
     let path = config::join(&set.dir, &file);

@@ -20,11 +20,17 @@ pub struct RecordArgs {
 /// One line printed per recorded entry: the SQL an operator pastes so the database record and
 /// the ledger carry the same value.
 pub fn insert_sql(name: &str, digest: &str) -> String {
-    format!("INSERT INTO migration_history (filename, checksum) VALUES ('{}', '{digest}');", name.replace('\'', "''"))
+    format!(
+        "INSERT INTO migration_history (filename, checksum) VALUES ('{}', '{digest}');",
+        name.replace('\'', "''")
+    )
 }
 
 fn find<'a>(migrations: &'a [Migration], target: &str) -> crate::Result<&'a Migration> {
-    let name = Path::new(target).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = Path::new(target)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if let Some(m) = migrations.iter().find(|m| m.name == name) {
         return Ok(m);
     }
@@ -35,20 +41,32 @@ fn find<'a>(migrations: &'a [Migration], target: &str) -> crate::Result<&'a Migr
             [] => {}
             many => {
                 return Err(Fatal::refused(
-                    format!("number {target} is ambiguous: {}", many.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")),
+                    format!(
+                        "number {target} is ambiguous: {}",
+                        many.iter()
+                            .map(|m| m.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                     "name the file instead of its number",
                 ))
             }
         }
     }
-    Err(Fatal::refused(format!("`{target}` is not a migration of this set"), "pass a file name (0003_x.sql) or a number (3 or 0003)"))
+    Err(Fatal::refused(
+        format!("`{target}` is not a migration of this set"),
+        "pass a file name (0003_x.sql) or a number (3 or 0003)",
+    ))
 }
 
 /// Records the targets; returns the lines printed on stdout.
 pub fn run(ws: &Workspace, args: &RecordArgs) -> crate::Result<Vec<String>> {
     let set = ws.select_set(args.set.as_deref())?;
     if args.targets.is_empty() && args.through.is_none() {
-        return Err(Fatal::config("nothing to record", "pass file names or numbers, or --through NUMBER"));
+        return Err(Fatal::config(
+            "nothing to record",
+            "pass file names or numbers, or --through NUMBER",
+        ));
     }
     let lock_path = ws.root.join(&set.lock);
     // Everything from here to the write happens under the lock, so two runs cannot interleave.
@@ -56,10 +74,20 @@ pub fn run(ws: &Workspace, args: &RecordArgs) -> crate::Result<Vec<String>> {
     let snap = snapshot::read_worktree(&ws.root, set)?;
     let (findings, state) = check::check_snapshot(set, snap, false);
     let findings = check::finish(&ws.config, &[(set, &state)], findings);
-    if let Some(bad) = findings.iter().find(|f| f.file.as_deref() == Some(set.lock.as_str()) && f.severity == Severity::Error) {
-        return Err(Fatal::refused(format!("the ledger {} has problems: {}", set.lock, bad.message), "run `miglint check` and fix the ledger first"));
+    if let Some(bad) = findings
+        .iter()
+        .find(|f| f.file.as_deref() == Some(set.lock.as_str()) && f.severity == Severity::Error)
+    {
+        return Err(Fatal::refused(
+            format!("the ledger {} has problems: {}", set.lock, bad.message),
+            "run `miglint check` and fix the ledger first",
+        ));
     }
-    let existing = state.snapshot.ledger.clone().unwrap_or_else(|| std::sync::Arc::from(&b""[..]));
+    let existing = state
+        .snapshot
+        .ledger
+        .clone()
+        .unwrap_or_else(|| std::sync::Arc::from(&b""[..]));
     let (recorded, _) = ledger::parse(&existing);
     let mut chosen: Vec<&Migration> = Vec::new();
     for t in &args.targets {
@@ -69,24 +97,51 @@ pub fn run(ws: &Workspace, args: &RecordArgs) -> crate::Result<Vec<String>> {
         }
     }
     if let Some(through) = &args.through {
-        let n: u64 = through.parse().map_err(|_| Fatal::config(format!("--through {through} is not a number"), "pass a migration number, e.g. --through 0005"))?;
-        for m in state.migrations.iter().filter(|m| m.number <= n && recorded.get(&m.name).is_none()) {
+        let n: u64 = through.parse().map_err(|_| {
+            Fatal::config(
+                format!("--through {through} is not a number"),
+                "pass a migration number, e.g. --through 0005",
+            )
+        })?;
+        for m in state
+            .migrations
+            .iter()
+            .filter(|m| m.number <= n && recorded.get(&m.name).is_none())
+        {
             if !chosen.iter().any(|c| c.name == m.name) {
                 chosen.push(m);
             }
         }
     }
     chosen.sort_by(|a, b| (a.number, &a.name).cmp(&(b.number, &b.name)));
-    let pending: Vec<&Migration> = state.migrations.iter().filter(|m| recorded.get(&m.name).is_none()).collect();
+    let pending: Vec<&Migration> = state
+        .migrations
+        .iter()
+        .filter(|m| recorded.get(&m.name).is_none())
+        .collect();
     for (i, m) in chosen.iter().enumerate() {
         if let Some(e) = recorded.get(&m.name) {
-            return Err(Fatal::refused(format!("`{}` is already recorded (sha256 {})", m.name, e.digest), "each migration is recorded once, right after it is applied"));
+            return Err(Fatal::refused(
+                format!("`{}` is already recorded (sha256 {})", m.name, e.digest),
+                "each migration is recorded once, right after it is applied",
+            ));
         }
-        if let Some(f) = findings.iter().find(|f| f.file.as_deref() == Some(m.path.as_str()) && f.severity == Severity::Error && f.rule != crate::rules::Rule::OutOfOrder) {
-            return Err(Fatal::refused(format!("`{}` has findings: {} ({})", m.name, f.message, f.code()), "fix the file and run `miglint check` before recording it"));
+        if let Some(f) = findings.iter().find(|f| {
+            f.file.as_deref() == Some(m.path.as_str())
+                && f.severity == Severity::Error
+                && f.rule != crate::rules::Rule::OutOfOrder
+        }) {
+            return Err(Fatal::refused(
+                format!("`{}` has findings: {} ({})", m.name, f.message, f.code()),
+                "fix the file and run `miglint check` before recording it",
+            ));
         }
-        if !args.allow_out_of_order && pending.get(i).map(|p| p.name.as_str()) != Some(m.name.as_str()) {
-            let next = pending.first().map_or("none".to_string(), |p| p.name.clone());
+        if !args.allow_out_of_order
+            && pending.get(i).map(|p| p.name.as_str()) != Some(m.name.as_str())
+        {
+            let next = pending
+                .first()
+                .map_or("none".to_string(), |p| p.name.clone());
             return Err(Fatal::refused(
                 format!("`{}` is not the next unrecorded migration (next is `{next}`)", m.name),
                 "record migrations in the order they were applied, or pass --allow-out-of-order if the database really applied them in this order",
@@ -99,7 +154,10 @@ pub fn run(ws: &Workspace, args: &RecordArgs) -> crate::Result<Vec<String>> {
     }
     let mut printed = Vec::new();
     for m in &chosen {
-        let file = state.snapshot.file(&m.name).ok_or_else(|| Fatal::io(&m.path, "unreadable"))?;
+        let file = state
+            .snapshot
+            .file(&m.name)
+            .ok_or_else(|| Fatal::io(&m.path, "unreadable"))?;
         let digest = ledger::sha256_hex(&file.bytes);
         bytes.extend_from_slice(ledger::format_line(&digest, &m.name).as_bytes());
         printed.push(insert_sql(&m.name, &digest));

@@ -14,24 +14,46 @@ use crate::snapshot;
 use crate::Fatal;
 
 /// (from, to) file names, in the order they are applied.
-pub fn plan(ws: &Workspace, base: Option<&str>, set: Option<&str>) -> crate::Result<Vec<(String, String)>> {
+pub fn plan(
+    ws: &Workspace,
+    base: Option<&str>,
+    set: Option<&str>,
+) -> crate::Result<Vec<(String, String)>> {
     let set = ws.select_set(set)?;
     if set.numbering == Numbering::Timestamp {
-        return Err(Fatal::refused("timestamp-numbered sets are not renumbered", "rename the file with a current timestamp by hand"));
+        return Err(Fatal::refused(
+            "timestamp-numbered sets are not renumbered",
+            "rename the file with a current timestamp by hand",
+        ));
     }
     let repo = ws.repo("renumber")?;
-    let base = git::resolve_base(repo, base, ws.config.base.as_deref())?
-        .ok_or_else(|| Fatal::new(crate::rules::Rule::BaseNotFound, "renumber needs a base branch and none was found", "pass --base origin/main"))?;
+    let base = git::resolve_base(repo, base, ws.config.base.as_deref())?.ok_or_else(|| {
+        Fatal::new(
+            crate::rules::Rule::BaseNotFound,
+            "renumber needs a base branch and none was found",
+            "pass --base origin/main",
+        )
+    })?;
     let mb = git::read_commit(repo, base.merge_base, set)?;
     let tip = git::read_commit(repo, base.tip, set)?;
     let now = snapshot::read_worktree(&ws.root, set)?;
     let (recorded, _) = now.ledger.as_deref().map(ledger::parse).unwrap_or_default();
-    let base_migrations: Vec<_> = migrations(set, &mb).into_iter().chain(migrations(set, &tip)).collect();
+    let base_migrations: Vec<_> = migrations(set, &mb)
+        .into_iter()
+        .chain(migrations(set, &tip))
+        .collect();
     let base_names: HashSet<&str> = base_migrations.iter().map(|m| m.name.as_str()).collect();
-    let Some(newest) = base_migrations.iter().map(|m| m.number).max() else { return Ok(Vec::new()) };
-    let new: Vec<_> = migrations(set, &now).into_iter().filter(|m| !base_names.contains(m.name.as_str())).collect();
+    let Some(newest) = base_migrations.iter().map(|m| m.number).max() else {
+        return Ok(Vec::new());
+    };
+    let new: Vec<_> = migrations(set, &now)
+        .into_iter()
+        .filter(|m| !base_names.contains(m.name.as_str()))
+        .collect();
     // Nothing to do when every new migration already follows the base.
-    if new.iter().all(|m| m.number > newest) && new.iter().map(|m| m.number).collect::<HashSet<_>>().len() == new.len() {
+    if new.iter().all(|m| m.number > newest)
+        && new.iter().map(|m| m.number).collect::<HashSet<_>>().len() == new.len()
+    {
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
@@ -41,14 +63,27 @@ pub fn plan(ws: &Workspace, base: Option<&str>, set: Option<&str>) -> crate::Res
             continue;
         }
         if let Some(e) = recorded.get(&m.name) {
-            return Err(Fatal::refused(format!("`{}` is recorded as applied (sha256 {}); renaming it would break the record", m.name, &e.digest[..12]), "renumber by hand after deciding which database state is true"));
+            return Err(Fatal::refused(
+                format!(
+                    "`{}` is recorded as applied (sha256 {}); renaming it would break the record",
+                    m.name,
+                    &e.digest[..12]
+                ),
+                "renumber by hand after deciding which database state is true",
+            ));
         }
         out.push((m.name.clone(), to));
     }
     let taken: HashSet<String> = now.files.iter().map(|f| f.name.clone()).collect();
     let moving: HashSet<&str> = out.iter().map(|(f, _)| f.as_str()).collect();
-    if let Some((_, to)) = out.iter().find(|(_, to)| taken.contains(to) && !moving.contains(to.as_str())) {
-        return Err(Fatal::refused(format!("{to} already exists"), "resolve the clash by hand"));
+    if let Some((_, to)) = out
+        .iter()
+        .find(|(_, to)| taken.contains(to) && !moving.contains(to.as_str()))
+    {
+        return Err(Fatal::refused(
+            format!("{to} already exists"),
+            "resolve the clash by hand",
+        ));
     }
     Ok(out)
 }
@@ -61,9 +96,13 @@ pub fn apply(ws: &Workspace, set: Option<&str>, plan: &[(String, String)]) -> cr
     for (from, to) in plan.iter().rev() {
         let target = dir.join(to);
         if target.exists() {
-            return Err(Fatal::refused(format!("{} already exists", config::join(&set.dir, to)), "resolve the clash by hand"));
+            return Err(Fatal::refused(
+                format!("{} already exists", config::join(&set.dir, to)),
+                "resolve the clash by hand",
+            ));
         }
-        std::fs::rename(dir.join(from), &target).map_err(|e| Fatal::io(config::join(&set.dir, from), e))?;
+        std::fs::rename(dir.join(from), &target)
+            .map_err(|e| Fatal::io(config::join(&set.dir, from), e))?;
     }
     Ok(())
 }

@@ -24,14 +24,21 @@ pub struct SetStatus {
 
 pub fn run(ws: &Workspace, base: Option<&str>) -> crate::Result<Vec<SetStatus>> {
     let base = match &ws.repo {
-        Some(repo) => git::resolve_base(repo, base, ws.config.base.as_deref())?.map(|b| b.describe()),
+        Some(repo) => {
+            git::resolve_base(repo, base, ws.config.base.as_deref())?.map(|b| b.describe())
+        }
         None => None,
     };
     let mut out = Vec::new();
     for set in &ws.config.sets {
         let snap = snapshot::read_worktree(&ws.root, set)?;
         let (_, state) = check::check_snapshot(set, snap, false);
-        let (led, _) = state.snapshot.ledger.as_deref().map(ledger::parse).unwrap_or_default();
+        let (led, _) = state
+            .snapshot
+            .ledger
+            .as_deref()
+            .map(ledger::parse)
+            .unwrap_or_default();
         let declared = state
             .migrations
             .iter()
@@ -51,8 +58,17 @@ pub fn run(ws: &Workspace, base: Option<&str>) -> crate::Result<Vec<SetStatus>> 
             set: set.name.clone(),
             dir: set.dir.clone(),
             migrations: state.migrations.len(),
-            recorded: state.migrations.iter().filter(|m| led.get(&m.name).is_some()).count(),
-            pending: state.migrations.iter().filter(|m| led.get(&m.name).is_none()).map(|m| m.name.clone()).collect(),
+            recorded: state
+                .migrations
+                .iter()
+                .filter(|m| led.get(&m.name).is_some())
+                .count(),
+            pending: state
+                .migrations
+                .iter()
+                .filter(|m| led.get(&m.name).is_none())
+                .map(|m| m.name.clone())
+                .collect(),
             last: state.migrations.last().map(|m| m.name.clone()),
             declared_head: declared,
             alembic_heads: heads,
@@ -65,14 +81,31 @@ pub fn run(ws: &Workspace, base: Option<&str>) -> crate::Result<Vec<SetStatus>> 
 pub fn render_human(rows: &[SetStatus]) -> String {
     let mut s = String::new();
     for r in rows {
-        let pending = if r.pending.is_empty() { "none".to_string() } else { r.pending.join(", ") };
+        let pending = if r.pending.is_empty() {
+            "none".to_string()
+        } else {
+            r.pending.join(", ")
+        };
         s.push_str(&format!("set {} ({})\n", r.set, r.dir));
-        s.push_str(&format!("  migrations      {}\n  recorded        {}\n  pending         {pending}\n", r.migrations, r.recorded));
-        s.push_str(&format!("  last            {}\n", r.last.as_deref().unwrap_or("-")));
+        s.push_str(&format!(
+            "  migrations      {}\n  recorded        {}\n  pending         {pending}\n",
+            r.migrations, r.recorded
+        ));
+        s.push_str(&format!(
+            "  last            {}\n",
+            r.last.as_deref().unwrap_or("-")
+        ));
         if let Some(heads) = &r.alembic_heads {
-            s.push_str(&format!("  declared head   {}\n  alembic heads   {}\n", r.declared_head.as_deref().unwrap_or("-"), heads.join(", ")));
+            s.push_str(&format!(
+                "  declared head   {}\n  alembic heads   {}\n",
+                r.declared_head.as_deref().unwrap_or("-"),
+                heads.join(", ")
+            ));
         }
-        s.push_str(&format!("  base            {}\n", r.base.as_deref().unwrap_or("none")));
+        s.push_str(&format!(
+            "  base            {}\n",
+            r.base.as_deref().unwrap_or("none")
+        ));
     }
     s
 }

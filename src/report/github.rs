@@ -8,7 +8,9 @@ use crate::finding::Severity;
 
 /// Escapes a workflow command's message (`%`, CR, LF).
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes a workflow command's property value (the data escapes plus `:` and `,`).
@@ -34,12 +36,25 @@ pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
         if let Some(col) = l.column {
             props.push(format!("col={col}"));
         }
-        props.push(format!("title={}", escape_property(&format!("miglint({})", f.code()))));
+        props.push(format!(
+            "title={}",
+            escape_property(&format!("miglint({})", f.code()))
+        ));
         let message = match &f.help {
             Some(h) => format!("{}\nhelp: {h}", f.message),
             None => f.message.clone(),
         };
-        writeln!(out, "::{command} {}::{}", props.join(","), escape_data(&message))?;
+        writeln!(
+            out,
+            "::{command} {}::{}",
+            props.join(","),
+            escape_data(&message)
+        )?;
     }
-    writeln!(out, "miglint: {} in {} files", counts(outcome), outcome.files)
+    writeln!(
+        out,
+        "miglint: {} in {} files",
+        counts(outcome),
+        outcome.files
+    )
 }

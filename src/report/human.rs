@@ -4,7 +4,9 @@
 use std::fmt;
 use std::io::Write;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+};
 
 use super::counts;
 use crate::check::Outcome;
@@ -44,7 +46,10 @@ impl Diagnostic for Report {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.finding.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.finding
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -54,7 +59,9 @@ impl Diagnostic for Report {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let (start, len) = self.span?;
         let label = self.finding.label.clone();
-        Some(Box::new(std::iter::once(LabeledSpan::new(label, start, len))))
+        Some(Box::new(std::iter::once(LabeledSpan::new(
+            label, start, len,
+        ))))
     }
 }
 
@@ -73,14 +80,26 @@ fn clamp(text: &str, span: &std::ops::Range<usize>) -> (usize, usize) {
 }
 
 fn to_report(outcome: &Outcome, f: &Finding) -> Report {
-    let source = f.file.as_ref().zip(f.span.as_ref()).and_then(|(file, _)| outcome.sources.get(file).map(|b| (file, b)));
+    let source = f
+        .file
+        .as_ref()
+        .zip(f.span.as_ref())
+        .and_then(|(file, _)| outcome.sources.get(file).map(|b| (file, b)));
     match (source, &f.span) {
         (Some((file, bytes)), Some(span)) => {
             let text = String::from_utf8_lossy(bytes).into_owned();
             let span = clamp(&text, span);
-            Report { finding: f.clone(), source: Some(NamedSource::new(file, text)), span: Some(span) }
+            Report {
+                finding: f.clone(),
+                source: Some(NamedSource::new(file, text)),
+                span: Some(span),
+            }
         }
-        _ => Report { finding: f.clone(), source: None, span: None },
+        _ => Report {
+            finding: f.clone(),
+            source: None,
+            span: None,
+        },
     }
 }
 
@@ -98,7 +117,10 @@ pub fn handler(color: bool) -> GraphicalReportHandler {
 /// Renders one diagnostic (also used for fatal errors on stderr).
 pub fn render_one(outcome: &Outcome, f: &Finding, color: bool) -> String {
     let mut s = String::new();
-    if handler(color).render_report(&mut s, &to_report(outcome, f)).is_err() {
+    if handler(color)
+        .render_report(&mut s, &to_report(outcome, f))
+        .is_err()
+    {
         s = format!("{}: {}\n", f.code(), f.message);
     }
     s
@@ -108,7 +130,11 @@ pub fn render(outcome: &Outcome, color: bool, out: &mut dyn Write) -> std::io::R
     for f in &outcome.findings {
         writeln!(out, "{}", render_one(outcome, f, color))?;
     }
-    let files = format!("{} file{}", outcome.files, if outcome.files == 1 { "" } else { "s" });
+    let files = format!(
+        "{} file{}",
+        outcome.files,
+        if outcome.files == 1 { "" } else { "s" }
+    );
     if outcome.count(Severity::Error) + outcome.count(Severity::Warning) == 0 {
         writeln!(out, "miglint: {files} checked, no problems")
     } else {

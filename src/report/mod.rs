@@ -33,10 +33,17 @@ pub fn locate(outcome: &Outcome) -> Vec<Located<'_>> {
         .iter()
         .map(|f| {
             let pos = match (&f.file, &f.span) {
-                (Some(file), Some(span)) => outcome.sources.get(file).map(|src| line_col(src, span.start)),
+                (Some(file), Some(span)) => outcome
+                    .sources
+                    .get(file)
+                    .map(|src| line_col(src, span.start)),
                 _ => None,
             };
-            Located { finding: f, line: pos.map(|p| p.0), column: pos.map(|p| p.1) }
+            Located {
+                finding: f,
+                line: pos.map(|p| p.0),
+                column: pos.map(|p| p.1),
+            }
         })
         .collect()
 }
@@ -44,10 +51,19 @@ pub fn locate(outcome: &Outcome) -> Vec<Located<'_>> {
 /// "2 errors, 1 warning" with correct plurals.
 pub fn counts(outcome: &Outcome) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    format!("{}, {}", plural(outcome.count(Severity::Error), "error"), plural(outcome.count(Severity::Warning), "warning"))
+    format!(
+        "{}, {}",
+        plural(outcome.count(Severity::Error), "error"),
+        plural(outcome.count(Severity::Warning), "warning")
+    )
 }
 
-pub fn render(format: Format, outcome: &Outcome, color: bool, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn render(
+    format: Format,
+    outcome: &Outcome,
+    color: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     match format {
         Format::Human => human::render(outcome, color, out),
         Format::Json => json::render(outcome, out),

@@ -48,7 +48,8 @@ pub fn document(outcome: &Outcome) -> Value {
                 "message": { "text": text },
             });
             if let Some(file) = &f.file {
-                let mut physical = json!({ "artifactLocation": { "uri": file, "uriBaseId": "%SRCROOT%" } });
+                let mut physical =
+                    json!({ "artifactLocation": { "uri": file, "uriBaseId": "%SRCROOT%" } });
                 if let (Some(line), Some(col)) = (l.line, l.column) {
                     physical["region"] = json!({ "startLine": line, "startColumn": col });
                 }

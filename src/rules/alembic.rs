@@ -21,13 +21,19 @@ pub fn check_stamps(layout: &Layout, graph: &Graph, stamps: &[(String, Stamp)]) 
         }
         if graph.get(&stamp.revision).is_none() {
             findings.push(
-                Finding::new(Rule::AlembicUnknownRevision, format!("stamps revision `{}`, which no file in {versions} defines", stamp.revision))
-                    .file(path.clone())
-                    .at(stamp.span.clone(), "unknown revision")
-                    .help(match graph.heads().as_slice() {
-                        [head] => format!("the head is `{head}`; did you mean it?"),
-                        _ => "use a revision id from the versions directory".into(),
-                    }),
+                Finding::new(
+                    Rule::AlembicUnknownRevision,
+                    format!(
+                        "stamps revision `{}`, which no file in {versions} defines",
+                        stamp.revision
+                    ),
+                )
+                .file(path.clone())
+                .at(stamp.span.clone(), "unknown revision")
+                .help(match graph.heads().as_slice() {
+                    [head] => format!("the head is `{head}`; did you mean it?"),
+                    _ => "use a revision id from the versions directory".into(),
+                }),
             );
         }
     }
@@ -36,10 +42,19 @@ pub fn check_stamps(layout: &Layout, graph: &Graph, stamps: &[(String, Stamp)]) 
     if let (Some((path, stamp)), [head]) = (declared, heads.as_slice()) {
         if stamp.revision != *head && graph.get(&stamp.revision).is_some() {
             findings.push(
-                Finding::new(Rule::AlembicHeadMismatch, format!("stamps `{}` but the head of {versions} is `{head}`", stamp.revision))
-                    .file(path.clone())
-                    .at(stamp.span.clone(), format!("should be '{head}'"))
-                    .help(format!("stamp the head in a new migration: UPDATE {} SET version_num = '{head}';", layout.version_table)),
+                Finding::new(
+                    Rule::AlembicHeadMismatch,
+                    format!(
+                        "stamps `{}` but the head of {versions} is `{head}`",
+                        stamp.revision
+                    ),
+                )
+                .file(path.clone())
+                .at(stamp.span.clone(), format!("should be '{head}'"))
+                .help(format!(
+                    "stamp the head in a new migration: UPDATE {} SET version_num = '{head}';",
+                    layout.version_table
+                )),
             );
         }
     }
@@ -68,7 +83,10 @@ fn truthy(value: &str) -> bool {
     let v = value.trim().trim_matches(['"', '\'']).trim();
     // `${VAR:-default}` / `${VAR-default}`: the default is what applies when nothing overrides it.
     let v = match v.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
-        Some(inner) => inner.split_once(":-").or_else(|| inner.split_once('-')).map_or("", |(_, d)| d),
+        Some(inner) => inner
+            .split_once(":-")
+            .or_else(|| inner.split_once('-'))
+            .map_or("", |(_, d)| d),
         None => v,
     };
     matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on")
@@ -81,18 +99,34 @@ pub fn check_compose(path: &str, text: &str, var: &str) -> Vec<Finding> {
     for line in text.split_inclusive('\n') {
         let start = offset;
         offset += line.len();
-        let body = line.trim_start().trim_start_matches("- ").trim_start().trim_start_matches(['"', '\'']);
-        let Some(rest) = body.strip_prefix(var) else { continue };
+        let body = line
+            .trim_start()
+            .trim_start_matches("- ")
+            .trim_start()
+            .trim_start_matches(['"', '\'']);
+        let Some(rest) = body.strip_prefix(var) else {
+            continue;
+        };
         let rest = rest.trim_start_matches(['"', '\'']);
-        let Some(value) = rest.strip_prefix(':').or_else(|| rest.strip_prefix('=')) else { continue };
+        let Some(value) = rest.strip_prefix(':').or_else(|| rest.strip_prefix('=')) else {
+            continue;
+        };
         let value = value.split(" #").next().unwrap_or("");
         if truthy(value) {
             let at = start + (line.len() - line.trim_start().len());
             findings.push(
-                Finding::new(Rule::AlembicUpgradeAtStart, format!("{var} is enabled in {path}, but manual SQL is the source of truth"))
-                    .file(path.to_string())
-                    .at(at..start + line.trim_end().len(), "runs `alembic upgrade` at start")
-                    .help(format!("set {var} to false; keep Alembic aligned with stamps only (see the seed note)")),
+                Finding::new(
+                    Rule::AlembicUpgradeAtStart,
+                    format!("{var} is enabled in {path}, but manual SQL is the source of truth"),
+                )
+                .file(path.to_string())
+                .at(
+                    at..start + line.trim_end().len(),
+                    "runs `alembic upgrade` at start",
+                )
+                .help(format!(
+                    "set {var} to false; keep Alembic aligned with stamps only (see the seed note)"
+                )),
             );
         }
     }
@@ -105,10 +139,44 @@ mod tests {
 
     #[test]
     fn compose_forms() {
-        assert_eq!(check_compose("c.yml", "environment:\n  MIGRATE_AT_START: \"true\"\n", "MIGRATE_AT_START").len(), 1);
-        assert_eq!(check_compose("c.yml", "environment:\n  - MIGRATE_AT_START=1\n", "MIGRATE_AT_START").len(), 1);
-        assert!(check_compose("c.yml", "  MIGRATE_AT_START: ${MIGRATE_AT_START:-false}\n", "MIGRATE_AT_START").is_empty());
-        assert_eq!(check_compose("c.yml", "  MIGRATE_AT_START: ${MIGRATE_AT_START:-true}\n", "MIGRATE_AT_START").len(), 1);
-        assert!(check_compose("c.yml", "  MIGRATE_AT_START: \"false\"\n", "MIGRATE_AT_START").is_empty());
+        assert_eq!(
+            check_compose(
+                "c.yml",
+                "environment:\n  MIGRATE_AT_START: \"true\"\n",
+                "MIGRATE_AT_START"
+            )
+            .len(),
+            1
+        );
+        assert_eq!(
+            check_compose(
+                "c.yml",
+                "environment:\n  - MIGRATE_AT_START=1\n",
+                "MIGRATE_AT_START"
+            )
+            .len(),
+            1
+        );
+        assert!(check_compose(
+            "c.yml",
+            "  MIGRATE_AT_START: ${MIGRATE_AT_START:-false}\n",
+            "MIGRATE_AT_START"
+        )
+        .is_empty());
+        assert_eq!(
+            check_compose(
+                "c.yml",
+                "  MIGRATE_AT_START: ${MIGRATE_AT_START:-true}\n",
+                "MIGRATE_AT_START"
+            )
+            .len(),
+            1
+        );
+        assert!(check_compose(
+            "c.yml",
+            "  MIGRATE_AT_START: \"false\"\n",
+            "MIGRATE_AT_START"
+        )
+        .is_empty());
     }
 }

@@ -38,7 +38,13 @@ pub fn ledger_rewrite(before: &[u8], now: &[u8]) -> Option<Range<usize>> {
         match now_lines.next() {
             Some(line) if line == *old => offset += line.len(),
             // The last old line may have lacked its newline; appending adds one.
-            Some(line) if i == before_lines.len() - 1 && !old.ends_with(b"\n") && line.strip_suffix(b"\n") == Some(old) => offset += line.len(),
+            Some(line)
+                if i == before_lines.len() - 1
+                    && !old.ends_with(b"\n")
+                    && line.strip_suffix(b"\n") == Some(old) =>
+            {
+                offset += line.len()
+            }
             Some(line) => return Some(offset..offset + line.len().max(1)),
             None => return Some(now.len().saturating_sub(1)..now.len()),
         }
@@ -46,7 +52,13 @@ pub fn ledger_rewrite(before: &[u8], now: &[u8]) -> Option<Range<usize>> {
     None
 }
 
-pub fn check_base(set: &SetConfig, now: &Snapshot, merge_base: &Snapshot, tip: &Snapshot, base_name: &str) -> Vec<Finding> {
+pub fn check_base(
+    set: &SetConfig,
+    now: &Snapshot,
+    merge_base: &Snapshot,
+    tip: &Snapshot,
+    base_name: &str,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     let base_names: HashSet<&str> = merge_base.files.iter().map(|f| f.name.as_str()).collect();
     let mut rename_targets = HashSet::new();
@@ -64,7 +76,10 @@ pub fn check_base(set: &SetConfig, now: &Snapshot, merge_base: &Snapshot, tip: &
             }
             Some(_) => {}
             None => {
-                let renamed = now.files.iter().find(|f| !base_names.contains(f.name.as_str()) && f.bytes == old.bytes);
+                let renamed = now
+                    .files
+                    .iter()
+                    .find(|f| !base_names.contains(f.name.as_str()) && f.bytes == old.bytes);
                 match renamed {
                     Some(new) => {
                         rename_targets.insert(new.name.clone());
@@ -86,17 +101,26 @@ pub fn check_base(set: &SetConfig, now: &Snapshot, merge_base: &Snapshot, tip: &
 
     // Numbers: a new migration must not reuse a number the base has (at the merge-base or at
     // its tip) and must come after the base's newest migration.
-    let base_migrations: Vec<_> = migrations(set, merge_base).into_iter().chain(migrations(set, tip)).collect();
+    let base_migrations: Vec<_> = migrations(set, merge_base)
+        .into_iter()
+        .chain(migrations(set, tip))
+        .collect();
     let base_numbers: BTreeSet<u64> = base_migrations.iter().map(|m| m.number).collect();
     let base_all_names: HashSet<&str> = base_migrations.iter().map(|m| m.name.as_str()).collect();
     let newest = base_numbers.iter().next_back().copied();
     let mut next = newest.map_or(set.start, |n| n + 1);
     let now_migrations = migrations(set, now);
-    for m in now_migrations.iter().filter(|m| !base_all_names.contains(m.name.as_str()) && !rename_targets.contains(&m.name)) {
+    for m in now_migrations
+        .iter()
+        .filter(|m| !base_all_names.contains(m.name.as_str()) && !rename_targets.contains(&m.name))
+    {
         let Some(newest) = newest else { break };
         let suggestion = naming::format(set, next, &m.slug);
         if base_numbers.contains(&m.number) {
-            let other = base_migrations.iter().find(|b| b.number == m.number).map_or("", |b| b.name.as_str());
+            let other = base_migrations
+                .iter()
+                .find(|b| b.number == m.number)
+                .map_or("", |b| b.name.as_str());
             findings.push(
                 Finding::new(Rule::NumberConflict, format!("`{}` reuses number {} that {base_name} already has as `{other}`", m.name, m.digits_or(set)))
                     .file(m.path.clone())
@@ -124,9 +148,12 @@ pub fn check_base(set: &SetConfig, now: &Snapshot, merge_base: &Snapshot, tip: &
         }
     } else if merge_base.ledger.is_some() && now.ledger.is_none() {
         findings.push(
-            Finding::new(Rule::LockRewritten, format!("the ledger exists in {base_name} and was deleted"))
-                .file(set.lock.clone())
-                .help("restore it from the base branch"),
+            Finding::new(
+                Rule::LockRewritten,
+                format!("the ledger exists in {base_name} and was deleted"),
+            )
+            .file(set.lock.clone())
+            .help("restore it from the base branch"),
         );
     }
     findings
@@ -135,7 +162,9 @@ pub fn check_base(set: &SetConfig, now: &Snapshot, merge_base: &Snapshot, tip: &
 impl crate::rules::naming::Migration {
     /// The number as the set writes it (`0005`).
     pub fn digits_or(&self, set: &SetConfig) -> String {
-        naming::format(set, self.number, "x").trim_end_matches("_x.sql").to_string()
+        naming::format(set, self.number, "x")
+            .trim_end_matches("_x.sql")
+            .to_string()
     }
 }
 
@@ -147,7 +176,14 @@ mod tests {
 
     fn snap(files: &[(&str, &str)]) -> Snapshot {
         Snapshot {
-            files: files.iter().map(|(n, b)| MigrationFile { name: n.to_string(), path: format!("m/{n}"), bytes: Arc::from(b.as_bytes()) }).collect(),
+            files: files
+                .iter()
+                .map(|(n, b)| MigrationFile {
+                    name: n.to_string(),
+                    path: format!("m/{n}"),
+                    bytes: Arc::from(b.as_bytes()),
+                })
+                .collect(),
             ..Snapshot::default()
         }
     }
@@ -155,12 +191,36 @@ mod tests {
     #[test]
     fn finds_all_four() {
         let set = SetConfig::with_dir("m".into());
-        let base = snap(&[("0000_a.sql", "A;\n"), ("0001_b.sql", "B;\n"), ("0002_c.sql", "C;\n"), ("0003_d.sql", "D;\n")]);
-        let tip = snap(&[("0000_a.sql", "A;\n"), ("0001_b.sql", "B;\n"), ("0002_c.sql", "C;\n"), ("0003_d.sql", "D;\n"), ("0004_y.sql", "Y;\n")]);
-        let now = snap(&[("0000_a.sql", "A;\nX;\n"), ("0002_c2.sql", "C;\n"), ("0003_d.sql", "D;\n"), ("0004_x.sql", "X;\n")]);
+        let base = snap(&[
+            ("0000_a.sql", "A;\n"),
+            ("0001_b.sql", "B;\n"),
+            ("0002_c.sql", "C;\n"),
+            ("0003_d.sql", "D;\n"),
+        ]);
+        let tip = snap(&[
+            ("0000_a.sql", "A;\n"),
+            ("0001_b.sql", "B;\n"),
+            ("0002_c.sql", "C;\n"),
+            ("0003_d.sql", "D;\n"),
+            ("0004_y.sql", "Y;\n"),
+        ]);
+        let now = snap(&[
+            ("0000_a.sql", "A;\nX;\n"),
+            ("0002_c2.sql", "C;\n"),
+            ("0003_d.sql", "D;\n"),
+            ("0004_x.sql", "X;\n"),
+        ]);
         let f = check_base(&set, &now, &base, &tip, "origin/main");
         let codes: Vec<_> = f.iter().map(|f| f.code()).collect();
-        assert_eq!(codes, vec!["modified-after-merge", "deleted-after-merge", "renamed-after-merge", "number-conflict"]);
+        assert_eq!(
+            codes,
+            vec![
+                "modified-after-merge",
+                "deleted-after-merge",
+                "renamed-after-merge",
+                "number-conflict"
+            ]
+        );
         assert_eq!(f[0].span, Some(3..5));
         assert!(f[3].help.as_deref().unwrap().contains("0005_x.sql"));
     }

@@ -44,7 +44,9 @@ pub fn encoding_only_difference(recorded_digest: &str, bytes: &[u8]) -> Option<&
     }
     if let Some(without) = strip_bom(bytes) {
         if matches(&without) || matches(&to_lf(&without)) {
-            return Some("a byte-order mark: the file now starts with a BOM the recorded file did not have");
+            return Some(
+                "a byte-order mark: the file now starts with a BOM the recorded file did not have",
+            );
         }
     }
     let mut with_bom = b"\xEF\xBB\xBF".to_vec();
@@ -64,7 +66,12 @@ pub struct LedgerInput<'a> {
 
 /// Parses the snapshot's ledger and checks it. Returns the parsed ledger for later rules.
 pub fn check(input: &LedgerInput) -> (Vec<Finding>, Ledger) {
-    let LedgerInput { set, snap, migrations, require_recorded } = *input;
+    let LedgerInput {
+        set,
+        snap,
+        migrations,
+        require_recorded,
+    } = *input;
     let mut findings = Vec::new();
     let Some(bytes) = &snap.ledger else {
         if require_recorded {
@@ -74,7 +81,12 @@ pub fn check(input: &LedgerInput) -> (Vec<Finding>, Ledger) {
     };
     let (ledger, errors) = ledger::parse(bytes);
     for e in errors {
-        findings.push(Finding::new(Rule::LockInvalid, e.message).file(set.lock.clone()).at(e.span, "here").help(e.help));
+        findings.push(
+            Finding::new(Rule::LockInvalid, e.message)
+                .file(set.lock.clone())
+                .at(e.span, "here")
+                .help(e.help),
+        );
     }
     // Entries must follow migration order.
     let mut previous: Option<(u64, &str)> = None;
@@ -94,10 +106,16 @@ pub fn check(input: &LedgerInput) -> (Vec<Finding>, Ledger) {
                 previous = Some((p.number, &entry.name));
             }
             Err(e) => findings.push(
-                Finding::new(Rule::LockInvalid, format!("`{}` is not a migration name of this set: {}", entry.name, e.reason))
-                    .file(set.lock.clone())
-                    .at(entry.span.clone(), "not a migration")
-                    .help("the ledger records only migrations of this set"),
+                Finding::new(
+                    Rule::LockInvalid,
+                    format!(
+                        "`{}` is not a migration name of this set: {}",
+                        entry.name, e.reason
+                    ),
+                )
+                .file(set.lock.clone())
+                .at(entry.span.clone(), "not a migration")
+                .help("the ledger records only migrations of this set"),
             ),
         }
     }
@@ -120,7 +138,9 @@ pub fn check(input: &LedgerInput) -> (Vec<Finding>, Ledger) {
                 }
             }
             None => {
-                let renamed = snap.files.iter().find(|f| ledger.get(&f.name).is_none() && ledger::sha256_hex(&f.bytes) == entry.digest);
+                let renamed = snap.files.iter().find(|f| {
+                    ledger.get(&f.name).is_none() && ledger::sha256_hex(&f.bytes) == entry.digest
+                });
                 let (message, help) = match renamed {
                     Some(f) => (
                         format!("applied migration `{}` was renamed to `{}`", entry.name, f.name),
@@ -131,7 +151,12 @@ pub fn check(input: &LedgerInput) -> (Vec<Finding>, Ledger) {
                         "restore the file from git; to undo its change, add a new migration instead".to_string(),
                     ),
                 };
-                findings.push(Finding::new(Rule::AppliedFileMissing, message).file(set.lock.clone()).at(entry.span.clone(), "recorded here").help(help));
+                findings.push(
+                    Finding::new(Rule::AppliedFileMissing, message)
+                        .file(set.lock.clone())
+                        .at(entry.span.clone(), "recorded here")
+                        .help(help),
+                );
             }
         }
     }
@@ -144,7 +169,10 @@ pub fn check(input: &LedgerInput) -> (Vec<Finding>, Ledger) {
         .max();
     let last_number = migrations.iter().map(|m| m.number).max();
     if let Some(last) = last_recorded {
-        for m in migrations.iter().filter(|m| ledger.get(&m.name).is_none() && m.number < last) {
+        for m in migrations
+            .iter()
+            .filter(|m| ledger.get(&m.name).is_none() && m.number < last)
+        {
             findings.push(
                 Finding::new(Rule::OutOfOrder, format!("`{}` is not recorded but is numbered below the newest applied migration ({last})", m.name))
                     .file(m.path.clone())
@@ -156,14 +184,25 @@ pub fn check(input: &LedgerInput) -> (Vec<Finding>, Ledger) {
     (findings, ledger)
 }
 
-fn unrecorded(set: &SetConfig, migrations: &[Migration], ledger: &Ledger, required: bool) -> Vec<Finding> {
+fn unrecorded(
+    set: &SetConfig,
+    migrations: &[Migration],
+    ledger: &Ledger,
+    required: bool,
+) -> Vec<Finding> {
     migrations
         .iter()
         .filter(|m| ledger.get(&m.name).is_none())
         .map(|m| {
-            let f = Finding::new(Rule::UnrecordedMigrations, format!("`{}` is not recorded as applied", m.name))
-                .file(m.path.clone())
-                .help(format!("apply it, then run `miglint record {}` (set {})", m.name, set.name));
+            let f = Finding::new(
+                Rule::UnrecordedMigrations,
+                format!("`{}` is not recorded as applied", m.name),
+            )
+            .file(m.path.clone())
+            .help(format!(
+                "apply it, then run `miglint record {}` (set {})",
+                m.name, set.name
+            ));
             if required {
                 f.severity(Severity::Error)
             } else {
@@ -180,8 +219,16 @@ mod tests {
     #[test]
     fn detects_crlf_and_bom_only_changes() {
         let recorded = ledger::sha256_hex(b"SELECT 1;\nSELECT 2;\n");
-        assert!(encoding_only_difference(&recorded, b"SELECT 1;\r\nSELECT 2;\r\n").unwrap().contains("CRLF"));
-        assert!(encoding_only_difference(&recorded, b"\xEF\xBB\xBFSELECT 1;\nSELECT 2;\n").unwrap().contains("byte-order"));
+        assert!(
+            encoding_only_difference(&recorded, b"SELECT 1;\r\nSELECT 2;\r\n")
+                .unwrap()
+                .contains("CRLF")
+        );
+        assert!(
+            encoding_only_difference(&recorded, b"\xEF\xBB\xBFSELECT 1;\nSELECT 2;\n")
+                .unwrap()
+                .contains("byte-order")
+        );
         assert!(encoding_only_difference(&recorded, b"SELECT 3;\n").is_none());
     }
 }

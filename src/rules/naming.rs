@@ -27,7 +27,12 @@ pub fn migrations(set: &SetConfig, snap: &Snapshot) -> Vec<Migration> {
         .chain(snap.unreadable.iter().map(|u| (&u.name, &u.path)))
         .filter_map(|(name, path)| {
             let p = naming::parse(name, set.numbering, set.width).ok()?;
-            Some(Migration { name: name.clone(), path: path.clone(), number: p.number, slug: p.slug })
+            Some(Migration {
+                name: name.clone(),
+                path: path.clone(),
+                number: p.number,
+                slug: p.slug,
+            })
         })
         .collect();
     out.sort_by(|a, b| (a.number, &a.name).cmp(&(b.number, &b.name)));
@@ -39,14 +44,20 @@ pub fn next_name(set: &SetConfig, last: Option<u64>, slug: &str) -> String {
     let number = match (set.numbering, last) {
         (Numbering::Sequential, Some(n)) => n + 1,
         (Numbering::Sequential, None) => set.start,
-        (Numbering::Timestamp, last) => naming::utc_timestamp(std::time::SystemTime::now()).max(last.map_or(0, |n| n + 1)),
+        (Numbering::Timestamp, last) => {
+            naming::utc_timestamp(std::time::SystemTime::now()).max(last.map_or(0, |n| n + 1))
+        }
     };
     naming::format(set, number, slug)
 }
 
 pub fn check(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let names = snap.files.iter().map(|f| (&f.name, &f.path)).chain(snap.unreadable.iter().map(|u| (&u.name, &u.path)));
+    let names = snap
+        .files
+        .iter()
+        .map(|f| (&f.name, &f.path))
+        .chain(snap.unreadable.iter().map(|u| (&u.name, &u.path)));
     for (name, path) in names {
         if let Err(e) = naming::parse(name, set.numbering, set.width) {
             let expected = match set.numbering {
@@ -54,13 +65,21 @@ pub fn check(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
                 Numbering::Timestamp => "YYYYMMDDHHMMSS_snake_case_name.sql".into(),
             };
             let suggestion = match (e.number, &e.slug) {
-                (Some(n), Some(slug)) if naming::is_slug(slug) => format!("rename it to `{}`", naming::format(set, n, slug)),
+                (Some(n), Some(slug)) if naming::is_slug(slug) => {
+                    format!("rename it to `{}`", naming::format(set, n, slug))
+                }
                 _ => format!("rename it to `{expected}`"),
             };
             findings.push(
-                Finding::new(Rule::InvalidName, format!("`{name}` is not a valid migration name: {}", e.reason))
-                    .file(path.clone())
-                    .help(format!("{suggestion}; every .sql file in {} must be named {expected}", set.dir)),
+                Finding::new(
+                    Rule::InvalidName,
+                    format!("`{name}` is not a valid migration name: {}", e.reason),
+                )
+                .file(path.clone())
+                .help(format!(
+                    "{suggestion}; every .sql file in {} must be named {expected}",
+                    set.dir
+                )),
             );
         }
     }
@@ -74,9 +93,20 @@ pub fn check(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
     for group in by_number.values().filter(|g| g.len() > 1) {
         for (i, m) in group.iter().enumerate().skip(1) {
             findings.push(
-                Finding::new(Rule::DuplicateNumber, format!("`{}` reuses number {} of `{}`", m.name, naming::format(set, m.number, "").trim_end_matches("_.sql"), group[0].name))
-                    .file(m.path.clone())
-                    .help(format!("give it the next free number: rename it to `{}`", next_name(set, last.map(|l| l + i as u64 - 1), &m.slug))),
+                Finding::new(
+                    Rule::DuplicateNumber,
+                    format!(
+                        "`{}` reuses number {} of `{}`",
+                        m.name,
+                        naming::format(set, m.number, "").trim_end_matches("_.sql"),
+                        group[0].name
+                    ),
+                )
+                .file(m.path.clone())
+                .help(format!(
+                    "give it the next free number: rename it to `{}`",
+                    next_name(set, last.map(|l| l + i as u64 - 1), &m.slug)
+                )),
             );
         }
     }
@@ -88,23 +118,48 @@ pub fn check(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
             let m = group[0];
             if m.number < set.start {
                 findings.push(
-                    Finding::new(Rule::NumberGap, format!("`{}` is numbered below the set's start ({})", m.name, set.start))
-                        .file(m.path.clone())
-                        .help(format!("numbers start at {}; set `start` in miglint.toml if this set starts lower", set.start)),
+                    Finding::new(
+                        Rule::NumberGap,
+                        format!(
+                            "`{}` is numbered below the set's start ({})",
+                            m.name, set.start
+                        ),
+                    )
+                    .file(m.path.clone())
+                    .help(format!(
+                        "numbers start at {}; set `start` in miglint.toml if this set starts lower",
+                        set.start
+                    )),
                 );
                 continue;
             }
             if m.number > expected {
                 let missing = if m.number - expected == 1 {
-                    format!("number {} is missing", naming::format(set, expected, "x").trim_end_matches("_x.sql"))
+                    format!(
+                        "number {} is missing",
+                        naming::format(set, expected, "x").trim_end_matches("_x.sql")
+                    )
                 } else {
-                    format!("numbers {}–{} are missing", naming::format(set, expected, "x").trim_end_matches("_x.sql"), naming::format(set, m.number - 1, "x").trim_end_matches("_x.sql"))
+                    format!(
+                        "numbers {}–{} are missing",
+                        naming::format(set, expected, "x").trim_end_matches("_x.sql"),
+                        naming::format(set, m.number - 1, "x").trim_end_matches("_x.sql")
+                    )
                 };
-                let after = previous.map_or("the set starts with it".to_string(), |p| format!("it follows `{}`", p.name));
+                let after = previous.map_or("the set starts with it".to_string(), |p| {
+                    format!("it follows `{}`", p.name)
+                });
                 findings.push(
-                    Finding::new(Rule::NumberGap, format!("{missing} before `{}` ({after})", m.name))
-                        .file(m.path.clone())
-                        .help(format!("rename `{}` to `{}`, or restore the missing migration", m.name, naming::format(set, expected, &m.slug))),
+                    Finding::new(
+                        Rule::NumberGap,
+                        format!("{missing} before `{}` ({after})", m.name),
+                    )
+                    .file(m.path.clone())
+                    .help(format!(
+                        "rename `{}` to `{}`, or restore the missing migration",
+                        m.name,
+                        naming::format(set, expected, &m.slug)
+                    )),
                 );
             }
             expected = m.number + 1;
@@ -123,7 +178,11 @@ mod tests {
         Snapshot {
             files: names
                 .iter()
-                .map(|n| MigrationFile { name: n.to_string(), path: format!("m/{n}"), bytes: std::sync::Arc::from(&b"SELECT 1;"[..]) })
+                .map(|n| MigrationFile {
+                    name: n.to_string(),
+                    path: format!("m/{n}"),
+                    bytes: std::sync::Arc::from(&b"SELECT 1;"[..]),
+                })
                 .collect(),
             ..Snapshot::default()
         }
@@ -131,7 +190,10 @@ mod tests {
 
     fn codes(names: &[&str]) -> Vec<(&'static str, String)> {
         let set = SetConfig::with_dir("m".into());
-        check(&set, &snap(names)).into_iter().map(|f| (f.code(), f.file.unwrap())).collect()
+        check(&set, &snap(names))
+            .into_iter()
+            .map(|f| (f.code(), f.file.unwrap()))
+            .collect()
     }
 
     #[test]
@@ -141,7 +203,13 @@ mod tests {
 
     #[test]
     fn gap_duplicate_and_bad_name() {
-        let got = codes(&["0000_a.sql", "0001_b.sql", "0001_c.sql", "0003_d.sql", "Bad.sql"]);
+        let got = codes(&[
+            "0000_a.sql",
+            "0001_b.sql",
+            "0001_c.sql",
+            "0003_d.sql",
+            "Bad.sql",
+        ]);
         assert!(got.contains(&("invalid-name", "m/Bad.sql".into())));
         assert!(got.contains(&("duplicate-number", "m/0001_c.sql".into())));
         assert!(got.contains(&("number-gap", "m/0003_d.sql".into())));

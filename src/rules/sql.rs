@@ -12,14 +12,22 @@ use crate::sql::{self, Analysis, Outcome};
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 pub fn unreadable(u: &Unreadable) -> Finding {
-    Finding::new(Rule::UnreadableFile, format!("`{}` cannot be read: {}", u.name, u.why))
-        .file(u.path.clone())
-        .help("migrations must be regular files; remove the entry or restore its target")
+    Finding::new(
+        Rule::UnreadableFile,
+        format!("`{}` cannot be read: {}", u.name, u.why),
+    )
+    .file(u.path.clone())
+    .help("migrations must be regular files; remove the entry or restore its target")
 }
 
 /// Checks one file. Returns the analysis (directives and stamps) when the file could be read as
 /// SQL, so later rules (ignores, Alembic) can use it without parsing again.
-pub fn check_file(set: &SetConfig, dialect: &dyn Dialect, file: &MigrationFile, parse: bool) -> (Vec<Finding>, Option<Analysis>) {
+pub fn check_file(
+    set: &SetConfig,
+    dialect: &dyn Dialect,
+    file: &MigrationFile,
+    parse: bool,
+) -> (Vec<Finding>, Option<Analysis>) {
     let mut findings = Vec::new();
     let bytes: &[u8] = &file.bytes;
     if bytes.len() as u64 > set.max_file_size {
@@ -61,16 +69,22 @@ pub fn check_file(set: &SetConfig, dialect: &dyn Dialect, file: &MigrationFile, 
     }
     if let Some((message, at)) = &analysis.tokenize_error {
         findings.push(
-            Finding::new(Rule::SqlParseError, format!("SQL cannot be tokenized: {message}"))
-                .file(file.path.clone())
-                .at(at.clone(), "here")
-                .help("close the string, quoted identifier or $$ body that starts here"),
+            Finding::new(
+                Rule::SqlParseError,
+                format!("SQL cannot be tokenized: {message}"),
+            )
+            .file(file.path.clone())
+            .at(at.clone(), "here")
+            .help("close the string, quoted identifier or $$ body that starts here"),
         );
     } else if analysis.statements.is_empty() {
         findings.push(
-            Finding::new(Rule::EmptyMigration, format!("`{}` contains no SQL statement", file.name))
-                .file(file.path.clone())
-                .help("add the migration's SQL, or delete the file if it was created by mistake"),
+            Finding::new(
+                Rule::EmptyMigration,
+                format!("`{}` contains no SQL statement", file.name),
+            )
+            .file(file.path.clone())
+            .help("add the migration's SQL, or delete the file if it was created by mistake"),
         );
     }
     for (i, stmt) in analysis.statements.iter().enumerate() {
@@ -122,7 +136,11 @@ mod tests {
 
     fn run(bytes: &[u8]) -> Vec<(&'static str, Option<usize>)> {
         let set = SetConfig::with_dir("m".into());
-        let file = MigrationFile { name: "0000_a.sql".into(), path: "m/0000_a.sql".into(), bytes: Arc::from(bytes) };
+        let file = MigrationFile {
+            name: "0000_a.sql".into(),
+            path: "m/0000_a.sql".into(),
+            bytes: Arc::from(bytes),
+        };
         check_file(&set, &sqlparser::dialect::PostgreSqlDialect {}, &file, true)
             .0
             .into_iter()
@@ -133,12 +151,18 @@ mod tests {
     #[test]
     fn bom_is_reported_and_the_rest_still_parses() {
         assert_eq!(run(b"\xEF\xBB\xBFSELECT 1;"), vec![("utf8-bom", Some(0))]);
-        assert_eq!(run(b"\xEF\xBB\xBFSELEC 1;"), vec![("utf8-bom", Some(0)), ("sql-parse-error", Some(3))]);
+        assert_eq!(
+            run(b"\xEF\xBB\xBFSELEC 1;"),
+            vec![("utf8-bom", Some(0)), ("sql-parse-error", Some(3))]
+        );
     }
 
     #[test]
     fn invalid_utf8_gives_the_offset() {
-        assert_eq!(run(b"SELECT 'caf\xE9';"), vec![("invalid-encoding", Some(11))]);
+        assert_eq!(
+            run(b"SELECT 'caf\xE9';"),
+            vec![("invalid-encoding", Some(11))]
+        );
     }
 
     #[test]

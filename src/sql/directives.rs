@@ -13,7 +13,7 @@ pub struct Directives {
 }
 
 /// Reads the codes of a directive comment (`comment` is the text after `--`).
-fn codes_of<'a>(comment: &'a str, keyword: &str) -> Option<Vec<String>> {
+fn codes_of(comment: &str, keyword: &str) -> Option<Vec<String>> {
     let rest = comment.trim().strip_prefix(keyword)?;
     if !(rest.is_empty() || rest.starts_with([' ', '\t', ':'])) {
         return None;
@@ -25,7 +25,11 @@ fn codes_of<'a>(comment: &'a str, keyword: &str) -> Option<Vec<String>> {
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect();
-    Some(if codes.is_empty() { vec![String::new()] } else { codes })
+    Some(if codes.is_empty() {
+        vec![String::new()]
+    } else {
+        codes
+    })
 }
 
 impl Directives {
@@ -62,9 +66,9 @@ impl Directives {
             return true;
         }
         let Some(offset) = offset else { return false };
-        self.statements
-            .iter()
-            .any(|(span, codes)| span.start <= offset && offset < span.end.max(span.start + 1) && hit(codes))
+        self.statements.iter().any(|(span, codes)| {
+            span.start <= offset && offset < span.end.max(span.start + 1) && hit(codes)
+        })
     }
 
     /// Every code named by a directive, to warn about typos.
@@ -83,11 +87,15 @@ mod tests {
 
     #[test]
     fn file_directive() {
-        let d = Directives::scan_file("SELECT 1;\n-- miglint-ignore-file empty-migration, number-gap\n");
+        let d = Directives::scan_file(
+            "SELECT 1;\n-- miglint-ignore-file empty-migration, number-gap\n",
+        );
         assert!(d.suppresses("number-gap", None));
         assert!(!d.suppresses("sql-parse-error", Some(0)));
         // `miglint-ignore-filex` is not the directive.
-        assert!(Directives::scan_file("-- miglint-ignore-filex a").file.is_empty());
+        assert!(Directives::scan_file("-- miglint-ignore-filex a")
+            .file
+            .is_empty());
     }
 
     #[test]

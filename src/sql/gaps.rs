@@ -9,14 +9,30 @@ const GAPS: &[(&[&str], &[&str], &str)] = &[
     (&["DO"], &[], "DO block"),
     (&["ALTER", "EXTENSION"], &["ADD"], "ALTER EXTENSION … ADD"),
     (&["ALTER", "EXTENSION"], &["DROP"], "ALTER EXTENSION … DROP"),
-    (&["ALTER", "SEQUENCE"], &["OWNED", "BY"], "ALTER SEQUENCE … OWNED BY"),
-    (&["ALTER", "SEQUENCE"], &["RENAME", "TO"], "ALTER SEQUENCE … RENAME TO"),
+    (
+        &["ALTER", "SEQUENCE"],
+        &["OWNED", "BY"],
+        "ALTER SEQUENCE … OWNED BY",
+    ),
+    (
+        &["ALTER", "SEQUENCE"],
+        &["RENAME", "TO"],
+        "ALTER SEQUENCE … RENAME TO",
+    ),
     (&["COMMENT", "ON"], &[], "COMMENT ON"),
     (&["CREATE", "EVENT", "TRIGGER"], &[], "CREATE EVENT TRIGGER"),
     (&["DROP", "EVENT", "TRIGGER"], &[], "DROP EVENT TRIGGER"),
     (&["REINDEX"], &[], "REINDEX"),
-    (&["CREATE", "FUNCTION"], &["LANGUAGE", "C"], "CREATE FUNCTION … LANGUAGE C"),
-    (&["CREATE", "OR", "REPLACE", "FUNCTION"], &["LANGUAGE", "C"], "CREATE FUNCTION … LANGUAGE C"),
+    (
+        &["CREATE", "FUNCTION"],
+        &["LANGUAGE", "C"],
+        "CREATE FUNCTION … LANGUAGE C",
+    ),
+    (
+        &["CREATE", "OR", "REPLACE", "FUNCTION"],
+        &["LANGUAGE", "C"],
+        "CREATE FUNCTION … LANGUAGE C",
+    ),
 ];
 
 fn words(tokens: &[TokenWithSpan]) -> Vec<String> {
@@ -31,7 +47,10 @@ fn words(tokens: &[TokenWithSpan]) -> Vec<String> {
 
 /// Whether `needle` occurs as a contiguous run in `hay`.
 fn contains_run(hay: &[String], needle: &[&str]) -> bool {
-    needle.is_empty() || hay.windows(needle.len()).any(|w| w.iter().zip(needle).all(|(a, b)| a == b))
+    needle.is_empty()
+        || hay
+            .windows(needle.len())
+            .any(|w| w.iter().zip(needle).all(|(a, b)| a == b))
 }
 
 /// The known gap a failed statement starts with, if any.
@@ -57,7 +76,11 @@ mod tests {
     }
 
     fn unverified(sql: &str) {
-        assert!(matches!(outcome(sql), Outcome::Unverified { .. } | Outcome::Parsed), "{sql}: {:?}", outcome(sql));
+        assert!(
+            matches!(outcome(sql), Outcome::Unverified { .. } | Outcome::Parsed),
+            "{sql}: {:?}",
+            outcome(sql)
+        );
     }
 
     #[test]
@@ -89,12 +112,20 @@ mod tests {
     }
     #[test]
     fn c_functions() {
-        unverified("CREATE FUNCTION f(int) RETURNS int AS 'MODULE_PATHNAME', 'f' LANGUAGE C STRICT;");
+        unverified(
+            "CREATE FUNCTION f(int) RETURNS int AS 'MODULE_PATHNAME', 'f' LANGUAGE C STRICT;",
+        );
         unverified("CREATE OR REPLACE FUNCTION f(int) RETURNS int AS 'MODULE_PATHNAME', 'f' LANGUAGE C STRICT;");
     }
     #[test]
     fn a_typo_is_still_an_error() {
-        assert!(matches!(outcome("ALTER TABEL t ADD COLUMN x int;"), Outcome::Error { .. }));
-        assert!(matches!(outcome("CREATE TABLE t (id int,);"), Outcome::Error { .. }));
+        assert!(matches!(
+            outcome("ALTER TABEL t ADD COLUMN x int;"),
+            Outcome::Error { .. }
+        ));
+        assert!(matches!(
+            outcome("CREATE TABLE t (id int,);"),
+            Outcome::Error { .. }
+        ));
     }
 }

@@ -21,9 +21,14 @@ pub use stamps::Stamp;
 pub enum Outcome {
     Parsed,
     /// sqlparser rejected it; `at` is the byte offset of the error in the file.
-    Error { message: String, at: Range<usize> },
+    Error {
+        message: String,
+        at: Range<usize>,
+    },
     /// sqlparser rejected a construct PostgreSQL accepts (see [`gaps`]).
-    Unverified { construct: &'static str },
+    Unverified {
+        construct: &'static str,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +56,12 @@ pub struct LineIndex<'a> {
 impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> Self {
         let mut starts = vec![0];
-        starts.extend(text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1));
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
         LineIndex { text, starts }
     }
 
@@ -60,13 +70,19 @@ impl<'a> LineIndex<'a> {
         let Some(&start) = self.starts.get((line.max(1) - 1) as usize) else {
             return self.text.len();
         };
-        let end = self.starts.get(line as usize).map_or(self.text.len(), |&e| e);
+        let end = self
+            .starts
+            .get(line as usize)
+            .map_or(self.text.len(), |&e| e);
         let line_text = &self.text[start..end];
         let col = column.max(1) as usize - 1;
         if line_text.is_ascii() {
             return start + col.min(line_text.len());
         }
-        line_text.char_indices().nth(col).map_or(end, |(i, _)| start + i)
+        line_text
+            .char_indices()
+            .nth(col)
+            .map_or(end, |(i, _)| start + i)
     }
 }
 
@@ -82,7 +98,10 @@ pub fn neutralize_placeholders(text: &str, patterns: &[regex::Regex]) -> Option<
         let replaced = re.replace_all(&out, |caps: &regex::Captures| {
             let m = caps.get(0).map_or("", |m| m.as_str());
             // Keep newlines so line numbers stay true; everything else becomes `x`.
-            let mut s: String = m.chars().map(|c| if c == '\n' { '\n' } else { 'x' }).collect();
+            let mut s: String = m
+                .chars()
+                .map(|c| if c == '\n' { '\n' } else { 'x' })
+                .collect();
             if let Some(first) = s.get_mut(0..1) {
                 if first == "x" {
                     first.make_ascii_lowercase();
@@ -102,11 +121,19 @@ pub fn neutralize_placeholders(text: &str, patterns: &[regex::Regex]) -> Option<
 ///
 /// `parse` is false for baseline files (protected but not parse-checked): directives and stamps
 /// are still read.
-pub fn analyze(text: &str, dialect: &dyn Dialect, placeholders: &[regex::Regex], parse: bool) -> Analysis {
+pub fn analyze(
+    text: &str,
+    dialect: &dyn Dialect,
+    placeholders: &[regex::Regex],
+    parse: bool,
+) -> Analysis {
     let substituted = neutralize_placeholders(text, placeholders);
     let sql = substituted.as_deref().unwrap_or(text);
     let lines = LineIndex::new(text);
-    let mut analysis = Analysis { directives: Directives::scan_file(text), ..Analysis::default() };
+    let mut analysis = Analysis {
+        directives: Directives::scan_file(text),
+        ..Analysis::default()
+    };
 
     let tokens = match Tokenizer::new(dialect, sql).tokenize_with_location() {
         Ok(t) => t,
@@ -122,24 +149,25 @@ pub fn analyze(text: &str, dialect: &dyn Dialect, placeholders: &[regex::Regex],
     let mut chunk: Vec<TokenWithSpan> = Vec::new();
     let mut leading_comments: Vec<String> = Vec::new();
     let mut has_content = false;
-    let flush = |chunk: &mut Vec<TokenWithSpan>, comments: &mut Vec<String>, analysis: &mut Analysis| {
-        let first = chunk.iter().find(|t| !is_trivia(&t.token));
-        let last = chunk.iter().rev().find(|t| !is_trivia(&t.token));
-        if let (Some(first), Some(last)) = (first, last) {
-            let span = pos(first)..end(last).max(pos(first));
-            analysis.directives.add_statement(span.clone(), comments);
-            let outcome = if parse {
-                parse_statement(chunk, dialect, &lines, &mut analysis.stamps)
-            } else {
-                // Stamps still count for a baseline file; a parse failure is simply not reported.
-                let _ = parse_statement(chunk, dialect, &lines, &mut analysis.stamps);
-                Outcome::Parsed
-            };
-            analysis.statements.push(Statement { span, outcome });
-        }
-        chunk.clear();
-        comments.clear();
-    };
+    let flush =
+        |chunk: &mut Vec<TokenWithSpan>, comments: &mut Vec<String>, analysis: &mut Analysis| {
+            let first = chunk.iter().find(|t| !is_trivia(&t.token));
+            let last = chunk.iter().rev().find(|t| !is_trivia(&t.token));
+            if let (Some(first), Some(last)) = (first, last) {
+                let span = pos(first)..end(last).max(pos(first));
+                analysis.directives.add_statement(span.clone(), comments);
+                let outcome = if parse {
+                    parse_statement(chunk, dialect, &lines, &mut analysis.stamps)
+                } else {
+                    // Stamps still count for a baseline file; a parse failure is simply not reported.
+                    let _ = parse_statement(chunk, dialect, &lines, &mut analysis.stamps);
+                    Outcome::Parsed
+                };
+                analysis.statements.push(Statement { span, outcome });
+            }
+            chunk.clear();
+            comments.clear();
+        };
     for tok in tokens {
         match &tok.token {
             Token::SemiColon => {
@@ -177,14 +205,25 @@ fn is_trivia(t: &Token) -> bool {
     matches!(t, Token::Whitespace(_) | Token::EOF)
 }
 
-fn parse_statement(chunk: &[TokenWithSpan], dialect: &dyn Dialect, lines: &LineIndex, stamps: &mut Vec<Stamp>) -> Outcome {
-    let tokens: Vec<TokenWithSpan> = chunk.iter().filter(|t| !is_trivia(&t.token)).cloned().collect();
+fn parse_statement(
+    chunk: &[TokenWithSpan],
+    dialect: &dyn Dialect,
+    lines: &LineIndex,
+    stamps: &mut Vec<Stamp>,
+) -> Outcome {
+    let tokens: Vec<TokenWithSpan> = chunk
+        .iter()
+        .filter(|t| !is_trivia(&t.token))
+        .cloned()
+        .collect();
     let last = tokens.last().map(|t| {
         let s = lines.offset(t.span.start.line, t.span.start.column);
         let e = lines.offset(t.span.end.line, t.span.end.column);
         s..e.max(s + 1)
     });
-    let result = Parser::new(dialect).with_tokens_with_locations(tokens.clone()).parse_statements();
+    let result = Parser::new(dialect)
+        .with_tokens_with_locations(tokens.clone())
+        .parse_statements();
     match result {
         Ok(parsed) => {
             for stmt in &parsed {
@@ -219,7 +258,12 @@ fn parse_statement(chunk: &[TokenWithSpan], dialect: &dyn Dialect, lines: &LineI
 fn split_error(err: &ParserError) -> (String, Option<(u64, u64)>) {
     let text = match err {
         ParserError::ParserError(s) | ParserError::TokenizerError(s) => s.clone(),
-        ParserError::RecursionLimitExceeded => return ("the statement is nested too deeply to check (recursion limit exceeded)".into(), None),
+        ParserError::RecursionLimitExceeded => {
+            return (
+                "the statement is nested too deeply to check (recursion limit exceeded)".into(),
+                None,
+            )
+        }
     };
     if let Some(idx) = text.rfind(" at Line: ") {
         let tail = &text[idx + " at Line: ".len()..];
@@ -236,7 +280,8 @@ fn split_error(err: &ParserError) -> (String, Option<(u64, u64)>) {
 /// The sqlparser dialect for a configured name (validated in `config`, so `None` cannot happen
 /// for a loaded config; the generic dialect is the safe fallback).
 pub fn dialect(name: &str) -> Box<dyn Dialect> {
-    sqlparser::dialect::dialect_from_str(name).unwrap_or_else(|| Box::new(sqlparser::dialect::GenericDialect {}))
+    sqlparser::dialect::dialect_from_str(name)
+        .unwrap_or_else(|| Box::new(sqlparser::dialect::GenericDialect {}))
 }
 
 #[cfg(test)]
@@ -251,7 +296,10 @@ mod tests {
     fn splits_on_semicolons_outside_strings_and_bodies() {
         let a = pg("SELECT ';';\n-- a; comment\nCREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\nSELECT 2");
         assert_eq!(a.statements.len(), 3);
-        assert!(a.statements.iter().all(|s| s.outcome == Outcome::Parsed), "{a:?}");
+        assert!(
+            a.statements.iter().all(|s| s.outcome == Outcome::Parsed),
+            "{a:?}"
+        );
     }
 
     #[test]
@@ -262,7 +310,9 @@ mod tests {
             .statements
             .iter()
             .filter_map(|s| match &s.outcome {
-                Outcome::Error { at, .. } => Some(crate::finding::line_col(text.as_bytes(), at.start)),
+                Outcome::Error { at, .. } => {
+                    Some(crate::finding::line_col(text.as_bytes(), at.start))
+                }
                 _ => None,
             })
             .collect();

@@ -57,19 +57,27 @@ fn literal(expr: &Expr, lines: &LineIndex) -> Option<(String, Range<usize>)> {
 pub fn collect(stmt: &Ast, lines: &LineIndex, out: &mut Vec<Stamp>) {
     match stmt {
         Ast::Update(update) => {
-            let TableFactor::Table { name, .. } = &update.table.relation else { return };
+            let TableFactor::Table { name, .. } = &update.table.relation else {
+                return;
+            };
             for a in &update.assignments {
                 if let AssignmentTarget::ColumnName(col) = &a.target {
                     if is_version_column(col) {
                         if let Some((revision, span)) = literal(&a.value, lines) {
-                            out.push(Stamp { table: normalize_name(name), revision, span });
+                            out.push(Stamp {
+                                table: normalize_name(name),
+                                revision,
+                                span,
+                            });
                         }
                     }
                 }
             }
         }
         Ast::Insert(insert) => {
-            let TableObject::TableName(name) = &insert.table else { return };
+            let TableObject::TableName(name) = &insert.table else {
+                return;
+            };
             let index = if insert.columns.is_empty() {
                 // `INSERT INTO alembic_version VALUES ('x')` only stamps an alembic table.
                 if !normalize_name(name).contains("alembic_version") {
@@ -83,10 +91,18 @@ pub fn collect(stmt: &Ast, lines: &LineIndex, out: &mut Vec<Stamp>) {
                 }
             };
             let Some(source) = &insert.source else { return };
-            let SetExpr::Values(values) = source.body.as_ref() else { return };
+            let SetExpr::Values(values) = source.body.as_ref() else {
+                return;
+            };
             for row in &values.rows {
-                if let Some((revision, span)) = row.content.get(index).and_then(|e| literal(e, lines)) {
-                    out.push(Stamp { table: normalize_name(name), revision, span });
+                if let Some((revision, span)) =
+                    row.content.get(index).and_then(|e| literal(e, lines))
+                {
+                    out.push(Stamp {
+                        table: normalize_name(name),
+                        revision,
+                        span,
+                    });
                 }
             }
         }

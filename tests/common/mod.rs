@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// (code, file, line, column) of one JSON diagnostic.
+pub type Diag = (String, Option<String>, Option<u64>, Option<u64>);
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -12,11 +15,16 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON document ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 
     /// (code, file, line, column) of every diagnostic in JSON output.
-    pub fn diags(&self) -> Vec<(String, Option<String>, Option<u64>, Option<u64>)> {
+    pub fn diags(&self) -> Vec<Diag> {
         self.json()["diagnostics"]
             .as_array()
             .unwrap()
@@ -33,7 +41,11 @@ impl Run {
     }
 
     pub fn codes(&self) -> Vec<String> {
-        self.diags().into_iter().map(|d| d.0).filter(|c| c != "no-base").collect()
+        self.diags()
+            .into_iter()
+            .map(|d| d.0)
+            .filter(|c| c != "no-base")
+            .collect()
     }
 
     pub fn find(&self, code: &str) -> serde_json::Value {
@@ -53,7 +65,9 @@ pub struct Dir {
 
 impl Dir {
     pub fn new() -> Dir {
-        Dir { tmp: tempfile::tempdir().unwrap() }
+        Dir {
+            tmp: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -91,7 +105,15 @@ impl Dir {
     pub fn run_env(&self, sub: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_miglint"));
         cmd.args(args).current_dir(self.join(sub));
-        for k in ["MIGLINT_BASE", "GITHUB_BASE_REF", "GITHUB_EVENT_PATH", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE"] {
+        for k in [
+            "MIGLINT_BASE",
+            "GITHUB_BASE_REF",
+            "GITHUB_EVENT_PATH",
+            "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
+            "NO_COLOR",
+            "FORCE_COLOR",
+            "CLICOLOR_FORCE",
+        ] {
             cmd.env_remove(k);
         }
         cmd.env("NO_COLOR", "1");
@@ -119,7 +141,11 @@ impl Dir {
             .env("HOME", self.path())
             .output()
             .expect("run git");
-        assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
@@ -139,11 +165,17 @@ impl Dir {
 /// A small valid migration set in `dir`: 0000..n-1.
 pub fn valid_set(d: &Dir, dir: &str, n: usize) {
     for i in 0..n {
-        d.write(&format!("{dir}/{i:04}_step_{i}.sql"), format!("CREATE TABLE t{i} (id bigint PRIMARY KEY, name text NOT NULL);\n"));
+        d.write(
+            &format!("{dir}/{i:04}_step_{i}.sql"),
+            format!("CREATE TABLE t{i} (id bigint PRIMARY KEY, name text NOT NULL);\n"),
+        );
     }
 }
 
 pub fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
