@@ -16,6 +16,8 @@ pub const PRE_PUSH: &str = include_str!("../../hooks/pre-push");
 pub struct Detected {
     pub dir: String,
     pub width: usize,
+    /// The lowest number found: the set's `start`.
+    pub start: u64,
     pub timestamp: bool,
     pub alembic_ini: Option<String>,
 }
@@ -24,6 +26,7 @@ pub struct Detected {
 /// hold numbered `.sql` files.
 pub fn detect(root: &Path) -> Vec<Detected> {
     let mut dirs: BTreeMap<String, BTreeMap<usize, usize>> = BTreeMap::new();
+    let mut lowest: BTreeMap<String, u64> = BTreeMap::new();
     let skip = |name: &str| {
         name.starts_with('.')
             || matches!(
@@ -45,6 +48,10 @@ pub fn detect(root: &Path) -> Vec<Detected> {
             continue;
         }
         let dir = config::relative_to(root, e.path().parent().unwrap_or(root));
+        if let Ok(n) = name[..digits].parse::<u64>() {
+            let low = lowest.entry(dir.clone()).or_insert(n);
+            *low = (*low).min(n);
+        }
         *dirs.entry(dir).or_default().entry(digits).or_default() += 1;
     }
     dirs.into_iter()
@@ -61,6 +68,7 @@ pub fn detect(root: &Path) -> Vec<Detected> {
                 alembic_ini: root.join(&ini).is_file().then_some(ini),
                 timestamp: width >= 12,
                 width,
+                start: lowest.get(&dir).copied().unwrap_or(0),
                 dir,
             }
         })
@@ -83,6 +91,9 @@ pub fn render(detected: &[Detected]) -> String {
                 "numbering = \"sequential\"\nwidth = {}\n",
                 d.width
             ));
+            if d.start != 0 {
+                s.push_str(&format!("start = {}\n", d.start));
+            }
         }
         s.push_str("dialect = \"postgres\"\n# lock = \"<dir>/applied.sha256\"   # the ledger of applied migrations\n");
         if let Some(ini) = &d.alembic_ini {
