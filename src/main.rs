@@ -332,6 +332,10 @@ fn main() -> ExitCode {
         );
         std::process::exit(2);
     }));
+    // Test hook (see fsutil): prove that a panic keeps the exit-code contract.
+    if std::env::var("MIGLINT_FAULT").is_ok_and(|v| v == "panic") {
+        panic!("injected fault");
+    }
     // Deeply nested SQL recurses in the parser; give worker threads room.
     let _ = rayon::ThreadPoolBuilder::new()
         .stack_size(16 << 20)

@@ -7,7 +7,10 @@ use common::*;
 fn broken_set() -> Dir {
     let d = Dir::new();
     d.write("m/0000_init.sql", "CREATE TABLE a (id int);\n");
-    d.write("m/0001_two.sql", "ALTER TABEL a ADD COLUMN b int;\nSELECT 1;\nCREATE TABLE b (id int,, x int);\n");
+    d.write(
+        "m/0001_two.sql",
+        "ALTER TABEL a ADD COLUMN b int;\nSELECT 1;\nCREATE TABLE b (id int,, x int);\n",
+    );
     d.write("m/0003_gap, with: odd%name.sql", "SELECT 1;\n");
     d.write("m/0004_empty.sql", "-- nothing\n");
     d
@@ -18,7 +21,13 @@ fn parse_command(line: &str) -> Option<(String, Vec<(String, String)>, String)> 
     let rest = line.strip_prefix("::")?;
     let (head, message) = rest.split_once("::")?;
     let (command, props) = head.split_once(' ').unwrap_or((head, ""));
-    let unescape = |s: &str| s.replace("%0D", "\r").replace("%0A", "\n").replace("%3A", ":").replace("%2C", ",").replace("%25", "%");
+    let unescape = |s: &str| {
+        s.replace("%0D", "\r")
+            .replace("%0A", "\n")
+            .replace("%3A", ":")
+            .replace("%2C", ",")
+            .replace("%25", "%")
+    };
     let props = props
         .split(',')
         .filter(|p| !p.is_empty())
@@ -49,8 +58,18 @@ fn github_format_gives_one_annotation_per_finding() {
         assert!(message.contains("help:"));
     }
     // The odd file name survives the property escapes.
-    assert!(commands.iter().any(|c| c.1.iter().any(|p| p.1 == "m/0003_gap, with: odd%name.sql")));
-    assert!(r.stdout.lines().last().unwrap().starts_with("miglint: 4 errors, 1 warning"), "{}", r.stdout);
+    assert!(commands
+        .iter()
+        .any(|c| c.1.iter().any(|p| p.1 == "m/0003_gap, with: odd%name.sql")));
+    assert!(
+        r.stdout
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("miglint: 4 errors, 1 warning"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -60,11 +79,16 @@ fn sarif_has_one_rule_per_code_and_locations() {
     assert_eq!(r.code, 1);
     let sarif = r.json();
     assert_eq!(sarif["version"], "2.1.0");
-    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
     let listed = d.run(&["rules"]).stdout.lines().count();
     assert_eq!(rules.len(), listed);
     let results = sarif["runs"][0]["results"].as_array().unwrap();
-    let parse = results.iter().find(|r| r["ruleId"] == "sql-parse-error").unwrap();
+    let parse = results
+        .iter()
+        .find(|r| r["ruleId"] == "sql-parse-error")
+        .unwrap();
     let loc = &parse["locations"][0]["physicalLocation"];
     assert_eq!(loc["artifactLocation"]["uri"], "m/0001_two.sql");
     assert_eq!(loc["region"]["startLine"], 1);
@@ -72,7 +96,10 @@ fn sarif_has_one_rule_per_code_and_locations() {
     for res in results {
         let idx = res["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[idx]["id"], res["ruleId"]);
-        assert!(rules[idx]["helpUri"].as_str().unwrap().contains("README.md#"));
+        assert!(rules[idx]["helpUri"]
+            .as_str()
+            .unwrap()
+            .contains("README.md#"));
     }
     validate_sarif(&r.stdout);
     // A clean run and a fatal run are valid SARIF too.
@@ -86,8 +113,14 @@ fn sarif_has_one_rule_per_code_and_locations() {
 
 /// Validates against the official SARIF 2.1.0 JSON schema with Python's `jsonschema`.
 fn validate_sarif(doc: &str) {
-    let (Some(schema), Some(venv)) = (std::env::var_os("MIGLINT_SARIF_SCHEMA"), std::env::var_os("MIGLINT_TEST_VENV")) else {
-        assert!(std::env::var_os("MIGLINT_REQUIRE_TOOLS").is_none(), "MIGLINT_SARIF_SCHEMA and MIGLINT_TEST_VENV are required");
+    let (Some(schema), Some(venv)) = (
+        std::env::var_os("MIGLINT_SARIF_SCHEMA"),
+        std::env::var_os("MIGLINT_TEST_VENV"),
+    ) else {
+        assert!(
+            std::env::var_os("MIGLINT_REQUIRE_TOOLS").is_none(),
+            "MIGLINT_SARIF_SCHEMA and MIGLINT_TEST_VENV are required"
+        );
         eprintln!("skipped schema validation: set MIGLINT_SARIF_SCHEMA and MIGLINT_TEST_VENV");
         return;
     };
@@ -101,5 +134,10 @@ fn validate_sarif(doc: &str) {
         .arg(&doc_path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "SARIF does not validate: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "SARIF does not validate: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -8,18 +8,25 @@ use common::*;
 #[test]
 fn pre_commit_try_repo_passes_clean_and_fails_broken() {
     let Some(venv) = std::env::var_os("MIGLINT_TEST_VENV") else {
-        assert!(std::env::var_os("MIGLINT_REQUIRE_TOOLS").is_none(), "MIGLINT_TEST_VENV must point at a venv with pre-commit");
+        assert!(
+            std::env::var_os("MIGLINT_REQUIRE_TOOLS").is_none(),
+            "MIGLINT_TEST_VENV must point at a venv with pre-commit"
+        );
         eprintln!("skipped: set MIGLINT_TEST_VENV to a venv with pre-commit installed");
         return;
     };
     let this_repo = env!("CARGO_MANIFEST_DIR");
     if !std::path::Path::new(this_repo).join(".git").exists() {
-        assert!(std::env::var_os("MIGLINT_REQUIRE_TOOLS").is_none(), "try-repo needs this checkout to be a git repository");
+        assert!(
+            std::env::var_os("MIGLINT_REQUIRE_TOOLS").is_none(),
+            "try-repo needs this checkout to be a git repository"
+        );
         return;
     }
     let pre_commit = std::path::Path::new(&venv).join("bin/pre-commit");
     // One cargo target dir for every build pre-commit makes, so the second run reuses the first.
-    let target = std::env::var("MIGLINT_PRECOMMIT_TARGET").unwrap_or_else(|_| format!("{this_repo}/target/precommit"));
+    let target = std::env::var("MIGLINT_PRECOMMIT_TARGET")
+        .unwrap_or_else(|_| format!("{this_repo}/target/precommit"));
     let home = Dir::new();
     let d = Dir::new();
     d.init_repo();
@@ -27,7 +34,14 @@ fn pre_commit_try_repo_passes_clean_and_fails_broken() {
     d.commit_all("consumer");
     let try_repo = || {
         std::process::Command::new(&pre_commit)
-            .args(["try-repo", this_repo, "miglint", "--all-files", "--color", "never"])
+            .args([
+                "try-repo",
+                this_repo,
+                "miglint",
+                "--all-files",
+                "--color",
+                "never",
+            ])
             .current_dir(d.path())
             .env("PRE_COMMIT_HOME", home.path())
             .env("CARGO_TARGET_DIR", &target)
@@ -39,14 +53,28 @@ fn pre_commit_try_repo_passes_clean_and_fails_broken() {
             .unwrap()
     };
     let out = try_repo();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "clean set must pass:\n{text}");
     assert!(text.contains("miglint"), "{text}");
 
-    d.write("migrations/0003_broken.sql", "ALTER TABEL users ADD COLUMN email text;\n");
+    d.write(
+        "migrations/0003_broken.sql",
+        "ALTER TABEL users ADD COLUMN email text;\n",
+    );
     d.git(&["add", "-A"]);
     let out = try_repo();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!out.status.success(), "broken set must fail:\n{text}");
-    assert!(text.contains("miglint::sql-parse-error") && text.contains("0003_broken.sql"), "{text}");
+    assert!(
+        text.contains("miglint::sql-parse-error") && text.contains("0003_broken.sql"),
+        "{text}"
+    );
 }
