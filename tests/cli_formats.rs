@@ -17,7 +17,10 @@ fn broken_set() -> Dir {
 }
 
 /// A tiny parser of GitHub workflow commands, undoing GitHub's escapes.
-fn parse_command(line: &str) -> Option<(String, Vec<(String, String)>, String)> {
+/// (command, properties, message) of one workflow command.
+type Command = (String, Vec<(String, String)>, String);
+
+fn parse_command(line: &str) -> Option<Command> {
     let rest = line.strip_prefix("::")?;
     let (head, message) = rest.split_once("::")?;
     let (command, props) = head.split_once(' ').unwrap_or((head, ""));
