@@ -330,7 +330,10 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
             _ => snapshot::read_worktree(&ws.root, set)?,
         };
         let (f, state) = check_snapshot(set, snapshot, opts.require_recorded);
-        findings.extend(f);
+        match &ws.repo {
+            Some(repo) => findings.extend(git::annotate_checksum_mismatches(repo, set, &state, f)),
+            None => findings.extend(f),
+        }
         if let Some(repo) = &ws.repo {
             if let Some(base) = &base {
                 findings.extend(git::check_base(repo, set, &state, base)?);

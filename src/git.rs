@@ -281,3 +281,81 @@ pub fn check_base(
 pub fn check_history(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> {
     crate::history::audit(repo, set)
 }
+
+/// The content `path` had in some commit reachable from HEAD (or in the index) whose SHA-256 is
+/// `digest`: the bytes that were recorded as applied. Walks at most `limit` commits; blobs already
+/// seen are not hashed twice.
+pub fn blob_with_digest(
+    repo: &Repository,
+    path: &str,
+    digest: &str,
+    limit: usize,
+) -> Option<Vec<u8>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut try_blob = |id: Oid| -> Option<Vec<u8>> {
+        if !seen.insert(id) {
+            return None;
+        }
+        let blob = repo.find_blob(id).ok()?;
+        (crate::ledger::sha256_hex(blob.content()) == digest).then(|| blob.content().to_vec())
+    };
+    if let Some(entry) = repo
+        .index()
+        .ok()
+        .and_then(|i| i.get_path(std::path::Path::new(path), 0))
+    {
+        if let Some(bytes) = try_blob(entry.id) {
+            return Some(bytes);
+        }
+    }
+    let mut walk = repo.revwalk().ok()?;
+    walk.push_head().ok()?;
+    for oid in walk.take(limit).flatten() {
+        let Ok(tree) = repo.find_commit(oid).and_then(|c| c.tree()) else {
+            continue;
+        };
+        if let Ok(entry) = tree.get_path(std::path::Path::new(path)) {
+            if let Some(bytes) = try_blob(entry.id()) {
+                return Some(bytes);
+            }
+        }
+    }
+    None
+}
+
+/// Says, for each `checksum-mismatch`, whether the edit is cosmetic or which statement changed,
+/// using the recorded bytes found in git history.
+pub fn annotate_checksum_mismatches(
+    repo: &Repository,
+    set: &SetConfig,
+    state: &SetState,
+    findings: Vec<Finding>,
+) -> Vec<Finding> {
+    let Some(ledger_bytes) = &state.snapshot.ledger else {
+        return findings;
+    };
+    let (ledger, _) = crate::ledger::parse(ledger_bytes);
+    findings
+        .into_iter()
+        .map(|f| {
+            if f.rule != Rule::ChecksumMismatch {
+                return f;
+            }
+            let Some(file) = state
+                .snapshot
+                .files
+                .iter()
+                .find(|m| f.file.as_deref() == Some(m.path.as_str()))
+            else {
+                return f;
+            };
+            let Some(entry) = ledger.get(&file.name) else {
+                return f;
+            };
+            match blob_with_digest(repo, &file.path, &entry.digest, 10_000) {
+                Some(old) => crate::rules::edits::annotate(set, f, &old, &file.bytes),
+                None => f,
+            }
+        })
+        .collect()
+}

@@ -107,11 +107,20 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
                         first.insert(name.to_string(), blob);
                     }
                     Some(&orig) if blob != current.get(name).copied().unwrap_or(orig) => {
-                        findings.push(
-                            Finding::new(Rule::RewrittenInHistory, format!("`{name}` was changed after it was first committed: {}", describe()))
-                                .file(crate::config::join(&set.dir, name))
-                                .help(format!("every environment deployed before {} ran the old text; from now on, change schemas only with new migrations", short(oid))),
-                        );
+                        let before = current.get(name).copied().unwrap_or(orig);
+                        let finding = Finding::new(Rule::RewrittenInHistory, format!("`{name}` was changed after it was first committed: {}", describe()))
+                            .file(crate::config::join(&set.dir, name))
+                            .help(format!("every environment deployed before {} ran the old text; from now on, change schemas only with new migrations", short(oid)));
+                        let finding = match (repo.find_blob(before), repo.find_blob(blob)) {
+                            (Ok(old), Ok(new)) => crate::rules::edits::annotate(
+                                set,
+                                finding,
+                                old.content(),
+                                new.content(),
+                            ),
+                            _ => finding,
+                        };
+                        findings.push(finding);
                     }
                     Some(_) => {}
                 }

@@ -67,12 +67,13 @@ pub fn check_base(
         match now.file(&old.name) {
             Some(new) if new.bytes != old.bytes => {
                 let span = first_changed_line(&old.bytes, &new.bytes);
-                findings.push(
-                    Finding::new(Rule::ModifiedAfterMerge, format!("`{}` is already merged into {base_name} and was changed", old.name))
-                        .file(new.path.clone())
-                        .at(span, "first changed line")
-                        .help("merged migrations may already have run somewhere: restore it (`git checkout <base> -- <file>`) and add a new migration with the change"),
-                );
+                let finding = Finding::new(Rule::ModifiedAfterMerge, format!("`{}` is already merged into {base_name} and was changed", old.name))
+                    .file(new.path.clone())
+                    .at(span, "first changed line")
+                    .help("merged migrations may already have run somewhere: restore it (`git checkout <base> -- <file>`) and add a new migration with the change");
+                findings.push(crate::rules::edits::annotate(
+                    set, finding, &old.bytes, &new.bytes,
+                ));
             }
             Some(_) => {}
             None => {

@@ -3,6 +3,7 @@
 //! so a code's documentation cannot drift from the code that reports it.
 
 pub mod alembic;
+pub mod edits;
 pub mod git;
 pub mod ledger;
 pub mod naming;

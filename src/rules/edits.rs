@@ -1,0 +1,200 @@
+//! Cosmetic or semantic? When a protected migration changed (`checksum-mismatch`,
+//! `modified-after-merge`, `rewritten-in-history`), the old and new statements are compared
+//! token by token, ignoring whitespace and comments and comparing keywords and unquoted
+//! identifiers without regard to letter case (PostgreSQL folds them). If nothing else differs the
+//! edit is cosmetic: the database is unaffected, only the checksum broke. Otherwise the finding
+//! shows the first statement that changed, old and new.
+
+use std::ops::Range;
+
+use sqlparser::dialect::Dialect;
+use sqlparser::tokenizer::{Token, Tokenizer};
+
+use crate::config::SetConfig;
+use crate::finding::Finding;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Only comments, whitespace, line endings or letter case changed.
+    Cosmetic,
+    /// Statement `index` (1-based) changed; `span` is its byte range in the new file.
+    Semantic {
+        index: usize,
+        old: String,
+        new: String,
+        span: Option<Range<usize>>,
+    },
+    /// One side cannot be tokenized or decoded; nothing can be said.
+    Unknown,
+}
+
+/// A statement's significant tokens, normalised: no whitespace or comments; unquoted words
+/// upper-cased.
+fn normalized(dialect: &dyn Dialect, sql: &str) -> Option<Vec<(Vec<String>, Range<usize>)>> {
+    let tokens = Tokenizer::new(dialect, sql).tokenize_with_location().ok()?;
+    let lines = crate::sql::LineIndex::new(sql);
+    let mut statements = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    let mut span: Option<Range<usize>> = None;
+    for t in tokens {
+        let start = lines.offset(t.span.start.line, t.span.start.column);
+        let end = lines.offset(t.span.end.line, t.span.end.column);
+        match &t.token {
+            Token::Whitespace(_) | Token::EOF => {}
+            Token::SemiColon => {
+                if !current.is_empty() {
+                    let s = span.take().map(|s| s.start..end);
+                    statements.push((std::mem::take(&mut current), s.unwrap_or(start..end)));
+                }
+            }
+            Token::Word(w) if w.quote_style.is_none() => {
+                span.get_or_insert(start..end);
+                current.push(w.value.to_uppercase());
+            }
+            other => {
+                span.get_or_insert(start..end);
+                current.push(other.to_string());
+            }
+        }
+    }
+    if !current.is_empty() {
+        let s = span.unwrap_or(0..sql.len());
+        statements.push((current, s.start..sql.len()));
+    }
+    Some(statements)
+}
+
+/// The statement as one line, shortened for a message.
+fn one_line(text: &str) -> String {
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.chars().count() > 100 {
+        format!("{}…", collapsed.chars().take(99).collect::<String>())
+    } else {
+        collapsed
+    }
+}
+
+fn decode(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).ok()
+}
+
+pub fn classify(dialect: &dyn Dialect, old: &[u8], new: &[u8]) -> Change {
+    let (Some(old_text), Some(new_text)) = (decode(old), decode(new)) else {
+        return Change::Unknown;
+    };
+    let (Some(a), Some(b)) = (normalized(dialect, old_text), normalized(dialect, new_text)) else {
+        return Change::Unknown;
+    };
+    let shift = new.len() - new_text.len();
+    for i in 0..a.len().max(b.len()) {
+        match (a.get(i), b.get(i)) {
+            (Some(x), Some(y)) if x.0 == y.0 => continue,
+            (x, y) => {
+                return Change::Semantic {
+                    index: i + 1,
+                    old: x.map_or("(no statement)".into(), |x| {
+                        one_line(&old_text[x.1.clone()])
+                    }),
+                    new: y.map_or("(removed)".into(), |y| one_line(&new_text[y.1.clone()])),
+                    span: y.map(|y| y.1.start + shift..y.1.end + shift),
+                }
+            }
+        }
+    }
+    Change::Cosmetic
+}
+
+/// Adds what changed to a finding about a protected file, and applies `cosmetic_edits`.
+pub fn annotate(set: &SetConfig, finding: Finding, old: &[u8], new: &[u8]) -> Finding {
+    let dialect = crate::sql::dialect(&set.dialect);
+    match classify(dialect.as_ref(), old, new) {
+        Change::Cosmetic => {
+            let mut f = finding.severity(set.cosmetic_edits);
+            f.message.push_str(" — only comments/whitespace/letter case changed: the database is unaffected, but its recorded checksum no longer matches");
+            f
+        }
+        Change::Semantic {
+            index,
+            old,
+            new,
+            span,
+        } => {
+            let mut f = finding;
+            f.message
+                .push_str(&format!(" — statement {index} changed: `{old}` → `{new}`"));
+            if f.span.is_none() {
+                if let Some(span) = span {
+                    f.span = Some(span);
+                    f.label = Some(format!("statement {index} changed"));
+                }
+            }
+            f
+        }
+        Change::Unknown => finding,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pg(old: &str, new: &str) -> Change {
+        classify(
+            &sqlparser::dialect::PostgreSqlDialect {},
+            old.as_bytes(),
+            new.as_bytes(),
+        )
+    }
+
+    #[test]
+    fn whitespace_comments_and_case_are_cosmetic() {
+        assert_eq!(
+            pg(
+                "ALTER TABLE users ADD COLUMN a int;",
+                "-- why\nalter table   Users\n  add column a INT;\r\n"
+            ),
+            Change::Cosmetic
+        );
+    }
+
+    #[test]
+    fn a_type_change_is_semantic_with_both_statements() {
+        let c = pg(
+            "CREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN a int;",
+            "CREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN a bigint;",
+        );
+        match c {
+            Change::Semantic {
+                index, old, new, ..
+            } => {
+                assert_eq!(index, 2);
+                assert_eq!(old, "ALTER TABLE t ADD COLUMN a int;");
+                assert_eq!(new, "ALTER TABLE t ADD COLUMN a bigint;");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn string_and_quoted_identifier_case_is_semantic() {
+        assert!(matches!(
+            pg(
+                "INSERT INTO r VALUES ('admin');",
+                "INSERT INTO r VALUES ('Admin');"
+            ),
+            Change::Semantic { .. }
+        ));
+        assert!(matches!(
+            pg("CREATE TABLE \"T\" (a int);", "CREATE TABLE \"t\" (a int);"),
+            Change::Semantic { .. }
+        ));
+    }
+
+    #[test]
+    fn an_added_statement_is_semantic() {
+        assert!(matches!(
+            pg("SELECT 1;", "SELECT 1;\nSELECT 2;"),
+            Change::Semantic { index: 2, .. }
+        ));
+    }
+}

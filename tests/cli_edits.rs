@@ -1,0 +1,152 @@
+//! Cosmetic or semantic edits of protected migrations, and the legacy baseline.
+
+mod common;
+use common::*;
+
+fn merged() -> Dir {
+    let d = Dir::new();
+    d.init_repo();
+    d.write(
+        "migrations/0000_init.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+    );
+    d.write(
+        "migrations/0001_email.sql",
+        "ALTER TABLE users ADD COLUMN email text;\nALTER TABLE users ADD COLUMN age int;\n",
+    );
+    d.commit_all("merged");
+    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    d
+}
+
+#[test]
+fn a_whitespace_reflow_of_a_merged_migration_is_cosmetic() {
+    let d = merged();
+    d.write("migrations/0001_email.sql", "-- add the columns\nalter table users\n    add column email TEXT;\nALTER TABLE users ADD COLUMN age int;\n");
+    let r = d.run(&[
+        "check",
+        "migrations",
+        "--base",
+        "origin/main",
+        "--format",
+        "json",
+    ]);
+    let m = r.find("modified-after-merge");
+    assert!(
+        m["message"]
+            .as_str()
+            .unwrap()
+            .contains("only comments/whitespace/letter case changed"),
+        "{m}"
+    );
+    assert_eq!(m["severity"], "error", "cosmetic_edits defaults to error");
+    d.write(
+        "miglint.toml",
+        "[[set]]\ndir = \"migrations\"\ncosmetic_edits = \"warning\"\n",
+    );
+    let r = d.run(&["check", "--base", "origin/main", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(r.find("modified-after-merge")["severity"], "warning");
+}
+
+#[test]
+fn a_type_change_is_semantic_and_shows_both_statements() {
+    let d = merged();
+    d.write(
+        "migrations/0001_email.sql",
+        "ALTER TABLE users ADD COLUMN email text;\nALTER TABLE users ADD COLUMN age bigint;\n",
+    );
+    d.write(
+        "miglint.toml",
+        "[[set]]\ndir = \"migrations\"\ncosmetic_edits = \"warning\"\n",
+    );
+    let r = d.run(&["check", "--base", "origin/main", "--format", "json"]);
+    assert_eq!(r.code, 1);
+    let m = r.find("modified-after-merge");
+    let msg = m["message"].as_str().unwrap();
+    assert!(msg.contains("statement 2 changed: `ALTER TABLE users ADD COLUMN age int;` → `ALTER TABLE users ADD COLUMN age bigint;`"), "{msg}");
+    assert_eq!(m["line"], 2);
+}
+
+#[test]
+fn checksum_mismatch_finds_the_recorded_bytes_in_history() {
+    let d = merged();
+    let digest = |rel: &str| sha256(d.read(rel).as_bytes());
+    d.write(
+        "migrations/applied.sha256",
+        format!(
+            "{}  0000_init.sql\n{}  0001_email.sql\n",
+            digest("migrations/0000_init.sql"),
+            digest("migrations/0001_email.sql")
+        ),
+    );
+    d.commit_all("record");
+    d.write(
+        "migrations/0000_init.sql",
+        "create table USERS (\n  id bigint primary key\n);\n",
+    );
+    d.write(
+        "migrations/0001_email.sql",
+        "ALTER TABLE users ADD COLUMN email varchar(10);\nALTER TABLE users ADD COLUMN age int;\n",
+    );
+    let r = d.run(&["check", "migrations", "--format", "json"]);
+    let all = r.json()["diagnostics"].as_array().unwrap().clone();
+    let of = |file: &str| {
+        all.iter()
+            .find(|x| x["code"] == "checksum-mismatch" && x["file"] == file)
+            .cloned()
+            .unwrap()
+    };
+    assert!(of("migrations/0000_init.sql")["message"]
+        .as_str()
+        .unwrap()
+        .contains("only comments/whitespace/letter case changed"));
+    let semantic = of("migrations/0001_email.sql");
+    assert!(semantic["message"].as_str().unwrap().contains("statement 1 changed: `ALTER TABLE users ADD COLUMN email text;` → `ALTER TABLE users ADD COLUMN email varchar(10);`"), "{semantic}");
+    assert_eq!(semantic["line"], 1);
+}
+
+#[test]
+fn history_rewrites_are_classified_too() {
+    let d = merged();
+    d.write(
+        "migrations/0000_init.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY); -- reformatted\n",
+    );
+    d.commit_all("cosmetic");
+    let r = d.run(&["check", "migrations", "--history", "--format", "json"]);
+    assert!(r.find("rewritten-in-history")["message"]
+        .as_str()
+        .unwrap()
+        .contains("only comments/whitespace"));
+}
+
+#[test]
+fn a_baseline_silences_parse_findings_below_it_but_not_checksums() {
+    let d = Dir::new();
+    d.write(
+        "m/0000_legacy.sql",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, x UNSIGNED);\nFROBNICATE;\n",
+    );
+    d.write("m/0001_legacy.sql", "SELEC 1;\n");
+    d.write("m/0002_new.sql", "SELEC 2;\n");
+    d.write(
+        "miglint.toml",
+        "[[set]]\ndir = \"m\"\nbaseline = \"0001\"\n",
+    );
+    let r = d.run(&["check", "--format", "json"]);
+    assert_eq!(
+        r.diags(),
+        vec![(
+            "sql-parse-error".into(),
+            Some("m/0002_new.sql".into()),
+            Some(1),
+            Some(1)
+        )]
+    );
+    // Ledger protection still applies to baseline files.
+    let line = format!("{}  0000_legacy.sql\n", sha256(b"the original bytes"));
+    d.write("m/applied.sha256", line);
+    let r = d.run(&["check", "--format", "json"]);
+    assert!(r.codes().contains(&"checksum-mismatch".to_string()));
+}
