@@ -183,11 +183,8 @@ pub fn read_tree(repo: &Repository, root: &git2::Tree, set: &SetConfig) -> crate
                     }),
                     (Some(ObjectType::Blob), _) => {
                         let blob = repo.find_blob(e.id()).map_err(|e| git_err("blob", e))?;
-                        snap.files.push(MigrationFile {
-                            name,
-                            path,
-                            bytes: Arc::from(blob.content()),
-                        });
+                        snap.files
+                            .push(MigrationFile::new(name, path, Arc::from(blob.content())));
                     }
                     _ => snap.unreadable.push(Unreadable {
                         name,
@@ -240,11 +237,8 @@ pub fn read_index(repo: &Repository, set: &SetConfig) -> crate::Result<Snapshot>
         let blob = repo
             .find_blob(entry.id)
             .map_err(|e| git_err("staged blob", e))?;
-        snap.files.push(MigrationFile {
-            name,
-            path,
-            bytes: Arc::from(blob.content()),
-        });
+        snap.files
+            .push(MigrationFile::new(name, path, Arc::from(blob.content())));
     }
     if let Some(entry) = index.get_path(std::path::Path::new(&set.lock), 0) {
         if let Ok(blob) = repo.find_blob(entry.id) {

@@ -25,11 +25,18 @@ pub struct LedgerError {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ledger {
     pub entries: Vec<Entry>,
+    /// Name → index into `entries`: sets have thousands of entries and every file is looked up.
+    index: std::collections::HashMap<String, usize>,
 }
 
 impl Ledger {
     pub fn get(&self, name: &str) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.name == name)
+        self.index.get(name).map(|&i| &self.entries[i])
+    }
+
+    fn push(&mut self, entry: Entry) {
+        self.index.insert(entry.name.clone(), self.entries.len());
+        self.entries.push(entry);
     }
 }
 
@@ -130,7 +137,7 @@ pub fn parse(bytes: &[u8]) -> (Ledger, Vec<LedgerError>) {
             ));
             continue;
         }
-        ledger.entries.push(Entry {
+        ledger.push(Entry {
             digest: digest.to_string(),
             name: name.to_string(),
             span,

@@ -349,3 +349,7 @@ fn main() -> ExitCode {
     };
     run(cli)
 }
+
+/// mimalloc: parsing allocates a String per token; glibc malloc took ~20% of a 10,000-file check.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -5,6 +5,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::config::{self, SetConfig};
 use crate::Fatal;
 
@@ -16,6 +18,25 @@ pub struct MigrationFile {
     /// Path relative to the repository root, `/`-separated.
     pub path: String,
     pub bytes: Arc<[u8]>,
+    /// SHA-256 of `bytes`, computed once, on first use (in the parallel per-file pass).
+    digest: std::sync::OnceLock<String>,
+}
+
+impl MigrationFile {
+    pub fn new(name: String, path: String, bytes: Arc<[u8]>) -> MigrationFile {
+        MigrationFile {
+            name,
+            path,
+            bytes,
+            digest: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Lowercase hex SHA-256 of the raw bytes: what the ledger and `migration_history` record.
+    pub fn digest(&self) -> &str {
+        self.digest
+            .get_or_init(|| crate::ledger::sha256_hex(&self.bytes))
+    }
 }
 
 /// A `.sql` entry that could not be read as a file.
@@ -36,8 +57,12 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Files are kept sorted by name (see [`Snapshot::sort`]), so lookups are binary searches.
     pub fn file(&self, name: &str) -> Option<&MigrationFile> {
-        self.files.iter().find(|f| f.name == name)
+        self.files
+            .binary_search_by(|f| f.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.files[i])
     }
 
     pub fn sort(&mut self) {
@@ -69,47 +94,53 @@ pub fn read_worktree(root: &Path, set: &SetConfig) -> crate::Result<Snapshot> {
             "point the set at the directory that holds the numbered .sql files",
         ));
     }
-    let mut snap = Snapshot::default();
     let walker = walkdir::WalkDir::new(&dir)
         .min_depth(1)
         .max_depth(1)
         .follow_links(false);
+    let mut entries = Vec::new();
     for entry in walker {
         let entry = entry.map_err(|e| Fatal::io(&set.dir, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !is_migration_name(&name) {
-            continue;
+        if is_migration_name(&name) {
+            entries.push((name, entry));
         }
-        let path = config::join(&set.dir, &name);
-        // `metadata` follows symlinks, so a symlink to a file is read like a file.
-        match std::fs::metadata(entry.path()) {
-            Ok(m) if m.is_file() => match std::fs::read(entry.path()) {
-                Ok(bytes) => snap.files.push(MigrationFile {
-                    name,
-                    path,
-                    bytes: Arc::from(bytes),
-                }),
-                Err(e) => snap.unreadable.push(Unreadable {
-                    name,
-                    path,
-                    why: e.to_string(),
-                }),
-            },
-            Ok(_) => snap.unreadable.push(Unreadable {
-                name,
-                path,
-                why: "it is a directory, not a file".into(),
-            }),
-            Err(e) if entry.path_is_symlink() => snap.unreadable.push(Unreadable {
-                name,
-                path,
-                why: format!("it is a symlink whose target cannot be read ({e})"),
-            }),
-            Err(e) => snap.unreadable.push(Unreadable {
-                name,
-                path,
-                why: e.to_string(),
-            }),
+    }
+    // Reading thousands of files is I/O-bound per file: do it on every core.
+    let read: Vec<Result<MigrationFile, Unreadable>> = entries
+        .into_par_iter()
+        .map(|(name, entry)| {
+            let path = config::join(&set.dir, &name);
+            let unreadable = |why: String| {
+                Err(Unreadable {
+                    name: name.clone(),
+                    path: path.clone(),
+                    why,
+                })
+            };
+            // `metadata` follows symlinks, so a symlink to a file is read like a file.
+            match std::fs::metadata(entry.path()) {
+                Ok(m) if m.is_file() => match std::fs::read(entry.path()) {
+                    Ok(bytes) => Ok(MigrationFile::new(
+                        name.clone(),
+                        path.clone(),
+                        Arc::from(bytes),
+                    )),
+                    Err(e) => unreadable(e.to_string()),
+                },
+                Ok(_) => unreadable("it is a directory, not a file".into()),
+                Err(e) if entry.path_is_symlink() => {
+                    unreadable(format!("it is a symlink whose target cannot be read ({e})"))
+                }
+                Err(e) => unreadable(e.to_string()),
+            }
+        })
+        .collect();
+    let mut snap = Snapshot::default();
+    for r in read {
+        match r {
+            Ok(f) => snap.files.push(f),
+            Err(u) => snap.unreadable.push(u),
         }
     }
     match std::fs::read(root.join(&set.lock)) {

@@ -122,10 +122,7 @@ pub fn check(
                     .max(1)
     };
     for (name, (checksum, offset)) in &db {
-        let disk = state
-            .snapshot
-            .file(name)
-            .map(|f| ledger::sha256_hex(&f.bytes));
+        let disk = state.snapshot.file(name).map(|f| f.digest().to_string());
         match ledger.get(name) {
             None => findings.push(
                 Finding::new(

@@ -158,7 +158,7 @@ pub fn run(ws: &Workspace, args: &RecordArgs) -> crate::Result<Vec<String>> {
             .snapshot
             .file(&m.name)
             .ok_or_else(|| Fatal::io(&m.path, "unreadable"))?;
-        let digest = ledger::sha256_hex(&file.bytes);
+        let digest = file.digest().to_string();
         bytes.extend_from_slice(ledger::format_line(&digest, &m.name).as_bytes());
         printed.push(insert_sql(&m.name, &digest));
     }

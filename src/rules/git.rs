@@ -179,10 +179,8 @@ mod tests {
         Snapshot {
             files: files
                 .iter()
-                .map(|(n, b)| MigrationFile {
-                    name: n.to_string(),
-                    path: format!("m/{n}"),
-                    bytes: Arc::from(b.as_bytes()),
+                .map(|(n, b)| {
+                    MigrationFile::new(n.to_string(), format!("m/{n}"), Arc::from(b.as_bytes()))
                 })
                 .collect(),
             ..Snapshot::default()

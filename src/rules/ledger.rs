@@ -122,7 +122,7 @@ pub fn check(input: &LedgerInput) -> (Vec<Finding>, Ledger) {
     for entry in &ledger.entries {
         match snap.file(&entry.name) {
             Some(file) => {
-                let actual = ledger::sha256_hex(&file.bytes);
+                let actual = file.digest();
                 if actual != entry.digest {
                     let help = match encoding_only_difference(&entry.digest, &file.bytes) {
                         Some(what) => format!(
@@ -138,9 +138,10 @@ pub fn check(input: &LedgerInput) -> (Vec<Finding>, Ledger) {
                 }
             }
             None => {
-                let renamed = snap.files.iter().find(|f| {
-                    ledger.get(&f.name).is_none() && ledger::sha256_hex(&f.bytes) == entry.digest
-                });
+                let renamed = snap
+                    .files
+                    .iter()
+                    .find(|f| ledger.get(&f.name).is_none() && f.digest() == entry.digest);
                 let (message, help) = match renamed {
                     Some(f) => (
                         format!("applied migration `{}` was renamed to `{}`", entry.name, f.name),

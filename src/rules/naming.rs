@@ -178,10 +178,12 @@ mod tests {
         Snapshot {
             files: names
                 .iter()
-                .map(|n| MigrationFile {
-                    name: n.to_string(),
-                    path: format!("m/{n}"),
-                    bytes: std::sync::Arc::from(&b"SELECT 1;"[..]),
+                .map(|n| {
+                    MigrationFile::new(
+                        n.to_string(),
+                        format!("m/{n}"),
+                        std::sync::Arc::from(&b"SELECT 1;"[..]),
+                    )
                 })
                 .collect(),
             ..Snapshot::default()

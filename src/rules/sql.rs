@@ -136,11 +136,7 @@ mod tests {
 
     fn run(bytes: &[u8]) -> Vec<(&'static str, Option<usize>)> {
         let set = SetConfig::with_dir("m".into());
-        let file = MigrationFile {
-            name: "0000_a.sql".into(),
-            path: "m/0000_a.sql".into(),
-            bytes: Arc::from(bytes),
-        };
+        let file = MigrationFile::new("0000_a.sql".into(), "m/0000_a.sql".into(), Arc::from(bytes));
         check_file(&set, &sqlparser::dialect::PostgreSqlDialect {}, &file, true)
             .0
             .into_iter()

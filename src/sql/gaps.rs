@@ -2,7 +2,8 @@
 //! with one of these constructs is `sql-unverified` (a warning), not `sql-parse-error`: crying
 //! wolf on valid SQL gets a linter switched off. Each entry has a test below.
 
-use sqlparser::tokenizer::{Token, TokenWithSpan};
+use sqlparser::dialect::Dialect;
+use sqlparser::tokenizer::{Token, Tokenizer};
 
 /// (keyword prefix, then keywords that must appear later in the statement, construct name).
 const GAPS: &[(&[&str], &[&str], &str)] = &[
@@ -35,10 +36,12 @@ const GAPS: &[(&[&str], &[&str], &str)] = &[
     ),
 ];
 
-fn words(tokens: &[TokenWithSpan]) -> Vec<String> {
-    tokens
-        .iter()
-        .filter_map(|t| match &t.token {
+fn words(dialect: &dyn Dialect, statement: &str) -> Vec<String> {
+    Tokenizer::new(dialect, statement)
+        .tokenize()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|t| match t {
             Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
             _ => None,
         })
@@ -53,9 +56,10 @@ fn contains_run(hay: &[String], needle: &[&str]) -> bool {
             .any(|w| w.iter().zip(needle).all(|(a, b)| a == b))
 }
 
-/// The known gap a failed statement starts with, if any.
-pub fn known_gap(tokens: &[TokenWithSpan]) -> Option<&'static str> {
-    let w = words(tokens);
+/// The known gap a failed statement starts with, if any (only called on the error path, so it
+/// may tokenize the statement again).
+pub fn known_gap(dialect: &dyn Dialect, statement: &str) -> Option<&'static str> {
+    let w = words(dialect, statement);
     GAPS.iter()
         .find(|(prefix, later, _)| {
             w.len() >= prefix.len()

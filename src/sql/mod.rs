@@ -148,83 +148,65 @@ pub fn analyze(
 
     let mut chunk: Vec<TokenWithSpan> = Vec::new();
     let mut leading_comments: Vec<String> = Vec::new();
-    let mut has_content = false;
-    let flush =
-        |chunk: &mut Vec<TokenWithSpan>, comments: &mut Vec<String>, analysis: &mut Analysis| {
-            let first = chunk.iter().find(|t| !is_trivia(&t.token));
-            let last = chunk.iter().rev().find(|t| !is_trivia(&t.token));
-            if let (Some(first), Some(last)) = (first, last) {
-                let span = pos(first)..end(last).max(pos(first));
-                analysis.directives.add_statement(span.clone(), comments);
-                let outcome = if parse {
-                    parse_statement(chunk, dialect, &lines, &mut analysis.stamps)
-                } else {
-                    // Stamps still count for a baseline file; a parse failure is simply not reported.
-                    let _ = parse_statement(chunk, dialect, &lines, &mut analysis.stamps);
-                    Outcome::Parsed
-                };
-                analysis.statements.push(Statement { span, outcome });
-            }
-            chunk.clear();
-            comments.clear();
+    let mut flush = |chunk: &mut Vec<TokenWithSpan>, comments: &mut Vec<String>| {
+        let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
+            return;
         };
+        let span = pos(first)..end(last).max(pos(first));
+        analysis.directives.add_statement(span.clone(), comments);
+        comments.clear();
+        let outcome = parse_statement(
+            std::mem::take(chunk),
+            sql,
+            &span,
+            dialect,
+            &lines,
+            &mut analysis.stamps,
+        );
+        // A baseline file's stamps still count; its parse failures are simply not reported.
+        let outcome = if parse { outcome } else { Outcome::Parsed };
+        analysis.statements.push(Statement { span, outcome });
+    };
+    // The parser skips whitespace itself, so a statement's chunk holds only significant tokens;
+    // comments before a statement are kept for its ignore directives.
     for tok in tokens {
         match &tok.token {
             Token::SemiColon => {
-                if has_content {
+                if !chunk.is_empty() {
                     chunk.push(tok);
-                    flush(&mut chunk, &mut leading_comments, &mut analysis);
-                }
-                chunk.clear();
-                has_content = false;
-            }
-            Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) if !has_content => {
-                leading_comments.push(comment.clone());
-            }
-            Token::Whitespace(Whitespace::MultiLineComment(comment)) if !has_content => {
-                leading_comments.push(comment.clone());
-            }
-            Token::Whitespace(_) | Token::EOF => {
-                if has_content {
-                    chunk.push(tok);
+                    flush(&mut chunk, &mut leading_comments);
                 }
             }
-            _ => {
-                has_content = true;
-                chunk.push(tok);
+            Token::Whitespace(Whitespace::SingleLineComment { comment, .. })
+                if chunk.is_empty() =>
+            {
+                leading_comments.push(comment.clone());
             }
+            Token::Whitespace(Whitespace::MultiLineComment(comment)) if chunk.is_empty() => {
+                leading_comments.push(comment.clone());
+            }
+            Token::Whitespace(_) | Token::EOF => {}
+            _ => chunk.push(tok),
         }
     }
-    if has_content {
-        flush(&mut chunk, &mut leading_comments, &mut analysis);
-    }
+    flush(&mut chunk, &mut leading_comments);
     analysis
 }
 
-fn is_trivia(t: &Token) -> bool {
-    matches!(t, Token::Whitespace(_) | Token::EOF)
-}
-
+/// Parses one statement's tokens (taking them: no copy on the hot path). `sql` is the text the
+/// tokens came from and `span` the statement's byte range, used only on the error path.
 fn parse_statement(
-    chunk: &[TokenWithSpan],
+    tokens: Vec<TokenWithSpan>,
+    sql: &str,
+    span: &Range<usize>,
     dialect: &dyn Dialect,
     lines: &LineIndex,
     stamps: &mut Vec<Stamp>,
 ) -> Outcome {
-    let tokens: Vec<TokenWithSpan> = chunk
-        .iter()
-        .filter(|t| !is_trivia(&t.token))
-        .cloned()
-        .collect();
-    let last = tokens.last().map(|t| {
-        let s = lines.offset(t.span.start.line, t.span.start.column);
-        let e = lines.offset(t.span.end.line, t.span.end.column);
-        s..e.max(s + 1)
-    });
-    let result = Parser::new(dialect)
-        .with_tokens_with_locations(tokens.clone())
-        .parse_statements();
-    match result {
+    match Parser::new(dialect)
+        .with_tokens_with_locations(tokens)
+        .parse_statements()
+    {
         Ok(parsed) => {
             for stmt in &parsed {
                 stamps::collect(stmt, lines, stamps);
@@ -232,23 +214,29 @@ fn parse_statement(
             Outcome::Parsed
         }
         Err(err) => {
+            let statement = sql.get(span.clone()).unwrap_or("");
+            if let Some(construct) = gaps::known_gap(dialect, statement) {
+                return Outcome::Unverified { construct };
+            }
             let (message, location) = split_error(&err);
             let at = match location {
                 Some((line, col)) => {
+                    // Label the word that starts at the error, or one character.
                     let s = lines.offset(line, col);
-                    // Label the whole offending token when we can find it.
-                    let tok_end = tokens
-                        .iter()
-                        .find(|t| t.span.start.line == line && t.span.start.column == col)
-                        .map(|t| lines.offset(t.span.end.line, t.span.end.column));
-                    s..tok_end.filter(|&e| e > s).unwrap_or(s + 1)
+                    let word = sql.get(s..).map_or(0, |rest| {
+                        rest.char_indices()
+                            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+                            .map_or(rest.len(), |(i, _)| i)
+                    });
+                    s..s + word.max(
+                        sql.get(s..)
+                            .and_then(|r| r.chars().next())
+                            .map_or(1, char::len_utf8),
+                    )
                 }
-                // An error at end of input has no position: point at the statement's last token.
-                None => last.unwrap_or(0..0),
+                // An error at end of input has no position: point at the statement's end.
+                None => span.end.saturating_sub(1).max(span.start)..span.end.max(span.start + 1),
             };
-            if let Some(construct) = gaps::known_gap(&tokens) {
-                return Outcome::Unverified { construct };
-            }
             Outcome::Error { message, at }
         }
     }
