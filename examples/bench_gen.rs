@@ -218,7 +218,7 @@ fn history(dir: &Path, commits: usize, migrations: usize, branch_at: Option<usiz
     let mut added = 0;
     let mut ledger = String::new();
     let blob = |out: &mut dyn Write, data: &[u8]| {
-        write!(out, "data {}\n", data.len()).unwrap();
+        writeln!(out, "data {}", data.len()).unwrap();
         out.write_all(data).unwrap();
         out.write_all(b"\n").unwrap();
     };
