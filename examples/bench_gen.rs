@@ -241,7 +241,7 @@ fn history(dir: &Path, commits: usize, migrations: usize, branch_at: Option<usiz
         if c % every == 0 && added < migrations {
             if added > 0 {
                 let prev = format!("{:05}_{}.sql", added - 1, WORDS[(added - 1) % WORDS.len()]);
-                let mut r2 = Rng(added as u64 + 1);
+                let mut r2 = Rng(added as u64);
                 let _ = writeln!(
                     ledger,
                     "{}  {prev}",

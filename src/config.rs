@@ -308,7 +308,18 @@ pub fn parse(
         if let Some(m) = raw_set.max_file_size {
             set.max_file_size = m;
         }
-        set.alembic = raw_set.alembic;
+        // Paths in [set.alembic] are relative to the config file, like `dir` and `lock`.
+        set.alembic = raw_set.alembic.map(|mut a| {
+            let fix = |p: &mut Option<String>| {
+                if let Some(v) = p {
+                    *v = relative_to(root, &normalize(&base_dir.join(&*v)));
+                }
+            };
+            fix(&mut a.ini);
+            fix(&mut a.versions);
+            fix(&mut a.compose);
+            a
+        });
         if sets.iter().any(|s| s.dir == set.dir) {
             return Err(err_at(
                 format!("set `{}` is configured twice", set.dir),

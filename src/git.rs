@@ -276,78 +276,79 @@ pub fn check_history(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Fi
     crate::history::audit(repo, set)
 }
 
-/// The content `path` had in some commit reachable from HEAD (or in the index) whose SHA-256 is
-/// `digest`: the bytes that were recorded as applied. Walks at most `limit` commits; blobs already
-/// seen are not hashed twice.
-pub fn blob_with_digest(
-    repo: &Repository,
-    path: &str,
-    digest: &str,
-    limit: usize,
-) -> Option<Vec<u8>> {
-    let mut seen = std::collections::HashSet::new();
-    let mut try_blob = |id: Oid| -> Option<Vec<u8>> {
-        if !seen.insert(id) {
-            return None;
+/// The contents recorded as applied: for each wanted (path, SHA-256), the bytes that path had in
+/// the index or in some commit reachable from HEAD with that digest. One walk of at most `limit`
+/// commits serves every wanted file; commits whose set directory did not change are skipped by
+/// tree id, and no blob is hashed twice.
+pub fn blobs_with_digests(repo: &Repository, dir: &str, wanted: &[(String, String)], limit: usize) -> std::collections::HashMap<String, Vec<u8>> {
+    let mut found = std::collections::HashMap::new();
+    let mut seen_blobs = std::collections::HashSet::new();
+    let mut check = |path: &str, digest: &str, id: Oid, found: &mut std::collections::HashMap<String, Vec<u8>>| {
+        if found.contains_key(path) || !seen_blobs.insert(id) {
+            return;
         }
-        let blob = repo.find_blob(id).ok()?;
-        (crate::ledger::sha256_hex(blob.content()) == digest).then(|| blob.content().to_vec())
+        if let Ok(blob) = repo.find_blob(id) {
+            if crate::ledger::sha256_hex(blob.content()) == digest {
+                found.insert(path.to_string(), blob.content().to_vec());
+            }
+        }
     };
-    if let Some(entry) = repo
-        .index()
-        .ok()
-        .and_then(|i| i.get_path(std::path::Path::new(path), 0))
-    {
-        if let Some(bytes) = try_blob(entry.id) {
-            return Some(bytes);
-        }
-    }
-    let mut walk = repo.revwalk().ok()?;
-    walk.push_head().ok()?;
-    for oid in walk.take(limit).flatten() {
-        let Ok(tree) = repo.find_commit(oid).and_then(|c| c.tree()) else {
-            continue;
-        };
-        if let Ok(entry) = tree.get_path(std::path::Path::new(path)) {
-            if let Some(bytes) = try_blob(entry.id()) {
-                return Some(bytes);
+    if let Ok(index) = repo.index() {
+        for (path, digest) in wanted {
+            if let Some(entry) = index.get_path(std::path::Path::new(path), 0) {
+                check(path, digest, entry.id, &mut found);
             }
         }
     }
-    None
+    let Ok(mut walk) = repo.revwalk() else { return found };
+    if walk.push_head().is_err() {
+        return found;
+    }
+    let mut seen_dirs = std::collections::HashSet::new();
+    for oid in walk.take(limit).flatten() {
+        if found.len() == wanted.len() {
+            break;
+        }
+        let Ok(tree) = repo.find_commit(oid).and_then(|c| c.tree()) else { continue };
+        let Ok(dir_entry) = tree.get_path(std::path::Path::new(dir)) else { continue };
+        if !seen_dirs.insert(dir_entry.id()) {
+            continue;
+        }
+        for (path, digest) in wanted {
+            if let Ok(entry) = tree.get_path(std::path::Path::new(path)) {
+                check(path, digest, entry.id(), &mut found);
+            }
+        }
+    }
+    found
 }
 
 /// Says, for each `checksum-mismatch`, whether the edit is cosmetic or which statement changed,
-/// using the recorded bytes found in git history.
-pub fn annotate_checksum_mismatches(
-    repo: &Repository,
-    set: &SetConfig,
-    state: &SetState,
-    findings: Vec<Finding>,
-) -> Vec<Finding> {
-    let Some(ledger_bytes) = &state.snapshot.ledger else {
+/// using the recorded bytes found in git history. A mass mismatch (every file re-encoded) is
+/// annotated for its first 100 files only: the cause is the same and the walk stays bounded.
+pub fn annotate_checksum_mismatches(repo: &Repository, set: &SetConfig, state: &SetState, findings: Vec<Finding>) -> Vec<Finding> {
+    let Some(ledger_bytes) = &state.snapshot.ledger else { return findings };
+    if !findings.iter().any(|f| f.rule == Rule::ChecksumMismatch) {
         return findings;
-    };
+    }
     let (ledger, _) = crate::ledger::parse(ledger_bytes);
+    let file_of = |f: &Finding| state.snapshot.files.iter().find(|m| f.file.as_deref() == Some(m.path.as_str()));
+    let wanted: Vec<(String, String)> = findings
+        .iter()
+        .filter(|f| f.rule == Rule::ChecksumMismatch)
+        .filter_map(|f| file_of(f))
+        .filter_map(|m| ledger.get(&m.name).map(|e| (m.path.clone(), e.digest.clone())))
+        .take(100)
+        .collect();
+    let old = blobs_with_digests(repo, &set.dir, &wanted, 10_000);
     findings
         .into_iter()
         .map(|f| {
             if f.rule != Rule::ChecksumMismatch {
                 return f;
             }
-            let Some(file) = state
-                .snapshot
-                .files
-                .iter()
-                .find(|m| f.file.as_deref() == Some(m.path.as_str()))
-            else {
-                return f;
-            };
-            let Some(entry) = ledger.get(&file.name) else {
-                return f;
-            };
-            match blob_with_digest(repo, &file.path, &entry.digest, 10_000) {
-                Some(old) => crate::rules::edits::annotate(set, f, &old, &file.bytes),
+            match file_of(&f).and_then(|m| old.get(&m.path).map(|o| (m, o))) {
+                Some((m, o)) => crate::rules::edits::annotate(set, f, o, &m.bytes),
                 None => f,
             }
         })

@@ -43,7 +43,77 @@ fn id_at(tree: &git2::Tree, path: &str) -> Option<Oid> {
         .map(|e| e.id())
 }
 
+/// One first-parent commit where the set directory or the ledger changed.
+struct Step {
+    commit: Oid,
+    dir: Option<Oid>,
+    ledger: Option<Oid>,
+    /// The previous step's ids (what this commit changed from).
+    prev_dir: Option<Oid>,
+    prev_ledger: Option<Oid>,
+}
+
+/// What changed at one step, computed independently of every other step (so steps run in
+/// parallel): the migration files written (name, blob) or deleted, and whether the ledger was
+/// rewritten or deleted rather than appended to.
+#[derive(Default)]
+struct Change {
+    written: Vec<(String, Oid)>,
+    deleted: Vec<String>,
+    ledger_rewritten: bool,
+    ledger_deleted: bool,
+}
+
+/// The previous step's tree and ledger, so consecutive steps in one worker read each version once.
+#[derive(Default)]
+struct Cache<'r> {
+    tree: Option<(Oid, git2::Tree<'r>)>,
+    ledger: Option<(Oid, Vec<u8>)>,
+}
+
+fn diff_step<'r>(repo: &'r Repository, step: &Step, cache: &mut Cache<'r>) -> Result<Change, git2::Error> {
+    let mut change = Change::default();
+    if step.dir != step.prev_dir {
+        let old = match (step.prev_dir, cache.tree.take()) {
+            (Some(p), Some((id, tree))) if id == p => Some(tree),
+            (Some(p), _) => Some(repo.find_tree(p)?),
+            (None, _) => None,
+        };
+        let new = step.dir.map(|d| repo.find_tree(d)).transpose()?;
+        let diff = repo.diff_tree_to_tree(old.as_ref(), new.as_ref(), None)?;
+        for delta in diff.deltas() {
+            let file = delta.new_file();
+            let Some(name) = file.path().and_then(|p| p.to_str()) else { continue };
+            if name.contains('/') || !is_migration_name(name) {
+                continue;
+            }
+            if delta.status() == git2::Delta::Deleted {
+                change.deleted.push(name.to_string());
+            } else {
+                change.written.push((name.to_string(), file.id()));
+            }
+        }
+        cache.tree = step.dir.zip(new);
+    }
+    if step.ledger != step.prev_ledger {
+        let before = match (step.prev_ledger, cache.ledger.take()) {
+            (Some(p), Some((id, bytes))) if id == p => Some(bytes),
+            (Some(p), _) => Some(repo.find_blob(p)?.content().to_vec()),
+            (None, _) => None,
+        };
+        let after = step.ledger.map(|l| repo.find_blob(l).map(|b| b.content().to_vec())).transpose()?;
+        match (&before, &after) {
+            (Some(b), Some(a)) => change.ledger_rewritten = ledger_rewrite(b, a).is_some(),
+            (Some(_), None) => change.ledger_deleted = true,
+            _ => {}
+        }
+        cache.ledger = step.ledger.zip(after);
+    }
+    Ok(change)
+}
+
 pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> {
+    use rayon::prelude::*;
     let mut findings = Vec::new();
     let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) else {
         return Ok(findings);
@@ -61,98 +131,88 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
         .map_err(git_err)?;
 
-    // For each migration name: the blob it had when first committed, and the blob it has now.
-    let mut first: HashMap<String, Oid> = HashMap::new();
-    let mut current: HashMap<String, Oid> = HashMap::new();
-    let mut last_dir: Option<Oid> = None;
-    let mut last_ledger: Option<Oid> = None;
-    let mut ledger_bytes: Option<Vec<u8>> = None;
-    let mut last_dir_tree: Option<git2::Tree> = None;
-
+    // Phase 1, sequential and cheap: the set directory's tree id in every commit (only the small
+    // root tree is parsed); commits where neither it nor the ledger changed are dropped.
+    let lock_in_dir = set.lock.starts_with(&format!("{}/", set.dir));
+    let mut steps: Vec<Step> = Vec::new();
+    let (mut last_dir, mut last_ledger) = (None, None);
     for oid in walk {
         let oid = oid.map_err(git_err)?;
-        let commit = repo.find_commit(oid).map_err(git_err)?;
-        let tree = commit.tree().map_err(git_err)?;
+        let tree = repo.find_commit(oid).and_then(|c| c.tree()).map_err(git_err)?;
         let dir = id_at(&tree, &set.dir);
-        let ledger = id_at(&tree, &set.lock);
+        // A ledger inside an unchanged directory is unchanged: do not parse the large dir tree.
+        let ledger = if lock_in_dir && dir == last_dir { last_ledger } else { id_at(&tree, &set.lock) };
+        if dir != last_dir || ledger != last_ledger {
+            steps.push(Step { commit: oid, dir, ledger, prev_dir: last_dir, prev_ledger: last_ledger });
+        }
+        (last_dir, last_ledger) = (dir, ledger);
+    }
+
+    // Phase 2, parallel: the steps are split into one contiguous run per core; each run is
+    // replayed in order with its own repository handle, reading each tree and ledger version once.
+    let path = repo.path().to_path_buf();
+    let per_run = steps.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
+    let changes: Vec<Result<Change, git2::Error>> = steps
+        .par_chunks(per_run)
+        .map(|run| match Repository::open(&path) {
+            Ok(r) => {
+                let mut cache = Cache::default();
+                run.iter().map(|step| diff_step(&r, step, &mut cache)).collect::<Vec<_>>()
+            }
+            Err(e) => run.iter().map(|_| Err(git2::Error::from_str(e.message()))).collect(),
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect();
+
+    // Phase 3, in order: replay the changes.
+    let mut first: HashMap<String, Oid> = HashMap::new();
+    let mut current: HashMap<String, Oid> = HashMap::new();
+    for (step, change) in steps.iter().zip(changes) {
+        let change = change.map_err(git_err)?;
+        let commit = repo.find_commit(step.commit).map_err(git_err)?;
         let describe = || {
             let a = commit.author();
-            format!(
-                "commit {} by {} on {}",
-                short(oid),
-                a.name().unwrap_or("?"),
-                date(commit.time())
-            )
+            format!("commit {} by {} on {}", short(step.commit), a.name().unwrap_or("?"), date(commit.time()))
         };
-        if dir != last_dir {
-            let dir_tree = dir.and_then(|d| repo.find_tree(d).ok());
-            let diff = repo
-                .diff_tree_to_tree(last_dir_tree.as_ref(), dir_tree.as_ref(), None)
-                .map_err(git_err)?;
-            for delta in diff.deltas() {
-                let file = delta.new_file();
-                let Some(name) = file.path().and_then(|p| p.to_str()) else {
-                    continue;
-                };
-                if name.contains('/') || !is_migration_name(name) {
-                    continue;
+        for name in &change.deleted {
+            current.remove(name);
+        }
+        for (name, blob) in change.written {
+            match first.get(&name) {
+                None => {
+                    first.insert(name.clone(), blob);
                 }
-                if delta.status() == git2::Delta::Deleted {
-                    current.remove(name);
-                    continue;
-                }
-                let blob = file.id();
-                match first.get(name) {
-                    None => {
-                        first.insert(name.to_string(), blob);
-                    }
-                    Some(&orig) if blob != current.get(name).copied().unwrap_or(orig) => {
-                        let before = current.get(name).copied().unwrap_or(orig);
+                Some(&orig) => {
+                    let before = current.get(&name).copied().unwrap_or(orig);
+                    if blob != before {
                         let finding = Finding::new(Rule::RewrittenInHistory, format!("`{name}` was changed after it was first committed: {}", describe()))
-                            .file(crate::config::join(&set.dir, name))
-                            .help(format!("every environment deployed before {} ran the old text; from now on, change schemas only with new migrations", short(oid)));
+                            .file(crate::config::join(&set.dir, &name))
+                            .help(format!("every environment deployed before {} ran the old text; from now on, change schemas only with new migrations", short(step.commit)));
                         let finding = match (repo.find_blob(before), repo.find_blob(blob)) {
-                            (Ok(old), Ok(new)) => crate::rules::edits::annotate(
-                                set,
-                                finding,
-                                old.content(),
-                                new.content(),
-                            ),
+                            (Ok(old), Ok(new)) => crate::rules::edits::annotate(set, finding, old.content(), new.content()),
                             _ => finding,
                         };
                         findings.push(finding);
                     }
-                    Some(_) => {}
                 }
-                current.insert(name.to_string(), blob);
             }
-            last_dir = dir;
-            last_dir_tree = dir_tree;
+            current.insert(name, blob);
         }
-        if ledger != last_ledger {
-            let bytes = ledger
-                .and_then(|l| repo.find_blob(l).ok())
-                .map(|b| b.content().to_vec());
-            if let (Some(before), Some(after)) = (&ledger_bytes, &bytes) {
-                if ledger_rewrite(before, after).is_some() {
-                    findings.push(
-                        Finding::new(Rule::LockRewritten, format!("the ledger was rewritten (not only appended to) in {}", describe()))
-                            .file(set.lock.clone())
-                            .help("recorded entries are history: restore the rewritten lines in a new commit"),
-                    );
-                }
-            } else if ledger_bytes.is_some() && bytes.is_none() {
-                findings.push(
-                    Finding::new(
-                        Rule::LockRewritten,
-                        format!("the ledger was deleted in {}", describe()),
-                    )
+        if change.ledger_rewritten {
+            findings.push(
+                Finding::new(Rule::LockRewritten, format!("the ledger was rewritten (not only appended to) in {}", describe()))
+                    .file(set.lock.clone())
+                    .help("recorded entries are history: restore the rewritten lines in a new commit"),
+            );
+        }
+        if change.ledger_deleted {
+            findings.push(
+                Finding::new(Rule::LockRewritten, format!("the ledger was deleted in {}", describe()))
                     .file(set.lock.clone())
                     .help("restore the ledger in a new commit"),
-                );
-            }
-            ledger_bytes = bytes;
-            last_ledger = ledger;
+            );
         }
     }
     Ok(findings)

@@ -132,7 +132,7 @@ pub fn load_graph(
                     if name.ends_with(".py")
                         && !name.starts_with("__init__")
                         && !name.starts_with(".#")
-                        && e.path().is_file()
+                        && e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink())
                     {
                         files.push(config::join(dir, &name));
                     }

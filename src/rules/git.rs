@@ -31,6 +31,10 @@ pub fn first_changed_line(old: &[u8], new: &[u8]) -> Range<usize> {
 /// Whether the ledger `now` is `before` plus appended lines; returns the span of the first
 /// rewritten line in `now` when it is not.
 pub fn ledger_rewrite(before: &[u8], now: &[u8]) -> Option<Range<usize>> {
+    // The common case, checked without splitting lines: only lines were appended.
+    if now.starts_with(before) && (before.is_empty() || before.ends_with(b"\n")) {
+        return None;
+    }
     let before_lines: Vec<&[u8]> = before.split_inclusive(|&b| b == b'\n').collect();
     let mut offset = 0;
     let mut now_lines = now.split_inclusive(|&b| b == b'\n');
