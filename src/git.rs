@@ -280,10 +280,18 @@ pub fn check_history(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Fi
 /// the index or in some commit reachable from HEAD with that digest. One walk of at most `limit`
 /// commits serves every wanted file; commits whose set directory did not change are skipped by
 /// tree id, and no blob is hashed twice.
-pub fn blobs_with_digests(repo: &Repository, dir: &str, wanted: &[(String, String)], limit: usize) -> std::collections::HashMap<String, Vec<u8>> {
+pub fn blobs_with_digests(
+    repo: &Repository,
+    dir: &str,
+    wanted: &[(String, String)],
+    limit: usize,
+) -> std::collections::HashMap<String, Vec<u8>> {
     let mut found = std::collections::HashMap::new();
     let mut seen_blobs = std::collections::HashSet::new();
-    let mut check = |path: &str, digest: &str, id: Oid, found: &mut std::collections::HashMap<String, Vec<u8>>| {
+    let mut check = |path: &str,
+                     digest: &str,
+                     id: Oid,
+                     found: &mut std::collections::HashMap<String, Vec<u8>>| {
         if found.contains_key(path) || !seen_blobs.insert(id) {
             return;
         }
@@ -300,7 +308,9 @@ pub fn blobs_with_digests(repo: &Repository, dir: &str, wanted: &[(String, Strin
             }
         }
     }
-    let Ok(mut walk) = repo.revwalk() else { return found };
+    let Ok(mut walk) = repo.revwalk() else {
+        return found;
+    };
     if walk.push_head().is_err() {
         return found;
     }
@@ -309,8 +319,12 @@ pub fn blobs_with_digests(repo: &Repository, dir: &str, wanted: &[(String, Strin
         if found.len() == wanted.len() {
             break;
         }
-        let Ok(tree) = repo.find_commit(oid).and_then(|c| c.tree()) else { continue };
-        let Ok(dir_entry) = tree.get_path(std::path::Path::new(dir)) else { continue };
+        let Ok(tree) = repo.find_commit(oid).and_then(|c| c.tree()) else {
+            continue;
+        };
+        let Ok(dir_entry) = tree.get_path(std::path::Path::new(dir)) else {
+            continue;
+        };
         if !seen_dirs.insert(dir_entry.id()) {
             continue;
         }
@@ -326,18 +340,35 @@ pub fn blobs_with_digests(repo: &Repository, dir: &str, wanted: &[(String, Strin
 /// Says, for each `checksum-mismatch`, whether the edit is cosmetic or which statement changed,
 /// using the recorded bytes found in git history. A mass mismatch (every file re-encoded) is
 /// annotated for its first 100 files only: the cause is the same and the walk stays bounded.
-pub fn annotate_checksum_mismatches(repo: &Repository, set: &SetConfig, state: &SetState, findings: Vec<Finding>) -> Vec<Finding> {
-    let Some(ledger_bytes) = &state.snapshot.ledger else { return findings };
+pub fn annotate_checksum_mismatches(
+    repo: &Repository,
+    set: &SetConfig,
+    state: &SetState,
+    findings: Vec<Finding>,
+) -> Vec<Finding> {
+    let Some(ledger_bytes) = &state.snapshot.ledger else {
+        return findings;
+    };
     if !findings.iter().any(|f| f.rule == Rule::ChecksumMismatch) {
         return findings;
     }
     let (ledger, _) = crate::ledger::parse(ledger_bytes);
-    let file_of = |f: &Finding| state.snapshot.files.iter().find(|m| f.file.as_deref() == Some(m.path.as_str()));
+    let file_of = |f: &Finding| {
+        state
+            .snapshot
+            .files
+            .iter()
+            .find(|m| f.file.as_deref() == Some(m.path.as_str()))
+    };
     let wanted: Vec<(String, String)> = findings
         .iter()
         .filter(|f| f.rule == Rule::ChecksumMismatch)
-        .filter_map(|f| file_of(f))
-        .filter_map(|m| ledger.get(&m.name).map(|e| (m.path.clone(), e.digest.clone())))
+        .filter_map(&file_of)
+        .filter_map(|m| {
+            ledger
+                .get(&m.name)
+                .map(|e| (m.path.clone(), e.digest.clone()))
+        })
         .take(100)
         .collect();
     let old = blobs_with_digests(repo, &set.dir, &wanted, 10_000);

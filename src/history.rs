@@ -71,7 +71,11 @@ struct Cache<'r> {
     ledger: Option<(Oid, Vec<u8>)>,
 }
 
-fn diff_step<'r>(repo: &'r Repository, step: &Step, cache: &mut Cache<'r>) -> Result<Change, git2::Error> {
+fn diff_step<'r>(
+    repo: &'r Repository,
+    step: &Step,
+    cache: &mut Cache<'r>,
+) -> Result<Change, git2::Error> {
     let mut change = Change::default();
     if step.dir != step.prev_dir {
         let old = match (step.prev_dir, cache.tree.take()) {
@@ -83,7 +87,9 @@ fn diff_step<'r>(repo: &'r Repository, step: &Step, cache: &mut Cache<'r>) -> Re
         let diff = repo.diff_tree_to_tree(old.as_ref(), new.as_ref(), None)?;
         for delta in diff.deltas() {
             let file = delta.new_file();
-            let Some(name) = file.path().and_then(|p| p.to_str()) else { continue };
+            let Some(name) = file.path().and_then(|p| p.to_str()) else {
+                continue;
+            };
             if name.contains('/') || !is_migration_name(name) {
                 continue;
             }
@@ -101,7 +107,10 @@ fn diff_step<'r>(repo: &'r Repository, step: &Step, cache: &mut Cache<'r>) -> Re
             (Some(p), _) => Some(repo.find_blob(p)?.content().to_vec()),
             (None, _) => None,
         };
-        let after = step.ledger.map(|l| repo.find_blob(l).map(|b| b.content().to_vec())).transpose()?;
+        let after = step
+            .ledger
+            .map(|l| repo.find_blob(l).map(|b| b.content().to_vec()))
+            .transpose()?;
         match (&before, &after) {
             (Some(b), Some(a)) => change.ledger_rewritten = ledger_rewrite(b, a).is_some(),
             (Some(_), None) => change.ledger_deleted = true,
@@ -138,12 +147,25 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
     let (mut last_dir, mut last_ledger) = (None, None);
     for oid in walk {
         let oid = oid.map_err(git_err)?;
-        let tree = repo.find_commit(oid).and_then(|c| c.tree()).map_err(git_err)?;
+        let tree = repo
+            .find_commit(oid)
+            .and_then(|c| c.tree())
+            .map_err(git_err)?;
         let dir = id_at(&tree, &set.dir);
         // A ledger inside an unchanged directory is unchanged: do not parse the large dir tree.
-        let ledger = if lock_in_dir && dir == last_dir { last_ledger } else { id_at(&tree, &set.lock) };
+        let ledger = if lock_in_dir && dir == last_dir {
+            last_ledger
+        } else {
+            id_at(&tree, &set.lock)
+        };
         if dir != last_dir || ledger != last_ledger {
-            steps.push(Step { commit: oid, dir, ledger, prev_dir: last_dir, prev_ledger: last_ledger });
+            steps.push(Step {
+                commit: oid,
+                dir,
+                ledger,
+                prev_dir: last_dir,
+                prev_ledger: last_ledger,
+            });
         }
         (last_dir, last_ledger) = (dir, ledger);
     }
@@ -151,15 +173,23 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
     // Phase 2, parallel: the steps are split into one contiguous run per core; each run is
     // replayed in order with its own repository handle, reading each tree and ledger version once.
     let path = repo.path().to_path_buf();
-    let per_run = steps.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
+    let per_run = steps
+        .len()
+        .div_ceil(rayon::current_num_threads().max(1))
+        .max(1);
     let changes: Vec<Result<Change, git2::Error>> = steps
         .par_chunks(per_run)
         .map(|run| match Repository::open(&path) {
             Ok(r) => {
                 let mut cache = Cache::default();
-                run.iter().map(|step| diff_step(&r, step, &mut cache)).collect::<Vec<_>>()
+                run.iter()
+                    .map(|step| diff_step(&r, step, &mut cache))
+                    .collect::<Vec<_>>()
             }
-            Err(e) => run.iter().map(|_| Err(git2::Error::from_str(e.message()))).collect(),
+            Err(e) => run
+                .iter()
+                .map(|_| Err(git2::Error::from_str(e.message())))
+                .collect(),
         })
         .collect::<Vec<_>>()
         .into_iter()
@@ -174,7 +204,12 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
         let commit = repo.find_commit(step.commit).map_err(git_err)?;
         let describe = || {
             let a = commit.author();
-            format!("commit {} by {} on {}", short(step.commit), a.name().unwrap_or("?"), date(commit.time()))
+            format!(
+                "commit {} by {} on {}",
+                short(step.commit),
+                a.name().unwrap_or("?"),
+                date(commit.time())
+            )
         };
         for name in &change.deleted {
             current.remove(name);
@@ -191,7 +226,12 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
                             .file(crate::config::join(&set.dir, &name))
                             .help(format!("every environment deployed before {} ran the old text; from now on, change schemas only with new migrations", short(step.commit)));
                         let finding = match (repo.find_blob(before), repo.find_blob(blob)) {
-                            (Ok(old), Ok(new)) => crate::rules::edits::annotate(set, finding, old.content(), new.content()),
+                            (Ok(old), Ok(new)) => crate::rules::edits::annotate(
+                                set,
+                                finding,
+                                old.content(),
+                                new.content(),
+                            ),
                             _ => finding,
                         };
                         findings.push(finding);
@@ -202,16 +242,25 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
         }
         if change.ledger_rewritten {
             findings.push(
-                Finding::new(Rule::LockRewritten, format!("the ledger was rewritten (not only appended to) in {}", describe()))
-                    .file(set.lock.clone())
-                    .help("recorded entries are history: restore the rewritten lines in a new commit"),
+                Finding::new(
+                    Rule::LockRewritten,
+                    format!(
+                        "the ledger was rewritten (not only appended to) in {}",
+                        describe()
+                    ),
+                )
+                .file(set.lock.clone())
+                .help("recorded entries are history: restore the rewritten lines in a new commit"),
             );
         }
         if change.ledger_deleted {
             findings.push(
-                Finding::new(Rule::LockRewritten, format!("the ledger was deleted in {}", describe()))
-                    .file(set.lock.clone())
-                    .help("restore the ledger in a new commit"),
+                Finding::new(
+                    Rule::LockRewritten,
+                    format!("the ledger was deleted in {}", describe()),
+                )
+                .file(set.lock.clone())
+                .help("restore the ledger in a new commit"),
             );
         }
     }

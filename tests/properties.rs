@@ -182,7 +182,14 @@ fn deeply_nested_sql_is_a_finding_not_a_crash() {
     })
     .join()
     .expect("no stack overflow");
-    assert!(matches!(outcome, sql::Outcome::Error { .. }), "{outcome:?}");
+    // sqlparser's recursion limit stops it; PostgreSQL (exact builds) may accept the statement.
+    assert!(
+        matches!(
+            outcome,
+            sql::Outcome::Error { .. } | sql::Outcome::AstSkipped
+        ),
+        "{outcome:?}"
+    );
 }
 
 #[test]

@@ -4,6 +4,8 @@
 //! ASTs, so checking 10,000 files does not keep 10,000 syntax trees alive.
 
 pub mod directives;
+#[cfg(feature = "postgres-exact")]
+pub mod exact;
 pub mod gaps;
 pub mod stamps;
 
@@ -20,6 +22,9 @@ pub use stamps::Stamp;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Parsed,
+    /// PostgreSQL's grammar accepts it but sqlparser builds no AST for it (exact builds only):
+    /// valid, yet invisible to AST-based rules such as stamps.
+    AstSkipped,
     /// sqlparser rejected it; `at` is the byte offset of the error in the file.
     Error {
         message: String,
@@ -140,6 +145,20 @@ pub fn analyze(
         Err(e) => {
             let at = lines.offset(e.location.line, e.location.column);
             analysis.tokenize_error = Some((e.message, at..(at + 1).min(text.len()).max(at)));
+            // With the exact grammar, PostgreSQL decides: a file it accepts is valid even if
+            // sqlparser cannot tokenize it.
+            if let Some(verdict) = exact_verdict(dialect, sql, 0) {
+                match verdict {
+                    Ok(()) => {
+                        analysis.tokenize_error = None;
+                        analysis.statements.push(Statement {
+                            span: 0..text.len(),
+                            outcome: Outcome::AstSkipped,
+                        });
+                    }
+                    Err((message, at)) => analysis.tokenize_error = Some((message, at)),
+                }
+            }
             return analysis;
         }
     };
@@ -163,6 +182,16 @@ pub fn analyze(
             &lines,
             &mut analysis.stamps,
         );
+        // With the exact grammar, PostgreSQL's verdict overrides sqlparser's (placeholders are
+        // already neutralised in `sql`).
+        let outcome = match sql
+            .get(span.clone())
+            .and_then(|stmt| exact_verdict(dialect, stmt, span.start))
+        {
+            Some(Ok(())) if outcome != Outcome::Parsed => Outcome::AstSkipped,
+            Some(Err((message, at))) => Outcome::Error { message, at },
+            _ => outcome,
+        };
         // A baseline file's stamps still count; its parse failures are simply not reported.
         let outcome = if parse { outcome } else { Outcome::Parsed };
         analysis.statements.push(Statement { span, outcome });
@@ -240,6 +269,36 @@ fn parse_statement(
             Outcome::Error { message, at }
         }
     }
+}
+
+/// PostgreSQL's verdict on a statement that starts at byte `base` of the file, when this build has
+/// the exact grammar and the dialect is PostgreSQL; `None` otherwise.
+#[allow(unused_variables)]
+fn exact_verdict(
+    dialect: &dyn Dialect,
+    statement: &str,
+    base: usize,
+) -> Option<Result<(), (String, Range<usize>)>> {
+    #[cfg(feature = "postgres-exact")]
+    if dialect.is::<sqlparser::dialect::PostgreSqlDialect>() {
+        let verdict = exact::check(statement).map_err(|(message, at)| {
+            // PostgreSQL counts characters; turn that into a byte span of one character.
+            let byte = match at {
+                Some(chars) => statement
+                    .char_indices()
+                    .nth(chars)
+                    .map_or(statement.len(), |(b, _)| b),
+                None => statement.len().saturating_sub(1),
+            };
+            let len = statement[byte..].chars().next().map_or(1, char::len_utf8);
+            (
+                format!("PostgreSQL: {message}"),
+                base + byte..base + byte + len,
+            )
+        });
+        return Some(verdict);
+    }
+    None
 }
 
 /// sqlparser errors carry their position only as text: `… at Line: L, Column: C`.
