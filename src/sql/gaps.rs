@@ -24,6 +24,7 @@ const GAPS: &[(&[&str], &[&str], &str)] = &[
     (&["CREATE", "EVENT", "TRIGGER"], &[], "CREATE EVENT TRIGGER"),
     (&["DROP", "EVENT", "TRIGGER"], &[], "DROP EVENT TRIGGER"),
     (&["REINDEX"], &[], "REINDEX"),
+    (&["ALTER", "TYPE"], &["ATTRIBUTE"], "ALTER TYPE … ATTRIBUTE"),
     (
         &["CREATE", "FUNCTION"],
         &["LANGUAGE", "C"],
@@ -122,6 +123,11 @@ mod tests {
     fn event_triggers() {
         unverified("CREATE EVENT TRIGGER et ON ddl_command_start EXECUTE FUNCTION f();");
         unverified("DROP EVENT TRIGGER et;");
+    }
+    #[test]
+    fn alter_type_attribute() {
+        unverified("ALTER TYPE job ALTER ATTRIBUTE status TYPE text;");
+        unverified("ALTER TYPE job ADD ATTRIBUTE note text, DROP ATTRIBUTE old;");
     }
     #[test]
     fn reindex() {
