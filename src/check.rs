@@ -194,13 +194,23 @@ pub struct SetState {
     pub migrations: Vec<Migration>,
     /// Per file name; `None` for files that could not be read as SQL.
     pub analyses: HashMap<String, Analysis>,
+    /// Per file name: the cache key (stat, parsed) of work-tree files, and how many files the
+    /// cache did not have.
+    pub cache_keys: HashMap<String, (crate::cache::FileStat, bool)>,
+    pub cache_misses: usize,
 }
 
 /// Runs the rules that need only one snapshot: names, content, ledger.
-pub fn check_snapshot(
+pub fn check_snapshot(set: &SetConfig, snapshot: Snapshot, require_recorded: bool) -> (Vec<Finding>, SetState) {
+    check_snapshot_cached(set, snapshot, require_recorded, None)
+}
+
+/// [`check_snapshot`], reusing the analyses of files unchanged since `cache` was written.
+pub fn check_snapshot_cached(
     set: &SetConfig,
     snapshot: Snapshot,
     require_recorded: bool,
+    cache: Option<&HashMap<String, crate::cache::Entry>>,
 ) -> (Vec<Finding>, SetState) {
     let mut findings = rules::naming::check(set, &snapshot);
     let migrations = rules::naming::migrations(set, &snapshot);
@@ -209,7 +219,7 @@ pub fn check_snapshot(
         .iter()
         .map(|m| (m.name.as_str(), m.number))
         .collect();
-    type PerFile = (Vec<Finding>, Option<(String, Analysis)>);
+    type PerFile = (Vec<Finding>, Option<(String, Analysis)>, Option<(crate::cache::FileStat, bool)>, bool);
     let per_file: Vec<PerFile> = snapshot
         .files
         .par_iter()
@@ -219,10 +229,32 @@ pub fn check_snapshot(
                 (Some(b), Some(&n)) => n <= b,
                 _ => false,
             };
-            let (f, a) = rules::sql::check_file(set, dialect.as_ref(), file, !below_baseline);
+            let parse = !below_baseline;
+            let hit = match (cache.and_then(|c| c.get(&file.path)), file.stat) {
+                (Some(e), Some(stat)) if e.stat == stat && e.parsed == parse => Some(e),
+                _ => None,
+            };
+            if let Some(e) = hit {
+                file.set_digest(e.digest.clone());
+            }
+            let (f, a) = rules::sql::check_file(set, dialect.as_ref(), file, parse, hit.map(|e| e.analysis.clone()));
             // Hash here, in parallel, rather than one by one in the ledger rules.
             let _ = file.digest();
-            (f, a.map(|a| (file.name.clone(), a)))
+            let key = file.stat.map(|stat| (stat, parse));
+            (f, a.map(|a| (file.name.clone(), a)), key, hit.is_none())
+        })
+        .collect();
+    let mut cache_keys = HashMap::new();
+    let mut cache_misses = 0;
+    let per_file: Vec<(Vec<Finding>, Option<(String, Analysis)>)> = per_file
+        .into_iter()
+        .zip(&snapshot.files)
+        .map(|((f, a, key, miss), file)| {
+            cache_misses += usize::from(miss);
+            if let Some(k) = key {
+                cache_keys.insert(file.name.clone(), k);
+            }
+            (f, a)
         })
         .collect();
     let mut analyses = HashMap::new();
@@ -245,6 +277,8 @@ pub fn check_snapshot(
             snapshot,
             migrations,
             analyses,
+            cache_keys,
+            cache_misses,
         },
     )
 }
@@ -334,7 +368,19 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
             (Source::Index, Some(repo)) => git::read_index(repo, set)?,
             _ => snapshot::read_worktree(&ws.root, set)?,
         };
-        let (f, state) = check_snapshot(set, snapshot, opts.require_recorded);
+        // The analysis cache serves work-tree checks inside a repository (it lives in .git).
+        let cache_path = match (&ws.repo, opts.source) {
+            (Some(repo), Source::WorkTree) => Some(crate::cache::path(repo.path(), set)),
+            _ => None,
+        };
+        let cached = cache_path.as_deref().map(|p| crate::cache::load(p, set));
+        let (f, state) = check_snapshot_cached(set, snapshot, opts.require_recorded, cached.as_ref());
+        if let Some(p) = &cache_path {
+            let stale = cached.as_ref().is_none_or(|c| c.len() != state.cache_keys.len());
+            if state.cache_misses > 0 || stale {
+                crate::cache::store(p, set, crate::cache::entries(&state));
+            }
+        }
         match &ws.repo {
             Some(repo) => findings.extend(git::annotate_checksum_mismatches(repo, set, &state, f)),
             None => findings.extend(f),

@@ -5,6 +5,7 @@
 //! [`snapshot::Snapshot`]s that the I/O layer (`snapshot`, `git`) reads.
 
 pub mod alembic;
+pub mod cache;
 pub mod check;
 pub mod commands;
 pub mod config;

@@ -20,6 +20,8 @@ pub struct MigrationFile {
     pub bytes: Arc<[u8]>,
     /// SHA-256 of `bytes`, computed once, on first use (in the parallel per-file pass).
     digest: std::sync::OnceLock<String>,
+    /// Size, mtime and inode in the work tree (none for git snapshots): the cache key.
+    pub stat: Option<crate::cache::FileStat>,
 }
 
 impl MigrationFile {
@@ -29,7 +31,13 @@ impl MigrationFile {
             path,
             bytes,
             digest: std::sync::OnceLock::new(),
+            stat: None,
         }
+    }
+
+    /// Sets the digest from a trusted cache entry (the bytes are unchanged since it was computed).
+    pub fn set_digest(&self, digest: String) {
+        let _ = self.digest.set(digest);
     }
 
     /// Lowercase hex SHA-256 of the raw bytes: what the ledger and `migration_history` record.
@@ -121,11 +129,12 @@ pub fn read_worktree(root: &Path, set: &SetConfig) -> crate::Result<Snapshot> {
             // `metadata` follows symlinks, so a symlink to a file is read like a file.
             match std::fs::metadata(entry.path()) {
                 Ok(m) if m.is_file() => match std::fs::read(entry.path()) {
-                    Ok(bytes) => Ok(MigrationFile::new(
-                        name.clone(),
-                        path.clone(),
-                        Arc::from(bytes),
-                    )),
+                    Ok(bytes) => {
+                        let mut f = MigrationFile::new(name.clone(), path.clone(), Arc::from(bytes));
+                        // Only trust the stat if the bytes read are the size it reported.
+                        f.stat = crate::cache::FileStat::of(&m).filter(|s| s.size == f.bytes.len() as u64);
+                        Ok(f)
+                    }
                     Err(e) => unreadable(e.to_string()),
                 },
                 Ok(_) => unreadable("it is a directory, not a file".into()),

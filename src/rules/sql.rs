@@ -27,6 +27,7 @@ pub fn check_file(
     dialect: &dyn Dialect,
     file: &MigrationFile,
     parse: bool,
+    cached: Option<Analysis>,
 ) -> (Vec<Finding>, Option<Analysis>) {
     let mut findings = Vec::new();
     let bytes: &[u8] = &file.bytes;
@@ -63,10 +64,17 @@ pub fn check_file(
             return (findings, None);
         }
     };
-    let mut analysis = sql::analyze(text, dialect, &set.placeholders, parse);
-    if shift > 0 {
-        analysis.shift(shift);
-    }
+    let analysis = match cached {
+        // A cached analysis was made from these same bytes (BOM shift included).
+        Some(a) => a,
+        None => {
+            let mut a = sql::analyze(text, dialect, &set.placeholders, parse);
+            if shift > 0 {
+                a.shift(shift);
+            }
+            a
+        }
+    };
     if let Some((message, at)) = &analysis.tokenize_error {
         findings.push(
             Finding::new(
@@ -149,7 +157,7 @@ mod tests {
     fn run(bytes: &[u8]) -> Vec<(&'static str, Option<usize>)> {
         let set = SetConfig::with_dir("m".into());
         let file = MigrationFile::new("0000_a.sql".into(), "m/0000_a.sql".into(), Arc::from(bytes));
-        check_file(&set, &sqlparser::dialect::PostgreSqlDialect {}, &file, true)
+        check_file(&set, &sqlparser::dialect::PostgreSqlDialect {}, &file, true, None)
             .0
             .into_iter()
             .map(|f| (f.code(), f.span.map(|s| s.start)))

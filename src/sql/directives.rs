@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Directives {
     /// Codes silenced for the whole file; an empty string means "every code".
     pub file: Vec<String>,

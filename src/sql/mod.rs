@@ -19,7 +19,7 @@ pub use directives::Directives;
 pub use stamps::Stamp;
 
 /// What happened to one statement.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Outcome {
     Parsed,
     /// PostgreSQL's grammar accepts it but sqlparser builds no AST for it (exact builds only):
@@ -32,18 +32,18 @@ pub enum Outcome {
     },
     /// sqlparser rejected a construct PostgreSQL accepts (see [`gaps`]).
     Unverified {
-        construct: &'static str,
+        construct: String,
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Statement {
     /// From the first token to the end of the terminating `;` (or the last token).
     pub span: Range<usize>,
     pub outcome: Outcome,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Analysis {
     pub statements: Vec<Statement>,
     /// The tokenizer could not read the file (unterminated string or `$$`): no statements.
@@ -245,7 +245,7 @@ fn parse_statement(
         Err(err) => {
             let statement = sql.get(span.clone()).unwrap_or("");
             if let Some(construct) = gaps::known_gap(dialect, statement) {
-                return Outcome::Unverified { construct };
+                return Outcome::Unverified { construct: construct.to_string() };
             }
             let (message, location) = split_error(&err);
             let at = match location {

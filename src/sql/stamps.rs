@@ -9,7 +9,7 @@ use sqlparser::ast::{
 
 use super::LineIndex;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stamp {
     /// The version table as written, normalised: unquoted identifiers lower-cased, `.`-joined.
     pub table: String,
