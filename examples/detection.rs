@@ -11,32 +11,62 @@
 use miglint::sql::{self, Outcome};
 
 fn rejected(text: &str, placeholders: &[regex::Regex]) -> bool {
-    let a = sql::analyze(text, &sqlparser::dialect::PostgreSqlDialect {}, placeholders, true);
-    a.tokenize_error.is_some() || a.statements.iter().any(|s| matches!(s.outcome, Outcome::Error { .. }))
+    let a = sql::analyze(
+        text,
+        &sqlparser::dialect::PostgreSqlDialect {},
+        placeholders,
+        true,
+    );
+    a.tokenize_error.is_some()
+        || a.statements
+            .iter()
+            .any(|s| matches!(s.outcome, Outcome::Error { .. }))
 }
 
 fn mutants(stmt: &str) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     let start = stmt.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(0);
-    let word_len = stmt[start..].find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(stmt.len() - start);
+    let word_len = stmt[start..]
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(stmt.len() - start);
     if word_len >= 2 {
         let mut w: Vec<char> = stmt[start..start + word_len].chars().collect();
         // Swap the last two letters (DROP -> DRPO; DO -> OD); never a keyword of the same meaning.
         let n = w.len();
         w.swap(n - 2, n - 1);
         if w.iter().collect::<String>() != stmt[start..start + word_len] {
-            out.push(("misspelled first keyword", format!("{}{}{}", &stmt[..start], w.iter().collect::<String>(), &stmt[start + word_len..])));
+            out.push((
+                "misspelled first keyword",
+                format!(
+                    "{}{}{}",
+                    &stmt[..start],
+                    w.iter().collect::<String>(),
+                    &stmt[start + word_len..]
+                ),
+            ));
         }
     }
     // The last `)` token of the SQL itself, not one inside a string or a `$$` body.
-    let last_paren = sqlparser::tokenizer::Tokenizer::new(&sqlparser::dialect::PostgreSqlDialect {}, stmt)
-        .tokenize_with_location()
-        .ok()
-        .and_then(|tokens| tokens.into_iter().filter(|t| t.token == sqlparser::tokenizer::Token::RParen).last())
-        .map(|t| sql::LineIndex::new(stmt).offset(t.span.start.line, t.span.start.column));
+    let last_paren =
+        sqlparser::tokenizer::Tokenizer::new(&sqlparser::dialect::PostgreSqlDialect {}, stmt)
+            .tokenize_with_location()
+            .ok()
+            .and_then(|tokens| {
+                tokens
+                    .into_iter()
+                    .filter(|t| t.token == sqlparser::tokenizer::Token::RParen)
+                    .last()
+            })
+            .map(|t| sql::LineIndex::new(stmt).offset(t.span.start.line, t.span.start.column));
     if let Some(p) = last_paren {
-        out.push(("one `)` removed", format!("{}{}", &stmt[..p], &stmt[p + 1..])));
-        out.push(("stray `,` before the last `)`", format!("{},{}", &stmt[..p], &stmt[p..])));
+        out.push((
+            "one `)` removed",
+            format!("{}{}", &stmt[..p], &stmt[p + 1..]),
+        ));
+        out.push((
+            "stray `,` before the last `)`",
+            format!("{},{}", &stmt[..p], &stmt[p..]),
+        ));
     }
     out
 }
@@ -47,7 +77,8 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         if a == "--placeholder" {
-            placeholders.push(regex::Regex::new(&args.next().expect("a regex")).expect("a valid regex"));
+            placeholders
+                .push(regex::Regex::new(&args.next().expect("a regex")).expect("a valid regex"));
         } else {
             files.push(a);
         }
@@ -55,8 +86,15 @@ fn main() {
     let (mut originals, mut accepted, mut unverified) = (0usize, 0usize, 0usize);
     let mut kinds: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
     for f in &files {
-        let Ok(text) = std::fs::read_to_string(f) else { continue };
-        let a = sql::analyze(&text, &sqlparser::dialect::PostgreSqlDialect {}, &placeholders, true);
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        let a = sql::analyze(
+            &text,
+            &sqlparser::dialect::PostgreSqlDialect {},
+            &placeholders,
+            true,
+        );
         for s in &a.statements {
             originals += 1;
             let stmt = &text[s.span.clone()];
@@ -73,13 +111,29 @@ fn main() {
             }
         }
     }
-    let pct = |a: usize, b: usize| if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 };
-    println!("build: {}", if cfg!(feature = "postgres-exact") { "postgres-exact (PostgreSQL's grammar)" } else { "default (sqlparser)" });
+    let pct = |a: usize, b: usize| {
+        if b == 0 {
+            0.0
+        } else {
+            100.0 * a as f64 / b as f64
+        }
+    };
+    println!(
+        "build: {}",
+        if cfg!(feature = "postgres-exact") {
+            "postgres-exact (PostgreSQL's grammar)"
+        } else {
+            "default (sqlparser)"
+        }
+    );
     println!("files: {}, statements: {originals}", files.len());
     println!("originals accepted: {accepted}/{originals} = {:.2}% (of which unverified warnings: {unverified})", pct(accepted, originals));
     let (total, hit) = kinds.values().fold((0, 0), |(t, h), (a, b)| (t + a, h + b));
     for (kind, (n, r)) in &kinds {
         println!("mutants rejected, {kind}: {r}/{n} = {:.2}%", pct(*r, *n));
     }
-    println!("mutants rejected, all: {hit}/{total} = {:.2}%", pct(hit, total));
+    println!(
+        "mutants rejected, all: {hit}/{total} = {:.2}%",
+        pct(hit, total)
+    );
 }

@@ -196,12 +196,16 @@ pub struct SetState {
     pub analyses: HashMap<String, Analysis>,
     /// Per file name: the cache key (stat, parsed) of work-tree files, and how many files the
     /// cache did not have.
-    pub cache_keys: HashMap<String, (crate::cache::FileStat, bool)>,
+    pub cache_keys: HashMap<String, (crate::cache::CacheKey, bool)>,
     pub cache_misses: usize,
 }
 
 /// Runs the rules that need only one snapshot: names, content, ledger.
-pub fn check_snapshot(set: &SetConfig, snapshot: Snapshot, require_recorded: bool) -> (Vec<Finding>, SetState) {
+pub fn check_snapshot(
+    set: &SetConfig,
+    snapshot: Snapshot,
+    require_recorded: bool,
+) -> (Vec<Finding>, SetState) {
     check_snapshot_cached(set, snapshot, require_recorded, None)
 }
 
@@ -219,7 +223,12 @@ pub fn check_snapshot_cached(
         .iter()
         .map(|m| (m.name.as_str(), m.number))
         .collect();
-    type PerFile = (Vec<Finding>, Option<(String, Analysis)>, Option<(crate::cache::FileStat, bool)>, bool);
+    type PerFile = (
+        Vec<Finding>,
+        Option<(String, Analysis)>,
+        Option<(crate::cache::CacheKey, bool)>,
+        bool,
+    );
     let per_file: Vec<PerFile> = snapshot
         .files
         .par_iter()
@@ -230,17 +239,23 @@ pub fn check_snapshot_cached(
                 _ => false,
             };
             let parse = !below_baseline;
-            let hit = match (cache.and_then(|c| c.get(&file.path)), file.stat) {
-                (Some(e), Some(stat)) if e.stat == stat && e.parsed == parse => Some(e),
+            let hit = match (cache.and_then(|c| c.get(&file.path)), &file.cache_key) {
+                (Some(e), Some(key)) if e.key == *key && e.parsed == parse => Some(e),
                 _ => None,
             };
             if let Some(e) = hit {
                 file.set_digest(e.digest.clone());
             }
-            let (f, a) = rules::sql::check_file(set, dialect.as_ref(), file, parse, hit.map(|e| e.analysis.clone()));
+            let (f, a) = rules::sql::check_file(
+                set,
+                dialect.as_ref(),
+                file,
+                parse,
+                hit.map(|e| e.analysis.clone()),
+            );
             // Hash here, in parallel, rather than one by one in the ledger rules.
             let _ = file.digest();
-            let key = file.stat.map(|stat| (stat, parse));
+            let key = file.cache_key.clone().map(|k| (k, parse));
             (f, a.map(|a| (file.name.clone(), a)), key, hit.is_none())
         })
         .collect();
@@ -368,15 +383,18 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
             (Source::Index, Some(repo)) => git::read_index(repo, set)?,
             _ => snapshot::read_worktree(&ws.root, set)?,
         };
-        // The analysis cache serves work-tree checks inside a repository (it lives in .git).
-        let cache_path = match (&ws.repo, opts.source) {
-            (Some(repo), Source::WorkTree) => Some(crate::cache::path(repo.path(), set)),
-            _ => None,
-        };
+        // The analysis cache serves checks inside a repository (it lives in .git).
+        let cache_path = ws
+            .repo
+            .as_ref()
+            .map(|repo| crate::cache::path(repo.path(), set));
         let cached = cache_path.as_deref().map(|p| crate::cache::load(p, set));
-        let (f, state) = check_snapshot_cached(set, snapshot, opts.require_recorded, cached.as_ref());
+        let (f, state) =
+            check_snapshot_cached(set, snapshot, opts.require_recorded, cached.as_ref());
         if let Some(p) = &cache_path {
-            let stale = cached.as_ref().is_none_or(|c| c.len() != state.cache_keys.len());
+            let stale = cached
+                .as_ref()
+                .is_none_or(|c| c.len() != state.cache_keys.len());
             if state.cache_misses > 0 || stale {
                 crate::cache::store(p, set, crate::cache::entries(&state));
             }

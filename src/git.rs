@@ -237,8 +237,10 @@ pub fn read_index(repo: &Repository, set: &SetConfig) -> crate::Result<Snapshot>
         let blob = repo
             .find_blob(entry.id)
             .map_err(|e| git_err("staged blob", e))?;
-        snap.files
-            .push(MigrationFile::new(name, path, Arc::from(blob.content())));
+        let mut file = MigrationFile::new(name, path, Arc::from(blob.content()));
+        // A blob id names its content: a cache key that can never be stale.
+        file.cache_key = Some(crate::cache::CacheKey::Blob(entry.id.to_string()));
+        snap.files.push(file);
     }
     if let Some(entry) = index.get_path(std::path::Path::new(&set.lock), 0) {
         if let Ok(blob) = repo.find_blob(entry.id) {

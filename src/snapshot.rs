@@ -20,8 +20,8 @@ pub struct MigrationFile {
     pub bytes: Arc<[u8]>,
     /// SHA-256 of `bytes`, computed once, on first use (in the parallel per-file pass).
     digest: std::sync::OnceLock<String>,
-    /// Size, mtime and inode in the work tree (none for git snapshots): the cache key.
-    pub stat: Option<crate::cache::FileStat>,
+    /// What identifies these bytes for the analysis cache (work-tree stat or index blob id).
+    pub cache_key: Option<crate::cache::CacheKey>,
 }
 
 impl MigrationFile {
@@ -31,7 +31,7 @@ impl MigrationFile {
             path,
             bytes,
             digest: std::sync::OnceLock::new(),
-            stat: None,
+            cache_key: None,
         }
     }
 
@@ -130,9 +130,12 @@ pub fn read_worktree(root: &Path, set: &SetConfig) -> crate::Result<Snapshot> {
             match std::fs::metadata(entry.path()) {
                 Ok(m) if m.is_file() => match std::fs::read(entry.path()) {
                     Ok(bytes) => {
-                        let mut f = MigrationFile::new(name.clone(), path.clone(), Arc::from(bytes));
+                        let mut f =
+                            MigrationFile::new(name.clone(), path.clone(), Arc::from(bytes));
                         // Only trust the stat if the bytes read are the size it reported.
-                        f.stat = crate::cache::FileStat::of(&m).filter(|s| s.size == f.bytes.len() as u64);
+                        f.cache_key = crate::cache::FileStat::of(&m)
+                            .filter(|s| s.size == f.bytes.len() as u64)
+                            .map(crate::cache::CacheKey::Stat);
                         Ok(f)
                     }
                     Err(e) => unreadable(e.to_string()),

@@ -157,11 +157,17 @@ mod tests {
     fn run(bytes: &[u8]) -> Vec<(&'static str, Option<usize>)> {
         let set = SetConfig::with_dir("m".into());
         let file = MigrationFile::new("0000_a.sql".into(), "m/0000_a.sql".into(), Arc::from(bytes));
-        check_file(&set, &sqlparser::dialect::PostgreSqlDialect {}, &file, true, None)
-            .0
-            .into_iter()
-            .map(|f| (f.code(), f.span.map(|s| s.start)))
-            .collect()
+        check_file(
+            &set,
+            &sqlparser::dialect::PostgreSqlDialect {},
+            &file,
+            true,
+            None,
+        )
+        .0
+        .into_iter()
+        .map(|f| (f.code(), f.span.map(|s| s.start)))
+        .collect()
     }
 
     #[test]

@@ -245,7 +245,9 @@ fn parse_statement(
         Err(err) => {
             let statement = sql.get(span.clone()).unwrap_or("");
             if let Some(construct) = gaps::known_gap(dialect, statement) {
-                return Outcome::Unverified { construct: construct.to_string() };
+                return Outcome::Unverified {
+                    construct: construct.to_string(),
+                };
             }
             let (message, location) = split_error(&err);
             let at = match location {
