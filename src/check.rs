@@ -261,20 +261,13 @@ pub fn check_snapshot_cached(
         .collect();
     let mut cache_keys = HashMap::new();
     let mut cache_misses = 0;
-    let per_file: Vec<(Vec<Finding>, Option<(String, Analysis)>)> = per_file
-        .into_iter()
-        .zip(&snapshot.files)
-        .map(|((f, a, key, miss), file)| {
-            cache_misses += usize::from(miss);
-            if let Some(k) = key {
-                cache_keys.insert(file.name.clone(), k);
-            }
-            (f, a)
-        })
-        .collect();
     let mut analyses = HashMap::new();
-    for (f, a) in per_file {
+    for ((f, a, key, miss), file) in per_file.into_iter().zip(&snapshot.files) {
         findings.extend(f);
+        cache_misses += usize::from(miss);
+        if let Some(k) = key {
+            cache_keys.insert(file.name.clone(), k);
+        }
         if let Some((name, a)) = a {
             analyses.insert(name, a);
         }
