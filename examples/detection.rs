@@ -54,8 +54,7 @@ fn mutants(stmt: &str) -> Vec<(&'static str, String)> {
             .and_then(|tokens| {
                 tokens
                     .into_iter()
-                    .filter(|t| t.token == sqlparser::tokenizer::Token::RParen)
-                    .last()
+                    .rfind(|t| t.token == sqlparser::tokenizer::Token::RParen)
             })
             .map(|t| sql::LineIndex::new(stmt).offset(t.span.start.line, t.span.start.column));
     if let Some(p) = last_paren {
