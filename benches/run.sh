@@ -26,7 +26,7 @@ results="$B/results.md"
 bench() { # name dir command [prepare]
     local name=$1 dir=$2 cmd=$3 prepare=${4:-true}
     case "$name" in *"$filter"*) ;; *) return ;; esac
-    hyperfine --style basic -w 2 -r 10 -i -n "$name" --prepare "$prepare" "cd $dir && $cmd" --export-markdown "$B/.one.md" >/dev/null
+    hyperfine --style basic --time-unit millisecond -w 2 -r 10 -i -n "$name" --prepare "$prepare" "cd $dir && $cmd" --export-markdown "$B/.one.md" >/dev/null
     tail -n 1 "$B/.one.md" >> "$results"
     tail -n 1 "$B/.one.md"
 }
