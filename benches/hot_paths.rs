@@ -17,20 +17,36 @@ fn migration() -> String {
 #[divan::bench]
 fn split_and_parse_13kb(bencher: divan::Bencher) {
     let text = migration();
-    bencher.counter(divan::counter::BytesCount::new(text.len())).bench(|| {
-        sql::analyze(divan::black_box(&text), &sqlparser::dialect::PostgreSqlDialect {}, &[], true)
-    });
+    bencher
+        .counter(divan::counter::BytesCount::new(text.len()))
+        .bench(|| {
+            sql::analyze(
+                divan::black_box(&text),
+                &sqlparser::dialect::PostgreSqlDialect {},
+                &[],
+                true,
+            )
+        });
 }
 
 #[divan::bench]
 fn sha256_13kb(bencher: divan::Bencher) {
     let text = migration();
-    bencher.counter(divan::counter::BytesCount::new(text.len())).bench(|| ledger::sha256_hex(divan::black_box(text.as_bytes())));
+    bencher
+        .counter(divan::counter::BytesCount::new(text.len()))
+        .bench(|| ledger::sha256_hex(divan::black_box(text.as_bytes())));
 }
 
 #[divan::bench]
 fn ledger_parse_10k_lines(bencher: divan::Bencher) {
-    let text: String = (0..10_000).map(|i| ledger::format_line(&ledger::sha256_hex(&[i as u8, (i >> 8) as u8]), &format!("{i:05}_m.sql"))).collect();
+    let text: String = (0..10_000)
+        .map(|i| {
+            ledger::format_line(
+                &ledger::sha256_hex(&[i as u8, (i >> 8) as u8]),
+                &format!("{i:05}_m.sql"),
+            )
+        })
+        .collect();
     bencher.bench(|| ledger::parse(divan::black_box(text.as_bytes())));
 }
 
@@ -43,7 +59,10 @@ fn alembic_read_and_graph_10k_revisions(bencher: divan::Bencher) {
         })
         .collect();
     bencher.bench(|| {
-        let revisions: Vec<_> = files.iter().filter_map(|(f, src)| read_revision(f, src).ok()).collect();
+        let revisions: Vec<_> = files
+            .iter()
+            .filter_map(|(f, src)| read_revision(f, src).ok())
+            .collect();
         let (graph, _) = Graph::build(revisions);
         assert_eq!(graph.heads().len(), 1);
         graph.check().len()
