@@ -15,8 +15,9 @@ fn fault(point: &str) {
     }
 }
 
-/// Replaces (or creates) `path` with `bytes` atomically.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> crate::Result<()> {
+/// A hidden file next to `path`: `.<name><suffix>` in the same directory (so a rename onto
+/// `path` stays on one file system and is atomic).
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -25,17 +26,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> crate::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp: PathBuf = dir.join(format!(".{name}.miglint-tmp-{}", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        let half = bytes.len() / 2;
-        f.write_all(&bytes[..half])?;
-        fault("mid-write");
-        f.write_all(&bytes[half..])?;
-        f.sync_all()?;
+    dir.join(format!(".{name}{suffix}"))
+}
+
+/// Writes `bytes` to a fresh temp file and flushes it to disk.
+fn write_temp(tmp: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = fs::File::create(tmp)?;
+    let half = bytes.len() / 2;
+    f.write_all(&bytes[..half])?;
+    fault("mid-write");
+    f.write_all(&bytes[half..])?;
+    f.sync_all()
+}
+
+/// Replaces (or creates) `path` with `bytes` atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> crate::Result<()> {
+    let tmp = sibling(path, &format!(".miglint-tmp-{}", std::process::id()));
+    let result = write_temp(&tmp, bytes).and_then(|()| {
         fault("before-rename");
         fs::rename(&tmp, path)
-    })();
+    });
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
         return Err(Fatal::new(
@@ -56,20 +66,9 @@ pub fn create_new_atomic(path: &Path, bytes: &[u8]) -> crate::Result<()> {
             "miglint never overwrites; remove or rename the existing file first",
         ));
     }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".miglint-new-{}", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        let half = bytes.len() / 2;
-        f.write_all(&bytes[..half])?;
-        fault("mid-write");
-        f.write_all(&bytes[half..])?;
-        f.sync_all()?;
-        fs::hard_link(&tmp, path)
-    })();
+    let tmp = sibling(path, &format!(".miglint-new-{}", std::process::id()));
+    // `hard_link` fails if the target appeared meanwhile: never overwrite a concurrent creation.
+    let result = write_temp(&tmp, bytes).and_then(|()| fs::hard_link(&tmp, path));
     let _ = fs::remove_file(&tmp);
     match result {
         Ok(()) => Ok(()),
@@ -94,15 +93,7 @@ pub struct LockGuard {
 
 impl LockGuard {
     pub fn acquire(target: &Path) -> crate::Result<LockGuard> {
-        let dir = target
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let path = dir.join(format!(".{name}.lock"));
+        let path = sibling(target, ".lock");
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
             match fs::OpenOptions::new()

@@ -220,30 +220,12 @@ fn real_world_python_forms() {
 /// Real Alembic: build graphs with `alembic revision` / `alembic merge` and compare heads.
 #[test]
 fn heads_equal_real_alembic_heads() {
-    let Some(venv) = std::env::var_os("MIGLINT_TEST_VENV") else {
-        assert!(
-            std::env::var_os("MIGLINT_REQUIRE_TOOLS").is_none(),
-            "MIGLINT_TEST_VENV must point at a venv with alembic"
-        );
-        eprintln!("skipped: set MIGLINT_TEST_VENV to a venv with alembic installed");
+    let Some(alembic) = venv_tool("alembic") else {
         return;
     };
-    let alembic = std::path::Path::new(&venv).join("bin/alembic");
     let d = Dir::new();
     d.write("migrations/0000_a.sql", "SELECT 1;\n");
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(&alembic)
-            .args(args)
-            .current_dir(d.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "alembic {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let run = |args: &[&str]| run_tool(&alembic, d.path(), args);
     let compare = |step: &str| {
         let theirs: Vec<String> = {
             let mut v: Vec<String> = run(&["heads"])
@@ -320,29 +302,12 @@ fn heads_equal_real_alembic_heads() {
 /// Real Alembic's generated hex ids, default file names and merge files.
 #[test]
 fn heads_equal_real_alembic_heads_with_generated_ids() {
-    let Some(venv) = std::env::var_os("MIGLINT_TEST_VENV") else {
-        assert!(
-            std::env::var_os("MIGLINT_REQUIRE_TOOLS").is_none(),
-            "MIGLINT_TEST_VENV must point at a venv with alembic"
-        );
+    let Some(alembic) = venv_tool("alembic") else {
         return;
     };
-    let alembic = std::path::Path::new(&venv).join("bin/alembic");
     let d = Dir::new();
     d.write("migrations/0000_a.sql", "SELECT 1;\n");
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(&alembic)
-            .args(args)
-            .current_dir(d.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "alembic {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let run = |args: &[&str]| run_tool(&alembic, d.path(), args);
     run(&["init", "alembic"]);
     run(&["revision", "-m", "first"]);
     run(&["revision", "-m", "second"]);

@@ -7,12 +7,7 @@ use common::*;
 
 #[test]
 fn pre_commit_try_repo_passes_clean_and_fails_broken() {
-    let Some(venv) = std::env::var_os("MIGLINT_TEST_VENV") else {
-        assert!(
-            std::env::var_os("MIGLINT_REQUIRE_TOOLS").is_none(),
-            "MIGLINT_TEST_VENV must point at a venv with pre-commit"
-        );
-        eprintln!("skipped: set MIGLINT_TEST_VENV to a venv with pre-commit installed");
+    let Some(pre_commit) = venv_tool("pre-commit") else {
         return;
     };
     let this_repo = env!("CARGO_MANIFEST_DIR");
@@ -23,7 +18,6 @@ fn pre_commit_try_repo_passes_clean_and_fails_broken() {
         );
         return;
     }
-    let pre_commit = std::path::Path::new(&venv).join("bin/pre-commit");
     // One cargo target dir for every build pre-commit makes, so the second run reuses the first.
     let target = std::env::var("MIGLINT_PRECOMMIT_TARGET")
         .unwrap_or_else(|_| format!("{this_repo}/target/precommit"));

@@ -179,3 +179,35 @@ pub fn sha256(bytes: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// A program from the test venv (`MIGLINT_TEST_VENV`), or `None` to skip — which fails instead
+/// when `MIGLINT_REQUIRE_TOOLS` is set (as in CI), so a missing tool cannot pass silently.
+pub fn venv_tool(name: &str) -> Option<PathBuf> {
+    match std::env::var_os("MIGLINT_TEST_VENV") {
+        Some(venv) => Some(Path::new(&venv).join("bin").join(name)),
+        None => {
+            assert!(
+                std::env::var_os("MIGLINT_REQUIRE_TOOLS").is_none(),
+                "MIGLINT_TEST_VENV must point at a venv with {name}"
+            );
+            eprintln!("skipped: set MIGLINT_TEST_VENV to a venv with {name} installed");
+            None
+        }
+    }
+}
+
+/// Runs a venv tool in `dir`, asserting success; returns stdout.
+pub fn run_tool(tool: &Path, dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(tool)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{} {args:?}: {}",
+        tool.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
