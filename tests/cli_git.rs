@@ -3,6 +3,22 @@
 mod common;
 use common::*;
 
+/// `check migrations --base BASE --format json`.
+fn check_json(d: &Dir, base: &str) -> Run {
+    d.run(&["check", "migrations", "--base", base, "--format", "json"])
+}
+
+/// While `feature` is checked out, `main` (and `origin/main`) gains these files in one commit.
+fn main_gains(d: &Dir, files: &[(&str, &str)], message: &str) {
+    d.git(&["checkout", "-q", "main"]);
+    for (path, content) in files {
+        d.write(path, content);
+    }
+    d.commit_all(message);
+    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    d.git(&["checkout", "-q", "feature"]);
+}
+
 /// main: 0000–0004 merged; `origin/main` points at it.
 fn merged_repo() -> Dir {
     let d = Dir::new();
@@ -41,23 +57,16 @@ fn a_branch_gets_all_four_findings_and_the_renumber_hint() {
     );
     d.commit_all("feature work");
     // Meanwhile main gained its own 0005.
-    d.git(&["checkout", "-q", "main"]);
-    d.write(
-        "migrations/0005_add_phone.sql",
-        "ALTER TABLE users ADD COLUMN phone text;\n",
+    main_gains(
+        &d,
+        &[(
+            "migrations/0005_add_phone.sql",
+            "ALTER TABLE users ADD COLUMN phone text;\n",
+        )],
+        "main moves on",
     );
-    d.commit_all("main moves on");
-    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
-    d.git(&["checkout", "-q", "feature"]);
 
-    let r = d.run(&[
-        "check",
-        "migrations",
-        "--base",
-        "origin/main",
-        "--format",
-        "json",
-    ]);
+    let r = check_json(&d, "origin/main");
     assert_eq!(r.code, 1, "{}", r.stdout);
     let m = r.find("modified-after-merge");
     assert_eq!(
@@ -120,23 +129,16 @@ fn renumber_fixes_a_number_conflict_so_check_passes() {
         "CREATE INDEX users_email ON users (email);\n",
     );
     d.commit_all("feature");
-    d.git(&["checkout", "-q", "main"]);
-    d.write(
-        "migrations/0005_add_phone.sql",
-        "ALTER TABLE users ADD COLUMN phone text;\n",
+    main_gains(
+        &d,
+        &[(
+            "migrations/0005_add_phone.sql",
+            "ALTER TABLE users ADD COLUMN phone text;\n",
+        )],
+        "main",
     );
-    d.commit_all("main");
-    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
-    d.git(&["checkout", "-q", "feature"]);
     d.git(&["merge", "-q", "--no-edit", "main"]);
-    let r = d.run(&[
-        "check",
-        "migrations",
-        "--base",
-        "origin/main",
-        "--format",
-        "json",
-    ]);
+    let r = check_json(&d, "origin/main");
     assert_eq!(r.code, 1);
     let dry = d.run(&["renumber", "--base", "origin/main", "--dry-run"]);
     assert_eq!(dry.code, 0, "{}", dry.stderr);
@@ -155,14 +157,7 @@ fn renumber_fixes_a_number_conflict_so_check_passes() {
     assert!(r
         .stdout
         .contains("renamed 0006_index_email.sql -> 0007_index_email.sql"));
-    let r = d.run(&[
-        "check",
-        "migrations",
-        "--base",
-        "origin/main",
-        "--format",
-        "json",
-    ]);
+    let r = check_json(&d, "origin/main");
     assert_eq!(r.code, 0, "{}", r.stdout);
 }
 
@@ -185,21 +180,16 @@ fn renumber_refuses_recorded_files() {
 fn out_of_order_against_the_base_tip() {
     let d = merged_repo();
     d.git(&["checkout", "-q", "-b", "feature", "HEAD~0"]);
-    d.git(&["checkout", "-q", "main"]);
-    d.write("migrations/0005_a.sql", "SELECT 1;\n");
-    d.write("migrations/0006_b.sql", "SELECT 1;\n");
-    d.commit_all("main gets 5 and 6");
-    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
-    d.git(&["checkout", "-q", "feature"]);
+    main_gains(
+        &d,
+        &[
+            ("migrations/0005_a.sql", "SELECT 1;\n"),
+            ("migrations/0006_b.sql", "SELECT 1;\n"),
+        ],
+        "main gets 5 and 6",
+    );
     d.write("migrations/0005_mine.sql", "SELECT 1;\n");
-    let r = d.run(&[
-        "check",
-        "migrations",
-        "--base",
-        "origin/main",
-        "--format",
-        "json",
-    ]);
+    let r = check_json(&d, "origin/main");
     assert!(
         r.codes().contains(&"number-conflict".to_string()),
         "{:?}",
@@ -242,14 +232,7 @@ fn lock_rewritten_when_the_ledger_is_not_appended_to() {
         .codes()
         .contains(&"lock-rewritten".to_string()));
     d.write("migrations/applied.sha256", line("0001_users.sql"));
-    let r = d.run(&[
-        "check",
-        "migrations",
-        "--base",
-        "origin/main",
-        "--format",
-        "json",
-    ]);
+    let r = check_json(&d, "origin/main");
     let l = r.find("lock-rewritten");
     assert_eq!(
         (l["file"].as_str(), l["line"].as_u64()),
@@ -309,27 +292,13 @@ fn shallow_clone_is_exit_2_with_the_fix() {
 #[test]
 fn base_not_found_and_no_base() {
     let d = merged_repo();
-    let r = d.run(&[
-        "check",
-        "migrations",
-        "--base",
-        "origin/mian",
-        "--format",
-        "json",
-    ]);
+    let r = check_json(&d, "origin/mian");
     assert_eq!(r.code, 2);
     assert!(r.find("base-not-found")["message"]
         .as_str()
         .unwrap()
         .contains("`origin/mian`"));
-    let r = d.run(&[
-        "check",
-        "migrations",
-        "--base",
-        "nosuch",
-        "--format",
-        "json",
-    ]);
+    let r = check_json(&d, "nosuch");
     assert!(
         r.find("base-not-found")["message"]
             .as_str()
@@ -368,7 +337,7 @@ fn staged_sees_the_index_not_the_work_tree() {
         vec!["modified-after-merge"],
         "the unstaged broken file is not checked"
     );
-    let r = d.run(&["check", "migrations", "--base", "main", "--format", "json"]);
+    let r = check_json(&d, "main");
     assert_eq!(
         r.codes(),
         vec!["sql-parse-error"],
@@ -419,11 +388,7 @@ fn github_merge_group_payload_selects_the_base() {
     d.write("migrations/0005_mine.sql", "SELECT 1;\n");
     d.commit_all("feature");
     // origin/main moves on, but the merge queue's base_sha is the first commit.
-    d.git(&["checkout", "-q", "main"]);
-    d.write("migrations/0005_theirs.sql", "SELECT 1;\n");
-    d.commit_all("main");
-    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
-    d.git(&["checkout", "-q", "feature"]);
+    main_gains(&d, &[("migrations/0005_theirs.sql", "SELECT 1;\n")], "main");
     d.write(
         "event.json",
         format!("{{\"merge_group\": {{\"base_sha\": \"{first}\", \"head_sha\": \"x\"}}}}"),
