@@ -36,7 +36,8 @@ bench "check 10,000 migrations, warm" "$B/check10k" "$m check"
 bench "check --staged, 1,000 migrations + 1 new" "$B/staged1k" "$m check --staged"
 bench "check without --base (base 10,000 commits ahead)" "$B/behind10k" "$m check"
 bench "check --base (base 10,000 commits ahead)" "$B/behind10k" "$m check --base main"
-bench "check --history, 100,000 commits, 5,000 migrations" "$B/history100k" "$m check --history"
+bench "check --history, 100,000 commits, 5,000 migrations, first audit" "$B/history100k" "$m check --history" "rm -f $B/history100k/.git/miglint/history-*"
+bench "check --history, the same, resumed (no new commits)" "$B/history100k" "$m check --history"
 bench "alembic heads, 10,000 revisions" "$B/alembic10k" "$m alembic heads"
 case "memory" in *"$filter"*)
     rss=$(cd "$B/check10k" && rm -rf .git/miglint && /usr/bin/time -f %M "$m" check 2>&1 >/dev/null | tail -n 1)

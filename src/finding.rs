@@ -6,7 +6,9 @@ use std::ops::Range;
 use crate::rules::Rule;
 
 /// How bad a finding is. `Off` only exists so the `[rules]` table can silence a rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Off,

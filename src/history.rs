@@ -134,19 +134,49 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
             "fetch the full history: `fetch-depth: 0` for actions/checkout, or `git fetch --unshallow`",
         ));
     }
-    let mut walk = repo.revwalk().map_err(git_err)?;
-    walk.push(head.id()).map_err(git_err)?;
-    walk.simplify_first_parent().map_err(git_err)?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
-        .map_err(git_err)?;
+    // Resume from the last audit when HEAD descends from it along the first-parent line: only the
+    // new commits are read. Anything else (another version, rewritten history) audits in full.
+    let state_path = repo.path().join("miglint").join(format!(
+        "history-{}.json",
+        &crate::ledger::sha256_hex(set.lock.as_bytes())[..16]
+    ));
+    let resumed = Resumed::load(&state_path, set).and_then(|r| {
+        let mut walk = repo.revwalk().ok()?;
+        walk.push(head.id()).ok()?;
+        walk.simplify_first_parent().ok()?;
+        let mut new = Vec::new();
+        for oid in walk {
+            let oid = oid.ok()?;
+            if oid.to_string() == r.commit {
+                new.reverse();
+                return Some((r, new));
+            }
+            new.push(oid);
+        }
+        None
+    });
+    let (mut state, commits) = match resumed {
+        Some((r, new)) => (r, new),
+        None => {
+            let mut walk = repo.revwalk().map_err(git_err)?;
+            walk.push(head.id()).map_err(git_err)?;
+            walk.simplify_first_parent().map_err(git_err)?;
+            walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
+                .map_err(git_err)?;
+            let all = walk.collect::<Result<Vec<Oid>, _>>().map_err(git_err)?;
+            (Resumed::empty(set), all)
+        }
+    };
+    if commits.is_empty() {
+        return Ok(state.findings());
+    }
 
     // Phase 1, sequential and cheap: the set directory's tree id in every commit (only the small
     // root tree is parsed); commits where neither it nor the ledger changed are dropped.
     let lock_in_dir = set.lock.starts_with(&format!("{}/", set.dir));
     let mut steps: Vec<Step> = Vec::new();
-    let (mut last_dir, mut last_ledger) = (None, None);
-    for oid in walk {
-        let oid = oid.map_err(git_err)?;
+    let (mut last_dir, mut last_ledger) = (state.last_dir(), state.last_ledger());
+    for &oid in &commits {
         let tree = repo
             .find_commit(oid)
             .and_then(|c| c.tree())
@@ -197,8 +227,8 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
         .collect();
 
     // Phase 3, in order: replay the changes.
-    let mut first: HashMap<String, Oid> = HashMap::new();
-    let mut current: HashMap<String, Oid> = HashMap::new();
+    let mut first: HashMap<String, Oid> = state.oids(&state.first);
+    let mut current: HashMap<String, Oid> = state.oids(&state.current);
     for (step, change) in steps.iter().zip(changes) {
         let change = change.map_err(git_err)?;
         let commit = repo.find_commit(step.commit).map_err(git_err)?;
@@ -264,5 +294,122 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
             );
         }
     }
-    Ok(findings)
+    // Remember where this audit ended, so the next one reads only newer commits.
+    state.commit = head.id().to_string();
+    state.first = first.into_iter().map(|(k, v)| (k, v.to_string())).collect();
+    state.current = current
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect();
+    state.last_dir = last_dir.map(|o| o.to_string());
+    state.last_ledger = last_ledger.map(|o| o.to_string());
+    state.found.extend(findings.iter().map(StoredFinding::from));
+    state.store(&state_path);
+    Ok(state.findings())
+}
+
+/// A finding as the resume state stores it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredFinding {
+    code: String,
+    severity: crate::finding::Severity,
+    message: String,
+    help: Option<String>,
+    file: Option<String>,
+}
+
+impl From<&Finding> for StoredFinding {
+    fn from(f: &Finding) -> Self {
+        StoredFinding {
+            code: f.code().into(),
+            severity: f.severity,
+            message: f.message.clone(),
+            help: f.help.clone(),
+            file: f.file.clone(),
+        }
+    }
+}
+
+/// Where the last audit of a set ended (in `.git/miglint/`): the last commit audited, each
+/// migration's first and current blob, the set directory's and ledger's ids there, and the
+/// findings so far. Like the analysis cache, a state from another version or configuration is
+/// ignored, a corrupt one is ignored, and writes are atomic.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Resumed {
+    fingerprint: String,
+    commit: String,
+    first: HashMap<String, String>,
+    current: HashMap<String, String>,
+    last_dir: Option<String>,
+    last_ledger: Option<String>,
+    found: Vec<StoredFinding>,
+}
+
+impl Resumed {
+    fn fingerprint(set: &SetConfig) -> String {
+        format!(
+            "{} dir={} lock={} dialect={} cosmetic={:?}",
+            env!("CARGO_PKG_VERSION"),
+            set.dir,
+            set.lock,
+            set.dialect,
+            set.cosmetic_edits
+        )
+    }
+
+    fn empty(set: &SetConfig) -> Resumed {
+        Resumed {
+            fingerprint: Resumed::fingerprint(set),
+            commit: String::new(),
+            first: HashMap::new(),
+            current: HashMap::new(),
+            last_dir: None,
+            last_ledger: None,
+            found: Vec::new(),
+        }
+    }
+
+    fn load(path: &std::path::Path, set: &SetConfig) -> Option<Resumed> {
+        let r: Resumed = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+        (r.fingerprint == Resumed::fingerprint(set)).then_some(r)
+    }
+
+    fn store(&self, path: &std::path::Path) {
+        if let (Some(dir), Ok(bytes)) = (path.parent(), serde_json::to_vec(self)) {
+            if std::fs::create_dir_all(dir).is_ok() {
+                let _ = crate::fsutil::write_atomic(path, &bytes);
+            }
+        }
+    }
+
+    fn oid(s: &Option<String>) -> Option<Oid> {
+        s.as_deref().and_then(|s| Oid::from_str(s).ok())
+    }
+
+    fn last_dir(&self) -> Option<Oid> {
+        Resumed::oid(&self.last_dir)
+    }
+
+    fn last_ledger(&self) -> Option<Oid> {
+        Resumed::oid(&self.last_ledger)
+    }
+
+    fn oids(&self, map: &HashMap<String, String>) -> HashMap<String, Oid> {
+        map.iter()
+            .filter_map(|(k, v)| Some((k.clone(), Oid::from_str(v).ok()?)))
+            .collect()
+    }
+
+    fn findings(&self) -> Vec<Finding> {
+        self.found
+            .iter()
+            .filter_map(|f| {
+                let mut out =
+                    Finding::new(Rule::from_code(&f.code)?, f.message.clone()).severity(f.severity);
+                out.help = f.help.clone();
+                out.file = f.file.clone();
+                Some(out)
+            })
+            .collect()
+    }
 }

@@ -500,3 +500,50 @@ fn the_pre_commit_hook_blocks_a_bad_commit() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not on PATH"));
 }
+
+#[test]
+fn history_audits_resume_and_never_lose_findings() {
+    let d = merged_repo();
+    let edit = |rel: &str| {
+        let c = d.read(rel);
+        d.write(rel, c.replace("note text", "note text NOT NULL"));
+    };
+    edit("migrations/0002_roles.sql");
+    let first_bad = d.commit_all("edit 0002");
+    let audit = || {
+        let r = d.run(&["check", "migrations", "--history", "--format", "json"]);
+        let mut msgs: Vec<String> = r.json()["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["code"] == "rewritten-in-history")
+            .map(|x| x["message"].as_str().unwrap().to_string())
+            .collect();
+        msgs.sort();
+        msgs
+    };
+    let once = audit();
+    assert_eq!(once.len(), 1);
+    assert_eq!(
+        audit(),
+        once,
+        "a resumed audit with no new commits reports the same"
+    );
+    // A new rewrite after the saved point is found, and the old finding is kept.
+    edit("migrations/0003_grants.sql");
+    let second_bad = d.commit_all("edit 0003");
+    let twice = audit();
+    assert_eq!(twice.len(), 2, "{twice:?}");
+    assert!(
+        twice.iter().any(|m| m.contains(&first_bad[..10]))
+            && twice.iter().any(|m| m.contains(&second_bad[..10]))
+    );
+    // Rewritten history (HEAD no longer descends from the saved point) is audited in full.
+    d.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    assert_eq!(audit(), once);
+    // A corrupt saved state is ignored.
+    for e in std::fs::read_dir(d.join(".git/miglint")).unwrap().flatten() {
+        std::fs::write(e.path(), b"{broken").unwrap();
+    }
+    assert_eq!(audit(), once);
+}
