@@ -338,3 +338,33 @@ fn heads_equal_real_alembic_heads_with_generated_ids() {
     run(&["merge", "-m", "join", "heads"]);
     assert_eq!(d.run(&["alembic", "heads"]).stdout, theirs(run(&["heads"])));
 }
+
+#[test]
+fn staged_checks_read_the_alembic_project_from_the_index() {
+    let d = auth_repo("20251105_000002");
+    d.init_repo();
+    d.commit_all("auth");
+    // A second head is staged, then removed from the work tree only.
+    d.write(
+        "auth/alembic/versions/branch.py",
+        revision_file("20251106_000003", "'20251101_000001'"),
+    );
+    d.git(&["add", "-A"]);
+    d.remove("auth/alembic/versions/branch.py");
+    let staged = d.run(&["check", "--staged", "--format", "json"]);
+    assert!(
+        staged
+            .codes()
+            .contains(&"alembic-multiple-heads".to_string()),
+        "{}",
+        staged.stdout
+    );
+    let worktree = d.run(&["check", "--format", "json"]);
+    assert!(
+        !worktree
+            .codes()
+            .contains(&"alembic-multiple-heads".to_string()),
+        "{}",
+        worktree.stdout
+    );
+}

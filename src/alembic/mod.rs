@@ -36,26 +36,83 @@ fn parent_of(dir: &str) -> String {
     }
 }
 
-fn read(root: &Path, rel: &str) -> Option<String> {
-    std::fs::read(root.join(rel))
-        .ok()
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
+/// Where the Alembic project is read from: the work tree, or the git index (`check --staged`,
+/// so a pre-commit hook sees the revision files that are about to be committed).
+pub enum Files<'a> {
+    WorkTree(&'a Path),
+    Index(&'a git2::Repository, git2::Index),
+}
+
+impl Files<'_> {
+    fn bytes(&self, rel: &str) -> Option<Vec<u8>> {
+        match self {
+            Files::WorkTree(root) => std::fs::read(root.join(rel)).ok(),
+            Files::Index(repo, index) => {
+                let entry = index.get_path(Path::new(rel), 0)?;
+                repo.find_blob(entry.id).ok().map(|b| b.content().to_vec())
+            }
+        }
+    }
+
+    fn read(&self, rel: &str) -> Option<String> {
+        self.bytes(rel)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+
+    fn is_file(&self, rel: &str) -> bool {
+        match self {
+            Files::WorkTree(root) => root.join(rel).is_file(),
+            Files::Index(_, index) => index.get_path(Path::new(rel), 0).is_some(),
+        }
+    }
+
+    /// Names of the revision-file candidates directly in `dir`.
+    fn revision_files(&self, dir: &str) -> Result<Vec<String>, String> {
+        let wanted = |name: &str| {
+            name.ends_with(".py") && !name.starts_with("__init__") && !name.starts_with(".#")
+        };
+        match self {
+            Files::WorkTree(root) => {
+                let rd = std::fs::read_dir(root.join(dir)).map_err(|e| e.to_string())?;
+                Ok(rd
+                    .flatten()
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| wanted(n))
+                    .collect())
+            }
+            Files::Index(_, index) => {
+                let prefix = format!("{}/", dir.trim_end_matches('/'));
+                let names: Vec<String> = index
+                    .iter()
+                    .filter_map(|e| String::from_utf8(e.path).ok())
+                    .filter_map(|p| p.strip_prefix(&prefix).map(str::to_string))
+                    .filter(|n| !n.contains('/') && wanted(n))
+                    .collect();
+                if names.is_empty() && !index.iter().any(|e| e.path.starts_with(prefix.as_bytes()))
+                {
+                    return Err("not in the git index".into());
+                }
+                Ok(names)
+            }
+        }
+    }
 }
 
 /// Resolves the layout: `None` when the set has no Alembic (not configured, no alembic.ini next to
 /// the set), `Err` with a finding when it is configured but cannot be resolved.
-pub fn layout(root: &Path, set: &SetConfig) -> Result<Option<Layout>, Box<Finding>> {
+pub fn layout(files: &Files, set: &SetConfig) -> Result<Option<Layout>, Box<Finding>> {
     let cfg = set.alembic.clone().unwrap_or_default();
     let default_ini = config::join(&parent_of(&set.dir), "alembic.ini");
     let ini_path = cfg
         .ini
         .clone()
-        .or_else(|| root.join(&default_ini).is_file().then_some(default_ini));
+        .or_else(|| files.is_file(&default_ini).then_some(default_ini));
     if set.alembic.is_none() && ini_path.is_none() {
         return Ok(None);
     }
     let ini = match &ini_path {
-        Some(p) => Some(read(root, p).map(|t| ini::Ini::parse(&t)).ok_or_else(|| {
+        Some(p) => Some(files.read(p).map(|t| ini::Ini::parse(&t)).ok_or_else(|| {
             Box::new(
                 Finding::new(Rule::AlembicParseError, format!("cannot read {p}"))
                     .file(p.clone())
@@ -97,7 +154,7 @@ pub fn layout(root: &Path, set: &SetConfig) -> Result<Option<Layout>, Box<Findin
         Some(t) => t.to_lowercase(),
         None => script_location
             .as_deref()
-            .and_then(|s| read(root, &config::join(s, "env.py")))
+            .and_then(|s| files.read(&config::join(s, "env.py")))
             .map(|src| ini::env_version_table(&src))
             .unwrap_or_else(|| "alembic_version".into()),
     };
@@ -117,27 +174,16 @@ pub fn layout(root: &Path, set: &SetConfig) -> Result<Option<Layout>, Box<Findin
 /// Reads every revision file of the layout's versions directories (in parallel: a large project
 /// has thousands). Returns the graph and the files' parse findings.
 pub fn load_graph(
-    root: &Path,
+    files: &Files,
     layout: &Layout,
     sources: &mut HashMap<String, Arc<[u8]>>,
 ) -> (Graph, Vec<Finding>) {
     use rayon::prelude::*;
-    let mut files: Vec<String> = Vec::new();
+    let mut paths: Vec<String> = Vec::new();
     let mut findings = Vec::new();
     for dir in &layout.versions {
-        match std::fs::read_dir(root.join(dir)) {
-            Ok(rd) => {
-                for e in rd.flatten() {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    if name.ends_with(".py")
-                        && !name.starts_with("__init__")
-                        && !name.starts_with(".#")
-                        && e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink())
-                    {
-                        files.push(config::join(dir, &name));
-                    }
-                }
-            }
+        match files.revision_files(dir) {
+            Ok(names) => paths.extend(names.iter().map(|n| config::join(dir, n))),
             Err(e) => findings.push(
                 Finding::new(
                     Rule::AlembicParseError,
@@ -147,15 +193,24 @@ pub fn load_graph(
             ),
         }
     }
-    files.sort();
+    paths.sort();
+    // Work-tree files are read on every core; index blobs come from one (non-Sync) repository.
+    let contents: Vec<(String, Arc<[u8]>)> = match files {
+        Files::WorkTree(root) => paths
+            .into_par_iter()
+            .filter_map(|f| std::fs::read(root.join(&f)).ok().map(|b| (f, Arc::from(b))))
+            .collect(),
+        Files::Index(..) => paths
+            .into_iter()
+            .filter_map(|f| files.bytes(&f).map(|b| (f, Arc::from(b))))
+            .collect(),
+    };
     type Read = (String, Arc<[u8]>, Result<Revision, Box<Finding>>);
-    let read: Vec<Read> = files
+    let read: Vec<Read> = contents
         .into_par_iter()
-        .filter_map(|f| {
-            let bytes: Arc<[u8]> = Arc::from(std::fs::read(root.join(&f)).ok()?);
-            let text = String::from_utf8_lossy(&bytes);
-            let rev = graph::read_revision(&f, &text);
-            Some((f, bytes, rev))
+        .map(|(f, bytes)| {
+            let rev = graph::read_revision(&f, &String::from_utf8_lossy(&bytes));
+            (f, bytes, rev)
         })
         .collect();
     let mut revisions = Vec::new();
@@ -181,15 +236,22 @@ pub fn check_set(
     ws: &Workspace,
     set: &SetConfig,
     state: &SetState,
-    _source: Source,
+    source: Source,
     sources: &mut HashMap<String, Arc<[u8]>>,
 ) -> Vec<Finding> {
-    let layout = match layout(&ws.root, set) {
+    let files = match (source, &ws.repo) {
+        (Source::Index, Some(repo)) => match repo.index() {
+            Ok(index) => Files::Index(repo, index),
+            Err(_) => Files::WorkTree(&ws.root),
+        },
+        _ => Files::WorkTree(&ws.root),
+    };
+    let layout = match layout(&files, set) {
         Ok(Some(l)) => l,
         Ok(None) => return Vec::new(),
         Err(f) => return vec![*f],
     };
-    let (graph, mut findings) = load_graph(&ws.root, &layout, sources);
+    let (graph, mut findings) = load_graph(&files, &layout, sources);
     findings.extend(graph.check());
     let stamps: Vec<(String, crate::sql::Stamp)> = state
         .migrations

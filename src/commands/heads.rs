@@ -6,7 +6,7 @@ use crate::Fatal;
 
 pub fn run(ws: &Workspace, set: Option<&str>) -> crate::Result<(Vec<String>, Outcome)> {
     let set = ws.select_set(set)?;
-    let layout = match alembic::layout(&ws.root, set) {
+    let layout = match alembic::layout(&alembic::Files::WorkTree(&ws.root), set) {
         Ok(Some(l)) => l,
         Ok(None) => {
             return Err(Fatal::config(
@@ -25,7 +25,11 @@ pub fn run(ws: &Workspace, set: Option<&str>) -> crate::Result<(Vec<String>, Out
         }
     };
     let mut outcome = Outcome::default();
-    let (graph, findings) = alembic::load_graph(&ws.root, &layout, &mut outcome.sources);
+    let (graph, findings) = alembic::load_graph(
+        &alembic::Files::WorkTree(&ws.root),
+        &layout,
+        &mut outcome.sources,
+    );
     outcome.findings = findings;
     outcome.files = graph.revisions.len();
     Ok((

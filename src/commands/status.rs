@@ -47,9 +47,13 @@ pub fn run(ws: &Workspace, base: Option<&str>) -> crate::Result<Vec<SetStatus>> 
             .last()
             .map(|s| s.revision.clone())
             .or_else(|| set.alembic.as_ref().and_then(|a| a.head.clone()));
-        let heads = match alembic::layout(&ws.root, set) {
+        let heads = match alembic::layout(&alembic::Files::WorkTree(&ws.root), set) {
             Ok(Some(layout)) => {
-                let (g, _) = alembic::load_graph(&ws.root, &layout, &mut Default::default());
+                let (g, _) = alembic::load_graph(
+                    &alembic::Files::WorkTree(&ws.root),
+                    &layout,
+                    &mut Default::default(),
+                );
                 Some(g.heads().into_iter().map(str::to_string).collect())
             }
             _ => None,
