@@ -198,6 +198,8 @@ pub struct SetState {
     /// cache did not have.
     pub cache_keys: HashMap<String, (crate::cache::CacheKey, bool)>,
     pub cache_misses: usize,
+    /// The snapshot's ledger, parsed once (empty when there is none); later rules reuse it.
+    pub ledger: crate::ledger::Ledger,
 }
 
 /// Runs the rules that need only one snapshot: names, content, ledger.
@@ -272,7 +274,7 @@ pub fn check_snapshot_cached(
             analyses.insert(name, a);
         }
     }
-    let (ledger_findings, _) = rules::ledger::check(&rules::ledger::LedgerInput {
+    let (ledger_findings, ledger) = rules::ledger::check(&rules::ledger::LedgerInput {
         set,
         snap: &snapshot,
         migrations: &migrations,
@@ -287,6 +289,7 @@ pub fn check_snapshot_cached(
             analyses,
             cache_keys,
             cache_misses,
+            ledger,
         },
     )
 }
@@ -433,13 +436,15 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
     let refs: Vec<(&SetConfig, &SetState)> = states.iter().map(|(s, st)| (*s, st)).collect();
     outcome.findings = finish(&ws.config, &refs, findings);
     // A finding about a whole file still points somewhere: line 1, column 1 of that file.
+    let migration_paths: std::collections::HashSet<&str> = states
+        .iter()
+        .flat_map(|(_, s)| s.snapshot.files.iter().map(|m| m.path.as_str()))
+        .collect();
     for f in &mut outcome.findings {
         if f.span.is_none()
-            && f.file.as_ref().is_some_and(|p| {
-                states
-                    .iter()
-                    .any(|(_, s)| s.snapshot.files.iter().any(|m| &m.path == p))
-            })
+            && f.file
+                .as_deref()
+                .is_some_and(|p| migration_paths.contains(p))
         {
             f.span = Some(0..0);
             f.label.get_or_insert_with(|| "this file".into());

@@ -103,23 +103,6 @@ pub fn line_col(text: &[u8], offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// The inverse of [`line_col`] for positions reported by parsers (1-based line, character column).
-pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let mut start = 0;
-    for _ in 1..line.max(1) {
-        match text[start..].find('\n') {
-            Some(p) => start += p + 1,
-            None => return text.len(),
-        }
-    }
-    let line_text = &text[start..];
-    let line_end = line_text.find('\n').unwrap_or(line_text.len());
-    line_text[..line_end]
-        .char_indices()
-        .nth(column.saturating_sub(1))
-        .map_or(start + line_end, |(i, _)| start + i)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,13 +115,5 @@ mod tests {
         // 'ç' and 'é' are two bytes each: ';' is byte 7, character column 3.
         assert_eq!(line_col(text, 7), (2, 3));
         assert_eq!(line_col(text, 1000), (2, 5));
-    }
-
-    #[test]
-    fn offset_of_inverts_line_col() {
-        let text = "ab\nçé;x";
-        assert_eq!(offset_of(text, 2, 3), 7);
-        assert_eq!(line_col(text.as_bytes(), offset_of(text, 2, 3)), (2, 3));
-        assert_eq!(offset_of(text, 9, 1), text.len());
     }
 }

@@ -348,13 +348,10 @@ pub fn annotate_checksum_mismatches(
     state: &SetState,
     findings: Vec<Finding>,
 ) -> Vec<Finding> {
-    let Some(ledger_bytes) = &state.snapshot.ledger else {
-        return findings;
-    };
     if !findings.iter().any(|f| f.rule == Rule::ChecksumMismatch) {
         return findings;
     }
-    let (ledger, _) = crate::ledger::parse(ledger_bytes);
+    let ledger = &state.ledger;
     let file_of = |f: &Finding| {
         state
             .snapshot

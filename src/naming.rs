@@ -92,6 +92,14 @@ pub fn format(set: &SetConfig, number: u64, slug: &str) -> String {
     }
 }
 
+/// The number as the set writes it (`0005` in a width-4 sequential set), for messages.
+pub fn number_text(set: &SetConfig, number: u64) -> String {
+    match set.numbering {
+        Numbering::Sequential => format!("{number:0width$}", width = set.width),
+        Numbering::Timestamp => number.to_string(),
+    }
+}
+
 /// The current UTC time as `YYYYMMDDHHMMSS`, for timestamp-numbered sets (no date crate needed:
 /// the civil-from-days conversion is a few lines of integer arithmetic).
 pub fn utc_timestamp(now: std::time::SystemTime) -> u64 {

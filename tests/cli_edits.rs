@@ -23,14 +23,7 @@ fn merged() -> Dir {
 fn a_whitespace_reflow_of_a_merged_migration_is_cosmetic() {
     let d = merged();
     d.write("migrations/0001_email.sql", "-- add the columns\nalter table users\n    add column email TEXT;\nALTER TABLE users ADD COLUMN age int;\n");
-    let r = d.run(&[
-        "check",
-        "migrations",
-        "--base",
-        "origin/main",
-        "--format",
-        "json",
-    ]);
+    let r = check_json(&d, "origin/main");
     let m = r.find("modified-after-merge");
     assert!(
         m["message"]

@@ -3,11 +3,6 @@
 mod common;
 use common::*;
 
-/// `check migrations --base BASE --format json`.
-fn check_json(d: &Dir, base: &str) -> Run {
-    d.run(&["check", "migrations", "--base", base, "--format", "json"])
-}
-
 /// While `feature` is checked out, `main` (and `origin/main`) gains these files in one commit.
 fn main_gains(d: &Dir, files: &[(&str, &str)], message: &str) {
     d.git(&["checkout", "-q", "main"]);

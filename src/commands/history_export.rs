@@ -9,7 +9,6 @@ use std::sync::Arc;
 use crate::check::{SetState, Workspace};
 use crate::config::{self, SetConfig};
 use crate::finding::Finding;
-use crate::ledger;
 use crate::rules::Rule;
 use crate::Fatal;
 
@@ -106,12 +105,7 @@ pub fn check(
         let checksum = c.trim().trim_start_matches("sha256:").to_ascii_lowercase();
         db.insert(name, (checksum, *offset));
     }
-    let (ledger, _) = state
-        .snapshot
-        .ledger
-        .as_deref()
-        .map(ledger::parse)
-        .unwrap_or_default();
+    let ledger = &state.ledger;
     let mut findings = Vec::new();
     let at = |offset: usize| {
         offset

@@ -88,7 +88,7 @@ pub fn run(ws: &Workspace, args: &RecordArgs) -> crate::Result<Vec<String>> {
         .ledger
         .clone()
         .unwrap_or_else(|| std::sync::Arc::from(&b""[..]));
-    let (recorded, _) = ledger::parse(&existing);
+    let recorded = &state.ledger;
     let mut chosen: Vec<&Migration> = Vec::new();
     for t in &args.targets {
         let m = find(&state.migrations, t)?;

@@ -6,7 +6,6 @@ use serde::Serialize;
 use crate::alembic;
 use crate::check::{self, Workspace};
 use crate::git;
-use crate::ledger;
 use crate::snapshot;
 
 #[derive(Debug, Serialize)]
@@ -33,12 +32,7 @@ pub fn run(ws: &Workspace, base: Option<&str>) -> crate::Result<Vec<SetStatus>> 
     for set in &ws.config.sets {
         let snap = snapshot::read_worktree(&ws.root, set)?;
         let (_, state) = check::check_snapshot(set, snap, false);
-        let (led, _) = state
-            .snapshot
-            .ledger
-            .as_deref()
-            .map(ledger::parse)
-            .unwrap_or_default();
+        let led = &state.ledger;
         let declared = state
             .migrations
             .iter()

@@ -127,7 +127,7 @@ pub fn check_base(
                 .find(|b| b.number == m.number)
                 .map_or("", |b| b.name.as_str());
             findings.push(
-                Finding::new(Rule::NumberConflict, format!("`{}` reuses number {} that {base_name} already has as `{other}`", m.name, m.digits_or(set)))
+                Finding::new(Rule::NumberConflict, format!("`{}` reuses number {} that {base_name} already has as `{other}`", m.name, naming::number_text(set, m.number)))
                     .file(m.path.clone())
                     .help(format!("rename to `{suggestion}` (after the base's last migration), or run `miglint renumber`")),
             );
@@ -162,15 +162,6 @@ pub fn check_base(
         );
     }
     findings
-}
-
-impl crate::rules::naming::Migration {
-    /// The number as the set writes it (`0005`).
-    pub fn digits_or(&self, set: &SetConfig) -> String {
-        naming::format(set, self.number, "x")
-            .trim_end_matches("_x.sql")
-            .to_string()
-    }
 }
 
 #[cfg(test)]

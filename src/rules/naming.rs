@@ -98,7 +98,7 @@ pub fn check(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
                     format!(
                         "`{}` reuses number {} of `{}`",
                         m.name,
-                        naming::format(set, m.number, "").trim_end_matches("_.sql"),
+                        naming::number_text(set, m.number),
                         group[0].name
                     ),
                 )
@@ -135,15 +135,12 @@ pub fn check(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
             }
             if m.number > expected {
                 let missing = if m.number - expected == 1 {
-                    format!(
-                        "number {} is missing",
-                        naming::format(set, expected, "x").trim_end_matches("_x.sql")
-                    )
+                    format!("number {} is missing", naming::number_text(set, expected))
                 } else {
                     format!(
                         "numbers {}–{} are missing",
-                        naming::format(set, expected, "x").trim_end_matches("_x.sql"),
-                        naming::format(set, m.number - 1, "x").trim_end_matches("_x.sql")
+                        naming::number_text(set, expected),
+                        naming::number_text(set, m.number - 1)
                     )
                 };
                 let after = previous.map_or("the set starts with it".to_string(), |p| {

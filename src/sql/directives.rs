@@ -70,15 +70,6 @@ impl Directives {
             span.start <= offset && offset < span.end.max(span.start + 1) && hit(codes)
         })
     }
-
-    /// Every code named by a directive, to warn about typos.
-    pub fn named_codes(&self) -> impl Iterator<Item = &str> {
-        self.file
-            .iter()
-            .chain(self.statements.iter().flat_map(|(_, c)| c.iter()))
-            .map(String::as_str)
-            .filter(|c| !c.is_empty())
-    }
 }
 
 #[cfg(test)]

@@ -162,6 +162,11 @@ impl Dir {
     }
 }
 
+/// `check migrations --base BASE --format json`, run in `d`.
+pub fn check_json(d: &Dir, base: &str) -> Run {
+    d.run(&["check", "migrations", "--base", base, "--format", "json"])
+}
+
 /// A small valid migration set in `dir`: 0000..n-1.
 pub fn valid_set(d: &Dir, dir: &str, n: usize) {
     for i in 0..n {
