@@ -37,12 +37,16 @@ impl Workspace {
         // libgit2 re-hashes every object it reads (SHA-1 with collision detection): 60% of a
         // 100,000-commit history audit. miglint reads, never writes; `git fsck` is the integrity tool.
         git2::opts::strict_hash_verification(false);
-        let repo = git2::Repository::discover(&cwd)
-            .ok()
-            .filter(|r| r.workdir().is_some());
+        let repo = crate::git::open(&cwd)?;
         let root = match repo.as_ref().and_then(|r| r.workdir()) {
             Some(w) => w.canonicalize().unwrap_or_else(|_| w.to_path_buf()),
             None => cwd.clone(),
+        };
+        // Run from outside the work tree (GIT_DIR/GIT_WORK_TREE): paths are the work tree's.
+        let cwd = if cwd.starts_with(&root) {
+            cwd
+        } else {
+            root.clone()
         };
         let config_file = match config_path {
             Some(p) => {
@@ -123,6 +127,16 @@ impl Workspace {
             .map(|s| s.name.as_str())
             .collect::<Vec<_>>()
             .join(", ")
+    }
+
+    /// The set as in the work tree, in the canonical form git stores (line endings converted as
+    /// its attributes and `core.autocrlf` say).
+    pub fn read_worktree(&self, set: &SetConfig) -> crate::Result<Snapshot> {
+        let mut snap = snapshot::read_worktree(&self.root, set)?;
+        if let Some(repo) = &self.repo {
+            git::canonicalize(repo, set, &mut snap);
+        }
+        Ok(snap)
     }
 
     pub fn repo(&self, what: &str) -> crate::Result<&git2::Repository> {
@@ -294,31 +308,42 @@ pub fn check_snapshot_cached(
     )
 }
 
-/// Applies ignore directives, the `[rules]` severities, drops `off`, and sorts.
+/// Applies ignore directives (reporting those that silence nothing), the `[rules]` severities,
+/// drops `off`, and sorts.
 pub fn finish(
     config: &Config,
     states: &[(&SetConfig, &SetState)],
     findings: Vec<Finding>,
 ) -> Vec<Finding> {
-    let mut directives: HashMap<&str, &crate::sql::Directives> = HashMap::new();
+    let mut directives: HashMap<&str, (&crate::sql::Directives, Vec<bool>)> = HashMap::new();
     for (_, state) in states {
         for f in &state.snapshot.files {
             if let Some(a) = state.analyses.get(&f.name) {
-                directives.insert(f.path.as_str(), &a.directives);
+                let used = vec![false; a.directives.list.len()];
+                directives.insert(f.path.as_str(), (&a.directives, used));
             }
         }
     }
-    let mut out: Vec<Finding> = findings
+    let mut kept: Vec<Finding> = Vec::with_capacity(findings.len());
+    for f in findings {
+        // Fatal conditions are never silenced by a comment (nor, in `suppressor`, protection).
+        let by = match (f.rule.info().fatal, f.file.as_deref()) {
+            (false, Some(path)) => directives.get_mut(path).and_then(|(d, used)| {
+                let i = d.suppressor(f.code(), f.span.as_ref().map(|s| s.start))?;
+                used[i] = true;
+                Some(i)
+            }),
+            _ => None,
+        };
+        if by.is_none() {
+            kept.push(f);
+        }
+    }
+    for (path, (d, used)) in &directives {
+        kept.extend(crate::rules::sql::unused_ignores(path, d, used));
+    }
+    let mut out: Vec<Finding> = kept
         .into_iter()
-        .filter(|f| {
-            // Fatal conditions are never silenced by a comment.
-            f.rule.info().fatal
-                || !f
-                    .file
-                    .as_deref()
-                    .and_then(|p| directives.get(p))
-                    .is_some_and(|d| d.suppresses(f.code(), f.span.as_ref().map(|s| s.start)))
-        })
         .map(|mut f| {
             if let Some(&sev) = config.severities.get(&f.rule) {
                 // An explicit command-line escalation (e.g. --require-recorded) wins over the table.
@@ -375,9 +400,12 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
         None => None,
     };
     for set in sets {
+        if let Some(repo) = &ws.repo {
+            git::refuse_submodule(repo, set)?;
+        }
         let snapshot = match (opts.source, &ws.repo) {
             (Source::Index, Some(repo)) => git::read_index(repo, set)?,
-            _ => snapshot::read_worktree(&ws.root, set)?,
+            _ => ws.read_worktree(set)?,
         };
         // The analysis cache serves checks inside a repository (it lives in .git).
         let cache_path = ws
@@ -399,10 +427,37 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
             Some(repo) => findings.extend(git::annotate_checksum_mismatches(repo, set, &state, f)),
             None => findings.extend(f),
         }
+        let mut context = rules::naming::Context {
+            protected: state
+                .ledger
+                .entries
+                .iter()
+                .map(|e| e.name.clone())
+                .collect(),
+            ..Default::default()
+        };
         if let Some(repo) = &ws.repo {
             if let Some(base) = &base {
-                findings.extend(git::check_base(repo, set, &state, base)?);
+                let (merge_base, tip) = git::read_base(repo, set, base)?;
+                findings.extend(rules::git::check_base(
+                    set,
+                    &state.snapshot,
+                    &merge_base,
+                    &tip,
+                    &base.name,
+                ));
+                for m in rules::naming::migrations(set, &merge_base)
+                    .into_iter()
+                    .chain(rules::naming::migrations(set, &tip))
+                {
+                    context.taken.insert(m.number);
+                    context.protected.insert(m.name);
+                }
+                context.base = Some(base.name.clone());
             }
+        }
+        findings.extend(rules::naming::gaps(set, &state.migrations, &context));
+        if let Some(repo) = &ws.repo {
             if opts.history {
                 findings.extend(git::check_history(repo, set)?);
             }

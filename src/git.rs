@@ -13,6 +13,158 @@ use crate::rules::Rule;
 use crate::snapshot::{is_migration_name, MigrationFile, Snapshot, Unreadable};
 use crate::Fatal;
 
+/// Opens the repository the way git's own commands do. Inside a hook git describes the
+/// repository in its environment (`GIT_DIR`, `GIT_WORK_TREE`, and `GIT_INDEX_FILE`, a temporary
+/// index for `git commit -a`, `git commit <paths>` and `--only`): then that environment is the
+/// truth, and `.git/index` is not what is being committed. Otherwise the repository is discovered
+/// from `cwd`. A bare repository (no work tree) counts as none.
+pub fn open(cwd: &std::path::Path) -> crate::Result<Option<Repository>> {
+    let from_env = [
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_COMMON_DIR",
+    ]
+    .iter()
+    .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()));
+    let same_cwd = std::env::current_dir()
+        .ok()
+        .and_then(|d| d.canonicalize().ok())
+        .is_some_and(|d| d == cwd);
+    let repo = if from_env && same_cwd {
+        match Repository::open_from_env() {
+            Ok(r) => Some(r),
+            // The environment names a repository that cannot be opened: say so, never guess.
+            Err(e) if std::env::var_os("GIT_DIR").is_some() => {
+                return Err(git_err("GIT_DIR from the environment", e))
+            }
+            Err(_) => None,
+        }
+    } else {
+        Repository::discover(cwd).ok()
+    };
+    Ok(repo.filter(|r| r.workdir().is_some()))
+}
+
+/// How git's clean filter treats a path's line endings (its `text`/`eol` attributes and
+/// `core.autocrlf`), reduced to what changes the bytes git stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EolMode {
+    /// Stored as is.
+    Binary,
+    /// `text` (or `eol` set): every CRLF is stored as LF.
+    Text,
+    /// `text=auto` or `core.autocrlf`: CRLF becomes LF if the file looks like text and the
+    /// version in the index has no CR (git's "safe" autocrlf).
+    Auto,
+}
+
+fn eol_mode(repo: &Repository, path: &str) -> EolMode {
+    let attr = |name: &str| {
+        repo.get_attr(
+            std::path::Path::new(path),
+            name,
+            git2::AttrCheckFlags::FILE_THEN_INDEX,
+        )
+        .ok()
+        .flatten()
+        .map(str::to_string)
+    };
+    let text = attr("text");
+    match git2::AttrValue::from_string(text.as_deref()) {
+        git2::AttrValue::True => return EolMode::Text,
+        git2::AttrValue::False => return EolMode::Binary,
+        git2::AttrValue::String("auto") => return EolMode::Auto,
+        _ => {}
+    }
+    if matches!(
+        git2::AttrValue::from_string(attr("eol").as_deref()),
+        git2::AttrValue::String(_)
+    ) {
+        return EolMode::Text;
+    }
+    let autocrlf = repo
+        .config()
+        .and_then(|c| c.get_string("core.autocrlf"))
+        .map(|v| v.to_ascii_lowercase())
+        .unwrap_or_default();
+    match autocrlf.as_str() {
+        "true" | "input" | "yes" | "on" | "1" => EolMode::Auto,
+        _ => EolMode::Binary,
+    }
+}
+
+/// What git's text detection calls binary: a NUL, a lone CR, or mostly non-printable bytes.
+fn looks_binary(bytes: &[u8]) -> bool {
+    let mut nonprintable = 0usize;
+    let mut printable = 0usize;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            0 => return true,
+            b'\r' if bytes.get(i + 1) != Some(&b'\n') => return true,
+            b'\n' | b'\r' | b'\t' | 0x08 | 0x1b | 0x0c => printable += 1,
+            0x7f => nonprintable += 1,
+            b if b < 0x20 => nonprintable += 1,
+            _ => printable += 1,
+        }
+    }
+    (printable >> 7) < nonprintable
+}
+
+fn crlf_to_lf(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+            i += 1;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+/// The bytes git would store for work-tree `bytes` at `path` (its clean conversion of line
+/// endings), or `None` when they are already canonical. `git hash-object --path` is the reference.
+pub fn canonical(repo: &Repository, path: &str, bytes: &[u8]) -> Option<Vec<u8>> {
+    if !bytes.windows(2).any(|w| w == b"\r\n") {
+        return None;
+    }
+    match eol_mode(repo, path) {
+        EolMode::Binary => None,
+        EolMode::Text => Some(crlf_to_lf(bytes)),
+        EolMode::Auto => {
+            if looks_binary(bytes) {
+                return None;
+            }
+            let index_has_cr = repo
+                .index()
+                .ok()
+                .and_then(|i| i.get_path(std::path::Path::new(path), 0))
+                .and_then(|e| repo.find_blob(e.id).ok())
+                .is_some_and(|b| b.content().contains(&b'\r'));
+            (!index_has_cr).then(|| crlf_to_lf(bytes))
+        }
+    }
+}
+
+/// Replaces a work-tree snapshot's bytes by their canonical form, so checksums, the base
+/// comparison and edit classification see what git stores: a clean `core.autocrlf=true`
+/// checkout gives exactly the result of an LF checkout.
+pub fn canonicalize(repo: &Repository, set: &SetConfig, snap: &mut Snapshot) {
+    for f in &mut snap.files {
+        if let Some(c) = canonical(repo, &f.path, &f.bytes) {
+            *f = MigrationFile::new(f.name.clone(), f.path.clone(), Arc::from(c));
+        }
+    }
+    if let Some(l) = &snap.ledger {
+        if let Some(c) = canonical(repo, &set.lock, l) {
+            snap.ledger = Some(Arc::from(c));
+        }
+    }
+}
+
 /// The resolved base: what the user named, its tip and the merge-base with HEAD.
 #[derive(Debug, Clone)]
 pub struct Base {
@@ -134,10 +286,18 @@ pub fn resolve_base(
     };
     let tip = obj
         .peel_to_commit()
-        .map_err(|e| git_err("base commit", e))?
+        .map_err(|e| git_err(&format!("base commit {}", obj.id()), e))?
         .id();
     let head = match repo.head().and_then(|h| h.peel_to_commit()) {
         Ok(h) => h.id(),
+        Err(e) if e.code() != git2::ErrorCode::UnbornBranch => {
+            let id = repo
+                .head()
+                .ok()
+                .and_then(|h| h.target())
+                .map_or("HEAD".to_string(), |o| format!("HEAD commit {o}"));
+            return Err(git_err(&id, e));
+        }
         // An unborn HEAD (no commit yet) is compared with the base tip itself.
         Err(_) => {
             return Ok(Some(Base {
@@ -165,8 +325,8 @@ pub fn resolve_base(
 /// Reads the set as of a tree (a commit's root tree). A set directory absent there is empty.
 pub fn read_tree(repo: &Repository, root: &git2::Tree, set: &SetConfig) -> crate::Result<Snapshot> {
     let mut snap = Snapshot::default();
-    if let Ok(entry) = root.get_path(std::path::Path::new(&set.dir)) {
-        if let Ok(tree) = entry.to_object(repo).and_then(|o| o.peel_to_tree()) {
+    if let Some(id) = dir_id(root, &set.dir) {
+        if let Ok(tree) = repo.find_tree(id) {
             for e in tree.iter() {
                 let Ok(name) = e.name().map(str::to_string) else {
                     continue;
@@ -204,6 +364,33 @@ pub fn read_tree(repo: &Repository, root: &git2::Tree, set: &SetConfig) -> crate
     Ok(snap)
 }
 
+/// The id of directory `dir` (repository-relative; `.` is the root) in `root`.
+pub fn dir_id(root: &git2::Tree, dir: &str) -> Option<Oid> {
+    if dir.is_empty() || dir == "." {
+        return Some(root.id());
+    }
+    root.get_path(std::path::Path::new(dir))
+        .ok()
+        .map(|e| e.id())
+}
+
+/// Refuses a set that lies inside a submodule: its files are another repository's, invisible to
+/// this index and these commits, so every git check would silently see nothing.
+pub fn refuse_submodule(repo: &Repository, set: &SetConfig) -> crate::Result<()> {
+    let index = repo.index().map_err(|e| git_err("index", e))?;
+    let dir = format!("{}/", set.dir.trim_end_matches('/'));
+    for entry in index.iter().filter(|e| e.mode == 0o160000) {
+        let sub = String::from_utf8_lossy(&entry.path).into_owned();
+        if dir.starts_with(&format!("{sub}/")) {
+            return Err(Fatal::config(
+                format!("the set `{}` lies inside the submodule `{sub}`; its files belong to another repository", set.dir),
+                format!("run miglint inside the submodule (`cd {sub} && miglint check`), where its own index and history are visible"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub fn read_commit(repo: &Repository, commit: Oid, set: &SetConfig) -> crate::Result<Snapshot> {
     let tree = repo
         .find_commit(commit)
@@ -216,7 +403,10 @@ pub fn read_commit(repo: &Repository, commit: Oid, set: &SetConfig) -> crate::Re
 pub fn read_index(repo: &Repository, set: &SetConfig) -> crate::Result<Snapshot> {
     let index = repo.index().map_err(|e| git_err("index", e))?;
     let mut snap = Snapshot::default();
-    let prefix = format!("{}/", set.dir.trim_end_matches('/'));
+    let prefix = match set.dir.trim_end_matches('/') {
+        "" | "." => String::new(),
+        d => format!("{d}/"),
+    };
     for entry in index.iter() {
         let path = String::from_utf8_lossy(&entry.path).into_owned();
         let Some(name) = path.strip_prefix(&prefix) else {
@@ -251,26 +441,19 @@ pub fn read_index(repo: &Repository, set: &SetConfig) -> crate::Result<Snapshot>
     Ok(snap)
 }
 
-/// Compares the set now with the merge-base (content) and with the base's tip (numbers).
-pub fn check_base(
+/// The set at the merge-base (what this branch started from) and at the base's tip.
+pub fn read_base(
     repo: &Repository,
     set: &SetConfig,
-    state: &SetState,
     base: &Base,
-) -> crate::Result<Vec<Finding>> {
+) -> crate::Result<(Snapshot, Snapshot)> {
     let merge_base = read_commit(repo, base.merge_base, set)?;
     let tip = if base.tip == base.merge_base {
         merge_base.clone()
     } else {
         read_commit(repo, base.tip, set)?
     };
-    Ok(crate::rules::git::check_base(
-        set,
-        &state.snapshot,
-        &merge_base,
-        &tip,
-        &base.name,
-    ))
+    Ok((merge_base, tip))
 }
 
 /// `--history`: walks the first-parent history of HEAD, oldest first.
@@ -324,10 +507,10 @@ pub fn blobs_with_digests(
         let Ok(tree) = repo.find_commit(oid).and_then(|c| c.tree()) else {
             continue;
         };
-        let Ok(dir_entry) = tree.get_path(std::path::Path::new(dir)) else {
+        let Some(dir_id) = dir_id(&tree, dir) else {
             continue;
         };
-        if !seen_dirs.insert(dir_entry.id()) {
+        if !seen_dirs.insert(dir_id) {
             continue;
         }
         for (path, digest) in wanted {

@@ -23,6 +23,15 @@ fn git_err(e: git2::Error) -> Fatal {
     )
 }
 
+/// A commit on the audited line that cannot be read: named, so `git cat-file -p` can show it.
+fn commit_err(oid: Oid, e: git2::Error) -> Fatal {
+    Fatal::new(
+        Rule::IoError,
+        format!("cannot read commit {oid} on the audited first-parent line: {}", e.message()),
+        "the object is missing or malformed; `git fsck` names the problem. miglint cannot vouch for history it cannot read",
+    )
+}
+
 /// `YYYY-MM-DD` of a git commit time.
 pub fn date(time: git2::Time) -> String {
     let secs = time.seconds() + i64::from(time.offset_minutes()) * 60;
@@ -124,8 +133,25 @@ fn diff_step<'r>(
 pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> {
     use rayon::prelude::*;
     let mut findings = Vec::new();
-    let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) else {
-        return Ok(findings);
+    // No commit yet: nothing to audit. Anything else that stops HEAD from being read is fatal:
+    // an audit that cannot read the line it audits must not pass.
+    let head = match repo.head() {
+        Err(e) if e.code() == git2::ErrorCode::UnbornBranch => return Ok(findings),
+        Err(e) => return Err(git_err(e)),
+        Ok(h) => h,
+    };
+    let head = match head.peel_to_commit() {
+        Ok(c) => c,
+        Err(e) => {
+            let id = head
+                .target()
+                .map_or("HEAD".to_string(), |o| format!("commit {o}"));
+            return Err(Fatal::new(
+                Rule::IoError,
+                format!("cannot read {id} on the audited first-parent line: {}", e.message()),
+                "the commit object is malformed; `git fsck` names the problem. miglint cannot vouch for history it cannot read",
+            ));
+        }
     };
     if repo.is_shallow() {
         return Err(Fatal::new(
@@ -180,8 +206,8 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
         let tree = repo
             .find_commit(oid)
             .and_then(|c| c.tree())
-            .map_err(git_err)?;
-        let dir = id_at(&tree, &set.dir);
+            .map_err(|e| commit_err(oid, e))?;
+        let dir = crate::git::dir_id(&tree, &set.dir);
         // A ledger inside an unchanged directory is unchanged: do not parse the large dir tree.
         let ledger = if lock_in_dir && dir == last_dir {
             last_ledger
@@ -231,7 +257,9 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
     let mut current: HashMap<String, Oid> = state.oids(&state.current);
     for (step, change) in steps.iter().zip(changes) {
         let change = change.map_err(git_err)?;
-        let commit = repo.find_commit(step.commit).map_err(git_err)?;
+        let commit = repo
+            .find_commit(step.commit)
+            .map_err(|e| commit_err(step.commit, e))?;
         let describe = || {
             let a = commit.author();
             format!(

@@ -291,14 +291,14 @@ fn run(cli: Cli) -> ExitCode {
         Command::Renumber { base, set, dry_run } => {
             let ws = open(&[])?;
             let plan = commands::renumber::plan(&ws, base.as_deref(), set.as_deref())?;
-            if plan.is_empty() {
+            if plan.renames.is_empty() {
                 println!("nothing to renumber: every new migration already follows the base");
                 return Ok(ExitCode::SUCCESS);
             }
             if !dry_run {
-                commands::renumber::apply(&ws, set.as_deref(), &plan)?;
+                commands::renumber::apply(&ws, set.as_deref(), &plan.renames)?;
             }
-            for (from, to) in &plan {
+            for (from, to) in &plan.renames {
                 println!(
                     "{}{from} -> {to}",
                     if *dry_run {
@@ -308,6 +308,12 @@ fn run(cli: Cli) -> ExitCode {
                     }
                 );
             }
+            // The base's own files are not on this branch yet; checks already count their
+            // numbers as taken, and this brings the files themselves in.
+            println!(
+                "next: bring {}'s migrations into this branch with `git rebase {}` (or `git merge {}`), then commit",
+                plan.base, plan.base, plan.base
+            );
             Ok(ExitCode::SUCCESS)
         }
     })();

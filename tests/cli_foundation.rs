@@ -60,9 +60,12 @@ fn five_findings_with_codes_lines_and_columns() {
     assert!(h.stdout.contains("miglint::sql-parse-error"));
     assert!(h.stdout.contains("[m/0001_two.sql:3:24]"), "{}", h.stdout);
     assert!(h.stdout.contains("syntax error here"));
-    assert!(h
-        .stdout
-        .contains("help: rename `0003_gap.sql` to `0002_gap.sql`"));
+    assert!(
+        h.stdout
+            .contains("help: if `0003_gap.sql` is new on this branch, rename it to"),
+        "{}",
+        h.stdout
+    );
     assert!(h.stdout.contains("5 errors, 0 warnings in 5 files"));
     assert!(
         !h.stdout.contains("\u{1b}["),

@@ -122,11 +122,18 @@ pub fn install_hooks(repo: &git2::Repository) -> crate::Result<Vec<String>> {
     {
         Some(p) if p.is_absolute() => p,
         Some(p) => workdir.join(p),
-        None => repo.path().join("hooks"),
+        // Linked worktrees share the main repository's hooks.
+        None => repo.commondir().join("hooks"),
     };
     std::fs::create_dir_all(&hooks_dir).map_err(|e| Fatal::io(hooks_dir.display(), e))?;
     let mut done = Vec::new();
-    for (name, body) in [("pre-commit", PRE_COMMIT), ("pre-push", PRE_PUSH)] {
+    // git runs `pre-merge-commit`, not `pre-commit`, when `git merge` commits by itself: the same
+    // check of the index guards merges.
+    for (name, body) in [
+        ("pre-commit", PRE_COMMIT),
+        ("pre-merge-commit", PRE_COMMIT),
+        ("pre-push", PRE_PUSH),
+    ] {
         let path = hooks_dir.join(name);
         match std::fs::read(&path) {
             Ok(existing) if existing == body.as_bytes() => done.push(format!("{} is already installed", path.display())),

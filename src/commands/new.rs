@@ -5,7 +5,6 @@ use crate::config::{self, Numbering};
 use crate::fsutil::create_new_atomic;
 use crate::naming;
 use crate::rules::naming::migrations;
-use crate::snapshot;
 use crate::Fatal;
 
 /// Creates the file and returns its path relative to the root.
@@ -18,7 +17,7 @@ pub fn run(ws: &Workspace, name: &str, set: Option<&str>) -> crate::Result<Strin
             "e.g. `miglint new add_email`",
         ));
     }
-    let snap = snapshot::read_worktree(&ws.root, set)?;
+    let snap = ws.read_worktree(set)?;
     let last = migrations(set, &snap).last().map(|m| m.number);
     let number = match set.numbering {
         Numbering::Sequential => last.map_or(set.start, |n| n + 1),

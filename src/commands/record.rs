@@ -7,7 +7,6 @@ use crate::finding::Severity;
 use crate::fsutil::{write_atomic, LockGuard};
 use crate::ledger;
 use crate::rules::naming::Migration;
-use crate::snapshot;
 use crate::Fatal;
 
 pub struct RecordArgs {
@@ -71,7 +70,7 @@ pub fn run(ws: &Workspace, args: &RecordArgs) -> crate::Result<Vec<String>> {
     let lock_path = ws.root.join(&set.lock);
     // Everything from here to the write happens under the lock, so two runs cannot interleave.
     let _guard = LockGuard::acquire(&lock_path)?;
-    let snap = snapshot::read_worktree(&ws.root, set)?;
+    let snap = ws.read_worktree(set)?;
     let (findings, state) = check::check_snapshot(set, snap, false);
     let findings = check::finish(&ws.config, &[(set, &state)], findings);
     if let Some(bad) = findings

@@ -10,11 +10,25 @@ use crate::git;
 use crate::ledger;
 use crate::naming;
 use crate::rules::naming::migrations;
-use crate::snapshot;
 use crate::Fatal;
 
-/// (from, to) file names, in the order they are applied.
-pub fn plan(
+/// A renumbering: (from, to) file names in the order they are applied, and the base they follow.
+pub struct Plan {
+    pub renames: Vec<(String, String)>,
+    /// The base's name, for the next step (`git rebase <base>`).
+    pub base: String,
+}
+
+/// Plans the renames (see the module doc).
+pub fn plan(ws: &Workspace, base: Option<&str>, set: Option<&str>) -> crate::Result<Plan> {
+    let renames = plan_renames(ws, base, set)?;
+    let base = git::resolve_base(ws.repo("renumber")?, base, ws.config.base.as_deref())?
+        .map(|b| b.name)
+        .unwrap_or_default();
+    Ok(Plan { renames, base })
+}
+
+fn plan_renames(
     ws: &Workspace,
     base: Option<&str>,
     set: Option<&str>,
@@ -36,7 +50,7 @@ pub fn plan(
     })?;
     let mb = git::read_commit(repo, base.merge_base, set)?;
     let tip = git::read_commit(repo, base.tip, set)?;
-    let now = snapshot::read_worktree(&ws.root, set)?;
+    let now = ws.read_worktree(set)?;
     let (recorded, _) = now.ledger.as_deref().map(ledger::parse).unwrap_or_default();
     let base_migrations: Vec<_> = migrations(set, &mb)
         .into_iter()

@@ -6,7 +6,6 @@ use serde::Serialize;
 use crate::alembic;
 use crate::check::{self, Workspace};
 use crate::git;
-use crate::snapshot;
 
 #[derive(Debug, Serialize)]
 pub struct SetStatus {
@@ -30,7 +29,7 @@ pub fn run(ws: &Workspace, base: Option<&str>) -> crate::Result<Vec<SetStatus>> 
     };
     let mut out = Vec::new();
     for set in &ws.config.sets {
-        let snap = snapshot::read_worktree(&ws.root, set)?;
+        let snap = ws.read_worktree(set)?;
         let (_, state) = check::check_snapshot(set, snap, false);
         let led = &state.ledger;
         let declared = state

@@ -29,7 +29,7 @@ pub enum Change {
 }
 
 /// A statement's significant tokens, normalised: no whitespace or comments; unquoted words
-/// upper-cased.
+/// upper-cased in ASCII only.
 fn normalized(dialect: &dyn Dialect, sql: &str) -> Option<Vec<(Vec<String>, Range<usize>)>> {
     let tokens = Tokenizer::new(dialect, sql).tokenize_with_location().ok()?;
     let lines = crate::sql::LineIndex::new(sql);
@@ -49,7 +49,9 @@ fn normalized(dialect: &dyn Dialect, sql: &str) -> Option<Vec<(Vec<String>, Rang
             }
             Token::Word(w) if w.quote_style.is_none() => {
                 span.get_or_insert(start..end);
-                current.push(w.value.to_uppercase());
+                // PostgreSQL folds only ASCII letters of unquoted names (`straße` and `STRASSE`
+                // are two tables), so only an ASCII case change is cosmetic.
+                current.push(w.value.to_ascii_uppercase());
             }
             other => {
                 span.get_or_insert(start..end);

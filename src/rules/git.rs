@@ -56,6 +56,25 @@ pub fn ledger_rewrite(before: &[u8], now: &[u8]) -> Option<Range<usize>> {
     None
 }
 
+/// The statement of `theirs` (up to its `;`, on one line, at most 200 characters) where it first
+/// differs from `ours`, to show what the base's version says.
+fn first_differing_statement(ours: &[u8], theirs: &[u8]) -> String {
+    let span = first_changed_line(ours, theirs);
+    let start = span.start.min(theirs.len());
+    let rest = &theirs[start..];
+    let end = rest
+        .iter()
+        .position(|&b| b == b';')
+        .map_or(rest.len(), |p| p + 1);
+    let text = String::from_utf8_lossy(&rest[..end]);
+    let one: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one.chars().count() > 200 {
+        one.chars().take(200).collect::<String>() + "…"
+    } else {
+        one
+    }
+}
+
 pub fn check_base(
     set: &SetConfig,
     now: &Snapshot,
@@ -74,7 +93,7 @@ pub fn check_base(
                 let finding = Finding::new(Rule::ModifiedAfterMerge, format!("`{}` is already merged into {base_name} and was changed", old.name))
                     .file(new.path.clone())
                     .at(span, "first changed line")
-                    .help("merged migrations may already have run somewhere: restore it (`git checkout <base> -- <file>`) and add a new migration with the change");
+                    .help(format!("merged migrations may already have run somewhere: restore it (`git checkout {base_name} -- {}`) and add a new migration with the change", new.path));
                 findings.push(crate::rules::edits::annotate(
                     set, finding, &old.bytes, &new.bytes,
                 ));
@@ -97,7 +116,7 @@ pub fn check_base(
                     None => findings.push(
                         Finding::new(Rule::DeletedAfterMerge, format!("`{}` is already merged into {base_name} and was deleted", old.name))
                             .file(old.path.clone())
-                            .help("restore it (`git checkout <base> -- <file>`); to undo its change, add a new migration"),
+                            .help(format!("restore it (`git checkout {base_name} -- {}`); to undo its change, add a new migration", old.path)),
                     ),
                 }
             }
@@ -115,11 +134,35 @@ pub fn check_base(
     let newest = base_numbers.iter().next_back().copied();
     let mut next = newest.map_or(set.start, |n| n + 1);
     let now_migrations = migrations(set, now);
+    // The same path added here and on the base with different SQL: git will report an add/add
+    // conflict at merge, and one of the two versions never runs where the other did.
+    for m in &now_migrations {
+        if base_names.contains(m.name.as_str()) {
+            continue;
+        }
+        let (Some(ours), Some(theirs)) = (now.file(&m.name), tip.file(&m.name)) else {
+            continue;
+        };
+        if ours.bytes == theirs.bytes {
+            continue;
+        }
+        let shown = first_differing_statement(&ours.bytes, &theirs.bytes);
+        findings.push(
+            Finding::new(Rule::NumberConflict, format!("`{}` was also added on {base_name} with different SQL; {base_name}'s version differs at `{shown}`", m.name))
+                .file(m.path.clone())
+                .at(first_changed_line(&theirs.bytes, &ours.bytes), "differs from the base")
+                .help(format!("bring the base in first (`git rebase {base_name}`), then move this branch's change to a new migration after the base's last one (`miglint renumber`)")),
+        );
+    }
     for m in now_migrations
         .iter()
         .filter(|m| !base_all_names.contains(m.name.as_str()) && !rename_targets.contains(&m.name))
     {
         let Some(newest) = newest else { break };
+        if tip.file(&m.name).is_some() {
+            // Same path on both sides: reported above (or identical, which merges cleanly).
+            continue;
+        }
         let suggestion = naming::format(set, next, &m.slug);
         if base_numbers.contains(&m.number) {
             let other = base_migrations
@@ -148,7 +191,7 @@ pub fn check_base(
                 Finding::new(Rule::LockRewritten, format!("the ledger was rewritten: it is not {base_name}'s ledger plus appended lines"))
                     .file(set.lock.clone())
                     .at(span, "first rewritten line")
-                    .help("restore the base's lines (`git checkout <base> -- <ledger>`) and only append with `miglint record`"),
+                    .help(format!("restore the base's lines (`git checkout {base_name} -- {}`) and only append with `miglint record`", set.lock)),
             );
         }
     } else if merge_base.ledger.is_some() && now.ledger.is_none() {
@@ -158,7 +201,10 @@ pub fn check_base(
                 format!("the ledger exists in {base_name} and was deleted"),
             )
             .file(set.lock.clone())
-            .help("restore it from the base branch"),
+            .help(format!(
+                "restore it: `git checkout {base_name} -- {}`",
+                set.lock
+            )),
         );
     }
     findings

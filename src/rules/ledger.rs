@@ -175,9 +175,9 @@ pub fn check(input: &LedgerInput) -> (Vec<Finding>, Ledger) {
             .filter(|m| ledger.get(&m.name).is_none() && m.number < last)
         {
             findings.push(
-                Finding::new(Rule::OutOfOrder, format!("`{}` is not recorded but is numbered below the newest applied migration ({last})", m.name))
+                Finding::new(Rule::OutOfOrder, format!("`{}` is not recorded but is numbered below the newest applied migration ({})", m.name, naming::number_text(set, last)))
                     .file(m.path.clone())
-                    .help(format!("it would be applied after newer migrations; rename it to `{}`", next_name(set, last_number, &m.slug))),
+                    .help(format!("it would be applied after newer migrations; if it is new on this branch, rename it to `{}` (or run `miglint renumber`); if it is already merged, apply it and record it with `miglint record {} --allow-out-of-order`", next_name(set, last_number, &m.slug), m.name)),
             );
         }
     }

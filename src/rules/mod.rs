@@ -54,6 +54,39 @@ impl Rule {
         Rule::ALL.iter().copied().find(|r| r.code() == code)
     }
 
+    /// The codes that protect applied and merged migrations. A directive inside a migration
+    /// never silences them (the change would excuse itself); only `[rules]` may re-rate them.
+    pub fn is_protection(self) -> bool {
+        matches!(
+            self,
+            Rule::ChecksumMismatch
+                | Rule::ModifiedAfterMerge
+                | Rule::DeletedAfterMerge
+                | Rule::RenamedAfterMerge
+                | Rule::NumberConflict
+                | Rule::OutOfOrder
+                | Rule::AppliedFileMissing
+                | Rule::LockRewritten
+                | Rule::LockInvalid
+                | Rule::RewrittenInHistory
+                | Rule::HistoryMismatch
+                | Rule::UnrecordedMigrations
+                | Rule::EmptySet
+                | Rule::UnsafePath
+        )
+    }
+
+    /// The known codes nearest to `code` (a typo's likely intent), best first.
+    pub fn nearest(code: &str) -> Vec<&'static str> {
+        let mut scored: Vec<(usize, &'static str)> = Rule::ALL
+            .iter()
+            .map(|r| (edit_distance(code, r.code()), r.code()))
+            .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+            .collect();
+        scored.sort();
+        scored.into_iter().take(3).map(|(_, c)| c).collect()
+    }
+
     /// The README anchor a rule's documentation lives under (used by SARIF's `helpUri`).
     pub fn help_uri(self) -> String {
         format!(
@@ -108,6 +141,22 @@ rules! {
         summary: "PostgreSQL accepts a statement that sqlparser cannot turn into a syntax tree; AST-based rules skip it.",
         why: "Stamps and statement diffs need an AST; this statement is valid but invisible to them.",
         bad: "ALTER SEQUENCE s OWNED BY t.id;", good: "(informational; nothing to fix)" }
+    EmptySet => { code: "empty-set", severity: Error, fatal: false,
+        summary: "A configured migration set holds no migration at all.",
+        why: "A set that finds nothing checks nothing: a moved directory or a wrong `dir` would pass silently.",
+        bad: "[[set]]\ndir = \"db/migration\"   (the files are in db/migrations)", good: "[[set]]\ndir = \"db/migrations\"" }
+    UnsafePath => { code: "unsafe-path", severity: Error, fatal: false,
+        summary: "A migration or the ledger is a symlink that leads outside the repository.",
+        why: "miglint never reads or prints files outside the repository it checks: a link to /proc/self/environ would leak CI secrets into the log.",
+        bad: "migrations/0003_x.sql -> /etc/passwd", good: "migrations/0003_x.sql as a regular file" }
+    UnknownIgnoreCode => { code: "unknown-ignore-code", severity: Warning, fatal: false,
+        summary: "An ignore directive names a code miglint does not have.",
+        why: "A misspelt code silences nothing, so the finding it meant to excuse still fails the check, or the directive is stale.",
+        bad: "-- miglint-ignore-file empty-migratoin", good: "-- miglint-ignore-file empty-migration" }
+    UnusedIgnore => { code: "unused-ignore", severity: Warning, fatal: false,
+        summary: "An ignore directive silences nothing (or names a protection code, which directives cannot silence).",
+        why: "Stale directives hide future problems; protection codes (edits of applied or merged migrations) can only be re-rated in miglint.toml.",
+        bad: "-- miglint-ignore-file checksum-mismatch", good: "(remove it; or re-rate the rule under [rules] in miglint.toml, reviewed like code)" }
     ChecksumMismatch => { code: "checksum-mismatch", severity: Error, fatal: false,
         summary: "An applied (recorded) migration no longer matches its recorded SHA-256.",
         why: "The database ran the recorded bytes; an edited file means fresh databases and production now differ.",
@@ -228,6 +277,21 @@ rules! {
         summary: "miglint hit a bug.",
         why: "Please report it with the input that caused it.",
         bad: "(a panic)", good: "(no panic)" }
+}
+
+/// Levenshtein distance over characters (codes are short; quadratic is fine).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 #[cfg(test)]

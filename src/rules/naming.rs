@@ -1,6 +1,6 @@
 //! `invalid-name`, `duplicate-number`, `number-gap`: the file names of one snapshot.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::config::{Numbering, SetConfig};
 use crate::finding::Finding;
@@ -53,6 +53,18 @@ pub fn next_name(set: &SetConfig, last: Option<u64>, slug: &str) -> String {
 
 pub fn check(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
     let mut findings = Vec::new();
+    if snap.files.is_empty() && snap.unreadable.is_empty() {
+        findings.push(
+            Finding::new(
+                Rule::EmptySet,
+                format!("the set `{}` holds no migration (no .sql file in {})", set.name, set.dir),
+            )
+            .help(format!(
+                "point `dir` at the directory that holds the numbered .sql files, or create the first one with `miglint new init{}`",
+                if set.name == set.dir { String::new() } else { format!(" --set {}", set.name) }
+            )),
+        );
+    }
     let names = snap
         .files
         .iter()
@@ -111,57 +123,96 @@ pub fn check(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
         }
     }
 
-    if set.numbering == Numbering::Sequential {
-        let mut expected = set.start;
-        let mut previous: Option<&Migration> = None;
-        for group in by_number.values() {
-            let m = group[0];
-            if m.number < set.start {
-                findings.push(
-                    Finding::new(
-                        Rule::NumberGap,
-                        format!(
-                            "`{}` is numbered below the set's start ({})",
-                            m.name, set.start
-                        ),
-                    )
-                    .file(m.path.clone())
-                    .help(format!(
-                        "numbers start at {}; set `start` in miglint.toml if this set starts lower",
-                        set.start
-                    )),
-                );
-                continue;
-            }
-            if m.number > expected {
-                let missing = if m.number - expected == 1 {
-                    format!("number {} is missing", naming::number_text(set, expected))
-                } else {
+    findings
+}
+
+/// What the numbering of a set is judged against, beyond its own files: the numbers the base
+/// branch already holds (taken, even when this branch does not have those files yet) and the
+/// names that are recorded or merged (protected: no advice may propose renaming them).
+#[derive(Debug, Default)]
+pub struct Context {
+    pub taken: BTreeSet<u64>,
+    pub protected: HashSet<String>,
+    /// The base's name, for restore commands (`git checkout origin/main -- path`).
+    pub base: Option<String>,
+}
+
+/// `number-gap`: sequential numbers that nobody holds, neither this snapshot nor the base.
+pub fn gaps(set: &SetConfig, migrations: &[Migration], ctx: &Context) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if set.numbering != Numbering::Sequential {
+        return findings;
+    }
+    let mut held: BTreeMap<u64, &Migration> = BTreeMap::new();
+    for m in migrations {
+        held.entry(m.number).or_insert(m);
+    }
+    let mut expected = set.start;
+    let mut previous: Option<&Migration> = None;
+    for m in held.values().copied() {
+        if m.number < set.start {
+            findings.push(
+                Finding::new(
+                    Rule::NumberGap,
                     format!(
-                        "numbers {}–{} are missing",
-                        naming::number_text(set, expected),
-                        naming::number_text(set, m.number - 1)
-                    )
-                };
-                let after = previous.map_or("the set starts with it".to_string(), |p| {
-                    format!("it follows `{}`", p.name)
-                });
-                findings.push(
-                    Finding::new(
-                        Rule::NumberGap,
-                        format!("{missing} before `{}` ({after})", m.name),
-                    )
-                    .file(m.path.clone())
-                    .help(format!(
-                        "rename `{}` to `{}`, or restore the missing migration",
+                        "`{}` is numbered below the set's start ({})",
                         m.name,
-                        naming::format(set, expected, &m.slug)
-                    )),
-                );
-            }
-            expected = m.number + 1;
-            previous = Some(m);
+                        naming::number_text(set, set.start)
+                    ),
+                )
+                .file(m.path.clone())
+                .help(format!(
+                    "numbers start at {}; set `start` in miglint.toml if this set starts lower",
+                    naming::number_text(set, set.start)
+                )),
+            );
+            continue;
         }
+        let missing: Vec<u64> = (expected..m.number)
+            .filter(|n| !ctx.taken.contains(n))
+            .collect();
+        if let (Some(&first), Some(&last)) = (missing.first(), missing.last()) {
+            let what = if first == last {
+                format!("number {} is missing", naming::number_text(set, first))
+            } else {
+                format!(
+                    "numbers {}–{} are missing",
+                    naming::number_text(set, first),
+                    naming::number_text(set, last)
+                )
+            };
+            let after = previous.map_or("the set starts with it".to_string(), |p| {
+                format!("it follows `{}`", p.name)
+            });
+            let restore = match &ctx.base {
+                Some(b) => format!("restore the missing migration if it was deleted (`git checkout {b} -- {}/<file>`)", set.dir),
+                None => "restore the missing migration if it was deleted (`git checkout <base> -- <file>`)".to_string(),
+            };
+            let help = if ctx.protected.contains(&m.name) {
+                format!(
+                    "{restore}; `{}` is already applied or merged and keeps its number",
+                    m.name
+                )
+            } else if missing.len() as u64 == m.number - first {
+                format!(
+                    "if `{}` is new on this branch, rename it to `{}`; otherwise {restore}",
+                    m.name,
+                    naming::format(set, first, &m.slug)
+                )
+            } else {
+                restore
+            };
+            findings.push(
+                Finding::new(
+                    Rule::NumberGap,
+                    format!("{what} before `{}` ({after})", m.name),
+                )
+                .file(m.path.clone())
+                .help(help),
+            );
+        }
+        expected = m.number + 1;
+        previous = Some(m);
     }
     findings
 }
@@ -189,8 +240,10 @@ mod tests {
 
     fn codes(names: &[&str]) -> Vec<(&'static str, String)> {
         let set = SetConfig::with_dir("m".into());
-        check(&set, &snap(names))
+        let s = snap(names);
+        check(&set, &s)
             .into_iter()
+            .chain(gaps(&set, &migrations(&set, &s), &Context::default()))
             .map(|f| (f.code(), f.file.unwrap()))
             .collect()
     }
@@ -218,7 +271,19 @@ mod tests {
     #[test]
     fn gap_help_names_the_expected_file() {
         let set = SetConfig::with_dir("m".into());
-        let f = check(&set, &snap(&["0000_a.sql", "0002_b.sql"]));
+        let s = snap(&["0000_a.sql", "0002_b.sql"]);
+        let f = gaps(&set, &migrations(&set, &s), &Context::default());
         assert!(f[0].help.as_deref().unwrap().contains("0001_b.sql"));
+        // A protected file is never proposed for a rename; numbers the base holds are no gap.
+        let mut ctx = Context::default();
+        ctx.protected.insert("0002_b.sql".into());
+        let f = gaps(&set, &migrations(&set, &s), &ctx);
+        assert!(
+            !f[0].help.as_deref().unwrap().contains("rename"),
+            "{:?}",
+            f[0].help
+        );
+        ctx.taken.insert(1);
+        assert!(gaps(&set, &migrations(&set, &s), &ctx).is_empty());
     }
 }

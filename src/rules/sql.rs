@@ -124,7 +124,72 @@ pub fn check_file(
             }
         }
     }
+    findings.extend(unknown_ignore_codes(file, &analysis));
     (findings, Some(analysis))
+}
+
+/// `unused-ignore`: directives that silenced nothing (`used[i]` says whether directive `i` did),
+/// and directives naming a protection code, which no directive may silence.
+pub fn unused_ignores(path: &str, d: &crate::sql::Directives, used: &[bool]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (dir, &was_used) in d.list.iter().zip(used) {
+        let protected: Vec<&str> = dir
+            .codes
+            .iter()
+            .filter(|c| Rule::from_code(c).is_some_and(|r| r.is_protection()))
+            .map(String::as_str)
+            .collect();
+        let known = dir.codes.is_empty() || dir.codes.iter().any(|c| Rule::from_code(c).is_some());
+        let finding = if let Some(first) = protected.first() {
+            Finding::new(
+                Rule::UnusedIgnore,
+                format!("`{first}` protects applied and merged migrations; a directive cannot silence it"),
+            )
+            .help("remove the directive; if the team really wants to re-rate the rule, do it under [rules] in miglint.toml, where it is reviewed like code")
+        } else if !was_used && known {
+            Finding::new(Rule::UnusedIgnore, "this ignore directive silences nothing")
+                .help("remove it; stale directives hide the next real problem")
+        } else {
+            continue;
+        };
+        out.push(
+            finding
+                .file(path.to_string())
+                .at(dir.span.clone(), "directive"),
+        );
+    }
+    out
+}
+
+/// `unknown-ignore-code`: a directive naming a code that does not exist, with a did-you-mean.
+fn unknown_ignore_codes(file: &MigrationFile, analysis: &Analysis) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for d in &analysis.directives.list {
+        for code in d.codes.iter().filter(|c| Rule::from_code(c).is_none()) {
+            let near = Rule::nearest(code);
+            let help = match near.as_slice() {
+                [] => "run `miglint rules` for the list of codes".to_string(),
+                [one] => format!("did you mean `{one}`?"),
+                many => format!(
+                    "did you mean one of {}?",
+                    many.iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            out.push(
+                Finding::new(
+                    Rule::UnknownIgnoreCode,
+                    format!("the ignore directive names `{code}`, which is not a miglint code"),
+                )
+                .file(file.path.clone())
+                .at(d.span.clone(), "unknown code")
+                .help(help),
+            );
+        }
+    }
+    out
 }
 
 impl Analysis {
@@ -140,9 +205,7 @@ impl Analysis {
         if let Some((_, at)) = &mut self.tokenize_error {
             mv(at);
         }
-        for (span, _) in &mut self.directives.statements {
-            mv(span);
-        }
+        self.directives.shift(by);
         for st in &mut self.stamps {
             mv(&mut st.span);
         }

@@ -1,74 +1,113 @@
-//! Ignore directives: `-- miglint-ignore CODE…` in the comments directly above a statement
-//! silences CODE for findings inside that statement; `-- miglint-ignore-file CODE…` anywhere in a
-//! file silences CODE for the whole file. Without codes, a directive silences every code.
+//! Ignore directives, typed like ruff's `noqa` and squawk's ignores:
+//!
+//! - `-- miglint-ignore CODE…` directly above a statement silences CODE inside that statement;
+//! - `-- miglint-ignore-file CODE…` anywhere silences CODE for the whole file;
+//! - without codes a directive silences every code it may silence;
+//! - text after a second `--` is the reason (`-- miglint-ignore-file empty-migration -- kept`).
+//!
+//! A directive lives inside the change it would excuse, so it can never silence the codes that
+//! protect applied or merged migrations ([`crate::rules::Rule::is_protection`]): only `[rules]` in
+//! `miglint.toml` may re-rate those. Which directive silenced what is tracked so that directives
+//! that silence nothing are reported (`unused-ignore`), like ruff's RUF100.
 
 use std::ops::Range;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Directives {
-    /// Codes silenced for the whole file; an empty string means "every code".
-    pub file: Vec<String>,
-    /// Statement spans and the codes silenced inside them.
-    pub statements: Vec<(Range<usize>, Vec<String>)>,
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Directive {
+    /// The directive's comment, as a byte range of the file (for `unused-ignore`).
+    pub span: Range<usize>,
+    /// `true` for `miglint-ignore-file`.
+    pub file_wide: bool,
+    /// The codes named; empty means every code.
+    pub codes: Vec<String>,
+    /// The statement a `miglint-ignore` covers (the first one after it); `None` until known.
+    pub statement: Option<Range<usize>>,
 }
 
-/// Reads the codes of a directive comment (`comment` is the text after `--`).
-fn codes_of(comment: &str, keyword: &str) -> Option<Vec<String>> {
-    let rest = comment.trim().strip_prefix(keyword)?;
-    if !(rest.is_empty() || rest.starts_with([' ', '\t', ':'])) {
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Directives {
+    pub list: Vec<Directive>,
+}
+
+/// Reads a directive comment (`comment` is the text after `--`): `(file_wide, codes)`.
+fn parse(comment: &str) -> Option<(bool, Vec<String>)> {
+    let comment = comment.trim_start();
+    let (file_wide, rest) = if let Some(r) = comment.strip_prefix("miglint-ignore-file") {
+        (true, r)
+    } else {
+        (false, comment.strip_prefix("miglint-ignore")?)
+    };
+    if !(rest.is_empty() || rest.starts_with([' ', '\t', ':', '\r'])) {
         return None;
     }
-    let codes: Vec<String> = rest
+    // The reason follows a second `--`; it documents, it does not name codes.
+    let codes_text = rest.split("--").next().unwrap_or("");
+    let codes = codes_text
         .trim_start_matches(':')
-        .split([' ', ',', '\t'])
+        .split([' ', ',', '\t', '\r'])
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(str::to_string)
+        // The human report's header form (`miglint::number-gap`) names the same code.
+        .map(|s| s.strip_prefix("miglint::").unwrap_or(s).to_string())
         .collect();
-    Some(if codes.is_empty() {
-        vec![String::new()]
-    } else {
-        codes
-    })
+    Some((file_wide, codes))
 }
 
 impl Directives {
-    /// File-level directives are found line by line, so they work even when the file does not
-    /// tokenize (an unterminated string must still be silenceable).
+    /// Finds every directive line by line, so they work even when the file does not tokenize
+    /// (an unterminated string must still be silenceable).
     pub fn scan_file(text: &str) -> Directives {
         let mut d = Directives::default();
-        for line in text.lines() {
-            if let Some(comment) = line.trim_start().strip_prefix("--") {
-                if let Some(codes) = codes_of(comment, "miglint-ignore-file") {
-                    d.file.extend(codes);
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let trimmed = line.trim_start();
+            if let Some(comment) = trimmed.trim_end().strip_prefix("--") {
+                if let Some((file_wide, codes)) = parse(comment) {
+                    let start = offset + (line.len() - trimmed.len());
+                    let end = offset + line.trim_end().len();
+                    d.list.push(Directive {
+                        span: start..end.max(start + 1),
+                        file_wide,
+                        codes,
+                        statement: None,
+                    });
                 }
             }
+            offset += line.len();
         }
         d
     }
 
-    /// Records the statement-level directives among the comments that precede a statement.
-    pub fn add_statement(&mut self, span: Range<usize>, comments: &[String]) {
-        let codes: Vec<String> = comments
-            .iter()
-            .filter_map(|c| codes_of(c, "miglint-ignore"))
-            .flatten()
-            .collect();
-        if !codes.is_empty() {
-            self.statements.push((span, codes));
+    /// Binds each statement directive to the first statement that starts after it.
+    pub fn bind_statements(&mut self, statements: &[Range<usize>]) {
+        for d in self.list.iter_mut().filter(|d| !d.file_wide) {
+            d.statement = statements.iter().find(|s| s.start >= d.span.end).cloned();
         }
     }
 
-    /// Whether a finding with `code` at byte `offset` (if any) is silenced.
-    pub fn suppresses(&self, code: &str, offset: Option<usize>) -> bool {
-        let hit = |codes: &[String]| codes.iter().any(|c| c.is_empty() || c == code);
-        if hit(&self.file) {
-            return true;
+    /// The index of the directive that silences a finding with `code` at byte `offset` (if
+    /// any). Protection codes are never silenced here.
+    pub fn suppressor(&self, code: &str, offset: Option<usize>) -> Option<usize> {
+        if crate::rules::Rule::from_code(code).is_some_and(|r| r.is_protection()) {
+            return None;
         }
-        let Some(offset) = offset else { return false };
-        self.statements.iter().any(|(span, codes)| {
-            span.start <= offset && offset < span.end.max(span.start + 1) && hit(codes)
+        let names = |d: &Directive| d.codes.is_empty() || d.codes.iter().any(|c| c == code);
+        self.list.iter().position(|d| {
+            names(d)
+                && (d.file_wide
+                    || matches!((&d.statement, offset), (Some(s), Some(o))
+                        if s.start <= o && o < s.end.max(s.start + 1)))
         })
+    }
+
+    /// Moves every span by `by` bytes (a stripped BOM).
+    pub fn shift(&mut self, by: usize) {
+        for d in &mut self.list {
+            d.span = d.span.start + by..d.span.end + by;
+            if let Some(s) = &mut d.statement {
+                *s = s.start + by..s.end + by;
+            }
+        }
     }
 }
 
@@ -77,24 +116,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn file_directive() {
+    fn file_directive_with_reason() {
         let d = Directives::scan_file(
-            "SELECT 1;\n-- miglint-ignore-file empty-migration, number-gap\n",
+            "SELECT 1;\n-- miglint-ignore-file empty-migration, number-gap -- legacy\n",
         );
-        assert!(d.suppresses("number-gap", None));
-        assert!(!d.suppresses("sql-parse-error", Some(0)));
+        assert_eq!(d.list[0].codes, vec!["empty-migration", "number-gap"]);
+        assert_eq!(d.suppressor("number-gap", None), Some(0));
+        assert_eq!(d.suppressor("sql-parse-error", Some(0)), None);
         // `miglint-ignore-filex` is not the directive.
         assert!(Directives::scan_file("-- miglint-ignore-filex a")
-            .file
+            .list
             .is_empty());
     }
 
     #[test]
     fn statement_directive_covers_its_statement_only() {
-        let mut d = Directives::default();
-        d.add_statement(10..20, &[" miglint-ignore sql-parse-error\n".into()]);
-        assert!(d.suppresses("sql-parse-error", Some(15)));
-        assert!(!d.suppresses("sql-parse-error", Some(25)));
-        assert!(!d.suppresses("number-gap", Some(15)));
+        let text = "SELECT 1;\n-- miglint-ignore sql-parse-error\nSELEC 2;\nSELEC 3;\n";
+        let mut d = Directives::scan_file(text);
+        d.bind_statements(&[0..9, 45..53, 54..62]);
+        assert_eq!(d.suppressor("sql-parse-error", Some(47)), Some(0));
+        assert_eq!(d.suppressor("sql-parse-error", Some(55)), None);
+        assert_eq!(d.suppressor("number-gap", Some(47)), None);
+    }
+
+    #[test]
+    fn protection_is_never_silenced() {
+        let d = Directives::scan_file("-- miglint-ignore-file\n");
+        assert_eq!(d.suppressor("empty-migration", None), Some(0));
+        for code in [
+            "checksum-mismatch",
+            "modified-after-merge",
+            "unrecorded-migrations",
+        ] {
+            assert_eq!(d.suppressor(code, None), None, "{code}");
+        }
     }
 }

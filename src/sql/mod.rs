@@ -13,7 +13,7 @@ use std::ops::Range;
 
 use sqlparser::dialect::Dialect;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 pub use directives::Directives;
 pub use stamps::Stamp;
@@ -166,14 +166,11 @@ pub fn analyze(
     let end = |t: &TokenWithSpan| lines.offset(t.span.end.line, t.span.end.column);
 
     let mut chunk: Vec<TokenWithSpan> = Vec::new();
-    let mut leading_comments: Vec<String> = Vec::new();
-    let mut flush = |chunk: &mut Vec<TokenWithSpan>, comments: &mut Vec<String>| {
+    let mut flush = |chunk: &mut Vec<TokenWithSpan>| {
         let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
             return;
         };
         let span = pos(first)..end(last).max(pos(first));
-        analysis.directives.add_statement(span.clone(), comments);
-        comments.clear();
         let outcome = parse_statement(
             std::mem::take(chunk),
             sql,
@@ -196,29 +193,22 @@ pub fn analyze(
         let outcome = if parse { outcome } else { Outcome::Parsed };
         analysis.statements.push(Statement { span, outcome });
     };
-    // The parser skips whitespace itself, so a statement's chunk holds only significant tokens;
-    // comments before a statement are kept for its ignore directives.
+    // The parser skips whitespace itself, so a statement's chunk holds only significant tokens.
     for tok in tokens {
         match &tok.token {
             Token::SemiColon => {
                 if !chunk.is_empty() {
                     chunk.push(tok);
-                    flush(&mut chunk, &mut leading_comments);
+                    flush(&mut chunk);
                 }
-            }
-            Token::Whitespace(Whitespace::SingleLineComment { comment, .. })
-                if chunk.is_empty() =>
-            {
-                leading_comments.push(comment.clone());
-            }
-            Token::Whitespace(Whitespace::MultiLineComment(comment)) if chunk.is_empty() => {
-                leading_comments.push(comment.clone());
             }
             Token::Whitespace(_) | Token::EOF => {}
             _ => chunk.push(tok),
         }
     }
-    flush(&mut chunk, &mut leading_comments);
+    flush(&mut chunk);
+    let spans: Vec<Range<usize>> = analysis.statements.iter().map(|s| s.span.clone()).collect();
+    analysis.directives.bind_statements(&spans);
     analysis
 }
 
