@@ -241,6 +241,9 @@ fn run(cli: Cli) -> ExitCode {
             let (path, text) = commands::init::run(&root)?;
             print!("{text}");
             eprintln!("miglint: wrote {path}");
+            if let Some(advice) = commands::init::gitattributes_advice(&root) {
+                eprintln!("{advice}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { code } => {

@@ -202,6 +202,15 @@ fn git_environment_selects_the_repository_and_index() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("checksum-mismatch"), "{stdout}");
+    // A plain check from elsewhere runs on the named work tree, with the git checks.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_miglint"));
+    cmd.args(["check", "--base", "origin/main", "--format", "json"])
+        .current_dir(elsewhere.path());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let stdout = String::from_utf8_lossy(&cmd.output().unwrap().stdout).into_owned();
+    assert!(stdout.contains("modified-after-merge"), "{stdout}");
     // A temporary index (what `git commit -a` hands its hooks) is what --staged reads.
     d.git(&["reset", "-q"]);
     let tmp_index = d.join(".git/tmp-index");
@@ -601,4 +610,16 @@ fn no_help_proposes_renaming_an_applied_or_merged_file() {
         assert!(!help.contains("rename `0002_roles.sql`"), "{diag}");
         assert!(!help.contains("rename `0003_more.sql`"), "{diag}");
     }
+}
+
+#[test]
+fn init_proposes_lf_line_endings_for_sql() {
+    let d = applied_repo();
+    let r = d.run(&["init"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("*.sql text eol=lf"), "{}", r.stderr);
+    std::fs::remove_file(d.join("miglint.toml")).unwrap();
+    d.write(".gitattributes", "*.sql text eol=lf\n");
+    let r = d.run(&["init"]);
+    assert!(!r.stderr.contains("eol=lf"), "{}", r.stderr);
 }

@@ -112,6 +112,20 @@ pub fn run(root: &Path) -> crate::Result<(String, String)> {
     Ok((FILE_NAME.to_string(), text))
 }
 
+/// A proposal for `.gitattributes` when it does not pin `*.sql` line endings yet: with
+/// `*.sql text eol=lf` every checkout (Windows included) holds the bytes git stores, so the file
+/// a DBA applies is the file the ledger recorded.
+pub fn gitattributes_advice(root: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(root.join(".gitattributes")).unwrap_or_default();
+    let pinned = text.lines().any(|l| {
+        let mut parts = l.split_whitespace();
+        parts.next() == Some("*.sql") && parts.any(|a| a == "eol=lf" || a == "-text")
+    });
+    (!pinned).then(|| {
+        "miglint: consider adding `*.sql text eol=lf` to .gitattributes, so every checkout (Windows included) holds the bytes git stores and the ledger records".to_string()
+    })
+}
+
 /// Installs the hooks; returns one line per hook saying what was done.
 pub fn install_hooks(repo: &git2::Repository) -> crate::Result<Vec<String>> {
     let workdir = repo.workdir().unwrap_or_else(|| repo.path());
