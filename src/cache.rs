@@ -1,9 +1,16 @@
 //! A cache of per-file analyses, so a hook that runs on every commit does not re-parse thousands of
-//! unchanged migrations. It lives in the git directory (`.git/miglint/`), one file per set, and is
-//! keyed like git's index: a work-tree file whose size, modification time and inode are unchanged
-//! since it was analysed (or a staged file with the same blob id) reuses its digest and analysis. A cache written by another miglint version, for another
-//! dialect or other placeholders is ignored; an unreadable or corrupt one is ignored and rewritten;
-//! writes are atomic (temp file + rename), so concurrent runs cannot corrupt it.
+//! unchanged migrations. It lives in the git directory (`.git/miglint/`), one file per set.
+//!
+//! It is **content-addressed**: an analysis is found by the SHA-256 of the bytes read in this run
+//! (plus everything else that changes an analysis: miglint's version, the grammar, the dialect and
+//! the placeholders, in the fingerprint). It never stores or vouches for a checksum: every
+//! migration is read and hashed on every run, so rewriting a file in place (same size, restored
+//! mtime) cannot hide from `checksum-mismatch`.
+//!
+//! The file is untrusted input: it is read with a size limit, every entry is validated against
+//! the file it is used for (counts and spans within its length) before use, and anything odd is
+//! ignored and rewritten, never a crash. It is trusted like the rest of `.git`, in that whoever
+//! can write `.git/miglint` could also rewrite `.git/hooks`; CI runs start from a fresh clone.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,144 +18,80 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::config::SetConfig;
-use crate::sql::Analysis;
+use crate::sql::{Analysis, Directives, Outcome, Stamp, Statement};
 
-/// What identifies a file's content without reading it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileStat {
-    pub size: u64,
-    pub mtime_s: i64,
-    pub mtime_ns: u32,
-    pub ino: u64,
-}
-
-impl FileStat {
-    pub fn of(meta: &std::fs::Metadata) -> Option<FileStat> {
-        let mtime = meta
-            .modified()
-            .ok()?
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?;
-        #[cfg(unix)]
-        let ino = std::os::unix::fs::MetadataExt::ino(meta);
-        #[cfg(not(unix))]
-        let ino = 0;
-        Some(FileStat {
-            size: meta.len(),
-            mtime_s: mtime.as_secs() as i64,
-            mtime_ns: mtime.subsec_nanos(),
-            ino,
-        })
-    }
-
-    /// Modified within the last two seconds: a later edit could keep the same mtime ("racily
-    /// clean", as git calls it), so such a file is not cached.
-    fn is_racy(&self) -> bool {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        self.mtime_s >= now - 2
-    }
-}
-
-/// What a cached analysis was made from: a work-tree file's stat, or a git blob id (content
-/// addressed, so never racy) for files read from the index.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CacheKey {
-    Stat(FileStat),
-    Blob(String),
-}
-
-impl CacheKey {
-    fn is_racy(&self) -> bool {
-        matches!(self, CacheKey::Stat(s) if s.is_racy())
-    }
-}
-
+/// One cached analysis. Most statements parse, so only the others are stored, with the count:
+/// the cache stays small and quick to load.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Entry {
-    pub key: CacheKey,
+    /// Whether the file was parse-checked (baseline files are not).
     pub parsed: bool,
-    pub digest: String,
-    #[serde(with = "compact")]
-    pub analysis: Analysis,
+    n: usize,
+    other: Vec<(usize, Statement)>,
+    tokenize_error: Option<(String, std::ops::Range<usize>)>,
+    directives: Directives,
+    stamps: Vec<Stamp>,
 }
 
-/// The entries a finished check leaves for the next run: one per file with a cache key.
-pub fn entries(state: &crate::check::SetState) -> HashMap<String, Entry> {
-    state
-        .snapshot
-        .files
-        .iter()
-        .filter_map(|f| {
-            let (key, parsed) = state.cache_keys.get(&f.name)?.clone();
-            let analysis = state.analyses.get(&f.name)?.clone();
-            Some((
-                f.path.clone(),
-                Entry {
-                    key,
-                    parsed,
-                    digest: f.digest().to_string(),
-                    analysis,
-                },
-            ))
-        })
-        .collect()
-}
-
-/// Most statements parse; the cache stores their count rather than their spans (which nothing
-/// reads for a parsed statement), keeping the cache small and quick to load.
-mod compact {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    use crate::sql::{Analysis, Directives, Outcome, Stamp, Statement};
-
-    #[derive(Serialize, Deserialize)]
-    struct Compact {
-        n: usize,
-        other: Vec<(usize, Statement)>,
-        tokenize_error: Option<(String, std::ops::Range<usize>)>,
-        directives: Directives,
-        stamps: Vec<Stamp>,
-    }
-
-    pub fn serialize<S: Serializer>(a: &Analysis, s: S) -> Result<S::Ok, S::Error> {
-        Compact {
-            n: a.statements.len(),
-            other: a
+impl Entry {
+    pub fn new(analysis: &Analysis, parsed: bool) -> Entry {
+        Entry {
+            parsed,
+            n: analysis.statements.len(),
+            other: analysis
                 .statements
                 .iter()
                 .enumerate()
                 .filter(|(_, st)| st.outcome != Outcome::Parsed)
                 .map(|(i, st)| (i, st.clone()))
                 .collect(),
-            tokenize_error: a.tokenize_error.clone(),
-            directives: a.directives.clone(),
-            stamps: a.stamps.clone(),
+            tokenize_error: analysis.tokenize_error.clone(),
+            directives: analysis.directives.clone(),
+            stamps: analysis.stamps.clone(),
         }
-        .serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Analysis, D::Error> {
-        let c = Compact::deserialize(d)?;
+    /// The analysis, if the entry is plausible for a file of `len` bytes: no more statements
+    /// than bytes and every span inside the file. Otherwise `None` (the file is analysed afresh).
+    pub fn analysis(&self, len: usize) -> Option<Analysis> {
+        let within = |r: &std::ops::Range<usize>| r.start <= r.end && r.end <= len;
+        let ok = self.n <= len
+            && self.other.iter().all(|(i, st)| {
+                *i < self.n
+                    && within(&st.span)
+                    && match &st.outcome {
+                        Outcome::Error { at, .. } => within(at),
+                        _ => true,
+                    }
+            })
+            && self
+                .tokenize_error
+                .as_ref()
+                .is_none_or(|(_, at)| within(at))
+            && self
+                .directives
+                .list
+                .iter()
+                .all(|d| within(&d.span) && d.statement.as_ref().is_none_or(within))
+            && self.stamps.iter().all(|s| within(&s.span));
+        if !ok {
+            return None;
+        }
         let mut statements = vec![
             Statement {
                 span: 0..0,
                 outcome: Outcome::Parsed
             };
-            c.n
+            self.n
         ];
-        for (i, st) in c.other {
-            match statements.get_mut(i) {
-                Some(slot) => *slot = st,
-                None => return Err(serde::de::Error::custom("statement index out of range")),
-            }
+        for (i, st) in &self.other {
+            statements[*i] = st.clone();
         }
-        Ok(Analysis {
+        Some(Analysis {
             statements,
-            tokenize_error: c.tokenize_error,
-            directives: c.directives,
-            stamps: c.stamps,
+            tokenize_error: self.tokenize_error.clone(),
+            directives: self.directives.clone(),
+            stamps: self.stamps.clone(),
         })
     }
 }
@@ -156,6 +99,7 @@ mod compact {
 #[derive(Serialize, Deserialize)]
 struct Stored {
     fingerprint: String,
+    /// By the SHA-256 of the file's content.
     entries: HashMap<String, Entry>,
 }
 
@@ -163,7 +107,7 @@ struct Stored {
 pub fn fingerprint(set: &SetConfig) -> String {
     let placeholders: Vec<&str> = set.placeholders.iter().map(|r| r.as_str()).collect();
     format!(
-        "{} exact={} dialect={} placeholders={:?}",
+        "{} cache=2 exact={} dialect={} placeholders={:?}",
         env!("CARGO_PKG_VERSION"),
         cfg!(feature = "postgres-exact"),
         set.dialect,
@@ -176,9 +120,18 @@ pub fn path(git_dir: &Path, set: &SetConfig) -> PathBuf {
     git_dir.join("miglint").join(format!("analysis-{key}.json"))
 }
 
-/// The cached entries for `set`, or none when the cache is missing, stale or corrupt.
+/// A cache larger than this is not a cache miglint wrote for a sane set: ignored.
+const LIMIT: u64 = 256 << 20;
+
+/// The cached entries for `set`, by content digest; none when the cache is missing, written
+/// for another fingerprint, oversized or corrupt.
 pub fn load(path: &Path, set: &SetConfig) -> HashMap<String, Entry> {
-    let Ok(bytes) = std::fs::read(path) else {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Ok(bytes) = crate::fsutil::read_regular(dir, &name, LIMIT) else {
         return HashMap::new();
     };
     match serde_json::from_slice::<Stored>(&bytes) {
@@ -187,13 +140,22 @@ pub fn load(path: &Path, set: &SetConfig) -> HashMap<String, Entry> {
     }
 }
 
-/// Writes the entries (only those safe to trust later). Failure to write is not an error: the
-/// cache is an optimisation.
+/// The entries a finished check leaves for the next run: one per analysed file.
+pub fn entries(state: &crate::check::SetState) -> HashMap<String, Entry> {
+    state
+        .snapshot
+        .files
+        .iter()
+        .filter_map(|f| {
+            let analysis = state.analyses.get(&f.name)?;
+            let parsed = *state.parsed.get(&f.name)?;
+            Some((f.digest().to_string(), Entry::new(analysis, parsed)))
+        })
+        .collect()
+}
+
+/// Writes the entries. Failure to write is not an error: the cache is an optimisation.
 pub fn store(path: &Path, set: &SetConfig, entries: HashMap<String, Entry>) {
-    let entries: HashMap<String, Entry> = entries
-        .into_iter()
-        .filter(|(_, e)| !e.key.is_racy())
-        .collect();
     let stored = Stored {
         fingerprint: fingerprint(set),
         entries,

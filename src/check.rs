@@ -208,9 +208,9 @@ pub struct SetState {
     pub migrations: Vec<Migration>,
     /// Per file name; `None` for files that could not be read as SQL.
     pub analyses: HashMap<String, Analysis>,
-    /// Per file name: the cache key (stat, parsed) of work-tree files, and how many files the
-    /// cache did not have.
-    pub cache_keys: HashMap<String, (crate::cache::CacheKey, bool)>,
+    /// Per file name: whether it was parse-checked (baseline files are not).
+    pub parsed: HashMap<String, bool>,
+    /// How many files the cache did not have.
     pub cache_misses: usize,
     /// The snapshot's ledger, parsed once (empty when there is none); later rules reuse it.
     pub ledger: crate::ledger::Ledger,
@@ -235,16 +235,17 @@ pub fn check_snapshot_cached(
     let mut findings = rules::naming::check(set, &snapshot);
     let migrations = rules::naming::migrations(set, &snapshot);
     findings.extend(snapshot.unreadable.iter().map(rules::sql::unreadable));
+    findings.extend(
+        snapshot
+            .ledger_unreadable
+            .iter()
+            .map(rules::sql::unreadable),
+    );
     let numbers: HashMap<&str, u64> = migrations
         .iter()
         .map(|m| (m.name.as_str(), m.number))
         .collect();
-    type PerFile = (
-        Vec<Finding>,
-        Option<(String, Analysis)>,
-        Option<(crate::cache::CacheKey, bool)>,
-        bool,
-    );
+    type PerFile = (Vec<Finding>, Option<Analysis>, bool, bool);
     let per_file: Vec<PerFile> = snapshot
         .files
         .par_iter()
@@ -255,37 +256,27 @@ pub fn check_snapshot_cached(
                 _ => false,
             };
             let parse = !below_baseline;
-            let hit = match (cache.and_then(|c| c.get(&file.path)), &file.cache_key) {
-                (Some(e), Some(key)) if e.key == *key && e.parsed == parse => Some(e),
-                _ => None,
-            };
-            if let Some(e) = hit {
-                file.set_digest(e.digest.clone());
-            }
-            let (f, a) = rules::sql::check_file(
-                set,
-                dialect.as_ref(),
-                file,
-                parse,
-                hit.map(|e| e.analysis.clone()),
-            );
-            // Hash here, in parallel, rather than one by one in the ledger rules.
-            let _ = file.digest();
-            let key = file.cache_key.clone().map(|k| (k, parse));
-            (f, a.map(|a| (file.name.clone(), a)), key, hit.is_none())
+            // Hashed here, in parallel, from the bytes just read: the key into the cache and
+            // what the ledger rules compare; never taken from the cache.
+            let digest = file.digest();
+            let hit = cache
+                .and_then(|c| c.get(digest))
+                .filter(|e| e.parsed == parse)
+                .and_then(|e| e.analysis(file.bytes.len()));
+            let miss = hit.is_none();
+            let (f, a) = rules::sql::check_file(set, dialect.as_ref(), file, parse, hit);
+            (f, a, parse, miss)
         })
         .collect();
-    let mut cache_keys = HashMap::new();
+    let mut parsed = HashMap::new();
     let mut cache_misses = 0;
     let mut analyses = HashMap::new();
-    for ((f, a, key, miss), file) in per_file.into_iter().zip(&snapshot.files) {
+    for ((f, a, parse, miss), file) in per_file.into_iter().zip(&snapshot.files) {
         findings.extend(f);
-        cache_misses += usize::from(miss);
-        if let Some(k) = key {
-            cache_keys.insert(file.name.clone(), k);
-        }
-        if let Some((name, a)) = a {
-            analyses.insert(name, a);
+        parsed.insert(file.name.clone(), parse);
+        if let Some(a) = a {
+            cache_misses += usize::from(miss);
+            analyses.insert(file.name.clone(), a);
         }
     }
     let (ledger_findings, ledger) = rules::ledger::check(&rules::ledger::LedgerInput {
@@ -301,7 +292,7 @@ pub fn check_snapshot_cached(
             snapshot,
             migrations,
             analyses,
-            cache_keys,
+            parsed,
             cache_misses,
             ledger,
         },
@@ -369,16 +360,20 @@ fn sort(findings: &mut [Finding], states: &[(&SetConfig, &SetState)]) {
                 .map(|f| (f.path.as_str(), &*f.bytes))
         })
         .collect();
-    let key = |f: &Finding| {
+    let mut indexes: HashMap<&str, crate::finding::LineIndex> = HashMap::new();
+    findings.sort_by_cached_key(|f: &Finding| {
         let (line, col) = match (&f.file, &f.span) {
-            (Some(file), Some(span)) => sources
-                .get(file.as_str())
-                .map_or((0, span.start), |b| crate::finding::line_col(b, span.start)),
+            (Some(file), Some(span)) => match sources.get_key_value(file.as_str()) {
+                Some((&path, b)) => indexes
+                    .entry(path)
+                    .or_insert_with(|| crate::finding::LineIndex::new(b))
+                    .line_col(b, span.start),
+                None => (0, span.start),
+            },
             _ => (0, 0),
         };
         (f.file.clone().unwrap_or_default(), line, col, f.code())
-    };
-    findings.sort_by_cached_key(key);
+    });
 }
 
 /// `miglint check`.
@@ -418,7 +413,7 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
         if let Some(p) = &cache_path {
             let stale = cached
                 .as_ref()
-                .is_none_or(|c| c.len() != state.cache_keys.len());
+                .is_none_or(|c| c.len() != state.analyses.len());
             if state.cache_misses > 0 || stale {
                 crate::cache::store(p, set, crate::cache::entries(&state));
             }

@@ -212,10 +212,40 @@ pub fn load(path: &Path, root: &Path) -> crate::Result<Config> {
         )
     })?;
     let base_dir = path.parent().unwrap_or(Path::new("."));
-    parse(text, &shown, source.clone(), base_dir, root).map(|mut c| {
-        c.path = Some(path.to_path_buf());
-        c
-    })
+    let mut config = parse(text, &shown, source.clone(), base_dir, root)?;
+    config.path = Some(path.to_path_buf());
+    for set in &config.sets {
+        let alembic = set.alembic.as_ref();
+        let paths = [
+            ("dir", Some(&set.dir)),
+            ("lock", Some(&set.lock)),
+            ("alembic ini", alembic.and_then(|a| a.ini.as_ref())),
+            (
+                "alembic versions",
+                alembic.and_then(|a| a.versions.as_ref()),
+            ),
+            ("alembic compose", alembic.and_then(|a| a.compose.as_ref())),
+        ];
+        for (key, p) in paths {
+            if let Some(p) = p {
+                confine(root, &shown, key, p)?;
+            }
+        }
+    }
+    Ok(config)
+}
+
+/// Every path the config names must stay inside the repository, symlinks resolved: miglint reads
+/// (and `record` writes) nothing outside the repository it checks.
+fn confine(root: &Path, shown: &str, key: &str, rel: &str) -> crate::Result<()> {
+    let lexically_outside = Path::new(rel).is_absolute() || rel == ".." || rel.starts_with("../");
+    if lexically_outside || !crate::fsutil::inside(root, &root.join(rel)) {
+        return Err(Fatal::config(
+            format!("`{key}` in {shown} names `{rel}`, which resolves outside the repository"),
+            "point it at a path inside the repository; miglint never reads or writes outside it",
+        ));
+    }
+    Ok(())
 }
 
 /// Parses config text; pure apart from path arithmetic, so it is testable without files.

@@ -47,10 +47,11 @@ pub struct Finding {
 
 impl Finding {
     pub fn new(rule: Rule, message: impl Into<String>) -> Self {
+        let message = message.into();
         Finding {
             rule,
             severity: rule.info().severity,
-            message: message.into(),
+            message: bounded(&message).into_owned(),
             help: None,
             file: None,
             span: None,
@@ -59,7 +60,7 @@ impl Finding {
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(bounded(&help.into()).into_owned());
         self
     }
 
@@ -85,22 +86,98 @@ impl Finding {
 }
 
 /// 1-based line and column (in characters) of a byte offset, as every output format reports it.
-/// An offset inside a multi-byte character or past the end is clamped, never a panic.
+/// An offset inside a multi-byte character or past the end is clamped, never a panic. For many
+/// offsets into one text, build a [`LineIndex`] once instead.
 pub fn line_col(text: &[u8], offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..offset];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |p| p + 1);
-    // Count characters, not bytes: UTF-8 continuation bytes do not start a character.
-    let column = before[line_start..]
-        .iter()
-        .filter(|&&b| (b & 0xC0) != 0x80)
-        .count()
-        + 1;
-    (line, column)
+    LineIndex::new(text).line_col(text, offset)
+}
+
+/// Where each line of a text starts: built once per file and shared by sorting and every
+/// renderer, so locating n findings costs O(n log lines), not O(n × file size).
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &[u8]) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(
+            text.iter()
+                .enumerate()
+                .filter(|(_, &b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    /// 0-based line holding byte `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1)
+    }
+
+    /// Byte where 0-based `line` starts (the text's end past the last line).
+    pub fn start_of(&self, line: usize, text_len: usize) -> usize {
+        self.starts.get(line).copied().unwrap_or(text_len)
+    }
+
+    pub fn lines(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// 1-based line and column (characters) of `offset` in `text` (the text indexed).
+    pub fn line_col(&self, text: &[u8], offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = self.line_of(offset);
+        let start = self.starts[line].min(offset);
+        // Count characters, not bytes: UTF-8 continuation bytes do not start a character.
+        let column = text[start..offset]
+            .iter()
+            .filter(|&&b| (b & 0xC0) != 0x80)
+            .count()
+            + 1;
+        (line + 1, column)
+    }
+}
+
+/// Text from a file or a finding, made safe for a terminal or a CI log: control characters
+/// (ESC, BEL, lone CR, C1 controls) and bidirectional overrides become visible escapes
+/// (`\u{1b}`), so a migration cannot retitle a terminal, clear it, or hide text.
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(is_unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Control characters other than newline and tab, and the bidi overrides ("Trojan Source").
+pub fn is_unsafe_char(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Longest message or help miglint prints (characters); longer text is summarised.
+pub const MAX_TEXT: usize = 2_000;
+
+/// `s`, cut to [`MAX_TEXT`] characters with a note of what was left out.
+pub fn bounded(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(MAX_TEXT) {
+        None => std::borrow::Cow::Borrowed(s),
+        Some((cut, _)) => {
+            let rest = s[cut..].chars().count();
+            std::borrow::Cow::Owned(format!("{}… ({rest} more characters)", &s[..cut]))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -115,5 +192,15 @@ mod tests {
         // 'ç' and 'é' are two bytes each: ';' is byte 7, character column 3.
         assert_eq!(line_col(text, 7), (2, 3));
         assert_eq!(line_col(text, 1000), (2, 5));
+    }
+
+    #[test]
+    fn controls_are_escaped_and_text_is_bounded() {
+        assert_eq!(
+            escape_controls("a\u{1b}]0;x\u{7}b\n"),
+            "a\\u{1b}]0;x\\u{7}b\n"
+        );
+        let long = "x".repeat(MAX_TEXT + 10);
+        assert!(bounded(&long).ends_with("(10 more characters)"));
     }
 }

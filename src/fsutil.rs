@@ -7,13 +7,156 @@ use std::path::{Path, PathBuf};
 
 use crate::Fatal;
 
+/// Why a file in the repository was not read.
+#[derive(Debug)]
+pub enum ReadError {
+    NotFound,
+    /// The path (after symlinks) leads outside the repository; the target is never opened.
+    Outside,
+    /// Not a regular file: "a FIFO", "a directory", …; never opened (a FIFO would block).
+    NotRegular(&'static str),
+    /// Larger than the limit (the size is what `stat` said).
+    TooLarge(u64),
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::NotFound => write!(f, "it does not exist"),
+            ReadError::Outside => write!(f, "it is a symlink that leads outside the repository"),
+            ReadError::NotRegular(kind) => write!(f, "it is {kind}, not a regular file"),
+            ReadError::TooLarge(n) => write!(f, "it is {n} bytes, over the size limit"),
+            ReadError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// What kind of non-regular file `meta` describes, in words.
+pub fn kind(meta: &fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    if t.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    "not a regular file"
+}
+
+/// Whether `path`, with every symlink resolved, lies inside `root` (which must be canonical).
+/// A path that does not exist yet is judged by its longest existing ancestor.
+pub fn inside(root: &Path, path: &Path) -> bool {
+    let mut probe = path.to_path_buf();
+    let mut rest = Vec::new();
+    loop {
+        match probe.canonicalize() {
+            Ok(c) => {
+                let mut full = c;
+                for part in rest.iter().rev() {
+                    full.push(part);
+                }
+                return crate::config::normalize(&full).starts_with(root);
+            }
+            Err(_) => match (probe.parent(), probe.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_os_string());
+                    probe = parent.to_path_buf();
+                }
+                _ => return false,
+            },
+        }
+    }
+}
+
+/// Opens `root/rel` for reading if it is a regular file inside the repository; FIFOs, devices,
+/// sockets and links leading outside are refused without being opened.
+pub fn open_regular(root: &Path, rel: &str) -> Result<(fs::File, u64), ReadError> {
+    let path = root.join(rel);
+    match fs::symlink_metadata(&path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ReadError::NotFound),
+        Err(e) => return Err(ReadError::Io(e)),
+    }
+    // Every component is resolved, so a linked parent directory cannot lead outside either.
+    if !inside(root, &path) {
+        return Err(ReadError::Outside);
+    }
+
+    let meta = fs::metadata(&path).map_err(ReadError::Io)?;
+    if !meta.is_file() {
+        return Err(ReadError::NotRegular(kind(&meta)));
+    }
+    let file = fs::File::open(&path).map_err(ReadError::Io)?;
+    // Swapped for something else between the two calls: refuse rather than block.
+    let meta = file.metadata().map_err(ReadError::Io)?;
+    if !meta.is_file() {
+        return Err(ReadError::NotRegular(kind(&meta)));
+    }
+    Ok((file, meta.len()))
+}
+
+/// Reads `root/rel` (see [`open_regular`]) if it holds at most `limit` bytes.
+pub fn read_regular(root: &Path, rel: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let (file, size) = open_regular(root, rel)?;
+    if size > limit {
+        return Err(ReadError::TooLarge(size));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// SHA-256 of a file read in fixed-size chunks: memory stays bounded whatever its size.
+pub fn sha256_stream(mut file: fs::File) -> std::io::Result<(String, u64)> {
+    use sha2::Digest;
+    use std::io::Read;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    Ok((crate::ledger::hex(&hasher.finalize()), total))
+}
+
 /// Test hook: `MIGLINT_FAULT=<point>` kills the process at that point, the way a power cut or a
 /// `kill -9` would, so tests can prove that an interrupted write loses nothing.
+/// Compiled only into debug builds (what `cargo test` runs): the shipped release binary has no
+/// fault injection at all.
+#[cfg(debug_assertions)]
 fn fault(point: &str) {
     if std::env::var("MIGLINT_FAULT").is_ok_and(|v| v == point) {
         std::process::abort();
     }
 }
+
+#[cfg(not(debug_assertions))]
+fn fault(_point: &str) {}
 
 /// A hidden file next to `path`: `.<name><suffix>` in the same directory (so a rename onto
 /// `path` stays on one file system and is atomic).
@@ -42,7 +185,12 @@ fn write_temp(tmp: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Replaces (or creates) `path` with `bytes` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> crate::Result<()> {
     let tmp = sibling(path, &format!(".miglint-tmp-{}", std::process::id()));
+    // The replacement keeps the file's permissions.
+    let mode = fs::metadata(path).ok().map(|m| m.permissions());
     let result = write_temp(&tmp, bytes).and_then(|()| {
+        if let Some(mode) = mode {
+            fs::set_permissions(&tmp, mode)?;
+        }
         fault("before-rename");
         fs::rename(&tmp, path)
     });
@@ -66,6 +214,7 @@ pub fn create_new_atomic(path: &Path, bytes: &[u8]) -> crate::Result<()> {
             "miglint never overwrites; remove or rename the existing file first",
         ));
     }
+    let _lock = LockGuard::acquire(path)?;
     let tmp = sibling(path, &format!(".miglint-new-{}", std::process::id()));
     // `hard_link` fails if the target appeared meanwhile: never overwrite a concurrent creation.
     let result = write_temp(&tmp, bytes).and_then(|()| fs::hard_link(&tmp, path));
@@ -84,75 +233,88 @@ pub fn create_new_atomic(path: &Path, bytes: &[u8]) -> crate::Result<()> {
     }
 }
 
-/// An exclusive lock held while a read-modify-write of `path` runs, so two `miglint record`
-/// runs cannot interleave. The lock is a sibling file created with `create_new`; it is removed
-/// when the guard drops. A lock older than ten minutes is considered abandoned by a killed run.
+/// An exclusive lock held while a read-modify-write of a file runs, so two `miglint record` runs
+/// cannot interleave and lose a line. It is an OS advisory lock (`flock` on Unix) on the file's
+/// directory: no lock file to leave behind or to commit, no PID to misjudge across containers
+/// (PID namespaces), and the kernel releases it when a run is killed.
 pub struct LockGuard {
-    path: PathBuf,
+    _dir: fs::File,
 }
 
 impl LockGuard {
     pub fn acquire(target: &Path) -> crate::Result<LockGuard> {
-        let path = sibling(target, ".lock");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let dir_path = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let dir = lock_handle(dir_path)?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
-            match fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut f) => {
-                    let _ = writeln!(f, "{}", std::process::id());
-                    return Ok(LockGuard { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let stale = holder_is_gone(&path)
-                        || fs::metadata(&path)
-                            .and_then(|m| m.modified())
-                            .ok()
-                            .and_then(|t| t.elapsed().ok())
-                            .is_some_and(|age| age.as_secs() > 600);
-                    if stale {
-                        let _ = fs::remove_file(&path);
-                        continue;
-                    }
-                    if std::time::Instant::now() > deadline {
-                        return Err(Fatal::refused(
-                            format!("{} is locked by another miglint run", target.display()),
-                            format!(
-                                "wait for it to finish; if none is running, delete {}",
-                                path.display()
-                            ),
-                        ));
-                    }
+            match dir.try_lock() {
+                Ok(()) => break,
+                Err(fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
-                Err(e) => {
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(Fatal::refused(
+                        format!("{} is locked by another miglint run", target.display()),
+                        "wait for it to finish and run the command again",
+                    ))
+                }
+                Err(fs::TryLockError::Error(e)) => {
                     return Err(Fatal::new(
                         crate::rules::Rule::IoError,
-                        format!("cannot create lock {}: {e}", path.display()),
-                        "check permissions on the directory",
+                        format!("cannot lock {}: {e}", dir_path.display()),
+                        "check that the file system supports locks (flock)",
                     ))
                 }
             }
         }
+        // Under the lock no other write is in progress: any temp file of ours is a leftover of
+        // a killed run, and must not linger where `git add -A` would pick it up.
+        remove_stale_temps(target);
+        Ok(LockGuard { _dir: dir })
     }
 }
 
-/// Whether the process that wrote the lock file is known to be dead (a killed run). Only
-/// answerable where /proc exists; elsewhere the age limit applies.
-fn holder_is_gone(lock: &Path) -> bool {
-    let Ok(text) = fs::read_to_string(lock) else {
-        return false;
-    };
-    let Ok(pid) = text.trim().parse::<u32>() else {
-        return false;
-    };
-    Path::new("/proc/self").exists() && !Path::new(&format!("/proc/{pid}")).exists()
+/// What to lock for a directory: the directory itself where the OS allows it.
+fn lock_handle(dir: &Path) -> crate::Result<fs::File> {
+    #[cfg(unix)]
+    let opened = fs::File::open(dir);
+    #[cfg(not(unix))]
+    let opened = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(".miglint.lock"));
+    opened.map_err(|e| {
+        Fatal::new(
+            crate::rules::Rule::IoError,
+            format!("cannot open {} to lock it: {e}", dir.display()),
+            "check permissions on the directory",
+        )
+    })
 }
 
-impl Drop for LockGuard {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
+/// Removes `.<name>.miglint-tmp-*` / `.<name>.miglint-new-*` left next to `target` by a killed run.
+pub fn remove_stale_temps(target: &Path) {
+    let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefixes = [
+        format!(".{}.miglint-tmp-", name.to_string_lossy()),
+        format!(".{}.miglint-new-", name.to_string_lossy()),
+    ];
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        if prefixes.iter().any(|p| n.starts_with(p.as_str())) {
+            let _ = fs::remove_file(e.path());
+        }
     }
 }

@@ -336,21 +336,21 @@ pub fn read_tree(repo: &Repository, root: &git2::Tree, set: &SetConfig) -> crate
                 }
                 let path = crate::config::join(&set.dir, &name);
                 match (e.kind(), e.filemode()) {
-                    (Some(ObjectType::Blob), 0o120000) => snap.unreadable.push(Unreadable {
+                    (Some(ObjectType::Blob), 0o120000) => snap.unreadable.push(Unreadable::new(
                         name,
                         path,
-                        why: "it is committed as a symlink".into(),
-                    }),
+                        "it is committed as a symlink",
+                    )),
                     (Some(ObjectType::Blob), _) => {
                         let blob = repo.find_blob(e.id()).map_err(|e| git_err("blob", e))?;
                         snap.files
                             .push(MigrationFile::new(name, path, Arc::from(blob.content())));
                     }
-                    _ => snap.unreadable.push(Unreadable {
+                    _ => snap.unreadable.push(Unreadable::new(
                         name,
                         path,
-                        why: "it is a directory, not a file".into(),
-                    }),
+                        "it is a directory, not a file",
+                    )),
                 }
             }
         }
@@ -417,20 +417,15 @@ pub fn read_index(repo: &Repository, set: &SetConfig) -> crate::Result<Snapshot>
         }
         let name = name.to_string();
         if entry.mode == 0o120000 {
-            snap.unreadable.push(Unreadable {
-                name,
-                path,
-                why: "it is staged as a symlink".into(),
-            });
+            snap.unreadable
+                .push(Unreadable::new(name, path, "it is staged as a symlink"));
             continue;
         }
         let blob = repo
             .find_blob(entry.id)
             .map_err(|e| git_err("staged blob", e))?;
-        let mut file = MigrationFile::new(name, path, Arc::from(blob.content()));
-        // A blob id names its content: a cache key that can never be stale.
-        file.cache_key = Some(crate::cache::CacheKey::Blob(entry.id.to_string()));
-        snap.files.push(file);
+        snap.files
+            .push(MigrationFile::new(name, path, Arc::from(blob.content())));
     }
     if let Some(entry) = index.get_path(std::path::Path::new(&set.lock), 0) {
         if let Ok(blob) = repo.find_blob(entry.id) {
@@ -561,8 +556,10 @@ pub fn annotate_checksum_mismatches(
                 return f;
             }
             match file_of(&f).and_then(|m| old.get(&m.path).map(|o| (m, o))) {
-                Some((m, o)) => crate::rules::edits::annotate(set, f, o, &m.bytes),
-                None => f,
+                Some((m, o)) if m.is_complete() => {
+                    crate::rules::edits::annotate(set, f, o, &m.bytes)
+                }
+                _ => f,
             }
         })
         .collect()

@@ -42,8 +42,12 @@ impl Ledger {
 
 /// Lowercase hex SHA-256 of raw bytes (sha2 0.11 no longer formats digests with `{:x}`).
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
+    hex(&Sha256::digest(bytes))
+}
+
+/// Lowercase hex of a digest (sha2 0.11 digests no longer format with `{:x}`).
+pub fn hex(digest: &[u8]) -> String {
+    let mut out = String::with_capacity(digest.len() * 2);
     for b in digest.iter() {
         out.push(char::from(b"0123456789abcdef"[(b >> 4) as usize]));
         out.push(char::from(b"0123456789abcdef"[(b & 0xf) as usize]));

@@ -323,6 +323,10 @@ fn run(cli: Cli) -> ExitCode {
     result.unwrap_or_else(|fatal| fail(format, fatal))
 }
 
+/// The output format, for the panic hook: even a bug keeps the output contract (one valid JSON or
+/// SARIF document on stdout, exit 2).
+static FORMAT: std::sync::OnceLock<Format> = std::sync::OnceLock::new();
+
 fn main() -> ExitCode {
     // A panic is a bug: say so briefly and keep the exit-code contract (2), not Rust's 101.
     std::panic::set_hook(Box::new(|info| {
@@ -336,15 +340,26 @@ fn main() -> ExitCode {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        eprintln!(
-            "miglint::internal-error: miglint hit a bug ({payload}{location}).\n  help: please report it at https://github.com/miglint/miglint/issues with the files that triggered it."
+        let fatal = Fatal::new(
+            miglint::rules::Rule::InternalError,
+            format!("miglint hit a bug ({payload}{location})"),
+            "please report it at https://github.com/miglint/miglint/issues with the files that triggered it",
         );
+        let format = FORMAT.get().copied().unwrap_or(Format::Human);
+        if format == Format::Human {
+            eprintln!(
+                "miglint::internal-error: {}\n  help: {}",
+                fatal.finding.message,
+                fatal.finding.help.as_deref().unwrap_or("")
+            );
+        } else {
+            let outcome = Outcome::fatal(fatal);
+            let mut out = std::io::stdout().lock();
+            let _ = report::render(format, &outcome, false, &mut out);
+            let _ = out.flush();
+        }
         std::process::exit(2);
     }));
-    // Test hook (see fsutil): prove that a panic keeps the exit-code contract.
-    if std::env::var("MIGLINT_FAULT").is_ok_and(|v| v == "panic") {
-        panic!("injected fault");
-    }
     // Deeply nested SQL recurses in the parser; give worker threads room.
     let _ = rayon::ThreadPoolBuilder::new()
         .stack_size(16 << 20)
@@ -356,6 +371,12 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    let _ = FORMAT.set(cli.format);
+    // Test hook, compiled into debug builds only (see fsutil): a panic keeps the contract.
+    #[cfg(debug_assertions)]
+    if std::env::var("MIGLINT_FAULT").is_ok_and(|v| v == "panic") {
+        panic!("injected fault");
+    }
     run(cli)
 }
 

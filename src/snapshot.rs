@@ -8,6 +8,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::config::{self, SetConfig};
+use crate::fsutil::ReadError;
 use crate::Fatal;
 
 /// One `.sql` entry of a set, with its raw bytes.
@@ -17,11 +18,13 @@ pub struct MigrationFile {
     pub name: String,
     /// Path relative to the repository root, `/`-separated.
     pub path: String,
+    /// The content; empty for a file over `max_file_size`, which is hashed streaming instead
+    /// (see [`MigrationFile::is_complete`]).
     pub bytes: Arc<[u8]>,
-    /// SHA-256 of `bytes`, computed once, on first use (in the parallel per-file pass).
+    /// The file's full size in bytes.
+    pub size: u64,
+    /// SHA-256 of the content, computed once, on first use (in the parallel per-file pass).
     digest: std::sync::OnceLock<String>,
-    /// What identifies these bytes for the analysis cache (work-tree stat or index blob id).
-    pub cache_key: Option<crate::cache::CacheKey>,
 }
 
 impl MigrationFile {
@@ -29,21 +32,47 @@ impl MigrationFile {
         MigrationFile {
             name,
             path,
+            size: bytes.len() as u64,
             bytes,
             digest: std::sync::OnceLock::new(),
-            cache_key: None,
         }
     }
 
-    /// Sets the digest from a trusted cache entry (the bytes are unchanged since it was computed).
-    pub fn set_digest(&self, digest: String) {
-        let _ = self.digest.set(digest);
+    /// A file too large to hold: only its size and digest are known.
+    pub fn hashed_only(name: String, path: String, size: u64, digest: String) -> MigrationFile {
+        let f = MigrationFile {
+            name,
+            path,
+            size,
+            bytes: Arc::from(&b""[..]),
+            digest: std::sync::OnceLock::new(),
+        };
+        let _ = f.digest.set(digest);
+        f
     }
 
-    /// Lowercase hex SHA-256 of the raw bytes: what the ledger and `migration_history` record.
+    /// Whether `bytes` holds the whole content.
+    pub fn is_complete(&self) -> bool {
+        self.bytes.len() as u64 == self.size
+    }
+
+    /// Lowercase hex SHA-256 of the content: what the ledger and `migration_history` record.
+    /// Always computed from the bytes read in this run, never taken from a cache.
     pub fn digest(&self) -> &str {
         self.digest
             .get_or_init(|| crate::ledger::sha256_hex(&self.bytes))
+    }
+
+    /// Whether two versions hold the same content (by digest when one is too large to hold).
+    pub fn same_content(&self, other: &MigrationFile) -> bool {
+        if self.size != other.size {
+            return false;
+        }
+        if self.is_complete() && other.is_complete() {
+            self.bytes == other.bytes
+        } else {
+            self.digest() == other.digest()
+        }
     }
 }
 
@@ -53,6 +82,19 @@ pub struct Unreadable {
     pub name: String,
     pub path: String,
     pub why: String,
+    /// A symlink leading outside the repository (`unsafe-path`): the target is never read.
+    pub outside: bool,
+}
+
+impl Unreadable {
+    pub fn new(name: String, path: String, why: impl Into<String>) -> Unreadable {
+        Unreadable {
+            name,
+            path,
+            why: why.into(),
+            outside: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -62,6 +104,8 @@ pub struct Snapshot {
     pub unreadable: Vec<Unreadable>,
     /// The ledger's bytes, when the ledger exists in this snapshot.
     pub ledger: Option<Arc<[u8]>>,
+    /// Why the ledger exists but could not be read (a FIFO, a link outside the repository, …).
+    pub ledger_unreadable: Option<Unreadable>,
 }
 
 impl Snapshot {
@@ -117,35 +161,9 @@ pub fn read_worktree(root: &Path, set: &SetConfig) -> crate::Result<Snapshot> {
     // Reading thousands of files is I/O-bound per file: do it on every core.
     let read: Vec<Result<MigrationFile, Unreadable>> = entries
         .into_par_iter()
-        .map(|(name, entry)| {
+        .map(|(name, _)| {
             let path = config::join(&set.dir, &name);
-            let unreadable = |why: String| {
-                Err(Unreadable {
-                    name: name.clone(),
-                    path: path.clone(),
-                    why,
-                })
-            };
-            // `metadata` follows symlinks, so a symlink to a file is read like a file.
-            match std::fs::metadata(entry.path()) {
-                Ok(m) if m.is_file() => match std::fs::read(entry.path()) {
-                    Ok(bytes) => {
-                        let mut f =
-                            MigrationFile::new(name.clone(), path.clone(), Arc::from(bytes));
-                        // Only trust the stat if the bytes read are the size it reported.
-                        f.cache_key = crate::cache::FileStat::of(&m)
-                            .filter(|s| s.size == f.bytes.len() as u64)
-                            .map(crate::cache::CacheKey::Stat);
-                        Ok(f)
-                    }
-                    Err(e) => unreadable(e.to_string()),
-                },
-                Ok(_) => unreadable("it is a directory, not a file".into()),
-                Err(e) if entry.path_is_symlink() => {
-                    unreadable(format!("it is a symlink whose target cannot be read ({e})"))
-                }
-                Err(e) => unreadable(e.to_string()),
-            }
+            read_one(root, name, path, set.max_file_size)
         })
         .collect();
     let mut snap = Snapshot::default();
@@ -155,11 +173,50 @@ pub fn read_worktree(root: &Path, set: &SetConfig) -> crate::Result<Snapshot> {
             Err(u) => snap.unreadable.push(u),
         }
     }
-    match std::fs::read(root.join(&set.lock)) {
+    match crate::fsutil::read_regular(root, &set.lock, LEDGER_LIMIT) {
         Ok(bytes) => snap.ledger = Some(Arc::from(bytes)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Fatal::io(&set.lock, e)),
+        Err(ReadError::NotFound) => {}
+        Err(e) => {
+            let name = set.lock.rsplit('/').next().unwrap_or(&set.lock).to_string();
+            snap.ledger_unreadable = Some(Unreadable {
+                outside: matches!(e, ReadError::Outside),
+                ..Unreadable::new(name, set.lock.clone(), e.to_string())
+            });
+        }
     }
     snap.sort();
     Ok(snap)
+}
+
+/// A ledger line is ~80 bytes: 64 MiB is some 800,000 applied migrations.
+const LEDGER_LIMIT: u64 = 64 << 20;
+
+/// Reads one migration: a regular file inside the repository, whole when it is at most
+/// `max_file_size` bytes, otherwise hashed in chunks (memory stays bounded).
+fn read_one(
+    root: &Path,
+    name: String,
+    path: String,
+    max_file_size: u64,
+) -> Result<MigrationFile, Unreadable> {
+    let unreadable = |e: ReadError| {
+        Err(Unreadable {
+            outside: matches!(e, ReadError::Outside),
+            ..Unreadable::new(name.clone(), path.clone(), e.to_string())
+        })
+    };
+    match crate::fsutil::read_regular(root, &path, max_file_size) {
+        Ok(bytes) => Ok(MigrationFile::new(name, path, Arc::from(bytes))),
+        Err(ReadError::TooLarge(_)) => {
+            let (file, _) = match crate::fsutil::open_regular(root, &path) {
+                Ok(f) => f,
+                Err(e) => return unreadable(e),
+            };
+            match crate::fsutil::sha256_stream(file) {
+                Ok((digest, size)) => Ok(MigrationFile::hashed_only(name, path, size, digest)),
+                Err(e) => unreadable(ReadError::Io(e)),
+            }
+        }
+        Err(e) => unreadable(e),
+    }
 }

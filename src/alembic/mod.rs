@@ -36,6 +36,9 @@ fn parent_of(dir: &str) -> String {
     }
 }
 
+/// Alembic files (ini, env.py, revisions, compose) are small; anything larger is refused.
+const ALEMBIC_LIMIT: u64 = 16 << 20;
+
 /// Where the Alembic project is read from: the work tree, or the git index (`check --staged`,
 /// so a pre-commit hook sees the revision files that are about to be committed).
 pub enum Files<'a> {
@@ -46,7 +49,7 @@ pub enum Files<'a> {
 impl Files<'_> {
     fn bytes(&self, rel: &str) -> Option<Vec<u8>> {
         match self {
-            Files::WorkTree(root) => std::fs::read(root.join(rel)).ok(),
+            Files::WorkTree(root) => crate::fsutil::read_regular(root, rel, ALEMBIC_LIMIT).ok(),
             Files::Index(repo, index) => {
                 let entry = index.get_path(Path::new(rel), 0)?;
                 repo.find_blob(entry.id).ok().map(|b| b.content().to_vec())
@@ -73,6 +76,9 @@ impl Files<'_> {
         };
         match self {
             Files::WorkTree(root) => {
+                if !crate::fsutil::inside(root, &root.join(dir)) {
+                    return Err("it resolves outside the repository".into());
+                }
                 let rd = std::fs::read_dir(root.join(dir)).map_err(|e| e.to_string())?;
                 Ok(rd
                     .flatten()
@@ -195,16 +201,41 @@ pub fn load_graph(
     }
     paths.sort();
     // Work-tree files are read on every core; index blobs come from one (non-Sync) repository.
-    let contents: Vec<(String, Arc<[u8]>)> = match files {
+    // A revision file that cannot be read makes the head unknowable: a finding, never a silent
+    // drop (a FIFO, a link to /dev/zero or outside the repository is refused unopened).
+    let results: Vec<(String, Result<Vec<u8>, String>)> = match files {
         Files::WorkTree(root) => paths
             .into_par_iter()
-            .filter_map(|f| std::fs::read(root.join(&f)).ok().map(|b| (f, Arc::from(b))))
+            .map(|f| {
+                let r =
+                    crate::fsutil::read_regular(root, &f, ALEMBIC_LIMIT).map_err(|e| e.to_string());
+                (f, r)
+            })
             .collect(),
         Files::Index(..) => paths
             .into_iter()
-            .filter_map(|f| files.bytes(&f).map(|b| (f, Arc::from(b))))
+            .map(|f| {
+                let r = files
+                    .bytes(&f)
+                    .ok_or_else(|| "not readable from the index".to_string());
+                (f, r)
+            })
             .collect(),
     };
+    let mut contents: Vec<(String, Arc<[u8]>)> = Vec::with_capacity(results.len());
+    for (f, r) in results {
+        match r {
+            Ok(b) => contents.push((f, Arc::from(b))),
+            Err(why) => findings.push(
+                Finding::new(
+                    Rule::AlembicParseError,
+                    format!("cannot read the Alembic revision file {f}: {why}"),
+                )
+                .file(f.clone())
+                .help("revision files must be regular files inside the repository; restore it or remove it"),
+            ),
+        }
+    }
     type Read = (String, Arc<[u8]>, Result<Revision, Box<Finding>>);
     let read: Vec<Read> = contents
         .into_par_iter()
@@ -263,7 +294,7 @@ pub fn check_set(
         &layout, &graph, &stamps,
     ));
     if let Some(compose) = &layout.compose {
-        match std::fs::read(ws.root.join(compose)) {
+        match crate::fsutil::read_regular(&ws.root, compose, ALEMBIC_LIMIT) {
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes).into_owned();
                 findings.extend(crate::rules::alembic::check_compose(

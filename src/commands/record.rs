@@ -68,6 +68,14 @@ pub fn run(ws: &Workspace, args: &RecordArgs) -> crate::Result<Vec<String>> {
         ));
     }
     let lock_path = ws.root.join(&set.lock);
+    // Replacing the ledger atomically (rename) would turn a link into a plain file and leave its
+    // target stale: refuse, and say where the real file is.
+    if std::fs::symlink_metadata(&lock_path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(Fatal::refused(
+            format!("the ledger {} is a symlink", set.lock),
+            "point `lock` in miglint.toml at the real file (inside the repository); record never writes through links",
+        ));
+    }
     // Everything from here to the write happens under the lock, so two runs cannot interleave.
     let _guard = LockGuard::acquire(&lock_path)?;
     let snap = ws.read_worktree(set)?;

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use super::{counts, locate};
 use crate::check::Outcome;
-use crate::finding::Severity;
+use crate::finding::{escape_controls, Severity};
 
 /// Escapes a workflow command's message (`%`, CR, LF).
 pub fn escape_data(s: &str) -> String {
@@ -40,9 +40,14 @@ pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
             "title={}",
             escape_property(&format!("miglint({})", f.code()))
         ));
+        // The CI log is a terminal too: no escape sequence from a file reaches it.
         let message = match &f.help {
-            Some(h) => format!("{}\nhelp: {h}", f.message),
-            None => f.message.clone(),
+            Some(h) => format!(
+                "{}\nhelp: {}",
+                escape_controls(&f.message),
+                escape_controls(h)
+            ),
+            None => escape_controls(&f.message).into_owned(),
         };
         writeln!(
             out,

@@ -4,35 +4,131 @@
 use std::fmt;
 use std::io::Write;
 
+use std::collections::HashMap;
+
 use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
 use super::counts;
 use crate::check::Outcome;
-use crate::finding::{Finding, Severity};
+use crate::finding::{escape_controls, is_unsafe_char, Finding, LineIndex, Severity};
 
-/// A finding shaped for miette.
+/// One file's text as shown in reports, prepared once and shared by all its findings: invalid
+/// UTF-8 and unsafe characters (terminal escapes, bidi overrides) are replaced by `?` byte for
+/// byte, so every span still points at the same bytes; lines are indexed once, and miette is given
+/// only the lines around a span (never a copy of the file per finding).
 #[derive(Debug)]
-struct Report {
-    finding: Finding,
-    source: Option<NamedSource<String>>,
-    span: Option<(usize, usize)>,
+pub struct Shown {
+    name: String,
+    text: String,
+    lines: LineIndex,
 }
 
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.finding.file, &self.source) {
-            // Without a snippet, say which file it is about in the message itself.
-            (Some(file), None) => write!(f, "{}: {}", file, self.finding.message),
-            _ => write!(f, "{}", self.finding.message),
+impl Shown {
+    pub fn new(name: &str, bytes: &[u8]) -> Shown {
+        let mut text = String::with_capacity(bytes.len());
+        let mut rest = bytes;
+        loop {
+            match std::str::from_utf8(rest) {
+                Ok(valid) => {
+                    push_safe(&mut text, valid);
+                    break;
+                }
+                Err(e) => {
+                    let (valid, after) = rest.split_at(e.valid_up_to());
+                    push_safe(&mut text, std::str::from_utf8(valid).unwrap_or_default());
+                    let bad = e.error_len().unwrap_or(after.len());
+                    text.extend(std::iter::repeat_n('?', bad));
+                    rest = &after[bad..];
+                }
+            }
+        }
+        let lines = LineIndex::new(text.as_bytes());
+        Shown {
+            name: name.to_string(),
+            text,
+            lines,
         }
     }
 }
 
-impl std::error::Error for Report {}
+/// Appends `s`, replacing each unsafe character by as many `?` as it has bytes (a CR before LF
+/// is a line ending and stays).
+fn push_safe(out: &mut String, s: &str) {
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let line_end = c == '\r' && chars.peek() == Some(&'\n');
+        if is_unsafe_char(c) && !line_end {
+            out.extend(std::iter::repeat_n('?', c.len_utf8()));
+        } else {
+            out.push(c);
+        }
+    }
+}
 
-impl Diagnostic for Report {
+impl SourceCode for Shown {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let len = self.text.len();
+        let start = span.offset().min(len);
+        let end = (span.offset() + span.len()).min(len);
+        if span.offset() > len {
+            return Err(MietteError::OutOfBounds);
+        }
+        let first = self.lines.line_of(start).saturating_sub(before);
+        let last_line = self
+            .lines
+            .line_of(end.saturating_sub(usize::from(end > start)));
+        let last = (last_line + after).min(self.lines.lines() - 1);
+        let from = self.lines.start_of(first, len);
+        let mut to = self.lines.start_of(last + 1, len);
+        // Leave the line's own newline out, as miette's own sources do.
+        while to > from && matches!(self.text.as_bytes()[to - 1], b'\n' | b'\r') {
+            to -= 1;
+        }
+        let to = to.max(end);
+        // miette reads the span's own position (its header) from line and column: the column is
+        // that of the span's start (0-based, in characters), the line the first one returned.
+        let column = self.lines.line_col(self.text.as_bytes(), start).1 - 1;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            &self.text.as_bytes()[from..to],
+            (from, to - from).into(),
+            first,
+            column,
+            last - first + 1,
+        )))
+    }
+}
+
+/// A finding shaped for miette.
+#[derive(Debug)]
+struct Report<'s> {
+    finding: Finding,
+    source: Option<&'s Shown>,
+    span: Option<(usize, usize)>,
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = escape_controls(&self.finding.message);
+        match (&self.finding.file, &self.source) {
+            // Without a snippet, say which file it is about in the message itself.
+            (Some(file), None) => write!(f, "{}: {message}", escape_controls(file)),
+            _ => write!(f, "{message}"),
+        }
+    }
+}
+
+impl std::error::Error for Report<'_> {}
+
+impl Diagnostic for Report<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         Some(Box::new(format!("miglint::{}", self.finding.code())))
     }
@@ -49,16 +145,20 @@ impl Diagnostic for Report {
         self.finding
             .help
             .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+            .map(|h| Box::new(escape_controls(h).into_owned()) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.source.as_ref().map(|s| s as &dyn SourceCode)
+        self.source.map(|s| s as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let (start, len) = self.span?;
-        let label = self.finding.label.clone();
+        let label = self
+            .finding
+            .label
+            .as_deref()
+            .map(|l| escape_controls(l).into_owned());
         Some(Box::new(std::iter::once(LabeledSpan::new(
             label, start, len,
         ))))
@@ -79,28 +179,34 @@ fn clamp(text: &str, span: &std::ops::Range<usize>) -> (usize, usize) {
     (start, end - start)
 }
 
-fn to_report(outcome: &Outcome, f: &Finding) -> Report {
-    let source = f
-        .file
-        .as_ref()
-        .zip(f.span.as_ref())
-        .and_then(|(file, _)| outcome.sources.get(file).map(|b| (file, b)));
-    match (source, &f.span) {
-        (Some((file, bytes)), Some(span)) => {
-            let text = String::from_utf8_lossy(bytes).into_owned();
-            let span = clamp(&text, span);
-            Report {
-                finding: f.clone(),
-                source: Some(NamedSource::new(file, text)),
-                span: Some(span),
-            }
-        }
+fn to_report<'s>(shown: Option<&'s Shown>, f: &Finding) -> Report<'s> {
+    match (shown, &f.span) {
+        (Some(src), Some(span)) => Report {
+            finding: f.clone(),
+            source: Some(src),
+            span: Some(clamp(&src.text, span)),
+        },
         _ => Report {
             finding: f.clone(),
             source: None,
             span: None,
         },
     }
+}
+
+/// The shown text of every file that findings point into, prepared once.
+fn shown_sources(outcome: &Outcome) -> HashMap<&str, Shown> {
+    let mut out = HashMap::new();
+    for f in &outcome.findings {
+        if let (Some(file), Some(_)) = (&f.file, &f.span) {
+            if !out.contains_key(file.as_str()) {
+                if let Some(bytes) = outcome.sources.get(file) {
+                    out.insert(file.as_str(), Shown::new(file, bytes));
+                }
+            }
+        }
+    }
+    out
 }
 
 pub fn handler(color: bool) -> GraphicalReportHandler {
@@ -116,19 +222,26 @@ pub fn handler(color: bool) -> GraphicalReportHandler {
 
 /// Renders one diagnostic (also used for fatal errors on stderr).
 pub fn render_one(outcome: &Outcome, f: &Finding, color: bool) -> String {
+    let shown = shown_sources(outcome);
+    render_with(&shown, f, color)
+}
+
+fn render_with(shown: &HashMap<&str, Shown>, f: &Finding, color: bool) -> String {
     let mut s = String::new();
+    let src = f.file.as_deref().and_then(|p| shown.get(p));
     if handler(color)
-        .render_report(&mut s, &to_report(outcome, f))
+        .render_report(&mut s, &to_report(src, f))
         .is_err()
     {
-        s = format!("{}: {}\n", f.code(), f.message);
+        s = format!("{}: {}\n", f.code(), escape_controls(&f.message));
     }
     s
 }
 
 pub fn render(outcome: &Outcome, color: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    let shown = shown_sources(outcome);
     for f in &outcome.findings {
-        writeln!(out, "{}", render_one(outcome, f, color))?;
+        writeln!(out, "{}", render_with(&shown, f, color))?;
     }
     let files = format!(
         "{} file{}",

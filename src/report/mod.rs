@@ -9,7 +9,7 @@ pub mod sarif;
 use std::io::Write;
 
 use crate::check::Outcome;
-use crate::finding::{line_col, Finding, Severity};
+use crate::finding::{Finding, LineIndex, Severity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
@@ -28,15 +28,19 @@ pub struct Located<'a> {
 }
 
 pub fn locate(outcome: &Outcome) -> Vec<Located<'_>> {
+    // One line index per file, shared by all its findings: linear in the number of findings.
+    let mut indexes: std::collections::HashMap<&str, LineIndex> = Default::default();
     outcome
         .findings
         .iter()
         .map(|f| {
             let pos = match (&f.file, &f.span) {
-                (Some(file), Some(span)) => outcome
-                    .sources
-                    .get(file)
-                    .map(|src| line_col(src, span.start)),
+                (Some(file), Some(span)) => outcome.sources.get(file).map(|src| {
+                    indexes
+                        .entry(file.as_str())
+                        .or_insert_with(|| LineIndex::new(src))
+                        .line_col(src, span.start)
+                }),
                 _ => None,
             };
             Located {

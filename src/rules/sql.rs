@@ -12,6 +12,15 @@ use crate::sql::{self, Analysis, Outcome};
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 pub fn unreadable(u: &Unreadable) -> Finding {
+    if u.outside {
+        // Name the link, never its target: the target may be a secret (`/proc/self/environ`).
+        return Finding::new(
+            Rule::UnsafePath,
+            format!("`{}` is a symlink that leads outside the repository; it was not read", u.name),
+        )
+        .file(u.path.clone())
+        .help("replace the link with the file itself; miglint reads nothing outside the repository it checks");
+    }
     Finding::new(
         Rule::UnreadableFile,
         format!("`{}` cannot be read: {}", u.name, u.why),
@@ -31,9 +40,9 @@ pub fn check_file(
 ) -> (Vec<Finding>, Option<Analysis>) {
     let mut findings = Vec::new();
     let bytes: &[u8] = &file.bytes;
-    if bytes.len() as u64 > set.max_file_size {
+    if file.size > set.max_file_size || !file.is_complete() {
         findings.push(
-            Finding::new(Rule::FileTooLarge, format!("`{}` is {} bytes, over max_file_size ({}); it was not parsed", file.name, bytes.len(), set.max_file_size))
+            Finding::new(Rule::FileTooLarge, format!("`{}` is {} bytes, over max_file_size ({}); it was hashed but not parsed", file.name, file.size, set.max_file_size))
                 .file(file.path.clone())
                 .help("raise `max_file_size` for this set in miglint.toml to check it, or keep bulk data out of migrations"),
         );
