@@ -126,12 +126,7 @@ const LIMIT: u64 = 256 << 20;
 /// The cached entries for `set`, by content digest; none when the cache is missing, written
 /// for another fingerprint, oversized or corrupt.
 pub fn load(path: &Path, set: &SetConfig) -> HashMap<String, Entry> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let Ok(bytes) = crate::fsutil::read_regular(dir, &name, LIMIT) else {
+    let Ok(bytes) = crate::fsutil::read_state(path, LIMIT) else {
         return HashMap::new();
     };
     match serde_json::from_slice::<Stored>(&bytes) {

@@ -126,6 +126,18 @@ pub fn read_regular(root: &Path, rel: &str, limit: u64) -> Result<Vec<u8>, ReadE
     Ok(bytes)
 }
 
+/// Reads miglint's own state file (`.git/miglint/…`): a regular file of at most `limit` bytes,
+/// or an error; its content is still untrusted and must be validated by the caller.
+pub fn read_state(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dir = dir.canonicalize().map_err(|_| ReadError::NotFound)?;
+    read_regular(&dir, &name, limit)
+}
+
 /// SHA-256 of a file read in fixed-size chunks: memory stays bounded whatever its size.
 pub fn sha256_stream(mut file: fs::File) -> std::io::Result<(String, u64)> {
     use sha2::Digest;

@@ -398,7 +398,10 @@ impl Resumed {
     }
 
     fn load(path: &std::path::Path, set: &SetConfig) -> Option<Resumed> {
-        let r: Resumed = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+        // Untrusted input like the cache: size-limited, and anything that does not decode is
+        // ignored (the audit then runs in full).
+        let bytes = crate::fsutil::read_state(path, 256 << 20).ok()?;
+        let r: Resumed = serde_json::from_slice(&bytes).ok()?;
         (r.fingerprint == Resumed::fingerprint(set)).then_some(r)
     }
 

@@ -156,8 +156,9 @@ fn fail(format: Format, fatal: Fatal) -> ExitCode {
 }
 
 fn print_outcome(format: Format, outcome: &Outcome, deny_warnings: bool) -> ExitCode {
-    let mut out = std::io::stdout().lock();
-    if report::render(format, outcome, color(), &mut out).is_err() {
+    // Block-buffered: tens of thousands of findings are written in large chunks, not per line.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    if report::render(format, outcome, color(), &mut out).is_err() || out.flush().is_err() {
         return ExitCode::from(2);
     }
     let failing =

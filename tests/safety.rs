@@ -40,7 +40,9 @@ fn a_same_size_rewrite_with_its_mtime_restored_is_still_caught() {
     assert_eq!(r.code, 0, "{}", r.stdout);
     // Same size, same mtime: only the bytes differ.
     let body = std::fs::read(&path).unwrap();
-    let evil = String::from_utf8(body.clone()).unwrap().replace("users", "userz");
+    let evil = String::from_utf8(body.clone())
+        .unwrap()
+        .replace("users", "userz");
     assert_eq!(evil.len(), body.len());
     std::fs::write(&path, &evil).unwrap();
     std::fs::File::options()
@@ -58,7 +60,10 @@ fn a_same_size_rewrite_with_its_mtime_restored_is_still_caught() {
 #[test]
 fn a_corrupt_or_hostile_cache_is_ignored_never_a_crash() {
     let d = applied();
-    d.write("migrations/0002_bad.sql", "DROP TABLE users CASCADE; SELEC oops;\n");
+    d.write(
+        "migrations/0002_bad.sql",
+        "DROP TABLE users CASCADE; SELEC oops;\n",
+    );
     let r = d.run(&["check", "migrations", "--format", "json"]);
     assert_eq!(r.code, 1);
     let dir = d.join(".git/miglint");
@@ -103,7 +108,10 @@ fn regex_replace_n(text: &str, value: &str) -> String {
         out.push_str(value);
     }
     out.push_str(rest);
-    assert!(out.contains(value), "no statement count in the cache: {text}");
+    assert!(
+        out.contains(value),
+        "no statement count in the cache: {text}"
+    );
     out
 }
 
@@ -119,7 +127,10 @@ fn a_migration_linked_outside_the_repository_is_never_read_or_printed() {
         assert_eq!(r.code, 1, "{format}");
         let all = r.stdout.clone() + &r.stderr;
         assert!(!all.contains("supersecret"), "{format}: {all}");
-        assert!(!all.contains(secret.path().to_str().unwrap()), "{format}: {all}");
+        assert!(
+            !all.contains(secret.path().to_str().unwrap()),
+            "{format}: {all}"
+        );
         assert!(all.contains("unsafe-path"), "{format}: {all}");
     }
     // The same through a linked parent directory.
@@ -142,11 +153,11 @@ fn config_paths_outside_the_repository_are_refused() {
         .current_dir(outer.join("repo"))
         .status()
         .unwrap();
-    outer.write("repo/migrations/0000_init.sql", "CREATE TABLE t (id int);\n");
-    for (key, value) in [
-        ("lock", "../secret.txt"),
-        ("lock", "/etc/passwd"),
-    ] {
+    outer.write(
+        "repo/migrations/0000_init.sql",
+        "CREATE TABLE t (id int);\n",
+    );
+    for (key, value) in [("lock", "../secret.txt"), ("lock", "/etc/passwd")] {
         outer.write(
             "repo/miglint.toml",
             format!("[[set]]\ndir = \"migrations\"\n{key} = \"{value}\"\n"),
@@ -154,11 +165,19 @@ fn config_paths_outside_the_repository_are_refused() {
         let r = run_in(&["check", "--format", "json"]);
         assert_eq!(r.code, 2, "{key}={value}: {}", r.stdout);
         assert!(r.stdout.contains("config-invalid"), "{}", r.stdout);
-        assert!(!r.stdout.contains("hunter2") && !r.stdout.contains("root:"), "{}", r.stdout);
+        assert!(
+            !r.stdout.contains("hunter2") && !r.stdout.contains("root:"),
+            "{}",
+            r.stdout
+        );
         let r = run_in(&["record", "0000"]);
         assert_eq!(r.code, 2);
     }
-    assert_eq!(outer.read("secret.txt"), "password=hunter2\n", "record wrote outside");
+    assert_eq!(
+        outer.read("secret.txt"),
+        "password=hunter2\n",
+        "record wrote outside"
+    );
     outer.write(
         "repo/miglint.toml",
         "[[set]]\ndir = \"migrations\"\n[set.alembic]\nini = \"../secret.txt\"\n",
@@ -178,7 +197,10 @@ fn fifos_and_devices_are_refused_without_being_opened() {
     fifo(&d.join("migrations/0002_pipe.sql"));
     let r = d.run(&["check", "migrations", "--format", "json"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
-    assert!(r.find("unreadable-file")["message"].as_str().unwrap().contains("FIFO"));
+    assert!(r.find("unreadable-file")["message"]
+        .as_str()
+        .unwrap()
+        .contains("FIFO"));
     std::fs::remove_file(d.join("migrations/0002_pipe.sql")).unwrap();
     // The ledger as a FIFO, then as a link to /dev/zero (outside the repository).
     std::fs::remove_file(d.join("migrations/applied.sha256")).unwrap();
@@ -190,10 +212,17 @@ fn fifos_and_devices_are_refused_without_being_opened() {
     std::os::unix::fs::symlink("/dev/zero", d.join("migrations/applied.sha256")).unwrap();
     let r = d.run(&["check", "migrations", "--format", "json"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
-    assert!(r.codes().contains(&"unsafe-path".to_string()), "{}", r.stdout);
+    assert!(
+        r.codes().contains(&"unsafe-path".to_string()),
+        "{}",
+        r.stdout
+    );
     // A revision file linked to /dev/zero.
     d.write("alembic.ini", "[alembic]\nscript_location = alembic\n");
-    d.write("alembic/versions/a1_init.py", "revision = 'a1'\ndown_revision = None\n");
+    d.write(
+        "alembic/versions/a1_init.py",
+        "revision = 'a1'\ndown_revision = None\n",
+    );
     std::os::unix::fs::symlink("/dev/zero", d.join("alembic/versions/b2_zero.py")).unwrap();
     let r = d.run(&["check", "migrations", "--format", "json"]);
     assert!(r.stdout.contains("b2_zero.py"), "{}", r.stdout);
@@ -202,22 +231,38 @@ fn fifos_and_devices_are_refused_without_being_opened() {
 #[test]
 fn a_file_over_max_file_size_is_hashed_not_loaded() {
     let d = applied();
-    d.write("miglint.toml", "[[set]]\ndir = \"migrations\"\nmax_file_size = 1024\n");
+    d.write(
+        "miglint.toml",
+        "[[set]]\ndir = \"migrations\"\nmax_file_size = 1024\n",
+    );
     // Sparse: 64 MiB of zeros that take no disk space.
     let big = d.join("migrations/0002_big.sql");
-    std::fs::File::create(&big).unwrap().set_len(64 << 20).unwrap();
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(64 << 20)
+        .unwrap();
     let r = d.run(&["check", "--format", "json"]);
-    assert!(r.codes().contains(&"file-too-large".to_string()), "{}", r.stdout);
+    assert!(
+        r.codes().contains(&"file-too-large".to_string()),
+        "{}",
+        r.stdout
+    );
     // Its checksum is right: `record` writes what sha256sum computes.
     let r = d.run(&["record", "0002"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let zeros = vec![0u8; 64 << 20];
-    assert!(d.read("migrations/applied.sha256").contains(&sha256(&zeros)));
+    assert!(d
+        .read("migrations/applied.sha256")
+        .contains(&sha256(&zeros)));
     // An in-place edit of the big applied file is caught.
     let f = std::fs::File::options().write(true).open(&big).unwrap();
     std::os::unix::fs::FileExt::write_at(&f, b"x", 1 << 20).unwrap();
     let r = d.run(&["check", "--format", "json"]);
-    assert!(r.codes().contains(&"checksum-mismatch".to_string()), "{}", r.stdout);
+    assert!(
+        r.codes().contains(&"checksum-mismatch".to_string()),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -243,10 +288,16 @@ fn a_huge_message_is_summarised() {
     let d = Dir::new();
     let deep = format!("SELECT {}1{};\n", "(".repeat(100_000), ")".repeat(100_000));
     d.write("migrations/0000_deep.sql", &deep);
+    // A parse error whose message quotes a 100,000-character literal.
+    let long = format!("SELECT 1 '{}';\n", "x".repeat(100_000));
+    d.write("migrations/0001_long.sql", &long);
     let r = d.run(&["check", "migrations", "--format", "json"]);
     assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
     for diag in r.json()["diagnostics"].as_array().unwrap() {
-        assert!(diag["message"].as_str().unwrap().chars().count() < 2_100, "{diag}");
+        assert!(
+            diag["message"].as_str().unwrap().chars().count() < 2_100,
+            "{diag}"
+        );
     }
 }
 
@@ -269,11 +320,18 @@ fn record_waits_for_the_os_lock_and_leaves_no_temp_file() {
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(700));
-    assert!(child.try_wait().unwrap().is_none(), "record did not wait for the lock");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "record did not wait for the lock"
+    );
     assert!(!d.join("migrations/applied.sha256").exists());
     held.unlock().unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(d.read("migrations/applied.sha256").lines().count(), 1);
     let names: Vec<String> = std::fs::read_dir(d.join("migrations"))
         .unwrap()
@@ -310,7 +368,11 @@ fn a_bug_still_prints_one_json_document() {
     let d = Dir::new();
     d.write("migrations/0000_a.sql", "SELECT 1;\n");
     for format in ["json", "sarif"] {
-        let r = d.run_env(".", &["check", "migrations", "--format", format], &[("MIGLINT_FAULT", "panic")]);
+        let r = d.run_env(
+            ".",
+            &["check", "migrations", "--format", format],
+            &[("MIGLINT_FAULT", "panic")],
+        );
         assert_eq!(r.code, 2);
         let doc = r.json();
         assert!(doc.to_string().contains("internal-error"), "{doc}");
@@ -322,11 +384,16 @@ fn the_shipped_binary_has_no_fault_injection() {
     // Release builds compile the hook out; this test binary is a debug build, so read the source
     // contract instead: every fault hook sits behind cfg(debug_assertions).
     for file in ["src/main.rs", "src/fsutil.rs"] {
-        let text = std::fs::read_to_string(format!("{}/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let text =
+            std::fs::read_to_string(format!("{}/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
         for (i, line) in text.lines().enumerate() {
             if line.contains("MIGLINT_FAULT") && !line.trim_start().starts_with("//") {
                 let before: Vec<&str> = text.lines().take(i).collect();
-                let guarded = before.iter().rev().take(8).any(|l| l.contains("cfg(debug_assertions)"));
+                let guarded = before
+                    .iter()
+                    .rev()
+                    .take(8)
+                    .any(|l| l.contains("cfg(debug_assertions)"));
                 assert!(guarded, "{file}:{}: unguarded fault hook", i + 1);
             }
         }

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Hostile inputs, run by hand (not a timed test): each case must finish within its time limit and
+# stay under its memory limit. Prints one line per case and exits 1 if any limit is broken.
+#   benches/hostile.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet --bin miglint
+m="$(pwd)/target/release/miglint"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failed=0
+# case NAME DIR MAX_SECONDS MAX_MB ARGS…: runs miglint ARGS in DIR under a hard timeout.
+case_() {
+    local name=$1 dir=$2 max_s=$3 max_mb=$4; shift 4
+    local start end rc rss
+    start=$(date +%s.%N)
+    set +e
+    rss=$(cd "$dir" && timeout $((max_s * 3)) /usr/bin/time -f %M "$m" "$@" 2>&1 >/dev/null | tail -n 1)
+    rc=${PIPESTATUS[0]}
+    set -e
+    end=$(date +%s.%N)
+    local secs mb verdict=ok
+    secs=$(echo "$end - $start" | bc)
+    mb=$(( ${rss:-0} / 1024 ))
+    if (( $(echo "$secs > $max_s" | bc) )) || (( mb > max_mb )); then verdict=FAILED; failed=1; fi
+    printf '%-62s %6.2f s (limit %s)  %5d MB (limit %s)  %s\n' "$name" "$secs" "$max_s" "$mb" "$max_mb" "$verdict"
+}
+repo() { mkdir -p "$1/migrations" && git -C "$1" init -q && printf 'SELECT 1;\n' > "$1/migrations/0000_a.sql"; }
+
+repo "$work/fifo"; mkfifo "$work/fifo/migrations/0001_pipe.sql" "$work/fifo/migrations/applied.sha256"
+case_ "FIFO migration and FIFO ledger" "$work/fifo" 2 100 check
+
+repo "$work/zero"; ln -s /dev/zero "$work/zero/migrations/applied.sha256"
+mkdir -p "$work/zero/alembic/versions"; printf '[alembic]\nscript_location = alembic\n' > "$work/zero/alembic.ini"
+ln -s /dev/zero "$work/zero/alembic/versions/a1_zero.py"
+case_ "ledger and revision file linked to /dev/zero" "$work/zero" 2 100 check
+
+repo "$work/big"; truncate -s 2G "$work/big/migrations/0001_big.sql"
+case_ "sparse 2 GiB migration (max_file_size 16 MiB)" "$work/big" 10 100 check
+
+repo "$work/crlf"
+python3 - "$work/crlf/migrations/applied.sha256" <<'PY'
+import sys
+with open(sys.argv[1], "wb") as f:
+    for i in range(20000):
+        f.write(b"not-a-digest  %05d_x.sql\r\n" % i)
+PY
+for fmt in human json github sarif; do
+    case_ "CRLF ledger, 20,000 findings, --format $fmt" "$work/crlf" 1 200 check --format "$fmt"
+done
+exit $failed
