@@ -107,10 +107,11 @@ struct Stored {
 pub fn fingerprint(set: &SetConfig) -> String {
     let placeholders: Vec<&str> = set.placeholders.iter().map(|r| r.as_str()).collect();
     format!(
-        "{} cache=2 exact={} dialect={} placeholders={:?}",
+        "{} cache=2 exact={} dialect={} psql={} placeholders={:?}",
         env!("CARGO_PKG_VERSION"),
         cfg!(feature = "postgres-exact"),
         set.dialect,
+        set.psql,
         placeholders
     )
 }

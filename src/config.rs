@@ -55,6 +55,7 @@ struct RawSet {
     baseline: Option<Spanned<String>>,
     cosmetic_edits: Option<Spanned<Severity>>,
     max_file_size: Option<u64>,
+    psql: Option<bool>,
     alembic: Option<AlembicConfig>,
 }
 
@@ -88,6 +89,9 @@ pub struct SetConfig {
     /// Severity of a protected migration's cosmetic (comment/whitespace/case-only) edit.
     pub cosmetic_edits: Severity,
     pub max_file_size: u64,
+    /// Read files as psql scripts (meta-commands, variables, `COPY … FROM stdin` data); on by
+    /// default for PostgreSQL sets, since hand-applied migrations run through psql.
+    pub psql: bool,
     pub alembic: Option<AlembicConfig>,
 }
 
@@ -106,6 +110,7 @@ impl SetConfig {
             baseline: None,
             cosmetic_edits: Severity::Error,
             max_file_size: 16 * 1024 * 1024,
+            psql: true,
             alembic: None,
         }
     }
@@ -304,6 +309,7 @@ pub fn parse(
                 name
             };
         }
+        set.psql = raw_set.psql.unwrap_or(set.dialect == "postgres");
         if let Some(lock) = raw_set.lock {
             set.lock = relative_to(root, &normalize(&base_dir.join(lock)));
         }

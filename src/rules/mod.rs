@@ -157,6 +157,10 @@ rules! {
         summary: "An ignore directive silences nothing (or names a protection code, which directives cannot silence).",
         why: "Stale directives hide future problems; protection codes (edits of applied or merged migrations) can only be re-rated in miglint.toml.",
         bad: "-- miglint-ignore-file checksum-mismatch", good: "(remove it; or re-rate the rule under [rules] in miglint.toml, reviewed like code)" }
+    PsqlUnknownCommand => { code: "psql-unknown-command", severity: Warning, fatal: false,
+        summary: "A backslash command that psql does not know.",
+        why: "psql stops (or, without ON_ERROR_STOP, skips the line) at an unknown meta-command: usually a typo such as \\sett.",
+        bad: "\\sett ON_ERROR_STOP on", good: "\\set ON_ERROR_STOP on" }
     ChecksumMismatch => { code: "checksum-mismatch", severity: Error, fatal: false,
         summary: "An applied (recorded) migration no longer matches its recorded SHA-256.",
         why: "The database ran the recorded bytes; an edited file means fresh databases and production now differ.",

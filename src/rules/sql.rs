@@ -73,6 +73,25 @@ pub fn check_file(
             return (findings, None);
         }
     };
+    // A psql script is read the way psql reads it (same offsets; see `sql::psql`).
+    // A cached analysis needs the rewrite only for its meta-command warnings.
+    let script = if set.psql && (cached.is_none() || text.contains('\\')) {
+        sql::psql::neutralize(text)
+    } else {
+        None
+    };
+    for at in script.iter().flat_map(|s| &s.unknown) {
+        findings.push(
+            Finding::new(
+                Rule::PsqlUnknownCommand,
+                format!("`{}` is not a psql meta-command", &text[at.clone()]),
+            )
+            .file(file.path.clone())
+            .at(at.start + shift..at.end + shift, "unknown command")
+            .help("check the spelling (`psql -c '\\?'` lists them); set `psql = false` for the set if these files are not psql scripts"),
+        );
+    }
+    let text = script.as_ref().map_or(text, |s| s.text.as_str());
     let analysis = match cached {
         // A cached analysis was made from these same bytes (BOM shift included).
         Some(a) => a,

@@ -6,7 +6,9 @@
 pub mod directives;
 #[cfg(feature = "postgres-exact")]
 pub mod exact;
+mod foreign;
 pub mod gaps;
+pub mod psql;
 pub mod stamps;
 
 use std::ops::Range;
@@ -143,8 +145,13 @@ pub fn analyze(
     let tokens = match Tokenizer::new(dialect, sql).tokenize_with_location() {
         Ok(t) => t,
         Err(e) => {
-            let at = lines.offset(e.location.line, e.location.column);
-            analysis.tokenize_error = Some((e.message, at..(at + 1).min(text.len()).max(at)));
+            // Point where the unclosed construct opens, not at the end of the file where the
+            // tokenizer noticed.
+            let (message, at) = match psql::unterminated(sql) {
+                Some((at, what)) => (format!("this {what} is never closed"), at),
+                None => (e.message, lines.offset(e.location.line, e.location.column)),
+            };
+            analysis.tokenize_error = Some((message, at..(at + 1).min(text.len()).max(at)));
             // With the exact grammar, PostgreSQL decides: a file it accepts is valid even if
             // sqlparser cannot tokenize it.
             if let Some(verdict) = exact_verdict(dialect, sql, 0) {
@@ -212,6 +219,8 @@ pub fn analyze(
     analysis
 }
 
+const RECURSION_LIMIT: usize = 400;
+
 /// Parses one statement's tokens (taking them: no copy on the hot path). `sql` is the text the
 /// tokens came from and `span` the statement's byte range, used only on the error path.
 fn parse_statement(
@@ -222,7 +231,10 @@ fn parse_statement(
     lines: &LineIndex,
     stamps: &mut Vec<Stamp>,
 ) -> Outcome {
+    // PostgreSQL nests far deeper than sqlparser's default limit of 50; worker threads have
+    // 16 MiB stacks (main.rs), enough for this depth even in debug builds.
     match Parser::new(dialect)
+        .with_recursion_limit(RECURSION_LIMIT)
         .with_tokens_with_locations(tokens)
         .parse_statements()
     {
@@ -230,15 +242,21 @@ fn parse_statement(
             for stmt in &parsed {
                 stamps::collect(stmt, lines, stamps);
             }
+            // sqlparser's PostgreSQL dialect accepts some MySQL/SQLite/T-SQL syntax that
+            // PostgreSQL rejects at deploy time.
+            if dialect.is::<sqlparser::dialect::PostgreSqlDialect>() {
+                let text = sql.get(span.clone()).unwrap_or("");
+                if let Some(what) = parsed.iter().find_map(|st| foreign::syntax(st, text)) {
+                    let at = span.start..(span.start + 1).min(span.end.max(span.start + 1));
+                    return Outcome::Error {
+                        message: format!("{what} is not PostgreSQL syntax"),
+                        at,
+                    };
+                }
+            }
             Outcome::Parsed
         }
         Err(err) => {
-            let statement = sql.get(span.clone()).unwrap_or("");
-            if let Some(construct) = gaps::known_gap(dialect, statement) {
-                return Outcome::Unverified {
-                    construct: construct.to_string(),
-                };
-            }
             let (message, location) = split_error(&err);
             let at = match location {
                 Some((line, col)) => {
@@ -258,6 +276,15 @@ fn parse_statement(
                 // An error at end of input has no position: point at the statement's end.
                 None => span.end.saturating_sub(1).max(span.start)..span.end.max(span.start + 1),
             };
+            // Valid PostgreSQL that sqlparser lacks, recognised at the spot it failed.
+            let statement = sql.get(span.clone()).unwrap_or("");
+            if let Some(construct) =
+                gaps::known_gap(dialect, statement, at.start.saturating_sub(span.start))
+            {
+                return Outcome::Unverified {
+                    construct: construct.to_string(),
+                };
+            }
             Outcome::Error { message, at }
         }
     }
