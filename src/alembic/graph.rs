@@ -36,6 +36,14 @@ pub fn read_revision(file: &str, src: &str) -> Result<Revision, Box<Finding>> {
             e.offset..e.offset + 1,
         )
     })?;
+    for name in ["revision", "down_revision", "branch_labels", "depends_on"] {
+        if let Some(a) = assignments.iter().find(|a| a.name == name && a.in_block) {
+            return Err(err(
+                format!("`{name}` in {file} is assigned inside an `if`/`try`/`with` block; which value Alembic sees depends on running the module"),
+                a.name_offset..a.span.end,
+            ));
+        }
+    }
     let Some(rev) = python::last(&assignments, "revision") else {
         return Err(Box::new(Finding::new(Rule::AlembicParseError, format!("{file} has no module-level `revision = \"…\"`"))
             .file(file.to_string())
@@ -57,7 +65,13 @@ pub fn read_revision(file: &str, src: &str) -> Result<Revision, Box<Finding>> {
             })?,
             a.span.clone(),
         ),
-        None => (Vec::new(), rev.span.clone()),
+        // Alembic reads `module.down_revision` and fails without it: never guess a root.
+        None => {
+            return Err(err(
+                format!("{file} assigns no module-level `down_revision` (Alembic cannot load it)"),
+                rev.span.clone(),
+            ))
+        }
     };
     let depends_on = match python::last(&assignments, "depends_on") {
         Some(a) => a.value.strings().map_err(|t| {

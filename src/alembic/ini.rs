@@ -4,52 +4,118 @@
 use super::python::{self, Tok, Value};
 use crate::config;
 
+/// `alembic.ini` as Python's `configparser` reads it for Alembic: sections, case-insensitive
+/// keys, `[DEFAULT]` values visible in every section, `=` or `:` delimiters, full-line `#`/`;`
+/// comments, indented continuation lines, and basic interpolation (`%(key)s`, `%%`, and
+/// `%(here)s`, which Alembic defines as the ini file's directory).
 #[derive(Debug, Default)]
 pub struct Ini {
-    /// `[alembic]` keys, continuation lines joined with `\n`.
-    values: Vec<(String, String)>,
+    /// (section, lower-cased key, raw value), in file order.
+    values: Vec<(String, String, String)>,
 }
+
+/// Stands for `%(here)s` until a path is resolved against the ini's directory.
+const HERE: char = '\u{1}';
 
 impl Ini {
     pub fn parse(text: &str) -> Ini {
         let mut ini = Ini::default();
-        let mut in_alembic = false;
+        let mut section: Option<String> = None;
+        let mut last_indent = 0usize;
         for line in text.lines() {
             let trimmed = line.trim();
-            if trimmed.starts_with('[') {
-                in_alembic = trimmed == "[alembic]";
+            let indent = line.len() - line.trim_start().len();
+            if trimmed.is_empty() || trimmed.starts_with(['#', ';']) {
                 continue;
             }
-            if !in_alembic || trimmed.is_empty() || trimmed.starts_with(['#', ';']) {
-                continue;
-            }
-            if line.starts_with([' ', '\t']) {
-                if let Some((_, v)) = ini.values.last_mut() {
-                    v.push('\n');
-                    v.push_str(trimmed);
+            if indent > last_indent {
+                if let Some((sec, _, v)) = ini.values.last_mut() {
+                    if Some(sec.as_str()) == section.as_deref() {
+                        v.push('\n');
+                        v.push_str(trimmed);
+                        continue;
+                    }
                 }
+            }
+            if trimmed.starts_with('[') && trimmed.ends_with(']') {
+                section = Some(trimmed[1..trimmed.len() - 1].to_string());
                 continue;
             }
-            if let Some((k, v)) = trimmed.split_once(['=', ':']) {
-                ini.values
-                    .push((k.trim().to_string(), v.trim().to_string()));
+            let Some(sec) = &section else { continue };
+            if let Some(at) = trimmed.find(['=', ':']) {
+                let (k, v) = trimmed.split_at(at);
+                ini.values.push((
+                    sec.clone(),
+                    k.trim().to_lowercase(),
+                    v[1..].trim().to_string(),
+                ));
+                last_indent = indent;
             }
         }
         ini
     }
 
-    fn get(&self, key: &str) -> Option<&str> {
-        self.values
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+    /// The raw value of `key` in `[alembic]`, else in `[DEFAULT]` (the last one wins).
+    fn raw(&self, section: &str, key: &str) -> Option<&str> {
+        let key = key.to_lowercase();
+        let find = |sec: &str| {
+            self.values
+                .iter()
+                .rev()
+                .find(|(s, k, _)| s == sec && *k == key)
+                .map(|(_, _, v)| v.as_str())
+        };
+        find(section).or_else(|| find("DEFAULT"))
+    }
+
+    /// The interpolated value of `key` in `[alembic]`; `Err` when interpolation fails (as it
+    /// would in Alembic).
+    pub fn get(&self, key: &str) -> Result<Option<String>, String> {
+        match self.raw("alembic", key) {
+            None => Ok(None),
+            Some(v) => self.interpolate(v, 0).map(Some),
+        }
+    }
+
+    fn interpolate(&self, value: &str, depth: usize) -> Result<String, String> {
+        if depth > 10 {
+            return Err(format!("interpolation of `{value}` is too deeply nested"));
+        }
+        let mut out = String::new();
+        let mut rest = value;
+        while let Some(p) = rest.find('%') {
+            out.push_str(&rest[..p]);
+            let after = &rest[p + 1..];
+            if let Some(r) = after.strip_prefix('%') {
+                out.push('%');
+                rest = r;
+            } else if let Some(r) = after.strip_prefix('(') {
+                let close = r
+                    .find(")s")
+                    .ok_or_else(|| format!("bad interpolation syntax in `{value}`"))?;
+                let name = r[..close].to_lowercase();
+                if name == "here" {
+                    out.push(HERE);
+                } else {
+                    let v = self.raw("alembic", &name).ok_or_else(|| {
+                        format!("`%({name})s` names no key of [alembic] or [DEFAULT]")
+                    })?;
+                    out.push_str(&self.interpolate(v, depth + 1)?);
+                }
+                rest = &r[close + 2..];
+            } else {
+                return Err(format!("a lone `%` in `{value}` (write `%%`)"));
+            }
+        }
+        out.push_str(rest);
+        Ok(out)
     }
 
     /// A path from the ini, relative to the repository: `%(here)s` and plain relative paths are
     /// taken relative to the ini's directory (where `alembic` is run from).
     fn resolve(ini_dir: &str, value: &str) -> String {
-        let v = value.replace("%(here)s/", "").replace("%(here)s", ".");
+        let here_slash = format!("{HERE}/");
+        let v = value.replace(&here_slash, "").replace(HERE, ".");
         let joined = config::join(ini_dir, v.trim_start_matches("./"));
         config::normalize(std::path::Path::new(&joined))
             .to_string_lossy()
@@ -57,34 +123,49 @@ impl Ini {
     }
 
     /// `script_location`; `package:path` forms need Python's import system and are not resolved.
-    pub fn script_location(&self, ini_dir: &str) -> Option<String> {
-        let v = self.get("script_location")?;
-        if v.contains(':') && !v.contains("%(here)s") {
-            return None;
+    pub fn script_location(&self, ini_dir: &str) -> Result<Option<String>, String> {
+        let Some(v) = self.get("script_location")? else {
+            return Ok(None);
+        };
+        if v.contains(':') && !v.starts_with(HERE) {
+            return Ok(None);
         }
-        Some(Ini::resolve(ini_dir, v))
+        Ok(Some(Ini::resolve(ini_dir, &v)))
     }
 
-    pub fn version_locations(&self, ini_dir: &str) -> Option<Vec<String>> {
-        let v = self.get("version_locations")?;
-        let sep = self
-            .get("version_path_separator")
-            .or_else(|| self.get("path_separator"));
-        let parts: Vec<&str> = match sep {
+    pub fn version_locations(&self, ini_dir: &str) -> Result<Option<Vec<String>>, String> {
+        let Some(v) = self.get("version_locations")? else {
+            return Ok(None);
+        };
+        let sep = match self.get("version_path_separator")? {
+            Some(s) => Some(s),
+            None => self.get("path_separator")?,
+        };
+        let parts: Vec<&str> = match sep.as_deref() {
             Some("os") | Some(":") => v.split(':').collect(),
             Some(";") => v.split(';').collect(),
             Some("newline") => v.split('\n').collect(),
             Some("space") => v.split(' ').collect(),
             _ => v.split([' ', ',', '\n']).collect(),
         };
-        Some(
+        Ok(Some(
             parts
                 .into_iter()
                 .map(str::trim)
                 .filter(|p| !p.is_empty())
                 .map(|p| Ini::resolve(ini_dir, p))
                 .collect(),
-        )
+        ))
+    }
+
+    /// `recursive_version_locations` (configparser's boolean words).
+    pub fn recursive(&self) -> Result<bool, String> {
+        Ok(matches!(
+            self.get("recursive_version_locations")?
+                .map(|v| v.to_lowercase())
+                .as_deref(),
+            Some("true" | "1" | "yes" | "on")
+        ))
     }
 }
 
@@ -121,17 +202,42 @@ mod tests {
     #[test]
     fn reads_script_location_and_versions() {
         let ini = Ini::parse("[alembic]\nscript_location = %(here)s/alembic\nversion_locations = %(here)s/a/versions %(here)s/b\n[loggers]\nkeys = root\n");
-        assert_eq!(ini.script_location("auth").as_deref(), Some("auth/alembic"));
         assert_eq!(
-            ini.version_locations("auth").unwrap(),
+            ini.script_location("auth").unwrap().as_deref(),
+            Some("auth/alembic")
+        );
+        assert_eq!(
+            ini.version_locations("auth").unwrap().unwrap(),
             vec!["auth/a/versions", "auth/b"]
         );
         assert_eq!(
             Ini::parse("[alembic]\nscript_location = alembic\n")
                 .script_location("")
+                .unwrap()
                 .as_deref(),
             Some("alembic")
         );
+    }
+
+    #[test]
+    fn configparser_semantics() {
+        // Case-insensitive keys, [DEFAULT], %(key)s and %% interpolation, continuation lines.
+        let ini = Ini::parse(
+            "[DEFAULT]\nbase = %(here)s/db\n[alembic]\nScript_Location = %(base)s/alembic\nversion_locations =\n    %(base)s/v1\n    %(base)s/v2\nrecursive_version_locations = TRUE\nnote = 100%%\n",
+        );
+        assert_eq!(
+            ini.script_location("svc").unwrap().as_deref(),
+            Some("svc/db/alembic")
+        );
+        assert_eq!(
+            ini.version_locations("svc").unwrap().unwrap(),
+            vec!["svc/db/v1", "svc/db/v2"]
+        );
+        assert!(ini.recursive().unwrap());
+        assert_eq!(ini.get("note").unwrap().as_deref(), Some("100%"));
+        assert!(Ini::parse("[alembic]\nscript_location = %(nope)s/x\n")
+            .script_location("")
+            .is_err());
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub use graph::{Graph, Revision};
 pub struct Layout {
     pub ini: Option<String>,
     pub versions: Vec<String>,
+    /// `recursive_version_locations`: revision files are also read from subdirectories.
+    pub recursive: bool,
     /// Normalised `schema.table` (or `table`) that stamps must target.
     pub version_table: String,
     pub head: Option<String>,
@@ -69,8 +71,9 @@ impl Files<'_> {
         }
     }
 
-    /// Names of the revision-file candidates directly in `dir`.
-    fn revision_files(&self, dir: &str) -> Result<Vec<String>, String> {
+    /// Paths (relative to `dir`) of the revision-file candidates in `dir`, and in its
+    /// subdirectories when `recursive` (Alembic's `recursive_version_locations`).
+    fn revision_files(&self, dir: &str, recursive: bool) -> Result<Vec<String>, String> {
         let wanted = |name: &str| {
             name.ends_with(".py") && !name.starts_with("__init__") && !name.starts_with(".#")
         };
@@ -79,13 +82,29 @@ impl Files<'_> {
                 if !crate::fsutil::inside(root, &root.join(dir)) {
                     return Err("it resolves outside the repository".into());
                 }
-                let rd = std::fs::read_dir(root.join(dir)).map_err(|e| e.to_string())?;
-                Ok(rd
-                    .flatten()
-                    .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| wanted(n))
-                    .collect())
+                let top = root.join(dir);
+                if !top.is_dir() {
+                    return Err("it is not a directory".into());
+                }
+                let walker = walkdir::WalkDir::new(&top)
+                    .min_depth(1)
+                    .max_depth(if recursive { 32 } else { 1 })
+                    .follow_links(false)
+                    .sort_by_file_name();
+                let mut names = Vec::new();
+                for e in walker {
+                    let e = e.map_err(|e| e.to_string())?;
+                    let name = e.file_name().to_string_lossy();
+                    if e.file_type().is_dir() || name == "__pycache__" || !wanted(&name) {
+                        continue;
+                    }
+                    let rel = e.path().strip_prefix(&top).unwrap_or(e.path());
+                    if rel.components().any(|c| c.as_os_str() == "__pycache__") {
+                        continue;
+                    }
+                    names.push(rel.to_string_lossy().replace('\\', "/"));
+                }
+                Ok(names)
             }
             Files::Index(_, index) => {
                 let prefix = format!("{}/", dir.trim_end_matches('/'));
@@ -93,7 +112,8 @@ impl Files<'_> {
                     .iter()
                     .filter_map(|e| String::from_utf8(e.path).ok())
                     .filter_map(|p| p.strip_prefix(&prefix).map(str::to_string))
-                    .filter(|n| !n.contains('/') && wanted(n))
+                    .filter(|n| (recursive || !n.contains('/')) && !n.contains("__pycache__/"))
+                    .filter(|n| wanted(n.rsplit('/').next().unwrap_or(n)))
                     .collect();
                 if names.is_empty() && !index.iter().any(|e| e.path.starts_with(prefix.as_bytes()))
                 {
@@ -128,10 +148,29 @@ pub fn layout(files: &Files, set: &SetConfig) -> Result<Option<Layout>, Box<Find
         None => None,
     };
     let ini_dir = ini_path.as_deref().map(parent_of).unwrap_or_default();
-    let script_location = ini.as_ref().and_then(|i| i.script_location(&ini_dir));
+    // Interpolation that fails in configparser fails Alembic too: say so, never guess.
+    let ini_err = |e: String| {
+        Box::new(
+            Finding::new(Rule::AlembicParseError, format!("alembic.ini cannot be read as Alembic reads it: {e}"))
+                .file(ini_path.clone().unwrap_or_default())
+                .help("fix the value in alembic.ini (configparser interpolation: `%(key)s`, `%%` for a literal %)"),
+        )
+    };
+    let script_location = match &ini {
+        Some(i) => i.script_location(&ini_dir).map_err(ini_err)?,
+        None => None,
+    };
+    let recursive = match &ini {
+        Some(i) => i.recursive().map_err(ini_err)?,
+        None => false,
+    };
+    let locations = match &ini {
+        Some(i) => i.version_locations(&ini_dir).map_err(ini_err)?,
+        None => None,
+    };
     let versions = match (&cfg.versions, &ini) {
         (Some(v), _) => vec![v.trim_end_matches('/').to_string()],
-        (None, Some(i)) => match i.version_locations(&ini_dir) {
+        (None, Some(_)) => match locations {
             Some(v) if !v.is_empty() => v,
             _ => match &script_location {
                 Some(s) => vec![config::join(s, "versions")],
@@ -167,6 +206,7 @@ pub fn layout(files: &Files, set: &SetConfig) -> Result<Option<Layout>, Box<Find
     Ok(Some(Layout {
         ini: ini_path,
         versions,
+        recursive,
         version_table,
         head: cfg.head.clone(),
         compose: cfg.compose.clone(),
@@ -188,7 +228,7 @@ pub fn load_graph(
     let mut paths: Vec<String> = Vec::new();
     let mut findings = Vec::new();
     for dir in &layout.versions {
-        match files.revision_files(dir) {
+        match files.revision_files(dir, layout.recursive) {
             Ok(names) => paths.extend(names.iter().map(|n| config::join(dir, n))),
             Err(e) => findings.push(
                 Finding::new(

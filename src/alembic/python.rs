@@ -65,11 +65,12 @@ fn read_string(src: &str, start: usize) -> Result<(String, usize, bool), PyError
     let bytes = src.as_bytes();
     let mut i = start;
     let mut raw = false;
-    let mut formatted = false;
+    // f-strings, t-strings and bytes are not static `str` values.
+    let mut not_str = false;
     while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
         match bytes[i].to_ascii_lowercase() {
             b'r' => raw = true,
-            b'f' | b't' => formatted = true,
+            b'f' | b't' | b'b' => not_str = true,
             _ => {}
         }
         i += 1;
@@ -95,7 +96,7 @@ fn read_string(src: &str, start: usize) -> Result<(String, usize, bool), PyError
                     .get(i..i + 3)
                     .is_some_and(|q| q.iter().all(|&c| c == quote)))
         {
-            return Ok((value, i + delim_len, formatted));
+            return Ok((value, i + delim_len, not_str));
         }
         if b == b'\n' && !triple {
             return Err(unterminated());
@@ -107,21 +108,64 @@ fn read_string(src: &str, start: usize) -> Result<(String, usize, bool), PyError
             if raw {
                 value.push('\\');
                 value.push(next);
-            } else {
-                match next {
-                    'n' => value.push('\n'),
-                    't' => value.push('\t'),
-                    '\n' => {}
-                    other => value.push(other),
-                }
+                i += 1 + next.len_utf8();
+                continue;
             }
-            i += 1 + next.len_utf8();
+            let (decoded, used) =
+                escape(src, i + 1).map_err(|message| PyError { message, offset: i })?;
+            value.push_str(&decoded);
+            i += 1 + used;
             continue;
         }
         let c = src[i..].chars().next().unwrap_or('\u{fffd}');
         value.push(c);
         i += c.len_utf8();
     }
+}
+
+/// Decodes the escape whose character after the backslash starts at `at`, as Python does for a
+/// `str` literal: the text and the bytes it used. `\N{…}` (named characters) needs Unicode's name
+/// table, which miglint does not carry: an error, never a guess.
+fn escape(src: &str, at: usize) -> Result<(String, usize), String> {
+    let rest = &src[at..];
+    let next = rest.chars().next().unwrap_or('\\');
+    let hex = |n: usize| -> Result<(String, usize), String> {
+        let digits = rest
+            .get(1..1 + n)
+            .filter(|d| d.len() == n && d.bytes().all(|b| b.is_ascii_hexdigit()));
+        let code = digits
+            .and_then(|d| u32::from_str_radix(d, 16).ok())
+            .ok_or_else(|| format!("truncated \\{next} escape"))?;
+        let c = char::from_u32(code).ok_or_else(|| format!("invalid \\{next} escape"))?;
+        Ok((c.to_string(), 1 + n))
+    };
+    Ok(match next {
+        '\n' => (String::new(), 1),
+        '\r' if rest.as_bytes().get(1) == Some(&b'\n') => (String::new(), 2),
+        '\\' | '\'' | '"' => (next.to_string(), 1),
+        'a' => ("\u{7}".into(), 1),
+        'b' => ("\u{8}".into(), 1),
+        'f' => ("\u{c}".into(), 1),
+        'n' => ("\n".into(), 1),
+        'r' => ("\r".into(), 1),
+        't' => ("\t".into(), 1),
+        'v' => ("\u{b}".into(), 1),
+        '0'..='7' => {
+            let n = rest
+                .bytes()
+                .take(3)
+                .take_while(|b| (b'0'..=b'7').contains(b))
+                .count();
+            let code = u32::from_str_radix(&rest[..n], 8).unwrap_or(0);
+            (char::from_u32(code).unwrap_or('\u{fffd}').to_string(), n)
+        }
+        'x' => hex(2)?,
+        'u' => hex(4)?,
+        'U' => hex(8)?,
+        'N' => return Err("`\\N{…}` escapes cannot be evaluated statically".into()),
+        // Python keeps an unknown escape as written.
+        other => (format!("\\{other}"), other.len_utf8()),
+    })
 }
 
 fn is_string_start(src: &str, i: usize) -> bool {
@@ -139,6 +183,9 @@ fn is_string_start(src: &str, i: usize) -> bool {
     matches!(bytes.get(j), Some(b'\'') | Some(b'"'))
         && (j == i || !bytes[i..j].iter().any(|b| !b.is_ascii_alphabetic()))
 }
+
+/// The `column` of a `Newline` token that a `;` produced: the next statement shares the line.
+const SAME_LINE: usize = usize::MAX;
 
 /// Tokenizes Python source into logical lines.
 pub fn tokenize(src: &str) -> Result<Vec<Token>, PyError> {
@@ -167,7 +214,11 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, PyError> {
         match b {
             b'\n' => {
                 if depth == 0 {
-                    push_newline(&mut out, i);
+                    match out.last_mut() {
+                        // `a = 1;` at the end of a line: the next line starts afresh.
+                        Some(t) if t.tok == Tok::Newline && t.column == SAME_LINE => t.column = 0,
+                        _ => push_newline(&mut out, i),
+                    }
                 }
                 i += 1;
                 line_start = i;
@@ -239,6 +290,24 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, PyError> {
                 match op.as_str() {
                     "(" | "[" | "{" => depth += 1,
                     ")" | "]" | "}" => depth = depth.saturating_sub(1),
+                    // `a = 1; b = 2`: two statements on one line, at that line's level.
+                    ";" if depth == 0 => {
+                        i += 1;
+                        if !matches!(
+                            out.last(),
+                            None | Some(Token {
+                                tok: Tok::Newline,
+                                ..
+                            })
+                        ) {
+                            out.push(Token {
+                                tok: Tok::Newline,
+                                span: start..start,
+                                column: SAME_LINE,
+                            });
+                        }
+                        continue;
+                    }
                     _ => {}
                 }
                 i += op.len();
@@ -262,6 +331,9 @@ pub struct Assignment {
     /// The span of the value expression.
     pub span: std::ops::Range<usize>,
     pub name_offset: usize,
+    /// Assigned inside a module-level `if`/`try`/`with`/`for`/`while` block: which branch runs is
+    /// only known by running the module.
+    pub in_block: bool,
 }
 
 /// Evaluates a literal expression; anything not a literal is `Unknown`.
@@ -395,58 +467,136 @@ fn split_top_level(tokens: &[Token]) -> Vec<&[Token]> {
     parts
 }
 
-/// Every module-level (column 0) assignment, in source order.
+/// Every module-level assignment, in source order: statements at column 0 (and those sharing
+/// their line after `;`), and those inside module-level `if`/`try`/`with`/`for`/`while` blocks
+/// (marked `in_block`). Assignments inside `def` and `class` bodies are local and skipped.
 pub fn module_assignments(src: &str) -> Result<Vec<Assignment>, PyError> {
     let tokens = tokenize(src)?;
     let mut out = Vec::new();
-    for line in tokens.split(|t| t.tok == Tok::Newline) {
-        let Some(first) = line.first() else { continue };
-        let Tok::Name(name) = &first.tok else {
-            continue;
-        };
-        if first.column != 0 {
+    // The header of the current column-0 compound statement (`if`, `def`, …), if any.
+    let mut header: Option<String> = None;
+    let mut level = 0;
+    let mut start = 0;
+    for (i, t) in tokens.iter().enumerate() {
+        if t.tok != Tok::Newline {
             continue;
         }
-        // `name = …` or `name: annotation = …` (the annotation may hold `|`, `[`, `,` …).
-        let mut depth = 0i32;
-        let mut eq = None;
-        for (i, t) in line.iter().enumerate().skip(1) {
-            if let Tok::Op(o) = &t.tok {
-                match o.as_str() {
-                    "(" | "[" | "{" => depth += 1,
-                    ")" | "]" | "}" => depth -= 1,
-                    "=" if depth == 0 => {
-                        eq = Some(i);
-                        break;
+        let line = &tokens[start..i];
+        start = i + 1;
+        let Some(first) = line.first() else { continue };
+        // A statement after `;` is at the level of the statement it follows.
+        let continues = i > line.len() && tokens[i - line.len() - 1].column == SAME_LINE;
+        if !continues {
+            level = first.column;
+        }
+        let ends_block = matches!(line.last(), Some(Token { tok: Tok::Op(o), .. }) if o == ":");
+        if level == 0 && !continues {
+            header = match (&first.tok, ends_block) {
+                (Tok::Name(n), true) => Some(n.clone()),
+                _ => None,
+            };
+        }
+        let in_block = level > 0;
+        if in_block
+            && !matches!(
+                header.as_deref(),
+                Some(
+                    "if" | "elif"
+                        | "else"
+                        | "try"
+                        | "except"
+                        | "finally"
+                        | "with"
+                        | "for"
+                        | "while"
+                )
+            )
+        {
+            continue;
+        }
+        out.extend(assignments_in(line, src, in_block));
+    }
+    Ok(out)
+}
+
+/// The assignments one logical line makes: `name = …`, `name: annotation = …`, chained
+/// `a = b = …`, and tuple targets `a, b = "x", "y"`.
+fn assignments_in(line: &[Token], src: &str, in_block: bool) -> Vec<Assignment> {
+    let Some(first) = line.first() else {
+        return Vec::new();
+    };
+    let opens = |t: &Token| matches!(&t.tok, Tok::Op(o) if o == "(" || o == "[");
+    if !matches!(first.tok, Tok::Name(_)) && !opens(first) {
+        return Vec::new();
+    }
+    // The top-level `=` signs (not `==`, which is its own token).
+    let mut depth = 0i32;
+    let mut eqs = Vec::new();
+    for (i, t) in line.iter().enumerate() {
+        if let Tok::Op(o) = &t.tok {
+            match o.as_str() {
+                "(" | "[" | "{" => depth += 1,
+                ")" | "]" | "}" => depth -= 1,
+                "=" if depth == 0 => eqs.push(i),
+                _ => {}
+            }
+        }
+    }
+    let Some(&last_eq) = eqs.last() else {
+        return Vec::new();
+    };
+    let value_tokens = &line[last_eq + 1..];
+    let span = match (value_tokens.first(), value_tokens.last()) {
+        (Some(a), Some(b)) => a.span.start..b.span.end,
+        _ => first.span.clone(),
+    };
+    let value = eval(value_tokens, src);
+    let mut out = Vec::new();
+    let mut target_start = 0;
+    for &eq in &eqs {
+        let mut target = &line[target_start..eq];
+        target_start = eq + 1;
+        // `(a, b) = …` / `[a, b] = …`: the same targets as `a, b = …`.
+        if target.len() > 2 && opens(&target[0]) && closes_at_end(target) {
+            target = &target[1..target.len() - 1];
+        }
+        let names: Vec<&Token> = target
+            .iter()
+            .filter(|t| !matches!(&t.tok, Tok::Op(o) if o == "," || o == "(" || o == ")"))
+            .collect();
+        let plain = |t: &Token| matches!(t.tok, Tok::Name(_));
+        let annotated = matches!(target.get(1), Some(Token { tok: Tok::Op(o), .. }) if o == ":");
+        let push = |out: &mut Vec<Assignment>, t: &Token, value: Value| {
+            if let Tok::Name(name) = &t.tok {
+                out.push(Assignment {
+                    name: name.clone(),
+                    value,
+                    span: span.clone(),
+                    name_offset: t.span.start,
+                    in_block,
+                });
+            }
+        };
+        if target.len() == 1 || annotated {
+            push(&mut out, &target[0], value.clone());
+        } else if names.len() > 1 && names.iter().all(|t| plain(t)) && has_top_comma(target) {
+            // Tuple target: element-wise when the value is a sequence of the same length.
+            match &value {
+                Value::Seq(items) if items.len() == names.len() => {
+                    for (t, v) in names.iter().zip(items) {
+                        push(&mut out, t, v.clone());
                     }
-                    _ => {}
+                }
+                _ => {
+                    for t in &names {
+                        push(&mut out, t, Value::Unknown(src[span.clone()].to_string()));
+                    }
                 }
             }
         }
-        let Some(eq) = eq else { continue };
-        let annotated = matches!(line.get(1), Some(Token { tok: Tok::Op(o), .. }) if o == ":");
-        if eq != 1 && !annotated {
-            continue; // `a.b = …`, `a[0] = …`, `a, b = …`
-        }
-        let value_tokens = &line[eq + 1..];
-        // Chained `a = b = "x"`: take the last right-hand side.
-        let rhs_start = value_tokens
-            .iter()
-            .rposition(|t| matches!(&t.tok, Tok::Op(o) if o == "="))
-            .map_or(0, |p| p + 1);
-        let value_tokens = &value_tokens[rhs_start..];
-        let span = match (value_tokens.first(), value_tokens.last()) {
-            (Some(a), Some(b)) => a.span.start..b.span.end,
-            _ => first.span.clone(),
-        };
-        out.push(Assignment {
-            name: name.clone(),
-            value: eval(value_tokens, src),
-            span,
-            name_offset: first.span.start,
-        });
+        // `a.b = …`, `a[0] = …`: not a module variable.
     }
-    Ok(out)
+    out
 }
 
 /// The last module-level assignment to `name` (Python semantics: the last one wins).
