@@ -67,6 +67,10 @@ pub struct AlembicConfig {
     pub versions: Option<String>,
     pub version_table: Option<String>,
     pub head: Option<String>,
+    /// Heads the graph has by design (neutron-style expand/contract branches): their number…
+    pub heads: Option<usize>,
+    /// …or their branch labels. Then the SQL must stamp exactly those heads (one row each).
+    pub branches: Option<Vec<String>>,
     pub compose: Option<String>,
     pub migrate_at_start_var: Option<String>,
 }

@@ -180,3 +180,159 @@ fn an_unreadable_revision_file_is_a_finding() {
     assert_ne!(r.code, 0, "{}", r.stdout);
     assert!(r.stderr.contains("c3.py"), "{}", r.stderr);
 }
+
+/// The seed's layout, with the SQL given: auth/alembic.ini, env.py configuring
+/// `auth.alembic_version_auth`, revisions a1 → b2, and auth/migrations.
+fn auth(sql: &[&str], extra_config: &str) -> Dir {
+    let d = Dir::new();
+    d.write(
+        "auth/alembic.ini",
+        "[alembic]\nscript_location = %(here)s/alembic\n",
+    );
+    d.write(
+        "auth/alembic/env.py",
+        "from alembic import context\ncontext.configure(version_table='alembic_version_auth', version_table_schema='auth')\n",
+    );
+    d.write(
+        "auth/alembic/versions/a1.py",
+        "revision = 'a1'\ndown_revision = None\n",
+    );
+    d.write(
+        "auth/alembic/versions/b2.py",
+        "revision = 'b2'\ndown_revision = 'a1'\n",
+    );
+    for (i, body) in sql.iter().enumerate() {
+        d.write(&format!("auth/migrations/{i:04}_m{i}.sql"), body);
+    }
+    d.write(
+        "miglint.toml",
+        format!("[[set]]\ndir = \"auth/migrations\"\n{extra_config}"),
+    );
+    d
+}
+
+const INIT: &str = "CREATE SCHEMA auth;\nCREATE TABLE auth.alembic_version_auth (version_num varchar(32) PRIMARY KEY);\nINSERT INTO auth.alembic_version_auth (version_num) VALUES ('a1');\n";
+
+#[test]
+fn stamps_in_every_form_a_team_writes() {
+    for (sql, clean) in [
+        // search_path, plain and LOCAL, and set_config.
+        ("SET search_path TO auth, public;\nUPDATE alembic_version_auth SET version_num = 'b2';\n", true),
+        ("BEGIN;\nSET LOCAL search_path = 'auth';\nUPDATE alembic_version_auth SET version_num = 'b2';\nCOMMIT;\n", true),
+        ("SELECT set_config('search_path', 'auth', false);\nUPDATE alembic_version_auth SET version_num = 'b2';\n", true),
+        // INSERT … SELECT, a dollar-quoted literal, DELETE/TRUNCATE + INSERT, ON CONFLICT.
+        ("DELETE FROM auth.alembic_version_auth;\nINSERT INTO auth.alembic_version_auth (version_num) SELECT 'b2';\n", true),
+        ("TRUNCATE auth.alembic_version_auth;\nINSERT INTO auth.alembic_version_auth (version_num) VALUES ($$b2$$) ON CONFLICT DO NOTHING;\n", true),
+        // The newest stamp is the stale one: found, in the new forms too.
+        ("DELETE FROM auth.alembic_version_auth;\nINSERT INTO auth.alembic_version_auth (version_num) SELECT 'a1';\n", false),
+        ("UPDATE auth.alembic_version_auth SET version_num = $$a1$$;\n", false),
+    ] {
+        let d = auth(&[INIT, sql], "");
+        let r = d.run(&["check", "--format", "json"]);
+        if clean {
+            assert_eq!(r.code, 0, "{sql}\n{}", r.stdout);
+        } else {
+            let m = r.find("alembic-head-mismatch");
+            assert_eq!(m["file"], "auth/migrations/0001_m1.sql", "{sql}: {m}");
+            assert!(m["line"].as_u64().unwrap() >= 1);
+        }
+    }
+    // Unqualified without a search_path names public.alembic_version_auth: the wrong table.
+    let d = auth(
+        &[
+            INIT,
+            "UPDATE alembic_version_auth SET version_num = 'b2';\n",
+        ],
+        "",
+    );
+    let r = d.run(&["check", "--format", "json"]);
+    assert!(
+        r.codes().contains(&"alembic-stamp-table".to_string()),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_stamp_miglint_cannot_evaluate_is_a_warning_never_ignored() {
+    let d = auth(
+        &[INIT, "UPDATE auth.alembic_version_auth SET version_num = 'b2';\nDO $$ BEGIN UPDATE auth.alembic_version_auth SET version_num = 'a1'; END $$;\n"],
+        "",
+    );
+    let r = d.run(&["check", "--format", "json"]);
+    let w = r.find("alembic-stamp-unverified");
+    assert_eq!(
+        (w["line"].as_u64(), w["severity"].as_str()),
+        (Some(2), Some("warning")),
+        "{w}"
+    );
+}
+
+/// neutron's layout: expand and contract branches from one root, labels computed at runtime.
+fn neutron(stamps: &str, config: &str) -> Dir {
+    let d = auth(&[INIT, stamps], config);
+    d.write("auth/alembic/versions/e1.py", "from neutron.db.migration import cli\nrevision = 'e1'\ndown_revision = 'b2'\nbranch_labels = (cli.EXPAND_BRANCH,)\n");
+    d.write(
+        "auth/alembic/versions/e2.py",
+        "revision = 'e2'\ndown_revision = 'e1'\n",
+    );
+    d.write("auth/alembic/versions/c1.py", "from neutron.db.migration import cli\nrevision = 'c1'\ndown_revision = 'b2'\nbranch_labels = (cli.CONTRACT_BRANCH,)\n");
+    d
+}
+
+#[test]
+fn expand_and_contract_heads_by_design() {
+    let both = "DELETE FROM auth.alembic_version_auth;\nINSERT INTO auth.alembic_version_auth (version_num) VALUES ('e2'), ('c1');\n";
+    // Without the declaration, two heads are an error.
+    let r = neutron(both, "").run(&["check", "--format", "json"]);
+    assert!(
+        r.codes().contains(&"alembic-multiple-heads".to_string()),
+        "{}",
+        r.stdout
+    );
+    // Declared: both heads stamped is clean…
+    let cfg = "[set.alembic]\nheads = 2\n";
+    let d = neutron(both, cfg);
+    let r = d.run(&["check", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let heads = d.run(&["alembic", "heads"]);
+    assert_eq!(heads.stdout, "c1\ne2\n");
+    if let Some(alembic) = venv_tool("alembic") {
+        let out = std::process::Command::new(alembic)
+            .args(["-c", "auth/alembic.ini", "heads"])
+            .current_dir(d.path())
+            .output()
+            .unwrap();
+        // Alembic cannot import neutron's `cli` module; where it can, it prints the same two.
+        if out.status.success() {
+            let mut theirs: Vec<String> = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|l| l.split_whitespace().next().map(String::from))
+                .collect();
+            theirs.sort();
+            assert_eq!(theirs, vec!["c1", "e2"]);
+        }
+    }
+    // …one branch moved with a per-head UPDATE is clean too…
+    let moved = "DELETE FROM auth.alembic_version_auth;\nINSERT INTO auth.alembic_version_auth (version_num) VALUES ('e1'), ('c1');\nUPDATE auth.alembic_version_auth SET version_num = 'e2' WHERE version_num = 'e1';\n";
+    assert_eq!(neutron(moved, cfg).run(&["check"]).code, 0);
+    // …a stale branch is a mismatch at the newest stamp…
+    let stale = "DELETE FROM auth.alembic_version_auth;\nINSERT INTO auth.alembic_version_auth (version_num) VALUES ('e1'), ('c1');\n";
+    let r = neutron(stale, cfg).run(&["check", "--format", "json"]);
+    assert!(r.find("alembic-head-mismatch")["message"]
+        .as_str()
+        .unwrap()
+        .contains("e1"));
+    // …and a third head is an error.
+    let d = neutron(both, cfg);
+    d.write(
+        "auth/alembic/versions/x1.py",
+        "revision = 'x1'\ndown_revision = 'b2'\n",
+    );
+    let r = d.run(&["check", "--format", "json"]);
+    assert!(
+        r.codes().contains(&"alembic-multiple-heads".to_string()),
+        "{}",
+        r.stdout
+    );
+}

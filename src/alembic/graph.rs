@@ -149,7 +149,29 @@ impl Graph {
         heads
     }
 
-    pub fn check(&self) -> Vec<Finding> {
+    /// The branch labels of the branch a head is on: its own, else the nearest ancestor's along
+    /// `down_revision` (Alembic puts a label on a branch's first revision). `None` when computed.
+    pub fn labels_of(&self, head: &str) -> Option<Vec<String>> {
+        let mut seen = HashSet::new();
+        let mut queue = VecDeque::from([head.to_string()]);
+        while let Some(id) = queue.pop_front() {
+            let Some(r) = self.get(&id) else { continue };
+            if r.unknown_labels.is_some() {
+                return None;
+            }
+            if !r.labels.is_empty() {
+                return Some(r.labels.clone());
+            }
+            if seen.insert(id) {
+                queue.extend(r.down.iter().cloned());
+            }
+        }
+        Some(Vec::new())
+    }
+
+    /// The graph's structural rules; `expected_heads` is the number of heads the set declares
+    /// by design (`heads`/`branches` under [set.alembic]), 1 otherwise.
+    pub fn check(&self, expected_heads: usize) -> Vec<Finding> {
         let mut findings = Vec::new();
         let labels: HashSet<&str> = self
             .revisions
@@ -188,9 +210,14 @@ impl Graph {
         }
         findings.extend(self.cycle());
         let heads = self.heads();
-        if heads.len() > 1 {
+        if heads.len() > expected_heads {
             let first = self.get(heads[0]);
-            let mut f = Finding::new(Rule::AlembicMultipleHeads, format!("the Alembic graph has {} heads: {}", heads.len(), heads.join(", ")))
+            let by_design = if expected_heads > 1 {
+                format!(" ({expected_heads} by design)")
+            } else {
+                String::new()
+            };
+            let mut f = Finding::new(Rule::AlembicMultipleHeads, format!("the Alembic graph has {} heads{by_design}: {}", heads.len(), heads.join(", ")))
                 .help(format!("join them with `alembic merge -m \"merge heads\" {}`, then stamp the merge revision", heads.join(" ")));
             if let Some(r) = first {
                 f = f
@@ -264,7 +291,7 @@ mod tests {
 
     fn codes(revs: Vec<Revision>) -> Vec<&'static str> {
         let (g, mut f) = Graph::build(revs);
-        f.extend(g.check());
+        f.extend(g.check(1));
         f.iter().map(|f| f.code()).collect()
     }
 

@@ -29,6 +29,19 @@ pub struct Layout {
     pub head: Option<String>,
     pub compose: Option<String>,
     pub migrate_at_start_var: String,
+    /// Heads by design (`heads = N`) and their branch labels (`branches = [...]`).
+    pub heads: Option<usize>,
+    pub branches: Option<Vec<String>>,
+}
+
+impl Layout {
+    pub fn expected_heads(&self) -> usize {
+        match (&self.branches, self.heads) {
+            (Some(b), _) => b.len().max(1),
+            (None, Some(n)) => n.max(1),
+            (None, None) => 1,
+        }
+    }
 }
 
 fn parent_of(dir: &str) -> String {
@@ -214,6 +227,8 @@ pub fn layout(files: &Files, set: &SetConfig) -> Result<Option<Layout>, Box<Find
             .migrate_at_start_var
             .clone()
             .unwrap_or_else(|| "MIGRATE_AT_START".into()),
+        heads: cfg.heads,
+        branches: cfg.branches.clone(),
     }))
 }
 
@@ -323,7 +338,7 @@ pub fn check_set(
         Err(f) => return vec![*f],
     };
     let (graph, mut findings) = load_graph(&files, &layout, sources);
-    findings.extend(graph.check());
+    findings.extend(graph.check(layout.expected_heads()));
     let stamps: Vec<(String, crate::sql::Stamp)> = state
         .migrations
         .iter()
@@ -333,6 +348,16 @@ pub fn check_set(
     findings.extend(crate::rules::alembic::check_stamps(
         &layout, &graph, &stamps,
     ));
+    for m in &state.migrations {
+        if let (Some(a), Some(f)) = (state.analyses.get(&m.name), state.snapshot.file(&m.name)) {
+            findings.extend(crate::rules::alembic::unverified_stamps(
+                &layout.version_table,
+                &m.path,
+                &f.bytes,
+                a,
+            ));
+        }
+    }
     if let Some(compose) = &layout.compose {
         match crate::fsutil::read_regular(&ws.root, compose, ALEMBIC_LIMIT) {
             Ok(bytes) => {

@@ -4,14 +4,43 @@
 use crate::alembic::{Graph, Layout};
 use crate::finding::Finding;
 use crate::rules::Rule;
+use crate::sql::stamps::StampKind;
 use crate::sql::Stamp;
 
-/// `stamps` are (migration path, stamp) in migration order; the last one is the declared head.
+/// Whether a stamp's table is Alembic's version table `version_table` (`schema.table` or
+/// `table`), resolving an unqualified name through the file's `search_path` (PostgreSQL's
+/// default path ends in `public`).
+pub fn targets(stamp: &Stamp, version_table: &str) -> bool {
+    if stamp.table == version_table {
+        return true;
+    }
+    match (stamp.table.split_once('.'), version_table.split_once('.')) {
+        // Unqualified stamp, qualified table: the schema must be on the search_path.
+        (None, Some((schema, table))) => {
+            stamp.table == table
+                && if stamp.search_path.is_empty() {
+                    schema == "public"
+                } else {
+                    stamp.search_path.iter().any(|s| s == schema)
+                }
+        }
+        // Qualified stamp, unqualified table (Alembic's default schema, public).
+        (Some((schema, table)), None) => table == version_table && schema == "public",
+        _ => false,
+    }
+}
+
+/// `stamps` are (migration path, stamp) in migration order; the last write is the declared head
+/// (with heads by design, the rows the SQL leaves in the table are the declared heads).
 pub fn check_stamps(layout: &Layout, graph: &Graph, stamps: &[(String, Stamp)]) -> Vec<Finding> {
     let mut findings = Vec::new();
     let versions = layout.versions.join(", ");
-    for (path, stamp) in stamps {
-        if stamp.table != layout.version_table {
+    let writes: Vec<&(String, Stamp)> = stamps
+        .iter()
+        .filter(|(_, s)| !matches!(s.kind, StampKind::Delete(_)))
+        .collect();
+    for (path, stamp) in &writes {
+        if !targets(stamp, &layout.version_table) {
             findings.push(
                 Finding::new(Rule::AlembicStampTable, format!("this stamp targets `{}`, but Alembic's version table is `{}`", stamp.table, layout.version_table))
                     .file(path.clone())
@@ -38,8 +67,15 @@ pub fn check_stamps(layout: &Layout, graph: &Graph, stamps: &[(String, Stamp)]) 
         }
     }
     let heads = graph.heads();
-    let declared = stamps.last();
-    if let (Some((path, stamp)), [head]) = (declared, heads.as_slice()) {
+    let declared = writes
+        .iter()
+        .rev()
+        .find(|(_, s)| targets(s, &layout.version_table))
+        .or(writes.last())
+        .copied();
+    if layout.expected_heads() > 1 {
+        findings.extend(check_branches(layout, graph, stamps));
+    } else if let (Some((path, stamp)), [head]) = (declared, heads.as_slice()) {
         if stamp.revision != *head && graph.get(&stamp.revision).is_some() {
             findings.push(
                 Finding::new(
@@ -59,7 +95,7 @@ pub fn check_stamps(layout: &Layout, graph: &Graph, stamps: &[(String, Stamp)]) 
         }
     }
     match (&layout.head, declared, heads.as_slice()) {
-        (Some(h), Some((path, stamp)), _) if *h != stamp.revision => findings.push(
+        (Some(h), Some((path, stamp)), _) if *h != stamp.revision && layout.expected_heads() == 1 => findings.push(
             Finding::new(Rule::AlembicHeadMismatch, format!("miglint.toml declares head `{h}` but the SQL stamps `{}`", stamp.revision))
                 .file(path.clone())
                 .at(stamp.span.clone(), "last stamp")
@@ -76,6 +112,123 @@ pub fn check_stamps(layout: &Layout, graph: &Graph, stamps: &[(String, Stamp)]) 
         _ => {}
     }
     findings
+}
+
+/// Heads by design: the version table holds one row per head, so the rows the SQL leaves there
+/// (replaying its inserts, updates and deletes in migration order) must be exactly the heads,
+/// and, with `branches`, each head must be on the branch of one declared label.
+fn check_branches(layout: &Layout, graph: &Graph, stamps: &[(String, Stamp)]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let heads: Vec<&str> = graph.heads();
+    if let Some(labels) = &layout.branches {
+        for head in &heads {
+            match graph.labels_of(head) {
+                // Computed labels (neutron's `cli.EXPAND_BRANCH`): only the count can be checked.
+                None => {}
+                Some(found) if found.iter().any(|l| labels.contains(l)) => {}
+                Some(found) => findings.push(
+                    Finding::new(Rule::AlembicMultipleHeads, format!("head `{head}` is on no declared branch ({}); its labels: {}", labels.join(", "), if found.is_empty() { "none".to_string() } else { found.join(", ") }))
+                        .help("merge it into one of the declared branches, or add its label to `branches` under [set.alembic]"),
+                ),
+            }
+        }
+    }
+    let mut rows: Vec<String> = Vec::new();
+    let mut newest: Option<&(String, Stamp)> = None;
+    for entry in stamps
+        .iter()
+        .filter(|(_, s)| targets(s, &layout.version_table))
+    {
+        let s = &entry.1;
+        match &s.kind {
+            StampKind::Insert => rows.push(s.revision.clone()),
+            // An UPDATE of every row: with one head per row this collapses them; on an empty
+            // table (stamped outside the SQL) assume the row it updates exists.
+            StampKind::Update => rows = vec![s.revision.clone()],
+            StampKind::Replace(old) => match rows.iter_mut().find(|r| *r == old) {
+                Some(r) => *r = s.revision.clone(),
+                None => rows.push(s.revision.clone()),
+            },
+            StampKind::Delete(None) => rows.clear(),
+            StampKind::Delete(Some(old)) => rows.retain(|r| r != old),
+        }
+        if !matches!(s.kind, StampKind::Delete(_)) {
+            newest = Some(entry);
+        }
+    }
+    let mut stamped: Vec<&str> = rows.iter().map(String::as_str).collect();
+    stamped.sort_unstable();
+    stamped.dedup();
+    if let Some((path, stamp)) = newest {
+        if stamped != heads {
+            findings.push(
+                Finding::new(
+                    Rule::AlembicHeadMismatch,
+                    format!(
+                        "the SQL leaves {} in {} but the heads are {}",
+                        if stamped.is_empty() { "no row".to_string() } else { stamped.join(", ") },
+                        layout.version_table,
+                        heads.join(", ")
+                    ),
+                )
+                .file(path.clone())
+                .at(stamp.span.clone(), "newest stamp")
+                .help(format!(
+                    "the version table holds one row per head: UPDATE {} SET version_num = '<new head>' WHERE version_num = '<old head>'; for each branch that moved",
+                    layout.version_table
+                )),
+            );
+        }
+    }
+    findings
+}
+
+/// `alembic-stamp-unverified`: statements that write the version table (by name) but yielded no
+/// stamp miglint could read: a `DO` block, dynamic SQL, an UPDATE/INSERT with a computed value.
+pub fn unverified_stamps(
+    version_table: &str,
+    path: &str,
+    bytes: &[u8],
+    analysis: &crate::sql::Analysis,
+) -> Vec<Finding> {
+    let table = version_table
+        .rsplit('.')
+        .next()
+        .unwrap_or(version_table)
+        .to_ascii_lowercase();
+    let mut out = Vec::new();
+    for st in &analysis.statements {
+        let Some(text) = bytes.get(st.span.clone()) else {
+            continue;
+        };
+        let lower = String::from_utf8_lossy(text).to_ascii_lowercase();
+        if !lower.contains(&table) {
+            continue;
+        }
+        let first = lower
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .find(|w| !w.is_empty())
+            .unwrap_or("");
+        let stamped = analysis.stamps.iter().any(|s| {
+            !matches!(s.kind, StampKind::Delete(_))
+                && s.span.start >= st.span.start
+                && s.span.start < st.span.end
+        });
+        let writes = match first {
+            "do" | "execute" | "call" | "merge" | "copy" => true,
+            "update" | "insert" => !stamped,
+            _ => false,
+        };
+        if writes {
+            out.push(
+                Finding::new(Rule::AlembicStampUnverified, format!("this statement writes `{version_table}` in a form miglint cannot evaluate, so its stamp is not checked"))
+                    .file(path.to_string())
+                    .at(st.span.start..st.span.start + first.len().max(1), "not evaluated")
+                    .help(format!("stamp with a plain statement: UPDATE {version_table} SET version_num = '<head>'; (or INSERT … VALUES ('<head>'))")),
+            );
+        }
+    }
+    out
 }
 
 /// Truthy values of an environment variable as compose files write them.
@@ -125,7 +278,7 @@ pub fn check_compose(path: &str, text: &str, var: &str) -> Vec<Finding> {
                     "runs `alembic upgrade` at start",
                 )
                 .help(format!(
-                    "set {var} to false; keep Alembic aligned with stamps only (see the seed note)"
+                    "set {var} to false: the SQL migrations are the source of truth, and `alembic upgrade` would re-run DDL they already applied; keep Alembic aligned by stamping its version table"
                 )),
             );
         }

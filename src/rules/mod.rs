@@ -257,6 +257,10 @@ rules! {
         summary: "A stamp targets a table other than the configured Alembic version table.",
         why: "Alembic reads its configured table; a stamp elsewhere (e.g. unqualified alembic_version) does nothing useful.",
         bad: "UPDATE alembic_version SET version_num = '…';", good: "UPDATE auth.alembic_version_auth SET version_num = '…';" }
+    AlembicStampUnverified => { code: "alembic-stamp-unverified", severity: Warning, fatal: false,
+        summary: "A statement writes Alembic's version table in a form miglint cannot evaluate (a DO block, dynamic SQL, a computed value).",
+        why: "The stamp it makes is invisible to the head check, so a stale or wrong revision would pass unnoticed.",
+        bad: "DO $$ BEGIN UPDATE auth.alembic_version_auth SET version_num = 'abc'; END $$;", good: "UPDATE auth.alembic_version_auth SET version_num = 'abc';" }
     AlembicHeadUndeclared => { code: "alembic-head-undeclared", severity: Warning, fatal: false,
         summary: "Alembic is configured but neither a stamp in the SQL nor `head` in the config declares a head.",
         why: "Nothing keeps Alembic's view of the schema in step with the SQL.",

@@ -173,6 +173,7 @@ pub fn analyze(
     let end = |t: &TokenWithSpan| lines.offset(t.span.end.line, t.span.end.column);
 
     let mut chunk: Vec<TokenWithSpan> = Vec::new();
+    let mut search_path: Vec<String> = Vec::new();
     let mut flush = |chunk: &mut Vec<TokenWithSpan>| {
         let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
             return;
@@ -185,6 +186,7 @@ pub fn analyze(
             dialect,
             &lines,
             &mut analysis.stamps,
+            &mut search_path,
         );
         // With the exact grammar, PostgreSQL's verdict overrides sqlparser's (placeholders are
         // already neutralised in `sql`).
@@ -230,6 +232,7 @@ fn parse_statement(
     dialect: &dyn Dialect,
     lines: &LineIndex,
     stamps: &mut Vec<Stamp>,
+    search_path: &mut Vec<String>,
 ) -> Outcome {
     // PostgreSQL nests far deeper than sqlparser's default limit of 50; worker threads have
     // 16 MiB stacks (main.rs), enough for this depth even in debug builds.
@@ -240,7 +243,7 @@ fn parse_statement(
     {
         Ok(parsed) => {
             for stmt in &parsed {
-                stamps::collect(stmt, lines, stamps);
+                stamps::collect(stmt, lines, stamps, search_path);
             }
             // sqlparser's PostgreSQL dialect accepts some MySQL/SQLite/T-SQL syntax that
             // PostgreSQL rejects at deploy time.

@@ -13,9 +13,27 @@ use super::LineIndex;
 pub struct Stamp {
     /// The version table as written, normalised: unquoted identifiers lower-cased, `.`-joined.
     pub table: String,
+    /// The revision written (empty for a delete).
     pub revision: String,
-    /// The revision literal, quotes included.
+    /// The revision literal, quotes included (the statement's start for a delete).
     pub span: Range<usize>,
+    /// What the statement does to the table's rows (one row per head).
+    pub kind: StampKind,
+    /// The `search_path` in effect (from `SET [LOCAL] search_path` / `set_config` earlier in the
+    /// file), for an unqualified table name; empty when the file sets none.
+    pub search_path: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum StampKind {
+    /// `UPDATE … SET version_num = 'x'` (every row).
+    Update,
+    /// `UPDATE … SET version_num = 'x' WHERE version_num = 'y'` (the row of head `y`).
+    Replace(String),
+    /// `INSERT … VALUES ('x')` / `INSERT … SELECT 'x'`: a new row.
+    Insert,
+    /// `DELETE` / `TRUNCATE`: every row, or the row of one head (`WHERE version_num = 'y'`).
+    Delete(Option<String>),
 }
 
 /// Normalises an SQL object name the way PostgreSQL resolves it.
@@ -40,35 +58,143 @@ fn is_version_column(name: &ObjectName) -> bool {
 
 fn literal(expr: &Expr, lines: &LineIndex) -> Option<(String, Range<usize>)> {
     match expr {
-        Expr::Value(v) => match &v.value {
-            Value::SingleQuotedString(s) | Value::EscapedStringLiteral(s) => {
-                let start = lines.offset(v.span.start.line, v.span.start.column);
-                let end = lines.offset(v.span.end.line, v.span.end.column);
-                Some((s.clone(), start..end.max(start + 1)))
-            }
-            _ => None,
-        },
+        Expr::Value(v) => {
+            let text = match &v.value {
+                Value::SingleQuotedString(s) | Value::EscapedStringLiteral(s) => s.clone(),
+                Value::DollarQuotedString(d) => d.value.clone(),
+                _ => return None,
+            };
+            let start = lines.offset(v.span.start.line, v.span.start.column);
+            let end = lines.offset(v.span.end.line, v.span.end.column);
+            Some((text, start..end.max(start + 1)))
+        }
         Expr::Nested(inner) => literal(inner, lines),
+        // `'x'::varchar`
+        Expr::Cast { expr, .. } => literal(expr, lines),
         _ => None,
     }
 }
 
-/// Appends the stamps one parsed statement makes.
-pub fn collect(stmt: &Ast, lines: &LineIndex, out: &mut Vec<Stamp>) {
+/// `version_num = 'y'` (either side), for UPDATE/DELETE filters.
+fn version_filter(expr: &Expr, lines: &LineIndex) -> Option<String> {
+    let Expr::BinaryOp { left, op, right } = expr else {
+        return None;
+    };
+    if *op != sqlparser::ast::BinaryOperator::Eq {
+        return None;
+    }
+    let is_col = |e: &Expr| match e {
+        Expr::Identifier(id) => id.value.eq_ignore_ascii_case("version_num"),
+        Expr::CompoundIdentifier(ids) => ids
+            .last()
+            .is_some_and(|id| id.value.eq_ignore_ascii_case("version_num")),
+        _ => false,
+    };
+    if is_col(left) {
+        literal(right, lines).map(|l| l.0)
+    } else if is_col(right) {
+        literal(left, lines).map(|l| l.0)
+    } else {
+        None
+    }
+}
+
+/// A `search_path` value list: identifiers and string literals (`'a, b'` holds several).
+fn schemas(values: &[Expr]) -> Vec<String> {
+    values
+        .iter()
+        .flat_map(|v| match v {
+            Expr::Identifier(id) if id.quote_style.is_none() => vec![id.value.to_lowercase()],
+            Expr::Identifier(id) => vec![id.value.clone()],
+            Expr::Value(v) => match &v.value {
+                Value::SingleQuotedString(s) => s
+                    .split(',')
+                    .map(|p| p.trim().trim_matches('"').to_lowercase())
+                    .filter(|p| !p.is_empty())
+                    .collect(),
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+/// `SELECT set_config('search_path', 'auth', …)`: the schemas it sets.
+fn set_config(stmt: &Ast) -> Option<Vec<String>> {
+    let Ast::Query(q) = stmt else { return None };
+    let SetExpr::Select(select) = q.body.as_ref() else {
+        return None;
+    };
+    select.projection.iter().find_map(|item| {
+        let (sqlparser::ast::SelectItem::UnnamedExpr(Expr::Function(f))
+        | sqlparser::ast::SelectItem::ExprWithAlias {
+            expr: Expr::Function(f),
+            ..
+        }) = item
+        else {
+            return None;
+        };
+        if !f.name.to_string().eq_ignore_ascii_case("set_config") {
+            return None;
+        }
+        let sqlparser::ast::FunctionArguments::List(list) = &f.args else {
+            return None;
+        };
+        let arg = |i: usize| match list.args.get(i) {
+            Some(sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(e))) => {
+                Some(e.clone())
+            }
+            _ => None,
+        };
+        let name = arg(0)?;
+        let is_path = matches!(&name, Expr::Value(v) if matches!(&v.value, Value::SingleQuotedString(s) if s.eq_ignore_ascii_case("search_path")));
+        if !is_path {
+            return None;
+        }
+        Some(schemas(&[arg(1)?]))
+    })
+}
+
+/// Appends the stamps one parsed statement makes; `search_path` carries `SET search_path`
+/// from statement to statement within a file (psql runs a file in one session).
+pub fn collect(stmt: &Ast, lines: &LineIndex, out: &mut Vec<Stamp>, search_path: &mut Vec<String>) {
+    let mut push = |table: &ObjectName, revision: String, span: Range<usize>, kind: StampKind| {
+        out.push(Stamp {
+            table: normalize_name(table),
+            revision,
+            span,
+            kind,
+            search_path: search_path.clone(),
+        })
+    };
     match stmt {
+        Ast::Set(sqlparser::ast::Set::SingleAssignment {
+            variable, values, ..
+        }) if variable.to_string().eq_ignore_ascii_case("search_path") => {
+            *search_path = schemas(values);
+        }
+        Ast::Query(_) => {
+            if let Some(path) = set_config(stmt) {
+                *search_path = path;
+            }
+        }
         Ast::Update(update) => {
             let TableFactor::Table { name, .. } = &update.table.relation else {
                 return;
             };
+            let filter = update
+                .selection
+                .as_ref()
+                .and_then(|w| version_filter(w, lines));
             for a in &update.assignments {
                 if let AssignmentTarget::ColumnName(col) = &a.target {
                     if is_version_column(col) {
                         if let Some((revision, span)) = literal(&a.value, lines) {
-                            out.push(Stamp {
-                                table: normalize_name(name),
-                                revision,
-                                span,
-                            });
+                            let kind = match &filter {
+                                Some(y) => StampKind::Replace(y.clone()),
+                                None => StampKind::Update,
+                            };
+                            push(name, revision, span, kind);
                         }
                     }
                 }
@@ -91,19 +217,55 @@ pub fn collect(stmt: &Ast, lines: &LineIndex, out: &mut Vec<Stamp>) {
                 }
             };
             let Some(source) = &insert.source else { return };
-            let SetExpr::Values(values) = source.body.as_ref() else {
-                return;
-            };
-            for row in &values.rows {
-                if let Some((revision, span)) =
-                    row.content.get(index).and_then(|e| literal(e, lines))
-                {
-                    out.push(Stamp {
-                        table: normalize_name(name),
-                        revision,
-                        span,
-                    });
+            match source.body.as_ref() {
+                SetExpr::Values(values) => {
+                    for row in &values.rows {
+                        if let Some((revision, span)) =
+                            row.content.get(index).and_then(|e| literal(e, lines))
+                        {
+                            push(name, revision, span, StampKind::Insert);
+                        }
+                    }
                 }
+                // `INSERT … SELECT 'x'` (without FROM: one row).
+                SetExpr::Select(select) if select.from.is_empty() => {
+                    let expr = match select.projection.get(index) {
+                        Some(sqlparser::ast::SelectItem::UnnamedExpr(e))
+                        | Some(sqlparser::ast::SelectItem::ExprWithAlias { expr: e, .. }) => e,
+                        _ => return,
+                    };
+                    if let Some((revision, span)) = literal(expr, lines) {
+                        push(name, revision, span, StampKind::Insert);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ast::Delete(delete) => {
+            let tables = match &delete.from {
+                sqlparser::ast::FromTable::WithFromKeyword(t)
+                | sqlparser::ast::FromTable::WithoutKeyword(t) => t,
+            };
+            let filter = delete
+                .selection
+                .as_ref()
+                .and_then(|w| version_filter(w, lines));
+            for t in tables {
+                if let TableFactor::Table { name, .. } = &t.relation {
+                    let start = delete.delete_token.0.span.start;
+                    let at = lines.offset(start.line, start.column);
+                    push(
+                        name,
+                        String::new(),
+                        at..at + 1,
+                        StampKind::Delete(filter.clone()),
+                    );
+                }
+            }
+        }
+        Ast::Truncate(t) => {
+            for target in &t.table_names {
+                push(&target.name, String::new(), 0..0, StampKind::Delete(None));
             }
         }
         _ => {}
