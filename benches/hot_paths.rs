@@ -65,6 +65,6 @@ fn alembic_read_and_graph_10k_revisions(bencher: divan::Bencher) {
             .collect();
         let (graph, _) = Graph::build(revisions);
         assert_eq!(graph.heads().len(), 1);
-        graph.check().len()
+        graph.check(1).len()
     });
 }
