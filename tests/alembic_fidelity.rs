@@ -336,3 +336,24 @@ fn expand_and_contract_heads_by_design() {
         r.stdout
     );
 }
+
+#[test]
+fn tool_alembic_in_pyproject_toml() {
+    let d = Dir::new();
+    d.write(
+        "pyproject.toml",
+        "[project]\nname = \"svc\"\n\n[tool.alembic]\nscript_location = \"%(here)s/db/alembic\"\nversion_locations = [\"%(here)s/db/alembic/versions\", \"%(here)s/db/extra\"]\n",
+    );
+    d.write(
+        "alembic.ini",
+        "[alembic]\nsqlalchemy.url = postgresql://x/y\n",
+    );
+    d.write("db/alembic/env.py", "");
+    d.write(
+        "db/alembic/versions/a1.py",
+        "revision = 'a1'\ndown_revision = None\n",
+    );
+    d.write("db/extra/b2.py", "revision = 'b2'\ndown_revision = 'a1'\n");
+    d.write("migrations/0000_a.sql", "SELECT 1;\n");
+    agree(&d, &["b2"]);
+}

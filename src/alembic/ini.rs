@@ -55,6 +55,43 @@ impl Ini {
         ini
     }
 
+    /// `[tool.alembic]` of a pyproject.toml as the same key/value model (`None` without that
+    /// table): lists (`version_locations = [...]`) become newline-separated values, booleans
+    /// `true`/`false`; `%(here)s` is interpolated as in the ini.
+    pub fn from_pyproject(text: &str) -> Result<Option<Ini>, String> {
+        let doc: toml::Table = toml::from_str(text).map_err(|e| e.message().to_string())?;
+        let Some(table) = doc
+            .get("tool")
+            .and_then(|t| t.get("alembic"))
+            .and_then(|t| t.as_table())
+        else {
+            return Ok(None);
+        };
+        let mut ini = Ini::default();
+        for (k, v) in table {
+            let value = match v {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Boolean(b) => b.to_string(),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Array(items) => {
+                    ini.values.push((
+                        "alembic".into(),
+                        format!("{}_separator", k.to_lowercase()),
+                        "newline".into(),
+                    ));
+                    items
+                        .iter()
+                        .filter_map(|i| i.as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                }
+                _ => continue,
+            };
+            ini.values.push(("alembic".into(), k.to_lowercase(), value));
+        }
+        Ok(Some(ini))
+    }
+
     /// The raw value of `key` in `[alembic]`, else in `[DEFAULT]` (the last one wins).
     fn raw(&self, section: &str, key: &str) -> Option<&str> {
         let key = key.to_lowercase();
@@ -137,9 +174,12 @@ impl Ini {
         let Some(v) = self.get("version_locations")? else {
             return Ok(None);
         };
-        let sep = match self.get("version_path_separator")? {
-            Some(s) => Some(s),
-            None => self.get("path_separator")?,
+        let sep = match self.raw("alembic", "version_locations_separator") {
+            Some(list) => Some(list.to_string()),
+            None => match self.get("version_path_separator")? {
+                Some(s) => Some(s),
+                None => self.get("path_separator")?,
+            },
         };
         let parts: Vec<&str> = match sep.as_deref() {
             Some("os") | Some(":") => v.split(':').collect(),

@@ -147,24 +147,51 @@ pub fn layout(files: &Files, set: &SetConfig) -> Result<Option<Layout>, Box<Find
         .ini
         .clone()
         .or_else(|| files.is_file(&default_ini).then_some(default_ini));
-    if set.alembic.is_none() && ini_path.is_none() {
+    // Alembic ≥ 1.16 reads its options from `[tool.alembic]` in pyproject.toml, next to the ini
+    // (or, without one, next to the set's parent), in preference to alembic.ini.
+    let pyproject_path = config::join(
+        &ini_path
+            .as_deref()
+            .map_or_else(|| parent_of(&set.dir), parent_of),
+        "pyproject.toml",
+    );
+    let pyproject = files
+        .read(&pyproject_path)
+        .map(|t| ini::Ini::from_pyproject(&t))
+        .transpose()
+        .map_err(|e| {
+            Box::new(
+                Finding::new(
+                    Rule::AlembicParseError,
+                    format!("{pyproject_path} cannot be read: {e}"),
+                )
+                .file(pyproject_path.clone())
+                .help("fix the TOML; Alembic would fail to read it too"),
+            )
+        })?
+        .flatten();
+    if set.alembic.is_none() && ini_path.is_none() && pyproject.is_none() {
         return Ok(None);
     }
-    let ini = match &ini_path {
-        Some(p) => Some(files.read(p).map(|t| ini::Ini::parse(&t)).ok_or_else(|| {
-            Box::new(
-                Finding::new(Rule::AlembicParseError, format!("cannot read {p}"))
-                    .file(p.clone())
-                    .help("fix `ini` under [set.alembic] in miglint.toml, or create the file"),
-            )
-        })?),
-        None => None,
+    let (ini, ini_path) = match (pyproject, &ini_path) {
+        (Some(p), _) => (Some(p), Some(pyproject_path)),
+        (None, Some(p)) => (
+            Some(files.read(p).map(|t| ini::Ini::parse(&t)).ok_or_else(|| {
+                Box::new(
+                    Finding::new(Rule::AlembicParseError, format!("cannot read {p}"))
+                        .file(p.clone())
+                        .help("fix `ini` under [set.alembic] in miglint.toml, or create the file"),
+                )
+            })?),
+            ini_path.clone(),
+        ),
+        (None, None) => (None, None),
     };
     let ini_dir = ini_path.as_deref().map(parent_of).unwrap_or_default();
     // Interpolation that fails in configparser fails Alembic too: say so, never guess.
     let ini_err = |e: String| {
         Box::new(
-            Finding::new(Rule::AlembicParseError, format!("alembic.ini cannot be read as Alembic reads it: {e}"))
+            Finding::new(Rule::AlembicParseError, format!("{} cannot be read as Alembic reads it: {e}", ini_path.as_deref().unwrap_or("alembic.ini")))
                 .file(ini_path.clone().unwrap_or_default())
                 .help("fix the value in alembic.ini (configparser interpolation: `%(key)s`, `%%` for a literal %)"),
         )
