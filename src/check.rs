@@ -299,6 +299,51 @@ pub fn check_snapshot_cached(
     )
 }
 
+/// One finding per problem: where several rules describe the same fact about a file, the root
+/// cause stays and the others become its related information.
+///
+/// - `number-conflict` (the base took the number) explains `duplicate-number` and `out-of-order`;
+/// - `checksum-mismatch` (an applied file changed) explains `modified-after-merge`;
+/// - identical findings (same code, file, position and message) are reported once.
+pub fn one_per_problem(findings: Vec<Finding>) -> Vec<Finding> {
+    let root_of = |code: Rule| match code {
+        Rule::DuplicateNumber | Rule::OutOfOrder => Some(Rule::NumberConflict),
+        Rule::ModifiedAfterMerge => Some(Rule::ChecksumMismatch),
+        _ => None,
+    };
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    let mut seen = std::collections::HashSet::new();
+    let mut absorbed = Vec::new();
+    for f in findings {
+        let key = (f.rule, f.file.clone(), f.span.clone(), f.message.clone());
+        if !seen.insert(key) {
+            continue;
+        }
+        out.push(f);
+    }
+    for i in 0..out.len() {
+        let Some(root) = root_of(out[i].rule) else {
+            continue;
+        };
+        if let Some(j) = out
+            .iter()
+            .position(|g| g.rule == root && g.file.is_some() && g.file == out[i].file)
+        {
+            absorbed.push((i, j));
+        }
+    }
+    let mut drop = vec![false; out.len()];
+    for &(i, j) in &absorbed {
+        let f = out[i].clone();
+        out[j].absorb(f);
+        drop[i] = true;
+    }
+    out.into_iter()
+        .zip(drop)
+        .filter_map(|(f, d)| (!d).then_some(f))
+        .collect()
+}
+
 /// Applies ignore directives (reporting those that silence nothing), the `[rules]` severities,
 /// drops `off`, and sorts.
 pub fn finish(
@@ -484,7 +529,7 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
         _ => {}
     }
     let refs: Vec<(&SetConfig, &SetState)> = states.iter().map(|(s, st)| (*s, st)).collect();
-    outcome.findings = finish(&ws.config, &refs, findings);
+    outcome.findings = finish(&ws.config, &refs, one_per_problem(findings));
     // A finding about a whole file still points somewhere: line 1, column 1 of that file.
     let migration_paths: std::collections::HashSet<&str> = states
         .iter()

@@ -43,6 +43,18 @@ pub struct Finding {
     pub span: Option<Range<usize>>,
     /// Short text shown at the span in human output.
     pub label: Option<String>,
+    /// Other facts about the same problem, reported with it rather than as findings of their own
+    /// (one finding per problem: the root cause, with the rest as related information).
+    pub related: Vec<Related>,
+}
+
+/// A fact attached to a finding (miette `related`, SARIF `relatedLocations`, JSON `related`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub rule: Rule,
+    pub message: String,
+    pub file: Option<String>,
+    pub span: Option<Range<usize>>,
 }
 
 impl Finding {
@@ -56,7 +68,18 @@ impl Finding {
             file: None,
             span: None,
             label: None,
+            related: Vec::new(),
         }
+    }
+
+    /// Folds `other` (about the same problem) into this finding as related information.
+    pub fn absorb(&mut self, other: Finding) {
+        self.related.push(Related {
+            rule: other.rule,
+            message: other.message,
+            file: other.file,
+            span: other.span,
+        });
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {

@@ -245,6 +245,18 @@ fn candidates(cli: Option<&str>, config: Option<&str>) -> Vec<Candidate> {
     out
 }
 
+/// How to make a base exist locally. A single-branch or shallow clone (`git clone --depth 1
+/// --branch feature`) has no `origin/main`, and `git fetch origin main` does not create it: the
+/// refspec must name the remote-tracking ref.
+fn fetch_help(rev: &str) -> String {
+    match rev.strip_prefix("origin/") {
+        Some(branch) => format!(
+            "fetch it with its remote-tracking ref: `git fetch origin {branch}:refs/remotes/origin/{branch}` (add `--unshallow` or `--depth=<n>` in a shallow clone); in CI, check out with `fetch-depth: 0` (actions/checkout) or `GIT_DEPTH: 0` (GitLab), or name an existing revision with --base"
+        ),
+        None => "name an existing revision with --base (a branch, tag or commit this clone has)".into(),
+    }
+}
+
 /// Resolves the base per the documented order. An explicitly named base that does not resolve is
 /// fatal (`base-not-found`); with nothing named and no `origin/HEAD`, the base checks are skipped.
 pub fn resolve_base(
@@ -280,8 +292,17 @@ pub fn resolve_base(
         };
         return Err(Fatal::new(
             Rule::BaseNotFound,
-            format!("the base `{}` (from {}) does not resolve; tried {}.{shallow}", c.rev, c.origin, tried.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")),
-            "fetch the base branch (`git fetch origin main`), or name an existing revision with --base",
+            format!(
+                "the base `{}` (from {}) does not resolve; tried {}.{shallow}",
+                c.rev,
+                c.origin,
+                tried
+                    .iter()
+                    .map(|t| format!("`{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            fetch_help(&c.rev),
         ));
     };
     let tip = obj

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use serde_json::json;
 
 use miglint::check::{self, Outcome, Workspace};
 use miglint::commands;
@@ -155,6 +156,28 @@ fn fail(format: Format, fatal: Fatal) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// Commands other than `check` print human text or one JSON document (schema version 1);
+/// `github` and `sarif` describe findings on files and make no sense for them: a usage error.
+fn only_human_or_json(format: Format, command: &str) -> miglint::Result<()> {
+    match format {
+        Format::Human | Format::Json => Ok(()),
+        other => Err(Fatal::config(
+            format!(
+                "`miglint {command}` does not support --format {}",
+                format!("{other:?}").to_lowercase()
+            ),
+            "use --format human or --format json (github and sarif are for `miglint check`)",
+        )),
+    }
+}
+
+fn emit_json(value: serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&value).unwrap_or_default()
+    );
+}
+
 fn print_outcome(format: Format, outcome: &Outcome, deny_warnings: bool) -> ExitCode {
     // Block-buffered: tens of thousands of findings are written in large chunks, not per line.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
@@ -197,6 +220,7 @@ fn run(cli: Cli) -> ExitCode {
             set,
             allow_out_of_order,
         } => {
+            only_human_or_json(format, "record")?;
             let ws = open(&[])?;
             let args = commands::record::RecordArgs {
                 targets: targets.clone(),
@@ -205,18 +229,29 @@ fn run(cli: Cli) -> ExitCode {
                 allow_out_of_order: *allow_out_of_order,
             };
             let lines = commands::record::run(&ws, &args)?;
-            eprintln!("miglint: recorded {} migration{} in the ledger; run these on the database's migration_history if the applier did not:", lines.len(), if lines.len() == 1 { "" } else { "s" });
-            for l in lines {
-                println!("{l}");
+            if format == Format::Json {
+                emit_json(json!({ "version": 1, "recorded": lines.len(), "sql": lines }));
+            } else {
+                eprintln!("miglint: recorded {} migration{} in the ledger; run these on the database's migration_history if the applier did not:", lines.len(), if lines.len() == 1 { "" } else { "s" });
+                for l in lines {
+                    println!("{l}");
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::New { name, set } => {
+            only_human_or_json(format, "new")?;
             let ws = open(&[])?;
-            println!("{}", commands::new::run(&ws, name, set.as_deref())?);
+            let path = commands::new::run(&ws, name, set.as_deref())?;
+            if format == Format::Json {
+                emit_json(json!({ "version": 1, "created": path }));
+            } else {
+                println!("{path}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Init { hooks: true } => {
+            only_human_or_json(format, "init")?;
             let ws = Workspace::open(&cwd, cli.config.as_deref(), &[PathBuf::from(".")]);
             let repo = match ws.as_ref().ok().and_then(|w| w.repo.as_ref()) {
                 Some(_) => git2::Repository::discover(&cwd)
@@ -229,78 +264,125 @@ fn run(cli: Cli) -> ExitCode {
                     ))
                 }
             };
-            for line in commands::init::install_hooks(&repo)? {
-                println!("{line}");
+            let lines = commands::init::install_hooks(&repo)?;
+            if format == Format::Json {
+                emit_json(json!({ "version": 1, "hooks": lines }));
+            } else {
+                for line in lines {
+                    println!("{line}");
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Init { hooks: false } => {
+            only_human_or_json(format, "init")?;
             let root = git2::Repository::discover(&cwd)
                 .ok()
                 .and_then(|r| r.workdir().map(PathBuf::from))
                 .unwrap_or(cwd.clone());
             let (path, text) = commands::init::run(&root)?;
-            print!("{text}");
-            eprintln!("miglint: wrote {path}");
-            if let Some(advice) = commands::init::gitattributes_advice(&root) {
-                eprintln!("{advice}");
+            let advice = commands::init::gitattributes_advice(&root);
+            let sets: Vec<&str> = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("dir = \""))
+                .map(|l| l.trim_end_matches('"'))
+                .collect();
+            if format == Format::Json {
+                emit_json(json!({ "version": 1, "wrote": path, "sets": sets, "advice": advice }));
+            } else {
+                println!(
+                    "miglint: wrote {path} with {} set{}{}; review it, then run `miglint check`",
+                    sets.len(),
+                    if sets.len() == 1 { "" } else { "s" },
+                    if sets.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", sets.join(", "))
+                    }
+                );
+                if let Some(advice) = advice {
+                    eprintln!("{advice}");
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { code } => {
-            print!("{}", commands::explain::explain(code)?);
+            only_human_or_json(format, "explain")?;
+            if format == Format::Json {
+                emit_json(commands::explain::json(code)?);
+            } else {
+                print!("{}", commands::explain::explain(code)?);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules { markdown } => {
-            print!(
-                "{}",
-                if *markdown {
-                    commands::explain::markdown()
-                } else {
-                    commands::explain::list()
-                }
-            );
+            only_human_or_json(format, "rules")?;
+            if format == Format::Json {
+                emit_json(commands::explain::list_json());
+            } else if *markdown {
+                print!("{}", commands::explain::markdown());
+            } else {
+                print!("{}", commands::explain::list());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Alembic {
             command: AlembicCommand::Heads { set },
         } => {
+            only_human_or_json(format, "alembic heads")?;
             let ws = open(&[])?;
             let (heads, outcome) = commands::heads::run(&ws, set.as_deref())?;
-            if !outcome.findings.is_empty() {
-                let mut err = std::io::stderr().lock();
-                let _ = report::human::render(&outcome, false, &mut err);
-            }
-            for h in heads {
-                println!("{h}");
+            if format == Format::Json {
+                let mut doc = report::json::value(&outcome);
+                doc["heads"] = json!(heads);
+                emit_json(doc);
+            } else {
+                if !outcome.findings.is_empty() {
+                    let mut err = std::io::stderr().lock();
+                    let _ = report::human::render(&outcome, false, &mut err);
+                }
+                for h in heads {
+                    println!("{h}");
+                }
             }
             Ok(ExitCode::from(u8::from(outcome.count(Severity::Error) > 0)))
         }
         Command::Status { base } => {
+            only_human_or_json(format, "status")?;
             let ws = open(&[])?;
             let rows = commands::status::run(&ws, base.as_deref())?;
             if format == Format::Json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(
-                        &serde_json::json!({ "version": 1, "sets": rows })
-                    )
-                    .unwrap_or_default()
-                );
+                emit_json(json!({ "version": 1, "sets": rows }));
             } else {
                 print!("{}", commands::status::render_human(&rows));
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Renumber { base, set, dry_run } => {
+            only_human_or_json(format, "renumber")?;
             let ws = open(&[])?;
             let plan = commands::renumber::plan(&ws, base.as_deref(), set.as_deref())?;
+            if !plan.renames.is_empty() && !dry_run {
+                commands::renumber::apply(&ws, set.as_deref(), &plan.renames)?;
+            }
+            let next = format!(
+                "bring {}'s migrations into this branch with `git rebase {}` (or `git merge {}`), then commit",
+                plan.base, plan.base, plan.base
+            );
+            if format == Format::Json {
+                let renames: Vec<_> = plan
+                    .renames
+                    .iter()
+                    .map(|(from, to)| json!({ "from": from, "to": to }))
+                    .collect();
+                emit_json(
+                    json!({ "version": 1, "dry_run": dry_run, "renames": renames, "base": plan.base, "next": (!plan.renames.is_empty()).then_some(next) }),
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             if plan.renames.is_empty() {
                 println!("nothing to renumber: every new migration already follows the base");
                 return Ok(ExitCode::SUCCESS);
-            }
-            if !dry_run {
-                commands::renumber::apply(&ws, set.as_deref(), &plan.renames)?;
             }
             for (from, to) in &plan.renames {
                 println!(
@@ -314,10 +396,7 @@ fn run(cli: Cli) -> ExitCode {
             }
             // The base's own files are not on this branch yet; checks already count their
             // numbers as taken, and this brings the files themselves in.
-            println!(
-                "next: bring {}'s migrations into this branch with `git rebase {}` (or `git merge {}`), then commit",
-                plan.base, plan.base, plan.base
-            );
+            println!("next: {next}");
             Ok(ExitCode::SUCCESS)
         }
     })();

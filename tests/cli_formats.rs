@@ -112,6 +112,24 @@ fn sarif_has_one_rule_per_code_and_locations() {
     let fatal = clean.run(&["check", "missing", "--format", "sarif"]);
     assert_eq!(fatal.code, 2);
     validate_sarif(&fatal.stdout);
+    // One finding per problem: the related facts travel as relatedLocations.
+    let d = Dir::new();
+    d.init_repo();
+    valid_set(&d, "m", 2);
+    d.commit_all("base");
+    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    d.git(&["checkout", "-q", "-b", "feature"]);
+    d.write("m/0002_mine.sql", "SELECT 2;\n");
+    d.write("m/0002_dup.sql", "SELECT 3;\n");
+    d.commit_all("feature");
+    d.git(&["checkout", "-q", "main"]);
+    d.write("m/0002_theirs.sql", "SELECT 4;\n");
+    d.commit_all("main");
+    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    d.git(&["checkout", "-q", "feature"]);
+    let r = d.run(&["check", "m", "--base", "origin/main", "--format", "sarif"]);
+    assert!(r.stdout.contains("relatedLocations"), "{}", r.stdout);
+    validate_sarif(&r.stdout);
 }
 
 /// Validates against the official SARIF 2.1.0 JSON schema with Python's `jsonschema`.

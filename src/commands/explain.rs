@@ -3,13 +3,64 @@
 use crate::rules::Rule;
 use crate::Fatal;
 
-pub fn explain(code: &str) -> crate::Result<String> {
-    let rule = Rule::from_code(code).ok_or_else(|| {
+/// The rule a user names: its code, or the `miglint::code` header human output shows; an unknown
+/// code suggests the nearest ones.
+fn lookup(code: &str) -> crate::Result<Rule> {
+    let bare = code.trim().strip_prefix("miglint::").unwrap_or(code.trim());
+    Rule::from_code(bare).ok_or_else(|| {
+        let near = Rule::nearest(bare);
         Fatal::config(
             format!("unknown rule code `{code}`"),
-            "`miglint rules` lists every code",
+            if near.is_empty() {
+                "`miglint rules` lists every code".to_string()
+            } else {
+                format!(
+                    "did you mean {}? (`miglint rules` lists every code)",
+                    near.iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                )
+            },
         )
-    })?;
+    })
+}
+
+/// `explain --format json`: one rule (schema version 1).
+pub fn json(code: &str) -> crate::Result<serde_json::Value> {
+    let i = lookup(code)?.info();
+    Ok(serde_json::json!({
+        "version": 1,
+        "code": i.code,
+        "severity": i.severity.as_str(),
+        "exits_2": i.fatal,
+        "summary": i.summary,
+        "why": i.why,
+        "bad": i.bad,
+        "good": i.good,
+    }))
+}
+
+/// `rules --format json`: every rule (schema version 1).
+pub fn list_json() -> serde_json::Value {
+    let rules: Vec<_> = Rule::ALL
+        .iter()
+        .map(|r| {
+            let i = r.info();
+            serde_json::json!({
+                "code": i.code,
+                "severity": i.severity.as_str(),
+                "exits_2": i.fatal,
+                "protection": r.is_protection(),
+                "summary": i.summary,
+            })
+        })
+        .collect();
+    serde_json::json!({ "version": 1, "rules": rules })
+}
+
+pub fn explain(code: &str) -> crate::Result<String> {
+    let rule = lookup(code)?;
     let i = rule.info();
     let indent = |s: &str| {
         s.lines()
@@ -18,7 +69,14 @@ pub fn explain(code: &str) -> crate::Result<String> {
             .join("\n")
     };
     Ok(format!(
-        "{code} ({sev}{fatal})\n\n{summary}\n\nWhy it matters:\n    {why}\n\nBad:\n{bad}\n\nGood:\n{good}\n\nSilence it for one statement with `-- miglint-ignore {code}` on the line above, for a file with\n`-- miglint-ignore-file {code}`, or re-rate it under [rules] in miglint.toml.\n",
+        "{code} ({sev}{fatal})\n\n{summary}\n\nWhy it matters:\n    {why}\n\nBad:\n{bad}\n\nGood:\n{good}\n\n{silence}\n",
+        silence = if i.fatal {
+            "It ends the run (exit 2): fix the cause; it cannot be silenced.".to_string()
+        } else if rule.is_protection() {
+            "It protects applied and merged migrations: a comment in a migration cannot silence it; only\n[rules] in miglint.toml can re-rate it.".to_string()
+        } else {
+            format!("Silence it for one statement with `-- miglint-ignore {code}` on the line above, for a file with\n`-- miglint-ignore-file {code}`, or re-rate it under [rules] in miglint.toml.", code = i.code)
+        },
         code = i.code,
         sev = i.severity.as_str(),
         fatal = if i.fatal { ", exits 2" } else { "" },
@@ -35,12 +93,12 @@ pub fn list() -> String {
         .iter()
         .map(|r| {
             let i = r.info();
-            format!(
-                "{:width$}  {:7}  {}\n",
-                i.code,
-                i.severity.as_str(),
-                i.summary
-            )
+            let sev = if i.fatal {
+                "exit 2"
+            } else {
+                i.severity.as_str()
+            };
+            format!("{:width$}  {:7}  {}\n", i.code, sev, i.summary)
         })
         .collect()
 }

@@ -37,7 +37,7 @@ pub fn run(ws: &Workspace, base: Option<&str>) -> crate::Result<Vec<SetStatus>> 
             .iter()
             .filter_map(|m| state.analyses.get(&m.name))
             .flat_map(|a| a.stamps.iter())
-            .last()
+            .rfind(|s| !matches!(s.kind, crate::sql::stamps::StampKind::Delete(_)))
             .map(|s| s.revision.clone())
             .or_else(|| set.alembic.as_ref().and_then(|a| a.head.clone()));
         let heads = match alembic::layout(&alembic::Files::WorkTree(&ws.root), set) {

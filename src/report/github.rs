@@ -49,6 +49,14 @@ pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
             ),
             None => escape_controls(&f.message).into_owned(),
         };
+        let mut message = message;
+        for r in &f.related {
+            message.push_str(&format!(
+                "\nalso ({}): {}",
+                r.rule.code(),
+                escape_controls(&r.message)
+            ));
+        }
         writeln!(
             out,
             "::{command} {}::{}",

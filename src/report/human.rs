@@ -142,10 +142,15 @@ impl Diagnostic for Report<'_> {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.finding
-            .help
-            .as_ref()
-            .map(|h| Box::new(escape_controls(h).into_owned()) as Box<dyn fmt::Display>)
+        let mut text = self.finding.help.clone().unwrap_or_default();
+        for r in &self.finding.related {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(&format!("also ({}): {}", r.rule.code(), r.message));
+        }
+        (!text.is_empty())
+            .then(|| Box::new(escape_controls(&text).into_owned()) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {

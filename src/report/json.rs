@@ -26,6 +26,15 @@ struct Diag<'a> {
     file: Option<&'a str>,
     line: Option<usize>,
     column: Option<usize>,
+    /// Other facts about the same problem (see `check::one_per_problem`).
+    related: Vec<RelatedDiag<'a>>,
+}
+
+#[derive(Serialize)]
+struct RelatedDiag<'a> {
+    code: &'a str,
+    message: &'a str,
+    file: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -36,8 +45,18 @@ struct Summary {
     files: usize,
 }
 
+/// The document as a value, for commands that add their own keys (`alembic heads`).
+pub fn value(outcome: &Outcome) -> serde_json::Value {
+    serde_json::to_value(doc(outcome)).unwrap_or_default()
+}
+
 pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
-    let doc = Doc {
+    serde_json::to_writer_pretty(&mut *out, &doc(outcome))?;
+    writeln!(out)
+}
+
+fn doc(outcome: &Outcome) -> Doc<'_> {
+    Doc {
         version: 1,
         diagnostics: locate(outcome)
             .into_iter()
@@ -49,6 +68,16 @@ pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
                 file: l.finding.file.as_deref(),
                 line: l.line,
                 column: l.column,
+                related: l
+                    .finding
+                    .related
+                    .iter()
+                    .map(|r| RelatedDiag {
+                        code: r.rule.code(),
+                        message: &r.message,
+                        file: r.file.as_deref(),
+                    })
+                    .collect(),
             })
             .collect(),
         summary: Summary {
@@ -58,7 +87,5 @@ pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
             files: outcome.files,
         },
         base: outcome.base.as_deref(),
-    };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+    }
 }

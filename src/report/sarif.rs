@@ -55,6 +55,25 @@ pub fn document(outcome: &Outcome) -> Value {
                 }
                 result["locations"] = json!([{ "physicalLocation": physical }]);
             }
+            if !f.related.is_empty() {
+                let related: Vec<Value> = f
+                    .related
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        let mut loc = json!({
+                            "id": i,
+                            "message": { "text": format!("{} ({})", r.message, r.rule.code()) },
+                        });
+                        if let Some(file) = &r.file {
+                            loc["physicalLocation"] =
+                                json!({ "artifactLocation": { "uri": file, "uriBaseId": "%SRCROOT%" } });
+                        }
+                        loc
+                    })
+                    .collect();
+                result["relatedLocations"] = json!(related);
+            }
             result
         })
         .collect();

@@ -106,13 +106,49 @@ pub fn classify(dialect: &dyn Dialect, old: &[u8], new: &[u8]) -> Change {
     Change::Cosmetic
 }
 
+/// The restore command a finding's help already names (`git checkout … -- path`), or a generic one.
+fn restore_hint(finding: &Finding) -> String {
+    let help = finding.help.as_deref().unwrap_or("");
+    match help.find("`git checkout ") {
+        Some(i) => {
+            let rest = &help[i + 1..];
+            let end = rest.find('`').unwrap_or(rest.len());
+            format!("restore the merged bytes: `{}`", &rest[..end])
+        }
+        None => "restore the recorded bytes (`git checkout` the version that was recorded)".into(),
+    }
+}
+
 /// Adds what changed to a finding about a protected file, and applies `cosmetic_edits`.
 pub fn annotate(set: &SetConfig, finding: Finding, old: &[u8], new: &[u8]) -> Finding {
     let dialect = crate::sql::dialect(&set.dialect);
+    // Only line endings changed (an editor or core.autocrlf): say exactly that.
+    let unix = |b: &[u8]| -> Vec<u8> {
+        let mut out = Vec::with_capacity(b.len());
+        for (i, &c) in b.iter().enumerate() {
+            if !(c == b'\r' && b.get(i + 1) == Some(&b'\n')) {
+                out.push(c);
+            }
+        }
+        out
+    };
+    let restore = restore_hint(&finding);
+    if unix(old) == unix(new) {
+        let mut f = finding.severity(set.cosmetic_edits);
+        f.message.push_str(
+            " — only line endings changed (CRLF/LF): the SQL is the same, the bytes are not",
+        );
+        f.help = Some(format!("{restore}; pin them with `*.sql text eol=lf` in .gitattributes; no new migration is needed"));
+        return f;
+    }
     match classify(dialect.as_ref(), old, new) {
         Change::Cosmetic => {
             let mut f = finding.severity(set.cosmetic_edits);
-            f.message.push_str(" — only comments/whitespace/letter case changed: the database is unaffected, but its recorded checksum no longer matches");
+            f.message.push_str(" — only comments/whitespace/letter case changed: the database is unaffected, but the bytes no longer match");
+            // Nothing to migrate: putting a comment change in a new migration would be noise.
+            f.help = Some(format!(
+                "{restore}; a comment or whitespace change needs no new migration"
+            ));
             f
         }
         Change::Semantic {

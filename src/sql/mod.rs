@@ -340,10 +340,34 @@ fn split_error(err: &ParserError) -> (String, Option<(u64, u64)>) {
         let line = parts.next().and_then(|l| l.trim().parse().ok());
         let col = parts.next().and_then(|c| c.trim().parse().ok());
         if let (Some(l), Some(c)) = (line, col) {
-            return (text[..idx].to_string(), Some((l, c)));
+            return (postgres_expectations(&text[..idx]), Some((l, c)));
         }
     }
-    (text, None)
+    (postgres_expectations(&text), None)
+}
+
+/// sqlparser's "Expected: one of …" lists every dialect's words; keep PostgreSQL's.
+fn postgres_expectations(message: &str) -> String {
+    const OTHERS: &[&str] = &[
+        "CONNECTOR",
+        "ICEBERG",
+        "WAREHOUSE",
+        "STAGE",
+        "SECRET",
+        "EXTERNAL TABLE",
+    ];
+    let Some(rest) = message.strip_prefix("Expected: one of ") else {
+        return message.to_string();
+    };
+    let (list, found) = match rest.rsplit_once(", found: ") {
+        Some((l, f)) => (l, Some(f)),
+        None => (rest, None),
+    };
+    let kept: Vec<&str> = list.split(" or ").filter(|w| !OTHERS.contains(w)).collect();
+    match found {
+        Some(f) => format!("Expected: one of {}, found: {f}", kept.join(" or ")),
+        None => format!("Expected: one of {}", kept.join(" or ")),
+    }
 }
 
 /// The sqlparser dialect for a configured name (validated in `config`, so `None` cannot happen
