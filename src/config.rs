@@ -240,6 +240,21 @@ pub fn load(path: &Path, root: &Path) -> crate::Result<Config> {
                 confine(root, &shown, key, p)?;
             }
         }
+        // A file the config names explicitly must exist: a typo would silently switch its
+        // check off (`compose`) or read nothing (`ini`).
+        for (key, p) in [
+            ("alembic ini", alembic.and_then(|a| a.ini.as_ref())),
+            ("alembic compose", alembic.and_then(|a| a.compose.as_ref())),
+        ] {
+            if let Some(p) = p {
+                if !root.join(p).is_file() {
+                    return Err(Fatal::config(
+                        format!("`{key}` in {shown} names `{p}`, which does not exist"),
+                        "fix the path (relative to miglint.toml), or remove the key",
+                    ));
+                }
+            }
+        }
     }
     Ok(config)
 }

@@ -42,14 +42,22 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check migration sets (the default job).
+    #[command(
+        after_help = "Examples:\n  miglint check                          # the sets in miglint.toml (or migrations/)\n  miglint check --staged                 # what the next commit contains (pre-commit hook)\n  miglint check --base origin/main       # a pull request against main\n  miglint check --history --format sarif # audit every commit, for code scanning"
+    )]
     Check(CheckArgs),
     /// Append ledger entries for migrations that have just been applied.
+    #[command(
+        after_help = "Examples:\n  psql \"$DSN\" -v ON_ERROR_STOP=1 -1 -f migrations/0003_add_email.sql && miglint record 0003\n  miglint record --through 0005          # every pending migration up to 0005"
+    )]
     Record {
         /// File names or numbers of the applied migrations.
+        #[arg(value_name = "FILE|NUMBER")]
         targets: Vec<String>,
         /// Record every unrecorded migration up to and including this number.
         #[arg(long, value_name = "NUMBER")]
         through: Option<String>,
+        /// The set to record in (its `name` or `dir`), when several are configured.
         #[arg(long, value_name = "NAME")]
         set: Option<String>,
         /// Record even if the file is not the next unrecorded one.
@@ -57,8 +65,14 @@ enum Command {
         allow_out_of_order: bool,
     },
     /// Create the next migration file.
+    #[command(
+        after_help = "Examples:\n  miglint new \"add email to users\"      # creates migrations/0007_add_email_to_users.sql"
+    )]
     New {
+        /// What the migration does, in words; it becomes the file's snake_case name.
+        #[arg(value_name = "DESCRIPTION")]
         name: String,
+        /// The set to create it in (its `name` or `dir`), when several are configured.
         #[arg(long, value_name = "NAME")]
         set: Option<String>,
     },
@@ -69,7 +83,14 @@ enum Command {
         hooks: bool,
     },
     /// Explain a rule: what it catches, why, a bad and a good example.
-    Explain { code: String },
+    #[command(
+        after_help = "Examples:\n  miglint explain number-conflict\n  miglint explain miglint::number-conflict   # as the report's header shows it"
+    )]
+    Explain {
+        /// A rule code (`miglint rules` lists them).
+        #[arg(value_name = "CODE")]
+        code: String,
+    },
     /// List every rule code with its default severity.
     Rules {
         /// Print the README's rule reference (Markdown) instead.
@@ -83,13 +104,19 @@ enum Command {
     },
     /// Show each set: migrations, recorded, pending, heads, base.
     Status {
+        /// Compare with this base revision (default: as for `check`).
         #[arg(long, value_name = "REV")]
         base: Option<String>,
     },
     /// Renumber this branch's new migrations to follow the base branch's last one.
+    #[command(
+        after_help = "Examples:\n  miglint renumber --dry-run              # show the plan\n  miglint renumber && git rebase origin/main"
+    )]
     Renumber {
+        /// The base branch whose numbers are taken (default: as for `check`).
         #[arg(long, value_name = "REV")]
         base: Option<String>,
+        /// The set to renumber (its `name` or `dir`), when several are configured.
         #[arg(long, value_name = "NAME")]
         set: Option<String>,
         /// Print the renames without doing them.
@@ -102,6 +129,7 @@ enum Command {
 enum AlembicCommand {
     /// Print the heads of the Alembic revision graph, one per line.
     Heads {
+        /// The set whose Alembic project to read (its `name` or `dir`), when several are configured.
         #[arg(long, value_name = "NAME")]
         set: Option<String>,
     },

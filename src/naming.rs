@@ -73,8 +73,10 @@ pub fn parse(name: &str, numbering: Numbering, width: usize) -> Result<ParsedNam
 
 /// Turns free text into a snake_case slug: `Add Email!` → `add_email`.
 pub fn slugify(text: &str) -> String {
+    // `ajouter l'été` → `ajouter_l_ete`: transliterate to ASCII first, so letters are kept.
+    let ascii = deunicode::deunicode(text);
     let mut out = String::new();
-    for c in text.chars() {
+    for c in ascii.chars() {
         if c.is_ascii_alphanumeric() {
             out.push(c.to_ascii_lowercase());
         } else if !out.ends_with('_') && !out.is_empty() {
@@ -152,6 +154,8 @@ mod tests {
     fn slugify_and_format() {
         assert_eq!(slugify("Add Email!"), "add_email");
         assert_eq!(slugify("  --x--y  "), "x_y");
+        assert_eq!(slugify("ajouter l'été"), "ajouter_l_ete");
+        assert_eq!(slugify("Straße"), "strasse");
         let set = SetConfig::with_dir("m".into());
         assert_eq!(format(&set, 7, "add_email"), "0007_add_email.sql");
     }

@@ -128,3 +128,60 @@ fn one_finding_per_problem_with_the_rest_as_related() {
         h.stdout
     );
 }
+
+#[test]
+fn a_missing_compose_file_is_a_config_error_naming_it() {
+    let d = repo();
+    d.write(
+        "miglint.toml",
+        "[[set]]\ndir = \"migrations\"\n[set.alembic]\nini = \"alembic.ini\"\ncompose = \"deploy/app.compose.yml\"\n",
+    );
+    let r = d.run(&["check", "--format", "json"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    let f = r.find("config-invalid");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("deploy/app.compose.yml"),
+        "{f}"
+    );
+}
+
+#[test]
+fn new_folds_accents_into_the_file_name() {
+    let d = repo();
+    let r = d.run(&["new", "ajouter l'été"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.trim(), "migrations/0002_ajouter_l_ete.sql");
+}
+
+#[test]
+fn every_argument_and_option_is_described_in_help() {
+    let d = Dir::new();
+    for cmd in [
+        &["check"][..],
+        &["record"],
+        &["new"],
+        &["init"],
+        &["explain"],
+        &["rules"],
+        &["alembic", "heads"],
+        &["status"],
+        &["renumber"],
+    ] {
+        let r = d.run(&[cmd, &["--help"]].concat());
+        assert_eq!(r.code, 0, "{cmd:?}");
+        for line in r.stdout.lines() {
+            let t = line.trim_start();
+            if !(t.starts_with('-') || t.starts_with('<')) || !line.starts_with("  ") {
+                continue;
+            }
+            // `  --set <NAME>  The set …`: the flag, two spaces, then words.
+            let described = t
+                .split_once("  ")
+                .is_some_and(|(_, rest)| !rest.trim().is_empty());
+            assert!(described, "{cmd:?}: undocumented `{t}`");
+        }
+    }
+}

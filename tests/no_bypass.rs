@@ -559,6 +559,12 @@ fn renumber_then_every_check_passes_before_the_rebase() {
         out.stdout,
         out.stderr
     );
+    // renumber records the rename in the index, as `git mv` does.
+    let status = d.git(&["status", "--porcelain"]);
+    assert!(
+        status.contains("R  migrations/0003_add_email.sql -> migrations/0005_add_email.sql"),
+        "{status}"
+    );
     d.git(&["add", "-A"]);
     for args in [
         &["check", "--base", "origin/main"][..],

@@ -118,5 +118,33 @@ pub fn apply(ws: &Workspace, set: Option<&str>, plan: &[(String, String)]) -> cr
         std::fs::rename(dir.join(from), &target)
             .map_err(|e| Fatal::io(config::join(&set.dir, from), e))?;
     }
+    stage_renames(ws, set, plan)
+}
+
+/// Records the renames in the index, as `git mv` does, so git shows `R old -> new` rather than a
+/// deletion and an untracked file. Files that were not tracked stay untracked.
+fn stage_renames(
+    ws: &Workspace,
+    set: &config::SetConfig,
+    plan: &[(String, String)],
+) -> crate::Result<()> {
+    let Some(repo) = &ws.repo else { return Ok(()) };
+    let err = |e: git2::Error| Fatal::io("the git index", e.message());
+    let mut index = repo.index().map_err(err)?;
+    let mut changed = false;
+    for (from, to) in plan {
+        let old = config::join(&set.dir, from);
+        if index.get_path(std::path::Path::new(&old), 0).is_none() {
+            continue;
+        }
+        index.remove_path(std::path::Path::new(&old)).map_err(err)?;
+        index
+            .add_path(std::path::Path::new(&config::join(&set.dir, to)))
+            .map_err(err)?;
+        changed = true;
+    }
+    if changed {
+        index.write().map_err(err)?;
+    }
     Ok(())
 }

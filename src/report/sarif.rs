@@ -18,6 +18,18 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
+/// A repository path as a URI reference (RFC 3986): everything but unreserved characters and
+/// `/` percent-encoded, so a space or `#` in a file name stays one path.
+fn uri(path: &str) -> String {
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'/');
+    percent_encoding::utf8_percent_encode(path, KEEP).to_string()
+}
+
 pub fn document(outcome: &Outcome) -> Value {
     let rules: Vec<Value> = Rule::ALL
         .iter()
@@ -49,7 +61,7 @@ pub fn document(outcome: &Outcome) -> Value {
             });
             if let Some(file) = &f.file {
                 let mut physical =
-                    json!({ "artifactLocation": { "uri": file, "uriBaseId": "%SRCROOT%" } });
+                    json!({ "artifactLocation": { "uri": uri(file), "uriBaseId": "%SRCROOT%" } });
                 if let (Some(line), Some(col)) = (l.line, l.column) {
                     physical["region"] = json!({ "startLine": line, "startColumn": col });
                 }
@@ -67,7 +79,7 @@ pub fn document(outcome: &Outcome) -> Value {
                         });
                         if let Some(file) = &r.file {
                             loc["physicalLocation"] =
-                                json!({ "artifactLocation": { "uri": file, "uriBaseId": "%SRCROOT%" } });
+                                json!({ "artifactLocation": { "uri": uri(file), "uriBaseId": "%SRCROOT%" } });
                         }
                         loc
                     })
@@ -96,4 +108,16 @@ pub fn document(outcome: &Outcome) -> Value {
 pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &document(outcome))?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn uris_are_percent_encoded() {
+        assert_eq!(
+            super::uri("db/my migrations/0001_a#b.sql"),
+            "db/my%20migrations/0001_a%23b.sql"
+        );
+        assert_eq!(super::uri("m/0001_été.sql"), "m/0001_%C3%A9t%C3%A9.sql");
+    }
 }
