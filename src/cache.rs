@@ -92,6 +92,7 @@ impl Entry {
             tokenize_error: self.tokenize_error.clone(),
             directives: self.directives.clone(),
             stamps: self.stamps.clone(),
+            skipped: false,
         })
     }
 }
@@ -143,7 +144,7 @@ pub fn entries(state: &crate::check::SetState) -> HashMap<String, Entry> {
         .files
         .iter()
         .filter_map(|f| {
-            let analysis = state.analyses.get(&f.name)?;
+            let analysis = state.analyses.get(&f.name).filter(|a| !a.skipped)?;
             let parsed = *state.parsed.get(&f.name)?;
             Some((f.digest().to_string(), Entry::new(analysis, parsed)))
         })

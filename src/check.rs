@@ -172,6 +172,9 @@ pub struct Options {
     pub require_recorded: bool,
     pub history_export: Option<PathBuf>,
     pub set: Option<String>,
+    /// Parse-check applied migrations too (by default, content equal to its ledger entry is
+    /// protected but not re-checked).
+    pub all: bool,
 }
 
 /// Everything a reporter needs: the findings and the bytes their spans point into.
@@ -222,7 +225,7 @@ pub fn check_snapshot(
     snapshot: Snapshot,
     require_recorded: bool,
 ) -> (Vec<Finding>, SetState) {
-    check_snapshot_cached(set, snapshot, require_recorded, None)
+    check_snapshot_cached(set, snapshot, require_recorded, None, false)
 }
 
 /// [`check_snapshot`], reusing the analyses of files unchanged since `cache` was written.
@@ -231,6 +234,7 @@ pub fn check_snapshot_cached(
     snapshot: Snapshot,
     require_recorded: bool,
     cache: Option<&HashMap<String, crate::cache::Entry>>,
+    all: bool,
 ) -> (Vec<Finding>, SetState) {
     let mut findings = rules::naming::check(set, &snapshot);
     let migrations = rules::naming::migrations(set, &snapshot);
@@ -245,6 +249,13 @@ pub fn check_snapshot_cached(
         .iter()
         .map(|m| (m.name.as_str(), m.number))
         .collect();
+    // What the database already ran (content equal to its ledger entry) is protected, not
+    // re-checked: PostgreSQL accepted it. `--all` checks everything.
+    let (applied, _) = snapshot
+        .ledger
+        .as_deref()
+        .map(crate::ledger::parse)
+        .unwrap_or_default();
     type PerFile = (Vec<Finding>, Option<Analysis>, bool, bool);
     let per_file: Vec<PerFile> = snapshot
         .files
@@ -255,16 +266,19 @@ pub fn check_snapshot_cached(
                 (Some(b), Some(&n)) => n <= b,
                 _ => false,
             };
-            let parse = !below_baseline;
             // Hashed here, in parallel, from the bytes just read: the key into the cache and
             // what the ledger rules compare; never taken from the cache.
             let digest = file.digest();
+            let applied_as_is = applied.get(&file.name).is_some_and(|e| e.digest == digest);
+            let parse = all || !(below_baseline || applied_as_is);
             let hit = cache
                 .and_then(|c| c.get(digest))
                 .filter(|e| e.parsed == parse)
                 .and_then(|e| e.analysis(file.bytes.len()));
             let miss = hit.is_none();
             let (f, a) = rules::sql::check_file(set, dialect.as_ref(), file, parse, hit);
+            // A skipped file has nothing worth caching.
+            let miss = miss && !a.as_ref().is_some_and(|a| a.skipped);
             (f, a, parse, miss)
         })
         .collect();
@@ -351,12 +365,13 @@ pub fn finish(
     states: &[(&SetConfig, &SetState)],
     findings: Vec<Finding>,
 ) -> Vec<Finding> {
-    let mut directives: HashMap<&str, (&crate::sql::Directives, Vec<bool>)> = HashMap::new();
+    // Per file: its directives, which of them silenced something, and whether it was analysed.
+    let mut directives: HashMap<&str, (&crate::sql::Directives, Vec<bool>, bool)> = HashMap::new();
     for (_, state) in states {
         for f in &state.snapshot.files {
             if let Some(a) = state.analyses.get(&f.name) {
                 let used = vec![false; a.directives.list.len()];
-                directives.insert(f.path.as_str(), (&a.directives, used));
+                directives.insert(f.path.as_str(), (&a.directives, used, a.skipped));
             }
         }
     }
@@ -364,7 +379,7 @@ pub fn finish(
     for f in findings {
         // Fatal conditions are never silenced by a comment (nor, in `suppressor`, protection).
         let by = match (f.rule.info().fatal, f.file.as_deref()) {
-            (false, Some(path)) => directives.get_mut(path).and_then(|(d, used)| {
+            (false, Some(path)) => directives.get_mut(path).and_then(|(d, used, _)| {
                 let i = d.suppressor(f.code(), f.span.as_ref().map(|s| s.start))?;
                 used[i] = true;
                 Some(i)
@@ -375,8 +390,11 @@ pub fn finish(
             kept.push(f);
         }
     }
-    for (path, (d, used)) in &directives {
-        kept.extend(crate::rules::sql::unused_ignores(path, d, used));
+    // A file that was not analysed cannot tell whether its directives are needed.
+    for (path, (d, used, skipped)) in &directives {
+        if !skipped {
+            kept.extend(crate::rules::sql::unused_ignores(path, d, used));
+        }
     }
     let mut out: Vec<Finding> = kept
         .into_iter()
@@ -453,12 +471,17 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
             .as_ref()
             .map(|repo| crate::cache::path(repo.path(), set));
         let cached = cache_path.as_deref().map(|p| crate::cache::load(p, set));
-        let (f, state) =
-            check_snapshot_cached(set, snapshot, opts.require_recorded, cached.as_ref());
+        let (f, state) = check_snapshot_cached(
+            set,
+            snapshot,
+            opts.require_recorded,
+            cached.as_ref(),
+            opts.all,
+        );
         if let Some(p) = &cache_path {
             let stale = cached
                 .as_ref()
-                .is_none_or(|c| c.len() != state.analyses.len());
+                .is_none_or(|c| c.len() != state.analyses.values().filter(|a| !a.skipped).count());
             if state.cache_misses > 0 || stale {
                 crate::cache::store(p, set, crate::cache::entries(&state));
             }

@@ -160,6 +160,10 @@ struct CheckArgs {
     /// Check only this set.
     #[arg(long, value_name = "NAME")]
     set: Option<String>,
+    /// Parse-check applied migrations too (by default a migration whose content equals its
+    /// ledger entry is protected by its checksum but not re-parsed: the database ran it).
+    #[arg(long)]
+    all: bool,
 }
 
 fn color() -> bool {
@@ -238,6 +242,7 @@ fn run(cli: Cli) -> ExitCode {
                 require_recorded: a.require_recorded,
                 history_export: a.history_export.as_ref().map(|p| cwd.join(p)),
                 set: a.set.clone(),
+                all: a.all,
             };
             let outcome = check::run(&ws, &opts)?;
             Ok(print_outcome(format, &outcome, a.deny_warnings))

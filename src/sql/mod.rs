@@ -52,6 +52,31 @@ pub struct Analysis {
     pub tokenize_error: Option<(String, Range<usize>)>,
     pub directives: Directives,
     pub stamps: Vec<Stamp>,
+    /// Not analysed (an applied or baseline file that does not touch Alembic's version table):
+    /// only its directives were read, so it has no statements and nothing to report.
+    #[serde(default)]
+    pub skipped: bool,
+}
+
+impl Analysis {
+    /// The analysis of a file that is protected but not re-checked: its directives only.
+    pub fn skipped(text: &str) -> Analysis {
+        Analysis {
+            directives: Directives::scan_file(text),
+            skipped: true,
+            ..Analysis::default()
+        }
+    }
+}
+
+/// Whether a file may stamp Alembic's version table (its `version_num` column, or an
+/// `alembic_version…` table): such files are always analysed, so their stamps count.
+pub fn may_stamp(bytes: &[u8]) -> bool {
+    static RE: std::sync::OnceLock<regex::bytes::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::bytes::Regex::new("(?i)version_num|alembic_version").expect("valid regex")
+    })
+    .is_match(bytes)
 }
 
 /// Maps sqlparser's (line, character column) locations to byte offsets in the original text.
