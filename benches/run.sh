@@ -32,6 +32,7 @@ bench() { # name dir command [prepare]
 }
 echo "| workload | mean [ms] | min [ms] | max [ms] | relative |"
 bench "check 10,000 migrations, cold" "$B/check10k" "$m check" "rm -rf $B/check10k/.git/miglint"
+bench "check 10,000 migrations, cold, --all (every file parsed)" "$B/check10k" "$m check --all" "rm -rf $B/check10k/.git/miglint"
 bench "check 10,000 migrations, warm" "$B/check10k" "$m check"
 bench "check --staged, 1,000 migrations + 1 new" "$B/staged1k" "$m check --staged"
 bench "check without --base (base 10,000 commits ahead)" "$B/behind10k" "$m check"
@@ -42,4 +43,19 @@ bench "alembic heads, 10,000 revisions" "$B/alembic10k" "$m alembic heads"
 case "memory" in *"$filter"*)
     rss=$(cd "$B/check10k" && rm -rf .git/miglint && /usr/bin/time -f %M "$m" check 2>&1 >/dev/null | tail -n 1)
     echo "peak memory, check of 10,000 migrations (cold): $((rss / 1024)) MB" | tee -a "$results";;
+esac
+# Side by side with squawk (PyPI: `pip install squawk-cli`; SQUAWK=/path/to/squawk) on the same
+# files, in one hyperfine invocation, so the printed ratio compares like with like.
+squawk=${SQUAWK:-$(command -v squawk || true)}
+case "squawk" in *"$filter"*)
+    if [ -n "$squawk" ]; then
+        (cd "$B/check10k" && hyperfine --style basic -w 2 -r 10 -i \
+            --prepare "rm -rf $B/check10k/.git/miglint" \
+            -n "miglint check, cold (90% recorded)" "$m check" \
+            -n "miglint check --all, cold" "$m check --all" \
+            -n "squawk, same files" "$squawk migrations/*.sql" \
+            --export-markdown "$B/.squawk.md" | grep -E "faster|±" ) | tee -a "$results"
+    else
+        echo "squawk not found: pip install squawk-cli, or set SQUAWK" | tee -a "$results"
+    fi;;
 esac

@@ -100,8 +100,17 @@ pub fn open_regular(root: &Path, rel: &str) -> Result<(fs::File, u64), ReadError
     if !meta.is_file() {
         return Err(ReadError::NotRegular(kind(&meta)));
     }
-    let file = fs::File::open(&path).map_err(ReadError::Io)?;
-    // Swapped for something else between the two calls: refuse rather than block.
+    open_file(&path)
+}
+
+/// Opens a path whose directory entry said "regular file" (so opening cannot block on a FIFO),
+/// and verifies with `fstat` that it still is one.
+pub fn open_file(path: &Path) -> Result<(fs::File, u64), ReadError> {
+    let file = fs::File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => ReadError::NotFound,
+        _ => ReadError::Io(e),
+    })?;
+    // Swapped for something else since it was listed: refuse rather than read it.
     let meta = file.metadata().map_err(ReadError::Io)?;
     if !meta.is_file() {
         return Err(ReadError::NotRegular(kind(&meta)));
@@ -111,8 +120,14 @@ pub fn open_regular(root: &Path, rel: &str) -> Result<(fs::File, u64), ReadError
 
 /// Reads `root/rel` (see [`open_regular`]) if it holds at most `limit` bytes.
 pub fn read_regular(root: &Path, rel: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
-    use std::io::Read;
     let (file, size) = open_regular(root, rel)?;
+    read_limited(file, size, limit)
+}
+
+/// Reads an opened file of `size` bytes if it holds at most `limit` (it may grow meanwhile:
+/// never more than `limit + 1` bytes are read).
+pub fn read_limited(file: fs::File, size: u64, limit: u64) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read;
     if size > limit {
         return Err(ReadError::TooLarge(size));
     }

@@ -158,12 +158,38 @@ pub fn read_worktree(root: &Path, set: &SetConfig) -> crate::Result<Snapshot> {
             entries.push((name, entry));
         }
     }
+    // The directory is checked once; only a symlinked entry needs its own check. A directory the
+    // user named on the command line outside the repository is theirs to read.
+    let confine = if crate::fsutil::inside(root, &dir) {
+        root.to_path_buf()
+    } else {
+        dir.canonicalize().unwrap_or(dir.clone())
+    };
+    let confine_rel = |name: &str| {
+        if confine == root {
+            config::join(&set.dir, name)
+        } else {
+            name.to_string()
+        }
+    };
     // Reading thousands of files is I/O-bound per file: do it on every core.
     let read: Vec<Result<MigrationFile, Unreadable>> = entries
         .into_par_iter()
-        .map(|(name, _)| {
+        .map(|(name, entry)| {
             let path = config::join(&set.dir, &name);
-            read_one(root, name, path, set.max_file_size)
+            let ft = entry.file_type();
+            if ft.is_symlink() {
+                let rel = confine_rel(&name);
+                read_one(&confine, &rel, name, path, set.max_file_size)
+            } else if ft.is_file() {
+                read_listed(entry.path(), name, path, set.max_file_size)
+            } else {
+                let why = match entry.metadata() {
+                    Ok(m) => ReadError::NotRegular(crate::fsutil::kind(&m)),
+                    Err(e) => ReadError::Io(e.into()),
+                };
+                Err(Unreadable::new(name, path, why.to_string()))
+            }
         })
         .collect();
     let mut snap = Snapshot::default();
@@ -191,10 +217,33 @@ pub fn read_worktree(root: &Path, set: &SetConfig) -> crate::Result<Snapshot> {
 /// A ledger line is ~80 bytes: 64 MiB is some 800,000 applied migrations.
 const LEDGER_LIMIT: u64 = 64 << 20;
 
-/// Reads one migration: a regular file inside the repository, whole when it is at most
-/// `max_file_size` bytes, otherwise hashed in chunks (memory stays bounded).
+/// Reads one migration listed as a regular file (no symlink to follow, so no confinement check
+/// beyond its directory's): whole when it is at most `max_file_size` bytes, otherwise hashed in
+/// chunks (memory stays bounded).
+fn read_listed(
+    full: &Path,
+    name: String,
+    path: String,
+    max_file_size: u64,
+) -> Result<MigrationFile, Unreadable> {
+    let opened = crate::fsutil::open_file(full);
+    finish_read(opened, name, path, max_file_size)
+}
+
+/// Reads one migration reached through a symlink: it must resolve inside `root`.
 fn read_one(
     root: &Path,
+    rel: &str,
+    name: String,
+    path: String,
+    max_file_size: u64,
+) -> Result<MigrationFile, Unreadable> {
+    let opened = crate::fsutil::open_regular(root, rel);
+    finish_read(opened, name, path, max_file_size)
+}
+
+fn finish_read(
+    opened: Result<(std::fs::File, u64), ReadError>,
     name: String,
     path: String,
     max_file_size: u64,
@@ -205,18 +254,31 @@ fn read_one(
             ..Unreadable::new(name.clone(), path.clone(), e.to_string())
         })
     };
-    match crate::fsutil::read_regular(root, &path, max_file_size) {
+    let (file, size) = match opened {
+        Ok(f) => f,
+        Err(e) => return unreadable(e),
+    };
+    if size > max_file_size {
+        return match crate::fsutil::sha256_stream(file) {
+            Ok((digest, size)) => Ok(MigrationFile::hashed_only(name, path, size, digest)),
+            Err(e) => unreadable(ReadError::Io(e)),
+        };
+    }
+    let cloned = file.try_clone();
+    match crate::fsutil::read_limited(file, size, max_file_size) {
         Ok(bytes) => Ok(MigrationFile::new(name, path, Arc::from(bytes))),
-        Err(ReadError::TooLarge(_)) => {
-            let (file, _) = match crate::fsutil::open_regular(root, &path) {
-                Ok(f) => f,
-                Err(e) => return unreadable(e),
-            };
-            match crate::fsutil::sha256_stream(file) {
+        // It grew past the limit while being read: hash what is there now, streaming.
+        Err(ReadError::TooLarge(_)) => match cloned.map(|f| {
+            use std::io::Seek;
+            let mut f = f;
+            f.seek(std::io::SeekFrom::Start(0)).map(|_| f)
+        }) {
+            Ok(Ok(f)) => match crate::fsutil::sha256_stream(f) {
                 Ok((digest, size)) => Ok(MigrationFile::hashed_only(name, path, size, digest)),
                 Err(e) => unreadable(ReadError::Io(e)),
-            }
-        }
+            },
+            _ => unreadable(ReadError::TooLarge(size)),
+        },
         Err(e) => unreadable(e),
     }
 }
