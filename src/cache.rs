@@ -137,17 +137,14 @@ pub fn load(path: &Path, set: &SetConfig) -> HashMap<String, Entry> {
     }
 }
 
-/// The entries a finished check leaves for the next run: one per analysed file.
-pub fn entries(state: &crate::check::SetState) -> HashMap<String, Entry> {
-    state
-        .snapshot
-        .files
-        .iter()
-        .filter_map(|f| {
-            let analysis = state.analyses.get(&f.name).filter(|a| !a.skipped)?;
-            let parsed = *state.parsed.get(&f.name)?;
-            Some((f.digest().to_string(), Entry::new(analysis, parsed)))
-        })
+/// The entries a finished check leaves for the next run: one per analysed file, given as
+/// (content digest, analysis, parsed?).
+pub fn entries<'a>(
+    files: impl Iterator<Item = (&'a str, &'a Analysis, bool)>,
+) -> HashMap<String, Entry> {
+    files
+        .filter(|(_, a, _)| !a.skipped)
+        .map(|(digest, a, parsed)| (digest.to_string(), Entry::new(a, parsed)))
         .collect()
 }
 

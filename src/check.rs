@@ -483,11 +483,21 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
                 .as_ref()
                 .is_none_or(|c| c.len() != state.analyses.values().filter(|a| !a.skipped).count());
             if state.cache_misses > 0 || stale {
-                crate::cache::store(p, set, crate::cache::entries(&state));
+                let analysed = state.snapshot.files.iter().filter_map(|f| {
+                    let a = state.analyses.get(&f.name)?;
+                    Some((f.digest(), a, *state.parsed.get(&f.name)?))
+                });
+                crate::cache::store(p, set, crate::cache::entries(analysed));
             }
         }
         match &ws.repo {
-            Some(repo) => findings.extend(git::annotate_checksum_mismatches(repo, set, &state, f)),
+            Some(repo) => findings.extend(git::annotate_checksum_mismatches(
+                repo,
+                set,
+                &state.snapshot,
+                &state.ledger,
+                f,
+            )),
             None => findings.extend(f),
         }
         let mut context = rules::naming::Context {
@@ -522,10 +532,10 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
         findings.extend(rules::naming::gaps(set, &state.migrations, &context));
         if let Some(repo) = &ws.repo {
             if opts.history {
-                findings.extend(git::check_history(repo, set)?);
+                findings.extend(crate::history::audit(repo, set)?);
             }
         }
-        findings.extend(crate::alembic::check_set(
+        findings.extend(alembic_findings(
             ws,
             set,
             &state,
@@ -534,9 +544,10 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
         ));
         if let Some(export) = &opts.history_export {
             findings.extend(crate::commands::history_export::check(
-                ws,
+                &ws.root,
                 set,
-                &state,
+                &state.snapshot,
+                &state.ledger,
                 export,
                 &mut outcome.sources,
             )?);
@@ -578,4 +589,69 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
         }
     }
     Ok(outcome)
+}
+
+/// All Alembic findings for one set: the graph read from the work tree (or, for `--staged`, the
+/// index), its structural rules, the SQL's stamps against it, and the compose guard.
+fn alembic_findings(
+    ws: &Workspace,
+    set: &SetConfig,
+    state: &SetState,
+    source: Source,
+    sources: &mut HashMap<String, Arc<[u8]>>,
+) -> Vec<Finding> {
+    let files = match (source, &ws.repo) {
+        (Source::Index, Some(repo)) => match repo.index() {
+            Ok(index) => crate::alembic::Files::Index(repo, index),
+            Err(_) => crate::alembic::Files::WorkTree(&ws.root),
+        },
+        _ => crate::alembic::Files::WorkTree(&ws.root),
+    };
+    let layout = match crate::alembic::layout(&files, set) {
+        Ok(Some(l)) => l,
+        Ok(None) => return Vec::new(),
+        Err(f) => return vec![*f],
+    };
+    let (graph, mut findings) = crate::alembic::load_graph(&files, &layout, sources);
+    findings.extend(graph.check(layout.expected_heads()));
+    let stamps: Vec<(String, crate::sql::Stamp)> = state
+        .migrations
+        .iter()
+        .filter_map(|m| state.analyses.get(&m.name).map(|a| (m, a)))
+        .flat_map(|(m, a)| a.stamps.iter().map(move |s| (m.path.clone(), s.clone())))
+        .collect();
+    findings.extend(crate::rules::alembic::check_stamps(
+        &layout, &graph, &stamps,
+    ));
+    for m in &state.migrations {
+        if let (Some(a), Some(f)) = (state.analyses.get(&m.name), state.snapshot.file(&m.name)) {
+            findings.extend(crate::rules::alembic::unverified_stamps(
+                &layout.version_table,
+                &m.path,
+                &f.bytes,
+                a,
+            ));
+        }
+    }
+    if let Some(compose) = &layout.compose {
+        match crate::fsutil::read_regular(&ws.root, compose, crate::alembic::ALEMBIC_LIMIT) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                findings.extend(crate::rules::alembic::check_compose(
+                    compose,
+                    &text,
+                    &layout.migrate_at_start_var,
+                ));
+                sources.insert(compose.clone(), Arc::from(bytes));
+            }
+            Err(e) => findings.push(
+                Finding::new(
+                    Rule::AlembicParseError,
+                    format!("cannot read compose file {compose}: {e}"),
+                )
+                .help("fix `compose` under [set.alembic] in miglint.toml"),
+            ),
+        }
+    }
+    findings
 }

@@ -157,22 +157,7 @@ pub fn relative_to(root: &Path, path: &Path) -> String {
     }
 }
 
-/// Lexically normalises `a/./b/../c` to `a/c`, so set paths compare equal however they were typed.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
+pub use crate::fsutil::normalize;
 
 /// Walks up from `start` to `stop` (inclusive) looking for `miglint.toml`.
 pub fn discover(start: &Path, stop: &Path) -> Option<PathBuf> {

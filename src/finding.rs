@@ -5,28 +5,7 @@ use std::ops::Range;
 
 use crate::rules::Rule;
 
-/// How bad a finding is. `Off` only exists so the `[rules]` table can silence a rule.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Off,
-    Info,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Off => "off",
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
+pub use crate::rules::Severity;
 
 /// A problem found in one file (or in the set as a whole when `file` is `None`).
 ///

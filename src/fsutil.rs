@@ -32,6 +32,23 @@ impl std::fmt::Display for ReadError {
     }
 }
 
+/// Lexically normalises `a/./b/../c` to `a/c`, so set paths compare equal however they were typed.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// What kind of non-regular file `meta` describes, in words.
 pub fn kind(meta: &fs::Metadata) -> &'static str {
     let t = meta.file_type();
@@ -69,7 +86,7 @@ pub fn inside(root: &Path, path: &Path) -> bool {
                 for part in rest.iter().rev() {
                     full.push(part);
                 }
-                return crate::config::normalize(&full).starts_with(root);
+                return normalize(&full).starts_with(root);
             }
             Err(_) => match (probe.parent(), probe.file_name()) {
                 (Some(parent), Some(name)) => {

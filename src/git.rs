@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use git2::{ObjectType, Oid, Repository};
 
-use crate::check::SetState;
 use crate::config::SetConfig;
 use crate::finding::Finding;
 use crate::rules::Rule;
@@ -472,11 +471,6 @@ pub fn read_base(
     Ok((merge_base, tip))
 }
 
-/// `--history`: walks the first-parent history of HEAD, oldest first.
-pub fn check_history(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> {
-    crate::history::audit(repo, set)
-}
-
 /// The contents recorded as applied: for each wanted (path, SHA-256), the bytes that path had in
 /// the index or in some commit reachable from HEAD with that digest. One walk of at most `limit`
 /// commits serves every wanted file; commits whose set directory did not change are skipped by
@@ -544,16 +538,15 @@ pub fn blobs_with_digests(
 pub fn annotate_checksum_mismatches(
     repo: &Repository,
     set: &SetConfig,
-    state: &SetState,
+    snapshot: &Snapshot,
+    ledger: &crate::ledger::Ledger,
     findings: Vec<Finding>,
 ) -> Vec<Finding> {
     if !findings.iter().any(|f| f.rule == Rule::ChecksumMismatch) {
         return findings;
     }
-    let ledger = &state.ledger;
     let file_of = |f: &Finding| {
-        state
-            .snapshot
+        snapshot
             .files
             .iter()
             .find(|m| f.file.as_deref() == Some(m.path.as_str()))

@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::check::{SetState, Source, Workspace};
 use crate::config::{self, SetConfig};
 use crate::finding::Finding;
 use crate::rules::Rule;
@@ -52,7 +51,7 @@ fn parent_of(dir: &str) -> String {
 }
 
 /// Alembic files (ini, env.py, revisions, compose) are small; anything larger is refused.
-const ALEMBIC_LIMIT: u64 = 16 << 20;
+pub const ALEMBIC_LIMIT: u64 = 16 << 20;
 
 /// Where the Alembic project is read from: the work tree, or the git index (`check --staged`,
 /// so a pre-commit hook sees the revision files that are about to be committed).
@@ -342,68 +341,4 @@ pub fn load_graph(
     let (graph, dup) = Graph::build(revisions);
     findings.extend(dup);
     (graph, findings)
-}
-
-/// All Alembic findings for one set.
-pub fn check_set(
-    ws: &Workspace,
-    set: &SetConfig,
-    state: &SetState,
-    source: Source,
-    sources: &mut HashMap<String, Arc<[u8]>>,
-) -> Vec<Finding> {
-    let files = match (source, &ws.repo) {
-        (Source::Index, Some(repo)) => match repo.index() {
-            Ok(index) => Files::Index(repo, index),
-            Err(_) => Files::WorkTree(&ws.root),
-        },
-        _ => Files::WorkTree(&ws.root),
-    };
-    let layout = match layout(&files, set) {
-        Ok(Some(l)) => l,
-        Ok(None) => return Vec::new(),
-        Err(f) => return vec![*f],
-    };
-    let (graph, mut findings) = load_graph(&files, &layout, sources);
-    findings.extend(graph.check(layout.expected_heads()));
-    let stamps: Vec<(String, crate::sql::Stamp)> = state
-        .migrations
-        .iter()
-        .filter_map(|m| state.analyses.get(&m.name).map(|a| (m, a)))
-        .flat_map(|(m, a)| a.stamps.iter().map(move |s| (m.path.clone(), s.clone())))
-        .collect();
-    findings.extend(crate::rules::alembic::check_stamps(
-        &layout, &graph, &stamps,
-    ));
-    for m in &state.migrations {
-        if let (Some(a), Some(f)) = (state.analyses.get(&m.name), state.snapshot.file(&m.name)) {
-            findings.extend(crate::rules::alembic::unverified_stamps(
-                &layout.version_table,
-                &m.path,
-                &f.bytes,
-                a,
-            ));
-        }
-    }
-    if let Some(compose) = &layout.compose {
-        match crate::fsutil::read_regular(&ws.root, compose, ALEMBIC_LIMIT) {
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes).into_owned();
-                findings.extend(crate::rules::alembic::check_compose(
-                    compose,
-                    &text,
-                    &layout.migrate_at_start_var,
-                ));
-                sources.insert(compose.clone(), Arc::from(bytes));
-            }
-            Err(e) => findings.push(
-                Finding::new(
-                    Rule::AlembicParseError,
-                    format!("cannot read compose file {compose}: {e}"),
-                )
-                .help("fix `compose` under [set.alembic] in miglint.toml"),
-            ),
-        }
-    }
-    findings
 }

@@ -6,10 +6,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::check::{SetState, Workspace};
 use crate::config::{self, SetConfig};
 use crate::finding::Finding;
+use crate::ledger::Ledger;
 use crate::rules::Rule;
+use crate::snapshot::Snapshot;
 use crate::Fatal;
 
 /// One CSV record with the byte offset of its start.
@@ -51,16 +52,19 @@ pub fn parse_csv(text: &str) -> Vec<(usize, Vec<String>)> {
     rows
 }
 
+/// Reconciles a set (its snapshot and ledger) with a CSV export of `migration_history`. `root`
+/// is where paths in findings are relative to.
 pub fn check(
-    ws: &Workspace,
+    root: &Path,
     set: &SetConfig,
-    state: &SetState,
+    snapshot: &Snapshot,
+    ledger: &Ledger,
     export: &Path,
     sources: &mut HashMap<String, Arc<[u8]>>,
 ) -> crate::Result<Vec<Finding>> {
     let bytes = std::fs::read(export).map_err(|e| Fatal::io(export.display(), e))?;
     let shown = config::relative_to(
-        &ws.root,
+        root,
         &export
             .canonicalize()
             .unwrap_or_else(|_| export.to_path_buf()),
@@ -105,7 +109,6 @@ pub fn check(
         let checksum = c.trim().trim_start_matches("sha256:").to_ascii_lowercase();
         db.insert(name, (checksum, *offset));
     }
-    let ledger = &state.ledger;
     let mut findings = Vec::new();
     let at = |offset: usize| {
         offset
@@ -116,7 +119,7 @@ pub fn check(
                     .max(1)
     };
     for (name, (checksum, offset)) in &db {
-        let disk = state.snapshot.file(name).map(|f| f.digest().to_string());
+        let disk = snapshot.file(name).map(|f| f.digest().to_string());
         match ledger.get(name) {
             None => findings.push(
                 Finding::new(

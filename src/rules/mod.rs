@@ -9,7 +9,28 @@ pub mod ledger;
 pub mod naming;
 pub mod sql;
 
-use crate::finding::Severity;
+/// How bad a finding is (part of the registry: every rule has a default severity). `Off` only exists so the `[rules]` table can silence a rule.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Off,
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Off => "off",
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
 
 /// Everything a user may want to know about one rule.
 pub struct RuleInfo {

@@ -1,0 +1,75 @@
+//! The module graph of `src/` has no cycles (ARCHITECTURE: layers depend one way). Nodes are
+//! source files (`src/a/b.rs` is `a::b`, `src/a/mod.rs` is `a`); an edge names a `crate::` path
+//! in non-test code. A module and its own children may use each other.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+fn modules(dir: &Path, src: &Path, out: &mut BTreeMap<String, String>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            modules(&path, src, out);
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let rel = path.strip_prefix(src).unwrap().with_extension("");
+        let mut parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        if parts.last().is_some_and(|p| p == "mod") {
+            parts.pop();
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let code = text
+            .split("\n#[cfg(test)]")
+            .next()
+            .unwrap_or("")
+            .to_string();
+        out.insert(parts.join("::"), code);
+    }
+}
+
+#[test]
+fn no_module_cycles() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut mods = BTreeMap::new();
+    modules(&src, &src, &mut mods);
+    let re = regex::Regex::new(r"crate::((?:[a-z_][a-z0-9_]*::)*[a-z_][a-z0-9_]*)").unwrap();
+    let mut graph: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (m, text) in &mods {
+        let edges = graph.entry(m.as_str()).or_default();
+        for cap in re.captures_iter(text) {
+            let parts: Vec<&str> = cap[1].split("::").collect();
+            let target = (1..=parts.len())
+                .rev()
+                .map(|k| parts[..k].join("::"))
+                .find(|c| mods.contains_key(c));
+            let Some(target) = target else { continue };
+            let (t, own) = (target.as_str(), m.as_str());
+            if t == own || t.starts_with(&format!("{own}::")) || own.starts_with(&format!("{t}::"))
+            {
+                continue;
+            }
+            edges.insert(mods.get_key_value(t).unwrap().0.as_str());
+        }
+    }
+    // A cycle exists iff some module reaches itself.
+    for start in graph.keys() {
+        let mut stack: Vec<&str> = graph[start].iter().copied().collect();
+        let mut seen = BTreeSet::new();
+        while let Some(m) = stack.pop() {
+            assert_ne!(
+                m, *start,
+                "`{start}` is on a module cycle (see ../shared/ARCHITECTURE.md)"
+            );
+            if seen.insert(m) {
+                stack.extend(graph.get(m).into_iter().flatten().copied());
+            }
+        }
+    }
+    assert!(graph.len() > 20, "found only {} modules", graph.len());
+}
