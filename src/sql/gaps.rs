@@ -167,15 +167,90 @@ const GAPS: &[(&str, Matcher)] = &[
         c.first(0) == "ALTER" && c.w(-1) == "CONSTRAINT" && c.w(-2) == "ALTER"
     }),
     ("CAST", |c| {
-        c.at(1) && matches!(c.first(0), "CREATE" | "DROP") && c.w(0) == "CAST" && c.text(1) == "("
+        c.at(1)
+            && matches!(c.first(0), "CREATE" | "DROP")
+            && c.w(0) == "CAST"
+            && (c.text(1) == "(" || (c.w(1) == "IF" && c.w(2) == "EXISTS" && c.text(3) == "("))
+    }),
+    ("SQL-standard function body (BEGIN ATOMIC)", |c| {
+        c.first(0) == "CREATE"
+            && c.toks
+                .windows(2)
+                .any(|w| w[0].word == "BEGIN" && w[1].word == "ATOMIC")
+    }),
+    // `CREATE OPERATOR @> (…)`, `DROP OPERATOR IF EXISTS && (…)`: any operator symbol.
+    ("OPERATOR", |c| {
+        let symbol = |t: &Tok| {
+            t.word.is_empty() && !t.is_string && !matches!(t.text.as_str(), "(" | ")" | ";" | ",")
+        };
+        if !matches!(c.first(0), "CREATE" | "DROP" | "ALTER" | "COMMENT") {
+            return false;
+        }
+        // The failure lies in the run of symbol tokens right after OPERATOR (`!&&` is `!`, `&&`).
+        let Some(k) = c.toks[..c.e]
+            .iter()
+            .rposition(|t| t.word == "OPERATOR" || t.word == "EXISTS" || t.text == ".")
+        else {
+            return false;
+        };
+        c.e > k && c.toks[k + 1..=c.e].iter().all(symbol)
+    }),
+    ("ALTER LANGUAGE", |c| {
+        c.at(1) && c.first(0) == "ALTER" && c.w(0) == "LANGUAGE"
+    }),
+    ("OPERATOR CLASS/FAMILY", |c| {
+        matches!(c.first(0), "CREATE" | "ALTER" | "DROP")
+            && c.first(1) == "OPERATOR"
+            && matches!(c.first(2), "CLASS" | "FAMILY")
+            && c.e >= 2
+    }),
+    ("ALTER DOMAIN", |c| {
+        c.at(1) && c.first(0) == "ALTER" && c.w(0) == "DOMAIN"
+    }),
+    // Old operator options (`SORT1 = <`).
+    ("CREATE OPERATOR options", |c| {
+        c.first(0) == "CREATE"
+            && c.first(1) == "OPERATOR"
+            && matches!(c.w(0), "SORT1" | "SORT2" | "LTCMP" | "GTCMP")
+    }),
+    ("ALTER TYPE … SET (…)", |c| {
+        c.first(0) == "ALTER" && c.first(1) == "TYPE" && c.w(0) == "SET" && c.text(1) == "("
+    }),
+    // `CREATE FUNCTION f(name OUT type)`: the mode after the parameter name.
+    ("parameter mode after its name", |c| {
+        c.first(0) == "CREATE"
+            && c.any(&["FUNCTION", "PROCEDURE", "AGGREGATE"])
+            && matches!(c.w(-1), "OUT" | "IN" | "INOUT" | "VARIADIC")
+    }),
+    // `CREATE TYPE t (INTERNALLENGTH = -1, …)`: a negative option value.
+    ("CREATE TYPE options", |c| {
+        c.first(0) == "CREATE" && c.first(1) == "TYPE" && c.text(0) == "-" && c.text(-1) == "="
+    }),
+    ("COMMENT … IS $$…$$", |c| {
+        c.first(0) == "COMMENT" && c.w(-1) == "IS" && c.tok(0).is_some_and(|t| t.is_string)
+    }),
+    ("CREATE TRUSTED/PROCEDURAL LANGUAGE", |c| {
+        c.first(0) == "CREATE"
+            && matches!(c.w(0), "TRUSTED" | "PROCEDURAL" | "LANGUAGE")
+            && matches!(c.w(-1), "CREATE" | "REPLACE" | "TRUSTED")
+    }),
+    ("ALTER TEXT SEARCH … MAPPING", |c| {
+        c.first(0) == "ALTER"
+            && c.first(1) == "TEXT"
+            && c.first(2) == "SEARCH"
+            && matches!(c.w(0), "ADD" | "ALTER" | "DROP")
+            && c.w(1) == "MAPPING"
     }),
     ("DROP AGGREGATE", |c| {
         c.at(1) && c.first(0) == "DROP" && c.w(0) == "AGGREGATE"
     }),
-    ("function ROWS/COST/SUPPORT", |c| {
+    ("function ROWS/COST/SUPPORT/WINDOW", |c| {
         c.first(0) == "CREATE"
             && c.any(&["FUNCTION"])
-            && matches!(c.w(0), "ROWS" | "COST" | "SUPPORT")
+            && matches!(
+                c.w(0),
+                "ROWS" | "COST" | "SUPPORT" | "WINDOW" | "LEAKPROOF" | "TRANSFORM"
+            )
             && c.tok(1).is_some()
     }),
     ("DROP INDEX CONCURRENTLY IF EXISTS", |c| {
@@ -353,6 +428,22 @@ mod tests {
             "CREATE INDEX i ON ONLY t (a);",
             "SECURITY LABEL FOR selinux ON TABLE t IS 'x';",
             "SELECT top FROM t LIMIT 1;",
+            "DROP CAST IF EXISTS (text AS geometry);",
+            "CREATE OPERATOR @> (LEFTARG = box, RIGHTARG = box, PROCEDURE = f);",
+            "CREATE OPERATOR < (LEFTARG = ip4, RIGHTARG = ip4, PROCEDURE = f, SORT1 = <, SORT2 = <);",
+            "ALTER TYPE hstore SET (SEND = hstore_send);",
+            "CREATE FUNCTION f(blkno OUT bigint) RETURNS bigint LANGUAGE sql AS $$ SELECT 1 $$;",
+            "CREATE TYPE hstore (INTERNALLENGTH = -1, INPUT = hstore_in, OUTPUT = hstore_out);",
+            "COMMENT ON COLUMN t.a IS $$The ordering$$;",
+            "CREATE TRUSTED LANGUAGE plpgsql HANDLER plpgsql_call_handler;",
+            "ALTER TEXT SEARCH CONFIGURATION c ADD MAPPING FOR word WITH simple;",
+            "CREATE FUNCTION f(int) RETURNS int AS 'MODULE_PATHNAME', 'f' LANGUAGE c IMMUTABLE STRICT WINDOW PARALLEL SAFE;",
+            "CREATE OPERATOR CLASS gist_ops FOR TYPE geometry USING GIST AS STORAGE box2df, OPERATOR 1 << , FUNCTION 1 f(internal);",
+            "ALTER DOMAIN d ADD CONSTRAINT c CHECK (VALUE > 0);",
+            "CREATE OPERATOR !&& (LEFTARG = scircle, RIGHTARG = scircle, PROCEDURE = f);",
+            "CREATE OPERATOR ^@> (LEFTARG = ltree, RIGHTARG = ltree, PROCEDURE = f);",
+            "ALTER LANGUAGE plpgsql OWNER TO postgres;",
+            "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN a > 0 THEN 1 END; END;",
         ] {
             valid(sql);
         }

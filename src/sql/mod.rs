@@ -228,16 +228,34 @@ pub fn analyze(
         analysis.statements.push(Statement { span, outcome });
     };
     // The parser skips whitespace itself, so a statement's chunk holds only significant tokens.
+    // A SQL-standard routine body (`CREATE FUNCTION … BEGIN ATOMIC … END`) holds `;` that do not
+    // end the statement: like psql, count BEGIN/CASE … END inside it.
+    let mut atomic_depth = 0usize;
+    let word = |t: &TokenWithSpan, kw: &str| matches!(&t.token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(kw));
     for tok in tokens {
         match &tok.token {
-            Token::SemiColon => {
+            Token::SemiColon if atomic_depth == 0 => {
                 if !chunk.is_empty() {
                     chunk.push(tok);
                     flush(&mut chunk);
                 }
             }
             Token::Whitespace(_) | Token::EOF => {}
-            _ => chunk.push(tok),
+            _ => {
+                if atomic_depth > 0 {
+                    if word(&tok, "BEGIN") || word(&tok, "CASE") {
+                        atomic_depth += 1;
+                    } else if word(&tok, "END") {
+                        atomic_depth -= 1;
+                    }
+                } else if word(&tok, "ATOMIC")
+                    && chunk.last().is_some_and(|t| word(t, "BEGIN"))
+                    && chunk.first().is_some_and(|t| word(t, "CREATE"))
+                {
+                    atomic_depth = 1;
+                }
+                chunk.push(tok);
+            }
         }
     }
     flush(&mut chunk);
