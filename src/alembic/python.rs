@@ -194,7 +194,8 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, PyError> {
     let mut i = 0;
     let mut depth: usize = 0;
     let mut line_start = 0;
-    let push_newline = |out: &mut Vec<Token>, at: usize| {
+    // Ends a logical line (once); `column` is 0, or SAME_LINE after a `;`.
+    let end_line = |out: &mut Vec<Token>, at: usize, column: usize| {
         if !matches!(
             out.last(),
             None | Some(Token {
@@ -205,7 +206,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, PyError> {
             out.push(Token {
                 tok: Tok::Newline,
                 span: at..at,
-                column: 0,
+                column,
             });
         }
     };
@@ -217,7 +218,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, PyError> {
                     match out.last_mut() {
                         // `a = 1;` at the end of a line: the next line starts afresh.
                         Some(t) if t.tok == Tok::Newline && t.column == SAME_LINE => t.column = 0,
-                        _ => push_newline(&mut out, i),
+                        _ => end_line(&mut out, i, 0),
                     }
                 }
                 i += 1;
@@ -293,19 +294,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, PyError> {
                     // `a = 1; b = 2`: two statements on one line, at that line's level.
                     ";" if depth == 0 => {
                         i += 1;
-                        if !matches!(
-                            out.last(),
-                            None | Some(Token {
-                                tok: Tok::Newline,
-                                ..
-                            })
-                        ) {
-                            out.push(Token {
-                                tok: Tok::Newline,
-                                span: start..start,
-                                column: SAME_LINE,
-                            });
-                        }
+                        end_line(&mut out, start, SAME_LINE);
                         continue;
                     }
                     _ => {}
@@ -319,7 +308,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, PyError> {
             }
         }
     }
-    push_newline(&mut out, bytes.len());
+    end_line(&mut out, bytes.len(), 0);
     Ok(out)
 }
 
