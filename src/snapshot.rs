@@ -264,21 +264,12 @@ fn finish_read(
             Err(e) => unreadable(ReadError::Io(e)),
         };
     }
-    let cloned = file.try_clone();
     match crate::fsutil::read_limited(file, size, max_file_size) {
         Ok(bytes) => Ok(MigrationFile::new(name, path, Arc::from(bytes))),
-        // It grew past the limit while being read: hash what is there now, streaming.
-        Err(ReadError::TooLarge(_)) => match cloned.map(|f| {
-            use std::io::Seek;
-            let mut f = f;
-            f.seek(std::io::SeekFrom::Start(0)).map(|_| f)
-        }) {
-            Ok(Ok(f)) => match crate::fsutil::sha256_stream(f) {
-                Ok((digest, size)) => Ok(MigrationFile::hashed_only(name, path, size, digest)),
-                Err(e) => unreadable(ReadError::Io(e)),
-            },
-            _ => unreadable(ReadError::TooLarge(size)),
-        },
+        // It grew past the limit while being read: a file being written cannot be vouched for.
+        Err(ReadError::TooLarge(_)) => unreadable(ReadError::Io(std::io::Error::other(
+            "it changed size while being read",
+        ))),
         Err(e) => unreadable(e),
     }
 }
