@@ -56,6 +56,8 @@ struct RawSet {
     cosmetic_edits: Option<Spanned<Severity>>,
     max_file_size: Option<u64>,
     psql: Option<bool>,
+    history_table: Option<String>,
+    history_columns: Option<[String; 2]>,
     alembic: Option<AlembicConfig>,
 }
 
@@ -96,6 +98,11 @@ pub struct SetConfig {
     /// Read files as psql scripts (meta-commands, variables, `COPY … FROM stdin` data); on by
     /// default for PostgreSQL sets, since hand-applied migrations run through psql.
     pub psql: bool,
+    /// The database table that records applied migrations, for the SQL `record` prints
+    /// (`None`: detected from the SQL that creates a `…migration_history` table).
+    pub history_table: Option<String>,
+    /// Its (file name, checksum) columns.
+    pub history_columns: [String; 2],
     pub alembic: Option<AlembicConfig>,
 }
 
@@ -115,6 +122,8 @@ impl SetConfig {
             cosmetic_edits: Severity::Error,
             max_file_size: 16 * 1024 * 1024,
             psql: true,
+            history_table: None,
+            history_columns: ["filename".into(), "checksum".into()],
             alembic: None,
         }
     }
@@ -314,6 +323,10 @@ pub fn parse(
             };
         }
         set.psql = raw_set.psql.unwrap_or(set.dialect == "postgres");
+        set.history_table = raw_set.history_table;
+        if let Some(c) = raw_set.history_columns {
+            set.history_columns = c;
+        }
         if let Some(lock) = raw_set.lock {
             set.lock = relative_to(root, &normalize(&base_dir.join(lock)));
         }

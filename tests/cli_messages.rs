@@ -185,3 +185,41 @@ fn every_argument_and_option_is_described_in_help() {
         }
     }
 }
+
+#[test]
+fn record_inserts_into_the_teams_history_table() {
+    let d = Dir::new();
+    d.init_repo();
+    d.write(
+        "auth/migrations/0000_init.sql",
+        "CREATE SCHEMA auth;\nCREATE TABLE IF NOT EXISTS auth.migration_history (filename text PRIMARY KEY, checksum text NOT NULL);\n",
+    );
+    // init finds the table in the SQL and writes it down.
+    let r = d.run(&["init"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(d
+        .read("miglint.toml")
+        .contains("history_table = \"auth.migration_history\""));
+    let r = d.run(&["record", "0000"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with(
+            "INSERT INTO auth.migration_history (filename, checksum) VALUES ('0000_init.sql', '"
+        ),
+        "{}",
+        r.stdout
+    );
+    // Configured table and columns win.
+    d.write("auth/migrations/0001_x.sql", "SELECT 1;\n");
+    d.write(
+        "miglint.toml",
+        "[[set]]\ndir = \"auth/migrations\"\nhistory_table = \"ops.applied\"\nhistory_columns = [\"script\", \"sha256\"]\n",
+    );
+    let r = d.run(&["record", "0001"]);
+    assert!(
+        r.stdout
+            .starts_with("INSERT INTO ops.applied (script, sha256) VALUES ('0001_x.sql', '"),
+        "{}",
+        r.stdout
+    );
+}

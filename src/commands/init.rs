@@ -20,6 +20,8 @@ pub struct Detected {
     pub start: u64,
     pub timestamp: bool,
     pub alembic_ini: Option<String>,
+    /// The `…migration_history` table the set's SQL creates, for `record`'s INSERT lines.
+    pub history_table: Option<String>,
 }
 
 /// Walks the tree (skipping hidden, build and dependency directories) for directories that
@@ -64,7 +66,24 @@ pub fn detect(root: &Path) -> Vec<Detected> {
                 .rsplit_once('/')
                 .map_or(String::new(), |(p, _)| p.to_string());
             let ini = config::join(&parent, "alembic.ini");
+            let texts: Vec<Vec<u8>> = std::fs::read_dir(root.join(&dir))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".sql"))
+                .filter_map(|e| {
+                    crate::fsutil::read_regular(
+                        root,
+                        &config::join(&dir, &e.file_name().to_string_lossy()),
+                        1 << 20,
+                    )
+                    .ok()
+                })
+                .collect();
             Detected {
+                history_table: crate::commands::record::created_history_table(
+                    texts.iter().map(Vec::as_slice),
+                ),
                 alembic_ini: root.join(&ini).is_file().then_some(ini),
                 timestamp: width >= 12,
                 width,
@@ -96,6 +115,10 @@ pub fn render(detected: &[Detected]) -> String {
             }
         }
         s.push_str("dialect = \"postgres\"\n# lock = \"<dir>/applied.sha256\"   # the ledger of applied migrations\n");
+        match &d.history_table {
+            Some(t) => s.push_str(&format!("history_table = \"{}\"   # found in the SQL; `record` prints INSERTs into it\n", t.replace('"', "\\\""))),
+            None => s.push_str("# history_table = \"migration_history\"   # the table `record`'s INSERT lines target\n"),
+        }
         if let Some(ini) = &d.alembic_ini {
             s.push_str(&format!("\n[set.alembic]\nini = \"{ini}\"\n# version_table = \"schema.alembic_version\"   # read from env.py when absent\n# head = \"<revision>\"\n"));
         }

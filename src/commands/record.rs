@@ -18,11 +18,38 @@ pub struct RecordArgs {
 
 /// One line printed per recorded entry: the SQL an operator pastes so the database record and
 /// the ledger carry the same value.
-pub fn insert_sql(name: &str, digest: &str) -> String {
+pub fn insert_sql(table: &str, columns: &[String; 2], name: &str, digest: &str) -> String {
     format!(
-        "INSERT INTO migration_history (filename, checksum) VALUES ('{}', '{digest}');",
+        "INSERT INTO {table} ({}, {}) VALUES ('{}', '{digest}');",
+        columns[0],
+        columns[1],
         name.replace('\'', "''")
     )
+}
+
+/// The set's history table: configured, else the `…migration_history` table its SQL creates
+/// (`CREATE TABLE [IF NOT EXISTS] auth.migration_history`), else `migration_history`.
+pub fn history_table(set: &crate::config::SetConfig, snap: &crate::snapshot::Snapshot) -> String {
+    if let Some(t) = &set.history_table {
+        return t.clone();
+    }
+    created_history_table(snap.files.iter().map(|f| &*f.bytes))
+        .unwrap_or_else(|| "migration_history".into())
+}
+
+/// The `…migration_history` table that some of `texts` create, if any.
+pub fn created_history_table<'a>(texts: impl Iterator<Item = &'a [u8]>) -> Option<String> {
+    static RE: std::sync::OnceLock<regex::bytes::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::bytes::Regex::new(
+            r#"(?i)create\s+table\s+(?:if\s+not\s+exists\s+)?((?:"?[a-z_][a-z0-9_]*"?\.)?"?[a-z_0-9]*migration_history"?)"#,
+        )
+        .expect("valid regex")
+    });
+    texts
+        .filter_map(|t| re.captures(t))
+        .map(|c| String::from_utf8_lossy(&c[1]).into_owned())
+        .next()
 }
 
 fn find<'a>(migrations: &'a [Migration], target: &str) -> crate::Result<&'a Migration> {
@@ -159,6 +186,7 @@ pub fn run(ws: &Workspace, args: &RecordArgs) -> crate::Result<Vec<String>> {
     if !bytes.is_empty() && !bytes.ends_with(b"\n") {
         bytes.push(b'\n');
     }
+    let table = history_table(set, &state.snapshot);
     let mut printed = Vec::new();
     for m in &chosen {
         let file = state
@@ -167,7 +195,7 @@ pub fn run(ws: &Workspace, args: &RecordArgs) -> crate::Result<Vec<String>> {
             .ok_or_else(|| Fatal::io(&m.path, "unreadable"))?;
         let digest = file.digest().to_string();
         bytes.extend_from_slice(ledger::format_line(&digest, &m.name).as_bytes());
-        printed.push(insert_sql(&m.name, &digest));
+        printed.push(insert_sql(&table, &set.history_columns, &m.name, &digest));
     }
     write_atomic(&lock_path, &bytes)?;
     Ok(printed)
