@@ -185,6 +185,23 @@ pub struct Outcome {
     pub files: usize,
     /// The base the git checks compared against, for `status` and summaries.
     pub base: Option<String>,
+    /// One row per checked set, for summaries (the markdown report).
+    pub sets: Vec<SetSummary>,
+}
+
+/// What a reviewer wants at a glance about one set.
+#[derive(Debug, Default, Clone)]
+pub struct SetSummary {
+    pub name: String,
+    pub dir: String,
+    pub migrations: usize,
+    /// Migrations the base does not have (when a base was used).
+    pub new: Option<Vec<String>>,
+    pub recorded: usize,
+    pub pending: usize,
+    /// The Alembic graph's heads, and the revision the SQL stamps last (when Alembic is set up).
+    pub alembic_heads: Option<Vec<String>>,
+    pub stamped: Option<String>,
 }
 
 impl Outcome {
@@ -500,6 +517,7 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
             )),
             None => findings.extend(f),
         }
+        let mut base_names: Option<std::collections::HashSet<String>> = None;
         let mut context = rules::naming::Context {
             protected: state
                 .ledger
@@ -519,13 +537,16 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
                     &tip,
                     &base.name,
                 ));
+                let mut names = std::collections::HashSet::new();
                 for m in rules::naming::migrations(set, &merge_base)
                     .into_iter()
                     .chain(rules::naming::migrations(set, &tip))
                 {
                     context.taken.insert(m.number);
-                    context.protected.insert(m.name);
+                    context.protected.insert(m.name.clone());
+                    names.insert(m.name);
                 }
+                base_names = Some(names);
                 context.base = Some(base.name.clone());
             }
         }
@@ -535,13 +556,9 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
                 findings.extend(crate::history::audit(repo, set)?);
             }
         }
-        findings.extend(alembic_findings(
-            ws,
-            set,
-            &state,
-            opts.source,
-            &mut outcome.sources,
-        ));
+        let (alembic, alembic_heads) =
+            alembic_findings(ws, set, &state, opts.source, &mut outcome.sources);
+        findings.extend(alembic);
         if let Some(export) = &opts.history_export {
             findings.extend(crate::commands::history_export::check(
                 &ws.root,
@@ -552,6 +569,35 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
                 &mut outcome.sources,
             )?);
         }
+        let mut summary = SetSummary {
+            name: set.name.clone(),
+            dir: set.dir.clone(),
+            migrations: state.migrations.len(),
+            recorded: state
+                .migrations
+                .iter()
+                .filter(|m| state.ledger.get(&m.name).is_some())
+                .count(),
+            new: base_names.map(|names| {
+                state
+                    .migrations
+                    .iter()
+                    .filter(|m| !names.contains(&m.name))
+                    .map(|m| m.name.clone())
+                    .collect()
+            }),
+            ..SetSummary::default()
+        };
+        summary.pending = summary.migrations - summary.recorded;
+        summary.alembic_heads = alembic_heads;
+        summary.stamped = state
+            .migrations
+            .iter()
+            .filter_map(|m| state.analyses.get(&m.name))
+            .flat_map(|a| a.stamps.iter())
+            .rfind(|s| !matches!(s.kind, crate::sql::stamps::StampKind::Delete(_)))
+            .map(|s| s.revision.clone());
+        outcome.sets.push(summary);
         states.push((set, state));
     }
     match (&base, &ws.repo) {
@@ -599,7 +645,7 @@ fn alembic_findings(
     state: &SetState,
     source: Source,
     sources: &mut HashMap<String, Arc<[u8]>>,
-) -> Vec<Finding> {
+) -> (Vec<Finding>, Option<Vec<String>>) {
     let files = match (source, &ws.repo) {
         (Source::Index, Some(repo)) => match repo.index() {
             Ok(index) => crate::alembic::Files::Index(repo, index),
@@ -609,8 +655,8 @@ fn alembic_findings(
     };
     let layout = match crate::alembic::layout(&files, set) {
         Ok(Some(l)) => l,
-        Ok(None) => return Vec::new(),
-        Err(f) => return vec![*f],
+        Ok(None) => return (Vec::new(), None),
+        Err(f) => return (vec![*f], None),
     };
     let (graph, mut findings) = crate::alembic::load_graph(&files, &layout, sources);
     findings.extend(graph.check(layout.expected_heads()));
@@ -653,5 +699,6 @@ fn alembic_findings(
             ),
         }
     }
-    findings
+    let heads = graph.heads().into_iter().map(str::to_string).collect();
+    (findings, Some(heads))
 }

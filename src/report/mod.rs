@@ -4,6 +4,7 @@
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod markdown;
 pub mod sarif;
 
 use std::io::Write;
@@ -18,6 +19,8 @@ pub enum Format {
     Json,
     Github,
     Sarif,
+    /// A pull-request summary (`$GITHUB_STEP_SUMMARY`, a PR or MR comment).
+    Markdown,
 }
 
 /// A finding with its position resolved.
@@ -73,5 +76,6 @@ pub fn render(
         Format::Json => json::render(outcome, out),
         Format::Github => github::render(outcome, out),
         Format::Sarif => sarif::render(outcome, out),
+        Format::Markdown => markdown::render(outcome, out),
     }
 }

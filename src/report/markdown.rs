@@ -1,0 +1,199 @@
+//! `--format markdown`: one document for a pull-request summary (`$GITHUB_STEP_SUMMARY`, a PR
+//! comment, a GitLab MR note). The verdict first; a table per set; then the findings grouped by
+//! file, each with its code (linked to its rule documentation), the message, an `sql` excerpt
+//! with the spot marked, and the help. Long reports fold into `<details>`. File links point at
+//! the commit being checked when the CI says which (GitHub or GitLab variables).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use super::{counts, locate, Located};
+use crate::check::Outcome;
+use crate::finding::{escape_controls, Severity};
+
+/// Findings beyond this fold into `<details>`.
+const FOLD_AFTER: usize = 20;
+
+/// A link to `path` at `line` in the forge the CI runs on, when it says so.
+fn link(path: &str, line: Option<usize>) -> Option<String> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let anchor = line.map_or(String::new(), |l| format!("#L{l}"));
+    let path = percent_encoding::utf8_percent_encode(path, percent_encoding::CONTROLS).to_string();
+    if let (Some(server), Some(repo), Some(sha)) = (
+        env("GITHUB_SERVER_URL"),
+        env("GITHUB_REPOSITORY"),
+        env("GITHUB_SHA"),
+    ) {
+        return Some(format!("{server}/{repo}/blob/{sha}/{path}{anchor}"));
+    }
+    if let (Some(project), Some(sha)) = (env("CI_PROJECT_URL"), env("CI_COMMIT_SHA")) {
+        return Some(format!("{project}/-/blob/{sha}/{path}{anchor}"));
+    }
+    None
+}
+
+/// Text for a table cell or a line of prose: no line breaks, no table pipes, no control bytes.
+fn inline(s: &str) -> String {
+    escape_controls(s).replace('\n', " ").replace('|', "\\|")
+}
+
+/// The lines around a finding (the one before, its own, the one after), with a line of `^`
+/// under the marked span.
+fn excerpt(src: &[u8], l: &Located) -> Option<String> {
+    let (line, column) = (l.line?, l.column?);
+    let text = String::from_utf8_lossy(src);
+    let lines: Vec<&str> = text.lines().collect();
+    let own = *lines.get(line - 1)?;
+    let width = l.finding.span.as_ref().map_or(1, |s| {
+        let start = s.start.min(src.len());
+        let end = s.end.min(src.len()).max(start);
+        String::from_utf8_lossy(&src[start..end])
+            .chars()
+            .take_while(|c| *c != '\n')
+            .count()
+    });
+    let mut out = String::new();
+    if line >= 2 {
+        out.push_str(&escape_controls(lines[line - 2]));
+        out.push('\n');
+    }
+    out.push_str(&escape_controls(own));
+    out.push('\n');
+    out.push_str(&format!(
+        "{}{} {}\n",
+        " ".repeat(column - 1),
+        "^".repeat(width.clamp(1, 60)),
+        l.finding
+            .label
+            .as_deref()
+            .map(escape_controls)
+            .unwrap_or_default()
+    ));
+    if let Some(next) = lines.get(line) {
+        out.push_str(&escape_controls(next));
+        out.push('\n');
+    }
+    Some(out)
+}
+
+pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
+    let errors = outcome.count(Severity::Error);
+    let warnings = outcome.count(Severity::Warning);
+    let verdict = if errors > 0 {
+        format!("❌ miglint: {}", counts(outcome))
+    } else if warnings > 0 {
+        format!("⚠️ miglint: {}", counts(outcome))
+    } else {
+        "✅ miglint: no problems".to_string()
+    };
+    writeln!(out, "## {verdict}\n")?;
+    if let Some(base) = &outcome.base {
+        writeln!(out, "Compared with `{}`.\n", inline(base))?;
+    }
+    if !outcome.sets.is_empty() {
+        writeln!(out, "| set | migrations | new on this branch | recorded | pending | Alembic head | stamped |")?;
+        writeln!(out, "|---|---|---|---|---|---|---|")?;
+        for s in &outcome.sets {
+            let new = match &s.new {
+                None => "–".to_string(),
+                Some(n) if n.is_empty() => "none".to_string(),
+                Some(n) => n
+                    .iter()
+                    .map(|x| format!("`{}`", inline(x)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            let heads = s.alembic_heads.as_ref().map_or("–".to_string(), |h| {
+                h.iter()
+                    .map(|x| format!("`{}`", inline(x)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            });
+            let stamped = s
+                .stamped
+                .as_ref()
+                .map_or("–".to_string(), |x| format!("`{}`", inline(x)));
+            writeln!(
+                out,
+                "| `{}` | {} | {new} | {} | {} | {heads} | {stamped} |",
+                inline(&s.dir),
+                s.migrations,
+                s.recorded,
+                s.pending
+            )?;
+        }
+        writeln!(out)?;
+    }
+    let located = locate(outcome);
+    let shown: Vec<&Located> = located
+        .iter()
+        .filter(|l| l.finding.severity != Severity::Off)
+        .collect();
+    if shown.is_empty() {
+        return Ok(());
+    }
+    let mut by_file: BTreeMap<&str, Vec<&Located>> = BTreeMap::new();
+    for l in &shown {
+        by_file
+            .entry(l.finding.file.as_deref().unwrap_or(""))
+            .or_default()
+            .push(l);
+    }
+    let fold = shown.len() > FOLD_AFTER;
+    if fold {
+        writeln!(
+            out,
+            "<details><summary>{} findings</summary>\n",
+            shown.len()
+        )?;
+    }
+    for (file, findings) in by_file {
+        if file.is_empty() {
+            writeln!(out, "### Whole run\n")?;
+        } else {
+            match link(file, None) {
+                Some(url) => writeln!(out, "### [`{}`]({url})\n", inline(file))?,
+                None => writeln!(out, "### `{}`\n", inline(file))?,
+            }
+        }
+        for l in findings {
+            let f = l.finding;
+            let at = match (l.line, l.column) {
+                (Some(line), Some(col)) => match link(file, Some(line)) {
+                    Some(url) => format!(" at [line {line}, column {col}]({url})"),
+                    None => format!(" at line {line}, column {col}"),
+                },
+                _ => String::new(),
+            };
+            writeln!(
+                out,
+                "- **{}** [`{}`]({}){at}: {}",
+                f.severity.as_str(),
+                f.code(),
+                f.rule.help_uri(),
+                inline(&f.message)
+            )?;
+            if let Some(src) = outcome.sources.get(file) {
+                if let Some(ex) = excerpt(src, l) {
+                    let fence = if ex.contains("```") { "~~~~" } else { "```" };
+                    writeln!(out, "\n  {fence}sql")?;
+                    for line in ex.lines() {
+                        writeln!(out, "  {line}")?;
+                    }
+                    writeln!(out, "  {fence}\n")?;
+                }
+            }
+            if let Some(h) = &f.help {
+                writeln!(out, "  help: {}", inline(h))?;
+            }
+            for r in &f.related {
+                writeln!(out, "  also (`{}`): {}", r.rule.code(), inline(&r.message))?;
+            }
+            writeln!(out)?;
+        }
+    }
+    if fold {
+        writeln!(out, "</details>")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! Issue 20, part 1: `--format markdown`, read as a reader sees it — parsed by a CommonMark
+//! parser (pulldown-cmark): the verdict heading, the set table, the code block, the links.
+
+mod common;
+use common::*;
+
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+
+struct Doc {
+    headings: Vec<String>,
+    tables: usize,
+    sql_blocks: Vec<String>,
+    links: Vec<String>,
+    text: String,
+}
+
+fn parse(md: &str) -> Doc {
+    let mut doc = Doc {
+        headings: vec![],
+        tables: 0,
+        sql_blocks: vec![],
+        links: vec![],
+        text: String::new(),
+    };
+    let (mut in_heading, mut in_sql) = (false, false);
+    for ev in Parser::new_ext(md, Options::ENABLE_TABLES) {
+        match ev {
+            Event::Start(Tag::Heading { .. }) => {
+                in_heading = true;
+                doc.headings.push(String::new());
+            }
+            Event::End(TagEnd::Heading(_)) => in_heading = false,
+            Event::Start(Tag::Table(_)) => doc.tables += 1,
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(lang))) if &*lang == "sql" => {
+                in_sql = true;
+                doc.sql_blocks.push(String::new());
+            }
+            Event::End(TagEnd::CodeBlock) => in_sql = false,
+            Event::Start(Tag::Link { dest_url, .. }) => doc.links.push(dest_url.to_string()),
+            Event::Text(t) | Event::Code(t) => {
+                if in_heading {
+                    doc.headings.last_mut().unwrap().push_str(&t);
+                }
+                if in_sql {
+                    doc.sql_blocks.last_mut().unwrap().push_str(&t);
+                }
+                doc.text.push_str(&t);
+            }
+            _ => {}
+        }
+    }
+    doc
+}
+
+#[test]
+fn a_pull_request_summary_a_reader_can_follow() {
+    let d = Dir::new();
+    d.write(
+        "m/0000_a.sql",
+        "SELECT 1;\nALTER TABEL users ADD COLUMN email text;\nSELECT 2;\n",
+    );
+    let env = [
+        ("GITHUB_SERVER_URL", "https://github.com"),
+        ("GITHUB_REPOSITORY", "acme/app"),
+        ("GITHUB_SHA", "0123456789abcdef"),
+    ];
+    let r = d.run_env(".", &["check", "m", "--format", "markdown"], &env);
+    assert_eq!(r.code, 1);
+    let doc = parse(&r.stdout);
+    assert!(doc.headings[0].contains("1 error"), "{:?}", doc.headings);
+    assert_eq!(doc.tables, 1);
+    assert_eq!(doc.sql_blocks.len(), 1);
+    assert!(
+        doc.sql_blocks[0].contains("ALTER TABEL users") && doc.sql_blocks[0].contains("^^^^^"),
+        "{}",
+        doc.sql_blocks[0]
+    );
+    assert!(
+        doc.links
+            .iter()
+            .any(|l| l.ends_with("README.md#sql-parse-error")),
+        "{:?}",
+        doc.links
+    );
+    assert!(
+        doc.links.contains(
+            &"https://github.com/acme/app/blob/0123456789abcdef/m/0000_a.sql#L2".to_string()
+        ),
+        "{:?}",
+        doc.links
+    );
+    // A clean run says so first; many findings fold.
+    let clean = Dir::new();
+    valid_set(&clean, "m", 2);
+    let doc = parse(&clean.run(&["check", "m", "--format", "markdown"]).stdout);
+    assert!(doc.headings[0].contains("no problems"));
+    let many = Dir::new();
+    for i in 0..30 {
+        many.write(&format!("m/{i:04}_x.sql"), "SELEC 1;\n");
+    }
+    let r = many.run(&["check", "m", "--format", "markdown"]);
+    assert!(
+        r.stdout.contains("<details><summary>30 findings</summary>"),
+        "{}",
+        r.stdout
+    );
+    // Other commands refuse the format.
+    assert_eq!(many.run(&["status", "--format", "markdown"]).code, 2);
+}
