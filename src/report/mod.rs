@@ -19,7 +19,7 @@ pub enum Format {
     Json,
     Github,
     Sarif,
-    /// A pull-request summary (`$GITHUB_STEP_SUMMARY`, a PR or MR comment).
+    // A pull-request summary (`$GITHUB_STEP_SUMMARY`, a PR or MR comment).
     Markdown,
 }
 
