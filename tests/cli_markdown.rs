@@ -71,7 +71,7 @@ fn a_pull_request_summary_a_reader_can_follow() {
     assert_eq!(doc.tables, 1);
     assert_eq!(doc.sql_blocks.len(), 1);
     assert!(
-        doc.sql_blocks[0].contains("ALTER TABEL users") && doc.sql_blocks[0].contains("^^^^^"),
+        doc.sql_blocks[0].contains("ALTER TABEL users") && doc.sql_blocks[0].contains("      ^"),
         "{}",
         doc.sql_blocks[0]
     );
