@@ -52,6 +52,11 @@ pub fn parse(name: &str, numbering: Numbering, width: usize) -> Result<ParsedNam
     if number.is_none() {
         return Err(fail("the number is too long".into()));
     }
+    if numbering == Numbering::Timestamp && digits.len() == 14 && !is_utc_datetime(&digits) {
+        return Err(fail(format!(
+            "`{digits}` is not a real UTC date-time (YYYYMMDDHHMMSS)"
+        )));
+    }
     if numbering == Numbering::Sequential && digits.len() != width {
         return Err(fail(format!(
             "the number has {} digits; this set uses {width}",
@@ -69,6 +74,22 @@ pub fn parse(name: &str, numbering: Numbering, width: usize) -> Result<ParsedNam
         digits,
         slug: slug.to_string(),
     })
+}
+
+/// Whether 14 digits are a real date-time: month 1–12, a day the month has, hour < 24, minute
+/// and second < 60 (a leap second is not a migration's timestamp).
+fn is_utc_datetime(d: &str) -> bool {
+    let n = |r: std::ops::Range<usize>| d[r].parse::<u32>().unwrap_or(u32::MAX);
+    let (year, month, day) = (n(0..4), n(4..6), n(6..8));
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day) && n(8..10) < 24 && n(10..12) < 60 && n(12..14) < 60
 }
 
 /// Turns free text into a snake_case slug: `Add Email!` → `add_email`.
@@ -156,6 +177,10 @@ mod tests {
         assert_eq!(slugify("  --x--y  "), "x_y");
         assert_eq!(slugify("ajouter l'été"), "ajouter_l_ete");
         assert_eq!(slugify("Straße"), "strasse");
+        assert!(is_utc_datetime("20240229120000"));
+        assert!(!is_utc_datetime("20230229120000"));
+        assert!(!is_utc_datetime("20241301000000"));
+        assert!(!is_utc_datetime("20240101246000"));
         let set = SetConfig::with_dir("m".into());
         assert_eq!(format(&set, 7, "add_email"), "0007_add_email.sql");
     }

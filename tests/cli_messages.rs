@@ -223,3 +223,34 @@ fn record_inserts_into_the_teams_history_table() {
         r.stdout
     );
 }
+
+#[test]
+fn a_timestamp_set_has_one_width_and_real_times() {
+    let d = Dir::new();
+    d.write(
+        "miglint.toml",
+        "[[set]]\ndir = \"migrations\"\nnumbering = \"timestamp\"\n",
+    );
+    d.write("migrations/20240101120000_a.sql", "SELECT 1;\n");
+    d.write("migrations/20240102120000_b.sql", "SELECT 2;\n");
+    d.write("migrations/2024_c.sql", "SELECT 3;\n");
+    d.write("migrations/20241301000000_d.sql", "SELECT 4;\n");
+    let r = d.run(&["check", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let bad: Vec<String> = r.json()["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["code"] == "invalid-name")
+        .map(|x| x["file"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        bad.contains(&"migrations/2024_c.sql".to_string()),
+        "{bad:?}"
+    );
+    assert!(
+        bad.contains(&"migrations/20241301000000_d.sql".to_string()),
+        "{bad:?}"
+    );
+    assert_eq!(bad.len(), 2, "{bad:?}");
+}

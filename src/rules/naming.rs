@@ -96,6 +96,43 @@ pub fn check(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
         }
     }
 
+    // A timestamp set has one width: that of most of its files. `2024_c.sql` beside
+    // `20240101120000_a.sql` sorts as if it were from the year 2024 AD's first second.
+    if set.numbering == Numbering::Timestamp {
+        let widths: Vec<(String, String, usize, String)> = snap
+            .files
+            .iter()
+            .map(|f| (&f.name, &f.path))
+            .chain(snap.unreadable.iter().map(|u| (&u.name, &u.path)))
+            .filter_map(|(name, path)| {
+                let p = naming::parse(name, set.numbering, set.width).ok()?;
+                Some((name.clone(), path.clone(), p.digits.len(), p.slug))
+            })
+            .collect();
+        let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
+        for w in &widths {
+            *counts.entry(w.2).or_default() += 1;
+        }
+        let usual = counts
+            .iter()
+            .max_by_key(|(w, n)| (**n, **w))
+            .map(|(w, _)| *w);
+        if let Some(usual) = usual {
+            for (name, path, width, slug) in widths.iter().filter(|w| w.2 != usual) {
+                findings.push(
+                    Finding::new(
+                        Rule::InvalidName,
+                        format!("`{name}` has a {width}-digit timestamp; this set's have {usual}"),
+                    )
+                    .file(path.clone())
+                    .help(format!(
+                        "rename it with the UTC time it was written, e.g. `{}`",
+                        next_name(set, None, slug)
+                    )),
+                );
+            }
+        }
+    }
     let migrations = migrations(set, snap);
     let mut by_number: BTreeMap<u64, Vec<&Migration>> = BTreeMap::new();
     for m in &migrations {
