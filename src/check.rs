@@ -268,11 +268,13 @@ pub fn check_snapshot_cached(
         .collect();
     // What the database already ran (content equal to its ledger entry) is protected, not
     // re-checked: PostgreSQL accepted it. `--all` checks everything.
-    let (applied, _) = snapshot
+    // Parsed once here; the ledger rules below take it.
+    let parsed_ledger = snapshot
         .ledger
         .as_deref()
         .map(crate::ledger::parse)
         .unwrap_or_default();
+    let applied = &parsed_ledger.0;
     type PerFile = (Vec<Finding>, Option<Analysis>, bool, bool);
     let per_file: Vec<PerFile> = snapshot
         .files
@@ -310,12 +312,15 @@ pub fn check_snapshot_cached(
             analyses.insert(file.name.clone(), a);
         }
     }
-    let (ledger_findings, ledger) = rules::ledger::check(&rules::ledger::LedgerInput {
-        set,
-        snap: &snapshot,
-        migrations: &migrations,
-        require_recorded,
-    });
+    let (ledger_findings, ledger) = rules::ledger::check(
+        &rules::ledger::LedgerInput {
+            set,
+            snap: &snapshot,
+            migrations: &migrations,
+            require_recorded,
+        },
+        parsed_ledger,
+    );
     findings.extend(ledger_findings);
     (
         findings,

@@ -64,8 +64,12 @@ pub struct LedgerInput<'a> {
     pub require_recorded: bool,
 }
 
-/// Parses the snapshot's ledger and checks it. Returns the parsed ledger for later rules.
-pub fn check(input: &LedgerInput) -> (Vec<Finding>, Ledger) {
+/// Checks the snapshot's ledger, parsed once by the caller (`ledger::parse` of its bytes; the
+/// engine needs the entries before the per-file pass). Returns the ledger for later rules.
+pub fn check(
+    input: &LedgerInput,
+    parsed: (Ledger, Vec<ledger::LedgerError>),
+) -> (Vec<Finding>, Ledger) {
     let LedgerInput {
         set,
         snap,
@@ -73,13 +77,13 @@ pub fn check(input: &LedgerInput) -> (Vec<Finding>, Ledger) {
         require_recorded,
     } = *input;
     let mut findings = Vec::new();
-    let Some(bytes) = &snap.ledger else {
+    if snap.ledger.is_none() {
         if require_recorded {
             findings.extend(unrecorded(set, migrations, &Ledger::default(), true));
         }
         return (findings, Ledger::default());
-    };
-    let (ledger, errors) = ledger::parse(bytes);
+    }
+    let (ledger, errors) = parsed;
     for e in errors {
         findings.push(
             Finding::new(Rule::LockInvalid, e.message)

@@ -15,6 +15,8 @@ pub struct Migration {
     pub path: String,
     pub number: u64,
     pub slug: String,
+    /// How many digits the number is written with (timestamp sets compare widths).
+    pub digits: usize,
 }
 
 /// The correctly named migrations of a snapshot, sorted by (number, name). Pure and cheap; used
@@ -31,6 +33,7 @@ pub fn migrations(set: &SetConfig, snap: &Snapshot) -> Vec<Migration> {
                 name: name.clone(),
                 path: path.clone(),
                 number: p.number,
+                digits: p.digits.len(),
                 slug: p.slug,
             })
         })
@@ -98,42 +101,36 @@ pub fn check(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
 
     // A timestamp set has one width: that of most of its files. `2024_c.sql` beside
     // `20240101120000_a.sql` sorts as if it were from the year 2024 AD's first second.
+    let migrations = migrations(set, snap);
     if set.numbering == Numbering::Timestamp {
-        let widths: Vec<(String, String, usize, String)> = snap
-            .files
-            .iter()
-            .map(|f| (&f.name, &f.path))
-            .chain(snap.unreadable.iter().map(|u| (&u.name, &u.path)))
-            .filter_map(|(name, path)| {
-                let p = naming::parse(name, set.numbering, set.width).ok()?;
-                Some((name.clone(), path.clone(), p.digits.len(), p.slug))
-            })
-            .collect();
+        let widths = &migrations;
         let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
-        for w in &widths {
-            *counts.entry(w.2).or_default() += 1;
+        for m in widths {
+            *counts.entry(m.digits).or_default() += 1;
         }
         let usual = counts
             .iter()
             .max_by_key(|(w, n)| (**n, **w))
             .map(|(w, _)| *w);
         if let Some(usual) = usual {
-            for (name, path, width, slug) in widths.iter().filter(|w| w.2 != usual) {
+            for m in widths.iter().filter(|m| m.digits != usual) {
                 findings.push(
                     Finding::new(
                         Rule::InvalidName,
-                        format!("`{name}` has a {width}-digit timestamp; this set's have {usual}"),
+                        format!(
+                            "`{}` has a {}-digit timestamp; this set's have {usual}",
+                            m.name, m.digits
+                        ),
                     )
-                    .file(path.clone())
+                    .file(m.path.clone())
                     .help(format!(
                         "rename it with the UTC time it was written, e.g. `{}`",
-                        next_name(set, None, slug)
+                        next_name(set, None, &m.slug)
                     )),
                 );
             }
         }
     }
-    let migrations = migrations(set, snap);
     let mut by_number: BTreeMap<u64, Vec<&Migration>> = BTreeMap::new();
     for m in &migrations {
         by_number.entry(m.number).or_default().push(m);
