@@ -146,8 +146,31 @@ const GAPS: &[(&str, Matcher)] = &[
     ("ALTER TYPE … ATTRIBUTE", |c| {
         c.first(0) == "ALTER"
             && c.first(1) == "TYPE"
-            && matches!(c.w(0), "ADD" | "DROP" | "ALTER")
+            && matches!(c.w(0), "ADD" | "DROP" | "ALTER" | "RENAME")
             && c.w(1) == "ATTRIBUTE"
+    }),
+    ("ALTER TYPE … SET SCHEMA", |c| {
+        c.first(0) == "ALTER" && c.first(1) == "TYPE" && c.w(0) == "SET" && c.w(1) == "SCHEMA"
+    }),
+    // `CREATE DOMAIN d integer NOT NULL`: `AS` is optional. The type must be followed by the end
+    // or a domain constraint, so `CREATE DOMAIN d AZ integer` stays an error.
+    ("CREATE DOMAIN without AS", |c| {
+        if !(c.first(0) == "CREATE" && c.first(1) == "DOMAIN" && c.w(-1) != "AS") {
+            return false;
+        }
+        // The failure is at the token after the (qualified) name.
+        let mut k = 2;
+        while c.toks.get(k + 1).is_some_and(|t| t.text == ".") {
+            k += 2;
+        }
+        c.at(k + 1)
+            && !c.w(0).is_empty()
+            && (c.tok(1).is_none()
+                || matches!(c.text(1), ";" | "(" | "[")
+                || matches!(
+                    c.w(1),
+                    "NOT" | "NULL" | "CHECK" | "DEFAULT" | "CONSTRAINT" | "COLLATE"
+                ))
     }),
     ("CREATE PROCEDURE", |c| {
         c.first(0) == "CREATE"
@@ -265,11 +288,12 @@ const GAPS: &[(&str, Matcher)] = &[
     ("STATISTICS", |c| {
         c.at(1) && matches!(c.first(0), "CREATE" | "DROP" | "ALTER") && c.w(0) == "STATISTICS"
     }),
+    // `ALTER [COLUMN] c SET (n_distinct = …)`: COLUMN is optional, so look right before the name.
     ("ALTER COLUMN … SET/RESET storage parameters", |c| {
         c.first(0) == "ALTER"
             && matches!(c.w(0), "SET" | "RESET")
-            && (c.text(1) == "(" || matches!(c.w(1), "STATISTICS" | "STORAGE" | "COMPRESSION"))
-            && c.any(&["COLUMN"])
+            && matches!(c.w(1), "STATISTICS" | "STORAGE" | "COMPRESSION")
+            && (c.w(-2) == "ALTER" || (c.w(-2) == "COLUMN" && c.w(-3) == "ALTER"))
     }),
     ("PUBLICATION/SUBSCRIPTION", |c| {
         c.at(1)
@@ -350,6 +374,175 @@ pub fn known_gap(dialect: &dyn Dialect, statement: &str, error_at: usize) -> Opt
     GAPS.iter().find(|(_, m)| m(&ctx)).map(|(name, _)| *name)
 }
 
+/// Constructs sqlparser lacks whose failure it reports far from where they stand (it backtracks
+/// out of a derived table and reports its attempt at a nested join), or that are followed by more
+/// SQL worth checking: `(row).*`, the SQL-standard `substring(x SIMILAR p ESCAPE e)` and a column
+/// definition list `FROM f() AS (x int, y text)`. `rewritten` replaces each with what sqlparser
+/// knows (`(row)`, `substring(x FROM p FOR e)`, `AS _(x, y)`); the caller parses the result
+/// again and only if all of it parses is the statement `sql-unverified`, so a typo elsewhere in it
+/// stays an error.
+pub fn rewritten(dialect: &dyn Dialect, statement: &str) -> Option<(String, &'static str)> {
+    let toks = tokens(dialect, statement);
+    // (byte range, replacement), non-overlapping.
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    let mut what = None;
+    // Only tokens whose source text is their printed text (symbols, unquoted words) are edited.
+    let span = |t: &Tok| {
+        let end = t.offset + t.text.len();
+        (statement.get(t.offset..end) == Some(t.text.as_str())).then_some(t.offset..end)
+    };
+    // The index of the `)` closing the `(` at `open`.
+    let closing = |open: usize| {
+        let mut depth = 0usize;
+        for (k, t) in toks.iter().enumerate().skip(open) {
+            match t.text.as_str() {
+                "(" => depth += 1,
+                ")" => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(k);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    };
+    for i in 0..toks.len() {
+        let text = |d: usize| toks.get(i + d).map_or("", |t| t.text.as_str());
+        if text(0) == ")" && text(1) == "." && text(2) == "*" {
+            if let (Some(a), Some(b)) = (span(&toks[i + 1]), span(&toks[i + 2])) {
+                edits.push((a.start..b.end, String::new()));
+                what = Some("composite expansion (row).*");
+            }
+        }
+        if toks[i].word == "SUBSTRING" && text(1) == "(" {
+            let Some(close) = closing(i + 1) else {
+                continue;
+            };
+            let mut depth = 0usize;
+            for t in &toks[i + 1..close] {
+                match t.text.as_str() {
+                    "(" => depth += 1,
+                    ")" => depth -= 1,
+                    _ => {}
+                }
+                let with = match t.word.as_str() {
+                    "SIMILAR" if depth == 1 => "FROM",
+                    "ESCAPE" if depth == 1 => "FOR",
+                    _ => continue,
+                };
+                if let Some(r) = span(t) {
+                    edits.push((r, with.to_string()));
+                    what = Some("substring(… SIMILAR … ESCAPE …)");
+                }
+            }
+        }
+        // `) AS (name type, …)`: keep the names, drop the types.
+        if text(0) == ")" && toks.get(i + 1).is_some_and(|t| t.word == "AS") && text(2) == "(" {
+            let Some(close) = closing(i + 2) else {
+                continue;
+            };
+            let mut names = Vec::new();
+            let mut depth = 0usize;
+            let mut expect_name = true;
+            for t in &toks[i + 3..close] {
+                match t.text.as_str() {
+                    "(" => depth += 1,
+                    ")" => depth -= 1,
+                    "," if depth == 0 => expect_name = true,
+                    _ if expect_name => {
+                        names.push(t.text.clone());
+                        expect_name = false;
+                    }
+                    _ => {}
+                }
+            }
+            let (open, end) = (toks[i + 2].offset, toks[close].offset + 1);
+            edits.push((open..end, format!("_ ({})", names.join(", "))));
+            what = Some("column definition list");
+        }
+    }
+    // `CREATE [OR REPLACE] PROCEDURE p(a int DEFAULT 1, b int = 2)`: drop the defaults.
+    let word = |k: usize| toks.get(k).map_or("", |t| t.word.as_str());
+    let text_at = |k: usize| toks.get(k).map_or("", |t| t.text.as_str());
+    if word(0) == "CREATE" && (word(1) == "PROCEDURE" || word(3) == "PROCEDURE") {
+        if let Some(open) = toks.iter().position(|t| t.text == "(") {
+            if let Some(close) = closing(open) {
+                let mut depth = 0usize;
+                let mut from = None;
+                for t in &toks[open..=close] {
+                    match t.text.as_str() {
+                        "(" => depth += 1,
+                        ")" | "," if depth == 1 => {
+                            if let Some(f) = from.take() {
+                                edits.push((f..t.offset, String::new()));
+                                what = Some("procedure parameter default");
+                            }
+                            if t.text == ")" {
+                                depth -= 1;
+                            }
+                        }
+                        ")" => depth -= 1,
+                        _ if depth == 1 && (t.word == "DEFAULT" || t.text == "=") => {
+                            from.get_or_insert(t.offset);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    // `CREATE OPERATOR # (NEGATOR = !#, COMMUTATOR = @>>)`: an operator name as an option value,
+    // which sqlparser splits into several symbols; stand a word in for the run of symbols.
+    if word(0) == "CREATE" && word(1) == "OPERATOR" {
+        let symbol = |t: &Tok| {
+            t.word.is_empty() && !t.is_string && !matches!(t.text.as_str(), "(" | ")" | ";" | ",")
+        };
+        for (k, t) in toks.iter().enumerate() {
+            if t.text != "=" || k == 0 || toks[k - 1].word.is_empty() {
+                continue;
+            }
+            let run = toks[k + 1..].iter().take_while(|t| symbol(t)).count();
+            if run > 1 {
+                let last = &toks[k + run];
+                edits.push((
+                    toks[k + 1].offset..last.offset + last.text.len(),
+                    "op".into(),
+                ));
+                what = Some("operator name as an option value");
+            }
+        }
+    }
+    // `ALTER [COLUMN] c SET (n_distinct = …)` / `RESET (…)`: a column's storage parameters.
+    if word(0) == "ALTER" {
+        for (k, t) in toks.iter().enumerate().skip(3) {
+            let column =
+                word(k - 2) == "ALTER" || (word(k - 2) == "COLUMN" && word(k - 3) == "ALTER");
+            if matches!(t.word.as_str(), "SET" | "RESET") && column && text_at(k + 1) == "(" {
+                if let Some(close) = closing(k + 1) {
+                    edits.push((t.offset..toks[close].offset + 1, "SET DEFAULT 0".into()));
+                    what = Some("column storage parameters");
+                }
+            }
+        }
+    }
+    let what = what?;
+    edits.sort_by_key(|(r, _)| r.start);
+    let mut out = String::with_capacity(statement.len());
+    let mut at = 0;
+    for (r, with) in edits {
+        if r.start < at {
+            continue; // overlapping edits: keep the first
+        }
+        out.push_str(&statement[at..r.start]);
+        out.push_str(&with);
+        at = r.end;
+    }
+    out.push_str(&statement[at..]);
+    Some((out, what))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::sql::{analyze, Outcome};
@@ -385,6 +578,20 @@ mod tests {
     #[test]
     fn postgres_constructs_sqlparser_lacks_are_never_errors() {
         for sql in [
+            "ALTER TYPE public.t SET SCHEMA oracle;",
+            "ALTER TYPE t RENAME ATTRIBUTE a TO b;",
+            "CREATE DOMAIN utl_file.file_type integer;",
+            "CREATE DOMAIN d integer NOT NULL CHECK (VALUE > 0);",
+            "SELECT x FROM dbms_pipe.f() AS (name varchar, items int);",
+            "SELECT (aclexplode(relacl)).* FROM pg_class;",
+            "SELECT a FROM (SELECT (aclexplode(relacl)).* FROM pg_class) AS c (a, b), pg_namespace n;",
+            "SELECT substring(x similar 'interval#\"%#\"' escape '#') FROM t;",
+            "CREATE PROCEDURE p(c int, size int DEFAULT -1) AS 'MODULE_PATHNAME', 'p' LANGUAGE c;",
+            "CREATE OR REPLACE PROCEDURE s.p(a text, b int = NULL) LANGUAGE plpgsql AS $$ BEGIN END $$;",
+            "CREATE OPERATOR # (PROCEDURE = f, LEFTARG = int, RIGHTARG = int, NEGATOR = !#);",
+            "CREATE OPERATOR <<@ (PROCEDURE = f, LEFTARG = g, RIGHTARG = g, COMMUTATOR = @>>);",
+            "ALTER TABLE event_auth_chain_links ALTER origin_chain_id SET (n_distinct = -0.5);",
+            "ALTER TABLE t ALTER COLUMN \"c\" SET STATISTICS 100;",
             "DO $$ BEGIN PERFORM 1; END $$;",
             "DO LANGUAGE plpgsql $$ BEGIN PERFORM 1; END $$;",
             "ALTER EXTENSION hstore ADD FUNCTION f(int);",
@@ -462,6 +669,16 @@ mod tests {
             "CLUSTR t USING i;",
             "CREATE STATISTIC s ON a, b FROM t;",
             "DO;",
+            "CREATE DOMAIN d AZ integer;",
+            "ALTER TYPE t SET SCHEMAA s;",
+            "ALTER TYPE t RENAME ATTRIBUT a TO b;",
+            "SELECT a FROM (SELECT (f(x)).* FORM t) AS c (a), u;",
+            "SELECT (f(x)).* FROM t WHER a = 1;",
+            "SELECT substring(x similar 'a#\"b#\"' escape '#') FORM t;",
+            "SELECT x FROM f() AS (x int, y text) WHER x = 1;",
+            "CREATE PROCEDURE p(a int DEFAULT 1) LANGUAG sql AS $$ SELECT 1 $$;",
+            "CREATE OPERATOR # (PROCEDURE = f, LEFTARG = int, NEGATOR = !#, RIGHTARG = int,,);",
+            "ALTER TABLE t ALTER c SET (n_distinct = -0.5) WHERE;",
         ] {
             error(sql);
         }

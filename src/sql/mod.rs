@@ -331,7 +331,29 @@ fn parse_statement(
                     construct: construct.to_string(),
                 };
             }
+            if let Some(construct) = rewritten_gap(dialect, statement) {
+                return Outcome::Unverified { construct };
+            }
             Outcome::Error { message, at }
+        }
+    }
+}
+
+/// The statement parses once the constructs of [`gaps::rewritten`] are replaced (and any failure
+/// left is itself a known gap): the construct to report as unverified.
+fn rewritten_gap(dialect: &dyn Dialect, statement: &str) -> Option<String> {
+    let (text, what) = gaps::rewritten(dialect, statement)?;
+    let parsed = Parser::new(dialect)
+        .with_recursion_limit(RECURSION_LIMIT)
+        .try_with_sql(&text)
+        .and_then(|mut p| p.parse_statements());
+    match parsed {
+        Ok(_) => Some(what.to_string()),
+        Err(err) => {
+            let (_, location) = split_error(&err);
+            let (line, col) = location?;
+            let at = LineIndex::new(&text).offset(line, col);
+            gaps::known_gap(dialect, &text, at).map(|other| format!("{what}, {other}"))
         }
     }
 }
