@@ -93,7 +93,7 @@ enum Command {
     },
     /// List every rule code with its default severity.
     Rules {
-        /// Print the README's rule reference (Markdown) instead.
+        /// Print the rule reference of docs/rules.md (Markdown) instead.
         #[arg(long, hide = true)]
         markdown: bool,
     },

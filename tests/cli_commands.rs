@@ -1,4 +1,4 @@
-//! `rules`, `explain`, `new`, `init`, `status` and the README's rule reference.
+//! `rules`, `explain`, `new`, `init`, `status` and the rule reference in docs/rules.md.
 
 mod common;
 use common::*;
@@ -28,14 +28,14 @@ fn explain_exists_for_every_listed_rule() {
 }
 
 #[test]
-fn readme_rule_reference_matches_the_registry() {
+fn docs_rule_reference_matches_the_registry() {
     let d = Dir::new();
     let generated = d.run(&["rules", "--markdown"]).stdout;
     let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules.md")).unwrap();
     let start = readme
         .find("<!-- rules:start -->\n")
-        .expect("README has the rules block")
+        .expect("docs/rules.md has the rules block")
         + "<!-- rules:start -->\n".len();
     let end = readme.find("<!-- rules:end -->").unwrap();
     assert_eq!(

@@ -102,7 +102,7 @@ fn sarif_has_one_rule_per_code_and_locations() {
         assert!(rules[idx]["helpUri"]
             .as_str()
             .unwrap()
-            .contains("README.md#"));
+            .contains("docs/rules.md#"));
     }
     validate_sarif(&r.stdout);
     // A clean run and a fatal run are valid SARIF too.

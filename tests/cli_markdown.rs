@@ -78,7 +78,7 @@ fn a_pull_request_summary_a_reader_can_follow() {
     assert!(
         doc.links
             .iter()
-            .any(|l| l.ends_with("README.md#sql-parse-error")),
+            .any(|l| l.ends_with("docs/rules.md#sql-parse-error")),
         "{:?}",
         doc.links
     );

@@ -103,8 +103,8 @@ pub fn list() -> String {
         .collect()
 }
 
-/// The README's rule reference: a table, then a section per rule with a bad and a good example.
-/// `miglint rules --markdown` prints it; a test keeps the README's copy identical.
+/// The rule reference of `docs/rules.md`: a table, then a section per rule with a bad and a good example.
+/// `miglint rules --markdown` prints it; a test keeps the file identical.
 pub fn markdown() -> String {
     let mut s = String::from("| code | default | what it catches |\n|---|---|---|\n");
     for r in Rule::ALL {

@@ -1,5 +1,5 @@
 //! The rule registry: one table of every code miglint can report. It drives `miglint rules`,
-//! `miglint explain`, the SARIF rule list and the README's rule table (a test keeps them in sync),
+//! `miglint explain`, the SARIF rule list and the rule table of docs/rules.md (a test keeps them in sync),
 //! so a code's documentation cannot drift from the code that reports it.
 
 pub mod alembic;
@@ -108,10 +108,10 @@ impl Rule {
         scored.into_iter().take(3).map(|(_, c)| c).collect()
     }
 
-    /// The README anchor a rule's documentation lives under (used by SARIF's `helpUri`).
+    /// The docs/rules.md anchor a rule's documentation lives under (used by SARIF's `helpUri`).
     pub fn help_uri(self) -> String {
         format!(
-            "https://github.com/miglint/miglint/blob/main/README.md#{}",
+            "https://github.com/miglint/miglint/blob/main/docs/rules.md#{}",
             self.code()
         )
     }

@@ -1,0 +1,169 @@
+//! The binaries users install without building (issue 17): the Python wheel maturin builds
+//! (`pyproject.toml`, `bindings = "bin"`, with `postgres-exact`) installed into a fresh venv, and
+//! the pre-commit mirror (`hooks/pypi-mirror`) run by the real pre-commit against a local package
+//! index that stands in for PyPI. CI builds the wheel and points `MIGLINT_TEST_WHEELS` at the
+//! directory holding it (and setuptools, which `pip install .` of the mirror needs).
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+/// The local package index, or `None` to skip (a failure when `MIGLINT_REQUIRE_TOOLS` is set).
+fn wheels() -> Option<PathBuf> {
+    match std::env::var_os("MIGLINT_TEST_WHEELS") {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => {
+            assert!(
+                std::env::var_os("MIGLINT_REQUIRE_TOOLS").is_none(),
+                "MIGLINT_TEST_WHEELS must point at the directory holding the built wheel"
+            );
+            eprintln!("skipped: set MIGLINT_TEST_WHEELS to a directory with the miglint wheel");
+            None
+        }
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// No index but the local one: nothing may come from the network.
+fn offline<'a>(cmd: &'a mut Command, index: &Path) -> &'a mut Command {
+    cmd.env("PIP_NO_INDEX", "1")
+        .env("PIP_FIND_LINKS", index)
+        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+}
+
+#[test]
+fn the_wheel_installs_a_binary_with_postgresqls_grammar() {
+    let Some(index) = wheels() else { return };
+    let venv = Dir::new();
+    let status = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(venv.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = offline(
+        Command::new(venv.join("bin/pip")).args(["install", "--quiet", "miglint"]),
+        &index,
+    )
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "pip install: {}", text(&out));
+    let miglint = venv.join("bin/miglint");
+
+    let out = Command::new(&miglint).arg("--version").output().unwrap();
+    let version = text(&out);
+    assert!(out.status.success(), "{version}");
+    assert!(
+        version.contains(env!("CARGO_PKG_VERSION"))
+            && version.contains("exact PostgreSQL grammar: built in"),
+        "the wheel must carry PostgreSQL's grammar: {version}"
+    );
+
+    // A check, decided by PostgreSQL's grammar: clean passes, a typo fails with its message.
+    let d = Dir::new();
+    d.init_repo();
+    valid_set(&d, "migrations", 2);
+    d.commit_all("base");
+    let check = || {
+        Command::new(&miglint)
+            .args(["check", "migrations"])
+            .current_dir(d.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let out = check();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    d.write(
+        "migrations/0002_typo.sql",
+        "ALTER TABLE t0 ADD COLUMN email text,;\n",
+    );
+    let out = check();
+    let report = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("sql-parse-error") && report.contains("PostgreSQL: syntax error"),
+        "{report}"
+    );
+}
+
+#[test]
+fn the_pre_commit_mirror_installs_the_wheel_in_seconds() {
+    let Some(index) = wheels() else { return };
+    let Some(pre_commit) = venv_tool("pre-commit") else {
+        return;
+    };
+    // The mirror as its own repository, as it is published.
+    let mirror = Dir::new();
+    mirror.init_repo();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("hooks/pypi-mirror");
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(
+            entry.path(),
+            mirror.join(entry.file_name().to_str().unwrap()),
+        )
+        .unwrap();
+    }
+    let hooks = mirror.read(".pre-commit-hooks.yaml");
+    assert!(
+        hooks.contains(&format!("miglint=={}", env!("CARGO_PKG_VERSION"))),
+        "the mirror pins this version: {hooks}"
+    );
+    mirror.commit_all("mirror");
+
+    let home = Dir::new();
+    let d = Dir::new();
+    d.init_repo();
+    valid_set(&d, "migrations", 3);
+    d.commit_all("consumer");
+    let try_repo = || {
+        let started = Instant::now();
+        let out = offline(
+            Command::new(&pre_commit).args([
+                "try-repo",
+                mirror.path().to_str().unwrap(),
+                "miglint",
+                "--all-files",
+                "--color",
+                "never",
+            ]),
+            &index,
+        )
+        .current_dir(d.path())
+        .env("PRE_COMMIT_HOME", home.path())
+        .env("NO_COLOR", "1")
+        .env_remove("MIGLINT_BASE")
+        .env_remove("GITHUB_BASE_REF")
+        .env_remove("GITHUB_EVENT_PATH")
+        .output()
+        .unwrap();
+        (out, started.elapsed())
+    };
+    let (out, first) = try_repo();
+    assert!(out.status.success(), "clean set must pass:\n{}", text(&out));
+    // Installing a wheel, not compiling: generous for a loaded CI machine, far below a build.
+    assert!(first < Duration::from_secs(90), "first run took {first:?}");
+
+    d.write(
+        "migrations/0003_broken.sql",
+        "ALTER TABEL users ADD COLUMN email text;\n",
+    );
+    d.git(&["add", "-A"]);
+    let (out, _) = try_repo();
+    let report = text(&out);
+    assert!(!out.status.success(), "broken set must fail:\n{report}");
+    assert!(
+        report.contains("miglint::sql-parse-error") && report.contains("0003_broken.sql"),
+        "{report}"
+    );
+}
