@@ -20,13 +20,15 @@ use serde::{Deserialize, Serialize};
 use crate::config::SetConfig;
 use crate::sql::{Analysis, Directives, Outcome, Stamp, Statement};
 
-/// One cached analysis. Most statements parse, so only the others are stored, with the count:
-/// the cache stays small and quick to load.
+/// One cached analysis. Most statements parse, so only the others are stored in full; every
+/// statement's span is kept (flat `[start, end, …]`), because rules read the text of statements
+/// that parsed too (`alembic-stamp-unverified` finds writes to the version table by span).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Entry {
     /// Whether the file was parse-checked (baseline files are not).
     pub parsed: bool,
     n: usize,
+    spans: Vec<usize>,
     other: Vec<(usize, Statement)>,
     tokenize_error: Option<(String, std::ops::Range<usize>)>,
     directives: Directives,
@@ -38,6 +40,11 @@ impl Entry {
         Entry {
             parsed,
             n: analysis.statements.len(),
+            spans: analysis
+                .statements
+                .iter()
+                .flat_map(|st| [st.span.start, st.span.end])
+                .collect(),
             other: analysis
                 .statements
                 .iter()
@@ -56,6 +63,8 @@ impl Entry {
     pub fn analysis(&self, len: usize) -> Option<Analysis> {
         let within = |r: &std::ops::Range<usize>| r.start <= r.end && r.end <= len;
         let ok = self.n <= len
+            && self.spans.len() == 2 * self.n
+            && self.spans.chunks(2).all(|c| within(&(c[0]..c[1])))
             && self.other.iter().all(|(i, st)| {
                 *i < self.n
                     && within(&st.span)
@@ -77,13 +86,14 @@ impl Entry {
         if !ok {
             return None;
         }
-        let mut statements = vec![
-            Statement {
-                span: 0..0,
-                outcome: Outcome::Parsed
-            };
-            self.n
-        ];
+        let mut statements: Vec<Statement> = self
+            .spans
+            .chunks(2)
+            .map(|c| Statement {
+                span: c[0]..c[1],
+                outcome: Outcome::Parsed,
+            })
+            .collect();
         for (i, st) in &self.other {
             statements[*i] = st.clone();
         }
@@ -108,7 +118,7 @@ struct Stored {
 pub fn fingerprint(set: &SetConfig) -> String {
     let placeholders: Vec<&str> = set.placeholders.iter().map(|r| r.as_str()).collect();
     format!(
-        "{} cache=2 exact={} dialect={} psql={} placeholders={:?}",
+        "{} cache=3 exact={} dialect={} psql={} placeholders={:?}",
         env!("CARGO_PKG_VERSION"),
         cfg!(feature = "postgres-exact"),
         set.dialect,

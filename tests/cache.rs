@@ -88,3 +88,28 @@ fn the_cache_does_not_apply_to_staged_checks_or_outside_git() {
         "nothing is written outside a repository"
     );
 }
+
+/// A warm run says exactly what the cold run said. Regression: cached statements lost their
+/// spans, so a stamp miglint cannot evaluate (`alembic-stamp-unverified`, found by span) was
+/// reported cold and silently dropped on every later run.
+#[test]
+fn a_warm_run_reports_what_the_cold_run_reported() {
+    let d = team_repo("20251105_000002");
+    d.write(
+        "auth/migrations/0002_stamp.sql",
+        "CREATE TABLE auth.audit (id bigint);\nUPDATE auth.alembic_version_auth SET version_num = upper('20251105_000002');\n",
+    );
+    d.init_repo();
+    d.commit_all("team");
+    let cold = d.run(&["check", "--format", "json"]);
+    assert!(!cache_files(&d).is_empty(), "the cold run writes the cache");
+    let warm = d.run(&["check", "--format", "json"]);
+    assert_eq!(cold.stdout, warm.stdout);
+    assert!(
+        cold.diags()
+            .iter()
+            .any(|d| d.0 == "alembic-stamp-unverified"),
+        "{}",
+        cold.stdout
+    );
+}

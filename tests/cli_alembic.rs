@@ -4,37 +4,9 @@
 mod common;
 use common::*;
 
-fn revision_file(id: &str, down: &str) -> String {
-    format!(
-        "\"\"\"{id}\n\nRevision ID: {id}\nRevises: {down}\nCreate Date: 2025-11-05\n\n\"\"\"\nfrom typing import Sequence, Union\n\nfrom alembic import op\nimport sqlalchemy as sa\n\n# revision identifiers, used by Alembic.\nrevision: str = '{id}'\ndown_revision: Union[str, Sequence[str], None] = {down}\nbranch_labels: Union[str, Sequence[str], None] = None\ndepends_on: Union[str, Sequence[str], None] = None\n\n\ndef upgrade() -> None:\n    pass\n"
-    )
-}
-
-/// The seed's layout: auth/migrations, auth/alembic.ini, auth/alembic/env.py, versions/.
-fn auth_repo(stamp: &str) -> Dir {
-    let d = Dir::new();
-    d.write("auth/alembic.ini", "[alembic]\nscript_location = %(here)s/alembic\nprepend_sys_path = .\n\n[loggers]\nkeys = root\n");
-    d.write(
-        "auth/alembic/env.py",
-        "from alembic import context\n\nSCHEMA = \"auth\"\n\ndef run_migrations_online():\n    context.configure(\n        connection=connection,\n        target_metadata=target_metadata,\n        version_table=\"alembic_version_auth\",\n        version_table_schema=SCHEMA,\n    )\n",
-    );
-    d.write(
-        "auth/alembic/versions/20251101_000001_init.py",
-        revision_file("20251101_000001", "None"),
-    );
-    d.write(
-        "auth/alembic/versions/20251105_000002_roles.py",
-        revision_file("20251105_000002", "'20251101_000001'"),
-    );
-    d.write("auth/migrations/0000_init.sql", "CREATE SCHEMA IF NOT EXISTS auth;\nCREATE TABLE auth.migration_history (\n    filename text PRIMARY KEY,\n    checksum text NOT NULL,\n    applied_by text NOT NULL DEFAULT current_user,\n    applied_at timestamptz NOT NULL DEFAULT now()\n);\nCREATE TABLE IF NOT EXISTS auth.alembic_version_auth (version_num varchar(32) NOT NULL PRIMARY KEY);\nINSERT INTO auth.alembic_version_auth (version_num) VALUES ('20251101_000001');\n");
-    d.write("auth/migrations/0001_roles.sql", format!("CREATE TABLE auth.roles (id bigint PRIMARY KEY, name text NOT NULL UNIQUE);\nUPDATE auth.alembic_version_auth SET version_num = '{stamp}';\n"));
-    d.write("miglint.toml", "[[set]]\ndir = \"auth/migrations\"\n");
-    d
-}
-
 #[test]
 fn stamp_at_the_head_is_clean() {
-    let d = auth_repo("20251105_000002");
+    let d = team_repo("20251105_000002");
     let r = d.run(&["check", "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
     assert_eq!(d.run(&["alembic", "heads"]).stdout, "20251105_000002\n");
@@ -42,7 +14,7 @@ fn stamp_at_the_head_is_clean() {
 
 #[test]
 fn stamp_one_behind_points_at_the_literal() {
-    let d = auth_repo("20251101_000001");
+    let d = team_repo("20251101_000001");
     let r = d.run(&["check", "--format", "json"]);
     assert_eq!(r.code, 1);
     let m = r.find("alembic-head-mismatch");
@@ -63,7 +35,7 @@ fn stamp_one_behind_points_at_the_literal() {
 
 #[test]
 fn two_heads_then_merge() {
-    let d = auth_repo("20251105_000002");
+    let d = team_repo("20251105_000002");
     d.write(
         "auth/alembic/versions/branch.py",
         revision_file("20251106_000003", "'20251101_000001'"),
@@ -96,7 +68,7 @@ fn two_heads_then_merge() {
 
 #[test]
 fn stamp_rules() {
-    let d = auth_repo("20251105_000002");
+    let d = team_repo("20251105_000002");
     d.write("auth/migrations/0002_bad.sql", "UPDATE alembic_version SET version_num = '20251105_000002';\nUPDATE auth.alembic_version_auth SET version_num = 'typo123';\n");
     let r = d.run(&["check", "--format", "json"]);
     let codes = r.codes();
@@ -109,7 +81,7 @@ fn stamp_rules() {
         "{codes:?}"
     );
     // No stamp at all and no declared head: a warning.
-    let d = auth_repo("x");
+    let d = team_repo("x");
     d.write("auth/migrations/0000_init.sql", "SELECT 1;\n");
     d.write("auth/migrations/0001_roles.sql", "SELECT 1;\n");
     let r = d.run(&["check", "--format", "json"]);
@@ -123,7 +95,7 @@ fn stamp_rules() {
 
 #[test]
 fn compose_guard() {
-    let d = auth_repo("20251105_000002");
+    let d = team_repo("20251105_000002");
     d.write(
         "auth/auth.compose.yml",
         "services:\n  auth:\n    environment:\n      MIGRATE_AT_START: \"true\"\n",
@@ -140,7 +112,7 @@ fn compose_guard() {
 
 #[test]
 fn graph_rules_and_parse_errors() {
-    let d = auth_repo("20251105_000002");
+    let d = team_repo("20251105_000002");
     d.write(
         "auth/alembic/versions/dangling.py",
         revision_file("c3", "'deadbeef'"),
@@ -178,7 +150,7 @@ fn graph_rules_and_parse_errors() {
         "{parse:?}"
     );
     // A cycle ends with a finding, not a hang.
-    let d = auth_repo("20251105_000002");
+    let d = team_repo("20251105_000002");
     d.write(
         "auth/alembic/versions/20251101_000001_init.py",
         revision_file("20251101_000001", "'20251105_000002'"),
@@ -193,7 +165,7 @@ fn graph_rules_and_parse_errors() {
 
 #[test]
 fn real_world_python_forms() {
-    let d = auth_repo("kilo_initial");
+    let d = team_repo("kilo_initial");
     d.write(
         "auth/migrations/0000_init.sql",
         "CREATE SCHEMA IF NOT EXISTS auth;\n",
@@ -341,7 +313,7 @@ fn heads_equal_real_alembic_heads_with_generated_ids() {
 
 #[test]
 fn staged_checks_read_the_alembic_project_from_the_index() {
-    let d = auth_repo("20251105_000002");
+    let d = team_repo("20251105_000002");
     d.init_repo();
     d.commit_all("auth");
     // A second head is staged, then removed from the work tree only.

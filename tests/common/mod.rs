@@ -216,3 +216,34 @@ pub fn run_tool(tool: &Path, dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// An Alembic revision file as `alembic revision` writes it.
+pub fn revision_file(id: &str, down: &str) -> String {
+    format!(
+        "\"\"\"{id}\n\nRevision ID: {id}\nRevises: {down}\nCreate Date: 2025-11-05\n\n\"\"\"\nfrom typing import Sequence, Union\n\nfrom alembic import op\nimport sqlalchemy as sa\n\n# revision identifiers, used by Alembic.\nrevision: str = '{id}'\ndown_revision: Union[str, Sequence[str], None] = {down}\nbranch_labels: Union[str, Sequence[str], None] = None\ndepends_on: Union[str, Sequence[str], None] = None\n\n\ndef upgrade() -> None:\n    pass\n"
+    )
+}
+
+/// The team's layout: auth/migrations (the ledger table `auth.migration_history`),
+/// auth/alembic.ini, auth/alembic/env.py (version table `auth.alembic_version_auth`), versions/;
+/// `0001_roles.sql` stamps `stamp`. Not a git repository yet.
+pub fn team_repo(stamp: &str) -> Dir {
+    let d = Dir::new();
+    d.write("auth/alembic.ini", "[alembic]\nscript_location = %(here)s/alembic\nprepend_sys_path = .\n\n[loggers]\nkeys = root\n");
+    d.write(
+        "auth/alembic/env.py",
+        "from alembic import context\n\nSCHEMA = \"auth\"\n\ndef run_migrations_online():\n    context.configure(\n        connection=connection,\n        target_metadata=target_metadata,\n        version_table=\"alembic_version_auth\",\n        version_table_schema=SCHEMA,\n    )\n",
+    );
+    d.write(
+        "auth/alembic/versions/20251101_000001_init.py",
+        revision_file("20251101_000001", "None"),
+    );
+    d.write(
+        "auth/alembic/versions/20251105_000002_roles.py",
+        revision_file("20251105_000002", "'20251101_000001'"),
+    );
+    d.write("auth/migrations/0000_init.sql", "CREATE SCHEMA IF NOT EXISTS auth;\nCREATE TABLE auth.migration_history (\n    filename text PRIMARY KEY,\n    checksum text NOT NULL,\n    applied_by text NOT NULL DEFAULT current_user,\n    applied_at timestamptz NOT NULL DEFAULT now()\n);\nCREATE TABLE IF NOT EXISTS auth.alembic_version_auth (version_num varchar(32) NOT NULL PRIMARY KEY);\nINSERT INTO auth.alembic_version_auth (version_num) VALUES ('20251101_000001');\n");
+    d.write("auth/migrations/0001_roles.sql", format!("CREATE TABLE auth.roles (id bigint PRIMARY KEY, name text NOT NULL UNIQUE);\nUPDATE auth.alembic_version_auth SET version_num = '{stamp}';\n"));
+    d.write("miglint.toml", "[[set]]\ndir = \"auth/migrations\"\n");
+    d
+}
