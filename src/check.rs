@@ -523,6 +523,8 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
             None => findings.extend(f),
         }
         let mut base_names: Option<std::collections::HashSet<String>> = None;
+        // A recorded migration holds its number even when its file is gone: the gap is that
+        // file's `applied-file-missing`, and no advice may hand its number to another file.
         let mut context = rules::naming::Context {
             protected: state
                 .ledger
@@ -530,7 +532,13 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
                 .iter()
                 .map(|e| e.name.clone())
                 .collect(),
-            ..Default::default()
+            taken: state
+                .ledger
+                .entries
+                .iter()
+                .filter_map(|e| crate::naming::parse(&e.name, set.numbering, set.width).ok())
+                .map(|p| p.number)
+                .collect(),
         };
         if let Some(repo) = &ws.repo {
             if let Some(base) = &base {
@@ -552,7 +560,6 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
                     names.insert(m.name);
                 }
                 base_names = Some(names);
-                context.base = Some(base.name.clone());
             }
         }
         findings.extend(rules::naming::gaps(set, &state.migrations, &context));
@@ -565,14 +572,16 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
             alembic_findings(ws, set, &state, opts.source, &mut outcome.sources);
         findings.extend(alembic);
         if let Some(export) = &opts.history_export {
-            findings.extend(crate::commands::history_export::check(
-                &ws.root,
+            let export = crate::export::read(&ws.root, export)?;
+            findings.extend(crate::rules::history::reconcile(
                 set,
+                &export,
                 &state.snapshot,
                 &state.ledger,
-                export,
-                &mut outcome.sources,
-            )?);
+            ));
+            outcome
+                .sources
+                .insert(export.shown.clone(), Arc::from(export.bytes));
         }
         let mut summary = SetSummary {
             name: set.name.clone(),

@@ -480,26 +480,38 @@ pub fn blobs_with_digests(
     dir: &str,
     wanted: &[(String, String)],
     limit: usize,
-) -> std::collections::HashMap<String, Vec<u8>> {
+) -> std::collections::HashMap<String, RecordedBlob> {
     let mut found = std::collections::HashMap::new();
     let mut seen_blobs = std::collections::HashSet::new();
-    let mut check = |path: &str,
-                     digest: &str,
-                     id: Oid,
-                     found: &mut std::collections::HashMap<String, Vec<u8>>| {
-        if found.contains_key(path) || !seen_blobs.insert(id) {
-            return;
-        }
-        if let Ok(blob) = repo.find_blob(id) {
-            if crate::ledger::sha256_hex(blob.content()) == digest {
-                found.insert(path.to_string(), blob.content().to_vec());
+    let mut check =
+        |path: &str,
+         digest: &str,
+         id: Oid,
+         commit: Option<Oid>,
+         found: &mut std::collections::HashMap<String, RecordedBlob>| {
+            if found.contains_key(path) || !seen_blobs.insert(id) {
+                return;
             }
-        }
-    };
+            if let Ok(blob) = repo.find_blob(id) {
+                if crate::ledger::sha256_hex(blob.content()) == digest {
+                    let restore = match commit {
+                        None => format!("git checkout -- {path}"),
+                        Some(c) => format!("git checkout {} -- {path}", short_id(repo, c)),
+                    };
+                    found.insert(
+                        path.to_string(),
+                        RecordedBlob {
+                            bytes: blob.content().to_vec(),
+                            restore,
+                        },
+                    );
+                }
+            }
+        };
     if let Ok(index) = repo.index() {
         for (path, digest) in wanted {
             if let Some(entry) = index.get_path(std::path::Path::new(path), 0) {
-                check(path, digest, entry.id, &mut found);
+                check(path, digest, entry.id, None, &mut found);
             }
         }
     }
@@ -525,11 +537,27 @@ pub fn blobs_with_digests(
         }
         for (path, digest) in wanted {
             if let Ok(entry) = tree.get_path(std::path::Path::new(path)) {
-                check(path, digest, entry.id(), &mut found);
+                check(path, digest, entry.id(), Some(oid), &mut found);
             }
         }
     }
     found
+}
+
+/// The recorded bytes of a migration found in git, and the command that restores them.
+pub struct RecordedBlob {
+    pub bytes: Vec<u8>,
+    /// `git checkout -- <path>` (the index has them) or `git checkout <commit> -- <path>`.
+    pub restore: String,
+}
+
+/// A commit's abbreviated id as git prints it (unique in this repository).
+fn short_id(repo: &Repository, id: Oid) -> String {
+    repo.find_object(id, None)
+        .and_then(|o| o.short_id())
+        .ok()
+        .and_then(|b| b.as_str().ok().map(str::to_string))
+        .unwrap_or_else(|| id.to_string()[..12].to_string())
 }
 
 /// Says, for each `checksum-mismatch`, whether the edit is cosmetic or which statement changed,
@@ -542,7 +570,10 @@ pub fn annotate_checksum_mismatches(
     ledger: &crate::ledger::Ledger,
     findings: Vec<Finding>,
 ) -> Vec<Finding> {
-    if !findings.iter().any(|f| f.rule == Rule::ChecksumMismatch) {
+    if !findings
+        .iter()
+        .any(|f| matches!(f.rule, Rule::ChecksumMismatch | Rule::AppliedFileMissing))
+    {
         return findings;
     }
     let file_of = |f: &Finding| {
@@ -551,7 +582,13 @@ pub fn annotate_checksum_mismatches(
             .iter()
             .find(|m| f.file.as_deref() == Some(m.path.as_str()))
     };
-    let wanted: Vec<(String, String)> = findings
+    // An applied file that is gone: its ledger entry is the finding's span.
+    let missing_of = |f: &Finding| {
+        ledger.entries.iter().find(|e| {
+            f.file.as_deref() == Some(set.lock.as_str()) && f.span == Some(e.span.clone())
+        })
+    };
+    let mut wanted: Vec<(String, String)> = findings
         .iter()
         .filter(|f| f.rule == Rule::ChecksumMismatch)
         .filter_map(&file_of)
@@ -562,16 +599,38 @@ pub fn annotate_checksum_mismatches(
         })
         .take(100)
         .collect();
+    wanted.extend(
+        findings
+            .iter()
+            .filter(|f| f.rule == Rule::AppliedFileMissing)
+            .filter_map(&missing_of)
+            .map(|e| (crate::config::join(&set.dir, &e.name), e.digest.clone()))
+            .take(100),
+    );
     let old = blobs_with_digests(repo, &set.dir, &wanted, 10_000);
     findings
         .into_iter()
         .map(|f| {
+            if f.rule == Rule::AppliedFileMissing {
+                let path = missing_of(&f).map(|e| crate::config::join(&set.dir, &e.name));
+                return match path.and_then(|p| old.get(&p)) {
+                    Some(o) => {
+                        let help = format!("restore it as recorded: `{}`; to undo its change, add a new migration instead", o.restore);
+                        f.help(help)
+                    }
+                    None => f,
+                };
+            }
             if f.rule != Rule::ChecksumMismatch {
                 return f;
             }
             match file_of(&f).and_then(|m| old.get(&m.path).map(|o| (m, o))) {
                 Some((m, o)) if m.is_complete() => {
-                    crate::rules::edits::annotate(set, f, o, &m.bytes)
+                    let f = f.help(format!(
+                        "applied migrations must never change: restore the recorded bytes (`{}`) and put the change in a new migration",
+                        o.restore
+                    ));
+                    crate::rules::edits::annotate(set, f, &o.bytes, &m.bytes)
                 }
                 _ => f,
             }

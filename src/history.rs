@@ -132,11 +132,10 @@ fn diff_step<'r>(
 
 pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> {
     use rayon::prelude::*;
-    let mut findings = Vec::new();
     // No commit yet: nothing to audit. Anything else that stops HEAD from being read is fatal:
     // an audit that cannot read the line it audits must not pass.
     let head = match repo.head() {
-        Err(e) if e.code() == git2::ErrorCode::UnbornBranch => return Ok(findings),
+        Err(e) if e.code() == git2::ErrorCode::UnbornBranch => return Ok(Vec::new()),
         Err(e) => return Err(git_err(e)),
         Ok(h) => h,
     };
@@ -193,8 +192,10 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
             (Resumed::empty(set), all)
         }
     };
+    // The findings of earlier audits: a later revert attaches to the rewrite it undoes.
+    let mut findings = state.findings();
     if commits.is_empty() {
-        return Ok(state.findings());
+        return Ok(findings);
     }
 
     // Phase 1, sequential and cheap: the set directory's tree id in every commit (only the small
@@ -279,9 +280,32 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
                 }
                 Some(&orig) => {
                     let before = current.get(&name).copied().unwrap_or(orig);
-                    if blob != before {
+                    let path = crate::config::join(&set.dir, &name);
+                    // A revert to the first committed text is part of the rewrite it undoes: a
+                    // fact of that finding, not a second "changed" error.
+                    let earlier = findings.iter_mut().rev().find(|f| {
+                        f.rule == Rule::RewrittenInHistory && f.file.as_deref() == Some(&path)
+                    });
+                    if blob != before && blob == orig && earlier.is_some() {
+                        if let Some(f) = earlier {
+                            f.related.push(crate::finding::Related {
+                                rule: Rule::RewrittenInHistory,
+                                message: format!(
+                                    "{} restored its first committed text; environments deployed in between ran the rewritten one",
+                                    describe()
+                                ),
+                                file: Some(path.clone()),
+                                span: None,
+                            });
+                        }
+                    } else if blob != before && blob == orig {
+                        let finding = Finding::new(Rule::RewrittenInHistory, format!("`{name}` was restored to its first committed text by {}, after an earlier rewrite", describe()))
+                            .file(path)
+                            .help(format!("environments deployed while the rewritten text was in place ran it; check them against the first committed text, and change schemas only with new migrations from {} on", short(step.commit)));
+                        findings.push(finding);
+                    } else if blob != before {
                         let finding = Finding::new(Rule::RewrittenInHistory, format!("`{name}` was changed after it was first committed: {}", describe()))
-                            .file(crate::config::join(&set.dir, &name))
+                            .file(path)
                             .help(format!("every environment deployed before {} ran the old text; from now on, change schemas only with new migrations", short(step.commit)));
                         let finding = match (repo.find_blob(before), repo.find_blob(blob)) {
                             (Ok(old), Ok(new)) => crate::rules::edits::annotate(
@@ -331,9 +355,9 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
         .collect();
     state.last_dir = last_dir.map(|o| o.to_string());
     state.last_ledger = last_ledger.map(|o| o.to_string());
-    state.found.extend(findings.iter().map(StoredFinding::from));
+    state.found = findings.iter().map(StoredFinding::from).collect();
     state.store(&state_path);
-    Ok(state.findings())
+    Ok(findings)
 }
 
 /// A finding as the resume state stores it.
@@ -344,6 +368,9 @@ struct StoredFinding {
     message: String,
     help: Option<String>,
     file: Option<String>,
+    /// (code, message, file) of each related fact.
+    #[serde(default)]
+    related: Vec<(String, String, Option<String>)>,
 }
 
 impl From<&Finding> for StoredFinding {
@@ -354,6 +381,11 @@ impl From<&Finding> for StoredFinding {
             message: f.message.clone(),
             help: f.help.clone(),
             file: f.file.clone(),
+            related: f
+                .related
+                .iter()
+                .map(|r| (r.rule.code().to_string(), r.message.clone(), r.file.clone()))
+                .collect(),
         }
     }
 }
@@ -439,6 +471,18 @@ impl Resumed {
                     Finding::new(Rule::from_code(&f.code)?, f.message.clone()).severity(f.severity);
                 out.help = f.help.clone();
                 out.file = f.file.clone();
+                out.related = f
+                    .related
+                    .iter()
+                    .filter_map(|(code, message, file)| {
+                        Some(crate::finding::Related {
+                            rule: Rule::from_code(code)?,
+                            message: message.clone(),
+                            file: file.clone(),
+                            span: None,
+                        })
+                    })
+                    .collect();
                 Some(out)
             })
             .collect()

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod check;
 pub mod commands;
 pub mod config;
+pub mod export;
 pub mod finding;
 pub mod fsutil;
 pub mod git;

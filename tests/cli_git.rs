@@ -542,3 +542,44 @@ fn history_audits_resume_and_never_lose_findings() {
     }
     assert_eq!(audit(), once);
 }
+
+/// Issue 14: a revert that restores a migration's first committed text is not a second
+/// "changed" error: it is a fact of the rewrite it undoes.
+#[test]
+fn a_revert_in_history_is_a_fact_of_the_rewrite_it_undoes() {
+    let d = Dir::new();
+    d.init_repo();
+    valid_set(&d, "migrations", 2);
+    d.commit_all("base");
+    let original = d.read("migrations/0001_step_1.sql");
+    d.write(
+        "migrations/0001_step_1.sql",
+        "CREATE TABLE t1 (id bigint PRIMARY KEY);\n",
+    );
+    d.commit_all("edit in place");
+    // An audit between the two commits: the next one resumes from its saved state.
+    let first = d.run(&["check", "migrations", "--history", "--format", "json"]);
+    assert_eq!(first.code, 1, "{}", first.stdout);
+    d.write("migrations/0001_step_1.sql", &original);
+    d.commit_all("revert the edit");
+    let r = d.run(&["check", "migrations", "--history", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let rewrites: Vec<_> = r.json()["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "rewritten-in-history")
+        .cloned()
+        .collect();
+    assert_eq!(rewrites.len(), 1, "{}", r.stdout);
+    let related = rewrites[0]["related"].as_array().unwrap();
+    assert!(
+        related.iter().any(|x| x["message"]
+            .as_str()
+            .unwrap()
+            .contains("restored its first committed text")),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("no longer matches"), "{}", r.stdout);
+}

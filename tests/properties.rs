@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use miglint::alembic::{graph, python};
-use miglint::commands::history_export::parse_csv;
 use miglint::config::{self, Numbering};
+use miglint::export::parse_csv;
 use miglint::ledger;
 use miglint::naming;
 use miglint::sql;
@@ -147,8 +147,9 @@ proptest! {
 
     #[test]
     fn csv_parser_never_panics(text in "\\PC{0,200}") {
-        for (offset, _) in parse_csv(&text) {
-            prop_assert!(offset <= text.len());
+        for (span, _) in parse_csv(&text) {
+            prop_assert!(span.start <= span.end && span.end <= text.len());
+            prop_assert!(text.get(span).is_some());
         }
     }
 

@@ -3,7 +3,6 @@
 
 pub mod explain;
 pub mod heads;
-pub mod history_export;
 pub mod init;
 pub mod new;
 pub mod record;

@@ -186,7 +186,8 @@ fn clamp(text: &str, span: &std::ops::Range<usize>) -> (usize, usize) {
 
 fn to_report<'s>(shown: Option<&'s Shown>, f: &Finding) -> Report<'s> {
     match (shown, &f.span) {
-        (Some(src), Some(span)) => Report {
+        // A file whose text was not kept (over max_file_size) has nothing to show.
+        (Some(src), Some(span)) if !src.text.is_empty() => Report {
             finding: f.clone(),
             source: Some(src),
             span: Some(clamp(&src.text, span)),

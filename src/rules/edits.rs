@@ -12,6 +12,7 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 
 use crate::config::SetConfig;
 use crate::finding::Finding;
+use crate::rules::Rule;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -113,7 +114,12 @@ fn restore_hint(finding: &Finding) -> String {
         Some(i) => {
             let rest = &help[i + 1..];
             let end = rest.find('`').unwrap_or(rest.len());
-            format!("restore the merged bytes: `{}`", &rest[..end])
+            let which = if finding.rule == Rule::ChecksumMismatch {
+                "recorded"
+            } else {
+                "merged"
+            };
+            format!("restore the {which} bytes: `{}`", &rest[..end])
         }
         None => "restore the recorded bytes (`git checkout` the version that was recorded)".into(),
     }

@@ -5,6 +5,7 @@
 pub mod alembic;
 pub mod edits;
 pub mod git;
+pub mod history;
 pub mod ledger;
 pub mod naming;
 pub mod sql;

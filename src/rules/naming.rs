@@ -167,8 +167,6 @@ pub fn check(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
 pub struct Context {
     pub taken: BTreeSet<u64>,
     pub protected: HashSet<String>,
-    /// The base's name, for restore commands (`git checkout origin/main -- path`).
-    pub base: Option<String>,
 }
 
 /// `number-gap`: sequential numbers that nobody holds, neither this snapshot nor the base.
@@ -218,10 +216,11 @@ pub fn gaps(set: &SetConfig, migrations: &[Migration], ctx: &Context) -> Vec<Fin
             let after = previous.map_or("the set starts with it".to_string(), |p| {
                 format!("it follows `{}`", p.name)
             });
-            let restore = match &ctx.base {
-                Some(b) => format!("restore the missing migration if it was deleted (`git checkout {b} -- {}/<file>`)", set.dir),
-                None => "restore the missing migration if it was deleted (`git checkout <base> -- <file>`)".to_string(),
-            };
+            // The missing file's name is unknown here: give the command that finds it.
+            let restore = format!(
+                "if a migration was deleted, restore it: `git log --diff-filter=D --name-only --oneline -- {}` lists deleted files and the commits that deleted them",
+                set.dir
+            );
             let help = if ctx.protected.contains(&m.name) {
                 format!(
                     "{restore}; `{}` is already applied or merged and keeps its number",
