@@ -377,7 +377,13 @@ fn exact_verdict(
                     .map_or(statement.len(), |(b, _)| b),
                 None => statement.len().saturating_sub(1),
             };
-            let len = statement[byte..].chars().next().map_or(1, char::len_utf8);
+            // Label the word PostgreSQL stopped at (as for sqlparser's errors), or one character.
+            let rest = &statement[byte..];
+            let word = rest
+                .char_indices()
+                .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+                .map_or(rest.len(), |(i, _)| i);
+            let len = word.max(rest.chars().next().map_or(1, char::len_utf8));
             (
                 format!("PostgreSQL: {message}"),
                 base + byte..base + byte + len,
