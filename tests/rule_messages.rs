@@ -440,23 +440,6 @@ fn team(d: &Dir, stamp: &str) {
     d.commit_all("team");
 }
 
-/// Stable text: temporary paths, commit ids and dates vary from run to run.
-fn settings(d: &Dir) -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.set_prepend_module_to_snapshot(false);
-    let tmp = regex::escape(&d.path().display().to_string());
-    s.add_filter(&tmp, "[REPO]");
-    s.add_filter(r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]");
-    s.add_filter(r"\b[0-9a-f]{40}\b", "[COMMIT]");
-    s.add_filter(r"\b[0-9a-f]{7,12}\b", "[SHORT-COMMIT]");
-    s.add_filter(
-        r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?( ?[+-]\d{2}:?\d{2}| ?UTC|Z)?",
-        "[DATE]",
-    );
-    s.add_filter(r"\b\d{4}-\d{2}-\d{2}\b", "[DATE]");
-    s
-}
-
 #[test]
 fn every_rule_message_is_pinned() {
     for rule in miglint::rules::Rule::ALL {
@@ -492,7 +475,7 @@ fn every_rule_message_is_pinned() {
             codes.iter().any(|c| c == code),
             "the `{code}` scenario must produce `{code}`, got {codes:?}\n{doc}"
         );
-        let mut s = settings(&d);
+        let mut s = snapshot_settings(&d);
         if case.grammar && cfg!(feature = "postgres-exact") {
             s.set_snapshot_suffix("exact");
         }

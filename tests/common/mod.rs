@@ -247,3 +247,20 @@ pub fn team_repo(stamp: &str) -> Dir {
     d.write("miglint.toml", "[[set]]\ndir = \"auth/migrations\"\n");
     d
 }
+
+/// Stable text: temporary paths, commit ids and dates vary from run to run.
+pub fn snapshot_settings(d: &Dir) -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_prepend_module_to_snapshot(false);
+    let tmp = regex::escape(&d.path().display().to_string());
+    s.add_filter(&tmp, "[REPO]");
+    s.add_filter(r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]");
+    s.add_filter(r"\b[0-9a-f]{40}\b", "[COMMIT]");
+    s.add_filter(r"\b[0-9a-f]{7,12}\b", "[SHORT-COMMIT]");
+    s.add_filter(
+        r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?( ?[+-]\d{2}:?\d{2}| ?UTC|Z)?",
+        "[DATE]",
+    );
+    s.add_filter(r"\b\d{4}-\d{2}-\d{2}\b", "[DATE]");
+    s
+}

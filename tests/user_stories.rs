@@ -1,0 +1,197 @@
+//! The team's day, end to end (issue 14): a repository laid out like theirs (`auth/migrations/`,
+//! the ledger table `auth.migration_history`, Alembic stamped into `auth.alembic_version_auth`, a
+//! compose file), walked through the stories miglint exists for. Every message is pinned in a
+//! snapshot, and every fix is the one miglint's own help gives: the restore commands are taken
+//! from the JSON `help` and run with git, so advice that does not work fails the test.
+
+mod common;
+use common::*;
+
+/// Runs `miglint args…`, asserting the exit code; returns the human output for the snapshot.
+fn step(d: &Dir, args: &[&str], code: i32) -> String {
+    let r = d.run(args);
+    assert_eq!(r.code, code, "miglint {args:?}:\n{}{}", r.stdout, r.stderr);
+    format!(
+        "$ miglint {} (exit {})\n{}{}",
+        args.join(" "),
+        r.code,
+        r.stdout,
+        r.stderr
+    )
+}
+
+/// The `git …` command inside backticks in the help of the `code` finding.
+fn advised_git_command(d: &Dir, code: &str) -> Vec<String> {
+    let r = d.run(&["check", "--format", "json"]);
+    let help = r.find(code)["help"].as_str().unwrap().to_string();
+    let start = help
+        .find("`git ")
+        .unwrap_or_else(|| panic!("no git command in the help: {help}"));
+    let cmd = &help[start + 1..];
+    let cmd = &cmd[..cmd.find('`').unwrap()];
+    cmd.split_whitespace().skip(1).map(str::to_string).collect()
+}
+
+fn run_advice(d: &Dir, code: &str) -> String {
+    let args = advised_git_command(d, code);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    d.git(&args);
+    format!("$ git {}\n", args.join(" "))
+}
+
+/// main: the team's repository with 0000 and 0001 applied and recorded, Alembic at its head,
+/// the compose file keeping `alembic upgrade` off, and `base = "main"` in miglint.toml.
+fn team_on_main() -> Dir {
+    let d = team_repo("20251105_000002");
+    d.write(
+        "miglint.toml",
+        "[git]\nbase = \"main\"\n\n[[set]]\ndir = \"auth/migrations\"\n\n[set.alembic]\ncompose = \"auth/auth.compose.yml\"\n",
+    );
+    d.write(
+        "auth/auth.compose.yml",
+        "services:\n  auth:\n    image: auth\n    environment:\n      MIGRATE_AT_START: \"false\"\n",
+    );
+    d.init_repo();
+    let r = d.run(&["record", "--through", "1"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("INSERT INTO auth.migration_history"),
+        "record speaks the team's table: {}",
+        r.stdout
+    );
+    d.commit_all("auth: init, roles (applied)");
+    d
+}
+
+#[test]
+fn a_number_conflict_is_renumbered_and_passes() {
+    let d = team_on_main();
+    let mut log = step(&d, &["check"], 0);
+    d.git(&["checkout", "-q", "-b", "feature"]);
+    d.write(
+        "auth/migrations/0002_add_email.sql",
+        "ALTER TABLE auth.roles ADD COLUMN email text;\n",
+    );
+    d.commit_all("feature: email");
+    d.git(&["checkout", "-q", "main"]);
+    d.write(
+        "auth/migrations/0002_add_phone.sql",
+        "ALTER TABLE auth.roles ADD COLUMN phone text;\n",
+    );
+    d.commit_all("main: phone");
+    d.git(&["checkout", "-q", "feature"]);
+
+    log += &step(&d, &["check"], 1);
+    log += &step(&d, &["renumber"], 0);
+    assert!(d.join("auth/migrations/0003_add_email.sql").exists());
+    // git sees a rename, staged.
+    assert!(
+        d.git(&["status", "--short"]).contains(
+            "R  auth/migrations/0002_add_email.sql -> auth/migrations/0003_add_email.sql"
+        ),
+        "{}",
+        d.git(&["status", "--short"])
+    );
+    d.commit_all("renumber");
+    log += &step(&d, &["check"], 0);
+    snapshot_settings(&d).bind(|| insta::assert_snapshot!("story_number_conflict", log));
+}
+
+#[test]
+fn an_edit_of_an_applied_migration_is_restored_as_advised() {
+    let d = team_on_main();
+    d.git(&["checkout", "-q", "-b", "feature"]);
+    let roles = d.read("auth/migrations/0001_roles.sql");
+    d.write(
+        "auth/migrations/0001_roles.sql",
+        roles.replace(
+            "name text NOT NULL UNIQUE",
+            "name text NOT NULL UNIQUE, email text",
+        ),
+    );
+    d.commit_all("edit an applied migration");
+    let mut log = step(&d, &["check"], 1);
+    // One problem, one finding: the merged-file fact is related, not a second error.
+    let json = d.run(&["check", "--format", "json"]);
+    let codes: Vec<String> = json.diags().into_iter().map(|x| x.0).collect();
+    assert_eq!(
+        codes.iter().filter(|c| *c == "checksum-mismatch").count(),
+        1,
+        "{codes:?}"
+    );
+    assert!(
+        !codes.iter().any(|c| c == "modified-after-merge"),
+        "{codes:?}"
+    );
+    log += &run_advice(&d, "checksum-mismatch");
+    assert_eq!(d.read("auth/migrations/0001_roles.sql"), roles);
+    log += &step(&d, &["check"], 0);
+    snapshot_settings(&d).bind(|| insta::assert_snapshot!("story_edit_applied", log));
+}
+
+#[test]
+fn a_line_ending_change_says_so_and_is_restored() {
+    let d = team_on_main();
+    let init = d.read("auth/migrations/0000_init.sql");
+    d.write("auth/migrations/0000_init.sql", init.replace('\n', "\r\n"));
+    let mut log = step(&d, &["check"], 1);
+    let r = d.run(&["check", "--format", "json"]);
+    let f = r.find("checksum-mismatch");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("only line endings changed"),
+        "{f}"
+    );
+    assert!(
+        f["help"]
+            .as_str()
+            .unwrap()
+            .contains("no new migration is needed"),
+        "{f}"
+    );
+    log += &run_advice(&d, "checksum-mismatch");
+    assert_eq!(d.read("auth/migrations/0000_init.sql"), init);
+    log += &step(&d, &["check"], 0);
+    snapshot_settings(&d).bind(|| insta::assert_snapshot!("story_line_endings", log));
+}
+
+#[test]
+fn a_new_alembic_revision_is_restamped_in_a_new_migration() {
+    let d = team_on_main();
+    d.write(
+        "auth/alembic/versions/20251110_000003_sessions.py",
+        revision_file("20251110_000003", "'20251105_000002'"),
+    );
+    let mut log = step(&d, &["check"], 1);
+    let r = d.run(&["check", "--format", "json"]);
+    let help = r.find("alembic-head-mismatch")["help"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The help's SQL, in a new migration created by `miglint new`.
+    let sql = &help[help.find("UPDATE ").unwrap()..];
+    log += &step(&d, &["new", "restamp alembic"], 0);
+    d.write(
+        "auth/migrations/0002_restamp_alembic.sql",
+        format!("{sql}\n"),
+    );
+    log += &step(&d, &["check"], 0);
+    log += &step(&d, &["alembic", "heads"], 0);
+    snapshot_settings(&d).bind(|| insta::assert_snapshot!("story_restamp", log));
+}
+
+#[test]
+fn turning_alembic_upgrades_on_is_flagged() {
+    let d = team_on_main();
+    d.write(
+        "auth/auth.compose.yml",
+        "services:\n  auth:\n    image: auth\n    environment:\n      MIGRATE_AT_START: \"true\"\n",
+    );
+    let r = d.run(&["check", "--format", "json"]);
+    assert_eq!(r.code, 0, "a warning: {}", r.stdout);
+    r.find("alembic-upgrade-at-start");
+    let log = step(&d, &["check", "--deny-warnings"], 1);
+    snapshot_settings(&d).bind(|| insta::assert_snapshot!("story_upgrade_at_start", log));
+}
