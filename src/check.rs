@@ -10,8 +10,9 @@ use rayon::prelude::*;
 
 use crate::config::{self, Config, SetConfig};
 use crate::finding::{Finding, Severity};
+use crate::registry::Rule;
+use crate::rules;
 use crate::rules::naming::Migration;
-use crate::rules::{self, Rule};
 use crate::snapshot::{self, Snapshot};
 use crate::sql::Analysis;
 use crate::{git, Fatal};
@@ -542,7 +543,7 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
         };
         if let Some(repo) = &ws.repo {
             if let Some(base) = &base {
-                let (merge_base, tip) = git::read_base(repo, set, base)?;
+                let (merge_base, tip) = git::read_base(repo, set, base, &state.snapshot)?;
                 findings.extend(rules::git::check_base(
                     set,
                     &state.snapshot,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::finding::Severity;
-use crate::rules::Rule;
+use crate::registry::Rule;
 use crate::Fatal;
 
 pub const FILE_NAME: &str = "miglint.toml";

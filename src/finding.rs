@@ -3,9 +3,9 @@
 
 use std::ops::Range;
 
-use crate::rules::Rule;
+use crate::registry::Rule;
 
-pub use crate::rules::Severity;
+pub use crate::registry::Severity;
 
 /// A problem found in one file (or in the set as a whole when `file` is `None`).
 ///

@@ -241,7 +241,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> crate::Result<()> {
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
         return Err(Fatal::new(
-            crate::rules::Rule::IoError,
+            crate::registry::Rule::IoError,
             format!("cannot write {}: {e}", path.display()),
             "the previous content is unchanged; check permissions and free space",
         ));
@@ -270,7 +270,7 @@ pub fn create_new_atomic(path: &Path, bytes: &[u8]) -> crate::Result<()> {
             "miglint never overwrites; remove or rename the existing file first",
         )),
         Err(e) => Err(Fatal::new(
-            crate::rules::Rule::IoError,
+            crate::registry::Rule::IoError,
             format!("cannot create {}: {e}", path.display()),
             "check permissions and free space",
         )),
@@ -307,7 +307,7 @@ impl LockGuard {
                 }
                 Err(fs::TryLockError::Error(e)) => {
                     return Err(Fatal::new(
-                        crate::rules::Rule::IoError,
+                        crate::registry::Rule::IoError,
                         format!("cannot lock {}: {e}", dir_path.display()),
                         "check that the file system supports locks (flock)",
                     ))
@@ -333,7 +333,7 @@ fn lock_handle(dir: &Path) -> crate::Result<fs::File> {
         .open(dir.join(".miglint.lock"));
     opened.map_err(|e| {
         Fatal::new(
-            crate::rules::Rule::IoError,
+            crate::registry::Rule::IoError,
             format!("cannot open {} to lock it: {e}", dir.display()),
             "check permissions on the directory",
         )

@@ -2,13 +2,14 @@
 //! snapshots of a set at a commit or in the index, and the history walk. The comparisons
 //! themselves are pure functions in `rules::git`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use git2::{ObjectType, Oid, Repository};
 
 use crate::config::SetConfig;
 use crate::finding::Finding;
-use crate::rules::Rule;
+use crate::registry::Rule;
 use crate::snapshot::{is_migration_name, MigrationFile, Snapshot, Unreadable};
 use crate::Fatal;
 
@@ -344,6 +345,19 @@ pub fn resolve_base(
 
 /// Reads the set as of a tree (a commit's root tree). A set directory absent there is empty.
 pub fn read_tree(repo: &Repository, root: &git2::Tree, set: &SetConfig) -> crate::Result<Snapshot> {
+    read_tree_sharing(repo, root, set, &HashMap::new())
+}
+
+/// [`read_tree`], except that a file whose blob id is in `known` (the work tree's files, by
+/// name, with the blob id git would give their bytes) is not inflated: it has those bytes, so the
+/// snapshot shares them. Comparing a base with the work tree then costs one tree read and a
+/// hash per work-tree file, not an inflate and a byte compare per merged file.
+fn read_tree_sharing(
+    repo: &Repository,
+    root: &git2::Tree,
+    set: &SetConfig,
+    known: &HashMap<&str, (Oid, &MigrationFile)>,
+) -> crate::Result<Snapshot> {
     let mut snap = Snapshot::default();
     if let Some(id) = dir_id(root, &set.dir) {
         if let Ok(tree) = repo.find_tree(id) {
@@ -361,11 +375,21 @@ pub fn read_tree(repo: &Repository, root: &git2::Tree, set: &SetConfig) -> crate
                         path,
                         "it is committed as a symlink",
                     )),
-                    (Some(ObjectType::Blob), _) => {
-                        let blob = repo.find_blob(e.id()).map_err(|e| git_err("blob", e))?;
-                        snap.files
-                            .push(MigrationFile::new(name, path, Arc::from(blob.content())));
-                    }
+                    (Some(ObjectType::Blob), _) => match known.get(name.as_str()) {
+                        Some((id, file)) if *id == e.id() => {
+                            let mut same = (*file).clone();
+                            same.path = path;
+                            snap.files.push(same);
+                        }
+                        _ => {
+                            let blob = repo.find_blob(e.id()).map_err(|e| git_err("blob", e))?;
+                            snap.files.push(MigrationFile::new(
+                                name,
+                                path,
+                                Arc::from(blob.content()),
+                            ));
+                        }
+                    },
                     _ => snap.unreadable.push(Unreadable::new(
                         name,
                         path,
@@ -461,12 +485,35 @@ pub fn read_base(
     repo: &Repository,
     set: &SetConfig,
     base: &Base,
+    now: &Snapshot,
 ) -> crate::Result<(Snapshot, Snapshot)> {
-    let merge_base = read_commit(repo, base.merge_base, set)?;
+    use rayon::prelude::*;
+    // The blob id git would store for each work-tree file (its bytes are already what git
+    // stores: canonical line endings and filters applied).
+    let ids: Vec<(&str, Oid, &MigrationFile)> = now
+        .files
+        .par_iter()
+        .filter(|f| f.is_complete())
+        .filter_map(|f| {
+            Oid::hash_object(ObjectType::Blob, &f.bytes)
+                .ok()
+                .map(|id| (f.name.as_str(), id, f))
+        })
+        .collect();
+    let known: HashMap<&str, (Oid, &MigrationFile)> =
+        ids.into_iter().map(|(n, id, f)| (n, (id, f))).collect();
+    let read = |commit: Oid| {
+        let tree = repo
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .map_err(|e| git_err("commit tree", e))?;
+        read_tree_sharing(repo, &tree, set, &known)
+    };
+    let merge_base = read(base.merge_base)?;
     let tip = if base.tip == base.merge_base {
         merge_base.clone()
     } else {
-        read_commit(repo, base.tip, set)?
+        read(base.tip)?
     };
     Ok((merge_base, tip))
 }

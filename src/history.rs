@@ -10,8 +10,8 @@ use git2::{Oid, Repository, Sort};
 use crate::config::SetConfig;
 use crate::finding::Finding;
 use crate::git::short;
+use crate::registry::Rule;
 use crate::rules::git::ledger_rewrite;
-use crate::rules::Rule;
 use crate::snapshot::is_migration_name;
 use crate::Fatal;
 

@@ -69,7 +69,8 @@ impl MigrationFile {
             return false;
         }
         if self.is_complete() && other.is_complete() {
-            self.bytes == other.bytes
+            // A base file whose blob id matched shares the work tree's bytes: no compare needed.
+            Arc::ptr_eq(&self.bytes, &other.bytes) || self.bytes == other.bytes
         } else {
             self.digest() == other.digest()
         }
@@ -134,14 +135,14 @@ pub fn read_worktree(root: &Path, set: &SetConfig) -> crate::Result<Snapshot> {
     let dir = root.join(&set.dir);
     let meta = std::fs::metadata(&dir).map_err(|e| {
         Fatal::new(
-            crate::rules::Rule::IoError,
+            crate::registry::Rule::IoError,
             format!("cannot read migration directory {}: {e}", set.dir),
             "check the `dir` of this set in miglint.toml, or the path given on the command line",
         )
     })?;
     if !meta.is_dir() {
         return Err(Fatal::new(
-            crate::rules::Rule::IoError,
+            crate::registry::Rule::IoError,
             format!("{} is not a directory", set.dir),
             "point the set at the directory that holds the numbered .sql files",
         ));

@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use super::python::{self, Value};
 use crate::finding::Finding;
-use crate::rules::Rule;
+use crate::registry::Rule;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revision {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::config::{self, SetConfig};
 use crate::finding::Finding;
-use crate::rules::Rule;
+use crate::registry::Rule;
 
 pub use graph::{Graph, Revision};
 

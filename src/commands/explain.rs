@@ -1,6 +1,6 @@
 //! `miglint explain CODE` and `miglint rules`, both printed from the rule registry.
 
-use crate::rules::Rule;
+use crate::registry::Rule;
 use crate::Fatal;
 
 /// The rule a user names: its code, or the `miglint::code` header human output shows; an unknown

@@ -163,7 +163,7 @@ pub fn run(ws: &Workspace, args: &RecordArgs) -> crate::Result<Vec<String>> {
         if let Some(f) = findings.iter().find(|f| {
             f.file.as_deref() == Some(m.path.as_str())
                 && f.severity == Severity::Error
-                && f.rule != crate::rules::Rule::OutOfOrder
+                && f.rule != crate::registry::Rule::OutOfOrder
         }) {
             return Err(Fatal::refused(
                 format!("`{}` has findings: {} ({})", m.name, f.message, f.code()),

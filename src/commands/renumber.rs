@@ -43,7 +43,7 @@ fn plan_renames(
     let repo = ws.repo("renumber")?;
     let base = git::resolve_base(repo, base, ws.config.base.as_deref())?.ok_or_else(|| {
         Fatal::new(
-            crate::rules::Rule::BaseNotFound,
+            crate::registry::Rule::BaseNotFound,
             "renumber needs a base branch and none was found",
             "pass --base origin/main",
         )

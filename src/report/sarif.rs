@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::locate;
 use crate::check::Outcome;
 use crate::finding::Severity;
-use crate::rules::Rule;
+use crate::registry::Rule;
 
 fn level(s: Severity) -> &'static str {
     match s {

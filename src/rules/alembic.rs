@@ -3,7 +3,7 @@
 
 use crate::alembic::{Graph, Layout};
 use crate::finding::Finding;
-use crate::rules::Rule;
+use crate::registry::Rule;
 use crate::sql::stamps::StampKind;
 use crate::sql::Stamp;
 

@@ -12,7 +12,7 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 
 use crate::config::SetConfig;
 use crate::finding::Finding;
-use crate::rules::Rule;
+use crate::registry::Rule;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {

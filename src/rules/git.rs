@@ -8,8 +8,8 @@ use std::ops::Range;
 use crate::config::SetConfig;
 use crate::finding::Finding;
 use crate::naming;
+use crate::registry::Rule;
 use crate::rules::naming::migrations;
-use crate::rules::Rule;
 use crate::snapshot::Snapshot;
 
 /// The byte span of the first line of `new` that differs from `old` (for labels).

@@ -7,7 +7,7 @@ use crate::config::SetConfig;
 use crate::export::Export;
 use crate::finding::{Finding, Related};
 use crate::ledger::Ledger;
-use crate::rules::Rule;
+use crate::registry::Rule;
 use crate::snapshot::Snapshot;
 
 pub fn reconcile(

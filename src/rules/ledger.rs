@@ -5,8 +5,8 @@ use crate::config::SetConfig;
 use crate::finding::{Finding, Severity};
 use crate::ledger::{self, Ledger};
 use crate::naming;
+use crate::registry::Rule;
 use crate::rules::naming::{next_name, Migration};
-use crate::rules::Rule;
 use crate::snapshot::Snapshot;
 
 /// Why two byte strings differ when they differ only in line endings or a BOM, if they do.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use crate::config::{Numbering, SetConfig};
 use crate::finding::Finding;
 use crate::naming;
-use crate::rules::Rule;
+use crate::registry::Rule;
 use crate::snapshot::Snapshot;
 
 /// A correctly named migration of a snapshot, in migration order.

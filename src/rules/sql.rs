@@ -5,7 +5,7 @@ use sqlparser::dialect::Dialect;
 
 use crate::config::SetConfig;
 use crate::finding::Finding;
-use crate::rules::Rule;
+use crate::registry::Rule;
 use crate::snapshot::{MigrationFile, Unreadable};
 use crate::sql::{self, Analysis, Outcome};
 

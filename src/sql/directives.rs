@@ -6,7 +6,7 @@
 //! - text after a second `--` is the reason (`-- miglint-ignore-file empty-migration -- kept`).
 //!
 //! A directive lives inside the change it would excuse, so it can never silence the codes that
-//! protect applied or merged migrations ([`crate::rules::Rule::is_protection`]): only `[rules]` in
+//! protect applied or merged migrations ([`crate::registry::Rule::is_protection`]): only `[rules]` in
 //! `miglint.toml` may re-rate those. Which directive silenced what is tracked so that directives
 //! that silence nothing are reported (`unused-ignore`), like ruff's RUF100.
 
@@ -88,7 +88,7 @@ impl Directives {
     /// The index of the directive that silences a finding with `code` at byte `offset` (if
     /// any). Protection codes are never silenced here.
     pub fn suppressor(&self, code: &str, offset: Option<usize>) -> Option<usize> {
-        if crate::rules::Rule::from_code(code).is_some_and(|r| r.is_protection()) {
+        if crate::registry::Rule::from_code(code).is_some_and(|r| r.is_protection()) {
             return None;
         }
         let names = |d: &Directive| d.codes.is_empty() || d.codes.iter().any(|c| c == code);

@@ -1,0 +1,335 @@
+//! The rule registry: one table of every code miglint can report. It drives `miglint rules`,
+//! `miglint explain`, the SARIF rule list and the rule table of docs/rules.md (a test keeps them in sync),
+//! so a code's documentation cannot drift from the code that reports it.
+
+/// How bad a finding is (part of the registry: every rule has a default severity). `Off` only exists so the `[rules]` table can silence a rule.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Off,
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Off => "off",
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// Everything a user may want to know about one rule.
+pub struct RuleInfo {
+    pub code: &'static str,
+    pub severity: Severity,
+    /// `true` for conditions that stop miglint from doing its job: they exit 2, not 1.
+    pub fatal: bool,
+    pub summary: &'static str,
+    pub why: &'static str,
+    pub bad: &'static str,
+    pub good: &'static str,
+}
+
+macro_rules! rules {
+    ($( $variant:ident => { code: $code:literal, severity: $sev:ident, fatal: $fatal:literal,
+         summary: $summary:literal, why: $why:literal, bad: $bad:literal, good: $good:literal $(,)? } )*) => {
+        /// A stable rule code. The string form (`code()`) is the public contract.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Rule { $($variant,)* }
+
+        impl Rule {
+            pub const ALL: &'static [Rule] = &[$(Rule::$variant,)*];
+
+            pub fn info(self) -> &'static RuleInfo {
+                match self {
+                    $(Rule::$variant => &RuleInfo {
+                        code: $code, severity: Severity::$sev, fatal: $fatal,
+                        summary: $summary, why: $why, bad: $bad, good: $good,
+                    },)*
+                }
+            }
+        }
+    };
+}
+
+impl Rule {
+    pub fn code(self) -> &'static str {
+        self.info().code
+    }
+
+    pub fn from_code(code: &str) -> Option<Rule> {
+        Rule::ALL.iter().copied().find(|r| r.code() == code)
+    }
+
+    /// The codes that protect applied and merged migrations. A directive inside a migration
+    /// never silences them (the change would excuse itself); only `[rules]` may re-rate them.
+    pub fn is_protection(self) -> bool {
+        matches!(
+            self,
+            Rule::ChecksumMismatch
+                | Rule::ModifiedAfterMerge
+                | Rule::DeletedAfterMerge
+                | Rule::RenamedAfterMerge
+                | Rule::NumberConflict
+                | Rule::OutOfOrder
+                | Rule::AppliedFileMissing
+                | Rule::LockRewritten
+                | Rule::LockInvalid
+                | Rule::RewrittenInHistory
+                | Rule::HistoryMismatch
+                | Rule::UnrecordedMigrations
+                | Rule::EmptySet
+                | Rule::UnsafePath
+        )
+    }
+
+    /// The known codes nearest to `code` (a typo's likely intent), best first.
+    pub fn nearest(code: &str) -> Vec<&'static str> {
+        let mut scored: Vec<(usize, &'static str)> = Rule::ALL
+            .iter()
+            .map(|r| (edit_distance(code, r.code()), r.code()))
+            .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+            .collect();
+        scored.sort();
+        scored.into_iter().take(3).map(|(_, c)| c).collect()
+    }
+
+    /// The docs/rules.md anchor a rule's documentation lives under (used by SARIF's `helpUri`).
+    pub fn help_uri(self) -> String {
+        format!(
+            "https://github.com/miglint/miglint/blob/main/docs/rules.md#{}",
+            self.code()
+        )
+    }
+}
+
+rules! {
+    InvalidName => { code: "invalid-name", severity: Error, fatal: false,
+        summary: "A .sql file in the set is not named NNNN_snake_case_name.sql.",
+        why: "Appliers sort files by their number; a file without one is applied in the wrong place or silently skipped.",
+        bad: "migrations/5-AddEmail.sql", good: "migrations/0005_add_email.sql" }
+    DuplicateNumber => { code: "duplicate-number", severity: Error, fatal: false,
+        summary: "Two migrations share a number.",
+        why: "Usually two branches each added the next number; only one order can be applied, and the databases that took the other one diverge.",
+        bad: "0005_add_email.sql\n0005_add_phone.sql", good: "0005_add_email.sql\n0006_add_phone.sql" }
+    NumberGap => { code: "number-gap", severity: Error, fatal: false,
+        summary: "Sequential numbers skip a value.",
+        why: "A gap usually means a migration was lost in a merge or renamed away; appliers that stop at the first missing number never reach the rest.",
+        bad: "0003_a.sql\n0005_b.sql", good: "0003_a.sql\n0004_b.sql" }
+    EmptyMigration => { code: "empty-migration", severity: Warning, fatal: false,
+        summary: "A migration holds no SQL statement (only whitespace or comments).",
+        why: "An empty file is recorded as applied while changing nothing; it is usually an unsaved editor buffer.",
+        bad: "-- TODO", good: "ALTER TABLE users ADD COLUMN email text;" }
+    InvalidEncoding => { code: "invalid-encoding", severity: Error, fatal: false,
+        summary: "A migration is not valid UTF-8.",
+        why: "PostgreSQL rejects invalid byte sequences in a UTF-8 database at deploy time.",
+        bad: "a file saved as Latin-1 containing 'café'", good: "the same file saved as UTF-8" }
+    Utf8Bom => { code: "utf8-bom", severity: Error, fatal: false,
+        summary: "A migration starts with a UTF-8 byte-order mark.",
+        why: "psql does not strip a BOM, so the first statement of the file fails with a syntax error at deploy.",
+        bad: "\\xEF\\xBB\\xBFCREATE TABLE t (id int);", good: "CREATE TABLE t (id int);" }
+    UnreadableFile => { code: "unreadable-file", severity: Error, fatal: false,
+        summary: "A .sql entry in the set cannot be read as a file (a directory, a dangling symlink, no permission).",
+        why: "An applier that lists the directory finds it and fails, or skips it silently.",
+        bad: "0003_x.sql -> missing-target.sql (dangling symlink)", good: "0003_x.sql as a regular file" }
+    FileTooLarge => { code: "file-too-large", severity: Warning, fatal: false,
+        summary: "A migration is larger than max_file_size and was not parsed.",
+        why: "Huge generated dumps make every hook run slow; check them once by hand and keep them out of the hot path.",
+        bad: "a 200 MB data dump in migrations/", good: "schema changes in migrations/, bulk data loaded by a separate job" }
+    SqlParseError => { code: "sql-parse-error", severity: Error, fatal: false,
+        summary: "A statement does not parse in the set's SQL dialect.",
+        why: "A typo in a migration only fails at deploy time, half-way through a release.",
+        bad: "ALTER TABEL users ADD COLUMN email text;", good: "ALTER TABLE users ADD COLUMN email text;" }
+    SqlUnverified => { code: "sql-unverified", severity: Warning, fatal: false,
+        summary: "Valid PostgreSQL that this build's parser cannot check (a known sqlparser gap).",
+        why: "The statement is not verified; build with --features postgres-exact to check it with PostgreSQL's own grammar.",
+        bad: "DO $$ BEGIN PERFORM 1; END $$;  (unchecked)", good: "the same, checked by a postgres-exact build" }
+    SqlAstSkipped => { code: "sql-ast-skipped", severity: Info, fatal: false,
+        summary: "PostgreSQL accepts a statement that sqlparser cannot turn into a syntax tree; AST-based rules skip it.",
+        why: "Stamps and statement diffs need an AST; this statement is valid but invisible to them.",
+        bad: "ALTER SEQUENCE s OWNED BY t.id;", good: "(informational; nothing to fix)" }
+    EmptySet => { code: "empty-set", severity: Error, fatal: false,
+        summary: "A configured migration set holds no migration at all.",
+        why: "A set that finds nothing checks nothing: a moved directory or a wrong `dir` would pass silently.",
+        bad: "[[set]]\ndir = \"db/migration\"   (the files are in db/migrations)", good: "[[set]]\ndir = \"db/migrations\"" }
+    UnsafePath => { code: "unsafe-path", severity: Error, fatal: false,
+        summary: "A migration or the ledger is a symlink that leads outside the repository.",
+        why: "miglint never reads or prints files outside the repository it checks: a link to /proc/self/environ would leak CI secrets into the log.",
+        bad: "migrations/0003_x.sql -> /etc/passwd", good: "migrations/0003_x.sql as a regular file" }
+    UnknownIgnoreCode => { code: "unknown-ignore-code", severity: Warning, fatal: false,
+        summary: "An ignore directive names a code miglint does not have.",
+        why: "A misspelt code silences nothing, so the finding it meant to excuse still fails the check, or the directive is stale.",
+        bad: "-- miglint-ignore-file empty-migratoin", good: "-- miglint-ignore-file empty-migration" }
+    UnusedIgnore => { code: "unused-ignore", severity: Warning, fatal: false,
+        summary: "An ignore directive silences nothing (or names a protection code, which directives cannot silence).",
+        why: "Stale directives hide future problems; protection codes (edits of applied or merged migrations) can only be re-rated in miglint.toml.",
+        bad: "-- miglint-ignore-file checksum-mismatch", good: "(remove it; or re-rate the rule under [rules] in miglint.toml, reviewed like code)" }
+    PsqlUnknownCommand => { code: "psql-unknown-command", severity: Warning, fatal: false,
+        summary: "A backslash command that psql does not know.",
+        why: "psql stops (or, without ON_ERROR_STOP, skips the line) at an unknown meta-command: usually a typo such as \\sett.",
+        bad: "\\sett ON_ERROR_STOP on", good: "\\set ON_ERROR_STOP on" }
+    ChecksumMismatch => { code: "checksum-mismatch", severity: Error, fatal: false,
+        summary: "An applied (recorded) migration no longer matches its recorded SHA-256.",
+        why: "The database ran the recorded bytes; an edited file means fresh databases and production now differ.",
+        bad: "editing 0001_users.sql after `miglint record 0001`", good: "leave 0001 alone and add 0007_fix_users.sql" }
+    AppliedFileMissing => { code: "applied-file-missing", severity: Error, fatal: false,
+        summary: "The ledger names an applied migration that no longer exists (deleted or renamed).",
+        why: "Fresh databases built from the folder would miss a change that production has.",
+        bad: "git rm migrations/0000_init.sql", good: "keep applied files; add a new migration that reverts" }
+    OutOfOrder => { code: "out-of-order", severity: Error, fatal: false,
+        summary: "A new migration is numbered below one that is already applied or merged.",
+        why: "It would be applied after newer migrations, in an order no test ever ran.",
+        bad: "ledger ends at 0005, new file 0003_fix.sql", good: "new file 0006_fix.sql" }
+    LockInvalid => { code: "lock-invalid", severity: Error, fatal: false,
+        summary: "The ledger (applied.sha256) is malformed.",
+        why: "A ledger that cannot be read protects nothing; it must stay exactly `sha256sum` output.",
+        bad: "abc123 0001_users.sql", good: "<64 lowercase hex>  0001_users.sql" }
+    UnrecordedMigrations => { code: "unrecorded-migrations", severity: Off, fatal: false,
+        summary: "Migrations that the ledger does not record as applied (on with --require-recorded).",
+        why: "In a deploy pipeline, pending migrations mean the database is behind the code.",
+        bad: "0007_add_email.sql present, ledger ends at 0006", good: "apply 0007, then `miglint record 0007`" }
+    HistoryMismatch => { code: "history-mismatch", severity: Error, fatal: false,
+        summary: "The ledger, the files and a CSV export of migration_history disagree.",
+        why: "The database's own record is the ground truth of what ran; the repository must agree with it.",
+        bad: "migration_history has 0003 with another checksum", good: "all three agree" }
+    NoBase => { code: "no-base", severity: Info, fatal: false,
+        summary: "No base revision was found, so the git checks against the base branch were skipped.",
+        why: "Without a base, edits to merged migrations and number conflicts go unnoticed.",
+        bad: "miglint check   (no origin/HEAD, no [git] base)", good: "miglint check --base origin/main" }
+    ModifiedAfterMerge => { code: "modified-after-merge", severity: Error, fatal: false,
+        summary: "A migration that exists on the base branch was changed.",
+        why: "Merged migrations may already run in some environment; editing them forks the schema history.",
+        bad: "editing 0002_roles.sql in a pull request", good: "adding 0008_alter_roles.sql" }
+    DeletedAfterMerge => { code: "deleted-after-merge", severity: Error, fatal: false,
+        summary: "A migration that exists on the base branch was deleted.",
+        why: "Environments that applied it keep the change; fresh ones lose it.",
+        bad: "git rm migrations/0002_roles.sql", good: "add a migration that undoes 0002" }
+    RenamedAfterMerge => { code: "renamed-after-merge", severity: Error, fatal: false,
+        summary: "A migration that exists on the base branch was renamed.",
+        why: "Appliers key history by file name: a rename looks like a new, unapplied migration.",
+        bad: "git mv 0002_roles.sql 0002_user_roles.sql", good: "keep the merged name" }
+    NumberConflict => { code: "number-conflict", severity: Error, fatal: false,
+        summary: "A new migration reuses a number the base branch already has under another name.",
+        why: "Two branches both added the same number; after the merge one of them is never applied.",
+        bad: "main has 0005_add_phone.sql, branch adds 0005_add_email.sql", good: "branch renames to 0006_add_email.sql (miglint renumber)" }
+    LockRewritten => { code: "lock-rewritten", severity: Error, fatal: false,
+        summary: "The ledger on this branch is not the base's ledger plus appended lines.",
+        why: "Recorded entries are history; rewriting them hides an edited or re-applied migration.",
+        bad: "changing a digest in applied.sha256", good: "only appending lines with `miglint record`" }
+    ShallowClone => { code: "shallow-clone", severity: Error, fatal: true,
+        summary: "The repository is shallow and the merge-base with the base is missing.",
+        why: "Without history miglint would silently check nothing against the base.",
+        bad: "actions/checkout with the default fetch-depth: 1", good: "actions/checkout with fetch-depth: 0" }
+    BaseNotFound => { code: "base-not-found", severity: Error, fatal: true,
+        summary: "The base revision does not resolve.",
+        why: "A required check that cannot find its base must fail loudly, not pass.",
+        bad: "miglint check --base origin/mian", good: "miglint check --base origin/main" }
+    RewrittenInHistory => { code: "rewritten-in-history", severity: Error, fatal: false,
+        summary: "A commit on the first-parent history changed a migration after it was first committed or recorded.",
+        why: "Environments deployed between the two commits ran the old text.",
+        bad: "commit b1e2… edits 0002_roles.sql a month after it landed", good: "a new migration in its own commit" }
+    NotARepository => { code: "not-a-repository", severity: Error, fatal: true,
+        summary: "A git-based check was asked for outside a git repository.",
+        why: "--staged, --base and --history read git; outside git they cannot run.",
+        bad: "miglint check --staged   (in a plain directory)", good: "run it inside the repository" }
+    AlembicParseError => { code: "alembic-parse-error", severity: Error, fatal: false,
+        summary: "An Alembic revision file cannot be read statically.",
+        why: "miglint never runs Python; a revision whose id it cannot read makes the head unknowable.",
+        bad: "revision = make_id()", good: "revision = \"20251105_000002\"" }
+    AlembicMultipleHeads => { code: "alembic-multiple-heads", severity: Error, fatal: false,
+        summary: "The Alembic revision graph has more than one head.",
+        why: "A single stamped head cannot describe a branched graph; `alembic upgrade head` would fail too.",
+        bad: "two revisions with down_revision = 'a1'", good: "`alembic merge -m merge <h1> <h2>`" }
+    AlembicMissingRevision => { code: "alembic-missing-revision", severity: Error, fatal: false,
+        summary: "A down_revision or depends_on names a revision no file defines.",
+        why: "Alembic refuses to load a graph with a dangling reference.",
+        bad: "down_revision = 'deadbeef'  (no such file)", good: "down_revision = an existing revision id" }
+    AlembicDuplicateRevision => { code: "alembic-duplicate-revision", severity: Error, fatal: false,
+        summary: "Two revision files declare the same revision id.",
+        why: "Alembic keeps one of them arbitrarily.",
+        bad: "two files with revision = 'a1'", good: "unique revision ids" }
+    AlembicCycle => { code: "alembic-cycle", severity: Error, fatal: false,
+        summary: "The Alembic revision graph has a cycle.",
+        why: "Alembic cannot order a cyclic graph; every command fails.",
+        bad: "a1 -> b2 -> a1", good: "an acyclic chain" }
+    AlembicHeadMismatch => { code: "alembic-head-mismatch", severity: Error, fatal: false,
+        summary: "The revision the SQL stamps (or the declared head) is not the head of the Alembic graph.",
+        why: "Alembic would think the schema is behind (or ahead) and `upgrade` would re-run or skip DDL.",
+        bad: "SET version_num = '20251105_000001' while the head is 20251105_000002", good: "SET version_num = '20251105_000002'" }
+    AlembicUnknownRevision => { code: "alembic-unknown-revision", severity: Error, fatal: false,
+        summary: "A stamp names a revision that no Alembic file defines.",
+        why: "Alembic fails with 'Can't locate revision' on the stamped database.",
+        bad: "SET version_num = 'typo123'", good: "SET version_num = an existing revision id" }
+    AlembicStampTable => { code: "alembic-stamp-table", severity: Error, fatal: false,
+        summary: "A stamp targets a table other than the configured Alembic version table.",
+        why: "Alembic reads its configured table; a stamp elsewhere (e.g. unqualified alembic_version) does nothing useful.",
+        bad: "UPDATE alembic_version SET version_num = '…';", good: "UPDATE auth.alembic_version_auth SET version_num = '…';" }
+    AlembicStampUnverified => { code: "alembic-stamp-unverified", severity: Warning, fatal: false,
+        summary: "A statement writes Alembic's version table in a form miglint cannot evaluate (a DO block, dynamic SQL, a computed value).",
+        why: "The stamp it makes is invisible to the head check, so a stale or wrong revision would pass unnoticed.",
+        bad: "DO $$ BEGIN UPDATE auth.alembic_version_auth SET version_num = 'abc'; END $$;", good: "UPDATE auth.alembic_version_auth SET version_num = 'abc';" }
+    AlembicHeadUndeclared => { code: "alembic-head-undeclared", severity: Warning, fatal: false,
+        summary: "Alembic is configured but neither a stamp in the SQL nor `head` in the config declares a head.",
+        why: "Nothing keeps Alembic's view of the schema in step with the SQL.",
+        bad: "no UPDATE … SET version_num in any migration", good: "the newest migration stamps the current head" }
+    AlembicUpgradeAtStart => { code: "alembic-upgrade-at-start", severity: Warning, fatal: false,
+        summary: "The compose file enables Alembic upgrades at start while manual SQL is the source of truth.",
+        why: "`alembic upgrade` at start would re-run DDL the manual SQL already applied.",
+        bad: "MIGRATE_AT_START: \"true\"", good: "MIGRATE_AT_START: \"false\"" }
+    ConfigInvalid => { code: "config-invalid", severity: Error, fatal: true,
+        summary: "miglint.toml (or the command line) is invalid, or there is nothing to check.",
+        why: "A linter that guesses its configuration checks the wrong thing.",
+        bad: "[[set]]\ndirr = \"migrations\"", good: "[[set]]\ndir = \"migrations\"" }
+    IoError => { code: "io-error", severity: Error, fatal: true,
+        summary: "A directory, repository or file miglint needs could not be read or written.",
+        why: "miglint cannot vouch for what it could not read.",
+        bad: "miglint check missing-dir/", good: "miglint check migrations/" }
+    RefusedWrite => { code: "refused", severity: Error, fatal: true,
+        summary: "A writing command (record, new, init, renumber) refused to act.",
+        why: "Files are written only when it is safe: never overwriting, never out of order.",
+        bad: "miglint record 0003   (0002 not recorded yet)", good: "miglint record 0002 0003" }
+    InternalError => { code: "internal-error", severity: Error, fatal: true,
+        summary: "miglint hit a bug.",
+        why: "Please report it with the input that caused it.",
+        bad: "(a panic)", good: "(no panic)" }
+}
+
+/// Levenshtein distance over characters (codes are short; quadratic is fine).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_kebab_case() {
+        let mut seen = std::collections::HashSet::new();
+        for rule in Rule::ALL {
+            let code = rule.code();
+            assert!(seen.insert(code), "duplicate code {code}");
+            assert!(code
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+            assert_eq!(Rule::from_code(code), Some(*rule));
+        }
+    }
+}
