@@ -203,6 +203,31 @@ pub struct SetSummary {
     /// The Alembic graph's heads, and the revision the SQL stamps last (when Alembic is set up).
     pub alembic_heads: Option<Vec<String>>,
     pub stamped: Option<String>,
+    /// Every migration in order, for pictures (`miglint graph`, the markdown report).
+    pub sequence: Vec<SequenceItem>,
+    /// The Alembic revision graph and where the SQL stamps it (when Alembic is set up).
+    pub alembic: Option<AlembicPicture>,
+}
+
+/// One migration of a set, as a picture shows it.
+#[derive(Debug, Clone)]
+pub struct SequenceItem {
+    pub name: String,
+    pub path: String,
+    pub recorded: bool,
+    /// Not on the base (`None` when no base was used).
+    pub new: Option<bool>,
+}
+
+/// The Alembic graph as a picture shows it.
+#[derive(Debug, Default, Clone)]
+pub struct AlembicPicture {
+    pub versions: String,
+    /// (id, down revisions, branch labels), in file order.
+    pub revisions: Vec<(String, Vec<String>, Vec<String>)>,
+    pub heads: Vec<String>,
+    /// (revision, the migration path that stamps it), in migration order.
+    pub stamps: Vec<(String, String)>,
 }
 
 impl Outcome {
@@ -569,7 +594,7 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
                 findings.extend(crate::history::audit(repo, set)?);
             }
         }
-        let (alembic, alembic_heads) =
+        let (alembic, picture) =
             alembic_findings(ws, set, &state, opts.source, &mut outcome.sources);
         findings.extend(alembic);
         if let Some(export) = &opts.history_export {
@@ -593,7 +618,7 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
                 .iter()
                 .filter(|m| state.ledger.get(&m.name).is_some())
                 .count(),
-            new: base_names.map(|names| {
+            new: base_names.as_ref().map(|names| {
                 state
                     .migrations
                     .iter()
@@ -601,10 +626,21 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
                     .map(|m| m.name.clone())
                     .collect()
             }),
+            sequence: state
+                .migrations
+                .iter()
+                .map(|m| SequenceItem {
+                    name: m.name.clone(),
+                    path: m.path.clone(),
+                    recorded: state.ledger.get(&m.name).is_some(),
+                    new: base_names.as_ref().map(|names| !names.contains(&m.name)),
+                })
+                .collect(),
             ..SetSummary::default()
         };
         summary.pending = summary.migrations - summary.recorded;
-        summary.alembic_heads = alembic_heads;
+        summary.alembic_heads = picture.as_ref().map(|p| p.heads.clone());
+        summary.alembic = picture;
         summary.stamped = state
             .migrations
             .iter()
@@ -660,7 +696,7 @@ fn alembic_findings(
     state: &SetState,
     source: Source,
     sources: &mut HashMap<String, Arc<[u8]>>,
-) -> (Vec<Finding>, Option<Vec<String>>) {
+) -> (Vec<Finding>, Option<AlembicPicture>) {
     let files = match (source, &ws.repo) {
         (Source::Index, Some(repo)) => match repo.index() {
             Ok(index) => crate::alembic::Files::Index(repo, index),
@@ -714,6 +750,19 @@ fn alembic_findings(
             ),
         }
     }
-    let heads = graph.heads().into_iter().map(str::to_string).collect();
-    (findings, Some(heads))
+    let picture = AlembicPicture {
+        versions: layout.versions.first().cloned().unwrap_or_default(),
+        revisions: graph
+            .revisions
+            .iter()
+            .map(|r| (r.id.clone(), r.down.clone(), r.labels.clone()))
+            .collect(),
+        heads: graph.heads().into_iter().map(str::to_string).collect(),
+        stamps: stamps
+            .iter()
+            .filter(|(_, s)| !matches!(s.kind, crate::sql::stamps::StampKind::Delete(_)))
+            .map(|(path, s)| (s.revision.clone(), path.clone()))
+            .collect(),
+    };
+    (findings, Some(picture))
 }

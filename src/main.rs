@@ -102,6 +102,18 @@ enum Command {
         #[command(subcommand)]
         command: AlembicCommand,
     },
+    /// Draw each set's migrations and Alembic revision graph (Mermaid or Graphviz DOT).
+    #[command(
+        after_help = "Examples:\n  miglint graph > migrations.mmd               # Mermaid (GitHub and GitLab render it)\n  miglint graph --format dot | dot -Tsvg > migrations.svg\n  miglint graph --base origin/main              # mark what this branch adds"
+    )]
+    Graph {
+        /// Compare with this base revision to mark new migrations (default: as for `check`).
+        #[arg(long, value_name = "REV")]
+        base: Option<String>,
+        /// Draw only this set (its `name` or `dir`).
+        #[arg(long, value_name = "NAME")]
+        set: Option<String>,
+    },
     /// Show each set: migrations, recorded, pending, heads, base.
     Status {
         /// Compare with this base revision (default: as for `check`).
@@ -193,14 +205,18 @@ fn fail(format: Format, fatal: Fatal) -> ExitCode {
 fn only_human_or_json(format: Format, command: &str) -> miglint::Result<()> {
     match format {
         Format::Human | Format::Json => Ok(()),
-        other => Err(Fatal::config(
-            format!(
-                "`miglint {command}` does not support --format {}",
-                format!("{other:?}").to_lowercase()
-            ),
-            "use --format human or --format json (github and sarif are for `miglint check`)",
-        )),
+        other => Err(unsupported(other, command, "use --format human or --format json (github, sarif and markdown are for `miglint check`, mermaid and dot for `miglint graph`)")),
     }
+}
+
+fn unsupported(format: Format, command: &str, help: &str) -> Fatal {
+    Fatal::config(
+        format!(
+            "`miglint {command}` does not support --format {}",
+            format!("{format:?}").to_lowercase()
+        ),
+        help,
+    )
 }
 
 fn emit_json(value: serde_json::Value) {
@@ -230,6 +246,9 @@ fn run(cli: Cli) -> ExitCode {
     let open = |dirs: &[PathBuf]| Workspace::open(&cwd, cli.config.as_deref(), dirs);
     let result: miglint::Result<ExitCode> = (|| match &cli.command {
         Command::Check(a) => {
+            if matches!(format, Format::Mermaid | Format::Dot) {
+                return Err(unsupported(format, "check", "pictures are drawn by `miglint graph --format mermaid|dot`; `check --format markdown` embeds the Mermaid one"));
+            }
             let ws = open(&a.dirs)?;
             let opts = check::Options {
                 source: if a.staged {
@@ -379,6 +398,31 @@ fn run(cli: Cli) -> ExitCode {
                 }
             }
             Ok(ExitCode::from(u8::from(outcome.count(Severity::Error) > 0)))
+        }
+        Command::Graph { base, set } => {
+            let format = match format {
+                Format::Human | Format::Mermaid => Format::Mermaid,
+                Format::Dot => Format::Dot,
+                other => {
+                    return Err(unsupported(
+                        other,
+                        "graph",
+                        "use --format mermaid (the default) or --format dot",
+                    ))
+                }
+            };
+            let ws = open(&[])?;
+            let opts = check::Options {
+                base: base.clone(),
+                set: set.clone(),
+                ..check::Options::default()
+            };
+            let outcome = check::run(&ws, &opts)?;
+            let mut out = std::io::stdout().lock();
+            report::render(format, &outcome, false, &mut out)
+                .and_then(|()| out.flush())
+                .map_err(|e| Fatal::io("standard output", e))?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Status { base } => {
             only_human_or_json(format, "status")?;

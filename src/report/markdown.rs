@@ -123,6 +123,19 @@ pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
             )?;
         }
         writeln!(out)?;
+        // A picture when it says more than the table: Alembic, or a number conflict.
+        for s in outcome
+            .sets
+            .iter()
+            .filter(|s| super::graph::worth_drawing(outcome, s))
+        {
+            writeln!(
+                out,
+                "<details open><summary>`{}`: migrations and Alembic revisions</summary>\n\n```mermaid\n{}```\n\n</details>\n",
+                inline(&s.dir),
+                super::graph::mermaid(outcome, Some(s))
+            )?;
+        }
     }
     let located = locate(outcome);
     let shown: Vec<&Located> = located

@@ -2,6 +2,7 @@
 //! column (in characters) here, in one place, for every format.
 
 pub mod github;
+pub mod graph;
 pub mod human;
 pub mod json;
 pub mod markdown;
@@ -21,6 +22,9 @@ pub enum Format {
     Sarif,
     // A pull-request summary (`$GITHUB_STEP_SUMMARY`, a PR or MR comment).
     Markdown,
+    // Pictures, for `miglint graph` only.
+    Mermaid,
+    Dot,
 }
 
 /// A finding with its position resolved.
@@ -77,5 +81,7 @@ pub fn render(
         Format::Github => github::render(outcome, out),
         Format::Sarif => sarif::render(outcome, out),
         Format::Markdown => markdown::render(outcome, out),
+        Format::Mermaid => out.write_all(graph::mermaid(outcome, None).as_bytes()),
+        Format::Dot => out.write_all(graph::dot(outcome).as_bytes()),
     }
 }

@@ -1,0 +1,524 @@
+//! Pictures for reviewers (`miglint graph`, and the markdown report): each set's migration
+//! sequence (applied, pending, new on this branch, conflicting numbers) and its Alembic revision
+//! graph (heads, branch labels, merge points, the revision the SQL stamps and which migration
+//! stamps it), as Mermaid (GitHub and GitLab render it inline) or Graphviz DOT.
+//!
+//! Large sets are trimmed to what a reviewer needs: the new, pending and conflicting migrations,
+//! the ends of the sequence and the last applied ones; the heads, stamped revisions and their
+//! recent ancestors. Everything else folds into one "… N more" node, so a picture never becomes a
+//! wall of hundreds of nodes.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use crate::check::{Outcome, SetSummary};
+use crate::registry::Rule;
+
+/// At most this many migrations are drawn per set (plus fold nodes).
+const MAX_MIGRATIONS: usize = 24;
+/// Revisions kept behind each head or stamped revision.
+const ANCESTORS: usize = 6;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Applied,
+    Pending,
+    New,
+    Conflict,
+    Head,
+    Merge,
+    Stamped,
+    Fold,
+}
+
+impl Class {
+    fn name(self) -> &'static str {
+        match self {
+            Class::Applied => "applied",
+            Class::Pending => "pending",
+            Class::New => "new",
+            Class::Conflict => "conflict",
+            Class::Head => "head",
+            Class::Merge => "merge",
+            Class::Stamped => "stamped",
+            Class::Fold => "fold",
+        }
+    }
+
+    /// (Mermaid style, DOT attributes).
+    fn style(self) -> (&'static str, &'static str) {
+        match self {
+            Class::Applied => (
+                "fill:#e6f4ea,stroke:#1e8e3e,color:#000",
+                "style=filled, fillcolor=\"#e6f4ea\", color=\"#1e8e3e\"",
+            ),
+            Class::Pending => (
+                "fill:#fff8e1,stroke:#f9a825,color:#000",
+                "style=filled, fillcolor=\"#fff8e1\", color=\"#f9a825\"",
+            ),
+            Class::New => ("stroke-width:3px", "penwidth=3"),
+            Class::Conflict => (
+                "fill:#fdecea,stroke:#d93025,color:#000",
+                "style=filled, fillcolor=\"#fdecea\", color=\"#d93025\"",
+            ),
+            Class::Head => (
+                "stroke:#1a73e8,stroke-width:3px",
+                "color=\"#1a73e8\", penwidth=3",
+            ),
+            Class::Merge => ("stroke-dasharray:4 2", "style=dashed"),
+            Class::Stamped => (
+                "fill:#e8f0fe,color:#000",
+                "style=filled, fillcolor=\"#e8f0fe\"",
+            ),
+            Class::Fold => (
+                "fill:#f1f3f4,stroke:#9aa0a6,color:#000",
+                "style=\"filled,dotted\", fillcolor=\"#f1f3f4\"",
+            ),
+        }
+    }
+}
+
+struct Node {
+    id: String,
+    lines: Vec<String>,
+    classes: Vec<Class>,
+}
+
+struct Cluster {
+    id: String,
+    title: String,
+    nodes: Vec<Node>,
+}
+
+struct Edge {
+    from: String,
+    to: String,
+    label: Option<&'static str>,
+    dotted: bool,
+}
+
+/// The picture of one set.
+struct SetPicture {
+    clusters: Vec<Cluster>,
+    edges: Vec<Edge>,
+}
+
+/// Whether a set's picture says something a table cannot: Alembic is set up, or a number
+/// conflicts (the markdown report embeds the graph only then).
+pub fn worth_drawing(outcome: &Outcome, set: &SetSummary) -> bool {
+    set.alembic.is_some() || !conflicts(outcome, set).is_empty()
+}
+
+/// Paths of this set's migrations whose number conflicts (with the base, another file, or the
+/// applied order).
+fn conflicts<'a>(outcome: &'a Outcome, set: &SetSummary) -> HashSet<&'a str> {
+    let paths: HashSet<&str> = set.sequence.iter().map(|m| m.path.as_str()).collect();
+    outcome
+        .findings
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.rule,
+                Rule::NumberConflict | Rule::DuplicateNumber | Rule::OutOfOrder
+            )
+        })
+        .filter_map(|f| f.file.as_deref())
+        .filter(|p| paths.contains(p))
+        .collect()
+}
+
+fn build(outcome: &Outcome, k: usize, set: &SetSummary) -> SetPicture {
+    let mut picture = SetPicture {
+        clusters: Vec::new(),
+        edges: Vec::new(),
+    };
+    let conflicting = conflicts(outcome, set);
+    let stamping: HashSet<&str> = set
+        .alembic
+        .iter()
+        .flat_map(|a| a.stamps.iter().map(|(_, p)| p.as_str()))
+        .collect();
+
+    // The migration sequence: keep what a reviewer needs, fold the rest.
+    let seq = &set.sequence;
+    let last_recorded: Vec<usize> = seq
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.recorded)
+        .map(|(i, _)| i)
+        .rev()
+        .take(2)
+        .collect();
+    let last_stamp = set
+        .alembic
+        .as_ref()
+        .and_then(|a| a.stamps.last())
+        .map(|(_, p)| p.as_str());
+    let mut keep: Vec<usize> = (0..seq.len())
+        .filter(|&i| {
+            let m = &seq[i];
+            i == 0
+                || i + 1 == seq.len()
+                || !m.recorded
+                || m.new == Some(true)
+                || conflicting.contains(m.path.as_str())
+                || last_recorded.contains(&i)
+                || last_stamp == Some(m.path.as_str())
+        })
+        .collect();
+    if keep.len() > MAX_MIGRATIONS {
+        let tail = keep.split_off(keep.len() - MAX_MIGRATIONS / 2);
+        keep.truncate(MAX_MIGRATIONS / 2);
+        keep.extend(tail);
+    }
+    let keep: BTreeSet<usize> = keep.into_iter().collect();
+    let mut cluster = Cluster {
+        id: format!("s{k}m"),
+        title: set.dir.clone(),
+        nodes: Vec::new(),
+    };
+    let mut node_of: HashMap<&str, String> = HashMap::new();
+    let mut previous: Option<String> = None;
+    let mut i = 0;
+    while i < seq.len() {
+        let id = format!("s{k}m{i}");
+        if keep.contains(&i) {
+            let m = &seq[i];
+            let mut classes = vec![if m.recorded {
+                Class::Applied
+            } else {
+                Class::Pending
+            }];
+            let mut state = vec![if m.recorded { "applied" } else { "pending" }];
+            if m.new == Some(true) {
+                classes.push(Class::New);
+                state.push("new on this branch");
+            }
+            if conflicting.contains(m.path.as_str()) {
+                classes.push(Class::Conflict);
+                state.push("number conflict");
+            }
+            cluster.nodes.push(Node {
+                id: id.clone(),
+                lines: vec![m.name.clone(), state.join(", ")],
+                classes,
+            });
+            node_of.insert(m.path.as_str(), id.clone());
+            i += 1;
+        } else {
+            let start = i;
+            while i < seq.len() && !keep.contains(&i) {
+                i += 1;
+            }
+            let n = i - start;
+            let applied = seq[start..i].iter().filter(|m| m.recorded).count();
+            cluster.nodes.push(Node {
+                id: id.clone(),
+                lines: vec![
+                    format!("… {n} more migration{}", if n == 1 { "" } else { "s" }),
+                    format!(
+                        "{} – {} ({applied} applied)",
+                        seq[start].name,
+                        seq[i - 1].name
+                    ),
+                ],
+                classes: vec![Class::Fold],
+            });
+        }
+        if let Some(p) = previous.replace(id.clone()) {
+            picture.edges.push(Edge {
+                from: p,
+                to: id,
+                label: None,
+                dotted: false,
+            });
+        }
+    }
+    picture.clusters.push(cluster);
+
+    // The Alembic graph.
+    let Some(a) = &set.alembic else {
+        return picture;
+    };
+    let index: HashMap<&str, usize> = a
+        .revisions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.0.as_str(), i))
+        .collect();
+    let stamped: HashSet<&str> = a.stamps.iter().map(|(r, _)| r.as_str()).collect();
+    let mut kept: HashSet<usize> = HashSet::new();
+    let mut frontier: Vec<(usize, usize)> = a
+        .heads
+        .iter()
+        .chain(a.stamps.last().map(|(r, _)| r))
+        .filter_map(|r| index.get(r.as_str()).map(|&i| (i, 0)))
+        .collect();
+    while let Some((i, depth)) = frontier.pop() {
+        if !kept.insert(i) || depth >= ANCESTORS {
+            continue;
+        }
+        for d in &a.revisions[i].1 {
+            if let Some(&j) = index.get(d.as_str()) {
+                frontier.push((j, depth + 1));
+            }
+        }
+    }
+    let mut cluster = Cluster {
+        id: format!("s{k}a"),
+        title: format!("Alembic: {}", a.versions),
+        nodes: Vec::new(),
+    };
+    let folded = a.revisions.len() - kept.len();
+    let fold_id = format!("s{k}r_more");
+    if folded > 0 {
+        cluster.nodes.push(Node {
+            id: fold_id.clone(),
+            lines: vec![format!(
+                "… {folded} older revision{}",
+                if folded == 1 { "" } else { "s" }
+            )],
+            classes: vec![Class::Fold],
+        });
+    }
+    let mut folded_edge = false;
+    for (i, (id, downs, labels)) in a.revisions.iter().enumerate() {
+        if !kept.contains(&i) {
+            continue;
+        }
+        let node = format!("s{k}r{i}");
+        let mut lines = vec![id.clone()];
+        let mut classes = Vec::new();
+        let mut notes = Vec::new();
+        if a.heads.contains(id) {
+            classes.push(Class::Head);
+            notes.push("head".to_string());
+        }
+        if downs.len() > 1 {
+            classes.push(Class::Merge);
+            notes.push("merge".to_string());
+        }
+        if stamped.contains(id.as_str()) {
+            classes.push(Class::Stamped);
+            notes.push("stamped".to_string());
+        }
+        if !labels.is_empty() {
+            notes.push(format!("branch: {}", labels.join(", ")));
+        }
+        if !notes.is_empty() {
+            lines.push(notes.join(", "));
+        }
+        cluster.nodes.push(Node {
+            id: node.clone(),
+            lines,
+            classes,
+        });
+        for d in downs {
+            match index.get(d.as_str()) {
+                Some(&j) if kept.contains(&j) => picture.edges.push(Edge {
+                    from: format!("s{k}r{j}"),
+                    to: node.clone(),
+                    label: None,
+                    dotted: false,
+                }),
+                Some(_) if !folded_edge || downs.len() > 1 => {
+                    folded_edge = true;
+                    picture.edges.push(Edge {
+                        from: fold_id.clone(),
+                        to: node.clone(),
+                        label: None,
+                        dotted: false,
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+    // Kept revisions that folded ones descend from.
+    let mut into_fold: BTreeSet<usize> = BTreeSet::new();
+    for (i, (_, downs, _)) in a.revisions.iter().enumerate() {
+        if !kept.contains(&i) {
+            into_fold.extend(
+                downs
+                    .iter()
+                    .filter_map(|d| index.get(d.as_str()))
+                    .filter(|j| kept.contains(j)),
+            );
+        }
+    }
+    for j in into_fold {
+        picture.edges.push(Edge {
+            from: format!("s{k}r{j}"),
+            to: fold_id.clone(),
+            label: None,
+            dotted: false,
+        });
+    }
+    picture.clusters.push(cluster);
+    // Which migration stamps the revision the database ends at (the last stamp).
+    if let Some((revision, path)) = a.stamps.last() {
+        if let (Some(from), Some(&j)) = (node_of.get(path.as_str()), index.get(revision.as_str())) {
+            if kept.contains(&j) && stamping.contains(path.as_str()) {
+                picture.edges.push(Edge {
+                    from: from.clone(),
+                    to: format!("s{k}r{j}"),
+                    label: Some("stamps"),
+                    dotted: true,
+                });
+            }
+        }
+    }
+    picture
+}
+
+fn pictures(outcome: &Outcome, only: Option<&SetSummary>) -> Vec<SetPicture> {
+    outcome
+        .sets
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| only.is_none_or(|o| std::ptr::eq(o, *s)))
+        .map(|(k, s)| build(outcome, k, s))
+        .collect()
+}
+
+/// Mermaid label text: quotes, angle brackets and backticks as entities; lines joined by `<br/>`.
+fn mermaid_text(lines: &[String]) -> String {
+    lines
+        .iter()
+        .map(|l| {
+            let mut out = String::with_capacity(l.len());
+            for c in l.chars() {
+                match c {
+                    '"' => out.push_str("#quot;"),
+                    '<' => out.push_str("#lt;"),
+                    '>' => out.push_str("#gt;"),
+                    '`' => out.push_str("#96;"),
+                    '#' => out.push_str("#35;"),
+                    c if c.is_control() => out.push(' '),
+                    c => out.push(c),
+                }
+            }
+            out
+        })
+        .collect::<Vec<_>>()
+        .join("<br/>")
+}
+
+/// The Mermaid flowchart of every set (or only `set`).
+pub fn mermaid(outcome: &Outcome, set: Option<&SetSummary>) -> String {
+    let mut out = String::from("flowchart TD\n");
+    let mut used: BTreeSet<&'static str> = BTreeSet::new();
+    let mut class_lines = Vec::new();
+    for p in pictures(outcome, set) {
+        for c in &p.clusters {
+            out.push_str(&format!(
+                "  subgraph {}[\"{}\"]\n    direction TB\n",
+                c.id,
+                mermaid_text(std::slice::from_ref(&c.title))
+            ));
+            for n in &c.nodes {
+                out.push_str(&format!("    {}[\"{}\"]\n", n.id, mermaid_text(&n.lines)));
+                for class in &n.classes {
+                    used.insert(class.name());
+                    class_lines.push(format!("  class {} {}\n", n.id, class.name()));
+                }
+            }
+            out.push_str("  end\n");
+        }
+        for e in &p.edges {
+            let arrow = match (e.dotted, e.label) {
+                (true, Some(l)) => format!("-. {l} .->"),
+                (true, None) => "-.->".to_string(),
+                (false, Some(l)) => format!("-- {l} -->"),
+                (false, None) => "-->".to_string(),
+            };
+            out.push_str(&format!("  {} {arrow} {}\n", e.from, e.to));
+        }
+    }
+    for class in [
+        Class::Applied,
+        Class::Pending,
+        Class::New,
+        Class::Conflict,
+        Class::Head,
+        Class::Merge,
+        Class::Stamped,
+        Class::Fold,
+    ] {
+        if used.contains(class.name()) {
+            out.push_str(&format!(
+                "  classDef {} {}\n",
+                class.name(),
+                class.style().0
+            ));
+        }
+    }
+    for l in class_lines {
+        out.push_str(&l);
+    }
+    out
+}
+
+/// A DOT string literal.
+fn dot_text(lines: &[String]) -> String {
+    let escaped: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            l.chars()
+                .map(|c| match c {
+                    '"' => "\\\"".to_string(),
+                    '\\' => "\\\\".to_string(),
+                    c if c.is_control() => " ".to_string(),
+                    c => c.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    format!("\"{}\"", escaped.join("\\n"))
+}
+
+/// The Graphviz DOT graph of every set.
+pub fn dot(outcome: &Outcome) -> String {
+    let mut out = String::from(
+        "digraph miglint {\n  rankdir=TB;\n  node [shape=box, fontname=\"Helvetica\", fontsize=11];\n  edge [fontname=\"Helvetica\", fontsize=9];\n",
+    );
+    for p in pictures(outcome, None) {
+        for c in &p.clusters {
+            out.push_str(&format!(
+                "  subgraph cluster_{} {{\n    label={};\n",
+                c.id,
+                dot_text(std::slice::from_ref(&c.title))
+            ));
+            for n in &c.nodes {
+                let attrs: Vec<&str> = n.classes.iter().map(|c| c.style().1).collect();
+                let extra = if attrs.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {}", attrs.join(", "))
+                };
+                out.push_str(&format!(
+                    "    {} [label={}{extra}];\n",
+                    n.id,
+                    dot_text(&n.lines)
+                ));
+            }
+            out.push_str("  }\n");
+        }
+        for e in &p.edges {
+            let mut attrs = Vec::new();
+            if e.dotted {
+                attrs.push("style=dotted".to_string());
+            }
+            if let Some(l) = e.label {
+                attrs.push(format!("label={}", dot_text(&[l.to_string()])));
+            }
+            let attrs = if attrs.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", attrs.join(", "))
+            };
+            out.push_str(&format!("  {} -> {}{attrs};\n", e.from, e.to));
+        }
+    }
+    out.push_str("}\n");
+    out
+}

@@ -1,0 +1,244 @@
+//! `miglint graph` and the picture in the markdown report (issue 20), tested as a reader sees
+//! them: the DOT rendered by Graphviz (`dot -Tsvg`), the Mermaid parsed by the real Mermaid
+//! parser (npm `mermaid`, `MIGLINT_MERMAID` names a directory with it and jsdom installed), and
+//! large histories trimmed to a bounded picture.
+
+mod common;
+use common::*;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// A tool the test needs, or `None` to skip (a failure when `MIGLINT_REQUIRE_TOOLS` is set).
+fn required<T>(found: Option<T>, what: &str) -> Option<T> {
+    if found.is_none() {
+        assert!(
+            std::env::var_os("MIGLINT_REQUIRE_TOOLS").is_none(),
+            "{what} is required"
+        );
+        eprintln!("skipped: {what} not available");
+    }
+    found
+}
+
+fn graphviz() -> Option<PathBuf> {
+    let found = Command::new("dot")
+        .arg("-V")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|_| PathBuf::from("dot"));
+    required(found, "Graphviz `dot` (apt-get install graphviz)")
+}
+
+fn mermaid_dir() -> Option<PathBuf> {
+    let found = std::env::var_os("MIGLINT_MERMAID")
+        .map(PathBuf::from)
+        .filter(|d| d.join("node_modules/mermaid").exists());
+    required(
+        found,
+        "MIGLINT_MERMAID (a directory with npm mermaid and jsdom)",
+    )
+}
+
+/// Parses `text` with the real Mermaid parser; Err with its message.
+fn mermaid_parse(dir: &PathBuf, text: &str) -> Result<String, String> {
+    let script = dir.join("mermaid-parse.mjs");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tools/mermaid-parse.mjs"),
+        &script,
+    )
+    .unwrap();
+    let tmp = Dir::new();
+    tmp.write("d.mmd", text);
+    let out = Command::new("node")
+        .arg(&script)
+        .arg(tmp.join("d.mmd"))
+        .current_dir(dir)
+        .output()
+        .expect("node");
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// The team's repository on a branch: 300 applied migrations, an Alembic graph of 200 revisions
+/// with two labelled branches merged, and a new migration whose number main took meanwhile.
+fn busy_repo() -> Dir {
+    let d = team_repo("20251105_000002");
+    d.init_repo();
+    for i in 2..300 {
+        d.write(
+            &format!("auth/migrations/{i:04}_step_{i}.sql"),
+            format!("CREATE TABLE auth.t{i} (id bigint);\n"),
+        );
+    }
+    let mut down = "20251105_000002".to_string();
+    for i in 0..200 {
+        let id = format!("r{i:04}");
+        d.write(
+            &format!("auth/alembic/versions/{id}.py"),
+            revision_file(&id, &format!("'{down}'")),
+        );
+        down = id;
+    }
+    // Two labelled branches from the last revision, merged.
+    d.write(
+        "auth/alembic/versions/expand.py",
+        "revision = 'expand1'\ndown_revision = 'r0199'\nbranch_labels = ('expand',)\n",
+    );
+    d.write(
+        "auth/alembic/versions/contract.py",
+        "revision = 'contract1'\ndown_revision = 'r0199'\nbranch_labels = ('contract',)\n",
+    );
+    d.write(
+        "auth/alembic/versions/merge.py",
+        "revision = 'merge1'\ndown_revision = ('expand1', 'contract1')\n",
+    );
+    d.write(
+        "auth/migrations/0300_stamp.sql",
+        "UPDATE auth.alembic_version_auth SET version_num = 'merge1';\n",
+    );
+    d.write(
+        "miglint.toml",
+        "[git]\nbase = \"main\"\n\n[[set]]\ndir = \"auth/migrations\"\n",
+    );
+    assert_eq!(d.run(&["record", "--through", "300"]).code, 0);
+    d.commit_all("main");
+    d.git(&["checkout", "-q", "-b", "feature"]);
+    d.write(
+        "auth/migrations/0301_add_email.sql",
+        "ALTER TABLE auth.roles ADD COLUMN email text;\n",
+    );
+    d.commit_all("feature");
+    d.git(&["checkout", "-q", "main"]);
+    d.write(
+        "auth/migrations/0301_add_phone.sql",
+        "ALTER TABLE auth.roles ADD COLUMN phone text;\n",
+    );
+    d.commit_all("main moves on");
+    d.git(&["checkout", "-q", "feature"]);
+    d
+}
+
+#[test]
+fn mermaid_parses_and_stays_small() {
+    let d = busy_repo();
+    let r = d.run(&["graph"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let text = r.stdout;
+    for expected in [
+        "0301_add_email.sql<br/>pending, new on this branch, number conflict",
+        "merge1<br/>head, merge, stamped",
+        "expand1<br/>branch: expand",
+        "-. stamps .->",
+        "more migrations",
+        "older revisions",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?}:\n{text}");
+    }
+    let nodes = text.lines().filter(|l| l.contains("[\"")).count();
+    assert!(
+        nodes <= 50,
+        "{nodes} nodes: never a wall of hundreds\n{text}"
+    );
+    if let Some(dir) = mermaid_dir() {
+        assert_eq!(mermaid_parse(&dir, &text), Ok("flowchart-v2".into()));
+    }
+}
+
+#[test]
+fn dot_renders_with_graphviz() {
+    let d = busy_repo();
+    let r = d.run(&["graph", "--format", "dot"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let Some(dot) = graphviz() else { return };
+    let mut child = Command::new(dot)
+        .arg("-Tsvg")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(r.stdout.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let svg = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "dot: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        r.stdout
+    );
+    assert!(svg.contains("<svg") && svg.contains("0301_add_email.sql") && svg.contains("merge1"));
+}
+
+#[test]
+fn escapes_hold_in_both_formats() {
+    let d = Dir::new();
+    d.init_repo();
+    d.write("m/0000_init.sql", "CREATE TABLE a (id int);\n");
+    // A set directory with characters that break naive labels.
+    d.write("m \"x\" <y> #z/0000_init.sql", "CREATE TABLE a (id int);\n");
+    d.write("miglint.toml", "[[set]]\ndir = \"m \\\"x\\\" <y> #z\"\n");
+    d.commit_all("x");
+    let mermaid = d.run(&["graph"]).stdout;
+    assert!(!mermaid.contains("\"x\""), "{mermaid}");
+    if let Some(dir) = mermaid_dir() {
+        assert_eq!(mermaid_parse(&dir, &mermaid), Ok("flowchart-v2".into()));
+    }
+    let dot = d.run(&["graph", "--format", "dot"]).stdout;
+    assert!(dot.contains("m \\\"x\\\" <y> #z"), "{dot}");
+    if let Some(g) = graphviz() {
+        let dir = Dir::new();
+        dir.write("g.dot", &dot);
+        let out = Command::new(g)
+            .args(["-Tsvg", "-o"])
+            .arg(dir.join("g.svg"))
+            .arg(dir.join("g.dot"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn the_markdown_report_embeds_the_picture_when_it_helps() {
+    let d = busy_repo();
+    let r = d.run(&["check", "--format", "markdown"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let start = r.stdout.find("```mermaid\n").expect("a mermaid block") + "```mermaid\n".len();
+    let end = start + r.stdout[start..].find("```").unwrap();
+    let block = &r.stdout[start..end];
+    assert!(block.contains("number conflict"), "{block}");
+    if let Some(dir) = mermaid_dir() {
+        assert_eq!(mermaid_parse(&dir, block), Ok("flowchart-v2".into()));
+    }
+    // A plain set with no conflict: the table says it all, no picture.
+    let plain = Dir::new();
+    plain.init_repo();
+    valid_set(&plain, "migrations", 3);
+    plain.commit_all("x");
+    let r = plain.run(&["check", "--format", "markdown"]);
+    assert!(!r.stdout.contains("```mermaid"), "{}", r.stdout);
+}
+
+#[test]
+fn formats_that_do_not_fit_are_usage_errors() {
+    let d = Dir::new();
+    d.init_repo();
+    valid_set(&d, "migrations", 1);
+    assert_eq!(d.run(&["check", "--format", "dot"]).code, 2);
+    assert_eq!(d.run(&["graph", "--format", "sarif"]).code, 2);
+    assert_eq!(d.run(&["status", "--format", "mermaid"]).code, 2);
+}
