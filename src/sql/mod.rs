@@ -80,9 +80,15 @@ pub fn may_stamp(bytes: &[u8]) -> bool {
 }
 
 /// Maps sqlparser's (line, character column) locations to byte offsets in the original text.
+/// Constant time per lookup: callers look up every token of a statement, and a single line can
+/// hold hundreds of thousands of them (a recomputation per lookup made that quadratic).
 pub struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
+    /// Per line: ASCII only (byte column = character column).
+    ascii: Vec<bool>,
+    /// Character start offsets of the non-ASCII lines looked up so far.
+    chars: std::cell::RefCell<std::collections::HashMap<usize, Vec<usize>>>,
 }
 
 impl<'a> LineIndex<'a> {
@@ -94,27 +100,43 @@ impl<'a> LineIndex<'a> {
                 .filter(|&(_, b)| b == b'\n')
                 .map(|(i, _)| i + 1),
         );
-        LineIndex { text, starts }
+        let ascii = if text.is_ascii() {
+            vec![true; starts.len()]
+        } else {
+            (0..starts.len())
+                .map(|i| {
+                    let end = starts.get(i + 1).map_or(text.len(), |&e| e);
+                    text[starts[i]..end].is_ascii()
+                })
+                .collect()
+        };
+        LineIndex {
+            text,
+            starts,
+            ascii,
+            chars: Default::default(),
+        }
     }
 
     /// Byte offset of a 1-based line and 1-based character column; clamped, never a panic.
     pub fn offset(&self, line: u64, column: u64) -> usize {
-        let Some(&start) = self.starts.get((line.max(1) - 1) as usize) else {
+        let i = (line.max(1) - 1) as usize;
+        let Some(&start) = self.starts.get(i) else {
             return self.text.len();
         };
-        let end = self
-            .starts
-            .get(line as usize)
-            .map_or(self.text.len(), |&e| e);
-        let line_text = &self.text[start..end];
+        let end = self.starts.get(i + 1).map_or(self.text.len(), |&e| e);
         let col = column.max(1) as usize - 1;
-        if line_text.is_ascii() {
-            return start + col.min(line_text.len());
+        if self.ascii[i] {
+            return start + col.min(end - start);
         }
-        line_text
-            .char_indices()
-            .nth(col)
-            .map_or(end, |(i, _)| start + i)
+        let mut cache = self.chars.borrow_mut();
+        let chars = cache.entry(i).or_insert_with(|| {
+            self.text[start..end]
+                .char_indices()
+                .map(|(b, _)| start + b)
+                .collect()
+        });
+        chars.get(col).copied().unwrap_or(end)
     }
 }
 
@@ -450,6 +472,34 @@ pub fn dialect(name: &str) -> Box<dyn Dialect> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn line_index_maps_character_columns_on_ascii_and_other_lines() {
+        let text = "SELECT 1;\nSELECT 'é', x;\r\n-- ü\n";
+        let idx = super::LineIndex::new(text);
+        // Naively: the byte offset of the n-th character of the line.
+        let naive = |line: usize, col: usize| {
+            let start: usize = text
+                .split_inclusive('\n')
+                .take(line - 1)
+                .map(str::len)
+                .sum();
+            let l = text.split_inclusive('\n').nth(line - 1).unwrap();
+            l.char_indices()
+                .nth(col - 1)
+                .map_or(start + l.len(), |(b, _)| start + b)
+        };
+        for (line, cols) in [(1, 12), (2, 18), (3, 7)] {
+            for col in 1..=cols {
+                assert_eq!(
+                    idx.offset(line as u64, col as u64),
+                    naive(line, col),
+                    "{line}:{col}"
+                );
+            }
+        }
+        assert_eq!(idx.offset(9, 1), text.len());
+    }
+
     use super::*;
 
     fn pg(text: &str) -> Analysis {
