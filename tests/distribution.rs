@@ -167,3 +167,100 @@ fn the_pre_commit_mirror_installs_the_wheel_in_seconds() {
         "{report}"
     );
 }
+
+/// The `run` scripts of `action.yml`'s steps, read with PyYAML (from the test venv).
+fn action_scripts() -> Option<Vec<(String, String)>> {
+    let python = venv_tool("python")?;
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import json, sys, yaml; a = yaml.safe_load(open(sys.argv[1])); print(json.dumps([[s.get('name', ''), s['run']] for s in a['runs']['steps'] if 'run' in s]))",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/action.yml"),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// The composite action's steps, run as GitHub runs them: bash, the inputs as environment, the
+/// runner's files (`GITHUB_PATH`, `GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`), the install step
+/// taking the wheel from the local index.
+#[test]
+fn the_action_installs_checks_and_writes_the_summary() {
+    let Some(index) = wheels() else { return };
+    let Some(scripts) = action_scripts() else {
+        return;
+    };
+    assert_eq!(scripts.len(), 2, "{scripts:?}");
+    let runner = Dir::new();
+    for f in ["path", "output", "summary"] {
+        runner.write(f, "");
+    }
+    let run = |script: &str, dir: &Path, extra: &[(&str, &str)]| {
+        let path = format!(
+            "{}:{}",
+            runner
+                .read("path")
+                .lines()
+                .collect::<Vec<_>>()
+                .join(":"),
+            std::env::var("PATH").unwrap()
+        );
+        let mut cmd = Command::new("bash");
+        cmd.args(["-e", "-c", script])
+            .current_dir(dir)
+            .env("PATH", path)
+            .env("RUNNER_TEMP", runner.path())
+            .env("GITHUB_PATH", runner.join("path"))
+            .env("GITHUB_OUTPUT", runner.join("output"))
+            .env("GITHUB_STEP_SUMMARY", runner.join("summary"))
+            .env("NO_COLOR", "1")
+            .env_remove("MIGLINT_BASE")
+            .env_remove("GITHUB_BASE_REF")
+            .env_remove("GITHUB_EVENT_PATH");
+        offline(&mut cmd, &index);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let install = run(
+        &scripts[0].1,
+        runner.path(),
+        &[("MIGLINT_VERSION", env!("CARGO_PKG_VERSION"))],
+    );
+    assert!(install.status.success(), "install: {}", text(&install));
+    assert!(runner.read("path").contains("miglint-venv"));
+
+    let d = Dir::new();
+    d.init_repo();
+    valid_set(&d, "migrations", 2);
+    d.commit_all("base");
+    let inputs = [
+        ("MIGLINT_ARGS", ""),
+        ("MIGLINT_INPUT_BASE", ""),
+        ("MIGLINT_SUMMARY", "true"),
+        ("MIGLINT_SARIF", "miglint.sarif"),
+    ];
+    let out = run(&scripts[1].1, d.path(), &inputs);
+    assert!(out.status.success(), "clean: {}", text(&out));
+    assert!(runner.read("output").contains("exit-code=0"));
+    assert!(runner.read("summary").contains("✅ miglint: no problems"));
+    let sarif: serde_json::Value = serde_json::from_str(&d.read("miglint.sarif")).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+
+    d.write(
+        "migrations/0002_typo.sql",
+        "ALTER TABEL t0 ADD COLUMN email text;\n",
+    );
+    let out = run(&scripts[1].1, d.path(), &inputs);
+    let log = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(
+        log.contains("::error file=migrations/0002_typo.sql,line=1"),
+        "{log}"
+    );
+    assert!(runner.read("output").contains("exit-code=1"));
+    assert!(runner.read("summary").contains("sql-parse-error"));
+}
