@@ -8,9 +8,8 @@ use std::sync::Arc;
 use git2::{ObjectType, Oid, Repository};
 
 use crate::config::SetConfig;
-use crate::finding::Finding;
 use crate::registry::Rule;
-use crate::snapshot::{is_migration_name, MigrationFile, Snapshot, Unreadable};
+use crate::snapshot::{is_migration_name, MigrationFile, RecordedBlob, Snapshot, Unreadable};
 use crate::Fatal;
 
 /// Opens the repository the way git's own commands do. Inside a hook git describes the
@@ -591,13 +590,6 @@ pub fn blobs_with_digests(
     found
 }
 
-/// The recorded bytes of a migration found in git, and the command that restores them.
-pub struct RecordedBlob {
-    pub bytes: Vec<u8>,
-    /// `git checkout -- <path>` (the index has them) or `git checkout <commit> -- <path>`.
-    pub restore: String,
-}
-
 /// A commit's abbreviated id as git prints it (unique in this repository).
 fn short_id(repo: &Repository, id: Oid) -> String {
     repo.find_object(id, None)
@@ -605,82 +597,4 @@ fn short_id(repo: &Repository, id: Oid) -> String {
         .ok()
         .and_then(|b| b.as_str().ok().map(str::to_string))
         .unwrap_or_else(|| id.to_string()[..12].to_string())
-}
-
-/// Says, for each `checksum-mismatch`, whether the edit is cosmetic or which statement changed,
-/// using the recorded bytes found in git history. A mass mismatch (every file re-encoded) is
-/// annotated for its first 100 files only: the cause is the same and the walk stays bounded.
-pub fn annotate_checksum_mismatches(
-    repo: &Repository,
-    set: &SetConfig,
-    snapshot: &Snapshot,
-    ledger: &crate::ledger::Ledger,
-    findings: Vec<Finding>,
-) -> Vec<Finding> {
-    if !findings
-        .iter()
-        .any(|f| matches!(f.rule, Rule::ChecksumMismatch | Rule::AppliedFileMissing))
-    {
-        return findings;
-    }
-    let file_of = |f: &Finding| {
-        snapshot
-            .files
-            .iter()
-            .find(|m| f.file.as_deref() == Some(m.path.as_str()))
-    };
-    // An applied file that is gone: its ledger entry is the finding's span.
-    let missing_of = |f: &Finding| {
-        ledger.entries.iter().find(|e| {
-            f.file.as_deref() == Some(set.lock.as_str()) && f.span == Some(e.span.clone())
-        })
-    };
-    let mut wanted: Vec<(String, String)> = findings
-        .iter()
-        .filter(|f| f.rule == Rule::ChecksumMismatch)
-        .filter_map(&file_of)
-        .filter_map(|m| {
-            ledger
-                .get(&m.name)
-                .map(|e| (m.path.clone(), e.digest.clone()))
-        })
-        .take(100)
-        .collect();
-    wanted.extend(
-        findings
-            .iter()
-            .filter(|f| f.rule == Rule::AppliedFileMissing)
-            .filter_map(&missing_of)
-            .map(|e| (crate::config::join(&set.dir, &e.name), e.digest.clone()))
-            .take(100),
-    );
-    let old = blobs_with_digests(repo, &set.dir, &wanted, 10_000);
-    findings
-        .into_iter()
-        .map(|f| {
-            if f.rule == Rule::AppliedFileMissing {
-                let path = missing_of(&f).map(|e| crate::config::join(&set.dir, &e.name));
-                return match path.and_then(|p| old.get(&p)) {
-                    Some(o) => {
-                        let help = format!("restore it as recorded: `{}`; to undo its change, add a new migration instead", o.restore);
-                        f.help(help)
-                    }
-                    None => f,
-                };
-            }
-            if f.rule != Rule::ChecksumMismatch {
-                return f;
-            }
-            match file_of(&f).and_then(|m| old.get(&m.path).map(|o| (m, o))) {
-                Some((m, o)) if m.is_complete() => {
-                    let f = f.help(format!(
-                        "applied migrations must never change: restore the recorded bytes (`{}`) and put the change in a new migration",
-                        o.restore
-                    ));
-                    crate::rules::edits::annotate(set, f, &o.bytes, &m.bytes)
-                }
-                _ => f,
-            }
-        })
-        .collect()
 }

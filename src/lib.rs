@@ -16,6 +16,7 @@ pub mod git;
 pub mod history;
 pub mod ledger;
 pub mod naming;
+pub mod outcome;
 pub mod registry;
 pub mod report;
 pub mod rules;

@@ -77,6 +77,14 @@ impl MigrationFile {
     }
 }
 
+/// The bytes a migration had when it was recorded (found by their SHA-256 in a reader's history),
+/// and the command that restores them.
+pub struct RecordedBlob {
+    pub bytes: Vec<u8>,
+    /// `git checkout -- <path>` (the index has them) or `git checkout <commit> -- <path>`.
+    pub restore: String,
+}
+
 /// A `.sql` entry that could not be read as a file.
 #[derive(Debug, Clone)]
 pub struct Unreadable {

@@ -200,11 +200,7 @@ fn the_action_installs_checks_and_writes_the_summary() {
     let run = |script: &str, dir: &Path, extra: &[(&str, &str)]| {
         let path = format!(
             "{}:{}",
-            runner
-                .read("path")
-                .lines()
-                .collect::<Vec<_>>()
-                .join(":"),
+            runner.read("path").lines().collect::<Vec<_>>().join(":"),
             std::env::var("PATH").unwrap()
         );
         let mut cmd = Command::new("bash");

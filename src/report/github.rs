@@ -3,8 +3,8 @@
 use std::io::Write;
 
 use super::{counts, locate};
-use crate::check::Outcome;
 use crate::finding::{escape_controls, Severity};
+use crate::outcome::Outcome;
 
 /// Escapes a workflow command's message (`%`, CR, LF).
 pub fn escape_data(s: &str) -> String {

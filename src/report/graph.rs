@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use crate::check::{Outcome, SetSummary};
+use crate::outcome::{Outcome, SetSummary};
 use crate::registry::Rule;
 
 /// At most this many migrations are drawn per set (plus fold nodes).

@@ -12,8 +12,8 @@ use miette::{
 };
 
 use super::counts;
-use crate::check::Outcome;
 use crate::finding::{escape_controls, is_unsafe_char, Finding, LineIndex, Severity};
+use crate::outcome::Outcome;
 
 /// One file's text as shown in reports, prepared once and shared by all its findings: invalid
 /// UTF-8 and unsafe characters (terminal escapes, bidi overrides) are replaced by `?` byte for

@@ -5,8 +5,8 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::locate;
-use crate::check::Outcome;
 use crate::finding::Severity;
+use crate::outcome::Outcome;
 
 #[derive(Serialize)]
 struct Doc<'a> {

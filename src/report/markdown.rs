@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use super::{counts, locate, Located};
-use crate::check::Outcome;
 use crate::finding::{escape_controls, Severity};
+use crate::outcome::Outcome;
 
 /// Findings beyond this fold into `<details>`.
 const FOLD_AFTER: usize = 20;

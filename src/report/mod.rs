@@ -10,8 +10,8 @@ pub mod sarif;
 
 use std::io::Write;
 
-use crate::check::Outcome;
 use crate::finding::{Finding, LineIndex, Severity};
+use crate::outcome::Outcome;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {

@@ -5,8 +5,8 @@ use std::io::Write;
 use serde_json::{json, Value};
 
 use super::locate;
-use crate::check::Outcome;
 use crate::finding::Severity;
+use crate::outcome::Outcome;
 use crate::registry::Rule;
 
 fn level(s: Severity) -> &'static str {

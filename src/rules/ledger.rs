@@ -7,7 +7,8 @@ use crate::ledger::{self, Ledger};
 use crate::naming;
 use crate::registry::Rule;
 use crate::rules::naming::{next_name, Migration};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{RecordedBlob, Snapshot};
+use std::collections::HashMap;
 
 /// Why two byte strings differ when they differ only in line endings or a BOM, if they do.
 pub fn encoding_only_difference(recorded_digest: &str, bytes: &[u8]) -> Option<&'static str> {
@@ -212,6 +213,86 @@ fn unrecorded(
                 f.severity(Severity::Error)
             } else {
                 f
+            }
+        })
+        .collect()
+}
+
+/// Says, for each `checksum-mismatch`, whether the edit is cosmetic or which statement changed,
+/// and gives it and each `applied-file-missing` the command that restores the recorded bytes.
+/// `find` looks the recorded bytes up by (path, SHA-256) — in git, for the engine — so the rule
+/// stays pure. A mass mismatch (every file re-encoded) is annotated for its first 100 files
+/// only: the cause is the same and the lookup stays bounded.
+pub fn with_recorded_bytes(
+    set: &SetConfig,
+    snapshot: &Snapshot,
+    ledger: &crate::ledger::Ledger,
+    findings: Vec<Finding>,
+    find: impl FnOnce(&[(String, String)]) -> HashMap<String, RecordedBlob>,
+) -> Vec<Finding> {
+    if !findings
+        .iter()
+        .any(|f| matches!(f.rule, Rule::ChecksumMismatch | Rule::AppliedFileMissing))
+    {
+        return findings;
+    }
+    let file_of = |f: &Finding| {
+        snapshot
+            .files
+            .iter()
+            .find(|m| f.file.as_deref() == Some(m.path.as_str()))
+    };
+    // An applied file that is gone: its ledger entry is the finding's span.
+    let missing_of = |f: &Finding| {
+        ledger.entries.iter().find(|e| {
+            f.file.as_deref() == Some(set.lock.as_str()) && f.span == Some(e.span.clone())
+        })
+    };
+    let mut wanted: Vec<(String, String)> = findings
+        .iter()
+        .filter(|f| f.rule == Rule::ChecksumMismatch)
+        .filter_map(&file_of)
+        .filter_map(|m| {
+            ledger
+                .get(&m.name)
+                .map(|e| (m.path.clone(), e.digest.clone()))
+        })
+        .take(100)
+        .collect();
+    wanted.extend(
+        findings
+            .iter()
+            .filter(|f| f.rule == Rule::AppliedFileMissing)
+            .filter_map(&missing_of)
+            .map(|e| (crate::config::join(&set.dir, &e.name), e.digest.clone()))
+            .take(100),
+    );
+    let old = find(&wanted);
+    findings
+        .into_iter()
+        .map(|f| {
+            if f.rule == Rule::AppliedFileMissing {
+                let path = missing_of(&f).map(|e| crate::config::join(&set.dir, &e.name));
+                return match path.and_then(|p| old.get(&p)) {
+                    Some(o) => {
+                        let help = format!("restore it as recorded: `{}`; to undo its change, add a new migration instead", o.restore);
+                        f.help(help)
+                    }
+                    None => f,
+                };
+            }
+            if f.rule != Rule::ChecksumMismatch {
+                return f;
+            }
+            match file_of(&f).and_then(|m| old.get(&m.path).map(|o| (m, o))) {
+                Some((m, o)) if m.is_complete() => {
+                    let f = f.help(format!(
+                        "applied migrations must never change: restore the recorded bytes (`{}`) and put the change in a new migration",
+                        o.restore
+                    ));
+                    crate::rules::edits::annotate(set, f, &o.bytes, &m.bytes)
+                }
+                _ => f,
             }
         })
         .collect()

@@ -1,0 +1,79 @@
+//! What a check yields, for every reporter: the findings, the bytes their spans point into, and
+//! a summary per set (counts, the migration sequence, the Alembic picture). Below the engine and
+//! the reports, so reports never depend on the engine.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::finding::{Finding, Severity};
+use crate::Fatal;
+
+/// Everything a reporter needs: the findings and the bytes their spans point into.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub sources: HashMap<String, Arc<[u8]>>,
+    pub files: usize,
+    /// The base the git checks compared against, for `status` and summaries.
+    pub base: Option<String>,
+    /// One row per checked set, for summaries (the markdown report).
+    pub sets: Vec<SetSummary>,
+}
+
+/// What a reviewer wants at a glance about one set.
+#[derive(Debug, Default, Clone)]
+pub struct SetSummary {
+    pub name: String,
+    pub dir: String,
+    pub migrations: usize,
+    /// Migrations the base does not have (when a base was used).
+    pub new: Option<Vec<String>>,
+    pub recorded: usize,
+    pub pending: usize,
+    /// The Alembic graph's heads, and the revision the SQL stamps last (when Alembic is set up).
+    pub alembic_heads: Option<Vec<String>>,
+    pub stamped: Option<String>,
+    /// Every migration in order, for pictures (`miglint graph`, the markdown report).
+    pub sequence: Vec<SequenceItem>,
+    /// The Alembic revision graph and where the SQL stamps it (when Alembic is set up).
+    pub alembic: Option<AlembicPicture>,
+}
+
+/// One migration of a set, as a picture shows it.
+#[derive(Debug, Clone)]
+pub struct SequenceItem {
+    pub name: String,
+    pub path: String,
+    pub recorded: bool,
+    /// Not on the base (`None` when no base was used).
+    pub new: Option<bool>,
+}
+
+/// The Alembic graph as a picture shows it.
+#[derive(Debug, Default, Clone)]
+pub struct AlembicPicture {
+    pub versions: String,
+    /// (id, down revisions, branch labels), in file order.
+    pub revisions: Vec<(String, Vec<String>, Vec<String>)>,
+    pub heads: Vec<String>,
+    /// (revision, the migration path that stamps it), in migration order.
+    pub stamps: Vec<(String, String)>,
+}
+
+impl Outcome {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+
+    pub fn fatal(fatal: Fatal) -> Outcome {
+        let mut o = Outcome::default();
+        if let (Some(file), Some(src)) = (&fatal.finding.file, &fatal.source) {
+            o.sources.insert(file.clone(), src.clone());
+        }
+        o.findings.push(*fatal.finding);
+        o
+    }
+}
