@@ -253,9 +253,11 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
         .flatten()
         .collect();
 
-    // Phase 3, in order: replay the changes.
-    let mut first: HashMap<String, Oid> = state.oids(&state.first);
-    let mut current: HashMap<String, Oid> = state.oids(&state.current);
+    // Phase 3, in order: replay the changes; the rule judges each step.
+    let mut replay = crate::rules::history::Replay {
+        first: state.oids(&state.first),
+        current: state.oids(&state.current),
+    };
     for (step, change) in steps.iter().zip(changes) {
         let change = change.map_err(git_err)?;
         let commit = repo
@@ -270,82 +272,21 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
                 date(commit.time())
             )
         };
-        for name in &change.deleted {
-            current.remove(name);
-        }
-        for (name, blob) in change.written {
-            match first.get(&name) {
-                None => {
-                    first.insert(name.clone(), blob);
-                }
-                Some(&orig) => {
-                    let before = current.get(&name).copied().unwrap_or(orig);
-                    let path = crate::config::join(&set.dir, &name);
-                    // A revert to the first committed text is part of the rewrite it undoes: a
-                    // fact of that finding, not a second "changed" error.
-                    let earlier = findings.iter_mut().rev().find(|f| {
-                        f.rule == Rule::RewrittenInHistory && f.file.as_deref() == Some(&path)
-                    });
-                    if blob != before && blob == orig && earlier.is_some() {
-                        if let Some(f) = earlier {
-                            f.related.push(crate::finding::Related {
-                                rule: Rule::RewrittenInHistory,
-                                message: format!(
-                                    "{} restored its first committed text; environments deployed in between ran the rewritten one",
-                                    describe()
-                                ),
-                                file: Some(path.clone()),
-                                span: None,
-                            });
-                        }
-                    } else if blob != before && blob == orig {
-                        let finding = Finding::new(Rule::RewrittenInHistory, format!("`{name}` was restored to its first committed text by {}, after an earlier rewrite", describe()))
-                            .file(path)
-                            .help(format!("environments deployed while the rewritten text was in place ran it; check them against the first committed text, and change schemas only with new migrations from {} on", short(step.commit)));
-                        findings.push(finding);
-                    } else if blob != before {
-                        let finding = Finding::new(Rule::RewrittenInHistory, format!("`{name}` was changed after it was first committed: {}", describe()))
-                            .file(path)
-                            .help(format!("every environment deployed before {} ran the old text; from now on, change schemas only with new migrations", short(step.commit)));
-                        let finding = match (repo.find_blob(before), repo.find_blob(blob)) {
-                            (Ok(old), Ok(new)) => crate::rules::edits::annotate(
-                                set,
-                                finding,
-                                old.content(),
-                                new.content(),
-                            ),
-                            _ => finding,
-                        };
-                        findings.push(finding);
-                    }
-                }
-            }
-            current.insert(name, blob);
-        }
-        if change.ledger_rewritten {
-            findings.push(
-                Finding::new(
-                    Rule::LockRewritten,
-                    format!(
-                        "the ledger was rewritten (not only appended to) in {}",
-                        describe()
-                    ),
-                )
-                .file(set.lock.clone())
-                .help("recorded entries are history: restore the rewritten lines in a new commit"),
-            );
-        }
-        if change.ledger_deleted {
-            findings.push(
-                Finding::new(
-                    Rule::LockRewritten,
-                    format!("the ledger was deleted in {}", describe()),
-                )
-                .file(set.lock.clone())
-                .help("restore the ledger in a new commit"),
-            );
-        }
+        replay.apply(
+            set,
+            crate::rules::history::Step {
+                short: short(step.commit),
+                describe: &describe,
+                deleted: change.deleted,
+                written: change.written,
+                ledger_rewritten: change.ledger_rewritten,
+                ledger_deleted: change.ledger_deleted,
+            },
+            &mut findings,
+            |id| repo.find_blob(id).ok().map(|b| b.content().to_vec()),
+        );
     }
+    let (first, current) = (replay.first, replay.current);
     // Remember where this audit ended, so the next one reads only newer commits.
     state.commit = head.id().to_string();
     state.first = first.into_iter().map(|(k, v)| (k, v.to_string())).collect();
