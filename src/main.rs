@@ -243,241 +243,302 @@ fn run(cli: Cli) -> ExitCode {
         Ok(d) => d,
         Err(e) => return fail(format, Fatal::io("the current directory", e)),
     };
-    let open = |dirs: &[PathBuf]| Workspace::open(&cwd, cli.config.as_deref(), dirs);
-    let result: miglint::Result<ExitCode> = (|| match &cli.command {
-        Command::Check(a) => {
-            if matches!(format, Format::Mermaid | Format::Dot) {
-                return Err(unsupported(format, "check", "pictures are drawn by `miglint graph --format mermaid|dot`; `check --format markdown` embeds the Mermaid one"));
-            }
-            let ws = open(&a.dirs)?;
-            let opts = check::Options {
-                source: if a.staged {
-                    check::Source::Index
-                } else {
-                    check::Source::WorkTree
-                },
-                base: a.base.clone(),
-                history: a.history,
-                require_recorded: a.require_recorded,
-                history_export: a.history_export.as_ref().map(|p| cwd.join(p)),
-                set: a.set.clone(),
-                all: a.all,
-            };
-            let outcome = check::run(&ws, &opts)?;
-            Ok(print_outcome(format, &outcome, a.deny_warnings))
-        }
+    let ctx = Ctx {
+        format,
+        cwd,
+        config: cli.config.clone(),
+    };
+    let result = match &cli.command {
+        Command::Check(a) => check(&ctx, a),
         Command::Record {
             targets,
             through,
             set,
             allow_out_of_order,
-        } => {
-            only_human_or_json(format, "record")?;
-            let ws = open(&[])?;
-            let args = commands::record::RecordArgs {
-                targets: targets.clone(),
-                through: through.clone(),
-                set: set.clone(),
-                allow_out_of_order: *allow_out_of_order,
-            };
-            let lines = commands::record::run(&ws, &args)?;
-            if format == Format::Json {
-                emit_json(json!({ "version": 1, "recorded": lines.len(), "sql": lines }));
-            } else {
-                eprintln!("miglint: recorded {} migration{} in the ledger; run these on the database's migration_history if the applier did not:", lines.len(), if lines.len() == 1 { "" } else { "s" });
-                for l in lines {
-                    println!("{l}");
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::New { name, set } => {
-            only_human_or_json(format, "new")?;
-            let ws = open(&[])?;
-            let path = commands::new::run(&ws, name, set.as_deref())?;
-            if format == Format::Json {
-                emit_json(json!({ "version": 1, "created": path }));
-            } else {
-                println!("{path}");
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Init { hooks: true } => {
-            only_human_or_json(format, "init")?;
-            let ws = Workspace::open(&cwd, cli.config.as_deref(), &[PathBuf::from(".")]);
-            let repo = match ws.as_ref().ok().and_then(|w| w.repo.as_ref()) {
-                Some(_) => git2::Repository::discover(&cwd)
-                    .map_err(|e| Fatal::io("the repository", e.message()))?,
-                None => {
-                    return Err(Fatal::new(
-                        miglint::rules::Rule::NotARepository,
-                        "`init --hooks` needs a git repository",
-                        "run it inside the repository",
-                    ))
-                }
-            };
-            let lines = commands::init::install_hooks(&repo)?;
-            if format == Format::Json {
-                emit_json(json!({ "version": 1, "hooks": lines }));
-            } else {
-                for line in lines {
-                    println!("{line}");
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Init { hooks: false } => {
-            only_human_or_json(format, "init")?;
-            let root = git2::Repository::discover(&cwd)
-                .ok()
-                .and_then(|r| r.workdir().map(PathBuf::from))
-                .unwrap_or(cwd.clone());
-            let (path, text) = commands::init::run(&root)?;
-            let advice = commands::init::gitattributes_advice(&root);
-            let sets: Vec<&str> = text
-                .lines()
-                .filter_map(|l| l.strip_prefix("dir = \""))
-                .map(|l| l.trim_end_matches('"'))
-                .collect();
-            if format == Format::Json {
-                emit_json(json!({ "version": 1, "wrote": path, "sets": sets, "advice": advice }));
-            } else {
-                println!(
-                    "miglint: wrote {path} with {} set{}{}; review it, then run `miglint check`",
-                    sets.len(),
-                    if sets.len() == 1 { "" } else { "s" },
-                    if sets.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", sets.join(", "))
-                    }
-                );
-                if let Some(advice) = advice {
-                    eprintln!("{advice}");
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Explain { code } => {
-            only_human_or_json(format, "explain")?;
-            if format == Format::Json {
-                emit_json(commands::explain::json(code)?);
-            } else {
-                print!("{}", commands::explain::explain(code)?);
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Rules { markdown } => {
-            only_human_or_json(format, "rules")?;
-            if format == Format::Json {
-                emit_json(commands::explain::list_json());
-            } else if *markdown {
-                print!("{}", commands::explain::markdown());
-            } else {
-                print!("{}", commands::explain::list());
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        } => record(&ctx, targets, through, set, allow_out_of_order),
+        Command::New { name, set } => new(&ctx, name, set),
+        Command::Init { hooks: true } => init_hooks(&ctx),
+        Command::Init { hooks: false } => init_config(&ctx),
+        Command::Explain { code } => explain(&ctx, code),
+        Command::Rules { markdown } => rules(&ctx, markdown),
         Command::Alembic {
             command: AlembicCommand::Heads { set },
-        } => {
-            only_human_or_json(format, "alembic heads")?;
-            let ws = open(&[])?;
-            let (heads, outcome) = commands::heads::run(&ws, set.as_deref())?;
-            if format == Format::Json {
-                let mut doc = report::json::value(&outcome);
-                doc["heads"] = json!(heads);
-                emit_json(doc);
-            } else {
-                if !outcome.findings.is_empty() {
-                    let mut err = std::io::stderr().lock();
-                    let _ = report::human::render(&outcome, false, &mut err);
-                }
-                for h in heads {
-                    println!("{h}");
-                }
-            }
-            Ok(ExitCode::from(u8::from(outcome.count(Severity::Error) > 0)))
-        }
-        Command::Graph { base, set } => {
-            let format = match format {
-                Format::Human | Format::Mermaid => Format::Mermaid,
-                Format::Dot => Format::Dot,
-                other => {
-                    return Err(unsupported(
-                        other,
-                        "graph",
-                        "use --format mermaid (the default) or --format dot",
-                    ))
-                }
-            };
-            let ws = open(&[])?;
-            let opts = check::Options {
-                base: base.clone(),
-                set: set.clone(),
-                ..check::Options::default()
-            };
-            let outcome = check::run(&ws, &opts)?;
-            let mut out = std::io::stdout().lock();
-            report::render(format, &outcome, false, &mut out)
-                .and_then(|()| out.flush())
-                .map_err(|e| Fatal::io("standard output", e))?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Status { base } => {
-            only_human_or_json(format, "status")?;
-            let ws = open(&[])?;
-            let rows = commands::status::run(&ws, base.as_deref())?;
-            if format == Format::Json {
-                emit_json(json!({ "version": 1, "sets": rows }));
-            } else {
-                print!("{}", commands::status::render_human(&rows));
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Renumber { base, set, dry_run } => {
-            only_human_or_json(format, "renumber")?;
-            let ws = open(&[])?;
-            let plan = commands::renumber::plan(&ws, base.as_deref(), set.as_deref())?;
-            if !plan.renames.is_empty() && !dry_run {
-                commands::renumber::apply(&ws, set.as_deref(), &plan.renames)?;
-            }
-            let next = format!(
-                "bring {}'s migrations into this branch with `git rebase {}` (or `git merge {}`), then commit",
-                plan.base, plan.base, plan.base
-            );
-            if format == Format::Json {
-                let renames: Vec<_> = plan
-                    .renames
-                    .iter()
-                    .map(|(from, to)| json!({ "from": from, "to": to }))
-                    .collect();
-                emit_json(
-                    json!({ "version": 1, "dry_run": dry_run, "renames": renames, "base": plan.base, "next": (!plan.renames.is_empty()).then_some(next) }),
-                );
-                return Ok(ExitCode::SUCCESS);
-            }
-            if plan.renames.is_empty() {
-                println!("nothing to renumber: every new migration already follows the base");
-                return Ok(ExitCode::SUCCESS);
-            }
-            for (from, to) in &plan.renames {
-                println!(
-                    "{}{from} -> {to}",
-                    if *dry_run {
-                        "would rename "
-                    } else {
-                        "renamed "
-                    }
-                );
-            }
-            // The base's own files are not on this branch yet; checks already count their
-            // numbers as taken, and this brings the files themselves in.
-            println!("next: {next}");
-            Ok(ExitCode::SUCCESS)
-        }
-    })();
+        } => alembic_heads(&ctx, set),
+        Command::Graph { base, set } => graph(&ctx, base, set),
+        Command::Status { base } => status(&ctx, base),
+        Command::Renumber { base, set, dry_run } => renumber(&ctx, base, set, dry_run),
+    };
     result.unwrap_or_else(|fatal| fail(format, fatal))
+}
+
+/// What every command needs besides its own arguments.
+struct Ctx {
+    format: Format,
+    cwd: PathBuf,
+    config: Option<PathBuf>,
+}
+
+impl Ctx {
+    fn open(&self, dirs: &[PathBuf]) -> miglint::Result<Workspace> {
+        Workspace::open(&self.cwd, self.config.as_deref(), dirs)
+    }
+}
+
+fn check(ctx: &Ctx, a: &CheckArgs) -> miglint::Result<ExitCode> {
+    let format = ctx.format;
+    if matches!(format, Format::Mermaid | Format::Dot) {
+        return Err(unsupported(format, "check", "pictures are drawn by `miglint graph --format mermaid|dot`; `check --format markdown` embeds the Mermaid one"));
+    }
+    let ws = ctx.open(&a.dirs)?;
+    let opts = check::Options {
+        source: if a.staged {
+            check::Source::Index
+        } else {
+            check::Source::WorkTree
+        },
+        base: a.base.clone(),
+        history: a.history,
+        require_recorded: a.require_recorded,
+        history_export: a.history_export.as_ref().map(|p| ctx.cwd.join(p)),
+        set: a.set.clone(),
+        all: a.all,
+    };
+    let outcome = check::run(&ws, &opts)?;
+    Ok(print_outcome(format, &outcome, a.deny_warnings))
+}
+
+fn record(
+    ctx: &Ctx,
+    targets: &[String],
+    through: &Option<String>,
+    set: &Option<String>,
+    allow_out_of_order: &bool,
+) -> miglint::Result<ExitCode> {
+    let format = ctx.format;
+    only_human_or_json(format, "record")?;
+    let ws = ctx.open(&[])?;
+    let args = commands::record::RecordArgs {
+        targets: targets.to_vec(),
+        through: through.clone(),
+        set: set.clone(),
+        allow_out_of_order: *allow_out_of_order,
+    };
+    let lines = commands::record::run(&ws, &args)?;
+    if format == Format::Json {
+        emit_json(json!({ "version": 1, "recorded": lines.len(), "sql": lines }));
+    } else {
+        eprintln!("miglint: recorded {} migration{} in the ledger; run these on the database's migration_history if the applier did not:", lines.len(), if lines.len() == 1 { "" } else { "s" });
+        for l in lines {
+            println!("{l}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn new(ctx: &Ctx, name: &str, set: &Option<String>) -> miglint::Result<ExitCode> {
+    let format = ctx.format;
+    only_human_or_json(format, "new")?;
+    let ws = ctx.open(&[])?;
+    let path = commands::new::run(&ws, name, set.as_deref())?;
+    if format == Format::Json {
+        emit_json(json!({ "version": 1, "created": path }));
+    } else {
+        println!("{path}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_hooks(ctx: &Ctx) -> miglint::Result<ExitCode> {
+    let format = ctx.format;
+    only_human_or_json(format, "init")?;
+    let ws = ctx.open(&[PathBuf::from(".")]);
+    let repo = match ws.as_ref().ok().and_then(|w| w.repo.as_ref()) {
+        Some(_) => git2::Repository::discover(&ctx.cwd)
+            .map_err(|e| Fatal::io("the repository", e.message()))?,
+        None => {
+            return Err(Fatal::new(
+                miglint::rules::Rule::NotARepository,
+                "`init --hooks` needs a git repository",
+                "run it inside the repository",
+            ))
+        }
+    };
+    let lines = commands::init::install_hooks(&repo)?;
+    if format == Format::Json {
+        emit_json(json!({ "version": 1, "hooks": lines }));
+    } else {
+        for line in lines {
+            println!("{line}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_config(ctx: &Ctx) -> miglint::Result<ExitCode> {
+    let format = ctx.format;
+    only_human_or_json(format, "init")?;
+    let root = git2::Repository::discover(&ctx.cwd)
+        .ok()
+        .and_then(|r| r.workdir().map(PathBuf::from))
+        .unwrap_or(ctx.cwd.clone());
+    let (path, text) = commands::init::run(&root)?;
+    let advice = commands::init::gitattributes_advice(&root);
+    let sets: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("dir = \""))
+        .map(|l| l.trim_end_matches('"'))
+        .collect();
+    if format == Format::Json {
+        emit_json(json!({ "version": 1, "wrote": path, "sets": sets, "advice": advice }));
+    } else {
+        println!(
+            "miglint: wrote {path} with {} set{}{}; review it, then run `miglint check`",
+            sets.len(),
+            if sets.len() == 1 { "" } else { "s" },
+            if sets.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", sets.join(", "))
+            }
+        );
+        if let Some(advice) = advice {
+            eprintln!("{advice}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn explain(ctx: &Ctx, code: &str) -> miglint::Result<ExitCode> {
+    let format = ctx.format;
+    only_human_or_json(format, "explain")?;
+    if format == Format::Json {
+        emit_json(commands::explain::json(code)?);
+    } else {
+        print!("{}", commands::explain::explain(code)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rules(ctx: &Ctx, markdown: &bool) -> miglint::Result<ExitCode> {
+    let format = ctx.format;
+    only_human_or_json(format, "rules")?;
+    if format == Format::Json {
+        emit_json(commands::explain::list_json());
+    } else if *markdown {
+        print!("{}", commands::explain::markdown());
+    } else {
+        print!("{}", commands::explain::list());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn alembic_heads(ctx: &Ctx, set: &Option<String>) -> miglint::Result<ExitCode> {
+    let format = ctx.format;
+    only_human_or_json(format, "alembic heads")?;
+    let ws = ctx.open(&[])?;
+    let (heads, outcome) = commands::heads::run(&ws, set.as_deref())?;
+    if format == Format::Json {
+        let mut doc = report::json::value(&outcome);
+        doc["heads"] = json!(heads);
+        emit_json(doc);
+    } else {
+        if !outcome.findings.is_empty() {
+            let mut err = std::io::stderr().lock();
+            let _ = report::human::render(&outcome, false, &mut err);
+        }
+        for h in heads {
+            println!("{h}");
+        }
+    }
+    Ok(ExitCode::from(u8::from(outcome.count(Severity::Error) > 0)))
+}
+
+fn graph(ctx: &Ctx, base: &Option<String>, set: &Option<String>) -> miglint::Result<ExitCode> {
+    let format = ctx.format;
+    let format = match format {
+        Format::Human | Format::Mermaid => Format::Mermaid,
+        Format::Dot => Format::Dot,
+        other => {
+            return Err(unsupported(
+                other,
+                "graph",
+                "use --format mermaid (the default) or --format dot",
+            ))
+        }
+    };
+    let ws = ctx.open(&[])?;
+    let opts = check::Options {
+        base: base.clone(),
+        set: set.clone(),
+        ..check::Options::default()
+    };
+    let outcome = check::run(&ws, &opts)?;
+    let mut out = std::io::stdout().lock();
+    report::render(format, &outcome, false, &mut out)
+        .and_then(|()| out.flush())
+        .map_err(|e| Fatal::io("standard output", e))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(ctx: &Ctx, base: &Option<String>) -> miglint::Result<ExitCode> {
+    let format = ctx.format;
+    only_human_or_json(format, "status")?;
+    let ws = ctx.open(&[])?;
+    let rows = commands::status::run(&ws, base.as_deref())?;
+    if format == Format::Json {
+        emit_json(json!({ "version": 1, "sets": rows }));
+    } else {
+        print!("{}", commands::status::render_human(&rows));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn renumber(
+    ctx: &Ctx,
+    base: &Option<String>,
+    set: &Option<String>,
+    dry_run: &bool,
+) -> miglint::Result<ExitCode> {
+    let format = ctx.format;
+    only_human_or_json(format, "renumber")?;
+    let ws = ctx.open(&[])?;
+    let plan = commands::renumber::plan(&ws, base.as_deref(), set.as_deref())?;
+    if !plan.renames.is_empty() && !dry_run {
+        commands::renumber::apply(&ws, set.as_deref(), &plan.renames)?;
+    }
+    let next = format!(
+        "bring {}'s migrations into this branch with `git rebase {}` (or `git merge {}`), then commit",
+        plan.base, plan.base, plan.base
+    );
+    if format == Format::Json {
+        let renames: Vec<_> = plan
+            .renames
+            .iter()
+            .map(|(from, to)| json!({ "from": from, "to": to }))
+            .collect();
+        emit_json(
+            json!({ "version": 1, "dry_run": dry_run, "renames": renames, "base": plan.base, "next": (!plan.renames.is_empty()).then_some(next) }),
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if plan.renames.is_empty() {
+        println!("nothing to renumber: every new migration already follows the base");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (from, to) in &plan.renames {
+        println!(
+            "{}{from} -> {to}",
+            if *dry_run {
+                "would rename "
+            } else {
+                "renamed "
+            }
+        );
+    }
+    // The base's own files are not on this branch yet; checks already count their
+    // numbers as taken, and this brings the files themselves in.
+    println!("next: {next}");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The output format, for the panic hook: even a bug keeps the output contract (one valid JSON or
