@@ -488,7 +488,7 @@ fn status(ctx: &Ctx, base: &Option<String>) -> miglint::Result<ExitCode> {
     if format == Format::Json {
         emit_json(json!({ "version": 1, "sets": rows }));
     } else {
-        print!("{}", commands::status::render_human(&rows));
+        print!("{}", report::status::render_human(&rows));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -77,3 +77,17 @@ impl Outcome {
         o
     }
 }
+
+/// One row of `miglint status`.
+#[derive(Debug, serde::Serialize)]
+pub struct SetStatus {
+    pub set: String,
+    pub dir: String,
+    pub migrations: usize,
+    pub recorded: usize,
+    pub pending: Vec<String>,
+    pub last: Option<String>,
+    pub declared_head: Option<String>,
+    pub alembic_heads: Option<Vec<String>>,
+    pub base: Option<String>,
+}

@@ -1,24 +1,10 @@
 //! `miglint status`: one row per set — migrations, recorded, pending, last number, declared and
 //! actual Alembic head, base used.
 
-use serde::Serialize;
-
 use crate::alembic;
 use crate::check::{self, Workspace};
 use crate::git;
-
-#[derive(Debug, Serialize)]
-pub struct SetStatus {
-    pub set: String,
-    pub dir: String,
-    pub migrations: usize,
-    pub recorded: usize,
-    pub pending: Vec<String>,
-    pub last: Option<String>,
-    pub declared_head: Option<String>,
-    pub alembic_heads: Option<Vec<String>>,
-    pub base: Option<String>,
-}
+use crate::outcome::SetStatus;
 
 pub fn run(ws: &Workspace, base: Option<&str>) -> crate::Result<Vec<SetStatus>> {
     let base = match &ws.repo {
@@ -73,36 +59,4 @@ pub fn run(ws: &Workspace, base: Option<&str>) -> crate::Result<Vec<SetStatus>> 
         });
     }
     Ok(out)
-}
-
-pub fn render_human(rows: &[SetStatus]) -> String {
-    let mut s = String::new();
-    for r in rows {
-        let pending = if r.pending.is_empty() {
-            "none".to_string()
-        } else {
-            r.pending.join(", ")
-        };
-        s.push_str(&format!("set {} ({})\n", r.set, r.dir));
-        s.push_str(&format!(
-            "  migrations      {}\n  recorded        {}\n  pending         {pending}\n",
-            r.migrations, r.recorded
-        ));
-        s.push_str(&format!(
-            "  last            {}\n",
-            r.last.as_deref().unwrap_or("-")
-        ));
-        if let Some(heads) = &r.alembic_heads {
-            s.push_str(&format!(
-                "  declared head   {}\n  alembic heads   {}\n",
-                r.declared_head.as_deref().unwrap_or("-"),
-                heads.join(", ")
-            ));
-        }
-        s.push_str(&format!(
-            "  base            {}\n",
-            r.base.as_deref().unwrap_or("none")
-        ));
-    }
-    s
 }
