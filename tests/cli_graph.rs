@@ -217,9 +217,24 @@ fn the_markdown_report_embeds_the_picture_when_it_helps() {
     let d = busy_repo();
     let r = d.run(&["check", "--format", "markdown"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
-    let start = r.stdout.find("```mermaid\n").expect("a mermaid block") + "```mermaid\n".len();
-    let end = start + r.stdout[start..].find("```").unwrap();
-    let block = &r.stdout[start..end];
+    // A CommonMark parser sees one fenced `mermaid` block (GitHub renders it from that).
+    use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+    let mut blocks = Vec::new();
+    let mut inside = false;
+    for ev in Parser::new_ext(&r.stdout, Options::ENABLE_TABLES) {
+        match ev {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if &*info == "mermaid" => {
+                inside = true;
+                blocks.push(String::new());
+            }
+            Event::End(TagEnd::CodeBlock) => inside = false,
+            Event::Text(t) if inside => blocks.last_mut().unwrap().push_str(&t),
+            _ => {}
+        }
+    }
+    assert_eq!(blocks.len(), 1, "{}", r.stdout);
+    let block = blocks[0].as_str();
+    assert!(block.starts_with("flowchart TD\n"), "{block}");
     assert!(block.contains("number conflict"), "{block}");
     if let Some(dir) = mermaid_dir() {
         assert_eq!(mermaid_parse(&dir, block), Ok("flowchart-v2".into()));
