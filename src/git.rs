@@ -450,6 +450,7 @@ pub fn read_index(repo: &Repository, set: &SetConfig) -> crate::Result<Snapshot>
         "" | "." => String::new(),
         d => format!("{d}/"),
     };
+    let mut staged: Vec<(String, String, Oid)> = Vec::new();
     for entry in index.iter() {
         let path = String::from_utf8_lossy(&entry.path).into_owned();
         let Some(name) = path.strip_prefix(&prefix) else {
@@ -464,12 +465,9 @@ pub fn read_index(repo: &Repository, set: &SetConfig) -> crate::Result<Snapshot>
                 .push(Unreadable::new(name, path, "it is staged as a symlink"));
             continue;
         }
-        let blob = repo
-            .find_blob(entry.id)
-            .map_err(|e| git_err("staged blob", e))?;
-        snap.files
-            .push(MigrationFile::new(name, path, Arc::from(blob.content())));
+        staged.push((name, path, entry.id));
     }
+    snap.files = read_blobs(repo, &staged)?;
     if let Some(entry) = index.get_path(std::path::Path::new(&set.lock), 0) {
         if let Ok(blob) = repo.find_blob(entry.id) {
             snap.ledger = Some(Arc::from(blob.content()));
@@ -477,6 +475,42 @@ pub fn read_index(repo: &Repository, set: &SetConfig) -> crate::Result<Snapshot>
     }
     snap.sort();
     Ok(snap)
+}
+
+/// Inflates the blobs of `(name, path, id)` into migration files, in parallel for large sets
+/// (one repository handle per worker: a handle is not shared between threads).
+fn read_blobs(
+    repo: &Repository,
+    wanted: &[(String, String, Oid)],
+) -> crate::Result<Vec<MigrationFile>> {
+    use rayon::prelude::*;
+    let read = |r: &Repository, chunk: &[(String, String, Oid)]| {
+        chunk
+            .iter()
+            .map(|(name, path, id)| {
+                r.find_blob(*id)
+                    .map(|b| MigrationFile::new(name.clone(), path.clone(), Arc::from(b.content())))
+                    .map_err(|e| git_err("staged blob", e))
+            })
+            .collect::<crate::Result<Vec<_>>>()
+    };
+    if wanted.len() < 512 {
+        return read(repo, wanted);
+    }
+    let per = wanted.len().div_ceil(rayon::current_num_threads().max(1));
+    let dir = repo.path().to_path_buf();
+    let parts: Vec<crate::Result<Vec<MigrationFile>>> = wanted
+        .par_chunks(per)
+        .map(|chunk| {
+            let r = Repository::open(&dir).map_err(|e| git_err("repository", e))?;
+            read(&r, chunk)
+        })
+        .collect();
+    let mut files = Vec::with_capacity(wanted.len());
+    for part in parts {
+        files.extend(part?);
+    }
+    Ok(files)
 }
 
 /// The set at the merge-base (what this branch started from) and at the base's tip.
