@@ -391,23 +391,23 @@ pub fn rewritten(dialect: &dyn Dialect, statement: &str) -> Option<(String, &'st
         let end = t.offset + t.text.len();
         (statement.get(t.offset..end) == Some(t.text.as_str())).then_some(t.offset..end)
     };
-    // The index of the `)` closing the `(` at `open`.
-    let closing = |open: usize| {
-        let mut depth = 0usize;
-        for (k, t) in toks.iter().enumerate().skip(open) {
-            match t.text.as_str() {
-                "(" => depth += 1,
-                ")" => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Some(k);
-                    }
-                }
-                _ => {}
+    // Matching parentheses and each token's innermost enclosing `(`, in one pass: every lookup
+    // below is then constant time, so no statement makes this quadratic.
+    let mut matching: Vec<Option<usize>> = vec![None; toks.len()];
+    let mut parent: Vec<Option<usize>> = vec![None; toks.len()];
+    let mut stack: Vec<usize> = Vec::new();
+    for (k, t) in toks.iter().enumerate() {
+        if t.text == ")" {
+            if let Some(o) = stack.pop() {
+                matching[o] = Some(k);
             }
         }
-        None
-    };
+        parent[k] = stack.last().copied();
+        if t.text == "(" {
+            stack.push(k);
+        }
+    }
+    let closing = |open: usize| matching.get(open).copied().flatten();
     for i in 0..toks.len() {
         let text = |d: usize| toks.get(i + d).map_or("", |t| t.text.as_str());
         if text(0) == ")" && text(1) == "." && text(2) == "*" {
@@ -416,50 +416,45 @@ pub fn rewritten(dialect: &dyn Dialect, statement: &str) -> Option<(String, &'st
                 what = Some("composite expansion (row).*");
             }
         }
-        if toks[i].word == "SUBSTRING" && text(1) == "(" {
-            let Some(close) = closing(i + 1) else {
-                continue;
-            };
-            let mut depth = 0usize;
-            for t in &toks[i + 1..close] {
-                match t.text.as_str() {
-                    "(" => depth += 1,
-                    ")" => depth -= 1,
-                    _ => {}
-                }
-                let with = match t.word.as_str() {
-                    "SIMILAR" if depth == 1 => "FROM",
-                    "ESCAPE" if depth == 1 => "FOR",
-                    _ => continue,
-                };
-                if let Some(r) = span(t) {
-                    edits.push((r, with.to_string()));
-                    what = Some("substring(… SIMILAR … ESCAPE …)");
+        // substring ( … SIMILAR … ESCAPE … ): the words directly inside the call's parentheses.
+        let with = match toks[i].word.as_str() {
+            "SIMILAR" => "FROM",
+            "ESCAPE" => "FOR",
+            _ => "",
+        };
+        if !with.is_empty() && parent[i].is_some_and(|o| o > 0 && toks[o - 1].word == "SUBSTRING") {
+            if let Some(r) = span(&toks[i]) {
+                edits.push((r, with.to_string()));
+                what = Some("substring(… SIMILAR … ESCAPE …)");
+            }
+        }
+    }
+    // `) AS (name type, …)`: keep the names, drop the types. The lists' names are gathered in
+    // one pass over the tokens (a name is the first token directly inside a list, or right after
+    // a `,` directly inside it).
+    let mut lists: std::collections::BTreeMap<usize, Vec<&str>> = Default::default();
+    for i in 0..toks.len().saturating_sub(2) {
+        if toks[i].text == ")" && toks[i + 1].word == "AS" && toks[i + 2].text == "(" {
+            lists.insert(i + 2, Vec::new());
+        }
+    }
+    if !lists.is_empty() {
+        for k in 1..toks.len() {
+            let Some(open) = parent[k] else { continue };
+            let first = k == open + 1 || (toks[k - 1].text == "," && parent[k - 1] == Some(open));
+            if first && toks[k].text != "," {
+                if let Some(names) = lists.get_mut(&open) {
+                    names.push(toks[k].text.as_str());
                 }
             }
         }
-        // `) AS (name type, …)`: keep the names, drop the types.
-        if text(0) == ")" && toks.get(i + 1).is_some_and(|t| t.word == "AS") && text(2) == "(" {
-            let Some(close) = closing(i + 2) else {
-                continue;
-            };
-            let mut names = Vec::new();
-            let mut depth = 0usize;
-            let mut expect_name = true;
-            for t in &toks[i + 3..close] {
-                match t.text.as_str() {
-                    "(" => depth += 1,
-                    ")" => depth -= 1,
-                    "," if depth == 0 => expect_name = true,
-                    _ if expect_name => {
-                        names.push(t.text.clone());
-                        expect_name = false;
-                    }
-                    _ => {}
-                }
-            }
-            let (open, end) = (toks[i + 2].offset, toks[close].offset + 1);
-            edits.push((open..end, format!("_ ({})", names.join(", "))));
+    }
+    for (open, names) in &lists {
+        if let Some(close) = closing(*open) {
+            edits.push((
+                toks[*open].offset..toks[close].offset + 1,
+                format!("_ ({})", names.join(", ")),
+            ));
             what = Some("column definition list");
         }
     }
@@ -653,6 +648,27 @@ mod tests {
             "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN a > 0 THEN 1 END; END;",
         ] {
             valid(sql);
+        }
+    }
+
+    /// The rewrites are linear in the statement: deeply nested calls and lists (which fail to
+    /// parse) finish at once instead of scanning each call's tokens again.
+    #[test]
+    fn rewrites_stay_linear_on_pathological_nesting() {
+        let n = 20_000;
+        let nested_substring = format!(
+            "SELECT {}x similar 'a' escape '#'{} FORM t;",
+            "substring(".repeat(n),
+            ")".repeat(n)
+        );
+        let nested_lists = format!(
+            "SELECT * FROM {} WHER;",
+            "f() AS (a int, b ".repeat(n) + &")".repeat(n)
+        );
+        for sql in [nested_substring, nested_lists] {
+            let started = std::time::Instant::now();
+            let _ = crate::sql::gaps::rewritten(&sqlparser::dialect::PostgreSqlDialect {}, &sql);
+            assert!(started.elapsed() < std::time::Duration::from_secs(5));
         }
     }
 
