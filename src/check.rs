@@ -483,6 +483,7 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
         let mut base_names: Option<std::collections::HashSet<String>> = None;
         // A recorded migration holds its number even when its file is gone: the gap is that
         // file's `applied-file-missing`, and no advice may hand its number to another file.
+        let convention = crate::naming::convention(set);
         let mut context = rules::naming::Context {
             protected: state
                 .ledger
@@ -494,7 +495,7 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
                 .ledger
                 .entries
                 .iter()
-                .filter_map(|e| crate::naming::parse(&e.name, set.numbering, set.width).ok())
+                .filter_map(|e| convention.parse(&e.name).ok())
                 .map(|p| p.number)
                 .collect(),
         };

@@ -27,7 +27,89 @@ pub fn is_slug(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-/// Parses a file name (with `.sql`) under the set's numbering.
+/// A numbering convention: everything that differs between `0007_add_email.sql` and
+/// `20251105120000_add_email.sql`. Rules, `new` and `renumber` ask the set's convention
+/// ([`convention`]) instead of matching on the numbering, so a new convention (Flyway's
+/// `V1_2__x.sql`, golang-migrate's `.up.sql`) is one implementation and one config value.
+pub trait Convention {
+    /// Parses a file name (with `.sql`); the error says why it does not follow the convention.
+    fn parse(&self, name: &str) -> Result<ParsedName, NameError>;
+    /// The file name of migration `number` named `slug`.
+    fn format(&self, number: u64, slug: &str) -> String;
+    /// The number as the set writes it (`0005`), for messages.
+    fn number_text(&self, number: u64) -> String;
+    /// The number a new migration takes after the highest one, `last`, at time `now`.
+    fn next(&self, last: Option<u64>, now: std::time::SystemTime) -> u64;
+    /// What a name looks like, for `invalid-name`'s help.
+    fn pattern(&self) -> String;
+    /// Whether numbers are consecutive: a skipped one is a `number-gap`, and `renumber` can move
+    /// this branch's new migrations after the base's last one.
+    fn consecutive(&self) -> bool;
+}
+
+/// `0000_init.sql`, `0001_…`: fixed-width consecutive numbers from `start`.
+pub struct Sequential {
+    pub width: usize,
+    pub start: u64,
+}
+
+/// `20251105120000_init.sql`: the UTC time it was written; gaps are normal.
+pub struct Timestamp;
+
+impl Convention for Sequential {
+    fn parse(&self, name: &str) -> Result<ParsedName, NameError> {
+        parse(name, Numbering::Sequential, self.width)
+    }
+    fn format(&self, number: u64, slug: &str) -> String {
+        format!("{number:0width$}_{slug}.sql", width = self.width)
+    }
+    fn number_text(&self, number: u64) -> String {
+        format!("{number:0width$}", width = self.width)
+    }
+    fn next(&self, last: Option<u64>, _now: std::time::SystemTime) -> u64 {
+        last.map_or(self.start, |n| n + 1)
+    }
+    fn pattern(&self) -> String {
+        format!("{}_snake_case_name.sql", "N".repeat(self.width))
+    }
+    fn consecutive(&self) -> bool {
+        true
+    }
+}
+
+impl Convention for Timestamp {
+    fn parse(&self, name: &str) -> Result<ParsedName, NameError> {
+        parse(name, Numbering::Timestamp, 0)
+    }
+    fn format(&self, number: u64, slug: &str) -> String {
+        format!("{number}_{slug}.sql")
+    }
+    fn number_text(&self, number: u64) -> String {
+        number.to_string()
+    }
+    fn next(&self, last: Option<u64>, now: std::time::SystemTime) -> u64 {
+        utc_timestamp(now).max(last.map_or(0, |n| n + 1))
+    }
+    fn pattern(&self) -> String {
+        "YYYYMMDDHHMMSS_snake_case_name.sql".into()
+    }
+    fn consecutive(&self) -> bool {
+        false
+    }
+}
+
+/// The set's numbering convention.
+pub fn convention(set: &SetConfig) -> Box<dyn Convention> {
+    match set.numbering {
+        Numbering::Sequential => Box::new(Sequential {
+            width: set.width,
+            start: set.start,
+        }),
+        Numbering::Timestamp => Box::new(Timestamp),
+    }
+}
+
+/// Parses a file name (with `.sql`) under a numbering (the conventions' shared reader).
 pub fn parse(name: &str, numbering: Numbering, width: usize) -> Result<ParsedName, NameError> {
     let stem = name.strip_suffix(".sql").unwrap_or(name);
     let digits: String = stem.chars().take_while(|c| c.is_ascii_digit()).collect();
@@ -109,18 +191,12 @@ pub fn slugify(text: &str) -> String {
 
 /// The file name a migration numbered `number` with `slug` gets in this set.
 pub fn format(set: &SetConfig, number: u64, slug: &str) -> String {
-    match set.numbering {
-        Numbering::Sequential => format!("{number:0width$}_{slug}.sql", width = set.width),
-        Numbering::Timestamp => format!("{number}_{slug}.sql"),
-    }
+    convention(set).format(number, slug)
 }
 
 /// The number as the set writes it (`0005` in a width-4 sequential set), for messages.
 pub fn number_text(set: &SetConfig, number: u64) -> String {
-    match set.numbering {
-        Numbering::Sequential => format!("{number:0width$}", width = set.width),
-        Numbering::Timestamp => number.to_string(),
-    }
+    convention(set).number_text(number)
 }
 
 /// The current UTC time as `YYYYMMDDHHMMSS`, for timestamp-numbered sets (no date crate needed:
@@ -183,6 +259,25 @@ mod tests {
         assert!(!is_utc_datetime("20240101246000"));
         let set = SetConfig::with_dir("m".into());
         assert_eq!(format(&set, 7, "add_email"), "0007_add_email.sql");
+    }
+
+    /// Every convention reads back what it writes, and `next` follows the highest number.
+    #[test]
+    fn conventions_round_trip_and_advance() {
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_762_300_800);
+        let conventions: [(&dyn Convention, Option<u64>); 2] = [
+            (&Sequential { width: 4, start: 1 }, Some(41)),
+            (&Timestamp, Some(20251105000000)),
+        ];
+        for (c, last) in conventions {
+            let n = c.next(last, now);
+            assert!(n > last.unwrap());
+            let name = c.format(n, "add_email");
+            assert_eq!(c.parse(&name).unwrap().number, n, "{name}");
+            assert!(c.parse("add_email.sql").is_err());
+        }
+        assert_eq!(Sequential { width: 4, start: 1 }.next(None, now), 1);
+        assert_eq!(Timestamp.next(None, now), 20251105000000);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `miglint new NAME`: creates the next migration file, never overwriting.
 
 use crate::check::Workspace;
-use crate::config::{self, Numbering};
+use crate::config;
 use crate::fsutil::create_new_atomic;
 use crate::naming;
 use crate::rules::naming::migrations;
@@ -19,13 +19,8 @@ pub fn run(ws: &Workspace, name: &str, set: Option<&str>) -> crate::Result<Strin
     }
     let snap = ws.read_worktree(set)?;
     let last = migrations(set, &snap).last().map(|m| m.number);
-    let number = match set.numbering {
-        Numbering::Sequential => last.map_or(set.start, |n| n + 1),
-        Numbering::Timestamp => {
-            naming::utc_timestamp(std::time::SystemTime::now()).max(last.map_or(0, |n| n + 1))
-        }
-    };
-    let file = naming::format(set, number, &slug);
+    let convention = naming::convention(set);
+    let file = convention.format(convention.next(last, std::time::SystemTime::now()), &slug);
     let path = config::join(&set.dir, &file);
     let body = format!(
         "-- {file}: {name}\n--\n-- Write the schema change below. Once this file is applied to a database, never edit it:\n-- run `miglint record {file}` and put later changes in a new migration.\n\n"

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use crate::check::Workspace;
-use crate::config::{self, Numbering};
+use crate::config;
 use crate::git;
 use crate::ledger;
 use crate::naming;
@@ -34,7 +34,7 @@ fn plan_renames(
     set: Option<&str>,
 ) -> crate::Result<Vec<(String, String)>> {
     let set = ws.select_set(set)?;
-    if set.numbering == Numbering::Timestamp {
+    if !crate::naming::convention(set).consecutive() {
         return Err(Fatal::refused(
             "timestamp-numbered sets are not renumbered",
             "rename the file with a current timestamp by hand",

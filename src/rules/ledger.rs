@@ -95,8 +95,9 @@ pub fn check(
     }
     // Entries must follow migration order.
     let mut previous: Option<(u64, &str)> = None;
+    let convention = naming::convention(set);
     for entry in &ledger.entries {
-        match naming::parse(&entry.name, set.numbering, set.width) {
+        match convention.parse(&entry.name) {
             Ok(p) => {
                 if let Some((n, prev)) = previous {
                     if p.number <= n {
@@ -167,10 +168,11 @@ pub fn check(
         }
     }
     // A new migration numbered below the newest recorded one would be applied out of order.
+    let convention = naming::convention(set);
     let last_recorded = ledger
         .entries
         .iter()
-        .filter_map(|e| naming::parse(&e.name, set.numbering, set.width).ok())
+        .filter_map(|e| convention.parse(&e.name).ok())
         .map(|p| p.number)
         .max();
     let last_number = migrations.iter().map(|m| m.number).max();

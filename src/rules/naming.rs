@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use crate::config::{Numbering, SetConfig};
+use crate::config::SetConfig;
 use crate::finding::Finding;
 use crate::naming;
 use crate::registry::Rule;
@@ -22,13 +22,14 @@ pub struct Migration {
 /// The correctly named migrations of a snapshot, sorted by (number, name). Pure and cheap; used
 /// wherever another snapshot (a base, a commit) must be compared with this one.
 pub fn migrations(set: &SetConfig, snap: &Snapshot) -> Vec<Migration> {
+    let convention = naming::convention(set);
     let mut out: Vec<Migration> = snap
         .files
         .iter()
         .map(|f| (&f.name, &f.path))
         .chain(snap.unreadable.iter().map(|u| (&u.name, &u.path)))
         .filter_map(|(name, path)| {
-            let p = naming::parse(name, set.numbering, set.width).ok()?;
+            let p = convention.parse(name).ok()?;
             Some(Migration {
                 name: name.clone(),
                 path: path.clone(),
@@ -44,14 +45,8 @@ pub fn migrations(set: &SetConfig, snap: &Snapshot) -> Vec<Migration> {
 
 /// The name the next migration after `last` would get, for help texts.
 pub fn next_name(set: &SetConfig, last: Option<u64>, slug: &str) -> String {
-    let number = match (set.numbering, last) {
-        (Numbering::Sequential, Some(n)) => n + 1,
-        (Numbering::Sequential, None) => set.start,
-        (Numbering::Timestamp, last) => {
-            naming::utc_timestamp(std::time::SystemTime::now()).max(last.map_or(0, |n| n + 1))
-        }
-    };
-    naming::format(set, number, slug)
+    let convention = naming::convention(set);
+    convention.format(convention.next(last, std::time::SystemTime::now()), slug)
 }
 
 pub fn check(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
@@ -73,12 +68,10 @@ pub fn check(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
         .iter()
         .map(|f| (&f.name, &f.path))
         .chain(snap.unreadable.iter().map(|u| (&u.name, &u.path)));
+    let convention = naming::convention(set);
     for (name, path) in names {
-        if let Err(e) = naming::parse(name, set.numbering, set.width) {
-            let expected = match set.numbering {
-                Numbering::Sequential => format!("{}_snake_case_name.sql", "N".repeat(set.width)),
-                Numbering::Timestamp => "YYYYMMDDHHMMSS_snake_case_name.sql".into(),
-            };
+        if let Err(e) = convention.parse(name) {
+            let expected = convention.pattern();
             let suggestion = match (e.number, &e.slug) {
                 (Some(n), Some(slug)) if naming::is_slug(slug) => {
                     format!("rename it to `{}`", naming::format(set, n, slug))
@@ -102,7 +95,7 @@ pub fn check(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
     // A timestamp set has one width: that of most of its files. `2024_c.sql` beside
     // `20240101120000_a.sql` sorts as if it were from the year 2024 AD's first second.
     let migrations = migrations(set, snap);
-    if set.numbering == Numbering::Timestamp {
+    if !convention.consecutive() {
         let widths = &migrations;
         let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
         for m in widths {
@@ -172,7 +165,7 @@ pub struct Context {
 /// `number-gap`: sequential numbers that nobody holds, neither this snapshot nor the base.
 pub fn gaps(set: &SetConfig, migrations: &[Migration], ctx: &Context) -> Vec<Finding> {
     let mut findings = Vec::new();
-    if set.numbering != Numbering::Sequential {
+    if !naming::convention(set).consecutive() {
         return findings;
     }
     let mut held: BTreeMap<u64, &Migration> = BTreeMap::new();
