@@ -374,6 +374,75 @@ pub fn known_gap(dialect: &dyn Dialect, statement: &str, error_at: usize) -> Opt
     GAPS.iter().find(|(_, m)| m(&ctx)).map(|(name, _)| *name)
 }
 
+/// Function options sqlparser lacks (`COST n`, `ROWS n`, `SUPPORT f`, `WINDOW`, `[NOT]
+/// LEAKPROOF`) blanked out with spaces, keeping every position: the rest of a
+/// `CREATE FUNCTION` is then checked. Only the exact keyword followed by what it takes is
+/// blanked, so `COTS 100` stays an error. `None` when there is nothing to blank.
+pub fn normalized(dialect: &dyn Dialect, statement: &str) -> Option<String> {
+    let toks = tokens(dialect, statement);
+    let word = |k: usize| toks.get(k).map_or("", |t| t.word.as_str());
+    let function = word(0) == "CREATE"
+        && (word(1) == "FUNCTION"
+            || (word(1) == "OR" && word(2) == "REPLACE" && word(3) == "FUNCTION"));
+    if !function {
+        return None;
+    }
+    let mut out = statement.as_bytes().to_vec();
+    let mut blanked = false;
+    let mut depth = 0usize;
+    let mut blank = |from: &Tok, to: &Tok, out: &mut Vec<u8>| {
+        let end = to.offset + to.text.len();
+        if statement.get(to.offset..end) == Some(to.text.as_str()) {
+            out[from.offset..end].fill(b' ');
+            blanked = true;
+        }
+    };
+    let is_number =
+        |t: &Tok| !t.text.is_empty() && t.text.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let mut k = 0;
+    while k < toks.len() {
+        match toks[k].text.as_str() {
+            "(" => depth += 1,
+            ")" => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth == 0 && !toks[k].is_string {
+            match toks[k].word.as_str() {
+                "COST" | "ROWS" if toks.get(k + 1).is_some_and(is_number) => {
+                    blank(&toks[k], &toks[k + 1], &mut out);
+                    k += 2;
+                    continue;
+                }
+                "SUPPORT" if toks.get(k + 1).is_some_and(|t| !t.word.is_empty()) => {
+                    let mut last = k + 1;
+                    while !word(last + 2).is_empty()
+                        && toks.get(last + 1).is_some_and(|t| t.text == ".")
+                    {
+                        last += 2;
+                    }
+                    blank(&toks[k], &toks[last], &mut out);
+                    k = last + 1;
+                    continue;
+                }
+                "WINDOW" | "LEAKPROOF" => {
+                    let from = if k > 0 && word(k - 1) == "NOT" && toks[k].word == "LEAKPROOF" {
+                        k - 1
+                    } else {
+                        k
+                    };
+                    blank(&toks[from], &toks[k], &mut out);
+                }
+                _ => {}
+            }
+        }
+        k += 1;
+    }
+    if !blanked {
+        return None;
+    }
+    String::from_utf8(out).ok()
+}
+
 /// Constructs sqlparser lacks whose failure it reports far from where they stand (it backtracks
 /// out of a derived table and reports its attempt at a nested join), or that are followed by more
 /// SQL worth checking: `(row).*`, the SQL-standard `substring(x SIMILAR p ESCAPE e)` and a column
@@ -574,6 +643,9 @@ mod tests {
     fn postgres_constructs_sqlparser_lacks_are_never_errors() {
         for sql in [
             "ALTER TYPE public.t SET SCHEMA oracle;",
+            "CREATE FUNCTION f(int) RETURNS int LANGUAGE sql IMMUTABLE COST 100 AS $$ SELECT 1 $$;",
+            "CREATE OR REPLACE FUNCTION s.f() RETURNS SETOF int LANGUAGE sql STABLE ROWS 10 SUPPORT pg_catalog.f_support NOT LEAKPROOF AS $$ SELECT 1 $$;",
+            "CREATE FUNCTION f(int) RETURNS int AS 'MODULE_PATHNAME', 'f' LANGUAGE C STRICT COST 1;",
             "ALTER TYPE t RENAME ATTRIBUTE a TO b;",
             "CREATE DOMAIN utl_file.file_type integer;",
             "CREATE DOMAIN d integer NOT NULL CHECK (VALUE > 0);",
@@ -672,6 +744,18 @@ mod tests {
         }
     }
 
+    /// Function options sqlparser lacks are blanked, so the rest of the statement is checked:
+    /// no warning at all in the default build.
+    #[test]
+    fn function_options_are_checked_not_skipped() {
+        let got = outcome(
+            "CREATE FUNCTION f(int) RETURNS int LANGUAGE sql IMMUTABLE COST 100 ROWS 5 AS $$ SELECT 1 $$;",
+        );
+        if !cfg!(feature = "postgres-exact") {
+            assert_eq!(got, Outcome::Parsed);
+        }
+    }
+
     #[test]
     fn a_typo_is_never_downgraded() {
         for sql in [
@@ -686,6 +770,9 @@ mod tests {
             "CREATE STATISTIC s ON a, b FROM t;",
             "DO;",
             "CREATE DOMAIN d AZ integer;",
+            "CREATE FUNCTION f(int) RETURNS int LANGUAGE sql COST 100 IMMUTABL AS $$ SELECT 1 $$;",
+            "CREATE FUNCTION f() RETURNS int COTS 100 LANGUAGE sql AS $$ SELECT 1 $$;",
+            "CREATE FUNCTION f() RETURNS SETOF int LANGUAGE sql ROWS 10 STABEL AS $$ SELECT 1 $$;",
             "ALTER TYPE t SET SCHEMAA s;",
             "ALTER TYPE t RENAME ATTRIBUT a TO b;",
             "SELECT a FROM (SELECT (f(x)).* FORM t) AS c (a), u;",

@@ -344,8 +344,37 @@ fn parse_statement(
                 // An error at end of input has no position: point at the statement's end.
                 None => span.end.saturating_sub(1).max(span.start)..span.end.max(span.start + 1),
             };
-            // Valid PostgreSQL that sqlparser lacks, recognised at the spot it failed.
             let statement = sql.get(span.clone()).unwrap_or("");
+            let rel = at.start.saturating_sub(span.start);
+            // Options sqlparser lacks blanked out (same length: positions hold): if it then
+            // parses, the statement is checked; if it fails further on, that failure is judged.
+            if let Some(normal) = gaps::normalized(dialect, statement) {
+                match parse_text(dialect, &normal) {
+                    Ok(()) => return Outcome::Parsed,
+                    Err((message, pos)) if pos > rel => {
+                        if let Some(construct) = gaps::known_gap(dialect, &normal, pos) {
+                            return Outcome::Unverified {
+                                construct: construct.to_string(),
+                            };
+                        }
+                        if let Some(construct) = rewritten_gap(dialect, &normal) {
+                            return Outcome::Unverified { construct };
+                        }
+                        let start = span.start + pos;
+                        let len = statement[pos..]
+                            .char_indices()
+                            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+                            .map_or(statement.len() - pos, |(i, _)| i)
+                            .max(statement[pos..].chars().next().map_or(1, char::len_utf8));
+                        return Outcome::Error {
+                            message,
+                            at: start..start + len,
+                        };
+                    }
+                    Err(_) => {}
+                }
+            }
+            // Valid PostgreSQL that sqlparser lacks, recognised at the spot it failed.
             if let Some(construct) =
                 gaps::known_gap(dialect, statement, at.start.saturating_sub(span.start))
             {
@@ -365,17 +394,30 @@ fn parse_statement(
 /// left is itself a known gap): the construct to report as unverified.
 fn rewritten_gap(dialect: &dyn Dialect, statement: &str) -> Option<String> {
     let (text, what) = gaps::rewritten(dialect, statement)?;
+    match parse_text(dialect, &text) {
+        Ok(()) => Some(what.to_string()),
+        Err((_, at)) if at < text.len() => {
+            gaps::known_gap(dialect, &text, at).map(|other| format!("{what}, {other}"))
+        }
+        Err(_) => None,
+    }
+}
+
+/// sqlparser's verdict on a statement's text (re-parsed on the error path only): the message and
+/// the byte offset of the failure (the text's length when sqlparser gives no position).
+fn parse_text(dialect: &dyn Dialect, text: &str) -> Result<(), (String, usize)> {
     let parsed = Parser::new(dialect)
         .with_recursion_limit(RECURSION_LIMIT)
-        .try_with_sql(&text)
+        .try_with_sql(text)
         .and_then(|mut p| p.parse_statements());
     match parsed {
-        Ok(_) => Some(what.to_string()),
+        Ok(_) => Ok(()),
         Err(err) => {
-            let (_, location) = split_error(&err);
-            let (line, col) = location?;
-            let at = LineIndex::new(&text).offset(line, col);
-            gaps::known_gap(dialect, &text, at).map(|other| format!("{what}, {other}"))
+            let (message, location) = split_error(&err);
+            let at = location.map_or(text.len(), |(line, col)| {
+                LineIndex::new(text).offset(line, col)
+            });
+            Err((message, at))
         }
     }
 }
