@@ -369,6 +369,24 @@ fn tokens(dialect: &dyn Dialect, statement: &str) -> Vec<Tok> {
 /// error path, so it may tokenize the statement again).
 pub fn known_gap(dialect: &dyn Dialect, statement: &str, error_at: usize) -> Option<&'static str> {
     let toks = tokens(dialect, statement);
+    // Whatever construct it is, PostgreSQL's grammar balances parentheses and never takes a `,`
+    // right before a `)`: a statement that breaks either has a real error, not a gap.
+    let mut depth = 0i64;
+    for (k, t) in toks.iter().enumerate() {
+        match t.text.as_str() {
+            "(" => depth += 1,
+            ")" => {
+                depth -= 1;
+                if depth < 0 || (k > 0 && toks[k - 1].text == ",") {
+                    return None;
+                }
+            }
+            _ => {}
+        }
+    }
+    if depth != 0 {
+        return None;
+    }
     let e = toks.iter().position(|t| t.offset >= error_at)?;
     let ctx = Ctx { toks: &toks, e };
     GAPS.iter().find(|(_, m)| m(&ctx)).map(|(name, _)| *name)
@@ -770,6 +788,10 @@ mod tests {
             "CREATE STATISTIC s ON a, b FROM t;",
             "DO;",
             "CREATE DOMAIN d AZ integer;",
+            "COMMENT ON FUNCTION f(int, text IS 'x';",
+            "DROP AGGREGATE my_agg(int,);",
+            "CREATE CAST (int AS text WITH FUNCTION f(int);",
+            "DO $$ BEGIN PERFORM 1; END $$ LANGUAGE plpgsql);",
             "CREATE FUNCTION f(int) RETURNS int LANGUAGE sql COST 100 IMMUTABL AS $$ SELECT 1 $$;",
             "CREATE FUNCTION f() RETURNS int COTS 100 LANGUAGE sql AS $$ SELECT 1 $$;",
             "CREATE FUNCTION f() RETURNS SETOF int LANGUAGE sql ROWS 10 STABEL AS $$ SELECT 1 $$;",
