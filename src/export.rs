@@ -21,8 +21,9 @@ pub struct Export {
     pub applied: BTreeMap<String, (String, Range<usize>)>,
 }
 
-/// Every CSV record with the byte span of its line (without the line break).
-pub fn parse_csv(text: &str) -> Vec<(Range<usize>, Vec<String>)> {
+/// Every CSV record with the byte span of its line (without the line break); an error names the
+/// byte where the CSV stops making sense (never a silently shortened table).
+pub fn parse_csv(text: &str) -> Result<Vec<(Range<usize>, Vec<String>)>, String> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -47,11 +48,10 @@ pub fn parse_csv(text: &str) -> Vec<(Range<usize>, Vec<String>)> {
                 }
             }
             Ok(false) => break,
-            // Invalid UTF-8 cannot happen on a &str; any other error ends the table.
-            Err(_) => break,
+            Err(e) => return Err(format!("malformed CSV at byte {start}: {e}")),
         }
     }
-    rows
+    Ok(rows)
 }
 
 /// Reads and parses the export at `path` (which the user named; it may lie outside the
@@ -76,7 +76,7 @@ pub fn read(root: &Path, path: &Path) -> crate::Result<Export> {
         .and_then(|(file, size)| crate::fsutil::read_limited(file, size, LIMIT))
         .map_err(|e| refuse(e.to_string()))?;
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    let rows = parse_csv(&text);
+    let rows = parse_csv(&text).map_err(&refuse)?;
     let Some((_, header)) = rows.first() else {
         return Err(refuse("it is empty".into()));
     };
@@ -122,7 +122,7 @@ mod tests {
     #[test]
     fn csv_quotes_and_spans() {
         let text = "filename,checksum\n\"a,b.sql\",\"x\"\"y\"\r\nc.sql,z";
-        let rows = parse_csv(text);
+        let rows = parse_csv(text).unwrap();
         assert_eq!(rows[1].1, vec!["a,b.sql".to_string(), "x\"y".to_string()]);
         assert_eq!(&text[rows[1].0.clone()], "\"a,b.sql\",\"x\"\"y\"");
         assert_eq!(rows[2].1, vec!["c.sql", "z"]);

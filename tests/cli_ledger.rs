@@ -337,3 +337,39 @@ fn require_recorded_turns_pending_into_errors() {
         vec!["unrecorded-migrations", "unrecorded-migrations"]
     );
 }
+
+/// The export is read fail-closed: a directory, a FIFO or a file without the columns is exit 2
+/// with what could not be read, never an empty (passing) reconciliation.
+#[test]
+fn an_unreadable_history_export_is_exit_2() {
+    let d = set_with_three();
+    assert_eq!(d.run(&["record", "--through", "1"]).code, 0);
+    std::fs::create_dir_all(d.join("export-dir")).unwrap();
+    d.write("no-columns.csv", "name,sum\n0000_init.sql,abc\n");
+    #[cfg(unix)]
+    {
+        let fifo = d.join("export.fifo");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let r = d.run(&[
+            "check",
+            "--history-export",
+            "export.fifo",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(r.code, 2, "{}", r.stdout);
+        assert!(
+            r.stdout.contains("a FIFO") || r.stdout.contains("fifo"),
+            "{}",
+            r.stdout
+        );
+    }
+    for export in ["export-dir", "no-columns.csv", "missing.csv"] {
+        let r = d.run(&["check", "--history-export", export, "--format", "json"]);
+        assert_eq!(r.code, 2, "{export}: {}", r.stdout);
+    }
+}

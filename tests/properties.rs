@@ -147,7 +147,7 @@ proptest! {
 
     #[test]
     fn csv_parser_never_panics(text in "\\PC{0,200}") {
-        for (span, _) in parse_csv(&text) {
+        for (span, _) in parse_csv(&text).unwrap_or_default() {
             prop_assert!(span.start <= span.end && span.end <= text.len());
             prop_assert!(text.get(span).is_some());
         }
