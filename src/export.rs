@@ -21,9 +21,12 @@ pub struct Export {
     pub applied: BTreeMap<String, (String, Range<usize>)>,
 }
 
-/// Every CSV record with the byte span of its line (without the line break); an error names the
-/// byte where the CSV stops making sense (never a silently shortened table).
-pub fn parse_csv(text: &str) -> Result<Vec<(Range<usize>, Vec<String>)>, String> {
+/// One CSV record: the byte span of its line (without the line break) and its fields.
+pub type Record = (Range<usize>, Vec<String>);
+
+/// Every CSV record; an error names the byte where the CSV stops making sense (never a silently
+/// shortened table).
+pub fn parse_csv(text: &str) -> Result<Vec<Record>, String> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
