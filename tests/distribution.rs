@@ -260,3 +260,25 @@ fn the_action_installs_checks_and_writes_the_summary() {
     assert!(runner.read("output").contains("exit-code=1"));
     assert!(runner.read("summary").contains("sql-parse-error"));
 }
+
+/// Every place that pins a released version names this one, so a release bumps them together.
+#[test]
+fn pinned_versions_follow_the_crate() {
+    let version = env!("CARGO_PKG_VERSION");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (file, pin) in [
+        ("action.yml", format!("default: \"{version}\"")),
+        ("docs/ci/gitlab-ci.yml", format!("miglint=={version}")),
+        (
+            "hooks/pypi-mirror/.pre-commit-hooks.yaml",
+            format!("miglint=={version}"),
+        ),
+        (
+            "hooks/pypi-mirror/pyproject.toml",
+            format!("version = \"{version}\""),
+        ),
+    ] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        assert!(text.contains(&pin), "{file} must pin {pin}");
+    }
+}
