@@ -376,15 +376,26 @@ pub fn finish(
             kept.extend(crate::rules::sql::unused_ignores(path, d, used));
         }
     }
+    // The set a finding's file belongs to, for its `cosmetic_edits`.
+    let cosmetic_edits = |f: &Finding| {
+        f.file
+            .as_deref()
+            .and_then(|p| {
+                states
+                    .iter()
+                    .find(|(set, _)| p.starts_with(&format!("{}/", set.dir)) || set.dir == ".")
+            })
+            .map_or(Severity::Error, |(set, _)| set.cosmetic_edits)
+    };
     let mut out: Vec<Finding> = kept
         .into_iter()
         .map(|mut f| {
-            if let Some(&sev) = config.severities.get(&f.rule) {
-                // An explicit command-line escalation (e.g. --require-recorded) wins over the table.
-                if !(f.rule == Rule::UnrecordedMigrations && f.severity == Severity::Error) {
-                    f.severity = sev;
-                }
-            }
+            let table = config.severities.get(&f.rule).copied();
+            let cosmetic = match f.rating {
+                Some(crate::registry::Rating::Cosmetic) => cosmetic_edits(&f),
+                _ => Severity::Error,
+            };
+            f.severity = crate::registry::severity(f.rule, f.rating, table, cosmetic);
             f
         })
         .filter(|f| f.severity != Severity::Off)

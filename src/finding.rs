@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use crate::registry::Rule;
+use crate::registry::{Rating, Rule};
 
 pub use crate::registry::Severity;
 
@@ -25,6 +25,9 @@ pub struct Finding {
     /// Other facts about the same problem, reported with it rather than as findings of their own
     /// (one finding per problem: the root cause, with the rest as related information).
     pub related: Vec<Related>,
+    /// What configuration rates about this problem (the severity is decided in
+    /// `registry::severity`, when findings are finished).
+    pub rating: Option<Rating>,
 }
 
 /// A fact attached to a finding (miette `related`, SARIF `relatedLocations`, JSON `related`).
@@ -48,6 +51,7 @@ impl Finding {
             span: None,
             label: None,
             related: Vec::new(),
+            rating: None,
         }
     }
 

@@ -312,6 +312,9 @@ struct StoredFinding {
     /// (code, message, file) of each related fact.
     #[serde(default)]
     related: Vec<(String, String, Option<String>)>,
+    /// The finding's rating (`cosmetic`), which decides its severity when findings are finished.
+    #[serde(default)]
+    cosmetic: bool,
 }
 
 impl From<&Finding> for StoredFinding {
@@ -327,6 +330,7 @@ impl From<&Finding> for StoredFinding {
                 .iter()
                 .map(|r| (r.rule.code().to_string(), r.message.clone(), r.file.clone()))
                 .collect(),
+            cosmetic: f.rating == Some(crate::registry::Rating::Cosmetic),
         }
     }
 }
@@ -349,7 +353,7 @@ struct Resumed {
 impl Resumed {
     fn fingerprint(set: &SetConfig) -> String {
         format!(
-            "{} dir={} lock={} dialect={} cosmetic={:?}",
+            "{} state=2 dir={} lock={} dialect={} cosmetic={:?}",
             env!("CARGO_PKG_VERSION"),
             set.dir,
             set.lock,
@@ -412,6 +416,7 @@ impl Resumed {
                     Finding::new(Rule::from_code(&f.code)?, f.message.clone()).severity(f.severity);
                 out.help = f.help.clone();
                 out.file = f.file.clone();
+                out.rating = f.cosmetic.then_some(crate::registry::Rating::Cosmetic);
                 out.related = f
                     .related
                     .iter()

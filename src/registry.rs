@@ -25,6 +25,32 @@ impl Severity {
     }
 }
 
+/// A fact about a problem that configuration rates instead of the rule's default: the one place
+/// severities are decided is [`severity`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rating {
+    /// Only comments, whitespace, letter case or line endings changed (`cosmetic_edits`).
+    Cosmetic,
+    /// Escalated on the command line (`--require-recorded`).
+    Required,
+}
+
+/// A finding's severity: the `[rules]` table's entry for its rule if any, else what its rating
+/// says (a cosmetic edit: the set's `cosmetic_edits`), else the registry default. A command-line
+/// escalation wins over the table.
+pub fn severity(
+    rule: Rule,
+    rating: Option<Rating>,
+    table: Option<Severity>,
+    cosmetic_edits: Severity,
+) -> Severity {
+    match rating {
+        Some(Rating::Required) => Severity::Error,
+        Some(Rating::Cosmetic) => table.unwrap_or(cosmetic_edits),
+        None => table.unwrap_or(rule.info().severity),
+    }
+}
+
 /// Everything a user may want to know about one rule.
 pub struct RuleInfo {
     pub code: &'static str,
@@ -319,6 +345,36 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The one place severities are decided: table over rating over default; the command
+    /// line's escalation over everything.
+    #[test]
+    fn severity_is_decided_in_one_place() {
+        let (w, e, i) = (Severity::Warning, Severity::Error, Severity::Info);
+        assert_eq!(severity(Rule::NumberGap, None, None, w), e);
+        assert_eq!(severity(Rule::NumberGap, None, Some(w), e), w);
+        assert_eq!(
+            severity(Rule::ChecksumMismatch, Some(Rating::Cosmetic), None, w),
+            w
+        );
+        assert_eq!(
+            severity(Rule::ChecksumMismatch, Some(Rating::Cosmetic), Some(i), w),
+            i
+        );
+        assert_eq!(
+            severity(Rule::UnrecordedMigrations, None, None, e),
+            Severity::Off
+        );
+        assert_eq!(
+            severity(
+                Rule::UnrecordedMigrations,
+                Some(Rating::Required),
+                Some(Severity::Off),
+                e
+            ),
+            e
+        );
+    }
 
     #[test]
     fn codes_are_unique_and_kebab_case() {

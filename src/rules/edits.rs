@@ -12,7 +12,7 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 
 use crate::config::SetConfig;
 use crate::finding::Finding;
-use crate::registry::Rule;
+use crate::registry::{Rating, Rule};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -140,7 +140,8 @@ pub fn annotate(set: &SetConfig, finding: Finding, old: &[u8], new: &[u8]) -> Fi
     };
     let restore = restore_hint(&finding);
     if unix(old) == unix(new) {
-        let mut f = finding.severity(set.cosmetic_edits);
+        let mut f = finding;
+        f.rating = Some(Rating::Cosmetic);
         f.message.push_str(
             " — only line endings changed (CRLF/LF): the SQL is the same, the bytes are not",
         );
@@ -149,7 +150,8 @@ pub fn annotate(set: &SetConfig, finding: Finding, old: &[u8], new: &[u8]) -> Fi
     }
     match classify(dialect.as_ref(), old, new) {
         Change::Cosmetic => {
-            let mut f = finding.severity(set.cosmetic_edits);
+            let mut f = finding;
+            f.rating = Some(Rating::Cosmetic);
             f.message.push_str(" — only comments/whitespace/letter case changed: the database is unaffected, but the bytes no longer match");
             // Nothing to migrate: putting a comment change in a new migration would be noise.
             f.help = Some(format!(

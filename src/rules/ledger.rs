@@ -2,7 +2,7 @@
 //! `unrecorded-migrations`: a snapshot's files against the ledger in the same snapshot.
 
 use crate::config::SetConfig;
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 use crate::ledger::{self, Ledger};
 use crate::naming;
 use crate::registry::Rule;
@@ -211,10 +211,9 @@ fn unrecorded(
                 "apply it, then run `miglint record {}` (set {})",
                 m.name, set.name
             ));
-            if required {
-                f.severity(Severity::Error)
-            } else {
-                f
+            Finding {
+                rating: required.then_some(crate::registry::Rating::Required),
+                ..f
             }
         })
         .collect()
