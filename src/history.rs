@@ -260,17 +260,16 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
     };
     for (step, change) in steps.iter().zip(changes) {
         let change = change.map_err(git_err)?;
-        let commit = repo
-            .find_commit(step.commit)
-            .map_err(|e| commit_err(step.commit, e))?;
-        let describe = || {
-            let a = commit.author();
-            format!(
+        // The commit is read only when a finding describes it (phase 1 read it already, so it
+        // is readable).
+        let describe = || match repo.find_commit(step.commit) {
+            Ok(commit) => format!(
                 "commit {} by {} on {}",
                 short(step.commit),
-                a.name().unwrap_or("?"),
+                commit.author().name().unwrap_or("?"),
                 date(commit.time())
-            )
+            ),
+            Err(_) => format!("commit {}", short(step.commit)),
         };
         replay.apply(
             set,
