@@ -553,23 +553,9 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
                 .sources
                 .insert(export.shown.clone(), Arc::from(export.bytes));
         }
-        let mut summary = SetSummary {
+        let summary = SetSummary {
             name: set.name.clone(),
             dir: set.dir.clone(),
-            migrations: state.migrations.len(),
-            recorded: state
-                .migrations
-                .iter()
-                .filter(|m| state.ledger.get(&m.name).is_some())
-                .count(),
-            new: base_names.as_ref().map(|names| {
-                state
-                    .migrations
-                    .iter()
-                    .filter(|m| !names.contains(&m.name))
-                    .map(|m| m.name.clone())
-                    .collect()
-            }),
             sequence: state
                 .migrations
                 .iter()
@@ -580,18 +566,15 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
                     new: base_names.as_ref().map(|names| !names.contains(&m.name)),
                 })
                 .collect(),
-            ..SetSummary::default()
+            alembic: picture,
+            stamped: state
+                .migrations
+                .iter()
+                .filter_map(|m| state.analyses.get(&m.name))
+                .flat_map(|a| a.stamps.iter())
+                .rfind(|s| !matches!(s.kind, crate::sql::stamps::StampKind::Delete(_)))
+                .map(|s| s.revision.clone()),
         };
-        summary.pending = summary.migrations - summary.recorded;
-        summary.alembic_heads = picture.as_ref().map(|p| p.heads.clone());
-        summary.alembic = picture;
-        summary.stamped = state
-            .migrations
-            .iter()
-            .filter_map(|m| state.analyses.get(&m.name))
-            .flat_map(|a| a.stamps.iter())
-            .rfind(|s| !matches!(s.kind, crate::sql::stamps::StampKind::Delete(_)))
-            .map(|s| s.revision.clone());
         outcome.sets.push(summary);
         states.push((set, state));
     }

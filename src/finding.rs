@@ -81,11 +81,6 @@ impl Finding {
         self
     }
 
-    pub fn severity(mut self, severity: Severity) -> Self {
-        self.severity = severity;
-        self
-    }
-
     pub fn code(&self) -> &'static str {
         self.rule.code()
     }

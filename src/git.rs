@@ -523,18 +523,16 @@ pub fn read_base(
     use rayon::prelude::*;
     // The blob id git would store for each work-tree file (its bytes are already what git
     // stores: canonical line endings and filters applied).
-    let ids: Vec<(&str, Oid, &MigrationFile)> = now
+    let known: HashMap<&str, (Oid, &MigrationFile)> = now
         .files
         .par_iter()
         .filter(|f| f.is_complete())
         .filter_map(|f| {
             Oid::hash_object(ObjectType::Blob, &f.bytes)
                 .ok()
-                .map(|id| (f.name.as_str(), id, f))
+                .map(|id| (f.name.as_str(), (id, f)))
         })
         .collect();
-    let known: HashMap<&str, (Oid, &MigrationFile)> =
-        ids.into_iter().map(|(n, id, f)| (n, (id, f))).collect();
     let read = |commit: Oid| {
         let tree = repo
             .find_commit(commit)

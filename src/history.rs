@@ -304,14 +304,13 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct StoredFinding {
     code: String,
-    severity: crate::finding::Severity,
     message: String,
     help: Option<String>,
     file: Option<String>,
     /// (code, message, file) of each related fact.
     #[serde(default)]
     related: Vec<(String, String, Option<String>)>,
-    /// The finding's rating (`cosmetic`), which decides its severity when findings are finished.
+    /// The finding's rating (`cosmetic`): its severity is decided when findings are finished.
     #[serde(default)]
     cosmetic: bool,
 }
@@ -320,7 +319,6 @@ impl From<&Finding> for StoredFinding {
     fn from(f: &Finding) -> Self {
         StoredFinding {
             code: f.code().into(),
-            severity: f.severity,
             message: f.message.clone(),
             help: f.help.clone(),
             file: f.file.clone(),
@@ -411,8 +409,7 @@ impl Resumed {
         self.found
             .iter()
             .filter_map(|f| {
-                let mut out =
-                    Finding::new(Rule::from_code(&f.code)?, f.message.clone()).severity(f.severity);
+                let mut out = Finding::new(Rule::from_code(&f.code)?, f.message.clone());
                 out.help = f.help.clone();
                 out.file = f.file.clone();
                 out.rating = f.cosmetic.then_some(crate::registry::Rating::Cosmetic);

@@ -25,18 +25,40 @@ pub struct Outcome {
 pub struct SetSummary {
     pub name: String,
     pub dir: String,
-    pub migrations: usize,
-    /// Migrations the base does not have (when a base was used).
-    pub new: Option<Vec<String>>,
-    pub recorded: usize,
-    pub pending: usize,
-    /// The Alembic graph's heads, and the revision the SQL stamps last (when Alembic is set up).
-    pub alembic_heads: Option<Vec<String>>,
+    /// The revision the SQL stamps last (whether or not Alembic is set up).
     pub stamped: Option<String>,
-    /// Every migration in order, for pictures (`miglint graph`, the markdown report).
+    /// Every migration in order, with what the counts and pictures are made of.
     pub sequence: Vec<SequenceItem>,
     /// The Alembic revision graph and where the SQL stamps it (when Alembic is set up).
     pub alembic: Option<AlembicPicture>,
+}
+
+impl SetSummary {
+    pub fn migrations(&self) -> usize {
+        self.sequence.len()
+    }
+
+    pub fn recorded(&self) -> usize {
+        self.sequence.iter().filter(|m| m.recorded).count()
+    }
+
+    pub fn pending(&self) -> usize {
+        self.migrations() - self.recorded()
+    }
+
+    /// Migrations the base does not have (empty when no base was used).
+    pub fn new_on_branch(&self) -> Vec<&str> {
+        self.sequence
+            .iter()
+            .filter(|m| m.new == Some(true))
+            .map(|m| m.name.as_str())
+            .collect()
+    }
+
+    /// The Alembic graph's heads (when Alembic is set up).
+    pub fn alembic_heads(&self) -> Option<&[String]> {
+        self.alembic.as_ref().map(|a| a.heads.as_slice())
+    }
 }
 
 /// One migration of a set, as a picture shows it.

@@ -128,25 +128,9 @@ fn the_pre_commit_mirror_installs_the_wheel_in_seconds() {
     d.commit_all("consumer");
     let try_repo = || {
         let started = Instant::now();
-        let out = offline(
-            Command::new(&pre_commit).args([
-                "try-repo",
-                mirror.path().to_str().unwrap(),
-                "miglint",
-                "--all-files",
-                "--color",
-                "never",
-            ]),
-            &index,
-        )
-        .current_dir(d.path())
-        .env("PRE_COMMIT_HOME", home.path())
-        .env("NO_COLOR", "1")
-        .env_remove("MIGLINT_BASE")
-        .env_remove("GITHUB_BASE_REF")
-        .env_remove("GITHUB_EVENT_PATH")
-        .output()
-        .unwrap();
+        let out = pre_commit_try_repo(&pre_commit, mirror.path(), d.path(), home.path(), |cmd| {
+            offline(cmd, &index);
+        });
         (out, started.elapsed())
     };
     let (out, first) = try_repo();

@@ -27,24 +27,15 @@ fn pre_commit_try_repo_passes_clean_and_fails_broken() {
     valid_set(&d, "migrations", 3);
     d.commit_all("consumer");
     let try_repo = || {
-        std::process::Command::new(&pre_commit)
-            .args([
-                "try-repo",
-                this_repo,
-                "miglint",
-                "--all-files",
-                "--color",
-                "never",
-            ])
-            .current_dir(d.path())
-            .env("PRE_COMMIT_HOME", home.path())
-            .env("CARGO_TARGET_DIR", &target)
-            .env("NO_COLOR", "1")
-            .env_remove("MIGLINT_BASE")
-            .env_remove("GITHUB_BASE_REF")
-            .env_remove("GITHUB_EVENT_PATH")
-            .output()
-            .unwrap()
+        pre_commit_try_repo(
+            &pre_commit,
+            std::path::Path::new(this_repo),
+            d.path(),
+            home.path(),
+            |cmd| {
+                cmd.env("CARGO_TARGET_DIR", &target);
+            },
+        )
     };
     let out = try_repo();
     let text = format!(

@@ -132,11 +132,6 @@ fn build(outcome: &Outcome, k: usize, set: &SetSummary) -> SetPicture {
         edges: Vec::new(),
     };
     let conflicting = conflicts(outcome, set);
-    let stamping: HashSet<&str> = set
-        .alembic
-        .iter()
-        .flat_map(|a| a.stamps.iter().map(|(_, p)| p.as_str()))
-        .collect();
 
     // The migration sequence: keep what a reviewer needs, fold the rest.
     let seq = &set.sequence;
@@ -357,7 +352,7 @@ fn build(outcome: &Outcome, k: usize, set: &SetSummary) -> SetPicture {
     // Which migration stamps the revision the database ends at (the last stamp).
     if let Some((revision, path)) = a.stamps.last() {
         if let (Some(from), Some(&j)) = (node_of.get(path.as_str()), index.get(revision.as_str())) {
-            if kept.contains(&j) && stamping.contains(path.as_str()) {
+            if kept.contains(&j) {
                 picture.edges.push(Edge {
                     from: from.clone(),
                     to: format!("s{k}r{j}"),

@@ -94,16 +94,18 @@ pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "| set | migrations | new on this branch | recorded | pending | Alembic head | stamped |")?;
         writeln!(out, "|---|---|---|---|---|---|---|")?;
         for s in &outcome.sets {
-            let new = match &s.new {
-                None => "–".to_string(),
-                Some(n) if n.is_empty() => "none".to_string(),
-                Some(n) => n
-                    .iter()
+            let new = s.new_on_branch();
+            let new = if outcome.base.is_none() {
+                "–".to_string()
+            } else if new.is_empty() {
+                "none".to_string()
+            } else {
+                new.iter()
                     .map(|x| format!("`{}`", inline(x)))
                     .collect::<Vec<_>>()
-                    .join(", "),
+                    .join(", ")
             };
-            let heads = s.alembic_heads.as_ref().map_or("–".to_string(), |h| {
+            let heads = s.alembic_heads().map_or("–".to_string(), |h| {
                 h.iter()
                     .map(|x| format!("`{}`", inline(x)))
                     .collect::<Vec<_>>()
@@ -117,9 +119,9 @@ pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
                 out,
                 "| `{}` | {} | {new} | {} | {} | {heads} | {stamped} |",
                 inline(&s.dir),
-                s.migrations,
-                s.recorded,
-                s.pending
+                s.migrations(),
+                s.recorded(),
+                s.pending()
             )?;
         }
         writeln!(out)?;

@@ -18,6 +18,22 @@ struct Tok {
     offset: usize,
 }
 
+impl Tok {
+    /// An operator symbol (or part of one): punctuation other than brackets, `;` and `,`.
+    fn is_symbol(&self) -> bool {
+        self.word.is_empty()
+            && !self.is_string
+            && !matches!(self.text.as_str(), "(" | ")" | ";" | ",")
+    }
+
+    /// The token's byte range, when its source text is its printed text (symbols, unquoted
+    /// words): only such tokens are rewritten.
+    fn source(&self, statement: &str) -> Option<std::ops::Range<usize>> {
+        let end = self.offset + self.text.len();
+        (statement.get(self.offset..end) == Some(self.text.as_str())).then_some(self.offset..end)
+    }
+}
+
 /// The tokens around the failure: `at(0)` is the token sqlparser stopped at.
 struct Ctx<'a> {
     toks: &'a [Tok],
@@ -203,9 +219,6 @@ const GAPS: &[(&str, Matcher)] = &[
     }),
     // `CREATE OPERATOR @> (…)`, `DROP OPERATOR IF EXISTS && (…)`: any operator symbol.
     ("OPERATOR", |c| {
-        let symbol = |t: &Tok| {
-            t.word.is_empty() && !t.is_string && !matches!(t.text.as_str(), "(" | ")" | ";" | ",")
-        };
         if !matches!(c.first(0), "CREATE" | "DROP" | "ALTER" | "COMMENT") {
             return false;
         }
@@ -216,7 +229,7 @@ const GAPS: &[(&str, Matcher)] = &[
         else {
             return false;
         };
-        c.e > k && c.toks[k + 1..=c.e].iter().all(symbol)
+        c.e > k && c.toks[k + 1..=c.e].iter().all(Tok::is_symbol)
     }),
     ("ALTER LANGUAGE", |c| {
         c.at(1) && c.first(0) == "ALTER" && c.w(0) == "LANGUAGE"
@@ -409,9 +422,8 @@ pub fn normalized(dialect: &dyn Dialect, statement: &str) -> Option<String> {
     let mut blanked = false;
     let mut depth = 0usize;
     let mut blank = |from: &Tok, to: &Tok, out: &mut Vec<u8>| {
-        let end = to.offset + to.text.len();
-        if statement.get(to.offset..end) == Some(to.text.as_str()) {
-            out[from.offset..end].fill(b' ');
+        if let Some(r) = to.source(statement) {
+            out[from.offset..r.end].fill(b' ');
             blanked = true;
         }
     };
@@ -473,11 +485,7 @@ pub fn rewritten(dialect: &dyn Dialect, statement: &str) -> Option<(String, &'st
     // (byte range, replacement), non-overlapping.
     let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
     let mut what = None;
-    // Only tokens whose source text is their printed text (symbols, unquoted words) are edited.
-    let span = |t: &Tok| {
-        let end = t.offset + t.text.len();
-        (statement.get(t.offset..end) == Some(t.text.as_str())).then_some(t.offset..end)
-    };
+    let span = |t: &Tok| t.source(statement);
     // Matching parentheses and each token's innermost enclosing `(`, in one pass: every lookup
     // below is then constant time, so no statement makes this quadratic.
     let mut matching: Vec<Option<usize>> = vec![None; toks.len()];
@@ -578,14 +586,11 @@ pub fn rewritten(dialect: &dyn Dialect, statement: &str) -> Option<(String, &'st
     // `CREATE OPERATOR # (NEGATOR = !#, COMMUTATOR = @>>)`: an operator name as an option value,
     // which sqlparser splits into several symbols; stand a word in for the run of symbols.
     if word(0) == "CREATE" && word(1) == "OPERATOR" {
-        let symbol = |t: &Tok| {
-            t.word.is_empty() && !t.is_string && !matches!(t.text.as_str(), "(" | ")" | ";" | ",")
-        };
         for (k, t) in toks.iter().enumerate() {
             if t.text != "=" || k == 0 || toks[k - 1].word.is_empty() {
                 continue;
             }
-            let run = toks[k + 1..].iter().take_while(|t| symbol(t)).count();
+            let run = toks[k + 1..].iter().take_while(|t| t.is_symbol()).count();
             if run > 1 {
                 let last = &toks[k + run];
                 edits.push((

@@ -328,18 +328,8 @@ fn parse_statement(
             let (message, location) = split_error(&err);
             let at = match location {
                 Some((line, col)) => {
-                    // Label the word that starts at the error, or one character.
                     let s = lines.offset(line, col);
-                    let word = sql.get(s..).map_or(0, |rest| {
-                        rest.char_indices()
-                            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
-                            .map_or(rest.len(), |(i, _)| i)
-                    });
-                    s..s + word.max(
-                        sql.get(s..)
-                            .and_then(|r| r.chars().next())
-                            .map_or(1, char::len_utf8),
-                    )
+                    s..s + label_len(sql, s)
                 }
                 // An error at end of input has no position: point at the statement's end.
                 None => span.end.saturating_sub(1).max(span.start)..span.end.max(span.start + 1),
@@ -361,14 +351,9 @@ fn parse_statement(
                             return Outcome::Unverified { construct };
                         }
                         let start = span.start + pos;
-                        let len = statement[pos..]
-                            .char_indices()
-                            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
-                            .map_or(statement.len() - pos, |(i, _)| i)
-                            .max(statement[pos..].chars().next().map_or(1, char::len_utf8));
                         return Outcome::Error {
                             message,
-                            at: start..start + len,
+                            at: start..start + label_len(statement, pos),
                         };
                     }
                     Err(_) => {}
@@ -401,6 +386,17 @@ fn rewritten_gap(dialect: &dyn Dialect, statement: &str) -> Option<String> {
         }
         Err(_) => None,
     }
+}
+
+/// How many bytes an error at byte `at` of `text` labels: the word that starts there, or one
+/// character (at least one byte, even at the end).
+fn label_len(text: &str, at: usize) -> usize {
+    let rest = text.get(at..).unwrap_or("");
+    let word = rest
+        .char_indices()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+        .map_or(rest.len(), |(i, _)| i);
+    word.max(rest.chars().next().map_or(1, char::len_utf8))
 }
 
 /// sqlparser's verdict on a statement's text (re-parsed on the error path only): the message and
@@ -441,16 +437,9 @@ fn exact_verdict(
                     .map_or(statement.len(), |(b, _)| b),
                 None => statement.len().saturating_sub(1),
             };
-            // Label the word PostgreSQL stopped at (as for sqlparser's errors), or one character.
-            let rest = &statement[byte..];
-            let word = rest
-                .char_indices()
-                .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
-                .map_or(rest.len(), |(i, _)| i);
-            let len = word.max(rest.chars().next().map_or(1, char::len_utf8));
             (
                 format!("PostgreSQL: {message}"),
-                base + byte..base + byte + len,
+                base + byte..base + byte + label_len(statement, byte),
             )
         });
         return Some(verdict);

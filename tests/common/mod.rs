@@ -266,3 +266,31 @@ pub fn snapshot_settings(d: &Dir) -> insta::Settings {
     s.add_filter(r"(src/[a-z_/]+\.rs):\d+", "$1:[LINE]");
     s
 }
+
+/// `pre-commit try-repo REPO miglint --all-files` run in `consumer`, with its own
+/// `PRE_COMMIT_HOME` and no CI base in the environment; `configure` adds what the test needs.
+pub fn pre_commit_try_repo(
+    pre_commit: &Path,
+    repo: &Path,
+    consumer: &Path,
+    home: &Path,
+    configure: impl FnOnce(&mut Command),
+) -> std::process::Output {
+    let mut cmd = Command::new(pre_commit);
+    cmd.args([
+        "try-repo",
+        repo.to_str().unwrap(),
+        "miglint",
+        "--all-files",
+        "--color",
+        "never",
+    ])
+    .current_dir(consumer)
+    .env("PRE_COMMIT_HOME", home)
+    .env("NO_COLOR", "1")
+    .env_remove("MIGLINT_BASE")
+    .env_remove("GITHUB_BASE_REF")
+    .env_remove("GITHUB_EVENT_PATH");
+    configure(&mut cmd);
+    cmd.output().unwrap()
+}
