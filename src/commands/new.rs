@@ -4,7 +4,7 @@ use crate::check::Workspace;
 use crate::config;
 use crate::fsutil::create_new_atomic;
 use crate::naming;
-use crate::rules::naming::migrations;
+use crate::rules::naming::{migrations, next_name};
 use crate::Fatal;
 
 /// Creates the file and returns its path relative to the root.
@@ -19,8 +19,7 @@ pub fn run(ws: &Workspace, name: &str, set: Option<&str>) -> crate::Result<Strin
     }
     let snap = ws.read_worktree(set)?;
     let last = migrations(set, &snap).last().map(|m| m.number);
-    let convention = naming::convention(set);
-    let file = convention.format(convention.next(last, std::time::SystemTime::now()), &slug);
+    let file = next_name(set, last, &slug);
     let path = config::join(&set.dir, &file);
     let body = format!(
         "-- {file}: {name}\n--\n-- Write the schema change below. Once this file is applied to a database, never edit it:\n-- run `miglint record {file}` and put later changes in a new migration.\n\n"
