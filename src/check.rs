@@ -15,12 +15,14 @@ use crate::rules;
 use crate::rules::naming::Migration;
 use crate::snapshot::{self, Snapshot};
 use crate::sql::Analysis;
-use crate::{git, Fatal};
+use crate::vcs::Vcs;
+use crate::Fatal;
 
 /// Where miglint runs: the root findings are relative to, the repository (if any) and the config.
 pub struct Workspace {
     pub root: PathBuf,
-    pub repo: Option<git2::Repository>,
+    /// The version control around the work tree, if any.
+    pub repo: Option<Box<dyn Vcs>>,
     pub config: Config,
 }
 
@@ -35,12 +37,10 @@ impl Workspace {
         let cwd = cwd
             .canonicalize()
             .map_err(|e| Fatal::io(cwd.display(), e))?;
-        // libgit2 re-hashes every object it reads (SHA-1 with collision detection): 60% of a
-        // 100,000-commit history audit. miglint reads, never writes; `git fsck` is the integrity tool.
-        git2::opts::strict_hash_verification(false);
-        let repo = crate::git::open(&cwd)?;
-        let root = match repo.as_ref().and_then(|r| r.workdir()) {
-            Some(w) => w.canonicalize().unwrap_or_else(|_| w.to_path_buf()),
+        // Git is the one VCS; another would be tried here.
+        let repo: Option<Box<dyn Vcs>> = crate::git::open(&cwd)?.map(|g| Box::new(g) as _);
+        let root = match &repo {
+            Some(r) => r.work_dir().to_path_buf(),
             None => cwd.clone(),
         };
         // Run from outside the work tree (GIT_DIR/GIT_WORK_TREE): paths are the work tree's.
@@ -135,13 +135,13 @@ impl Workspace {
     pub fn read_worktree(&self, set: &SetConfig) -> crate::Result<Snapshot> {
         let mut snap = snapshot::read_worktree(&self.root, set)?;
         if let Some(repo) = &self.repo {
-            git::canonicalize(repo, set, &mut snap);
+            repo.canonicalize(set, &mut snap);
         }
         Ok(snap)
     }
 
-    pub fn repo(&self, what: &str) -> crate::Result<&git2::Repository> {
-        self.repo.as_ref().ok_or_else(|| self.no_repo(what))
+    pub fn repo(&self, what: &str) -> crate::Result<&dyn Vcs> {
+        self.repo.as_deref().ok_or_else(|| self.no_repo(what))
     }
 
     pub fn no_repo(&self, what: &str) -> Fatal {
@@ -443,24 +443,24 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
         ws.repo("--staged")?;
     }
     let base = match &ws.repo {
-        Some(repo) => git::resolve_base(repo, opts.base.as_deref(), ws.config.base.as_deref())?,
+        Some(repo) => repo.resolve_base(opts.base.as_deref(), ws.config.base.as_deref())?,
         None if opts.base.is_some() => return Err(ws.no_repo("--base")),
         None if opts.history => return Err(ws.no_repo("--history")),
         None => None,
     };
     for set in sets {
         if let Some(repo) = &ws.repo {
-            git::refuse_submodule(repo, set)?;
+            repo.refuse_submodule(set)?;
         }
         let snapshot = match (opts.source, &ws.repo) {
-            (Source::Index, Some(repo)) => git::read_index(repo, set)?,
+            (Source::Index, Some(repo)) => repo.read_index(set)?,
             _ => ws.read_worktree(set)?,
         };
         // The analysis cache serves checks inside a repository (it lives in .git).
         let cache_path = ws
             .repo
             .as_ref()
-            .map(|repo| crate::cache::path(repo.path(), set));
+            .map(|repo| crate::cache::path(repo.state_dir(), set));
         let cached = cache_path.as_deref().map(|p| crate::cache::load(p, set));
         let (f, state) = check_snapshot_cached(
             set,
@@ -487,7 +487,7 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
                 &state.snapshot,
                 &state.ledger,
                 f,
-                |wanted| git::blobs_with_digests(repo, &set.dir, wanted, 10_000),
+                |wanted| repo.recorded_blobs(&set.dir, wanted, 10_000),
             )),
             None => findings.extend(f),
         }
@@ -512,7 +512,7 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
         };
         if let Some(repo) = &ws.repo {
             if let Some(base) = &base {
-                let (merge_base, tip) = git::read_base(repo, set, base, &state.snapshot)?;
+                let (merge_base, tip) = repo.read_base(set, base, &state.snapshot)?;
                 findings.extend(rules::git::check_base(
                     set,
                     &state.snapshot,
@@ -535,7 +535,7 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
         findings.extend(rules::naming::gaps(set, &state.migrations, &context));
         if let Some(repo) = &ws.repo {
             if opts.history {
-                findings.extend(crate::history::audit(repo, set)?);
+                findings.extend(repo.audit_history(set)?);
             }
         }
         let (alembic, picture) =
@@ -624,12 +624,13 @@ fn alembic_findings(
     source: Source,
     sources: &mut HashMap<String, Arc<[u8]>>,
 ) -> (Vec<Finding>, Option<AlembicPicture>) {
-    let files = match (source, &ws.repo) {
-        (Source::Index, Some(repo)) => match repo.index() {
-            Ok(index) => crate::alembic::Files::Index(repo, index),
-            Err(_) => crate::alembic::Files::WorkTree(&ws.root),
-        },
-        _ => crate::alembic::Files::WorkTree(&ws.root),
+    let staged = match (source, &ws.repo) {
+        (Source::Index, Some(repo)) => repo.staged_files(),
+        _ => None,
+    };
+    let files = match staged {
+        Some(staged) => crate::alembic::Files::Index(staged),
+        None => crate::alembic::Files::WorkTree(&ws.root),
     };
     let layout = match crate::alembic::layout(&files, set) {
         Ok(Some(l)) => l,

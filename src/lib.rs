@@ -13,7 +13,6 @@ pub mod export;
 pub mod finding;
 pub mod fsutil;
 pub mod git;
-pub mod history;
 pub mod ledger;
 pub mod naming;
 pub mod outcome;
@@ -22,6 +21,7 @@ pub mod report;
 pub mod rules;
 pub mod snapshot;
 pub mod sql;
+pub mod vcs;
 
 use std::sync::Arc;
 

@@ -352,9 +352,8 @@ fn init_hooks(ctx: &Ctx) -> miglint::Result<ExitCode> {
     let format = ctx.format;
     only_human_or_json(format, "init")?;
     let ws = ctx.open(&[PathBuf::from(".")]);
-    let repo = match ws.as_ref().ok().and_then(|w| w.repo.as_ref()) {
-        Some(_) => git2::Repository::discover(&ctx.cwd)
-            .map_err(|e| Fatal::io("the repository", e.message()))?,
+    let repo = match ws.as_ref().ok().and_then(|w| w.repo.as_deref()) {
+        Some(repo) => repo,
         None => {
             return Err(Fatal::new(
                 miglint::rules::Rule::NotARepository,
@@ -363,7 +362,7 @@ fn init_hooks(ctx: &Ctx) -> miglint::Result<ExitCode> {
             ))
         }
     };
-    let lines = commands::init::install_hooks(&repo)?;
+    let lines = commands::init::install_hooks(repo)?;
     if format == Format::Json {
         emit_json(json!({ "version": 1, "hooks": lines }));
     } else {
@@ -377,10 +376,10 @@ fn init_hooks(ctx: &Ctx) -> miglint::Result<ExitCode> {
 fn init_config(ctx: &Ctx) -> miglint::Result<ExitCode> {
     let format = ctx.format;
     only_human_or_json(format, "init")?;
-    let root = git2::Repository::discover(&ctx.cwd)
-        .ok()
-        .and_then(|r| r.workdir().map(PathBuf::from))
-        .unwrap_or(ctx.cwd.clone());
+    let root = match miglint::git::open(&ctx.cwd) {
+        Ok(Some(repo)) => miglint::vcs::Vcs::work_dir(&repo).to_path_buf(),
+        _ => ctx.cwd.clone(),
+    };
     let (path, text) = commands::init::run(&root)?;
     let advice = commands::init::gitattributes_advice(&root);
     let sets: Vec<&str> = text

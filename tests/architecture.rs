@@ -73,3 +73,55 @@ fn no_module_cycles() {
     }
     assert!(graph.len() > 20, "found only {} modules", graph.len());
 }
+
+/// Every `.rs` file under `src/`, with its path relative to `src/` and its non-test code.
+fn sources() -> Vec<(String, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = Vec::new();
+    let mut dirs = vec![src.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let code = text
+                    .split("\n#[cfg(test)]")
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                let rel = path
+                    .strip_prefix(&src)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.push((rel, code));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The engine and the commands reach version control through `vcs::Vcs` only: git2 (libgit2)
+/// is named in `src/git/` and nowhere else, so a second VCS is a second reader.
+#[test]
+fn git2_stays_in_the_git_reader() {
+    let leaks: Vec<String> = sources()
+        .into_iter()
+        .filter(|(path, _)| !path.starts_with("git/"))
+        .flat_map(|(path, code)| {
+            code.lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim_start().starts_with("//") && l.contains("git2::"))
+                .map(|(i, l)| format!("src/{path}:{}: {}", i + 1, l.trim()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        leaks.is_empty(),
+        "git2 outside src/git/:\n{}",
+        leaks.join("\n")
+    );
+}

@@ -57,17 +57,25 @@ pub const ALEMBIC_LIMIT: u64 = 16 << 20;
 /// so a pre-commit hook sees the revision files that are about to be committed).
 pub enum Files<'a> {
     WorkTree(&'a Path),
-    Index(&'a git2::Repository, git2::Index),
+    Index(Box<dyn StagedFiles + 'a>),
+}
+
+/// The files about to be committed, as a version control system holds them (`vcs::Vcs`
+/// provides it; git's index is the one implementation). Paths are from the work-tree root.
+pub trait StagedFiles {
+    /// The content of `path`, when it is staged and readable.
+    fn bytes(&self, path: &str) -> Option<Vec<u8>>;
+    /// Whether `path` is staged.
+    fn contains(&self, path: &str) -> bool;
+    /// Every staged path that starts with `prefix`.
+    fn paths_under(&self, prefix: &str) -> Vec<String>;
 }
 
 impl Files<'_> {
     fn bytes(&self, rel: &str) -> Option<Vec<u8>> {
         match self {
             Files::WorkTree(root) => crate::fsutil::read_regular(root, rel, ALEMBIC_LIMIT).ok(),
-            Files::Index(repo, index) => {
-                let entry = index.get_path(Path::new(rel), 0)?;
-                repo.find_blob(entry.id).ok().map(|b| b.content().to_vec())
-            }
+            Files::Index(staged) => staged.bytes(rel),
         }
     }
 
@@ -79,7 +87,7 @@ impl Files<'_> {
     fn is_file(&self, rel: &str) -> bool {
         match self {
             Files::WorkTree(root) => root.join(rel).is_file(),
-            Files::Index(_, index) => index.get_path(Path::new(rel), 0).is_some(),
+            Files::Index(staged) => staged.contains(rel),
         }
     }
 
@@ -118,20 +126,18 @@ impl Files<'_> {
                 }
                 Ok(names)
             }
-            Files::Index(_, index) => {
+            Files::Index(staged) => {
                 let prefix = format!("{}/", dir.trim_end_matches('/'));
-                let names: Vec<String> = index
+                let under = staged.paths_under(&prefix);
+                if under.is_empty() {
+                    return Err("not in the git index".into());
+                }
+                Ok(under
                     .iter()
-                    .filter_map(|e| String::from_utf8(e.path).ok())
                     .filter_map(|p| p.strip_prefix(&prefix).map(str::to_string))
                     .filter(|n| (recursive || !n.contains('/')) && !n.contains("__pycache__/"))
                     .filter(|n| wanted(n.rsplit('/').next().unwrap_or(n)))
-                    .collect();
-                if names.is_empty() && !index.iter().any(|e| e.path.starts_with(prefix.as_bytes()))
-                {
-                    return Err("not in the git index".into());
-                }
-                Ok(names)
+                    .collect())
             }
         }
     }

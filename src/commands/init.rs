@@ -2,7 +2,7 @@
 //! `--hooks` installs the plain git hooks (respecting `core.hooksPath`). Never overwrites.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::config::{self, FILE_NAME};
 use crate::fsutil::create_new_atomic;
@@ -149,19 +149,10 @@ pub fn gitattributes_advice(root: &Path) -> Option<String> {
     })
 }
 
-/// Installs the hooks; returns one line per hook saying what was done.
-pub fn install_hooks(repo: &git2::Repository) -> crate::Result<Vec<String>> {
-    let workdir = repo.workdir().unwrap_or_else(|| repo.path());
-    let hooks_dir: PathBuf = match repo
-        .config()
-        .ok()
-        .and_then(|c| c.get_path("core.hooksPath").ok())
-    {
-        Some(p) if p.is_absolute() => p,
-        Some(p) => workdir.join(p),
-        // Linked worktrees share the main repository's hooks.
-        None => repo.commondir().join("hooks"),
-    };
+/// Installs the hooks where the repository runs them; returns one line per hook saying what was
+/// done.
+pub fn install_hooks(repo: &dyn crate::vcs::Vcs) -> crate::Result<Vec<String>> {
+    let hooks_dir = repo.hooks_dir();
     std::fs::create_dir_all(&hooks_dir).map_err(|e| Fatal::io(hooks_dir.display(), e))?;
     let mut done = Vec::new();
     // git runs `pre-merge-commit`, not `pre-commit`, when `git merge` commits by itself: the same

@@ -6,7 +6,6 @@ use std::collections::HashSet;
 
 use crate::check::Workspace;
 use crate::config;
-use crate::git;
 use crate::ledger;
 use crate::naming;
 use crate::rules::naming::migrations;
@@ -22,7 +21,9 @@ pub struct Plan {
 /// Plans the renames (see the module doc).
 pub fn plan(ws: &Workspace, base: Option<&str>, set: Option<&str>) -> crate::Result<Plan> {
     let renames = plan_renames(ws, base, set)?;
-    let base = git::resolve_base(ws.repo("renumber")?, base, ws.config.base.as_deref())?
+    let base = ws
+        .repo("renumber")?
+        .resolve_base(base, ws.config.base.as_deref())?
         .map(|b| b.name)
         .unwrap_or_default();
     Ok(Plan { renames, base })
@@ -41,16 +42,17 @@ fn plan_renames(
         ));
     }
     let repo = ws.repo("renumber")?;
-    let base = git::resolve_base(repo, base, ws.config.base.as_deref())?.ok_or_else(|| {
-        Fatal::new(
-            crate::registry::Rule::BaseNotFound,
-            "renumber needs a base branch and none was found",
-            "pass --base origin/main",
-        )
-    })?;
-    let mb = git::read_commit(repo, base.merge_base, set)?;
-    let tip = git::read_commit(repo, base.tip, set)?;
+    let base = repo
+        .resolve_base(base, ws.config.base.as_deref())?
+        .ok_or_else(|| {
+            Fatal::new(
+                crate::registry::Rule::BaseNotFound,
+                "renumber needs a base branch and none was found",
+                "pass --base origin/main",
+            )
+        })?;
     let now = ws.read_worktree(set)?;
+    let (mb, tip) = repo.read_base(set, &base, &now)?;
     let (recorded, _) = now.ledger.as_deref().map(ledger::parse).unwrap_or_default();
     let base_migrations: Vec<_> = migrations(set, &mb)
         .into_iter()
@@ -129,22 +131,9 @@ fn stage_renames(
     plan: &[(String, String)],
 ) -> crate::Result<()> {
     let Some(repo) = &ws.repo else { return Ok(()) };
-    let err = |e: git2::Error| Fatal::io("the git index", e.message());
-    let mut index = repo.index().map_err(err)?;
-    let mut changed = false;
-    for (from, to) in plan {
-        let old = config::join(&set.dir, from);
-        if index.get_path(std::path::Path::new(&old), 0).is_none() {
-            continue;
-        }
-        index.remove_path(std::path::Path::new(&old)).map_err(err)?;
-        index
-            .add_path(std::path::Path::new(&config::join(&set.dir, to)))
-            .map_err(err)?;
-        changed = true;
-    }
-    if changed {
-        index.write().map_err(err)?;
-    }
-    Ok(())
+    let paths: Vec<(String, String)> = plan
+        .iter()
+        .map(|(from, to)| (config::join(&set.dir, from), config::join(&set.dir, to)))
+        .collect();
+    repo.stage_renames(&paths)
 }

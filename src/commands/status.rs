@@ -3,14 +3,13 @@
 
 use crate::alembic;
 use crate::check::{self, Workspace};
-use crate::git;
 use crate::outcome::SetStatus;
 
 pub fn run(ws: &Workspace, base: Option<&str>) -> crate::Result<Vec<SetStatus>> {
     let base = match &ws.repo {
-        Some(repo) => {
-            git::resolve_base(repo, base, ws.config.base.as_deref())?.map(|b| b.describe())
-        }
+        Some(repo) => repo
+            .resolve_base(base, ws.config.base.as_deref())?
+            .map(|b| b.describe()),
         None => None,
     };
     let mut out = Vec::new();

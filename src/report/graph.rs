@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use crate::outcome::{Outcome, SetSummary};
+use crate::outcome::{AlembicPicture, Outcome, SequenceItem, SetSummary};
 use crate::registry::Rule;
 
 /// At most this many migrations are drawn per set (plus fold nodes).
@@ -132,8 +132,34 @@ fn build(outcome: &Outcome, k: usize, set: &SetSummary) -> SetPicture {
         edges: Vec::new(),
     };
     let conflicting = conflicts(outcome, set);
+    let node_of = draw_sequence(&mut picture, k, set, &conflicting);
+    if let Some(a) = &set.alembic {
+        draw_alembic(&mut picture, k, a, &node_of);
+    }
+    picture
+}
 
-    // The migration sequence: keep what a reviewer needs, fold the rest.
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn edge(from: String, to: String) -> Edge {
+    Edge {
+        from,
+        to,
+        label: None,
+        dotted: false,
+    }
+}
+
+/// Indexes of the migrations a reviewer needs to see: the ends of the sequence, everything
+/// pending, new or conflicting, the last two applied and the last stamp. At most
+/// [`MAX_MIGRATIONS`], keeping the first and last halves.
+fn migrations_to_draw(set: &SetSummary, conflicting: &HashSet<&str>) -> BTreeSet<usize> {
     let seq = &set.sequence;
     let last_recorded: Vec<usize> = seq
         .iter()
@@ -165,7 +191,58 @@ fn build(outcome: &Outcome, k: usize, set: &SetSummary) -> SetPicture {
         keep.truncate(MAX_MIGRATIONS / 2);
         keep.extend(tail);
     }
-    let keep: BTreeSet<usize> = keep.into_iter().collect();
+    keep.into_iter().collect()
+}
+
+fn migration_node(id: String, m: &SequenceItem, conflicting: &HashSet<&str>) -> Node {
+    let mut classes = vec![if m.recorded {
+        Class::Applied
+    } else {
+        Class::Pending
+    }];
+    let mut state = vec![if m.recorded { "applied" } else { "pending" }];
+    if m.new == Some(true) {
+        classes.push(Class::New);
+        state.push("new on this branch");
+    }
+    if conflicting.contains(m.path.as_str()) {
+        classes.push(Class::Conflict);
+        state.push("number conflict");
+    }
+    Node {
+        id,
+        lines: vec![m.name.clone(), state.join(", ")],
+        classes,
+    }
+}
+
+/// One node standing for the migrations `folded` that are not drawn.
+fn fold_node(id: String, folded: &[SequenceItem]) -> Node {
+    let n = folded.len();
+    let applied = folded.iter().filter(|m| m.recorded).count();
+    Node {
+        id,
+        lines: vec![
+            format!("… {n} more migration{}", plural(n)),
+            format!(
+                "{} – {} ({applied} applied)",
+                folded[0].name,
+                folded[n - 1].name
+            ),
+        ],
+        classes: vec![Class::Fold],
+    }
+}
+
+/// Draws the migration sequence as a chain; returns the node id of each drawn migration's path.
+fn draw_sequence<'a>(
+    picture: &mut SetPicture,
+    k: usize,
+    set: &'a SetSummary,
+    conflicting: &HashSet<&str>,
+) -> HashMap<&'a str, String> {
+    let seq = &set.sequence;
+    let keep = migrations_to_draw(set, conflicting);
     let mut cluster = Cluster {
         id: format!("s{k}m"),
         title: set.dir.clone(),
@@ -177,70 +254,29 @@ fn build(outcome: &Outcome, k: usize, set: &SetSummary) -> SetPicture {
     while i < seq.len() {
         let id = format!("s{k}m{i}");
         if keep.contains(&i) {
-            let m = &seq[i];
-            let mut classes = vec![if m.recorded {
-                Class::Applied
-            } else {
-                Class::Pending
-            }];
-            let mut state = vec![if m.recorded { "applied" } else { "pending" }];
-            if m.new == Some(true) {
-                classes.push(Class::New);
-                state.push("new on this branch");
-            }
-            if conflicting.contains(m.path.as_str()) {
-                classes.push(Class::Conflict);
-                state.push("number conflict");
-            }
-            cluster.nodes.push(Node {
-                id: id.clone(),
-                lines: vec![m.name.clone(), state.join(", ")],
-                classes,
-            });
-            node_of.insert(m.path.as_str(), id.clone());
+            cluster
+                .nodes
+                .push(migration_node(id.clone(), &seq[i], conflicting));
+            node_of.insert(seq[i].path.as_str(), id.clone());
             i += 1;
         } else {
             let start = i;
             while i < seq.len() && !keep.contains(&i) {
                 i += 1;
             }
-            let n = i - start;
-            let applied = seq[start..i].iter().filter(|m| m.recorded).count();
-            cluster.nodes.push(Node {
-                id: id.clone(),
-                lines: vec![
-                    format!("… {n} more migration{}", if n == 1 { "" } else { "s" }),
-                    format!(
-                        "{} – {} ({applied} applied)",
-                        seq[start].name,
-                        seq[i - 1].name
-                    ),
-                ],
-                classes: vec![Class::Fold],
-            });
+            cluster.nodes.push(fold_node(id.clone(), &seq[start..i]));
         }
         if let Some(p) = previous.replace(id.clone()) {
-            picture.edges.push(Edge {
-                from: p,
-                to: id,
-                label: None,
-                dotted: false,
-            });
+            picture.edges.push(edge(p, id));
         }
     }
     picture.clusters.push(cluster);
+    node_of
+}
 
-    // The Alembic graph.
-    let Some(a) = &set.alembic else {
-        return picture;
-    };
-    let index: HashMap<&str, usize> = a
-        .revisions
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.0.as_str(), i))
-        .collect();
-    let stamped: HashSet<&str> = a.stamps.iter().map(|(r, _)| r.as_str()).collect();
+/// Indexes of the revisions drawn: each head and the last stamped revision, with up to
+/// [`ANCESTORS`] generations behind them.
+fn revisions_to_draw(a: &AlembicPicture, index: &HashMap<&str, usize>) -> HashSet<usize> {
     let mut kept: HashSet<usize> = HashSet::new();
     let mut frontier: Vec<(usize, usize)> = a
         .heads
@@ -258,6 +294,51 @@ fn build(outcome: &Outcome, k: usize, set: &SetSummary) -> SetPicture {
             }
         }
     }
+    kept
+}
+
+fn revision_node(id: String, a: &AlembicPicture, i: usize, stamped: &HashSet<&str>) -> Node {
+    let (revision, downs, labels) = &a.revisions[i];
+    let mut lines = vec![revision.clone()];
+    let mut classes = Vec::new();
+    let mut notes = Vec::new();
+    if a.heads.contains(revision) {
+        classes.push(Class::Head);
+        notes.push("head".to_string());
+    }
+    if downs.len() > 1 {
+        classes.push(Class::Merge);
+        notes.push("merge".to_string());
+    }
+    if stamped.contains(revision.as_str()) {
+        classes.push(Class::Stamped);
+        notes.push("stamped".to_string());
+    }
+    if !labels.is_empty() {
+        notes.push(format!("branch: {}", labels.join(", ")));
+    }
+    if !notes.is_empty() {
+        lines.push(notes.join(", "));
+    }
+    Node { id, lines, classes }
+}
+
+/// Draws the neighbourhood of the heads and the stamped revision; older revisions fold into one
+/// node. `node_of` links the migration that stamps the last revision to it.
+fn draw_alembic(
+    picture: &mut SetPicture,
+    k: usize,
+    a: &AlembicPicture,
+    node_of: &HashMap<&str, String>,
+) {
+    let index: HashMap<&str, usize> = a
+        .revisions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.0.as_str(), i))
+        .collect();
+    let stamped: HashSet<&str> = a.stamps.iter().map(|(r, _)| r.as_str()).collect();
+    let kept = revisions_to_draw(a, &index);
     let mut cluster = Cluster {
         id: format!("s{k}a"),
         title: format!("Alembic: {}", a.versions),
@@ -268,85 +349,46 @@ fn build(outcome: &Outcome, k: usize, set: &SetSummary) -> SetPicture {
     if folded > 0 {
         cluster.nodes.push(Node {
             id: fold_id.clone(),
-            lines: vec![format!(
-                "… {folded} older revision{}",
-                if folded == 1 { "" } else { "s" }
-            )],
+            lines: vec![format!("… {folded} older revision{}", plural(folded))],
             classes: vec![Class::Fold],
         });
     }
     let mut folded_edge = false;
-    for (i, (id, downs, labels)) in a.revisions.iter().enumerate() {
+    for (i, (_, downs, _)) in a.revisions.iter().enumerate() {
         if !kept.contains(&i) {
             continue;
         }
         let node = format!("s{k}r{i}");
-        let mut lines = vec![id.clone()];
-        let mut classes = Vec::new();
-        let mut notes = Vec::new();
-        if a.heads.contains(id) {
-            classes.push(Class::Head);
-            notes.push("head".to_string());
-        }
-        if downs.len() > 1 {
-            classes.push(Class::Merge);
-            notes.push("merge".to_string());
-        }
-        if stamped.contains(id.as_str()) {
-            classes.push(Class::Stamped);
-            notes.push("stamped".to_string());
-        }
-        if !labels.is_empty() {
-            notes.push(format!("branch: {}", labels.join(", ")));
-        }
-        if !notes.is_empty() {
-            lines.push(notes.join(", "));
-        }
-        cluster.nodes.push(Node {
-            id: node.clone(),
-            lines,
-            classes,
-        });
+        cluster
+            .nodes
+            .push(revision_node(node.clone(), a, i, &stamped));
         for d in downs {
             match index.get(d.as_str()) {
-                Some(&j) if kept.contains(&j) => picture.edges.push(Edge {
-                    from: format!("s{k}r{j}"),
-                    to: node.clone(),
-                    label: None,
-                    dotted: false,
-                }),
+                Some(&j) if kept.contains(&j) => {
+                    picture.edges.push(edge(format!("s{k}r{j}"), node.clone()))
+                }
                 Some(_) if !folded_edge || downs.len() > 1 => {
                     folded_edge = true;
-                    picture.edges.push(Edge {
-                        from: fold_id.clone(),
-                        to: node.clone(),
-                        label: None,
-                        dotted: false,
-                    });
+                    picture.edges.push(edge(fold_id.clone(), node.clone()));
                 }
                 _ => {}
             }
         }
     }
     // Kept revisions that folded ones descend from.
-    let mut into_fold: BTreeSet<usize> = BTreeSet::new();
-    for (i, (_, downs, _)) in a.revisions.iter().enumerate() {
-        if !kept.contains(&i) {
-            into_fold.extend(
-                downs
-                    .iter()
-                    .filter_map(|d| index.get(d.as_str()))
-                    .filter(|j| kept.contains(j)),
-            );
-        }
-    }
+    let into_fold: BTreeSet<usize> = a
+        .revisions
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !kept.contains(i))
+        .flat_map(|(_, (_, downs, _))| downs.iter().filter_map(|d| index.get(d.as_str())))
+        .filter(|j| kept.contains(j))
+        .copied()
+        .collect();
     for j in into_fold {
-        picture.edges.push(Edge {
-            from: format!("s{k}r{j}"),
-            to: fold_id.clone(),
-            label: None,
-            dotted: false,
-        });
+        picture
+            .edges
+            .push(edge(format!("s{k}r{j}"), fold_id.clone()));
     }
     picture.clusters.push(cluster);
     // Which migration stamps the revision the database ends at (the last stamp).
@@ -362,7 +404,6 @@ fn build(outcome: &Outcome, k: usize, set: &SetSummary) -> SetPicture {
             }
         }
     }
-    picture
 }
 
 fn pictures(outcome: &Outcome, only: Option<&SetSummary>) -> Vec<SetPicture> {

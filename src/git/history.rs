@@ -7,9 +7,9 @@ use std::collections::HashMap;
 
 use git2::{Oid, Repository, Sort};
 
+use super::short;
 use crate::config::SetConfig;
 use crate::finding::Finding;
-use crate::git::short;
 use crate::registry::Rule;
 use crate::rules::git::ledger_rewrite;
 use crate::snapshot::is_migration_name;
@@ -130,12 +130,45 @@ fn diff_step<'r>(
     Ok(change)
 }
 
+/// Audits the first-parent line from HEAD back to the set's beginning (or, resumed, back to
+/// where the last audit ended): every step that changed the set directory or the ledger is
+/// replayed by `rules::history::Replay`, which judges it.
 pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> {
-    use rayon::prelude::*;
-    // No commit yet: nothing to audit. Anything else that stops HEAD from being read is fatal:
-    // an audit that cannot read the line it audits must not pass.
+    let Some(head) = audited_head(repo)? else {
+        return Ok(Vec::new());
+    };
+    let state_path = repo.path().join("miglint").join(format!(
+        "history-{}.json",
+        &crate::ledger::sha256_hex(set.lock.as_bytes())[..16]
+    ));
+    let (mut state, commits) = commits_to_audit(repo, head.id(), &state_path, set)?;
+    // The findings of earlier audits: a later revert attaches to the rewrite it undoes.
+    let mut findings = state.findings();
+    if commits.is_empty() {
+        return Ok(findings);
+    }
+    let (steps, last_dir, last_ledger) = changed_steps(repo, set, &commits, &state)?;
+    let changes = read_changes(repo, &steps);
+    let (first, current) = replay(repo, set, &state, &steps, changes, &mut findings)?;
+    // Remember where this audit ended, so the next one reads only newer commits.
+    state.commit = head.id().to_string();
+    state.first = first.into_iter().map(|(k, v)| (k, v.to_string())).collect();
+    state.current = current
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect();
+    state.last_dir = last_dir.map(|o| o.to_string());
+    state.last_ledger = last_ledger.map(|o| o.to_string());
+    state.found = findings.iter().map(StoredFinding::from).collect();
+    state.store(&state_path);
+    Ok(findings)
+}
+
+/// HEAD's commit; `None` before the first commit. Anything else that stops HEAD from being read
+/// is fatal: an audit that cannot read the line it audits must not pass. So is a shallow clone.
+fn audited_head(repo: &Repository) -> crate::Result<Option<git2::Commit<'_>>> {
     let head = match repo.head() {
-        Err(e) if e.code() == git2::ErrorCode::UnbornBranch => return Ok(Vec::new()),
+        Err(e) if e.code() == git2::ErrorCode::UnbornBranch => return Ok(None),
         Err(e) => return Err(git_err(e)),
         Ok(h) => h,
     };
@@ -159,15 +192,21 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
             "fetch the full history: `fetch-depth: 0` for actions/checkout, or `git fetch --unshallow`",
         ));
     }
-    // Resume from the last audit when HEAD descends from it along the first-parent line: only the
-    // new commits are read. Anything else (another version, rewritten history) audits in full.
-    let state_path = repo.path().join("miglint").join(format!(
-        "history-{}.json",
-        &crate::ledger::sha256_hex(set.lock.as_bytes())[..16]
-    ));
-    let resumed = Resumed::load(&state_path, set).and_then(|r| {
+    Ok(Some(head))
+}
+
+/// The state to start from and the first-parent commits still to audit, oldest first. The last
+/// audit resumes when HEAD descends from where it ended along the first-parent line: only the
+/// new commits are read. Anything else (another version, rewritten history) audits in full.
+fn commits_to_audit(
+    repo: &Repository,
+    head: Oid,
+    state_path: &std::path::Path,
+    set: &SetConfig,
+) -> crate::Result<(Resumed, Vec<Oid>)> {
+    let resumed = Resumed::load(state_path, set).and_then(|r| {
         let mut walk = repo.revwalk().ok()?;
-        walk.push(head.id()).ok()?;
+        walk.push(head).ok()?;
         walk.simplify_first_parent().ok()?;
         let mut new = Vec::new();
         for oid in walk {
@@ -180,35 +219,36 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
         }
         None
     });
-    let (mut state, commits) = match resumed {
-        Some((r, new)) => (r, new),
-        None => {
-            let mut walk = repo.revwalk().map_err(git_err)?;
-            walk.push(head.id()).map_err(git_err)?;
-            walk.simplify_first_parent().map_err(git_err)?;
-            walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
-                .map_err(git_err)?;
-            let all = walk.collect::<Result<Vec<Oid>, _>>().map_err(git_err)?;
-            (Resumed::empty(set), all)
-        }
-    };
-    // The findings of earlier audits: a later revert attaches to the rewrite it undoes.
-    let mut findings = state.findings();
-    if commits.is_empty() {
-        return Ok(findings);
+    if let Some(found) = resumed {
+        return Ok(found);
     }
+    let mut walk = repo.revwalk().map_err(git_err)?;
+    walk.push(head).map_err(git_err)?;
+    walk.simplify_first_parent().map_err(git_err)?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
+        .map_err(git_err)?;
+    let all = walk.collect::<Result<Vec<Oid>, _>>().map_err(git_err)?;
+    Ok((Resumed::empty(set), all))
+}
 
-    // Phase 1, sequential and cheap: the set directory's tree id in every commit (only the small
-    // root tree is parsed); commits where neither it nor the ledger changed are dropped.
+/// Phase 1, sequential and cheap: the set directory's tree id in every commit (only the small
+/// root tree is parsed); commits where neither it nor the ledger changed are dropped. Returns
+/// the steps and the directory's and ledger's ids at the last commit.
+fn changed_steps(
+    repo: &Repository,
+    set: &SetConfig,
+    commits: &[Oid],
+    state: &Resumed,
+) -> crate::Result<(Vec<Step>, Option<Oid>, Option<Oid>)> {
     let lock_in_dir = set.lock.starts_with(&format!("{}/", set.dir));
     let mut steps: Vec<Step> = Vec::new();
     let (mut last_dir, mut last_ledger) = (state.last_dir(), state.last_ledger());
-    for &oid in &commits {
+    for &oid in commits {
         let tree = repo
             .find_commit(oid)
             .and_then(|c| c.tree())
             .map_err(|e| commit_err(oid, e))?;
-        let dir = crate::git::dir_id(&tree, &set.dir);
+        let dir = super::dir_id(&tree, &set.dir);
         // A ledger inside an unchanged directory is unchanged: do not parse the large dir tree.
         let ledger = if lock_in_dir && dir == last_dir {
             last_ledger
@@ -226,15 +266,19 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
         }
         (last_dir, last_ledger) = (dir, ledger);
     }
+    Ok((steps, last_dir, last_ledger))
+}
 
-    // Phase 2, parallel: the steps are split into one contiguous run per core; each run is
-    // replayed in order with its own repository handle, reading each tree and ledger version once.
+/// Phase 2, parallel: the steps are split into one contiguous run per core; each run is
+/// replayed in order with its own repository handle, reading each tree and ledger version once.
+fn read_changes(repo: &Repository, steps: &[Step]) -> Vec<Result<Change, git2::Error>> {
+    use rayon::prelude::*;
     let path = repo.path().to_path_buf();
     let per_run = steps
         .len()
         .div_ceil(rayon::current_num_threads().max(1))
         .max(1);
-    let changes: Vec<Result<Change, git2::Error>> = steps
+    steps
         .par_chunks(per_run)
         .map(|run| match Repository::open(&path) {
             Ok(r) => {
@@ -251,9 +295,22 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
         .collect::<Vec<_>>()
         .into_iter()
         .flatten()
-        .collect();
+        .collect()
+}
 
-    // Phase 3, in order: replay the changes; the rule judges each step.
+/// Each migration's blob: where it began and where it is now.
+type Blobs = (HashMap<String, Oid>, HashMap<String, Oid>);
+
+/// Phase 3, in order: replays the changes; the rule judges each step. Returns each migration's
+/// first and current blob.
+fn replay(
+    repo: &Repository,
+    set: &SetConfig,
+    state: &Resumed,
+    steps: &[Step],
+    changes: Vec<Result<Change, git2::Error>>,
+    findings: &mut Vec<Finding>,
+) -> crate::Result<Blobs> {
     let mut replay = crate::rules::history::Replay {
         first: state.oids(&state.first),
         current: state.oids(&state.current),
@@ -281,23 +338,11 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
                 ledger_rewritten: change.ledger_rewritten,
                 ledger_deleted: change.ledger_deleted,
             },
-            &mut findings,
+            findings,
             |id| repo.find_blob(id).ok().map(|b| b.content().to_vec()),
         );
     }
-    let (first, current) = (replay.first, replay.current);
-    // Remember where this audit ended, so the next one reads only newer commits.
-    state.commit = head.id().to_string();
-    state.first = first.into_iter().map(|(k, v)| (k, v.to_string())).collect();
-    state.current = current
-        .into_iter()
-        .map(|(k, v)| (k, v.to_string()))
-        .collect();
-    state.last_dir = last_dir.map(|o| o.to_string());
-    state.last_ledger = last_ledger.map(|o| o.to_string());
-    state.found = findings.iter().map(StoredFinding::from).collect();
-    state.store(&state_path);
-    Ok(findings)
+    Ok((replay.first, replay.current))
 }
 
 /// A finding as the resume state stores it.
