@@ -15,7 +15,7 @@ use crate::rules;
 use crate::rules::naming::Migration;
 use crate::snapshot::{self, Snapshot};
 use crate::sql::Analysis;
-use crate::vcs::Vcs;
+use crate::vcs::{Base, Vcs};
 use crate::Fatal;
 
 /// Where miglint runs: the root findings are relative to, the repository (if any) and the config.
@@ -220,45 +220,13 @@ pub fn check_snapshot_cached(
             .iter()
             .map(rules::sql::unreadable),
     );
-    let numbers: HashMap<&str, u64> = migrations
-        .iter()
-        .map(|m| (m.name.as_str(), m.number))
-        .collect();
-    // What the database already ran (content equal to its ledger entry) is protected, not
-    // re-checked: PostgreSQL accepted it. `--all` checks everything.
     // Parsed once here; the ledger rules below take it.
     let parsed_ledger = snapshot
         .ledger
         .as_deref()
         .map(crate::ledger::parse)
         .unwrap_or_default();
-    let applied = &parsed_ledger.0;
-    type PerFile = (Vec<Finding>, Option<Analysis>, bool, bool);
-    let per_file: Vec<PerFile> = snapshot
-        .files
-        .par_iter()
-        .map(|file| {
-            let dialect = crate::sql::dialect(&set.dialect);
-            let below_baseline = match (set.baseline, numbers.get(file.name.as_str())) {
-                (Some(b), Some(&n)) => n <= b,
-                _ => false,
-            };
-            // Hashed here, in parallel, from the bytes just read: the key into the cache and
-            // what the ledger rules compare; never taken from the cache.
-            let digest = file.digest();
-            let applied_as_is = applied.get(&file.name).is_some_and(|e| e.digest == digest);
-            let parse = all || !(below_baseline || applied_as_is);
-            let hit = cache
-                .and_then(|c| c.get(digest))
-                .filter(|e| e.parsed == parse)
-                .and_then(|e| e.analysis(file.bytes.len()));
-            let miss = hit.is_none();
-            let (f, a) = rules::sql::check_file(set, dialect.as_ref(), file, parse, hit);
-            // A skipped file has nothing worth caching.
-            let miss = miss && !a.as_ref().is_some_and(|a| a.skipped);
-            (f, a, parse, miss)
-        })
-        .collect();
+    let per_file = analyse_files(set, &snapshot, &migrations, &parsed_ledger.0, cache, all);
     let mut parsed = HashMap::new();
     let mut cache_misses = 0;
     let mut analyses = HashMap::new();
@@ -291,6 +259,52 @@ pub fn check_snapshot_cached(
             ledger,
         },
     )
+}
+
+/// One file's SQL findings, its analysis (none when unreadable as SQL), whether it was
+/// parse-checked and whether the cache missed it.
+type PerFile = (Vec<Finding>, Option<Analysis>, bool, bool);
+
+/// Analyses every file in parallel. What the database already ran (content equal to its ledger
+/// entry) and baseline files are protected, not re-checked: PostgreSQL accepted them. `all`
+/// checks everything.
+fn analyse_files(
+    set: &SetConfig,
+    snapshot: &Snapshot,
+    migrations: &[Migration],
+    applied: &crate::ledger::Ledger,
+    cache: Option<&HashMap<String, crate::cache::Entry>>,
+    all: bool,
+) -> Vec<PerFile> {
+    let numbers: HashMap<&str, u64> = migrations
+        .iter()
+        .map(|m| (m.name.as_str(), m.number))
+        .collect();
+    snapshot
+        .files
+        .par_iter()
+        .map(|file| {
+            let dialect = crate::sql::dialect(&set.dialect);
+            let below_baseline = match (set.baseline, numbers.get(file.name.as_str())) {
+                (Some(b), Some(&n)) => n <= b,
+                _ => false,
+            };
+            // Hashed here, in parallel, from the bytes just read: the key into the cache and
+            // what the ledger rules compare; never taken from the cache.
+            let digest = file.digest();
+            let applied_as_is = applied.get(&file.name).is_some_and(|e| e.digest == digest);
+            let parse = all || !(below_baseline || applied_as_is);
+            let hit = cache
+                .and_then(|c| c.get(digest))
+                .filter(|e| e.parsed == parse)
+                .and_then(|e| e.analysis(file.bytes.len()));
+            let miss = hit.is_none();
+            let (f, a) = rules::sql::check_file(set, dialect.as_ref(), file, parse, hit);
+            // A skipped file has nothing worth caching.
+            let miss = miss && !a.as_ref().is_some_and(|a| a.skipped);
+            (f, a, parse, miss)
+        })
+        .collect()
 }
 
 /// One finding per problem: where several rules describe the same fact about a file, the root
@@ -449,133 +463,7 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
         None => None,
     };
     for set in sets {
-        if let Some(repo) = &ws.repo {
-            repo.refuse_submodule(set)?;
-        }
-        let snapshot = match (opts.source, &ws.repo) {
-            (Source::Index, Some(repo)) => repo.read_index(set)?,
-            _ => ws.read_worktree(set)?,
-        };
-        // The analysis cache serves checks inside a repository (it lives in .git).
-        let cache_path = ws
-            .repo
-            .as_ref()
-            .map(|repo| crate::cache::path(repo.state_dir(), set));
-        let cached = cache_path.as_deref().map(|p| crate::cache::load(p, set));
-        let (f, state) = check_snapshot_cached(
-            set,
-            snapshot,
-            opts.require_recorded,
-            cached.as_ref(),
-            opts.all,
-        );
-        if let Some(p) = &cache_path {
-            let stale = cached
-                .as_ref()
-                .is_none_or(|c| c.len() != state.analyses.values().filter(|a| !a.skipped).count());
-            if state.cache_misses > 0 || stale {
-                let analysed = state.snapshot.files.iter().filter_map(|f| {
-                    let a = state.analyses.get(&f.name)?;
-                    Some((f.digest(), a, *state.parsed.get(&f.name)?))
-                });
-                crate::cache::store(p, set, crate::cache::entries(analysed));
-            }
-        }
-        match &ws.repo {
-            Some(repo) => findings.extend(rules::ledger::with_recorded_bytes(
-                set,
-                &state.snapshot,
-                &state.ledger,
-                f,
-                |wanted| repo.recorded_blobs(&set.dir, wanted, 10_000),
-            )),
-            None => findings.extend(f),
-        }
-        let mut base_names: Option<std::collections::HashSet<String>> = None;
-        // A recorded migration holds its number even when its file is gone: the gap is that
-        // file's `applied-file-missing`, and no advice may hand its number to another file.
-        let convention = crate::naming::convention(set);
-        let mut context = rules::naming::Context {
-            protected: state
-                .ledger
-                .entries
-                .iter()
-                .map(|e| e.name.clone())
-                .collect(),
-            taken: state
-                .ledger
-                .entries
-                .iter()
-                .filter_map(|e| convention.parse(&e.name).ok())
-                .map(|p| p.number)
-                .collect(),
-        };
-        if let Some(repo) = &ws.repo {
-            if let Some(base) = &base {
-                let (merge_base, tip) = repo.read_base(set, base, &state.snapshot)?;
-                findings.extend(rules::git::check_base(
-                    set,
-                    &state.snapshot,
-                    &merge_base,
-                    &tip,
-                    &base.name,
-                ));
-                let mut names = std::collections::HashSet::new();
-                for m in rules::naming::migrations(set, &merge_base)
-                    .into_iter()
-                    .chain(rules::naming::migrations(set, &tip))
-                {
-                    context.taken.insert(m.number);
-                    context.protected.insert(m.name.clone());
-                    names.insert(m.name);
-                }
-                base_names = Some(names);
-            }
-        }
-        findings.extend(rules::naming::gaps(set, &state.migrations, &context));
-        if let Some(repo) = &ws.repo {
-            if opts.history {
-                findings.extend(repo.audit_history(set)?);
-            }
-        }
-        let (alembic, picture) =
-            alembic_findings(ws, set, &state, opts.source, &mut outcome.sources);
-        findings.extend(alembic);
-        if let Some(export) = &opts.history_export {
-            let export = crate::export::read(&ws.root, export)?;
-            findings.extend(crate::rules::history::reconcile(
-                set,
-                &export,
-                &state.snapshot,
-                &state.ledger,
-            ));
-            outcome
-                .sources
-                .insert(export.shown.clone(), Arc::from(export.bytes));
-        }
-        let summary = SetSummary {
-            name: set.name.clone(),
-            dir: set.dir.clone(),
-            sequence: state
-                .migrations
-                .iter()
-                .map(|m| SequenceItem {
-                    name: m.name.clone(),
-                    path: m.path.clone(),
-                    recorded: state.ledger.get(&m.name).is_some(),
-                    new: base_names.as_ref().map(|names| !names.contains(&m.name)),
-                })
-                .collect(),
-            alembic: picture,
-            stamped: state
-                .migrations
-                .iter()
-                .filter_map(|m| state.analyses.get(&m.name))
-                .flat_map(|a| a.stamps.iter())
-                .rfind(|s| !matches!(s.kind, crate::sql::stamps::StampKind::Delete(_)))
-                .map(|s| s.revision.clone()),
-        };
-        outcome.sets.push(summary);
+        let state = check_set(ws, set, opts, base.as_ref(), &mut outcome, &mut findings)?;
         states.push((set, state));
     }
     match (&base, &ws.repo) {
@@ -588,21 +476,7 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
     }
     let refs: Vec<(&SetConfig, &SetState)> = states.iter().map(|(s, st)| (*s, st)).collect();
     outcome.findings = finish(&ws.config, &refs, one_per_problem(findings));
-    // A finding about a whole file still points somewhere: line 1, column 1 of that file.
-    let migration_paths: std::collections::HashSet<&str> = states
-        .iter()
-        .flat_map(|(_, s)| s.snapshot.files.iter().map(|m| m.path.as_str()))
-        .collect();
-    for f in &mut outcome.findings {
-        if f.span.is_none()
-            && f.file
-                .as_deref()
-                .is_some_and(|p| migration_paths.contains(p))
-        {
-            f.span = Some(0..0);
-            f.label.get_or_insert_with(|| "this file".into());
-        }
-    }
+    point_at_files(&mut outcome.findings, &states);
     for (set, state) in &states {
         outcome.files += state.snapshot.files.len() + state.snapshot.unreadable.len();
         for f in &state.snapshot.files {
@@ -613,6 +487,181 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
         }
     }
     Ok(outcome)
+}
+
+/// Every rule family over one set: its snapshot (cached analyses reused), the recorded bytes,
+/// the base, the numbering, the history, Alembic and the history export. Adds the set's summary
+/// and extra sources to `outcome`.
+fn check_set(
+    ws: &Workspace,
+    set: &SetConfig,
+    opts: &Options,
+    base: Option<&Base>,
+    outcome: &mut Outcome,
+    findings: &mut Vec<Finding>,
+) -> crate::Result<SetState> {
+    if let Some(repo) = &ws.repo {
+        repo.refuse_submodule(set)?;
+    }
+    let snapshot = match (opts.source, &ws.repo) {
+        (Source::Index, Some(repo)) => repo.read_index(set)?,
+        _ => ws.read_worktree(set)?,
+    };
+    let (f, state) = check_snapshot_with_cache(ws, set, snapshot, opts);
+    match &ws.repo {
+        Some(repo) => findings.extend(rules::ledger::with_recorded_bytes(
+            set,
+            &state.snapshot,
+            &state.ledger,
+            f,
+            |wanted| repo.recorded_blobs(&set.dir, wanted, 10_000),
+        )),
+        None => findings.extend(f),
+    }
+    let mut context = numbering_context(set, &state);
+    let mut base_names: Option<std::collections::HashSet<String>> = None;
+    if let (Some(repo), Some(base)) = (&ws.repo, base) {
+        let (merge_base, tip) = repo.read_base(set, base, &state.snapshot)?;
+        findings.extend(rules::git::check_base(
+            set,
+            &state.snapshot,
+            &merge_base,
+            &tip,
+            &base.name,
+        ));
+        let mut names = std::collections::HashSet::new();
+        for m in rules::naming::migrations(set, &merge_base)
+            .into_iter()
+            .chain(rules::naming::migrations(set, &tip))
+        {
+            context.taken.insert(m.number);
+            context.protected.insert(m.name.clone());
+            names.insert(m.name);
+        }
+        base_names = Some(names);
+    }
+    findings.extend(rules::naming::gaps(set, &state.migrations, &context));
+    if let (Some(repo), true) = (&ws.repo, opts.history) {
+        findings.extend(repo.audit_history(set)?);
+    }
+    let (alembic, picture) = alembic_findings(ws, set, &state, opts.source, &mut outcome.sources);
+    findings.extend(alembic);
+    if let Some(export) = &opts.history_export {
+        let export = crate::export::read(&ws.root, export)?;
+        findings.extend(crate::rules::history::reconcile(
+            set,
+            &export,
+            &state.snapshot,
+            &state.ledger,
+        ));
+        outcome
+            .sources
+            .insert(export.shown.clone(), Arc::from(export.bytes));
+    }
+    outcome
+        .sets
+        .push(summary(set, &state, picture, base_names.as_ref()));
+    Ok(state)
+}
+
+/// [`check_snapshot_cached`] with the set's analysis cache (inside a repository: it lives in
+/// the VCS's state directory), rewritten when it missed or went stale.
+fn check_snapshot_with_cache(
+    ws: &Workspace,
+    set: &SetConfig,
+    snapshot: Snapshot,
+    opts: &Options,
+) -> (Vec<Finding>, SetState) {
+    let cache_path = ws
+        .repo
+        .as_ref()
+        .map(|repo| crate::cache::path(repo.state_dir(), set));
+    let cached = cache_path.as_deref().map(|p| crate::cache::load(p, set));
+    let (f, state) = check_snapshot_cached(
+        set,
+        snapshot,
+        opts.require_recorded,
+        cached.as_ref(),
+        opts.all,
+    );
+    if let Some(p) = &cache_path {
+        let stale = cached
+            .as_ref()
+            .is_none_or(|c| c.len() != state.analyses.values().filter(|a| !a.skipped).count());
+        if state.cache_misses > 0 || stale {
+            let analysed = state.snapshot.files.iter().filter_map(|f| {
+                let a = state.analyses.get(&f.name)?;
+                Some((f.digest(), a, *state.parsed.get(&f.name)?))
+            });
+            crate::cache::store(p, set, crate::cache::entries(analysed));
+        }
+    }
+    (f, state)
+}
+
+/// Numbers and names no advice may hand out: a recorded migration holds its number even when
+/// its file is gone (the gap is that file's `applied-file-missing`).
+fn numbering_context(set: &SetConfig, state: &SetState) -> rules::naming::Context {
+    let convention = crate::naming::convention(set);
+    let entries = &state.ledger.entries;
+    rules::naming::Context {
+        protected: entries.iter().map(|e| e.name.clone()).collect(),
+        taken: entries
+            .iter()
+            .filter_map(|e| convention.parse(&e.name).ok())
+            .map(|p| p.number)
+            .collect(),
+    }
+}
+
+/// The set's row in every report: its sequence (recorded, new on this branch), the Alembic
+/// picture and the revision its SQL stamps last.
+fn summary(
+    set: &SetConfig,
+    state: &SetState,
+    alembic: Option<AlembicPicture>,
+    base_names: Option<&std::collections::HashSet<String>>,
+) -> SetSummary {
+    SetSummary {
+        name: set.name.clone(),
+        dir: set.dir.clone(),
+        sequence: state
+            .migrations
+            .iter()
+            .map(|m| SequenceItem {
+                name: m.name.clone(),
+                path: m.path.clone(),
+                recorded: state.ledger.get(&m.name).is_some(),
+                new: base_names.map(|names| !names.contains(&m.name)),
+            })
+            .collect(),
+        alembic,
+        stamped: state
+            .migrations
+            .iter()
+            .filter_map(|m| state.analyses.get(&m.name))
+            .flat_map(|a| a.stamps.iter())
+            .rfind(|s| !matches!(s.kind, crate::sql::stamps::StampKind::Delete(_)))
+            .map(|s| s.revision.clone()),
+    }
+}
+
+/// A finding about a whole migration file still points somewhere: line 1, column 1 of it.
+fn point_at_files(findings: &mut [Finding], states: &[(&SetConfig, SetState)]) {
+    let migration_paths: std::collections::HashSet<&str> = states
+        .iter()
+        .flat_map(|(_, s)| s.snapshot.files.iter().map(|m| m.path.as_str()))
+        .collect();
+    for f in findings {
+        if f.span.is_none()
+            && f.file
+                .as_deref()
+                .is_some_and(|p| migration_paths.contains(p))
+        {
+            f.span = Some(0..0);
+            f.label.get_or_insert_with(|| "this file".into());
+        }
+    }
 }
 
 /// All Alembic findings for one set: the graph read from the work tree (or, for `--staged`, the

@@ -266,6 +266,18 @@ fn confine(root: &Path, shown: &str, key: &str, rel: &str) -> crate::Result<()> 
     Ok(())
 }
 
+/// Where a config error points: the file as shown and its bytes.
+struct At<'a> {
+    shown: &'a str,
+    source: Arc<[u8]>,
+}
+
+impl At<'_> {
+    fn err(&self, msg: String, help: &str, span: std::ops::Range<usize>, label: &str) -> Fatal {
+        Fatal::config(msg, help).in_source(self.shown, self.source.clone(), span, label)
+    }
+}
+
 /// Parses config text; pure apart from path arithmetic, so it is testable without files.
 pub fn parse(
     text: &str,
@@ -274,12 +286,10 @@ pub fn parse(
     base_dir: &Path,
     root: &Path,
 ) -> crate::Result<Config> {
-    let err_at = |msg: String, help: &str, span: std::ops::Range<usize>, label: &str| {
-        Fatal::config(msg, help).in_source(shown, source.clone(), span, label)
-    };
+    let at = At { shown, source };
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
-        err_at(
+        at.err(
             format!("invalid {shown}: {}", e.message().trim()),
             "see the Configuration section of the README for every key",
             span,
@@ -289,92 +299,9 @@ pub fn parse(
     let mut sets: Vec<SetConfig> = Vec::new();
     for raw_set in raw.set {
         let dir_span = raw_set.dir.span();
-        let dir_path = normalize(&base_dir.join(raw_set.dir.get_ref()));
-        let dir = relative_to(root, &dir_path);
-        let mut set = SetConfig::with_dir(dir.clone());
-        set.name = raw_set.name.unwrap_or_else(|| dir.clone());
-        set.numbering = raw_set.numbering;
-        if let Some(w) = raw_set.width {
-            if !(1..=18).contains(w.get_ref()) {
-                return Err(err_at(
-                    "width must be between 1 and 18".into(),
-                    "use the number of digits in your file names, e.g. 4 for 0001_x.sql",
-                    w.span(),
-                    "out of range",
-                ));
-            }
-            set.width = *w.get_ref();
-        }
-        set.start = raw_set.start.unwrap_or(0);
-        if let Some(d) = raw_set.dialect {
-            let name = d.get_ref().to_ascii_lowercase();
-            if !DIALECTS.contains(&name.as_str()) {
-                return Err(err_at(
-                    format!("unknown dialect `{}`", d.get_ref()),
-                    &format!("use one of: {}", DIALECTS.join(", ")),
-                    d.span(),
-                    "unknown dialect",
-                ));
-            }
-            set.dialect = if name == "postgresql" {
-                "postgres".into()
-            } else {
-                name
-            };
-        }
-        set.psql = raw_set.psql.unwrap_or(set.dialect == "postgres");
-        set.history_table = raw_set.history_table;
-        if let Some(c) = raw_set.history_columns {
-            set.history_columns = c;
-        }
-        if let Some(lock) = raw_set.lock {
-            set.lock = relative_to(root, &normalize(&base_dir.join(lock)));
-        }
-        for p in raw_set.placeholders {
-            let re = regex::Regex::new(p.get_ref()).map_err(|e| {
-                err_at(
-                    format!("invalid placeholder pattern: {e}"),
-                    "placeholders are regular expressions, e.g. '\\{\\{.*?\\}\\}'",
-                    p.span(),
-                    "bad regex",
-                )
-            })?;
-            set.placeholders.push(re);
-        }
-        if let Some(b) = raw_set.baseline {
-            let n = b.get_ref().trim().parse::<u64>().map_err(|_| {
-                err_at(
-                    format!("baseline `{}` is not a migration number", b.get_ref()),
-                    "write the number of the last legacy migration, e.g. baseline = \"0120\"",
-                    b.span(),
-                    "not a number",
-                )
-            })?;
-            set.baseline = Some(n);
-        }
-        if let Some(c) = raw_set.cosmetic_edits {
-            if !matches!(c.get_ref(), Severity::Error | Severity::Warning) {
-                return Err(err_at("cosmetic_edits must be \"error\" or \"warning\"".into(), "cosmetic edits of applied files still change their checksum; they cannot be ignored entirely", c.span(), "here"));
-            }
-            set.cosmetic_edits = *c.get_ref();
-        }
-        if let Some(m) = raw_set.max_file_size {
-            set.max_file_size = m;
-        }
-        // Paths in [set.alembic] are relative to the config file, like `dir` and `lock`.
-        set.alembic = raw_set.alembic.map(|mut a| {
-            let fix = |p: &mut Option<String>| {
-                if let Some(v) = p {
-                    *v = relative_to(root, &normalize(&base_dir.join(&*v)));
-                }
-            };
-            fix(&mut a.ini);
-            fix(&mut a.versions);
-            fix(&mut a.compose);
-            a
-        });
+        let set = parse_set(raw_set, &at, base_dir, root)?;
         if sets.iter().any(|s| s.dir == set.dir) {
-            return Err(err_at(
+            return Err(at.err(
                 format!("set `{}` is configured twice", set.dir),
                 "keep one [[set]] per directory",
                 dir_span,
@@ -383,10 +310,117 @@ pub fn parse(
         }
         sets.push(set);
     }
+    Ok(Config {
+        root: root.to_path_buf(),
+        path: None,
+        base: raw.git.base,
+        sets,
+        severities: parse_severities(raw.rules, &at)?,
+    })
+}
+
+/// One `[[set]]`: paths made relative to the root, every value validated where it is written.
+fn parse_set(raw_set: RawSet, at: &At, base_dir: &Path, root: &Path) -> crate::Result<SetConfig> {
+    let dir = relative_to(root, &normalize(&base_dir.join(raw_set.dir.get_ref())));
+    let mut set = SetConfig::with_dir(dir.clone());
+    set.name = raw_set.name.unwrap_or_else(|| dir.clone());
+    set.numbering = raw_set.numbering;
+    if let Some(w) = raw_set.width {
+        if !(1..=18).contains(w.get_ref()) {
+            return Err(at.err(
+                "width must be between 1 and 18".into(),
+                "use the number of digits in your file names, e.g. 4 for 0001_x.sql",
+                w.span(),
+                "out of range",
+            ));
+        }
+        set.width = *w.get_ref();
+    }
+    set.start = raw_set.start.unwrap_or(0);
+    if let Some(d) = raw_set.dialect {
+        set.dialect = parse_dialect(&d, at)?;
+    }
+    set.psql = raw_set.psql.unwrap_or(set.dialect == "postgres");
+    set.history_table = raw_set.history_table;
+    if let Some(c) = raw_set.history_columns {
+        set.history_columns = c;
+    }
+    if let Some(lock) = raw_set.lock {
+        set.lock = relative_to(root, &normalize(&base_dir.join(lock)));
+    }
+    for p in raw_set.placeholders {
+        let re = regex::Regex::new(p.get_ref()).map_err(|e| {
+            at.err(
+                format!("invalid placeholder pattern: {e}"),
+                "placeholders are regular expressions, e.g. '\\{\\{.*?\\}\\}'",
+                p.span(),
+                "bad regex",
+            )
+        })?;
+        set.placeholders.push(re);
+    }
+    if let Some(b) = raw_set.baseline {
+        let n = b.get_ref().trim().parse::<u64>().map_err(|_| {
+            at.err(
+                format!("baseline `{}` is not a migration number", b.get_ref()),
+                "write the number of the last legacy migration, e.g. baseline = \"0120\"",
+                b.span(),
+                "not a number",
+            )
+        })?;
+        set.baseline = Some(n);
+    }
+    if let Some(c) = raw_set.cosmetic_edits {
+        if !matches!(c.get_ref(), Severity::Error | Severity::Warning) {
+            return Err(at.err("cosmetic_edits must be \"error\" or \"warning\"".into(), "cosmetic edits of applied files still change their checksum; they cannot be ignored entirely", c.span(), "here"));
+        }
+        set.cosmetic_edits = *c.get_ref();
+    }
+    if let Some(m) = raw_set.max_file_size {
+        set.max_file_size = m;
+    }
+    // Paths in [set.alembic] are relative to the config file, like `dir` and `lock`.
+    set.alembic = raw_set.alembic.map(|mut a| {
+        let fix = |p: &mut Option<String>| {
+            if let Some(v) = p {
+                *v = relative_to(root, &normalize(&base_dir.join(&*v)));
+            }
+        };
+        fix(&mut a.ini);
+        fix(&mut a.versions);
+        fix(&mut a.compose);
+        a
+    });
+    Ok(set)
+}
+
+/// A `dialect` value: one of [`DIALECTS`], case-insensitively; `postgresql` is `postgres`.
+fn parse_dialect(d: &Spanned<String>, at: &At) -> crate::Result<String> {
+    let name = d.get_ref().to_ascii_lowercase();
+    if !DIALECTS.contains(&name.as_str()) {
+        return Err(at.err(
+            format!("unknown dialect `{}`", d.get_ref()),
+            &format!("use one of: {}", DIALECTS.join(", ")),
+            d.span(),
+            "unknown dialect",
+        ));
+    }
+    Ok(if name == "postgresql" {
+        "postgres".into()
+    } else {
+        name
+    })
+}
+
+/// The `[rules]` table: known codes only, and never a code that stops miglint from working.
+fn parse_severities(
+    rules: BTreeMap<Spanned<String>, Spanned<Severity>>,
+    at: &At,
+) -> crate::Result<BTreeMap<Rule, Severity>> {
     let mut severities = BTreeMap::new();
-    for (code, sev) in raw.rules {
+    for (code, sev) in rules {
         let rule = Rule::from_code(code.get_ref()).ok_or_else(|| {
-            err_at(
+            at.err(
                 format!("unknown rule code `{}`", code.get_ref()),
                 "`miglint rules` lists every code",
                 code.span(),
@@ -394,7 +428,7 @@ pub fn parse(
             )
         })?;
         if rule.info().fatal {
-            return Err(err_at(
+            return Err(at.err(
                 format!(
                     "`{}` stops miglint from working and cannot be re-rated",
                     rule.code()
@@ -406,13 +440,7 @@ pub fn parse(
         }
         severities.insert(rule, *sev.get_ref());
     }
-    Ok(Config {
-        root: root.to_path_buf(),
-        path: None,
-        base: raw.git.base,
-        sets,
-        severities,
-    })
+    Ok(severities)
 }
 
 #[cfg(test)]

@@ -70,84 +70,82 @@ pub fn parse(bytes: &[u8]) -> (Ledger, Vec<LedgerError>) {
         let start = offset;
         offset += raw.len();
         let line = raw.strip_suffix(b"\n").unwrap_or(raw);
-        let span = start..start + line.len();
-        let err = |message: String, help: &str, span: Range<usize>| LedgerError {
-            message,
-            help: help.to_string(),
-            span,
-        };
-        if line.ends_with(b"\r") {
-            errors.push(err("the ledger has a CRLF line ending".into(), "the ledger must use LF line ends, like sha256sum; add `*.sha256 text eol=lf` to .gitattributes", span.end - 1..span.end));
-            continue;
+        match parse_line(line, start) {
+            Ok(entry) if ledger.get(&entry.name).is_some() => errors.push(LedgerError {
+                message: format!("`{}` is recorded twice", entry.name),
+                help: "keep the first entry and delete this line".into(),
+                span: start + entry.digest.len() + 2..entry.span.end,
+            }),
+            Ok(entry) => ledger.push(entry),
+            Err(e) => errors.push(e),
         }
-        if line.is_empty() {
-            errors.push(err(
-                "empty line in the ledger".into(),
-                "remove the empty line; the ledger holds only `<sha256>  <file>` lines",
-                start..start + 1,
-            ));
-            continue;
-        }
-        let Ok(text) = std::str::from_utf8(line) else {
-            errors.push(err(
-                "the line is not valid UTF-8".into(),
-                "restore the line from git",
-                span,
-            ));
-            continue;
-        };
-        let Some((digest, name)) = text.split_once("  ") else {
-            errors.push(err(
-                "malformed line: expected `<64 lowercase hex>  <file name>` (two spaces)".into(),
-                "the ledger is exactly `sha256sum` output; re-create the line with `miglint record`",
-                span,
-            ));
-            continue;
-        };
-        if digest.len() != 64
-            || !digest
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
-            errors.push(err(
-                format!("`{digest}` is not a SHA-256 digest (64 lowercase hex digits)"),
-                "restore the line from git or the migration_history table",
-                start..start + digest.len(),
-            ));
-            continue;
-        }
-        let name_span = start + digest.len() + 2..span.end;
-        if name.is_empty() || name.starts_with(['*', ' ']) {
-            errors.push(err(
-                "the line has no plain file name after the digest".into(),
-                "write `<digest>  <file name>` with exactly two spaces",
-                name_span,
-            ));
-            continue;
-        }
-        if name.contains(['/', '\\']) {
-            errors.push(err(
-                format!("`{name}` contains a path separator"),
-                "ledger entries name files directly in the set's directory",
-                name_span,
-            ));
-            continue;
-        }
-        if ledger.get(name).is_some() {
-            errors.push(err(
-                format!("`{name}` is recorded twice"),
-                "keep the first entry and delete this line",
-                name_span,
-            ));
-            continue;
-        }
-        ledger.push(Entry {
-            digest: digest.to_string(),
-            name: name.to_string(),
-            span,
-        });
     }
     (ledger, errors)
+}
+
+/// One ledger line (without its `\n`) that starts at byte `start`: `<sha256>  <file name>`.
+fn parse_line(line: &[u8], start: usize) -> Result<Entry, LedgerError> {
+    let span = start..start + line.len();
+    let err = |message: String, help: &str, span: Range<usize>| LedgerError {
+        message,
+        help: help.to_string(),
+        span,
+    };
+    if line.ends_with(b"\r") {
+        return Err(err("the ledger has a CRLF line ending".into(), "the ledger must use LF line ends, like sha256sum; add `*.sha256 text eol=lf` to .gitattributes", span.end - 1..span.end));
+    }
+    if line.is_empty() {
+        return Err(err(
+            "empty line in the ledger".into(),
+            "remove the empty line; the ledger holds only `<sha256>  <file>` lines",
+            start..start + 1,
+        ));
+    }
+    let Ok(text) = std::str::from_utf8(line) else {
+        return Err(err(
+            "the line is not valid UTF-8".into(),
+            "restore the line from git",
+            span,
+        ));
+    };
+    let Some((digest, name)) = text.split_once("  ") else {
+        return Err(err(
+            "malformed line: expected `<64 lowercase hex>  <file name>` (two spaces)".into(),
+            "the ledger is exactly `sha256sum` output; re-create the line with `miglint record`",
+            span,
+        ));
+    };
+    if digest.len() != 64
+        || !digest
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return Err(err(
+            format!("`{digest}` is not a SHA-256 digest (64 lowercase hex digits)"),
+            "restore the line from git or the migration_history table",
+            start..start + digest.len(),
+        ));
+    }
+    let name_span = start + digest.len() + 2..span.end;
+    if name.is_empty() || name.starts_with(['*', ' ']) {
+        return Err(err(
+            "the line has no plain file name after the digest".into(),
+            "write `<digest>  <file name>` with exactly two spaces",
+            name_span,
+        ));
+    }
+    if name.contains(['/', '\\']) {
+        return Err(err(
+            format!("`{name}` contains a path separator"),
+            "ledger entries name files directly in the set's directory",
+            name_span,
+        ));
+    }
+    Ok(Entry {
+        digest: digest.to_string(),
+        name: name.to_string(),
+        span,
+    })
 }
 
 #[cfg(test)]

@@ -125,3 +125,42 @@ fn git2_stays_in_the_git_reader() {
         leaks.join("\n")
     );
 }
+
+/// No function in `src/` is longer than 80 lines (signature to closing brace, as rustfmt lays
+/// it out): a long function is several steps that deserve names.
+#[test]
+fn functions_stay_short() {
+    const MAX: usize = 80;
+    let fn_start = regex::Regex::new(
+        r"^(\s*)(pub(\([a-z]+\))? )?(const )?(async )?(unsafe )?fn ([a-z_][a-z0-9_]*)",
+    )
+    .unwrap();
+    let mut long = Vec::new();
+    for (path, code) in sources() {
+        let lines: Vec<&str> = code.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let Some(cap) = fn_start.captures(line) else {
+                continue;
+            };
+            if line.trim_end().ends_with(';') {
+                continue; // a trait method without a body
+            }
+            let close = format!("{}}}", &cap[1]);
+            if let Some(len) = lines[i..].iter().position(|l| *l == close) {
+                if len + 1 > MAX {
+                    long.push(format!(
+                        "src/{path}:{}: `{}` has {} lines",
+                        i + 1,
+                        &cap[7],
+                        len + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "functions over {MAX} lines:\n{}",
+        long.join("\n")
+    );
+}

@@ -377,16 +377,9 @@ fn fetch_help(rev: &str) -> String {
     }
 }
 
-/// Resolves the base per the documented order. An explicitly named base that does not resolve is
-/// fatal (`base-not-found`); with nothing named and no `origin/HEAD`, the base checks are skipped.
-fn resolve_base(
-    repo: &Repository,
-    cli: Option<&str>,
-    config: Option<&str>,
-) -> crate::Result<Option<Base>> {
-    let Some(c) = candidates(cli, config).into_iter().next() else {
-        return Ok(None);
-    };
+/// The object a base candidate names, trying `origin/<name>` for a bare branch name. A base
+/// named explicitly that does not resolve is fatal; an implicit one is `None` (checks skipped).
+fn find_base<'r>(repo: &'r Repository, c: &Candidate) -> crate::Result<Option<git2::Object<'r>>> {
     let mut tried = vec![c.rev.clone()];
     let mut found = repo.revparse_single(&c.rev).ok();
     if found.is_none() && !c.rev.contains('/') {
@@ -401,29 +394,42 @@ fn resolve_base(
             }
         }
     }
-    let Some(obj) = found else {
-        if !c.explicit {
-            return Ok(None);
-        }
-        let shallow = if repo.is_shallow() {
-            " The repository is a shallow clone, which may not have fetched it."
-        } else {
-            ""
-        };
-        return Err(Fatal::new(
-            Rule::BaseNotFound,
-            format!(
-                "the base `{}` (from {}) does not resolve; tried {}.{shallow}",
-                c.rev,
-                c.origin,
-                tried
-                    .iter()
-                    .map(|t| format!("`{t}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            fetch_help(&c.rev),
-        ));
+    if found.is_some() || !c.explicit {
+        return Ok(found);
+    }
+    let shallow = if repo.is_shallow() {
+        " The repository is a shallow clone, which may not have fetched it."
+    } else {
+        ""
+    };
+    Err(Fatal::new(
+        Rule::BaseNotFound,
+        format!(
+            "the base `{}` (from {}) does not resolve; tried {}.{shallow}",
+            c.rev,
+            c.origin,
+            tried
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        fetch_help(&c.rev),
+    ))
+}
+
+/// Resolves the base per the documented order. An explicitly named base that does not resolve is
+/// fatal (`base-not-found`); with nothing named and no `origin/HEAD`, the base checks are skipped.
+fn resolve_base(
+    repo: &Repository,
+    cli: Option<&str>,
+    config: Option<&str>,
+) -> crate::Result<Option<Base>> {
+    let Some(c) = candidates(cli, config).into_iter().next() else {
+        return Ok(None);
+    };
+    let Some(obj) = find_base(repo, &c)? else {
+        return Ok(None);
     };
     let tip = obj
         .peel_to_commit()

@@ -93,7 +93,21 @@ pub fn check(
                 .help(e.help),
         );
     }
-    // Entries must follow migration order.
+    findings.extend(entry_order(set, &ledger));
+    for entry in &ledger.entries {
+        findings.extend(match snap.file(&entry.name) {
+            Some(file) => changed(entry, file),
+            None => Some(missing(set, snap, &ledger, entry)),
+        });
+    }
+    findings.extend(below_recorded(set, migrations, &ledger));
+    findings.extend(unrecorded(set, migrations, &ledger, require_recorded));
+    (findings, ledger)
+}
+
+/// `lock-invalid`: entries must name this set's migrations, in migration order.
+fn entry_order(set: &SetConfig, ledger: &Ledger) -> Vec<Finding> {
+    let mut findings = Vec::new();
     let mut previous: Option<(u64, &str)> = None;
     let convention = naming::convention(set);
     for entry in &ledger.entries {
@@ -125,71 +139,86 @@ pub fn check(
             ),
         }
     }
-    for entry in &ledger.entries {
-        match snap.file(&entry.name) {
-            Some(file) => {
-                let actual = file.digest();
-                if actual != entry.digest {
-                    let help = match encoding_only_difference(&entry.digest, &file.bytes) {
-                        Some(what) => format!(
-                            "the content is the same; only {what}. This is usually git's `core.autocrlf` or an editor: restore the recorded bytes and pin them with `*.sql -text` (or `eol=lf`) in .gitattributes"
-                        ),
-                        None => "applied migrations must never change: restore the recorded content (`git checkout` the version that was recorded) and put the change in a new migration".into(),
-                    };
-                    findings.push(
-                        Finding::new(Rule::ChecksumMismatch, format!("applied migration `{}` changed: recorded sha256 {} but the file is now {actual}", entry.name, entry.digest))
-                            .file(file.path.clone())
-                            .help(help),
-                    );
-                }
-            }
-            None => {
-                let renamed = snap
-                    .files
-                    .iter()
-                    .find(|f| ledger.get(&f.name).is_none() && f.digest() == entry.digest);
-                let (message, help) = match renamed {
-                    Some(f) => (
-                        format!("applied migration `{}` was renamed to `{}`", entry.name, f.name),
-                        format!("rename `{}` back to `{}`: the database records the applied file by its name", f.name, entry.name),
-                    ),
-                    None => (
-                        format!("applied migration `{}` is missing", entry.name),
-                        "restore the file from git; to undo its change, add a new migration instead".to_string(),
-                    ),
-                };
-                findings.push(
-                    Finding::new(Rule::AppliedFileMissing, message)
-                        .file(set.lock.clone())
-                        .at(entry.span.clone(), "recorded here")
-                        .help(help),
-                );
-            }
-        }
+    findings
+}
+
+/// `checksum-mismatch`: an applied file whose bytes are no longer the recorded ones.
+fn changed(entry: &ledger::Entry, file: &crate::snapshot::MigrationFile) -> Option<Finding> {
+    let actual = file.digest();
+    if actual == entry.digest {
+        return None;
     }
-    // A new migration numbered below the newest recorded one would be applied out of order.
+    let help = match encoding_only_difference(&entry.digest, &file.bytes) {
+        Some(what) => format!(
+            "the content is the same; only {what}. This is usually git's `core.autocrlf` or an editor: restore the recorded bytes and pin them with `*.sql -text` (or `eol=lf`) in .gitattributes"
+        ),
+        None => "applied migrations must never change: restore the recorded content (`git checkout` the version that was recorded) and put the change in a new migration".into(),
+    };
+    Some(
+        Finding::new(
+            Rule::ChecksumMismatch,
+            format!(
+                "applied migration `{}` changed: recorded sha256 {} but the file is now {actual}",
+                entry.name, entry.digest
+            ),
+        )
+        .file(file.path.clone())
+        .help(help),
+    )
+}
+
+/// `applied-file-missing`: a recorded file is gone, or renamed (same bytes, another name).
+fn missing(set: &SetConfig, snap: &Snapshot, ledger: &Ledger, entry: &ledger::Entry) -> Finding {
+    let renamed = snap
+        .files
+        .iter()
+        .find(|f| ledger.get(&f.name).is_none() && f.digest() == entry.digest);
+    let (message, help) = match renamed {
+        Some(f) => (
+            format!(
+                "applied migration `{}` was renamed to `{}`",
+                entry.name, f.name
+            ),
+            format!(
+                "rename `{}` back to `{}`: the database records the applied file by its name",
+                f.name, entry.name
+            ),
+        ),
+        None => (
+            format!("applied migration `{}` is missing", entry.name),
+            "restore the file from git; to undo its change, add a new migration instead"
+                .to_string(),
+        ),
+    };
+    Finding::new(Rule::AppliedFileMissing, message)
+        .file(set.lock.clone())
+        .at(entry.span.clone(), "recorded here")
+        .help(help)
+}
+
+/// `out-of-order`: a new migration numbered below the newest recorded one would be applied
+/// after newer migrations.
+fn below_recorded(set: &SetConfig, migrations: &[Migration], ledger: &Ledger) -> Vec<Finding> {
     let convention = naming::convention(set);
-    let last_recorded = ledger
+    let Some(last) = ledger
         .entries
         .iter()
         .filter_map(|e| convention.parse(&e.name).ok())
         .map(|p| p.number)
-        .max();
+        .max()
+    else {
+        return Vec::new();
+    };
     let last_number = migrations.iter().map(|m| m.number).max();
-    if let Some(last) = last_recorded {
-        for m in migrations
-            .iter()
-            .filter(|m| ledger.get(&m.name).is_none() && m.number < last)
-        {
-            findings.push(
-                Finding::new(Rule::OutOfOrder, format!("`{}` is not recorded but is numbered below the newest applied migration ({})", m.name, naming::number_text(set, last)))
-                    .file(m.path.clone())
-                    .help(format!("it would be applied after newer migrations; if it is new on this branch, rename it to `{}` (or run `miglint renumber`); if it is already merged, apply it and record it with `miglint record {} --allow-out-of-order`", next_name(set, last_number, &m.slug), m.name)),
-            );
-        }
-    }
-    findings.extend(unrecorded(set, migrations, &ledger, require_recorded));
-    (findings, ledger)
+    migrations
+        .iter()
+        .filter(|m| ledger.get(&m.name).is_none() && m.number < last)
+        .map(|m| {
+            Finding::new(Rule::OutOfOrder, format!("`{}` is not recorded but is numbered below the newest applied migration ({})", m.name, naming::number_text(set, last)))
+                .file(m.path.clone())
+                .help(format!("it would be applied after newer migrations; if it is new on this branch, rename it to `{}` (or run `miglint renumber`); if it is already merged, apply it and record it with `miglint record {} --allow-out-of-order`", next_name(set, last_number, &m.slug), m.name))
+        })
+        .collect()
 }
 
 fn unrecorded(

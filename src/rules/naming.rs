@@ -49,6 +49,7 @@ pub fn next_name(set: &SetConfig, last: Option<u64>, slug: &str) -> String {
     convention.format(convention.next(last, std::time::SystemTime::now()), slug)
 }
 
+/// `empty-set`, `invalid-name` and `duplicate-number` over one snapshot's file names.
 pub fn check(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
     let mut findings = Vec::new();
     if snap.files.is_empty() && snap.unreadable.is_empty() {
@@ -63,12 +64,24 @@ pub fn check(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
             )),
         );
     }
+    findings.extend(invalid_names(set, snap));
+    let migrations = migrations(set, snap);
+    if !naming::convention(set).consecutive() {
+        findings.extend(odd_timestamp_widths(set, &migrations));
+    }
+    findings.extend(duplicate_numbers(set, &migrations));
+    findings
+}
+
+/// `invalid-name`: files the convention cannot read, with the name they should have.
+fn invalid_names(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
     let names = snap
         .files
         .iter()
         .map(|f| (&f.name, &f.path))
         .chain(snap.unreadable.iter().map(|u| (&u.name, &u.path)));
     let convention = naming::convention(set);
+    let mut findings = Vec::new();
     for (name, path) in names {
         if let Err(e) = convention.parse(name) {
             let expected = convention.pattern();
@@ -91,44 +104,51 @@ pub fn check(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
             );
         }
     }
+    findings
+}
 
-    // A timestamp set has one width: that of most of its files. `2024_c.sql` beside
-    // `20240101120000_a.sql` sorts as if it were from the year 2024 AD's first second.
-    let migrations = migrations(set, snap);
-    if !convention.consecutive() {
-        let widths = &migrations;
-        let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
-        for m in widths {
-            *counts.entry(m.digits).or_default() += 1;
-        }
-        let usual = counts
-            .iter()
-            .max_by_key(|(w, n)| (**n, **w))
-            .map(|(w, _)| *w);
-        if let Some(usual) = usual {
-            for m in widths.iter().filter(|m| m.digits != usual) {
-                findings.push(
-                    Finding::new(
-                        Rule::InvalidName,
-                        format!(
-                            "`{}` has a {}-digit timestamp; this set's have {usual}",
-                            m.name, m.digits
-                        ),
-                    )
-                    .file(m.path.clone())
-                    .help(format!(
-                        "rename it with the UTC time it was written, e.g. `{}`",
-                        next_name(set, None, &m.slug)
-                    )),
-                );
-            }
-        }
+/// `invalid-name`: a timestamp set has one width, that of most of its files. `2024_c.sql` beside
+/// `20240101120000_a.sql` sorts as if it were from the year 2024 AD's first second.
+fn odd_timestamp_widths(set: &SetConfig, migrations: &[Migration]) -> Vec<Finding> {
+    let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
+    for m in migrations {
+        *counts.entry(m.digits).or_default() += 1;
     }
+    let Some(usual) = counts
+        .iter()
+        .max_by_key(|(w, n)| (**n, **w))
+        .map(|(w, _)| *w)
+    else {
+        return Vec::new();
+    };
+    migrations
+        .iter()
+        .filter(|m| m.digits != usual)
+        .map(|m| {
+            Finding::new(
+                Rule::InvalidName,
+                format!(
+                    "`{}` has a {}-digit timestamp; this set's have {usual}",
+                    m.name, m.digits
+                ),
+            )
+            .file(m.path.clone())
+            .help(format!(
+                "rename it with the UTC time it was written, e.g. `{}`",
+                next_name(set, None, &m.slug)
+            ))
+        })
+        .collect()
+}
+
+/// `duplicate-number`: every file after the first with a number, and the next free name.
+fn duplicate_numbers(set: &SetConfig, migrations: &[Migration]) -> Vec<Finding> {
     let mut by_number: BTreeMap<u64, Vec<&Migration>> = BTreeMap::new();
-    for m in &migrations {
+    for m in migrations {
         by_number.entry(m.number).or_default().push(m);
     }
     let last = by_number.keys().next_back().copied();
+    let mut findings = Vec::new();
     for group in by_number.values().filter(|g| g.len() > 1) {
         for (i, m) in group.iter().enumerate().skip(1) {
             findings.push(
@@ -149,7 +169,6 @@ pub fn check(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
             );
         }
     }
-
     findings
 }
 
