@@ -40,31 +40,7 @@ pub fn check_stamps(layout: &Layout, graph: &Graph, stamps: &[(String, Stamp)]) 
         .filter(|(_, s)| !matches!(s.kind, StampKind::Delete(_)))
         .collect();
     for (path, stamp) in &writes {
-        if !targets(stamp, &layout.version_table) {
-            findings.push(
-                Finding::new(Rule::AlembicStampTable, format!("this stamp targets `{}`, but Alembic's version table is `{}`", stamp.table, layout.version_table))
-                    .file(path.clone())
-                    .at(stamp.span.clone(), "stamped here")
-                    .help(format!("stamp `{}` (from env.py's version_table/version_table_schema, or `version_table` in miglint.toml)", layout.version_table)),
-            );
-        }
-        if graph.get(&stamp.revision).is_none() {
-            findings.push(
-                Finding::new(
-                    Rule::AlembicUnknownRevision,
-                    format!(
-                        "stamps revision `{}`, which no file in {versions} defines",
-                        stamp.revision
-                    ),
-                )
-                .file(path.clone())
-                .at(stamp.span.clone(), "unknown revision")
-                .help(match graph.heads().as_slice() {
-                    [head] => format!("the head is `{head}`; did you mean it?"),
-                    _ => "use a revision id from the versions directory".into(),
-                }),
-            );
-        }
+        findings.extend(stamp_target(layout, graph, path, stamp));
     }
     let heads = graph.heads();
     let declared = writes
@@ -110,6 +86,38 @@ pub fn check_stamps(layout: &Layout, graph: &Graph, stamps: &[(String, Stamp)]) 
                 .help(format!("stamp the head in the SQL: UPDATE {} SET version_num = '<head>'; (see `miglint alembic heads`)", layout.version_table)),
         ),
         _ => {}
+    }
+    findings
+}
+
+/// `alembic-stamp-table`, `alembic-unknown-revision`: one stamp's table and revision.
+fn stamp_target(layout: &Layout, graph: &Graph, path: &str, stamp: &Stamp) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let versions = layout.versions.join(", ");
+    if !targets(stamp, &layout.version_table) {
+        findings.push(
+            Finding::new(Rule::AlembicStampTable, format!("this stamp targets `{}`, but Alembic's version table is `{}`", stamp.table, layout.version_table))
+                .file(path.to_string())
+                .at(stamp.span.clone(), "stamped here")
+                .help(format!("stamp `{}` (from env.py's version_table/version_table_schema, or `version_table` in miglint.toml)", layout.version_table)),
+        );
+    }
+    if graph.get(&stamp.revision).is_none() {
+        findings.push(
+            Finding::new(
+                Rule::AlembicUnknownRevision,
+                format!(
+                    "stamps revision `{}`, which no file in {versions} defines",
+                    stamp.revision
+                ),
+            )
+            .file(path.to_string())
+            .at(stamp.span.clone(), "unknown revision")
+            .help(match graph.heads().as_slice() {
+                [head] => format!("the head is `{head}`; did you mean it?"),
+                _ => "use a revision id from the versions directory".into(),
+            }),
+        );
     }
     findings
 }

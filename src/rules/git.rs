@@ -75,6 +75,8 @@ fn first_differing_statement(ours: &[u8], theirs: &[u8]) -> String {
     }
 }
 
+/// The set now against the base: merged files must not change, numbers must not collide with
+/// the base's, the ledger must only grow.
 pub fn check_base(
     set: &SetConfig,
     now: &Snapshot,
@@ -82,10 +84,30 @@ pub fn check_base(
     tip: &Snapshot,
     base_name: &str,
 ) -> Vec<Finding> {
+    let (mut findings, rename_targets) = merged_files(set, now, merge_base, base_name);
+    findings.extend(numbers(
+        set,
+        now,
+        merge_base,
+        tip,
+        base_name,
+        &rename_targets,
+    ));
+    findings.extend(ledger_grown(set, now, merge_base, base_name));
+    findings
+}
+
+/// `modified-after-merge`, `renamed-after-merge`, `deleted-after-merge`: what happened to each
+/// file the merge-base has. Also returns the names merged files were renamed to.
+fn merged_files(
+    set: &SetConfig,
+    now: &Snapshot,
+    merge_base: &Snapshot,
+    base_name: &str,
+) -> (Vec<Finding>, HashSet<String>) {
     let mut findings = Vec::new();
     let base_names: HashSet<&str> = merge_base.files.iter().map(|f| f.name.as_str()).collect();
     let mut rename_targets = HashSet::new();
-
     for old in &merge_base.files {
         match now.file(&old.name) {
             Some(new) if !new.same_content(old) => {
@@ -130,8 +152,23 @@ pub fn check_base(
         }
     }
 
-    // Numbers: a new migration must not reuse a number the base has (at the merge-base or at
-    // its tip) and must come after the base's newest migration.
+    (findings, rename_targets)
+}
+
+/// `number-conflict`, `out-of-order`: a new migration must not reuse a number the base has (at
+/// the merge-base or at its tip), nor a path it added with other SQL, and must come after the
+/// base's newest migration.
+fn numbers(
+    set: &SetConfig,
+    now: &Snapshot,
+    merge_base: &Snapshot,
+    tip: &Snapshot,
+    base_name: &str,
+    rename_targets: &HashSet<String>,
+) -> Vec<Finding> {
+    let base_names: HashSet<&str> = merge_base.files.iter().map(|f| f.name.as_str()).collect();
+    let now_migrations = migrations(set, now);
+    let mut findings = same_path_added(now, tip, &now_migrations, &base_names, base_name);
     let base_migrations: Vec<_> = migrations(set, merge_base)
         .into_iter()
         .chain(migrations(set, tip))
@@ -140,27 +177,6 @@ pub fn check_base(
     let base_all_names: HashSet<&str> = base_migrations.iter().map(|m| m.name.as_str()).collect();
     let newest = base_numbers.iter().next_back().copied();
     let mut next = newest.map_or(set.start, |n| n + 1);
-    let now_migrations = migrations(set, now);
-    // The same path added here and on the base with different SQL: git will report an add/add
-    // conflict at merge, and one of the two versions never runs where the other did.
-    for m in &now_migrations {
-        if base_names.contains(m.name.as_str()) {
-            continue;
-        }
-        let (Some(ours), Some(theirs)) = (now.file(&m.name), tip.file(&m.name)) else {
-            continue;
-        };
-        if ours.same_content(theirs) {
-            continue;
-        }
-        let shown = first_differing_statement(&ours.bytes, &theirs.bytes);
-        findings.push(
-            Finding::new(Rule::NumberConflict, format!("`{}` was also added on {base_name} with different SQL; {base_name}'s version differs at `{shown}`", m.name))
-                .file(m.path.clone())
-                .at(first_changed_line(&theirs.bytes, &ours.bytes), "differs from the base")
-                .help(format!("bring the base in first (`git rebase {base_name}`), then move this branch's change to a new migration after the base's last one (`miglint renumber`)")),
-        );
-    }
     for m in now_migrations
         .iter()
         .filter(|m| !base_all_names.contains(m.name.as_str()) && !rename_targets.contains(&m.name))
@@ -192,17 +208,59 @@ pub fn check_base(
         }
     }
 
-    if let (Some(before), Some(after)) = (&merge_base.ledger, &now.ledger) {
-        if let Some(span) = ledger_rewrite(before, after) {
-            findings.push(
+    findings
+}
+
+/// `number-conflict`: the same path added here and on the base with different SQL. git will
+/// report an add/add conflict at merge, and one of the two versions never runs where the other
+/// did.
+fn same_path_added(
+    now: &Snapshot,
+    tip: &Snapshot,
+    now_migrations: &[crate::rules::naming::Migration],
+    base_names: &HashSet<&str>,
+    base_name: &str,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for m in now_migrations {
+        if base_names.contains(m.name.as_str()) {
+            continue;
+        }
+        let (Some(ours), Some(theirs)) = (now.file(&m.name), tip.file(&m.name)) else {
+            continue;
+        };
+        if ours.same_content(theirs) {
+            continue;
+        }
+        let shown = first_differing_statement(&ours.bytes, &theirs.bytes);
+        findings.push(
+            Finding::new(Rule::NumberConflict, format!("`{}` was also added on {base_name} with different SQL; {base_name}'s version differs at `{shown}`", m.name))
+                .file(m.path.clone())
+                .at(first_changed_line(&theirs.bytes, &ours.bytes), "differs from the base")
+                .help(format!("bring the base in first (`git rebase {base_name}`), then move this branch's change to a new migration after the base's last one (`miglint renumber`)")),
+        );
+    }
+    findings
+}
+
+/// `lock-rewritten`: the ledger is the merge-base's plus appended lines, and still exists.
+fn ledger_grown(
+    set: &SetConfig,
+    now: &Snapshot,
+    merge_base: &Snapshot,
+    base_name: &str,
+) -> Option<Finding> {
+    match (&merge_base.ledger, &now.ledger) {
+        (Some(before), Some(after)) => {
+            let span = ledger_rewrite(before, after)?;
+            Some(
                 Finding::new(Rule::LockRewritten, format!("the ledger was rewritten: it is not {base_name}'s ledger plus appended lines"))
                     .file(set.lock.clone())
                     .at(span, "first rewritten line")
                     .help(format!("restore the base's lines (`git checkout {base_name} -- {}`) and only append with `miglint record`", set.lock)),
-            );
+            )
         }
-    } else if merge_base.ledger.is_some() && now.ledger.is_none() {
-        findings.push(
+        (Some(_), None) => Some(
             Finding::new(
                 Rule::LockRewritten,
                 format!("the ledger exists in {base_name} and was deleted"),
@@ -212,9 +270,9 @@ pub fn check_base(
                 "restore it: `git checkout {base_name} -- {}`",
                 set.lock
             )),
-        );
+        ),
+        _ => None,
     }
-    findings
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@ use crate::snapshot::Snapshot;
 use std::collections::HashMap;
 use std::hash::Hash;
 
+/// `history-mismatch`: each row of the database's export against the ledger and the files, and
+/// each ledger entry the database has no row for.
 pub fn reconcile(
     set: &SetConfig,
     export: &Export,
@@ -21,91 +23,21 @@ pub fn reconcile(
     ledger: &Ledger,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let row = |f: Finding, span: &std::ops::Range<usize>, label: &str| {
-        f.file(export.shown.clone()).at(span.clone(), label)
-    };
     for (name, (db, span)) in &export.applied {
         let disk = snapshot.file(name).map(|f| f.digest().to_string());
         let recorded = ledger.get(name).map(|e| e.digest.clone());
-        let finding = match (recorded.as_deref(), disk.as_deref()) {
-            (_, None) => Some(row(
-                Finding::new(
-                    Rule::HistoryMismatch,
-                    format!("the database applied `{name}`, which is not in {}", set.dir),
-                ),
-                span,
-                "applied in the database",
-            )
-            .help(format!(
-                "restore the applied file from git (`git log --all -- {}/{name}` finds it)",
-                set.dir
-            ))),
-            (None, Some(d)) => {
-                let mut f = row(
-                    Finding::new(
-                        Rule::HistoryMismatch,
-                        format!("the database applied `{name}` but the ledger does not record it"),
-                    ),
-                    span,
-                    "applied in the database",
-                );
-                if d == db {
-                    f = f.help(format!("the file is unchanged since it was applied: record it with `miglint record {name}`"));
-                } else {
-                    f = f.help("the file changed since it was applied: restore the applied bytes, then record it; put changes in a new migration");
-                    f.related.push(fact(format!("the file on disk has checksum {d}, the database {db}"), &set.dir, name));
-                }
-                Some(f)
-            }
-            (Some(r), Some(d)) if r == db && d == db => None,
-            (Some(r), Some(d)) if r == db => Some(
-                row(
-                    Finding::new(
-                        Rule::HistoryMismatch,
-                        format!("`{name}` on disk has checksum {d}, but the database and the ledger have {db}"),
-                    ),
-                    span,
-                    "database checksum",
-                )
-                .help("restore the applied content of the file; put changes in a new migration"),
-            ),
-            (Some(r), Some(d)) if d == r => Some(
-                row(
-                    Finding::new(
-                        Rule::HistoryMismatch,
-                        format!("the database applied `{name}` with checksum {db}, but the ledger and the file have {r}"),
-                    ),
-                    span,
-                    "database checksum",
-                )
-                .help("find out which bytes really ran: if the file changed after it was applied, restore the applied bytes; the ledger must carry the database's value"),
-            ),
-            (Some(r), Some(d)) if d == db => Some(
-                row(
-                    Finding::new(
-                        Rule::HistoryMismatch,
-                        format!("the ledger records `{name}` with checksum {r}, but the database and the file have {db}"),
-                    ),
-                    span,
-                    "database checksum",
-                )
-                .help("correct the ledger line to the database's checksum (the file is what ran)"),
-            ),
-            (Some(r), Some(d)) => {
-                let mut f = row(
-                    Finding::new(
-                        Rule::HistoryMismatch,
-                        format!("`{name}`: the database recorded checksum {db}, the ledger {r}, the file {d}: all three differ"),
-                    ),
-                    span,
-                    "database checksum",
-                )
-                .help("find out which bytes really ran, restore the file to them and correct the ledger; put changes in a new migration");
-                f.related.push(fact(format!("the file on disk has checksum {d}"), &set.dir, name));
-                Some(f)
-            }
+        let at = Row {
+            shown: &export.shown,
+            span,
         };
-        findings.extend(finding);
+        findings.extend(judge(
+            set,
+            name,
+            db,
+            recorded.as_deref(),
+            disk.as_deref(),
+            &at,
+        ));
     }
     for e in &ledger.entries {
         if !export.applied.contains_key(&e.name) {
@@ -118,6 +50,80 @@ pub fn reconcile(
         }
     }
     findings
+}
+
+/// Where a finding about an export row points.
+struct Row<'a> {
+    shown: &'a str,
+    span: &'a std::ops::Range<usize>,
+}
+
+/// One applied migration's three checksums (database, ledger, file): which one is the odd one
+/// out decides the fix.
+fn judge(
+    set: &SetConfig,
+    name: &str,
+    db: &str,
+    recorded: Option<&str>,
+    disk: Option<&str>,
+    at: &Row,
+) -> Option<Finding> {
+    let (applied, checksum) = ("applied in the database", "database checksum");
+    let (message, label, help, related): (String, &str, String, Option<String>) =
+        match (recorded, disk) {
+            (_, None) => (
+                format!("the database applied `{name}`, which is not in {}", set.dir),
+                applied,
+                format!(
+                    "restore the applied file from git (`git log --all -- {}/{name}` finds it)",
+                    set.dir
+                ),
+                None,
+            ),
+            (None, Some(d)) if d == db => (
+                format!("the database applied `{name}` but the ledger does not record it"),
+                applied,
+                format!("the file is unchanged since it was applied: record it with `miglint record {name}`"),
+                None,
+            ),
+            (None, Some(d)) => (
+                format!("the database applied `{name}` but the ledger does not record it"),
+                applied,
+                "the file changed since it was applied: restore the applied bytes, then record it; put changes in a new migration".into(),
+                Some(format!("the file on disk has checksum {d}, the database {db}")),
+            ),
+            (Some(r), Some(d)) if r == db && d == db => return None,
+            (Some(r), Some(d)) if r == db => (
+                format!("`{name}` on disk has checksum {d}, but the database and the ledger have {db}"),
+                checksum,
+                "restore the applied content of the file; put changes in a new migration".into(),
+                None,
+            ),
+            (Some(r), Some(d)) if d == r => (
+                format!("the database applied `{name}` with checksum {db}, but the ledger and the file have {r}"),
+                checksum,
+                "find out which bytes really ran: if the file changed after it was applied, restore the applied bytes; the ledger must carry the database's value".into(),
+                None,
+            ),
+            (Some(r), Some(d)) if d == db => (
+                format!("the ledger records `{name}` with checksum {r}, but the database and the file have {db}"),
+                checksum,
+                "correct the ledger line to the database's checksum (the file is what ran)".into(),
+                None,
+            ),
+            (Some(r), Some(d)) => (
+                format!("`{name}`: the database recorded checksum {db}, the ledger {r}, the file {d}: all three differ"),
+                checksum,
+                "find out which bytes really ran, restore the file to them and correct the ledger; put changes in a new migration".into(),
+                Some(format!("the file on disk has checksum {d}")),
+            ),
+        };
+    let mut f = Finding::new(Rule::HistoryMismatch, message)
+        .file(at.shown.to_string())
+        .at(at.span.clone(), label)
+        .help(help);
+    f.related.extend(related.map(|m| fact(m, &set.dir, name)));
+    Some(f)
 }
 
 fn fact(message: String, dir: &str, name: &str) -> Related {
@@ -177,25 +183,7 @@ impl<B: Copy + Eq + Hash> Replay<B> {
             // A revert to the first committed text is part of the rewrite it undoes: a fact of
             // that finding, not a second "changed" error.
             if blob == orig {
-                let earlier = findings.iter_mut().rev().find(|f| {
-                    f.rule == Rule::RewrittenInHistory && f.file.as_deref() == Some(&path)
-                });
-                match earlier {
-                    Some(f) => f.related.push(Related {
-                        rule: Rule::RewrittenInHistory,
-                        message: format!(
-                            "{} restored its first committed text; environments deployed in between ran the rewritten one",
-                            describe()
-                        ),
-                        file: Some(path),
-                        span: None,
-                    }),
-                    None => findings.push(
-                        Finding::new(Rule::RewrittenInHistory, format!("`{name}` was restored to its first committed text by {}, after an earlier rewrite", describe()))
-                            .file(path)
-                            .help(format!("environments deployed while the rewritten text was in place ran it; check them against the first committed text, and change schemas only with new migrations from {} on", step.short)),
-                    ),
-                }
+                restored(findings, &name, path, describe, &step.short);
                 continue;
             }
             let finding = Finding::new(
@@ -232,6 +220,37 @@ impl<B: Copy + Eq + Hash> Replay<B> {
                 .help("restore the ledger in a new commit"),
             );
         }
+    }
+}
+
+/// `name` was restored to its first committed text: a fact of the rewrite finding it undoes, or
+/// (when that rewrite predates the audit's findings) a finding of its own.
+fn restored(
+    findings: &mut Vec<Finding>,
+    name: &str,
+    path: String,
+    describe: &dyn Fn() -> String,
+    short: &str,
+) {
+    let earlier = findings
+        .iter_mut()
+        .rev()
+        .find(|f| f.rule == Rule::RewrittenInHistory && f.file.as_deref() == Some(&path));
+    match earlier {
+        Some(f) => f.related.push(Related {
+            rule: Rule::RewrittenInHistory,
+            message: format!(
+                "{} restored its first committed text; environments deployed in between ran the rewritten one",
+                describe()
+            ),
+            file: Some(path),
+            span: None,
+        }),
+        None => findings.push(
+            Finding::new(Rule::RewrittenInHistory, format!("`{name}` was restored to its first committed text by {}, after an earlier rewrite", describe()))
+                .file(path)
+                .help(format!("environments deployed while the rewritten text was in place ran it; check them against the first committed text, and change schemas only with new migrations from {short} on")),
+        ),
     }
 }
 

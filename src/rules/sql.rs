@@ -39,7 +39,6 @@ pub fn check_file(
     cached: Option<Analysis>,
 ) -> (Vec<Finding>, Option<Analysis>) {
     let mut findings = Vec::new();
-    let bytes: &[u8] = &file.bytes;
     if file.size > set.max_file_size || !file.is_complete() {
         findings.push(
             Finding::new(Rule::FileTooLarge, format!("`{}` is {} bytes, over max_file_size ({}); it was hashed but not parsed", file.name, file.size, set.max_file_size))
@@ -48,30 +47,8 @@ pub fn check_file(
         );
         return (findings, None);
     }
-    let (body, shift) = match bytes.strip_prefix(BOM) {
-        Some(rest) => {
-            findings.push(
-                Finding::new(Rule::Utf8Bom, format!("`{}` starts with a UTF-8 byte-order mark", file.name))
-                    .file(file.path.clone())
-                    .at(0..3, "byte-order mark")
-                    .help("psql does not strip a BOM, so the first statement fails at deploy; save the file as UTF-8 without BOM"),
-            );
-            (rest, 3)
-        }
-        None => (bytes, 0),
-    };
-    let text = match std::str::from_utf8(body) {
-        Ok(t) => t,
-        Err(e) => {
-            let at = shift + e.valid_up_to();
-            findings.push(
-                Finding::new(Rule::InvalidEncoding, format!("`{}` is not valid UTF-8 (invalid byte 0x{:02X} at byte offset {at})", file.name, bytes[at]))
-                    .file(file.path.clone())
-                    .at(at..at + e.error_len().unwrap_or(1), "invalid UTF-8")
-                    .help("re-save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`); PostgreSQL rejects invalid byte sequences"),
-            );
-            return (findings, None);
-        }
+    let Some((body, text, shift)) = decode(file, &mut findings) else {
+        return (findings, None);
     };
     // A psql script is read the way psql reads it (same offsets; see `sql::psql`).
     // Applied (or baseline) and no stamp in it: protected by its checksum, not re-checked.
@@ -107,6 +84,50 @@ pub fn check_file(
             a
         }
     };
+    findings.extend(statement_findings(file, &analysis));
+    findings.extend(unknown_ignore_codes(file, &analysis));
+    (findings, Some(analysis))
+}
+
+/// The file's text after an optional BOM (`utf8-bom`), with the BOM's length; `None` when it is
+/// not UTF-8 (`invalid-encoding`).
+fn decode<'a>(
+    file: &'a MigrationFile,
+    findings: &mut Vec<Finding>,
+) -> Option<(&'a [u8], &'a str, usize)> {
+    let bytes: &[u8] = &file.bytes;
+    let (body, shift) = match bytes.strip_prefix(BOM) {
+        Some(rest) => {
+            findings.push(
+                Finding::new(Rule::Utf8Bom, format!("`{}` starts with a UTF-8 byte-order mark", file.name))
+                    .file(file.path.clone())
+                    .at(0..3, "byte-order mark")
+                    .help("psql does not strip a BOM, so the first statement fails at deploy; save the file as UTF-8 without BOM"),
+            );
+            (rest, 3)
+        }
+        None => (bytes, 0),
+    };
+    let text = match std::str::from_utf8(body) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = shift + e.valid_up_to();
+            findings.push(
+                Finding::new(Rule::InvalidEncoding, format!("`{}` is not valid UTF-8 (invalid byte 0x{:02X} at byte offset {at})", file.name, bytes[at]))
+                    .file(file.path.clone())
+                    .at(at..at + e.error_len().unwrap_or(1), "invalid UTF-8")
+                    .help("re-save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`); PostgreSQL rejects invalid byte sequences"),
+            );
+            return None;
+        }
+    };
+    Some((body, text, shift))
+}
+
+/// `sql-parse-error`, `empty-migration`, `sql-ast-skipped`, `sql-unverified`: what the analysis
+/// says about the file's statements.
+fn statement_findings(file: &MigrationFile, analysis: &Analysis) -> Vec<Finding> {
+    let mut findings = Vec::new();
     if let Some((message, at)) = &analysis.tokenize_error {
         findings.push(
             Finding::new(
@@ -156,8 +177,7 @@ pub fn check_file(
             }
         }
     }
-    findings.extend(unknown_ignore_codes(file, &analysis));
-    (findings, Some(analysis))
+    findings
 }
 
 /// `unused-ignore`: directives that silenced nothing (`used[i]` says whether directive `i` did),
