@@ -143,14 +143,17 @@ impl Files<'_> {
     }
 }
 
-/// Resolves the layout: `None` when the set has no Alembic (not configured, no alembic.ini next to
-/// the set), `Err` with a finding when it is configured but cannot be resolved.
-pub fn layout(files: &Files, set: &SetConfig) -> Result<Option<Layout>, Box<Finding>> {
-    let cfg = set.alembic.clone().unwrap_or_default();
+/// What [`find_ini`] found: the parsed options and the file they came from.
+type FoundIni = Option<(Option<ini::Ini>, Option<String>)>;
+
+/// Alembic's configuration for the set and where it was read: `[tool.alembic]` in
+/// pyproject.toml, else alembic.ini (configured, or next to the set's parent). `None` when the
+/// set has no Alembic at all.
+fn find_ini(files: &Files, set: &SetConfig) -> Result<FoundIni, Box<Finding>> {
+    let cfg = set.alembic.as_ref();
     let default_ini = config::join(&parent_of(&set.dir), "alembic.ini");
     let ini_path = cfg
-        .ini
-        .clone()
+        .and_then(|c| c.ini.clone())
         .or_else(|| files.is_file(&default_ini).then_some(default_ini));
     // Alembic ≥ 1.16 reads its options from `[tool.alembic]` in pyproject.toml, next to the ini
     // (or, without one, next to the set's parent), in preference to alembic.ini.
@@ -178,7 +181,7 @@ pub fn layout(files: &Files, set: &SetConfig) -> Result<Option<Layout>, Box<Find
     if set.alembic.is_none() && ini_path.is_none() && pyproject.is_none() {
         return Ok(None);
     }
-    let (ini, ini_path) = match (pyproject, &ini_path) {
+    Ok(Some(match (pyproject, &ini_path) {
         (Some(p), _) => (Some(p), Some(pyproject_path)),
         (None, Some(p)) => (
             Some(files.read(p).map(|t| ini::Ini::parse(&t)).ok_or_else(|| {
@@ -191,6 +194,54 @@ pub fn layout(files: &Files, set: &SetConfig) -> Result<Option<Layout>, Box<Find
             ini_path.clone(),
         ),
         (None, None) => (None, None),
+    }))
+}
+
+/// The versions directories: `versions` in miglint.toml, else `version_locations`, else
+/// `<script_location>/versions`.
+fn versions_dirs(
+    set: &SetConfig,
+    ini: &Option<ini::Ini>,
+    locations: Option<Vec<String>>,
+    script_location: Option<&str>,
+    ini_path: &Option<String>,
+) -> Result<Vec<String>, Box<Finding>> {
+    let configured = set.alembic.as_ref().and_then(|a| a.versions.as_ref());
+    Ok(match (configured, ini) {
+        (Some(v), _) => vec![v.trim_end_matches('/').to_string()],
+        (None, Some(_)) => match locations {
+            Some(v) if !v.is_empty() => v,
+            _ => match script_location {
+                Some(s) => vec![config::join(s, "versions")],
+                None => return Err(Box::new(Finding::new(
+                    Rule::AlembicParseError,
+                    "alembic.ini has no script_location miglint can resolve",
+                )
+                .file(ini_path.clone().unwrap_or_default())
+                .help(
+                    "set `versions = \"…/alembic/versions\"` under [set.alembic] in miglint.toml",
+                ))),
+            },
+        },
+        (None, None) => {
+            return Err(Box::new(Finding::new(
+                Rule::AlembicParseError,
+                format!(
+                    "[set.alembic] of {} names neither `ini` nor `versions`",
+                    set.name
+                ),
+            )
+            .help("set `versions = \"…/alembic/versions\"` (or `ini`) under [set.alembic]")))
+        }
+    })
+}
+
+/// Resolves the layout: `None` when the set has no Alembic (not configured, no alembic.ini next to
+/// the set), `Err` with a finding when it is configured but cannot be resolved.
+pub fn layout(files: &Files, set: &SetConfig) -> Result<Option<Layout>, Box<Finding>> {
+    let cfg = set.alembic.clone().unwrap_or_default();
+    let Some((ini, ini_path)) = find_ini(files, set)? else {
+        return Ok(None);
     };
     let ini_dir = ini_path.as_deref().map(parent_of).unwrap_or_default();
     // Interpolation that fails in configparser fails Alembic too: say so, never guess.
@@ -213,33 +264,7 @@ pub fn layout(files: &Files, set: &SetConfig) -> Result<Option<Layout>, Box<Find
         Some(i) => i.version_locations(&ini_dir).map_err(ini_err)?,
         None => None,
     };
-    let versions = match (&cfg.versions, &ini) {
-        (Some(v), _) => vec![v.trim_end_matches('/').to_string()],
-        (None, Some(_)) => match locations {
-            Some(v) if !v.is_empty() => v,
-            _ => match &script_location {
-                Some(s) => vec![config::join(s, "versions")],
-                None => return Err(Box::new(Finding::new(
-                    Rule::AlembicParseError,
-                    "alembic.ini has no script_location miglint can resolve",
-                )
-                .file(ini_path.clone().unwrap_or_default())
-                .help(
-                    "set `versions = \"…/alembic/versions\"` under [set.alembic] in miglint.toml",
-                ))),
-            },
-        },
-        (None, None) => {
-            return Err(Box::new(Finding::new(
-                Rule::AlembicParseError,
-                format!(
-                    "[set.alembic] of {} names neither `ini` nor `versions`",
-                    set.name
-                ),
-            )
-            .help("set `versions = \"…/alembic/versions\"` (or `ini`) under [set.alembic]")))
-        }
-    };
+    let versions = versions_dirs(set, &ini, locations, script_location.as_deref(), &ini_path)?;
     let version_table = match &cfg.version_table {
         Some(t) => t.to_lowercase(),
         None => script_location
@@ -264,32 +289,16 @@ pub fn layout(files: &Files, set: &SetConfig) -> Result<Option<Layout>, Box<Find
     }))
 }
 
-/// Reads every revision file of the layout's versions directories (in parallel: a large project
-/// has thousands). Returns the graph and the files' parse findings.
-pub fn load_graph(
+/// The bytes of each revision file. Work-tree files are read on every core; index blobs come
+/// from one (non-Sync) repository. A revision file that cannot be read makes the head
+/// unknowable: a finding, never a silent drop (a FIFO, a link to /dev/zero or outside the
+/// repository is refused unopened).
+fn read_all(
     files: &Files,
-    layout: &Layout,
-    sources: &mut HashMap<String, Arc<[u8]>>,
-) -> (Graph, Vec<Finding>) {
+    paths: Vec<String>,
+    findings: &mut Vec<Finding>,
+) -> Vec<(String, Arc<[u8]>)> {
     use rayon::prelude::*;
-    let mut paths: Vec<String> = Vec::new();
-    let mut findings = Vec::new();
-    for dir in &layout.versions {
-        match files.revision_files(dir, layout.recursive) {
-            Ok(names) => paths.extend(names.iter().map(|n| config::join(dir, n))),
-            Err(e) => findings.push(
-                Finding::new(
-                    Rule::AlembicParseError,
-                    format!("cannot read the Alembic versions directory {dir}: {e}"),
-                )
-                .help("fix `versions` under [set.alembic], or script_location in alembic.ini"),
-            ),
-        }
-    }
-    paths.sort();
-    // Work-tree files are read on every core; index blobs come from one (non-Sync) repository.
-    // A revision file that cannot be read makes the head unknowable: a finding, never a silent
-    // drop (a FIFO, a link to /dev/zero or outside the repository is refused unopened).
     let results: Vec<(String, Result<Vec<u8>, String>)> = match files {
         Files::WorkTree(root) => paths
             .into_par_iter()
@@ -323,6 +332,33 @@ pub fn load_graph(
             ),
         }
     }
+    contents
+}
+
+/// Reads every revision file of the layout's versions directories (in parallel: a large project
+/// has thousands). Returns the graph and the files' parse findings.
+pub fn load_graph(
+    files: &Files,
+    layout: &Layout,
+    sources: &mut HashMap<String, Arc<[u8]>>,
+) -> (Graph, Vec<Finding>) {
+    use rayon::prelude::*;
+    let mut paths: Vec<String> = Vec::new();
+    let mut findings = Vec::new();
+    for dir in &layout.versions {
+        match files.revision_files(dir, layout.recursive) {
+            Ok(names) => paths.extend(names.iter().map(|n| config::join(dir, n))),
+            Err(e) => findings.push(
+                Finding::new(
+                    Rule::AlembicParseError,
+                    format!("cannot read the Alembic versions directory {dir}: {e}"),
+                )
+                .help("fix `versions` under [set.alembic], or script_location in alembic.ini"),
+            ),
+        }
+    }
+    paths.sort();
+    let contents = read_all(files, paths, &mut findings);
     type Read = (String, Arc<[u8]>, Result<Revision, Box<Finding>>);
     let read: Vec<Read> = contents
         .into_par_iter()

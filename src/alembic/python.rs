@@ -187,6 +187,69 @@ fn is_string_start(src: &str, i: usize) -> bool {
 /// The `column` of a `Newline` token that a `;` produced: the next statement shares the line.
 const SAME_LINE: usize = usize::MAX;
 
+/// Ends a logical line (once); `column` is 0, or [`SAME_LINE`] after a `;`.
+fn end_line(out: &mut Vec<Token>, at: usize, column: usize) {
+    if !matches!(
+        out.last(),
+        None | Some(Token {
+            tok: Tok::Newline,
+            ..
+        })
+    ) {
+        out.push(Token {
+            tok: Tok::Newline,
+            span: at..at,
+            column,
+        });
+    }
+}
+
+/// A line break outside brackets ends the logical line. After `a = 1;` at the end of a line
+/// the line is already ended: the next one starts afresh.
+fn line_break(out: &mut Vec<Token>, at: usize) {
+    match out.last_mut() {
+        Some(t) if t.tok == Tok::Newline && t.column == SAME_LINE => t.column = 0,
+        _ => end_line(out, at, 0),
+    }
+}
+
+/// The length of a backslash line continuation (`\\` and the line break) at `i`, or 0.
+fn continuation(bytes: &[u8], i: usize) -> usize {
+    match bytes.get(i + 1..(i + 3).min(bytes.len())) {
+        Some([b'\n', ..]) => 2,
+        Some([b'\r', b'\n']) => 3,
+        _ => 0,
+    }
+}
+
+/// Where the name starting at `i` ends (ASCII word characters and any non-ASCII character).
+fn name_end(src: &str, mut i: usize) -> usize {
+    let bytes = src.as_bytes();
+    while i < bytes.len()
+        && (bytes[i] == b'_' || bytes[i].is_ascii_alphanumeric() || bytes[i] >= 0x80)
+    {
+        i += 1;
+    }
+    while !src.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// The operator or delimiter at `i`: a two-character one if it is one, else one character.
+fn operator_at(src: &str, i: usize) -> String {
+    let two = src.get(i..i + 2).unwrap_or("");
+    if [
+        "==", "!=", "<=", ">=", ":=", "->", "**", "//", "+=", "-=", "|=", "&=",
+    ]
+    .contains(&two)
+    {
+        two.to_string()
+    } else {
+        src[i..].chars().next().unwrap_or(' ').to_string()
+    }
+}
+
 /// Tokenizes Python source into logical lines.
 pub fn tokenize(src: &str) -> Result<Vec<Token>, PyError> {
     let bytes = src.as_bytes();
@@ -194,48 +257,24 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, PyError> {
     let mut i = 0;
     let mut depth: usize = 0;
     let mut line_start = 0;
-    // Ends a logical line (once); `column` is 0, or SAME_LINE after a `;`.
-    let end_line = |out: &mut Vec<Token>, at: usize, column: usize| {
-        if !matches!(
-            out.last(),
-            None | Some(Token {
-                tok: Tok::Newline,
-                ..
-            })
-        ) {
-            out.push(Token {
-                tok: Tok::Newline,
-                span: at..at,
-                column,
-            });
-        }
-    };
     while i < bytes.len() {
         let b = bytes[i];
         match b {
             b'\n' => {
                 if depth == 0 {
-                    match out.last_mut() {
-                        // `a = 1;` at the end of a line: the next line starts afresh.
-                        Some(t) if t.tok == Tok::Newline && t.column == SAME_LINE => t.column = 0,
-                        _ => end_line(&mut out, i, 0),
-                    }
+                    line_break(&mut out, i);
                 }
                 i += 1;
                 line_start = i;
             }
             b' ' | b'\t' | b'\r' | b'\x0c' => i += 1,
             b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
+                i += bytes[i..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .unwrap_or(bytes.len() - i)
             }
-            b'\\'
-                if bytes.get(i + 1) == Some(&b'\n')
-                    || (bytes.get(i + 1) == Some(&b'\r') && bytes.get(i + 2) == Some(&b'\n')) =>
-            {
-                i += if bytes[i + 1] == b'\r' { 3 } else { 2 };
-            }
+            b'\\' if continuation(bytes, i) > 0 => i += continuation(bytes, i),
             _ if is_string_start(src, i) => {
                 let (value, end, formatted) = read_string(src, i)?;
                 out.push(Token {
@@ -246,48 +285,27 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, PyError> {
                 // A triple-quoted string may span lines; columns of later tokens stay approximate.
                 i = end;
             }
-            _ if b == b'_' || b.is_ascii_alphabetic() || b >= 0x80 => {
+            _ if b == b'_' || b.is_ascii_alphanumeric() || b >= 0x80 => {
                 let start = i;
-                while i < bytes.len()
-                    && (bytes[i] == b'_' || bytes[i].is_ascii_alphanumeric() || bytes[i] >= 0x80)
-                {
-                    i += 1;
-                }
-                while !src.is_char_boundary(i) {
-                    i += 1;
-                }
+                let tok = if b.is_ascii_digit() {
+                    i += bytes[i..]
+                        .iter()
+                        .position(|b| !(b.is_ascii_alphanumeric() || *b == b'.' || *b == b'_'))
+                        .unwrap_or(bytes.len() - i);
+                    Tok::Number(src[start..i].to_string())
+                } else {
+                    i = name_end(src, i);
+                    Tok::Name(src[start..i].to_string())
+                };
                 out.push(Token {
-                    tok: Tok::Name(src[start..i].to_string()),
-                    span: start..i,
-                    column: start - line_start,
-                });
-            }
-            _ if b.is_ascii_digit() => {
-                let start = i;
-                while i < bytes.len()
-                    && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.' || bytes[i] == b'_')
-                {
-                    i += 1;
-                }
-                out.push(Token {
-                    tok: Tok::Number(src[start..i].to_string()),
+                    tok,
                     span: start..i,
                     column: start - line_start,
                 });
             }
             _ => {
                 let start = i;
-                let two = src.get(i..i + 2).unwrap_or("");
-                let op = if [
-                    "==", "!=", "<=", ">=", ":=", "->", "**", "//", "+=", "-=", "|=", "&=",
-                ]
-                .contains(&two)
-                {
-                    two.to_string()
-                } else {
-                    let c = src[i..].chars().next().unwrap_or(' ');
-                    c.to_string()
-                };
+                let op = operator_at(src, i);
                 match op.as_str() {
                     "(" | "[" | "{" => depth += 1,
                     ")" | "]" | "}" => depth = depth.saturating_sub(1),

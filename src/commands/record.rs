@@ -85,6 +85,84 @@ fn find<'a>(migrations: &'a [Migration], target: &str) -> crate::Result<&'a Migr
     ))
 }
 
+/// The migrations the arguments name (file names or numbers, and every unrecorded one up to
+/// `--through`), once each, in order.
+fn choose<'a>(args: &RecordArgs, state: &'a check::SetState) -> crate::Result<Vec<&'a Migration>> {
+    let recorded = &state.ledger;
+    let mut chosen: Vec<&Migration> = Vec::new();
+    for t in &args.targets {
+        let m = find(&state.migrations, t)?;
+        if !chosen.iter().any(|c| c.name == m.name) {
+            chosen.push(m);
+        }
+    }
+    if let Some(through) = &args.through {
+        let n: u64 = through.parse().map_err(|_| {
+            Fatal::config(
+                format!("--through {through} is not a number"),
+                "pass a migration number, e.g. --through 0005",
+            )
+        })?;
+        for m in state
+            .migrations
+            .iter()
+            .filter(|m| m.number <= n && recorded.get(&m.name).is_none())
+        {
+            if !chosen.iter().any(|c| c.name == m.name) {
+                chosen.push(m);
+            }
+        }
+    }
+    chosen.sort_by(|a, b| (a.number, &a.name).cmp(&(b.number, &b.name)));
+    Ok(chosen)
+}
+
+/// Refuses to record a migration that is recorded already, has findings, or is not the next
+/// unrecorded one (unless `--allow-out-of-order`).
+fn may_record(
+    args: &RecordArgs,
+    state: &check::SetState,
+    findings: &[crate::finding::Finding],
+    chosen: &[&Migration],
+) -> crate::Result<()> {
+    let recorded = &state.ledger;
+    let pending: Vec<&Migration> = state
+        .migrations
+        .iter()
+        .filter(|m| recorded.get(&m.name).is_none())
+        .collect();
+    for (i, m) in chosen.iter().enumerate() {
+        if let Some(e) = recorded.get(&m.name) {
+            return Err(Fatal::refused(
+                format!("`{}` is already recorded (sha256 {})", m.name, e.digest),
+                "each migration is recorded once, right after it is applied",
+            ));
+        }
+        if let Some(f) = findings.iter().find(|f| {
+            f.file.as_deref() == Some(m.path.as_str())
+                && f.severity == Severity::Error
+                && f.rule != crate::registry::Rule::OutOfOrder
+        }) {
+            return Err(Fatal::refused(
+                format!("`{}` has findings: {} ({})", m.name, f.message, f.code()),
+                "fix the file and run `miglint check` before recording it",
+            ));
+        }
+        if !args.allow_out_of_order
+            && pending.get(i).map(|p| p.name.as_str()) != Some(m.name.as_str())
+        {
+            let next = pending
+                .first()
+                .map_or("none".to_string(), |p| p.name.clone());
+            return Err(Fatal::refused(
+                format!("`{}` is not the next unrecorded migration (next is `{next}`)", m.name),
+                "record migrations in the order they were applied, or pass --allow-out-of-order if the database really applied them in this order",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Records the targets; returns the lines printed on stdout.
 pub fn run(ws: &Workspace, args: &RecordArgs) -> crate::Result<Vec<String>> {
     let set = ws.select_set(args.set.as_deref())?;
@@ -122,66 +200,8 @@ pub fn run(ws: &Workspace, args: &RecordArgs) -> crate::Result<Vec<String>> {
         .ledger
         .clone()
         .unwrap_or_else(|| std::sync::Arc::from(&b""[..]));
-    let recorded = &state.ledger;
-    let mut chosen: Vec<&Migration> = Vec::new();
-    for t in &args.targets {
-        let m = find(&state.migrations, t)?;
-        if !chosen.iter().any(|c| c.name == m.name) {
-            chosen.push(m);
-        }
-    }
-    if let Some(through) = &args.through {
-        let n: u64 = through.parse().map_err(|_| {
-            Fatal::config(
-                format!("--through {through} is not a number"),
-                "pass a migration number, e.g. --through 0005",
-            )
-        })?;
-        for m in state
-            .migrations
-            .iter()
-            .filter(|m| m.number <= n && recorded.get(&m.name).is_none())
-        {
-            if !chosen.iter().any(|c| c.name == m.name) {
-                chosen.push(m);
-            }
-        }
-    }
-    chosen.sort_by(|a, b| (a.number, &a.name).cmp(&(b.number, &b.name)));
-    let pending: Vec<&Migration> = state
-        .migrations
-        .iter()
-        .filter(|m| recorded.get(&m.name).is_none())
-        .collect();
-    for (i, m) in chosen.iter().enumerate() {
-        if let Some(e) = recorded.get(&m.name) {
-            return Err(Fatal::refused(
-                format!("`{}` is already recorded (sha256 {})", m.name, e.digest),
-                "each migration is recorded once, right after it is applied",
-            ));
-        }
-        if let Some(f) = findings.iter().find(|f| {
-            f.file.as_deref() == Some(m.path.as_str())
-                && f.severity == Severity::Error
-                && f.rule != crate::registry::Rule::OutOfOrder
-        }) {
-            return Err(Fatal::refused(
-                format!("`{}` has findings: {} ({})", m.name, f.message, f.code()),
-                "fix the file and run `miglint check` before recording it",
-            ));
-        }
-        if !args.allow_out_of_order
-            && pending.get(i).map(|p| p.name.as_str()) != Some(m.name.as_str())
-        {
-            let next = pending
-                .first()
-                .map_or("none".to_string(), |p| p.name.clone());
-            return Err(Fatal::refused(
-                format!("`{}` is not the next unrecorded migration (next is `{next}`)", m.name),
-                "record migrations in the order they were applied, or pass --allow-out-of-order if the database really applied them in this order",
-            ));
-        }
-    }
+    let chosen = choose(args, &state)?;
+    may_record(args, &state, &findings, &chosen)?;
     let mut bytes = existing.to_vec();
     if !bytes.is_empty() && !bytes.ends_with(b"\n") {
         bytes.push(b'\n');

@@ -76,6 +76,8 @@ fn excerpt(src: &[u8], l: &Located) -> Option<String> {
     Some(out)
 }
 
+/// The whole document: the verdict, a table per set (with a picture where it helps), the
+/// findings grouped by file.
 pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
     let errors = outcome.count(Severity::Error);
     let warnings = outcome.count(Severity::Warning);
@@ -91,53 +93,7 @@ pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "Compared with `{}`.\n", inline(base))?;
     }
     if !outcome.sets.is_empty() {
-        writeln!(out, "| set | migrations | new on this branch | recorded | pending | Alembic head | stamped |")?;
-        writeln!(out, "|---|---|---|---|---|---|---|")?;
-        for s in &outcome.sets {
-            let new = s.new_on_branch();
-            let new = if outcome.base.is_none() {
-                "–".to_string()
-            } else if new.is_empty() {
-                "none".to_string()
-            } else {
-                new.iter()
-                    .map(|x| format!("`{}`", inline(x)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let heads = s.alembic_heads().map_or("–".to_string(), |h| {
-                h.iter()
-                    .map(|x| format!("`{}`", inline(x)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            });
-            let stamped = s
-                .stamped
-                .as_ref()
-                .map_or("–".to_string(), |x| format!("`{}`", inline(x)));
-            writeln!(
-                out,
-                "| `{}` | {} | {new} | {} | {} | {heads} | {stamped} |",
-                inline(&s.dir),
-                s.migrations(),
-                s.recorded(),
-                s.pending()
-            )?;
-        }
-        writeln!(out)?;
-        // A picture when it says more than the table: Alembic, or a number conflict.
-        for s in outcome
-            .sets
-            .iter()
-            .filter(|s| super::graph::worth_drawing(outcome, s))
-        {
-            writeln!(
-                out,
-                "<details open><summary>`{}`: migrations and Alembic revisions</summary>\n\n```mermaid\n{}```\n\n</details>\n",
-                inline(&s.dir),
-                super::graph::mermaid(outcome, Some(s))
-            )?;
-        }
+        sets_table(outcome, out)?;
     }
     let located = locate(outcome);
     let shown: Vec<&Located> = located
@@ -172,43 +128,98 @@ pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
             }
         }
         for l in findings {
-            let f = l.finding;
-            let at = match (l.line, l.column) {
-                (Some(line), Some(col)) => match link(file, Some(line)) {
-                    Some(url) => format!(" at [line {line}, column {col}]({url})"),
-                    None => format!(" at line {line}, column {col}"),
-                },
-                _ => String::new(),
-            };
-            writeln!(
-                out,
-                "- **{}** [`{}`]({}){at}: {}",
-                f.severity.as_str(),
-                f.code(),
-                f.rule.help_uri(),
-                inline(&f.message)
-            )?;
-            if let Some(src) = outcome.sources.get(file) {
-                if let Some(ex) = excerpt(src, l) {
-                    let fence = if ex.contains("```") { "~~~~" } else { "```" };
-                    writeln!(out, "\n  {fence}sql")?;
-                    for line in ex.lines() {
-                        writeln!(out, "  {line}")?;
-                    }
-                    writeln!(out, "  {fence}\n")?;
-                }
-            }
-            if let Some(h) = &f.help {
-                writeln!(out, "  help: {}", inline(h))?;
-            }
-            for r in &f.related {
-                writeln!(out, "  also (`{}`): {}", r.rule.code(), inline(&r.message))?;
-            }
-            writeln!(out)?;
+            finding(outcome, file, l, out)?;
         }
     }
     if fold {
         writeln!(out, "</details>")?;
     }
     Ok(())
+}
+
+/// `a`, `b` as inline code, or `none` / `–`.
+fn code_list<S: AsRef<str>>(items: Option<&[S]>, empty: &str) -> String {
+    match items {
+        None => "–".to_string(),
+        Some([]) => empty.to_string(),
+        Some(items) => items
+            .iter()
+            .map(|x| format!("`{}`", inline(x.as_ref())))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// One row per set, then the pictures that say more than the table (Alembic, or a number
+/// conflict).
+fn sets_table(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "| set | migrations | new on this branch | recorded | pending | Alembic head | stamped |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|---|---|")?;
+    for s in &outcome.sets {
+        let new = s.new_on_branch();
+        let new = code_list(outcome.base.is_some().then_some(&new[..]), "none");
+        let heads = s.alembic_heads();
+        let heads = code_list(heads, "");
+        let stamped = code_list(s.stamped.as_ref().map(std::slice::from_ref), "–");
+        writeln!(
+            out,
+            "| `{}` | {} | {new} | {} | {} | {heads} | {stamped} |",
+            inline(&s.dir),
+            s.migrations(),
+            s.recorded(),
+            s.pending()
+        )?;
+    }
+    writeln!(out)?;
+    for s in outcome
+        .sets
+        .iter()
+        .filter(|s| super::graph::worth_drawing(outcome, s))
+    {
+        writeln!(
+            out,
+            "<details open><summary>`{}`: migrations and Alembic revisions</summary>\n\n```mermaid\n{}```\n\n</details>\n",
+            inline(&s.dir),
+            super::graph::mermaid(outcome, Some(s))
+        )?;
+    }
+    Ok(())
+}
+
+/// One finding: severity, linked code, position, message, the excerpt, help and related facts.
+fn finding(outcome: &Outcome, file: &str, l: &Located, out: &mut dyn Write) -> std::io::Result<()> {
+    let f = l.finding;
+    let at = match (l.line, l.column) {
+        (Some(line), Some(col)) => match link(file, Some(line)) {
+            Some(url) => format!(" at [line {line}, column {col}]({url})"),
+            None => format!(" at line {line}, column {col}"),
+        },
+        _ => String::new(),
+    };
+    writeln!(
+        out,
+        "- **{}** [`{}`]({}){at}: {}",
+        f.severity.as_str(),
+        f.code(),
+        f.rule.help_uri(),
+        inline(&f.message)
+    )?;
+    if let Some(ex) = outcome.sources.get(file).and_then(|src| excerpt(src, l)) {
+        let fence = if ex.contains("```") { "~~~~" } else { "```" };
+        writeln!(out, "\n  {fence}sql")?;
+        for line in ex.lines() {
+            writeln!(out, "  {line}")?;
+        }
+        writeln!(out, "  {fence}\n")?;
+    }
+    if let Some(h) = &f.help {
+        writeln!(out, "  help: {}", inline(h))?;
+    }
+    for r in &f.related {
+        writeln!(out, "  also (`{}`): {}", r.rule.code(), inline(&r.message))?;
+    }
+    writeln!(out)
 }
