@@ -137,11 +137,9 @@ pub fn is_migration_name(name: &str) -> bool {
     name.ends_with(".sql") && !name.starts_with('.')
 }
 
-/// Reads the set from the work tree. A missing or unreadable directory is fatal (exit 2): the
-/// tool cannot vouch for a set it cannot list.
-pub fn read_worktree(root: &Path, set: &SetConfig) -> crate::Result<Snapshot> {
-    let dir = root.join(&set.dir);
-    let meta = std::fs::metadata(&dir).map_err(|e| {
+/// The set's directory exists and is a directory; anything else is fatal.
+fn listable(dir: &Path, set: &SetConfig) -> crate::Result<()> {
+    let meta = std::fs::metadata(dir).map_err(|e| {
         Fatal::new(
             crate::registry::Rule::IoError,
             format!("cannot read migration directory {}: {e}", set.dir),
@@ -155,6 +153,29 @@ pub fn read_worktree(root: &Path, set: &SetConfig) -> crate::Result<Snapshot> {
             "point the set at the directory that holds the numbered .sql files",
         ));
     }
+    Ok(())
+}
+
+/// The ledger, bounded and confined; absent is fine, unreadable is recorded for a finding.
+fn read_ledger(root: &Path, set: &SetConfig, snap: &mut Snapshot) {
+    match crate::fsutil::read_regular(root, &set.lock, LEDGER_LIMIT) {
+        Ok(bytes) => snap.ledger = Some(Arc::from(bytes)),
+        Err(ReadError::NotFound) => {}
+        Err(e) => {
+            let name = set.lock.rsplit('/').next().unwrap_or(&set.lock).to_string();
+            snap.ledger_unreadable = Some(Unreadable {
+                outside: matches!(e, ReadError::Outside),
+                ..Unreadable::new(name, set.lock.clone(), e.to_string())
+            });
+        }
+    }
+}
+
+/// Reads the set from the work tree. A missing or unreadable directory is fatal (exit 2): the
+/// tool cannot vouch for a set it cannot list.
+pub fn read_worktree(root: &Path, set: &SetConfig) -> crate::Result<Snapshot> {
+    let dir = root.join(&set.dir);
+    listable(&dir, set)?;
     let walker = walkdir::WalkDir::new(&dir)
         .min_depth(1)
         .max_depth(1)
@@ -208,17 +229,7 @@ pub fn read_worktree(root: &Path, set: &SetConfig) -> crate::Result<Snapshot> {
             Err(u) => snap.unreadable.push(u),
         }
     }
-    match crate::fsutil::read_regular(root, &set.lock, LEDGER_LIMIT) {
-        Ok(bytes) => snap.ledger = Some(Arc::from(bytes)),
-        Err(ReadError::NotFound) => {}
-        Err(e) => {
-            let name = set.lock.rsplit('/').next().unwrap_or(&set.lock).to_string();
-            snap.ledger_unreadable = Some(Unreadable {
-                outside: matches!(e, ReadError::Outside),
-                ..Unreadable::new(name, set.lock.clone(), e.to_string())
-            });
-        }
-    }
+    read_ledger(root, set, &mut snap);
     snap.sort();
     Ok(snap)
 }

@@ -481,153 +481,238 @@ pub fn normalized(dialect: &dyn Dialect, statement: &str) -> Option<String> {
 /// again and only if all of it parses is the statement `sql-unverified`, so a typo elsewhere in it
 /// stays an error.
 pub fn rewritten(dialect: &dyn Dialect, statement: &str) -> Option<(String, &'static str)> {
-    let toks = tokens(dialect, statement);
-    // (byte range, replacement), non-overlapping.
-    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
-    let mut what = None;
-    let span = |t: &Tok| t.source(statement);
-    // Matching parentheses and each token's innermost enclosing `(`, in one pass: every lookup
-    // below is then constant time, so no statement makes this quadratic.
-    let mut matching: Vec<Option<usize>> = vec![None; toks.len()];
-    let mut parent: Vec<Option<usize>> = vec![None; toks.len()];
-    let mut stack: Vec<usize> = Vec::new();
-    for (k, t) in toks.iter().enumerate() {
-        if t.text == ")" {
-            if let Some(o) = stack.pop() {
-                matching[o] = Some(k);
+    let mut r = Rewrite::new(statement, tokens(dialect, statement));
+    r.row_expansion_and_substring();
+    r.column_definition_lists();
+    let create = r.word(0) == "CREATE";
+    let procedure = create && (r.word(1) == "PROCEDURE" || r.word(3) == "PROCEDURE");
+    let operator = create && r.word(1) == "OPERATOR";
+    let alter = r.word(0) == "ALTER";
+    if procedure {
+        r.procedure_defaults();
+    }
+    if operator {
+        r.operator_names();
+    }
+    if alter {
+        r.column_storage();
+    }
+    r.apply()
+}
+
+/// The edits [`rewritten`] makes to one statement, over its tokens with their parentheses
+/// matched.
+struct Rewrite<'s> {
+    statement: &'s str,
+    toks: Vec<Tok>,
+    /// For each `(`, its matching `)`.
+    matching: Vec<Option<usize>>,
+    /// For each token, its innermost enclosing `(`.
+    parent: Vec<Option<usize>>,
+    /// (byte range, replacement), applied in order; overlapping ones keep the first.
+    edits: Vec<(std::ops::Range<usize>, String)>,
+    what: Option<&'static str>,
+}
+
+impl<'s> Rewrite<'s> {
+    /// Matches parentheses and finds each token's innermost enclosing `(`, in one pass: every
+    /// lookup is then constant time, so no statement makes this quadratic.
+    fn new(statement: &'s str, toks: Vec<Tok>) -> Self {
+        let mut matching: Vec<Option<usize>> = vec![None; toks.len()];
+        let mut parent: Vec<Option<usize>> = vec![None; toks.len()];
+        let mut stack: Vec<usize> = Vec::new();
+        for (k, t) in toks.iter().enumerate() {
+            if t.text == ")" {
+                if let Some(o) = stack.pop() {
+                    matching[o] = Some(k);
+                }
+            }
+            parent[k] = stack.last().copied();
+            if t.text == "(" {
+                stack.push(k);
             }
         }
-        parent[k] = stack.last().copied();
-        if t.text == "(" {
-            stack.push(k);
+        Rewrite {
+            statement,
+            toks,
+            matching,
+            parent,
+            edits: Vec::new(),
+            what: None,
         }
     }
-    let closing = |open: usize| matching.get(open).copied().flatten();
-    for i in 0..toks.len() {
-        let text = |d: usize| toks.get(i + d).map_or("", |t| t.text.as_str());
-        if text(0) == ")" && text(1) == "." && text(2) == "*" {
-            if let (Some(a), Some(b)) = (span(&toks[i + 1]), span(&toks[i + 2])) {
-                edits.push((a.start..b.end, String::new()));
-                what = Some("composite expansion (row).*");
+
+    fn closing(&self, open: usize) -> Option<usize> {
+        self.matching.get(open).copied().flatten()
+    }
+
+    fn word(&self, k: usize) -> &str {
+        self.toks.get(k).map_or("", |t| t.word.as_str())
+    }
+
+    fn edit(&mut self, range: std::ops::Range<usize>, with: String, what: &'static str) {
+        self.edits.push((range, with));
+        self.what = Some(what);
+    }
+
+    /// `(row).*` becomes `(row)`; inside `substring(…)`, `SIMILAR`/`ESCAPE` become
+    /// `FROM`/`FOR` (the words directly inside the call's parentheses).
+    fn row_expansion_and_substring(&mut self) {
+        let statement = self.statement;
+        for i in 0..self.toks.len() {
+            let text = |d: usize| self.toks.get(i + d).map_or("", |t| t.text.as_str());
+            if text(0) == ")" && text(1) == "." && text(2) == "*" {
+                let (a, b) = (
+                    self.toks[i + 1].source(statement),
+                    self.toks[i + 2].source(statement),
+                );
+                if let (Some(a), Some(b)) = (a, b) {
+                    self.edit(a.start..b.end, String::new(), "composite expansion (row).*");
+                }
+            }
+            let with = match self.toks[i].word.as_str() {
+                "SIMILAR" => "FROM",
+                "ESCAPE" => "FOR",
+                _ => "",
+            };
+            let in_substring =
+                self.parent[i].is_some_and(|o| o > 0 && self.toks[o - 1].word == "SUBSTRING");
+            if !with.is_empty() && in_substring {
+                if let Some(r) = self.toks[i].source(statement) {
+                    self.edit(r, with.to_string(), "substring(… SIMILAR … ESCAPE …)");
+                }
             }
         }
-        // substring ( … SIMILAR … ESCAPE … ): the words directly inside the call's parentheses.
-        let with = match toks[i].word.as_str() {
-            "SIMILAR" => "FROM",
-            "ESCAPE" => "FOR",
-            _ => "",
-        };
-        if !with.is_empty() && parent[i].is_some_and(|o| o > 0 && toks[o - 1].word == "SUBSTRING") {
-            if let Some(r) = span(&toks[i]) {
-                edits.push((r, with.to_string()));
-                what = Some("substring(… SIMILAR … ESCAPE …)");
+    }
+
+    /// `) AS (name type, …)`: keep the names, drop the types. The lists' names are gathered in
+    /// one pass over the tokens (a name is the first token directly inside a list, or right
+    /// after a `,` directly inside it).
+    fn column_definition_lists(&mut self) {
+        let toks = &self.toks;
+        let mut lists: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
+        for i in 0..toks.len().saturating_sub(2) {
+            if toks[i].text == ")" && toks[i + 1].word == "AS" && toks[i + 2].text == "(" {
+                lists.insert(i + 2, Vec::new());
             }
         }
-    }
-    // `) AS (name type, …)`: keep the names, drop the types. The lists' names are gathered in
-    // one pass over the tokens (a name is the first token directly inside a list, or right after
-    // a `,` directly inside it).
-    let mut lists: std::collections::BTreeMap<usize, Vec<&str>> = Default::default();
-    for i in 0..toks.len().saturating_sub(2) {
-        if toks[i].text == ")" && toks[i + 1].word == "AS" && toks[i + 2].text == "(" {
-            lists.insert(i + 2, Vec::new());
+        if lists.is_empty() {
+            return;
         }
-    }
-    if !lists.is_empty() {
         for k in 1..toks.len() {
-            let Some(open) = parent[k] else { continue };
-            let first = k == open + 1 || (toks[k - 1].text == "," && parent[k - 1] == Some(open));
+            let Some(open) = self.parent[k] else { continue };
+            let first =
+                k == open + 1 || (toks[k - 1].text == "," && self.parent[k - 1] == Some(open));
             if first && toks[k].text != "," {
                 if let Some(names) = lists.get_mut(&open) {
-                    names.push(toks[k].text.as_str());
+                    names.push(toks[k].text.clone());
                 }
             }
         }
-    }
-    for (open, names) in &lists {
-        if let Some(close) = closing(*open) {
-            edits.push((
-                toks[*open].offset..toks[close].offset + 1,
-                format!("_ ({})", names.join(", ")),
-            ));
-            what = Some("column definition list");
+        for (open, names) in lists {
+            if let Some(close) = self.closing(open) {
+                let range = self.toks[open].offset..self.toks[close].offset + 1;
+                self.edit(
+                    range,
+                    format!("_ ({})", names.join(", ")),
+                    "column definition list",
+                );
+            }
         }
     }
-    // `CREATE [OR REPLACE] PROCEDURE p(a int DEFAULT 1, b int = 2)`: drop the defaults.
-    let word = |k: usize| toks.get(k).map_or("", |t| t.word.as_str());
-    let text_at = |k: usize| toks.get(k).map_or("", |t| t.text.as_str());
-    if word(0) == "CREATE" && (word(1) == "PROCEDURE" || word(3) == "PROCEDURE") {
-        if let Some(open) = toks.iter().position(|t| t.text == "(") {
-            if let Some(close) = closing(open) {
-                let mut depth = 0usize;
-                let mut from = None;
-                for t in &toks[open..=close] {
-                    match t.text.as_str() {
-                        "(" => depth += 1,
-                        ")" | "," if depth == 1 => {
-                            if let Some(f) = from.take() {
-                                edits.push((f..t.offset, String::new()));
-                                what = Some("procedure parameter default");
-                            }
-                            if t.text == ")" {
-                                depth -= 1;
-                            }
-                        }
-                        ")" => depth -= 1,
-                        _ if depth == 1 && (t.word == "DEFAULT" || t.text == "=") => {
-                            from.get_or_insert(t.offset);
-                        }
-                        _ => {}
+
+    /// `CREATE [OR REPLACE] PROCEDURE p(a int DEFAULT 1, b int = 2)`: drop the defaults.
+    fn procedure_defaults(&mut self) {
+        let Some(open) = self.toks.iter().position(|t| t.text == "(") else {
+            return;
+        };
+        let Some(close) = self.closing(open) else {
+            return;
+        };
+        let mut depth = 0usize;
+        let mut from = None;
+        let mut cuts = Vec::new();
+        for t in &self.toks[open..=close] {
+            match t.text.as_str() {
+                "(" => depth += 1,
+                ")" | "," if depth == 1 => {
+                    if let Some(f) = from.take() {
+                        cuts.push(f..t.offset);
+                    }
+                    if t.text == ")" {
+                        depth -= 1;
                     }
                 }
+                ")" => depth -= 1,
+                _ if depth == 1 && (t.word == "DEFAULT" || t.text == "=") => {
+                    from.get_or_insert(t.offset);
+                }
+                _ => {}
             }
         }
+        for cut in cuts {
+            self.edit(cut, String::new(), "procedure parameter default");
+        }
     }
-    // `CREATE OPERATOR # (NEGATOR = !#, COMMUTATOR = @>>)`: an operator name as an option value,
-    // which sqlparser splits into several symbols; stand a word in for the run of symbols.
-    if word(0) == "CREATE" && word(1) == "OPERATOR" {
-        for (k, t) in toks.iter().enumerate() {
-            if t.text != "=" || k == 0 || toks[k - 1].word.is_empty() {
+
+    /// `CREATE OPERATOR # (NEGATOR = !#, COMMUTATOR = @>>)`: an operator name as an option
+    /// value, which sqlparser splits into several symbols; stand a word in for the run.
+    fn operator_names(&mut self) {
+        let mut cuts = Vec::new();
+        for (k, t) in self.toks.iter().enumerate() {
+            if t.text != "=" || k == 0 || self.toks[k - 1].word.is_empty() {
                 continue;
             }
-            let run = toks[k + 1..].iter().take_while(|t| t.is_symbol()).count();
+            let run = self.toks[k + 1..]
+                .iter()
+                .take_while(|t| t.is_symbol())
+                .count();
             if run > 1 {
-                let last = &toks[k + run];
-                edits.push((
-                    toks[k + 1].offset..last.offset + last.text.len(),
-                    "op".into(),
-                ));
-                what = Some("operator name as an option value");
+                let last = &self.toks[k + run];
+                cuts.push(self.toks[k + 1].offset..last.offset + last.text.len());
             }
         }
+        for cut in cuts {
+            self.edit(cut, "op".into(), "operator name as an option value");
+        }
     }
-    // `ALTER [COLUMN] c SET (n_distinct = …)` / `RESET (…)`: a column's storage parameters.
-    if word(0) == "ALTER" {
-        for (k, t) in toks.iter().enumerate().skip(3) {
-            let column =
-                word(k - 2) == "ALTER" || (word(k - 2) == "COLUMN" && word(k - 3) == "ALTER");
-            if matches!(t.word.as_str(), "SET" | "RESET") && column && text_at(k + 1) == "(" {
-                if let Some(close) = closing(k + 1) {
-                    edits.push((t.offset..toks[close].offset + 1, "SET DEFAULT 0".into()));
-                    what = Some("column storage parameters");
+
+    /// `ALTER [COLUMN] c SET (n_distinct = …)` / `RESET (…)`: a column's storage parameters.
+    fn column_storage(&mut self) {
+        let mut cuts = Vec::new();
+        for (k, t) in self.toks.iter().enumerate().skip(3) {
+            let column = self.word(k - 2) == "ALTER"
+                || (self.word(k - 2) == "COLUMN" && self.word(k - 3) == "ALTER");
+            let open = self.toks.get(k + 1).is_some_and(|t| t.text == "(");
+            if matches!(t.word.as_str(), "SET" | "RESET") && column && open {
+                if let Some(close) = self.closing(k + 1) {
+                    cuts.push(t.offset..self.toks[close].offset + 1);
                 }
             }
         }
-    }
-    let what = what?;
-    edits.sort_by_key(|(r, _)| r.start);
-    let mut out = String::with_capacity(statement.len());
-    let mut at = 0;
-    for (r, with) in edits {
-        if r.start < at {
-            continue; // overlapping edits: keep the first
+        for cut in cuts {
+            self.edit(cut, "SET DEFAULT 0".into(), "column storage parameters");
         }
-        out.push_str(&statement[at..r.start]);
-        out.push_str(&with);
-        at = r.end;
     }
-    out.push_str(&statement[at..]);
-    Some((out, what))
+
+    /// The statement with the edits made, and what the last edit stood in for; `None` when
+    /// nothing was rewritten.
+    fn apply(mut self) -> Option<(String, &'static str)> {
+        let what = self.what?;
+        self.edits.sort_by_key(|(r, _)| r.start);
+        let mut out = String::with_capacity(self.statement.len());
+        let mut at = 0;
+        for (r, with) in self.edits {
+            if r.start < at {
+                continue; // overlapping edits: keep the first
+            }
+            out.push_str(&self.statement[at..r.start]);
+            out.push_str(&with);
+            at = r.end;
+        }
+        out.push_str(&self.statement[at..]);
+        Some((out, what))
+    }
 }
 
 #[cfg(test)]

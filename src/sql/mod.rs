@@ -192,34 +192,13 @@ pub fn analyze(
     let tokens = match Tokenizer::new(dialect, sql).tokenize_with_location() {
         Ok(t) => t,
         Err(e) => {
-            // Point where the unclosed construct opens, not at the end of the file where the
-            // tokenizer noticed.
-            let (message, at) = match psql::unterminated(sql) {
-                Some((at, what)) => (format!("this {what} is never closed"), at),
-                None => (e.message, lines.offset(e.location.line, e.location.column)),
-            };
-            analysis.tokenize_error = Some((message, at..(at + 1).min(text.len()).max(at)));
-            // With the exact grammar, PostgreSQL decides: a file it accepts is valid even if
-            // sqlparser cannot tokenize it.
-            if let Some(verdict) = exact_verdict(dialect, sql, 0) {
-                match verdict {
-                    Ok(()) => {
-                        analysis.tokenize_error = None;
-                        analysis.statements.push(Statement {
-                            span: 0..text.len(),
-                            outcome: Outcome::AstSkipped,
-                        });
-                    }
-                    Err((message, at)) => analysis.tokenize_error = Some((message, at)),
-                }
-            }
+            untokenizable(&mut analysis, dialect, (text, sql), &lines, e);
             return analysis;
         }
     };
     let pos = |t: &TokenWithSpan| lines.offset(t.span.start.line, t.span.start.column);
     let end = |t: &TokenWithSpan| lines.offset(t.span.end.line, t.span.end.column);
 
-    let mut chunk: Vec<TokenWithSpan> = Vec::new();
     let mut search_path: Vec<String> = Vec::new();
     let mut flush = |chunk: &mut Vec<TokenWithSpan>| {
         let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
@@ -249,7 +228,45 @@ pub fn analyze(
         let outcome = if parse { outcome } else { Outcome::Parsed };
         analysis.statements.push(Statement { span, outcome });
     };
-    // The parser skips whitespace itself, so a statement's chunk holds only significant tokens.
+    for_each_statement(tokens, |mut chunk| flush(&mut chunk));
+    let spans: Vec<Range<usize>> = analysis.statements.iter().map(|s| s.span.clone()).collect();
+    analysis.directives.bind_statements(&spans);
+    analysis
+}
+
+/// A file sqlparser cannot tokenize: the error points where the unclosed construct opens, not
+/// at the end of the file where the tokenizer noticed. With the exact grammar, PostgreSQL
+/// decides: a file it accepts is valid even if sqlparser cannot tokenize it.
+fn untokenizable(
+    analysis: &mut Analysis,
+    dialect: &dyn Dialect,
+    (text, sql): (&str, &str),
+    lines: &LineIndex,
+    e: sqlparser::tokenizer::TokenizerError,
+) {
+    let (message, at) = match psql::unterminated(sql) {
+        Some((at, what)) => (format!("this {what} is never closed"), at),
+        None => (e.message, lines.offset(e.location.line, e.location.column)),
+    };
+    analysis.tokenize_error = Some((message, at..(at + 1).min(text.len()).max(at)));
+    if let Some(verdict) = exact_verdict(dialect, sql, 0) {
+        match verdict {
+            Ok(()) => {
+                analysis.tokenize_error = None;
+                analysis.statements.push(Statement {
+                    span: 0..text.len(),
+                    outcome: Outcome::AstSkipped,
+                });
+            }
+            Err((message, at)) => analysis.tokenize_error = Some((message, at)),
+        }
+    }
+}
+
+/// Splits the tokens into statements at `;` and calls `each` with each statement's tokens. The
+/// parser skips whitespace itself, so a statement's chunk holds only significant tokens.
+fn for_each_statement(tokens: Vec<TokenWithSpan>, mut each: impl FnMut(Vec<TokenWithSpan>)) {
+    let mut chunk: Vec<TokenWithSpan> = Vec::new();
     // A SQL-standard routine body (`CREATE FUNCTION … BEGIN ATOMIC … END`) holds `;` that do not
     // end the statement: like psql, count BEGIN/CASE … END inside it.
     let mut atomic_depth = 0usize;
@@ -259,7 +276,7 @@ pub fn analyze(
             Token::SemiColon if atomic_depth == 0 => {
                 if !chunk.is_empty() {
                     chunk.push(tok);
-                    flush(&mut chunk);
+                    each(std::mem::take(&mut chunk));
                 }
             }
             Token::Whitespace(_) | Token::EOF => {}
@@ -280,10 +297,7 @@ pub fn analyze(
             }
         }
     }
-    flush(&mut chunk);
-    let spans: Vec<Range<usize>> = analysis.statements.iter().map(|s| s.span.clone()).collect();
-    analysis.directives.bind_statements(&spans);
-    analysis
+    each(chunk);
 }
 
 const RECURSION_LIMIT: usize = 400;
@@ -324,55 +338,66 @@ fn parse_statement(
             }
             Outcome::Parsed
         }
-        Err(err) => {
-            let (message, location) = split_error(&err);
-            let at = match location {
-                Some((line, col)) => {
-                    let s = lines.offset(line, col);
-                    s..s + label_len(sql, s)
+        Err(err) => failed(&err, sql, span, dialect, lines),
+    }
+}
+
+/// The outcome of a statement sqlparser rejects: an error, or `sql-unverified` when the failure
+/// is a PostgreSQL construct sqlparser lacks (recognised where it failed, or after the
+/// normalisations and rewrites of [`gaps`]).
+fn failed(
+    err: &sqlparser::parser::ParserError,
+    sql: &str,
+    span: &Range<usize>,
+    dialect: &dyn Dialect,
+    lines: &LineIndex,
+) -> Outcome {
+    let (message, location) = split_error(err);
+    let at = match location {
+        Some((line, col)) => {
+            let s = lines.offset(line, col);
+            s..s + label_len(sql, s)
+        }
+        // An error at end of input has no position: point at the statement's end.
+        None => span.end.saturating_sub(1).max(span.start)..span.end.max(span.start + 1),
+    };
+    let statement = sql.get(span.clone()).unwrap_or("");
+    let rel = at.start.saturating_sub(span.start);
+    // Options sqlparser lacks blanked out (same length: positions hold): if it then
+    // parses, the statement is checked; if it fails further on, that failure is judged.
+    if let Some(normal) = gaps::normalized(dialect, statement) {
+        match parse_text(dialect, &normal) {
+            Ok(()) => return Outcome::Parsed,
+            Err((message, pos)) if pos > rel => {
+                if let Some(construct) = gaps::known_gap(dialect, &normal, pos) {
+                    return Outcome::Unverified {
+                        construct: construct.to_string(),
+                    };
                 }
-                // An error at end of input has no position: point at the statement's end.
-                None => span.end.saturating_sub(1).max(span.start)..span.end.max(span.start + 1),
-            };
-            let statement = sql.get(span.clone()).unwrap_or("");
-            let rel = at.start.saturating_sub(span.start);
-            // Options sqlparser lacks blanked out (same length: positions hold): if it then
-            // parses, the statement is checked; if it fails further on, that failure is judged.
-            if let Some(normal) = gaps::normalized(dialect, statement) {
-                match parse_text(dialect, &normal) {
-                    Ok(()) => return Outcome::Parsed,
-                    Err((message, pos)) if pos > rel => {
-                        if let Some(construct) = gaps::known_gap(dialect, &normal, pos) {
-                            return Outcome::Unverified {
-                                construct: construct.to_string(),
-                            };
-                        }
-                        if let Some(construct) = rewritten_gap(dialect, &normal) {
-                            return Outcome::Unverified { construct };
-                        }
-                        let start = span.start + pos;
-                        return Outcome::Error {
-                            message,
-                            at: start..start + label_len(statement, pos),
-                        };
-                    }
-                    Err(_) => {}
+                if let Some(construct) = rewritten_gap(dialect, &normal) {
+                    return Outcome::Unverified { construct };
                 }
-            }
-            // Valid PostgreSQL that sqlparser lacks, recognised at the spot it failed.
-            if let Some(construct) =
-                gaps::known_gap(dialect, statement, at.start.saturating_sub(span.start))
-            {
-                return Outcome::Unverified {
-                    construct: construct.to_string(),
+                let start = span.start + pos;
+                return Outcome::Error {
+                    message,
+                    at: start..start + label_len(statement, pos),
                 };
             }
-            if let Some(construct) = rewritten_gap(dialect, statement) {
-                return Outcome::Unverified { construct };
-            }
-            Outcome::Error { message, at }
+            Err(_) => {}
         }
     }
+    // Valid PostgreSQL that sqlparser lacks, recognised at the spot it failed.
+    if let Some(construct) =
+        gaps::known_gap(dialect, statement, at.start.saturating_sub(span.start))
+    {
+        return Outcome::Unverified {
+            construct: construct.to_string(),
+        };
+    }
+    if let Some(construct) = rewritten_gap(dialect, statement) {
+        return Outcome::Unverified { construct };
+    }
+    Outcome::Error { message, at }
 }
 
 /// The statement parses once the constructs of [`gaps::rewritten`] are replaced (and any failure

@@ -151,33 +151,9 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
                 stmt_start = i;
             }
             b'\\' => {
-                let end = line_end(b, i);
-                let name_end = (i + 1..end)
-                    .find(|&j| !(b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b'+'))
-                    .unwrap_or(end);
-                let name_end = if name_end == i + 1 && end > i + 1 {
-                    i + 2 // `\!`, `\?`, `\;`: one punctuation character
-                } else {
-                    name_end
-                };
-                let name = text[i + 1..name_end].trim_end_matches('+');
-                if !known(name) {
-                    unknown.push(i..name_end.max(i + 1));
-                }
-                if SENDS.contains(&name) {
-                    out[i] = b';';
-                    for slot in out.iter_mut().take(end.min(i + 3)).skip(i + 1) {
-                        *slot = b'-';
-                    }
-                    if end == i + 2 {
-                        out[i + 1] = b' ';
-                    }
+                let (end, sends) = meta_command(text, &mut out, i, &mut unknown);
+                if sends {
                     stmt_start = end;
-                } else {
-                    out[i] = if end > i + 1 { b'-' } else { b' ' };
-                    if end > i + 1 {
-                        out[i + 1] = b'-';
-                    }
                 }
                 changed = true;
                 i = end;
@@ -206,6 +182,47 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
         text: String::from_utf8(out).unwrap_or_else(|_| text.to_string()),
         unknown,
     })
+}
+
+/// Blanks the meta-command at `i` (to its line's end) in `out`: a command that sends the query
+/// buffer becomes a `;` (it ends a statement), any other a comment. Records unknown commands.
+/// Returns where the command ends and whether it sends the buffer.
+fn meta_command(
+    text: &str,
+    out: &mut [u8],
+    i: usize,
+    unknown: &mut Vec<Range<usize>>,
+) -> (usize, bool) {
+    let b = text.as_bytes();
+    let end = line_end(b, i);
+    let name_end = (i + 1..end)
+        .find(|&j| !(b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b'+'))
+        .unwrap_or(end);
+    let name_end = if name_end == i + 1 && end > i + 1 {
+        i + 2 // `\!`, `\?`, `\;`: one punctuation character
+    } else {
+        name_end
+    };
+    let name = text[i + 1..name_end].trim_end_matches('+');
+    if !known(name) {
+        unknown.push(i..name_end.max(i + 1));
+    }
+    let sends = SENDS.contains(&name);
+    if sends {
+        out[i] = b';';
+        for slot in out.iter_mut().take(end.min(i + 3)).skip(i + 1) {
+            *slot = b'-';
+        }
+        if end == i + 2 {
+            out[i + 1] = b' ';
+        }
+    } else {
+        out[i] = if end > i + 1 { b'-' } else { b' ' };
+        if end > i + 1 {
+            out[i + 1] = b'-';
+        }
+    }
+    (end, sends)
 }
 
 fn word_byte_before(b: &[u8], i: usize) -> bool {

@@ -155,121 +155,140 @@ fn set_config(stmt: &Ast) -> Option<Vec<String>> {
     })
 }
 
+/// A stamp as found in a statement, before it is given the file's search path.
+type Found<'a> = (&'a ObjectName, String, Range<usize>, StampKind);
+
 /// Appends the stamps one parsed statement makes; `search_path` carries `SET search_path`
 /// from statement to statement within a file (psql runs a file in one session).
 pub fn collect(stmt: &Ast, lines: &LineIndex, out: &mut Vec<Stamp>, search_path: &mut Vec<String>) {
-    let mut push = |table: &ObjectName, revision: String, span: Range<usize>, kind: StampKind| {
-        out.push(Stamp {
-            table: normalize_name(table),
-            revision,
-            span,
-            kind,
-            search_path: search_path.clone(),
-        })
-    };
-    match stmt {
+    let found = match stmt {
         Ast::Set(sqlparser::ast::Set::SingleAssignment {
             variable, values, ..
         }) if variable.to_string().eq_ignore_ascii_case("search_path") => {
             *search_path = schemas(values);
+            return;
         }
         Ast::Query(_) => {
             if let Some(path) = set_config(stmt) {
                 *search_path = path;
             }
+            return;
         }
-        Ast::Update(update) => {
-            let TableFactor::Table { name, .. } = &update.table.relation else {
-                return;
-            };
-            let filter = update
-                .selection
-                .as_ref()
-                .and_then(|w| version_filter(w, lines));
-            for a in &update.assignments {
-                if let AssignmentTarget::ColumnName(col) = &a.target {
-                    if is_version_column(col) {
-                        if let Some((revision, span)) = literal(&a.value, lines) {
-                            let kind = match &filter {
-                                Some(y) => StampKind::Replace(y.clone()),
-                                None => StampKind::Update,
-                            };
-                            push(name, revision, span, kind);
-                        }
-                    }
-                }
-            }
-        }
-        Ast::Insert(insert) => {
-            let TableObject::TableName(name) = &insert.table else {
-                return;
-            };
-            let index = if insert.columns.is_empty() {
-                // `INSERT INTO alembic_version VALUES ('x')` only stamps an alembic table.
-                if !normalize_name(name).contains("alembic_version") {
-                    return;
-                }
-                0
-            } else {
-                match insert.columns.iter().position(is_version_column) {
-                    Some(i) => i,
-                    None => return,
-                }
-            };
-            let Some(source) = &insert.source else { return };
-            match source.body.as_ref() {
-                SetExpr::Values(values) => {
-                    for row in &values.rows {
-                        if let Some((revision, span)) =
-                            row.content.get(index).and_then(|e| literal(e, lines))
-                        {
-                            push(name, revision, span, StampKind::Insert);
-                        }
-                    }
-                }
-                // `INSERT … SELECT 'x'` (without FROM: one row).
-                SetExpr::Select(select) if select.from.is_empty() => {
-                    let expr = match select.projection.get(index) {
-                        Some(sqlparser::ast::SelectItem::UnnamedExpr(e))
-                        | Some(sqlparser::ast::SelectItem::ExprWithAlias { expr: e, .. }) => e,
-                        _ => return,
+        Ast::Update(update) => update_stamps(update, lines),
+        Ast::Insert(insert) => insert_stamps(insert, lines),
+        Ast::Delete(delete) => delete_stamps(delete, lines),
+        Ast::Truncate(t) => t
+            .table_names
+            .iter()
+            .map(|target| (&target.name, String::new(), 0..0, StampKind::Delete(None)))
+            .collect(),
+        _ => return,
+    };
+    out.extend(
+        found
+            .into_iter()
+            .map(|(table, revision, span, kind)| Stamp {
+                table: normalize_name(table),
+                revision,
+                span,
+                kind,
+                search_path: search_path.clone(),
+            }),
+    );
+}
+
+/// `UPDATE t SET version_num = 'x' [WHERE version_num = 'y']`.
+fn update_stamps<'a>(update: &'a sqlparser::ast::Update, lines: &LineIndex) -> Vec<Found<'a>> {
+    let TableFactor::Table { name, .. } = &update.table.relation else {
+        return Vec::new();
+    };
+    let filter = update
+        .selection
+        .as_ref()
+        .and_then(|w| version_filter(w, lines));
+    let mut found = Vec::new();
+    for a in &update.assignments {
+        if let AssignmentTarget::ColumnName(col) = &a.target {
+            if is_version_column(col) {
+                if let Some((revision, span)) = literal(&a.value, lines) {
+                    let kind = match &filter {
+                        Some(y) => StampKind::Replace(y.clone()),
+                        None => StampKind::Update,
                     };
-                    if let Some((revision, span)) = literal(expr, lines) {
-                        push(name, revision, span, StampKind::Insert);
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ast::Delete(delete) => {
-            let tables = match &delete.from {
-                sqlparser::ast::FromTable::WithFromKeyword(t)
-                | sqlparser::ast::FromTable::WithoutKeyword(t) => t,
-            };
-            let filter = delete
-                .selection
-                .as_ref()
-                .and_then(|w| version_filter(w, lines));
-            for t in tables {
-                if let TableFactor::Table { name, .. } = &t.relation {
-                    let start = delete.delete_token.0.span.start;
-                    let at = lines.offset(start.line, start.column);
-                    push(
-                        name,
-                        String::new(),
-                        at..at + 1,
-                        StampKind::Delete(filter.clone()),
-                    );
+                    found.push((name, revision, span, kind));
                 }
             }
         }
-        Ast::Truncate(t) => {
-            for target in &t.table_names {
-                push(&target.name, String::new(), 0..0, StampKind::Delete(None));
-            }
-        }
-        _ => {}
     }
+    found
+}
+
+/// `INSERT INTO t (version_num) VALUES ('x'), …` or `INSERT … SELECT 'x'`.
+fn insert_stamps<'a>(insert: &'a sqlparser::ast::Insert, lines: &LineIndex) -> Vec<Found<'a>> {
+    let TableObject::TableName(name) = &insert.table else {
+        return Vec::new();
+    };
+    let index = if insert.columns.is_empty() {
+        // `INSERT INTO alembic_version VALUES ('x')` only stamps an alembic table.
+        if !normalize_name(name).contains("alembic_version") {
+            return Vec::new();
+        }
+        0
+    } else {
+        match insert.columns.iter().position(is_version_column) {
+            Some(i) => i,
+            None => return Vec::new(),
+        }
+    };
+    let Some(source) = &insert.source else {
+        return Vec::new();
+    };
+    let literals: Vec<(String, Range<usize>)> = match source.body.as_ref() {
+        SetExpr::Values(values) => values
+            .rows
+            .iter()
+            .filter_map(|row| row.content.get(index).and_then(|e| literal(e, lines)))
+            .collect(),
+        // `INSERT … SELECT 'x'` (without FROM: one row).
+        SetExpr::Select(select) if select.from.is_empty() => match select.projection.get(index) {
+            Some(sqlparser::ast::SelectItem::UnnamedExpr(e))
+            | Some(sqlparser::ast::SelectItem::ExprWithAlias { expr: e, .. }) => {
+                literal(e, lines).into_iter().collect()
+            }
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    literals
+        .into_iter()
+        .map(|(revision, span)| (name, revision, span, StampKind::Insert))
+        .collect()
+}
+
+/// `DELETE FROM t [WHERE version_num = 'y']`: removes rows a later stamp may re-add.
+fn delete_stamps<'a>(delete: &'a sqlparser::ast::Delete, lines: &LineIndex) -> Vec<Found<'a>> {
+    let tables = match &delete.from {
+        sqlparser::ast::FromTable::WithFromKeyword(t)
+        | sqlparser::ast::FromTable::WithoutKeyword(t) => t,
+    };
+    let filter = delete
+        .selection
+        .as_ref()
+        .and_then(|w| version_filter(w, lines));
+    let start = delete.delete_token.0.span.start;
+    let at = lines.offset(start.line, start.column);
+    tables
+        .iter()
+        .filter_map(|t| match &t.relation {
+            TableFactor::Table { name, .. } => Some((
+                name,
+                String::new(),
+                at..at + 1,
+                StampKind::Delete(filter.clone()),
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
