@@ -143,18 +143,33 @@ pub fn read_regular(root: &Path, rel: &str, limit: u64) -> Result<Vec<u8>, ReadE
 
 /// Reads an opened file of `size` bytes if it holds at most `limit` (it may grow meanwhile:
 /// never more than `limit + 1` bytes are read).
-pub fn read_limited(file: fs::File, size: u64, limit: u64) -> Result<Vec<u8>, ReadError> {
+pub fn read_limited(mut file: fs::File, size: u64, limit: u64) -> Result<Vec<u8>, ReadError> {
     use std::io::Read;
     if size > limit {
         return Err(ReadError::TooLarge(size));
     }
-    let mut bytes = Vec::with_capacity(size as usize);
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(ReadError::Io)?;
-    if bytes.len() as u64 > limit {
-        return Err(ReadError::TooLarge(bytes.len() as u64));
+    // Ask for one byte more than fstat said: a regular file returns fewer bytes than asked only
+    // at its end, so one read() usually holds the whole file and its end (a second call per file
+    // was a tenth of a warm check). A file that grew is read on, to the limit.
+    let mut bytes = vec![0u8; size as usize + 1];
+    let mut filled = 0;
+    loop {
+        let n = match file.read(&mut bytes[filled..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ReadError::Io(e)),
+        };
+        filled += n;
+        if n == 0 || filled < bytes.len() {
+            break;
+        }
+        if filled as u64 > limit {
+            return Err(ReadError::TooLarge(filled as u64));
+        }
+        let grow = (bytes.len()).min((limit + 1) as usize - filled).max(1);
+        bytes.resize(filled + grow, 0);
     }
+    bytes.truncate(filled);
     Ok(bytes)
 }
 
@@ -360,5 +375,38 @@ pub fn remove_stale_temps(target: &Path) {
         if prefixes.iter().any(|p| n.starts_with(p.as_str())) {
             let _ = fs::remove_file(e.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_with(bytes: &[u8]) -> (tempfile::TempDir, fs::File) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        fs::write(&path, bytes).unwrap();
+        let f = fs::File::open(&path).unwrap();
+        (dir, f)
+    }
+
+    /// The size fstat gave is a hint: the bytes read are the file's, whether it grew or shrank
+    /// since, and the limit holds either way.
+    #[test]
+    fn read_limited_reads_the_whole_file_whatever_the_size_hint() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        for hint in [0, 1, 4_999, 9_999, 10_000, 10_001, 20_000] {
+            let (_d, f) = file_with(&data);
+            assert_eq!(read_limited(f, hint, 1 << 20).unwrap(), data, "hint {hint}");
+        }
+        let (_d, f) = file_with(&data);
+        assert!(matches!(
+            read_limited(f, 10, 9_999),
+            Err(ReadError::TooLarge(_))
+        ));
+        let (_d, f) = file_with(&data);
+        assert_eq!(read_limited(f, 10, 10_000).unwrap(), data);
+        let (_d, f) = file_with(b"");
+        assert_eq!(read_limited(f, 0, 0).unwrap(), b"");
     }
 }

@@ -261,8 +261,13 @@ fn crlf_to_lf(bytes: &[u8]) -> Vec<u8> {
 
 /// The bytes git would store for work-tree `bytes` at `path` (its clean conversion of line
 /// endings), or `None` when they are already canonical. `git hash-object --path` is the reference.
+/// Whether `bytes` hold a CRLF line ending (SIMD search: this runs over every byte checked).
+fn has_crlf(bytes: &[u8]) -> bool {
+    memchr::memmem::find(bytes, b"\r\n").is_some()
+}
+
 fn canonical(repo: &Repository, path: &str, bytes: &[u8]) -> Option<Vec<u8>> {
-    if !bytes.windows(2).any(|w| w == b"\r\n") {
+    if !has_crlf(bytes) {
         return None;
     }
     match eol_mode(repo, path) {
@@ -287,7 +292,11 @@ fn canonical(repo: &Repository, path: &str, bytes: &[u8]) -> Option<Vec<u8>> {
 /// comparison and edit classification see what git stores: a clean `core.autocrlf=true`
 /// checkout gives exactly the result of an LF checkout.
 fn canonicalize(repo: &Repository, set: &SetConfig, snap: &mut Snapshot) {
-    for f in &mut snap.files {
+    use rayon::prelude::*;
+    // Most sets have no CRLF at all: find the files that do on every core (the attribute
+    // lookups that follow need the repository, which is not Sync).
+    let crlf: Vec<bool> = snap.files.par_iter().map(|f| has_crlf(&f.bytes)).collect();
+    for (f, _) in snap.files.iter_mut().zip(crlf).filter(|(_, c)| *c) {
         if let Some(c) = canonical(repo, &f.path, &f.bytes) {
             *f = MigrationFile::new(f.name.clone(), f.path.clone(), Arc::from(c));
         }
