@@ -211,8 +211,8 @@ pub fn check_snapshot_cached(
     cache: Option<&HashMap<String, crate::cache::Entry>>,
     all: bool,
 ) -> (Vec<Finding>, SetState) {
-    let mut findings = rules::naming::check(set, &snapshot);
     let migrations = rules::naming::migrations(set, &snapshot);
+    let mut findings = rules::naming::check(set, &snapshot, &migrations);
     findings.extend(snapshot.unreadable.iter().map(rules::sql::unreadable));
     findings.extend(
         snapshot

@@ -49,8 +49,9 @@ pub fn next_name(set: &SetConfig, last: Option<u64>, slug: &str) -> String {
     convention.format(convention.next(last, std::time::SystemTime::now()), slug)
 }
 
-/// `empty-set`, `invalid-name` and `duplicate-number` over one snapshot's file names.
-pub fn check(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
+/// `empty-set`, `invalid-name` and `duplicate-number` over one snapshot's file names;
+/// `migrations` is [`migrations`] of the snapshot (parsed once by the caller).
+pub fn check(set: &SetConfig, snap: &Snapshot, migrations: &[Migration]) -> Vec<Finding> {
     let mut findings = Vec::new();
     if snap.files.is_empty() && snap.unreadable.is_empty() {
         findings.push(
@@ -65,11 +66,10 @@ pub fn check(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
         );
     }
     findings.extend(invalid_names(set, snap));
-    let migrations = migrations(set, snap);
     if !naming::convention(set).consecutive() {
-        findings.extend(odd_timestamp_widths(set, &migrations));
+        findings.extend(odd_timestamp_widths(set, migrations));
     }
-    findings.extend(duplicate_numbers(set, &migrations));
+    findings.extend(duplicate_numbers(set, migrations));
     findings
 }
 
@@ -286,7 +286,7 @@ mod tests {
     fn codes(names: &[&str]) -> Vec<(&'static str, String)> {
         let set = SetConfig::with_dir("m".into());
         let s = snap(names);
-        check(&set, &s)
+        check(&set, &s, &migrations(&set, &s))
             .into_iter()
             .chain(gaps(&set, &migrations(&set, &s), &Context::default()))
             .map(|f| (f.code(), f.file.unwrap()))
