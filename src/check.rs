@@ -184,9 +184,10 @@ pub use crate::outcome::{AlembicPicture, Outcome, SequenceItem, SetSummary};
 pub struct SetState {
     pub snapshot: Snapshot,
     pub migrations: Vec<Migration>,
-    /// Per file name; `None` for files that could not be read as SQL.
+    /// Per file name; absent for files that could not be read as SQL, and for protected files
+    /// that were not analysed and hold no directive (an empty analysis says nothing).
     pub analyses: HashMap<String, Analysis>,
-    /// Per file name: whether it was parse-checked (baseline files are not).
+    /// Per analysed file name: whether it was parse-checked (baseline files are not).
     pub parsed: HashMap<String, bool>,
     /// How many files the cache did not have.
     pub cache_misses: usize,
@@ -232,11 +233,10 @@ pub fn check_snapshot_cached(
     let mut analyses = HashMap::new();
     for ((f, a, parse, miss), file) in per_file.into_iter().zip(&snapshot.files) {
         findings.extend(f);
+        let Some(a) = a else { continue };
+        cache_misses += usize::from(miss);
         parsed.insert(file.name.clone(), parse);
-        if let Some(a) = a {
-            cache_misses += usize::from(miss);
-            analyses.insert(file.name.clone(), a);
-        }
+        analyses.insert(file.name.clone(), *a);
     }
     let (ledger_findings, ledger) = rules::ledger::check(
         &rules::ledger::LedgerInput {
@@ -261,9 +261,11 @@ pub fn check_snapshot_cached(
     )
 }
 
-/// One file's SQL findings, its analysis (none when unreadable as SQL), whether it was
-/// parse-checked and whether the cache missed it.
-type PerFile = (Vec<Finding>, Option<Analysis>, bool, bool);
+/// One file's SQL findings, its analysis (none when unreadable as SQL, or when the file was
+/// protected, not analysed and holds no directive: such an analysis says nothing), whether it
+/// was parse-checked and whether the cache missed it. Boxed: most files have none, and the
+/// list of 100,000 results is held whole.
+type PerFile = (Vec<Finding>, Option<Box<Analysis>>, bool, bool);
 
 /// Analyses every file in parallel. What the database already ran (content equal to its ledger
 /// entry) and baseline files are protected, not re-checked: PostgreSQL accepted them. `all`
@@ -302,6 +304,9 @@ fn analyse_files(
             let (f, a) = rules::sql::check_file(set, dialect.as_ref(), file, parse, hit);
             // A skipped file has nothing worth caching.
             let miss = miss && !a.as_ref().is_some_and(|a| a.skipped);
+            let a = a
+                .filter(|a| !(a.skipped && a.directives.list.is_empty()))
+                .map(Box::new);
             (f, a, parse, miss)
         })
         .collect()
@@ -419,14 +424,14 @@ pub fn finish(
 }
 
 fn sort(findings: &mut [Finding], states: &[(&SetConfig, &SetState)]) {
+    // Only the files findings name: a clean set of 100,000 files needs no map of them.
+    let named: std::collections::HashSet<&str> =
+        findings.iter().filter_map(|f| f.file.as_deref()).collect();
     let sources: HashMap<&str, &[u8]> = states
         .iter()
-        .flat_map(|(_, s)| {
-            s.snapshot
-                .files
-                .iter()
-                .map(|f| (f.path.as_str(), &*f.bytes))
-        })
+        .flat_map(|(_, s)| s.snapshot.files.iter())
+        .filter(|f| named.contains(f.path.as_str()))
+        .map(|f| (f.path.as_str(), &*f.bytes))
         .collect();
     let mut indexes: HashMap<&str, crate::finding::LineIndex> = HashMap::new();
     findings.sort_by_cached_key(|f: &Finding| {
@@ -477,12 +482,25 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
     let refs: Vec<(&SetConfig, &SetState)> = states.iter().map(|(s, st)| (*s, st)).collect();
     outcome.findings = finish(&ws.config, &refs, one_per_problem(findings));
     point_at_files(&mut outcome.findings, &states);
+    // Reports show excerpts of the files findings name, and only those are kept: on a clean
+    // run of 100,000 migrations that is 100,000 map entries the report never reads.
+    let shown: std::collections::HashSet<String> = outcome
+        .findings
+        .iter()
+        .filter_map(|f| f.file.clone())
+        .collect();
+    outcome.sources.retain(|path, _| shown.contains(path));
     for (set, state) in &states {
         outcome.files += state.snapshot.files.len() + state.snapshot.unreadable.len();
-        for f in &state.snapshot.files {
+        for f in state
+            .snapshot
+            .files
+            .iter()
+            .filter(|f| shown.contains(&f.path))
+        {
             outcome.sources.insert(f.path.clone(), f.bytes.clone());
         }
-        if let Some(l) = &state.snapshot.ledger {
+        if let (Some(l), true) = (&state.snapshot.ledger, shown.contains(&set.lock)) {
             outcome.sources.insert(set.lock.clone(), l.clone());
         }
     }
@@ -518,8 +536,8 @@ fn check_set(
         )),
         None => findings.extend(f),
     }
-    let mut context = numbering_context(set, &state);
     let mut base_names: Option<std::collections::HashSet<String>> = None;
+    let mut base_migrations = Vec::new();
     if let (Some(repo), Some(base)) = (&ws.repo, base) {
         let (merge_base, tip) = repo.read_base(set, base, &state.snapshot)?;
         findings.extend(rules::git::check_base(
@@ -529,17 +547,17 @@ fn check_set(
             &tip,
             &base.name,
         ));
-        let mut names = std::collections::HashSet::new();
-        for m in rules::naming::migrations(set, &merge_base)
-            .into_iter()
-            .chain(rules::naming::migrations(set, &tip))
-        {
-            context.taken.insert(m.number);
-            context.protected.insert(m.name.clone());
-            names.insert(m.name);
-        }
-        base_names = Some(names);
+        base_migrations = rules::naming::migrations(set, &merge_base);
+        base_migrations.extend(rules::naming::migrations(set, &tip));
+        base_names = Some(base_migrations.iter().map(|m| m.name.clone()).collect());
     }
+    let mut context = numbering_context(set, &state);
+    context
+        .taken
+        .extend(base_migrations.iter().map(|m| m.number));
+    context
+        .protected
+        .extend(base_migrations.iter().map(|m| m.name.as_str()));
     findings.extend(rules::naming::gaps(set, &state.migrations, &context));
     if let (Some(repo), true) = (&ws.repo, opts.history) {
         findings.extend(repo.audit_history(set)?);
@@ -601,11 +619,11 @@ fn check_snapshot_with_cache(
 
 /// Numbers and names no advice may hand out: a recorded migration holds its number even when
 /// its file is gone (the gap is that file's `applied-file-missing`).
-fn numbering_context(set: &SetConfig, state: &SetState) -> rules::naming::Context {
+fn numbering_context<'a>(set: &SetConfig, state: &'a SetState) -> rules::naming::Context<'a> {
     let convention = crate::naming::convention(set);
     let entries = &state.ledger.entries;
     rules::naming::Context {
-        protected: entries.iter().map(|e| e.name.clone()).collect(),
+        protected: entries.iter().map(|e| e.name.as_str()).collect(),
         taken: entries
             .iter()
             .filter_map(|e| convention.parse(&e.name).ok())
@@ -629,7 +647,6 @@ fn summary(
             .migrations
             .iter()
             .map(|m| SequenceItem {
-                name: m.name.clone(),
                 path: m.path.clone(),
                 recorded: state.ledger.get(&m.name).is_some(),
                 new: base_names.map(|names| !names.contains(&m.name)),

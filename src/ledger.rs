@@ -63,7 +63,12 @@ pub fn format_line(digest: &str, name: &str) -> String {
 /// Parses a ledger tolerantly: every valid line becomes an entry, every invalid one an error, so
 /// one bad line does not hide the protection the others give.
 pub fn parse(bytes: &[u8]) -> (Ledger, Vec<LedgerError>) {
-    let mut ledger = Ledger::default();
+    // Sized once from the line count: growing by doubling held two copies at the peak.
+    let lines = memchr::memchr_iter(b'\n', bytes).count() + 1;
+    let mut ledger = Ledger {
+        entries: Vec::with_capacity(lines),
+        index: std::collections::HashMap::with_capacity(lines),
+    };
     let mut errors = Vec::new();
     let mut offset = 0;
     for raw in bytes.split_inclusive(|&b| b == b'\n') {

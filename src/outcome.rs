@@ -51,7 +51,7 @@ impl SetSummary {
         self.sequence
             .iter()
             .filter(|m| m.new == Some(true))
-            .map(|m| m.name.as_str())
+            .map(|m| m.name())
             .collect()
     }
 
@@ -61,14 +61,21 @@ impl SetSummary {
     }
 }
 
-/// One migration of a set, as a picture shows it.
+/// One migration of a set, as a picture shows it. Only the path is held (a set of 100,000
+/// migrations keeps one string per migration here); the name is its last component.
 #[derive(Debug, Clone)]
 pub struct SequenceItem {
-    pub name: String,
     pub path: String,
     pub recorded: bool,
     /// Not on the base (`None` when no base was used).
     pub new: Option<bool>,
+}
+
+impl SequenceItem {
+    /// The file name.
+    pub fn name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(&self.path)
+    }
 }
 
 /// The Alembic graph as a picture shows it.

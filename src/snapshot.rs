@@ -203,7 +203,8 @@ pub fn read_worktree(root: &Path, set: &SetConfig) -> crate::Result<Snapshot> {
         }
     };
     // Reading thousands of files is I/O-bound per file: do it on every core.
-    let read: Vec<Result<MigrationFile, Unreadable>> = entries
+    // Partitioned as they are read: no intermediate list of results beside the files.
+    let (files, unreadable): (Vec<MigrationFile>, Vec<Unreadable>) = entries
         .into_par_iter()
         .map(|(name, entry)| {
             let path = config::join(&set.dir, &name);
@@ -221,14 +222,15 @@ pub fn read_worktree(root: &Path, set: &SetConfig) -> crate::Result<Snapshot> {
                 Err(Unreadable::new(name, path, why.to_string()))
             }
         })
-        .collect();
-    let mut snap = Snapshot::default();
-    for r in read {
-        match r {
-            Ok(f) => snap.files.push(f),
-            Err(u) => snap.unreadable.push(u),
-        }
-    }
+        .partition_map(|r| match r {
+            Ok(f) => rayon::iter::Either::Left(f),
+            Err(u) => rayon::iter::Either::Right(u),
+        });
+    let mut snap = Snapshot {
+        files,
+        unreadable,
+        ..Snapshot::default()
+    };
     read_ledger(root, set, &mut snap);
     snap.sort();
     Ok(snap)

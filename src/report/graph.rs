@@ -211,7 +211,7 @@ fn migration_node(id: String, m: &SequenceItem, conflicting: &HashSet<&str>) -> 
     }
     Node {
         id,
-        lines: vec![m.name.clone(), state.join(", ")],
+        lines: vec![m.name().to_string(), state.join(", ")],
         classes,
     }
 }
@@ -226,8 +226,8 @@ fn fold_node(id: String, folded: &[SequenceItem]) -> Node {
             format!("… {n} more migration{}", plural(n)),
             format!(
                 "{} – {} ({applied} applied)",
-                folded[0].name,
-                folded[n - 1].name
+                folded[0].name(),
+                folded[n - 1].name()
             ),
         ],
         classes: vec![Class::Fold],

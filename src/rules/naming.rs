@@ -23,22 +23,23 @@ pub struct Migration {
 /// wherever another snapshot (a base, a commit) must be compared with this one.
 pub fn migrations(set: &SetConfig, snap: &Snapshot) -> Vec<Migration> {
     let convention = naming::convention(set);
-    let mut out: Vec<Migration> = snap
-        .files
-        .iter()
-        .map(|f| (&f.name, &f.path))
-        .chain(snap.unreadable.iter().map(|u| (&u.name, &u.path)))
-        .filter_map(|(name, path)| {
-            let p = convention.parse(name).ok()?;
-            Some(Migration {
-                name: name.clone(),
-                path: path.clone(),
-                number: p.number,
-                digits: p.digits.len(),
-                slug: p.slug,
-            })
-        })
-        .collect();
+    let mut out: Vec<Migration> = Vec::with_capacity(snap.files.len() + snap.unreadable.len());
+    out.extend(
+        snap.files
+            .iter()
+            .map(|f| (&f.name, &f.path))
+            .chain(snap.unreadable.iter().map(|u| (&u.name, &u.path)))
+            .filter_map(|(name, path)| {
+                let p = convention.parse(name).ok()?;
+                Some(Migration {
+                    name: name.clone(),
+                    path: path.clone(),
+                    number: p.number,
+                    digits: p.digits.len(),
+                    slug: p.slug,
+                })
+            }),
+    );
     out.sort_by(|a, b| (a.number, &a.name).cmp(&(b.number, &b.name)));
     out
 }
@@ -176,9 +177,9 @@ fn duplicate_numbers(set: &SetConfig, migrations: &[Migration]) -> Vec<Finding> 
 /// branch already holds (taken, even when this branch does not have those files yet) and the
 /// names that are recorded or merged (protected: no advice may propose renaming them).
 #[derive(Debug, Default)]
-pub struct Context {
+pub struct Context<'a> {
     pub taken: BTreeSet<u64>,
-    pub protected: HashSet<String>,
+    pub protected: HashSet<&'a str>,
 }
 
 /// `number-gap`: sequential numbers that nobody holds, neither this snapshot nor the base.
@@ -233,7 +234,7 @@ pub fn gaps(set: &SetConfig, migrations: &[Migration], ctx: &Context) -> Vec<Fin
                 "if a migration was deleted, restore it: `git log --diff-filter=D --name-only --oneline -- {}` lists deleted files and the commits that deleted them",
                 set.dir
             );
-            let help = if ctx.protected.contains(&m.name) {
+            let help = if ctx.protected.contains(m.name.as_str()) {
                 format!(
                     "{restore}; `{}` is already applied or merged and keeps its number",
                     m.name
@@ -321,7 +322,7 @@ mod tests {
         assert!(f[0].help.as_deref().unwrap().contains("0001_b.sql"));
         // A protected file is never proposed for a rename; numbers the base holds are no gap.
         let mut ctx = Context::default();
-        ctx.protected.insert("0002_b.sql".into());
+        ctx.protected.insert("0002_b.sql");
         let f = gaps(&set, &migrations(&set, &s), &ctx);
         assert!(
             !f[0].help.as_deref().unwrap().contains("rename"),
