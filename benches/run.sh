@@ -47,6 +47,33 @@ esac
 # Side by side with squawk (PyPI: `pip install squawk-cli`; SQUAWK=/path/to/squawk) on the same
 # files, in one hyperfine invocation, so the printed ratio compares like with like.
 squawk=${SQUAWK:-$(command -v squawk || true)}
+# The matrix: 1,000 / 10,000 / 100,000 migrations, 0% / 90% / 100% of them recorded (the same
+# files, three ledgers), cold (no analysis cache) and warm, squawk on the same files in the same
+# hyperfine run; then peak memory at each size. `benches/run.sh matrix` runs only this.
+case "matrix" in *"$filter"*)
+    for n in 1000 10000 100000; do
+        d="$B/plain$n"
+        [ -d "$d/.git" ] || { "$gen" plain "$n" "$d" && (cd "$d" && git init -q && git add -A \
+            && git -c user.name=b -c user.email=b@b commit -qm data); }
+        runs=10; [ "$n" -ge 100000 ] && runs=3
+        sq=(); [ -n "$squawk" ] && sq=(-n "squawk" "$squawk 'migrations/*.sql'")
+        echo "### $n migrations" | tee -a "$results"
+        (cd "$d" && hyperfine --style basic -w 1 -r "$runs" -i --time-unit millisecond \
+            --prepare "rm -rf $d/.git/miglint" \
+            -n "miglint, cold, 90% recorded" "$m check" \
+            -n "miglint, cold, 0% recorded" "$m --config miglint-0.toml check" \
+            -n "miglint, cold, 100% recorded" "$m --config miglint-100.toml check" \
+            "${sq[@]}" --export-markdown "$B/.matrix.md" | grep -E "faster|±" )
+        cat "$B/.matrix.md" >> "$results"
+        (cd "$d" && "$m" check >/dev/null 2>&1 || true
+         hyperfine --style basic -w 2 -r "$runs" -i --time-unit millisecond \
+            -n "miglint, warm, 90% recorded" "$m check" --export-markdown "$B/.matrix.md" >/dev/null)
+        tail -n 1 "$B/.matrix.md" | tee -a "$results"
+        rss=$(cd "$d" && rm -rf .git/miglint && /usr/bin/time -f %M "$m" check 2>&1 >/dev/null | tail -n 1)
+        bytes=$(find "$d/migrations" -name '*.sql' -printf '%s\n' | awk '{s+=$1} END {print s+0}')
+        echo "peak memory, $n migrations, cold: $((rss / 1024)) MB for $((bytes / 1048576)) MB of SQL" | tee -a "$results"
+    done;;
+esac
 case "squawk" in *"$filter"*)
     if [ -n "$squawk" ]; then
         (cd "$B/check10k" && hyperfine --style basic -w 2 -r 10 -i \

@@ -131,28 +131,35 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// `n` migrations with three ledgers: `applied.sha256` with all but the newest tenth recorded
+/// (like a real set, used by `miglint.toml`), and `applied-0.sha256` / `applied-100.sha256` with
+/// none / all recorded, each with its config (`miglint-0.toml`, `miglint-100.toml`), so the
+/// benchmarks compare 0%, 90% and 100% recorded on the same files.
 fn plain(n: usize, dir: &Path) {
     let m = dir.join("migrations");
     std::fs::create_dir_all(&m).unwrap();
     let mut rng = Rng(0x9e3779b97f4a7c15);
-    let mut ledger = String::new();
+    let (mut ledger, mut all) = (String::new(), String::new());
     let mut total = 0;
     for i in 0..n {
         let body = migration(i, &mut rng);
         total += body.len();
         let name = format!("{i:05}_{}.sql", WORDS[i % WORDS.len()]);
+        let line = format!("{}  {name}\n", sha256_hex(body.as_bytes()));
         // The newest tenth is pending, like a real set.
         if i < n - n / 10 {
-            let _ = writeln!(ledger, "{}  {name}", sha256_hex(body.as_bytes()));
+            ledger.push_str(&line);
         }
+        all.push_str(&line);
         std::fs::write(m.join(name), body).unwrap();
     }
     std::fs::write(m.join("applied.sha256"), ledger).unwrap();
-    std::fs::write(
-        dir.join("miglint.toml"),
-        "[[set]]\ndir = \"migrations\"\nwidth = 5\n",
-    )
-    .unwrap();
+    std::fs::write(m.join("applied-100.sha256"), all).unwrap();
+    std::fs::write(m.join("applied-0.sha256"), "").unwrap();
+    let config = |lock: &str| format!("[[set]]\ndir = \"migrations\"\nwidth = 5\nlock = \"{lock}\"\n");
+    std::fs::write(dir.join("miglint.toml"), config("migrations/applied.sha256")).unwrap();
+    std::fs::write(dir.join("miglint-100.toml"), config("migrations/applied-100.sha256")).unwrap();
+    std::fs::write(dir.join("miglint-0.toml"), config("migrations/applied-0.sha256")).unwrap();
     eprintln!(
         "{n} migrations, {total} bytes ({} bytes on average)",
         total / n.max(1)
