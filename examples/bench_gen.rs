@@ -156,10 +156,23 @@ fn plain(n: usize, dir: &Path) {
     std::fs::write(m.join("applied.sha256"), ledger).unwrap();
     std::fs::write(m.join("applied-100.sha256"), all).unwrap();
     std::fs::write(m.join("applied-0.sha256"), "").unwrap();
-    let config = |lock: &str| format!("[[set]]\ndir = \"migrations\"\nwidth = 5\nlock = \"{lock}\"\n");
-    std::fs::write(dir.join("miglint.toml"), config("migrations/applied.sha256")).unwrap();
-    std::fs::write(dir.join("miglint-100.toml"), config("migrations/applied-100.sha256")).unwrap();
-    std::fs::write(dir.join("miglint-0.toml"), config("migrations/applied-0.sha256")).unwrap();
+    let config =
+        |lock: &str| format!("[[set]]\ndir = \"migrations\"\nwidth = 5\nlock = \"{lock}\"\n");
+    std::fs::write(
+        dir.join("miglint.toml"),
+        config("migrations/applied.sha256"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("miglint-100.toml"),
+        config("migrations/applied-100.sha256"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("miglint-0.toml"),
+        config("migrations/applied-0.sha256"),
+    )
+    .unwrap();
     eprintln!(
         "{n} migrations, {total} bytes ({} bytes on average)",
         total / n.max(1)

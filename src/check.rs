@@ -334,14 +334,18 @@ pub fn one_per_problem(findings: Vec<Finding>) -> Vec<Finding> {
         }
         out.push(f);
     }
-    for i in 0..out.len() {
-        let Some(root) = root_of(out[i].rule) else {
+    // The first finding of each (code, file): linear however many findings a run has.
+    let mut first: HashMap<(Rule, &str), usize> = HashMap::new();
+    for (j, g) in out.iter().enumerate() {
+        if let Some(file) = g.file.as_deref() {
+            first.entry((g.rule, file)).or_insert(j);
+        }
+    }
+    for (i, f) in out.iter().enumerate() {
+        let (Some(root), Some(file)) = (root_of(f.rule), f.file.as_deref()) else {
             continue;
         };
-        if let Some(j) = out
-            .iter()
-            .position(|g| g.rule == root && g.file.is_some() && g.file == out[i].file)
-        {
+        if let Some(&j) = first.get(&(root, file)) {
             absorbed.push((i, j));
         }
     }
@@ -365,10 +369,14 @@ pub fn finish(
     findings: Vec<Finding>,
 ) -> Vec<Finding> {
     // Per file: its directives, which of them silenced something, and whether it was analysed.
+    // Files without directives can neither silence nor leave a directive unused: skipped.
     let mut directives: HashMap<&str, (&crate::sql::Directives, Vec<bool>, bool)> = HashMap::new();
     for (_, state) in states {
-        for f in &state.snapshot.files {
-            if let Some(a) = state.analyses.get(&f.name) {
+        for (name, a) in &state.analyses {
+            if a.directives.list.is_empty() {
+                continue;
+            }
+            if let Some(f) = state.snapshot.file(name) {
                 let used = vec![false; a.directives.list.len()];
                 directives.insert(f.path.as_str(), (&a.directives, used, a.skipped));
             }

@@ -93,21 +93,24 @@ pub fn check(
                 .help(e.help),
         );
     }
-    findings.extend(entry_order(set, &ledger));
+    let (order, newest_recorded) = entry_order(set, &ledger);
+    findings.extend(order);
     for entry in &ledger.entries {
         findings.extend(match snap.file(&entry.name) {
             Some(file) => changed(entry, file),
             None => Some(missing(set, snap, &ledger, entry)),
         });
     }
-    findings.extend(below_recorded(set, migrations, &ledger));
+    findings.extend(below_recorded(set, migrations, &ledger, newest_recorded));
     findings.extend(unrecorded(set, migrations, &ledger, require_recorded));
     (findings, ledger)
 }
 
-/// `lock-invalid`: entries must name this set's migrations, in migration order.
-fn entry_order(set: &SetConfig, ledger: &Ledger) -> Vec<Finding> {
+/// `lock-invalid`: entries must name this set's migrations, in migration order. Also returns
+/// the newest recorded number (each name is parsed once).
+fn entry_order(set: &SetConfig, ledger: &Ledger) -> (Vec<Finding>, Option<u64>) {
     let mut findings = Vec::new();
+    let mut newest: Option<u64> = None;
     let mut previous: Option<(u64, &str)> = None;
     let convention = naming::convention(set);
     for entry in &ledger.entries {
@@ -124,6 +127,7 @@ fn entry_order(set: &SetConfig, ledger: &Ledger) -> Vec<Finding> {
                     }
                 }
                 previous = Some((p.number, &entry.name));
+                newest = newest.max(Some(p.number));
             }
             Err(e) => findings.push(
                 Finding::new(
@@ -139,7 +143,7 @@ fn entry_order(set: &SetConfig, ledger: &Ledger) -> Vec<Finding> {
             ),
         }
     }
-    findings
+    (findings, newest)
 }
 
 /// `checksum-mismatch`: an applied file whose bytes are no longer the recorded ones.
@@ -198,15 +202,13 @@ fn missing(set: &SetConfig, snap: &Snapshot, ledger: &Ledger, entry: &ledger::En
 
 /// `out-of-order`: a new migration numbered below the newest recorded one would be applied
 /// after newer migrations.
-fn below_recorded(set: &SetConfig, migrations: &[Migration], ledger: &Ledger) -> Vec<Finding> {
-    let convention = naming::convention(set);
-    let Some(last) = ledger
-        .entries
-        .iter()
-        .filter_map(|e| convention.parse(&e.name).ok())
-        .map(|p| p.number)
-        .max()
-    else {
+fn below_recorded(
+    set: &SetConfig,
+    migrations: &[Migration],
+    ledger: &Ledger,
+    newest_recorded: Option<u64>,
+) -> Vec<Finding> {
+    let Some(last) = newest_recorded else {
         return Vec::new();
     };
     let last_number = migrations.iter().map(|m| m.number).max();
