@@ -58,6 +58,10 @@ impl Directives {
     /// (an unterminated string must still be silenceable).
     pub fn scan_file(text: &str) -> Directives {
         let mut d = Directives::default();
+        // Nearly every file has none: one SIMD search instead of a pass over its lines.
+        if memchr::memmem::find(text.as_bytes(), b"miglint-ignore").is_none() {
+            return d;
+        }
         let mut offset = 0;
         for line in text.split_inclusive('\n') {
             let trimmed = line.trim_start();
