@@ -132,6 +132,21 @@ impl Snapshot {
     }
 }
 
+/// `bytes` with every CRLF turned into LF (what git's clean filter stores for a text file).
+pub fn crlf_to_lf(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+            i += 1;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
 /// Whether a directory entry belongs to the set: `.sql` files directly in it, not hidden ones.
 pub fn is_migration_name(name: &str) -> bool {
     name.ends_with(".sql") && !name.starts_with('.')

@@ -5,39 +5,21 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-fn modules(dir: &Path, src: &Path, out: &mut BTreeMap<String, String>) {
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            modules(&path, src, out);
-            continue;
-        }
-        if path.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
-        let rel = path.strip_prefix(src).unwrap().with_extension("");
-        let mut parts: Vec<String> = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        if parts.last().is_some_and(|p| p == "mod") {
-            parts.pop();
-        }
-        let text = std::fs::read_to_string(&path).unwrap();
-        let code = text
-            .split("\n#[cfg(test)]")
-            .next()
-            .unwrap_or("")
-            .to_string();
-        out.insert(parts.join("::"), code);
-    }
+/// The modules of `src/` and their non-test code: `src/a/b.rs` is `a::b`, `src/a/mod.rs` is `a`.
+fn modules() -> BTreeMap<String, String> {
+    sources()
+        .into_iter()
+        .map(|(rel, code)| {
+            let rel = rel.trim_end_matches(".rs");
+            let rel = rel.strip_suffix("/mod").unwrap_or(rel);
+            (rel.replace('/', "::"), code)
+        })
+        .collect()
 }
 
 #[test]
 fn no_module_cycles() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut mods = BTreeMap::new();
-    modules(&src, &src, &mut mods);
+    let mods = modules();
     let re = regex::Regex::new(r"crate::((?:[a-z_][a-z0-9_]*::)*[a-z_][a-z0-9_]*)").unwrap();
     let mut graph: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for (m, text) in &mods {

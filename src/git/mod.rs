@@ -16,7 +16,9 @@ use crate::alembic::StagedFiles;
 use crate::config::SetConfig;
 use crate::finding::Finding;
 use crate::registry::Rule;
-use crate::snapshot::{is_migration_name, MigrationFile, RecordedBlob, Snapshot, Unreadable};
+use crate::snapshot::{
+    crlf_to_lf, is_migration_name, MigrationFile, RecordedBlob, Snapshot, Unreadable,
+};
 use crate::vcs::{Base, Vcs};
 use crate::Fatal;
 
@@ -243,20 +245,6 @@ fn looks_binary(bytes: &[u8]) -> bool {
         }
     }
     (printable >> 7) < nonprintable
-}
-
-fn crlf_to_lf(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
-            i += 1;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    out
 }
 
 /// The bytes git would store for work-tree `bytes` at `path` (its clean conversion of line

@@ -13,19 +13,7 @@ use std::collections::HashMap;
 /// Why two byte strings differ when they differ only in line endings or a BOM, if they do.
 pub fn encoding_only_difference(recorded_digest: &str, bytes: &[u8]) -> Option<&'static str> {
     let strip_bom = |b: &[u8]| b.strip_prefix(b"\xEF\xBB\xBF").map(<[u8]>::to_vec);
-    let to_lf = |b: &[u8]| {
-        let mut out = Vec::with_capacity(b.len());
-        let mut i = 0;
-        while i < b.len() {
-            if b[i] == b'\r' && b.get(i + 1) == Some(&b'\n') {
-                i += 1;
-                continue;
-            }
-            out.push(b[i]);
-            i += 1;
-        }
-        out
-    };
+    let to_lf = crate::snapshot::crlf_to_lf;
     let to_crlf = |b: &[u8]| {
         let mut out = Vec::with_capacity(b.len() + b.len() / 20);
         for (i, &c) in b.iter().enumerate() {
