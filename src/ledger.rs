@@ -22,20 +22,46 @@ pub struct LedgerError {
     pub span: Range<usize>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Ledger {
     pub entries: Vec<Entry>,
-    /// Name → index into `entries`: sets have thousands of entries and every file is looked up.
-    index: std::collections::HashMap<String, usize>,
+    /// Hash of a name → index into `entries`: sets have thousands of entries and every file is
+    /// looked up. Keyed by the hash rather than the name, so the names are not held twice; a
+    /// lookup compares the name it finds, and on a mismatch (two names with one hash) searches.
+    index: std::collections::HashMap<u64, u32>,
+    hasher: std::hash::RandomState,
 }
 
+impl PartialEq for Ledger {
+    fn eq(&self, other: &Ledger) -> bool {
+        self.entries == other.entries
+    }
+}
+
+impl Eq for Ledger {}
+
 impl Ledger {
+    fn with_capacity(n: usize) -> Ledger {
+        Ledger {
+            entries: Vec::with_capacity(n),
+            index: std::collections::HashMap::with_capacity(n),
+            hasher: std::hash::RandomState::new(),
+        }
+    }
+
     pub fn get(&self, name: &str) -> Option<&Entry> {
-        self.index.get(name).map(|&i| &self.entries[i])
+        use std::hash::BuildHasher;
+        let i = *self.index.get(&self.hasher.hash_one(name))? as usize;
+        match &self.entries[i] {
+            e if e.name == name => Some(e),
+            _ => self.entries.iter().find(|e| e.name == name),
+        }
     }
 
     fn push(&mut self, entry: Entry) {
-        self.index.insert(entry.name.clone(), self.entries.len());
+        use std::hash::BuildHasher;
+        let key = self.hasher.hash_one(entry.name.as_str());
+        self.index.entry(key).or_insert(self.entries.len() as u32);
         self.entries.push(entry);
     }
 }
@@ -65,10 +91,7 @@ pub fn format_line(digest: &str, name: &str) -> String {
 pub fn parse(bytes: &[u8]) -> (Ledger, Vec<LedgerError>) {
     // Sized once from the line count: growing by doubling held two copies at the peak.
     let lines = memchr::memchr_iter(b'\n', bytes).count() + 1;
-    let mut ledger = Ledger {
-        entries: Vec::with_capacity(lines),
-        index: std::collections::HashMap::with_capacity(lines),
-    };
+    let mut ledger = Ledger::with_capacity(lines);
     let mut errors = Vec::new();
     let mut offset = 0;
     for raw in bytes.split_inclusive(|&b| b == b'\n') {
@@ -156,6 +179,22 @@ fn parse_line(line: &[u8], start: usize) -> Result<Entry, LedgerError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two names with one hash: the index holds the first, and the second is still found (and
+    /// a third, absent name is not), so a hash collision can never hide a recorded migration.
+    #[test]
+    fn a_hash_collision_still_finds_every_entry() {
+        use std::hash::BuildHasher;
+        let d = "a".repeat(64);
+        let (mut ledger, errors) = parse(format!("{d}  0000_a.sql\n{d}  0001_b.sql\n").as_bytes());
+        assert!(errors.is_empty());
+        // Make `0001_b.sql`'s hash point at `0000_a.sql`, as a collision would.
+        let key = ledger.hasher.hash_one("0001_b.sql");
+        ledger.index.insert(key, 0);
+        assert_eq!(ledger.get("0001_b.sql").unwrap().name, "0001_b.sql");
+        assert_eq!(ledger.get("0000_a.sql").unwrap().name, "0000_a.sql");
+        assert!(ledger.get("0002_c.sql").is_none());
+    }
 
     #[test]
     fn digest_matches_sha256sum() {

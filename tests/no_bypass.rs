@@ -363,11 +363,25 @@ fn a_set_inside_a_submodule_is_refused_clearly() {
     ]);
     d.write("miglint.toml", "[[set]]\ndir = \"vendor/db/migrations\"\n");
     d.commit_all("with submodule");
-    for args in [&["check", "--staged"][..], &["check", "--base", "main"][..]] {
+    for args in [
+        &["check", "--staged"][..],
+        &["check", "--base", "main"][..],
+        &["check"][..],
+    ] {
         let r = d.run(&[args, &["--format", "json"]].concat());
         assert_eq!(r.code, 2, "{args:?}: {}", r.stdout);
         assert!(r.stdout.contains("submodule"), "{}", r.stdout);
     }
+    // A submodule recorded in the index but not checked out (no `.git` in the work tree): the
+    // work tree holds no set to read, and the index names the submodule. Neither passes.
+    std::fs::remove_dir_all(d.path().join("vendor/db")).unwrap();
+    std::fs::create_dir_all(d.path().join("vendor/db")).unwrap();
+    for args in [&["check", "--staged"][..], &["check"][..]] {
+        let r = d.run(&[args, &["--format", "json"]].concat());
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stdout);
+    }
+    let r = d.run(&["check", "--staged", "--format", "json"]);
+    assert!(r.stdout.contains("submodule"), "{}", r.stdout);
 }
 
 #[test]
