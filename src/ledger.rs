@@ -28,8 +28,28 @@ pub struct Ledger {
     /// Hash of a name → index into `entries`: sets have thousands of entries and every file is
     /// looked up. Keyed by the hash rather than the name, so the names are not held twice; a
     /// lookup compares the name it finds, and on a mismatch (two names with one hash) searches.
-    index: std::collections::HashMap<u64, u32>,
+    index: std::collections::HashMap<u64, u32, std::hash::BuildHasherDefault<Prehashed>>,
     hasher: std::hash::RandomState,
+}
+
+/// The index's keys are already keyed hashes of the names: hashing them again only costs time.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 impl PartialEq for Ledger {
@@ -44,7 +64,7 @@ impl Ledger {
     fn with_capacity(n: usize) -> Ledger {
         Ledger {
             entries: Vec::with_capacity(n),
-            index: std::collections::HashMap::with_capacity(n),
+            index: std::collections::HashMap::with_capacity_and_hasher(n, Default::default()),
             hasher: std::hash::RandomState::new(),
         }
     }
