@@ -2,9 +2,9 @@
 
 use std::io::Write;
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
-use super::locate;
+use super::{locate, Located};
 use crate::finding::Severity;
 use crate::outcome::Outcome;
 use crate::registry::Rule;
@@ -30,84 +30,221 @@ fn uri(path: &str) -> String {
     percent_encoding::utf8_percent_encode(path, KEEP).to_string()
 }
 
-pub fn document(outcome: &Outcome) -> Value {
-    let rules: Vec<Value> = Rule::ALL
+// The document is written as it is serialized, result by result: a run with hundreds of
+// thousands of findings (a hostile ledger) must not hold a JSON tree of them (1.8 GB for
+// 200,000 findings when it did). Fields are declared in alphabetical order, the order the
+// earlier `serde_json::Value` maps gave, so the bytes are unchanged.
+
+#[derive(Serialize)]
+struct Text<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [Run<'a>; 1],
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<'a> {
+    column_kind: &'static str,
+    results: Results<'a>,
+    tool: Tool,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    driver: Driver,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver {
+    information_uri: &'static str,
+    name: &'static str,
+    rules: Vec<RuleDescriptor>,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RuleDescriptor {
+    default_configuration: Level,
+    full_description: Text<'static>,
+    help_uri: String,
+    id: &'static str,
+    name: &'static str,
+    short_description: Text<'static>,
+}
+
+#[derive(Serialize)]
+struct Level {
+    level: &'static str,
+}
+
+/// The results, serialized one at a time from the outcome.
+struct Results<'a>(&'a Outcome);
+
+impl Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(locate(self.0).iter().map(SarifResult::new))
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    level: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locations: Option<[Location; 1]>,
+    message: Message,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related_locations: Vec<RelatedLocation>,
+    rule_id: &'a str,
+    rule_index: usize,
+}
+
+#[derive(Serialize)]
+struct Message {
+    text: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location {
+    physical_location: PhysicalLocation,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactLocation {
+    uri: String,
+    uri_base_id: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_column: usize,
+    start_line: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RelatedLocation {
+    id: usize,
+    message: Message,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    physical_location: Option<PhysicalLocation>,
+}
+
+fn artifact(file: &str) -> ArtifactLocation {
+    ArtifactLocation {
+        uri: uri(file),
+        uri_base_id: "%SRCROOT%",
+    }
+}
+
+impl<'a> SarifResult<'a> {
+    fn new(l: &Located<'a>) -> SarifResult<'a> {
+        let f = l.finding;
+        let text = match &f.help {
+            Some(h) => format!("{}\nhelp: {h}", f.message),
+            None => f.message.clone(),
+        };
+        let locations = f.file.as_deref().map(|file| {
+            let region = match (l.line, l.column) {
+                (Some(line), Some(col)) => Some(Region {
+                    start_column: col,
+                    start_line: line,
+                }),
+                _ => None,
+            };
+            [Location {
+                physical_location: PhysicalLocation {
+                    artifact_location: artifact(file),
+                    region,
+                },
+            }]
+        });
+        let related_locations = f
+            .related
+            .iter()
+            .enumerate()
+            .map(|(i, r)| RelatedLocation {
+                id: i,
+                message: Message {
+                    text: format!("{} ({})", r.message, r.rule.code()),
+                },
+                physical_location: r.file.as_deref().map(|file| PhysicalLocation {
+                    artifact_location: artifact(file),
+                    region: None,
+                }),
+            })
+            .collect();
+        SarifResult {
+            level: level(f.severity),
+            locations,
+            message: Message { text },
+            related_locations,
+            rule_id: f.code(),
+            rule_index: Rule::ALL.iter().position(|r| *r == f.rule).unwrap_or(0),
+        }
+    }
+}
+
+fn document(outcome: &Outcome) -> Log<'_> {
+    let rules = Rule::ALL
         .iter()
         .map(|r| {
             let i = r.info();
-            json!({
-                "id": i.code,
-                "name": i.code,
-                "shortDescription": { "text": i.summary },
-                "fullDescription": { "text": i.why },
-                "helpUri": r.help_uri(),
-                "defaultConfiguration": { "level": level(i.severity) },
-            })
+            RuleDescriptor {
+                default_configuration: Level {
+                    level: level(i.severity),
+                },
+                full_description: Text { text: i.why },
+                help_uri: r.help_uri(),
+                id: i.code,
+                name: i.code,
+                short_description: Text { text: i.summary },
+            }
         })
         .collect();
-    let results: Vec<Value> = locate(outcome)
-        .into_iter()
-        .map(|l| {
-            let f = l.finding;
-            let text = match &f.help {
-                Some(h) => format!("{}\nhelp: {h}", f.message),
-                None => f.message.clone(),
-            };
-            let mut result = json!({
-                "ruleId": f.code(),
-                "ruleIndex": Rule::ALL.iter().position(|r| *r == f.rule).unwrap_or(0),
-                "level": level(f.severity),
-                "message": { "text": text },
-            });
-            if let Some(file) = &f.file {
-                let mut physical =
-                    json!({ "artifactLocation": { "uri": uri(file), "uriBaseId": "%SRCROOT%" } });
-                if let (Some(line), Some(col)) = (l.line, l.column) {
-                    physical["region"] = json!({ "startLine": line, "startColumn": col });
-                }
-                result["locations"] = json!([{ "physicalLocation": physical }]);
-            }
-            if !f.related.is_empty() {
-                let related: Vec<Value> = f
-                    .related
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| {
-                        let mut loc = json!({
-                            "id": i,
-                            "message": { "text": format!("{} ({})", r.message, r.rule.code()) },
-                        });
-                        if let Some(file) = &r.file {
-                            loc["physicalLocation"] =
-                                json!({ "artifactLocation": { "uri": uri(file), "uriBaseId": "%SRCROOT%" } });
-                        }
-                        loc
-                    })
-                    .collect();
-                result["relatedLocations"] = json!(related);
-            }
-            result
-        })
-        .collect();
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "miglint",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/miglint/miglint",
-                "rules": rules,
-            }},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }]
-    })
+    Log {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        runs: [Run {
+            column_kind: "unicodeCodePoints",
+            results: Results(outcome),
+            tool: Tool {
+                driver: Driver {
+                    information_uri: "https://github.com/miglint/miglint",
+                    name: "miglint",
+                    rules,
+                    version: env!("CARGO_PKG_VERSION"),
+                },
+            },
+        }],
+        version: "2.1.0",
+    }
 }
 
 pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &document(outcome))?;
-    writeln!(out)
+    let mut out = std::io::BufWriter::new(out);
+    serde_json::to_writer_pretty(&mut out, &document(outcome))?;
+    writeln!(out)?;
+    out.flush()
 }
 
 #[cfg(test)]
