@@ -18,6 +18,7 @@ fn a_panic_is_exit_2_with_a_short_bug_report_message() {
 }
 
 #[test]
+#[ignore = "heavy: .ci/run runs it once (cargo test --test hostile -- --ignored)"]
 fn a_100_mb_file() {
     let d = Dir::new();
     let line = "INSERT INTO events (id, payload) VALUES (1, 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx');\n";
@@ -39,6 +40,7 @@ fn a_100_mb_file() {
 }
 
 #[test]
+#[ignore = "heavy: .ci/run runs it once (cargo test --test hostile -- --ignored)"]
 fn one_hundred_thousand_files_in_one_dir() {
     let d = Dir::new();
     std::fs::create_dir_all(d.join("m")).unwrap();
