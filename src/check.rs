@@ -492,23 +492,22 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
     point_at_files(&mut outcome.findings, &states);
     // Reports show excerpts of the files findings name, and only those are kept: on a clean
     // run of 100,000 migrations that is 100,000 map entries the report never reads.
-    let shown: std::collections::HashSet<String> = outcome
+    let shown: std::collections::HashSet<&str> = outcome
         .findings
         .iter()
-        .filter_map(|f| f.file.clone())
+        .filter_map(|f| f.file.as_deref())
         .collect();
-    outcome.sources.retain(|path, _| shown.contains(path));
+    outcome
+        .sources
+        .retain(|path, _| shown.contains(path.as_str()));
     for (set, state) in &states {
         outcome.files += state.snapshot.files.len() + state.snapshot.unreadable.len();
-        for f in state
-            .snapshot
-            .files
-            .iter()
-            .filter(|f| shown.contains(&f.path))
-        {
-            outcome.sources.insert(f.path.clone(), f.bytes.clone());
+        for f in &state.snapshot.files {
+            if shown.contains(f.path.as_str()) {
+                outcome.sources.insert(f.path.clone(), f.bytes.clone());
+            }
         }
-        if let (Some(l), true) = (&state.snapshot.ledger, shown.contains(&set.lock)) {
+        if let (Some(l), true) = (&state.snapshot.ledger, shown.contains(set.lock.as_str())) {
             outcome.sources.insert(set.lock.clone(), l.clone());
         }
     }
@@ -544,20 +543,22 @@ fn check_set(
         )),
         None => findings.extend(f),
     }
-    let mut base_names: Option<std::collections::HashSet<String>> = None;
+    let mut base_names: Option<std::collections::HashSet<&str>> = None;
     let mut base_migrations = Vec::new();
     if let (Some(repo), Some(base)) = (&ws.repo, base) {
         let (merge_base, tip) = repo.read_base(set, base, &state.snapshot)?;
-        findings.extend(rules::git::check_base(
-            set,
-            &state.snapshot,
-            &merge_base,
-            &tip,
-            &base.name,
-        ));
         base_migrations = rules::naming::migrations(set, &merge_base);
         base_migrations.extend(rules::naming::migrations(set, &tip));
-        base_names = Some(base_migrations.iter().map(|m| m.name.clone()).collect());
+        findings.extend(rules::git::check_base(&rules::git::BaseInput {
+            set,
+            now: &state.snapshot,
+            migrations: &state.migrations,
+            merge_base: &merge_base,
+            tip: &tip,
+            base_migrations: &base_migrations,
+            base_name: &base.name,
+        }));
+        base_names = Some(base_migrations.iter().map(|m| m.name.as_str()).collect());
     }
     let mut context = numbering_context(set, &state);
     context
@@ -646,7 +647,7 @@ fn summary(
     set: &SetConfig,
     state: &SetState,
     alembic: Option<AlembicPicture>,
-    base_names: Option<&std::collections::HashSet<String>>,
+    base_names: Option<&std::collections::HashSet<&str>>,
 ) -> SetSummary {
     SetSummary {
         name: set.name.clone(),
@@ -657,7 +658,7 @@ fn summary(
             .map(|m| SequenceItem {
                 path: m.path.clone(),
                 recorded: state.ledger.get(&m.name).is_some(),
-                new: base_names.map(|names| !names.contains(&m.name)),
+                new: base_names.map(|names| !names.contains(m.name.as_str())),
             })
             .collect(),
         alembic,

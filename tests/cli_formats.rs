@@ -118,15 +118,14 @@ fn sarif_has_one_rule_per_code_and_locations() {
     valid_set(&d, "m", 2);
     d.commit_all("base");
     d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
-    d.git(&["checkout", "-q", "-b", "feature"]);
-    d.write("m/0002_mine.sql", "SELECT 2;\n");
-    d.write("m/0002_dup.sql", "SELECT 3;\n");
-    d.commit_all("feature");
-    d.git(&["checkout", "-q", "main"]);
-    d.write("m/0002_theirs.sql", "SELECT 4;\n");
-    d.commit_all("main");
+    d.diverge(
+        &[
+            ("m/0002_mine.sql", "SELECT 2;\n"),
+            ("m/0002_dup.sql", "SELECT 3;\n"),
+        ],
+        &[("m/0002_theirs.sql", "SELECT 4;\n")],
+    );
     d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
-    d.git(&["checkout", "-q", "feature"]);
     let r = d.run(&["check", "m", "--base", "origin/main", "--format", "sarif"]);
     assert!(r.stdout.contains("relatedLocations"), "{}", r.stdout);
     validate_sarif(&r.stdout);

@@ -106,19 +106,16 @@ fn busy_repo() -> Dir {
     );
     assert_eq!(d.run(&["record", "--through", "300"]).code, 0);
     d.commit_all("main");
-    d.git(&["checkout", "-q", "-b", "feature"]);
-    d.write(
-        "auth/migrations/0301_add_email.sql",
-        "ALTER TABLE auth.roles ADD COLUMN email text;\n",
+    d.diverge(
+        &[(
+            "auth/migrations/0301_add_email.sql",
+            "ALTER TABLE auth.roles ADD COLUMN email text;\n",
+        )],
+        &[(
+            "auth/migrations/0301_add_phone.sql",
+            "ALTER TABLE auth.roles ADD COLUMN phone text;\n",
+        )],
     );
-    d.commit_all("feature");
-    d.git(&["checkout", "-q", "main"]);
-    d.write(
-        "auth/migrations/0301_add_phone.sql",
-        "ALTER TABLE auth.roles ADD COLUMN phone text;\n",
-    );
-    d.commit_all("main moves on");
-    d.git(&["checkout", "-q", "feature"]);
     d
 }
 

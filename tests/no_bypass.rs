@@ -387,20 +387,17 @@ fn a_set_inside_a_submodule_is_refused_clearly() {
 #[test]
 fn the_same_path_added_on_both_sides_with_different_sql_conflicts() {
     let d = applied_repo();
-    d.git(&["checkout", "-q", "-b", "feature"]);
-    d.write(
-        "migrations/0003_add_email.sql",
-        "ALTER TABLE users ADD COLUMN email text;\n",
+    d.diverge(
+        &[(
+            "migrations/0003_add_email.sql",
+            "ALTER TABLE users ADD COLUMN email text;\n",
+        )],
+        &[(
+            "migrations/0003_add_email.sql",
+            "ALTER TABLE users ADD COLUMN email varchar(200);\n",
+        )],
     );
-    d.commit_all("feature");
-    d.git(&["checkout", "-q", "main"]);
-    d.write(
-        "migrations/0003_add_email.sql",
-        "ALTER TABLE users ADD COLUMN email varchar(200);\n",
-    );
-    d.commit_all("main");
     d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
-    d.git(&["checkout", "-q", "feature"]);
     let r = check_json(&d, "main");
     assert_eq!(r.code, 1, "{}", r.stdout);
     let c = r.find("number-conflict");
@@ -545,24 +542,23 @@ fn an_unreadable_commit_on_the_audited_line_fails_closed() {
 #[test]
 fn renumber_then_every_check_passes_before_the_rebase() {
     let d = applied_repo();
-    d.git(&["checkout", "-q", "-b", "feature"]);
-    d.write(
-        "migrations/0003_add_email.sql",
-        "ALTER TABLE users ADD COLUMN email text;\n",
+    d.diverge(
+        &[(
+            "migrations/0003_add_email.sql",
+            "ALTER TABLE users ADD COLUMN email text;\n",
+        )],
+        &[
+            (
+                "migrations/0003_add_phone.sql",
+                "ALTER TABLE users ADD COLUMN phone text;\n",
+            ),
+            (
+                "migrations/0004_add_age.sql",
+                "ALTER TABLE users ADD COLUMN age int;\n",
+            ),
+        ],
     );
-    d.commit_all("feature");
-    d.git(&["checkout", "-q", "main"]);
-    d.write(
-        "migrations/0003_add_phone.sql",
-        "ALTER TABLE users ADD COLUMN phone text;\n",
-    );
-    d.write(
-        "migrations/0004_add_age.sql",
-        "ALTER TABLE users ADD COLUMN age int;\n",
-    );
-    d.commit_all("main");
     d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
-    d.git(&["checkout", "-q", "feature"]);
     let r = check_json(&d, "origin/main");
     assert!(r.codes().contains(&"number-conflict".to_string()));
     let out = d.run(&["renumber", "--base", "origin/main"]);

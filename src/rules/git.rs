@@ -9,7 +9,7 @@ use crate::config::SetConfig;
 use crate::finding::Finding;
 use crate::naming;
 use crate::registry::Rule;
-use crate::rules::naming::migrations;
+use crate::rules::naming::Migration;
 use crate::snapshot::Snapshot;
 
 /// The byte span of the first line of `new` that differs from `old` (for labels).
@@ -75,38 +75,43 @@ fn first_differing_statement(ours: &[u8], theirs: &[u8]) -> String {
     }
 }
 
+/// What the base rules compare: the set now and the base's two snapshots, with the migrations
+/// each holds (the engine has parsed every name once already).
+pub struct BaseInput<'a> {
+    pub set: &'a SetConfig,
+    pub now: &'a Snapshot,
+    /// `rules::naming::migrations` of `now`.
+    pub migrations: &'a [Migration],
+    pub merge_base: &'a Snapshot,
+    pub tip: &'a Snapshot,
+    /// The migrations of the merge-base, then those of the tip.
+    pub base_migrations: &'a [Migration],
+    /// The base as the user named it, for messages.
+    pub base_name: &'a str,
+}
+
 /// The set now against the base: merged files must not change, numbers must not collide with
 /// the base's, the ledger must only grow.
-pub fn check_base(
-    set: &SetConfig,
-    now: &Snapshot,
-    merge_base: &Snapshot,
-    tip: &Snapshot,
-    base_name: &str,
-) -> Vec<Finding> {
-    let (mut findings, rename_targets) = merged_files(set, now, merge_base, base_name);
-    findings.extend(numbers(
-        set,
-        now,
-        merge_base,
-        tip,
-        base_name,
-        &rename_targets,
-    ));
-    findings.extend(ledger_grown(set, now, merge_base, base_name));
+pub fn check_base(b: &BaseInput) -> Vec<Finding> {
+    let merged: HashSet<&str> = b.merge_base.files.iter().map(|f| f.name.as_str()).collect();
+    let (mut findings, rename_targets) = merged_files(b, &merged);
+    findings.extend(same_path_added(b, &merged));
+    findings.extend(numbers(b, &rename_targets));
+    findings.extend(ledger_grown(b));
     findings
 }
 
 /// `modified-after-merge`, `renamed-after-merge`, `deleted-after-merge`: what happened to each
 /// file the merge-base has. Also returns the names merged files were renamed to.
-fn merged_files(
-    set: &SetConfig,
-    now: &Snapshot,
-    merge_base: &Snapshot,
-    base_name: &str,
-) -> (Vec<Finding>, HashSet<String>) {
+fn merged_files(b: &BaseInput, base_names: &HashSet<&str>) -> (Vec<Finding>, HashSet<String>) {
+    let BaseInput {
+        set,
+        now,
+        merge_base,
+        base_name,
+        ..
+    } = *b;
     let mut findings = Vec::new();
-    let base_names: HashSet<&str> = merge_base.files.iter().map(|f| f.name.as_str()).collect();
     let mut rename_targets = HashSet::new();
     for old in &merge_base.files {
         match now.file(&old.name) {
@@ -156,28 +161,22 @@ fn merged_files(
 }
 
 /// `number-conflict`, `out-of-order`: a new migration must not reuse a number the base has (at
-/// the merge-base or at its tip), nor a path it added with other SQL, and must come after the
-/// base's newest migration.
-fn numbers(
-    set: &SetConfig,
-    now: &Snapshot,
-    merge_base: &Snapshot,
-    tip: &Snapshot,
-    base_name: &str,
-    rename_targets: &HashSet<String>,
-) -> Vec<Finding> {
-    let base_names: HashSet<&str> = merge_base.files.iter().map(|f| f.name.as_str()).collect();
-    let now_migrations = migrations(set, now);
-    let mut findings = same_path_added(now, tip, &now_migrations, &base_names, base_name);
-    let base_migrations: Vec<_> = migrations(set, merge_base)
-        .into_iter()
-        .chain(migrations(set, tip))
-        .collect();
+/// the merge-base or at its tip) and must come after the base's newest migration.
+fn numbers(b: &BaseInput, rename_targets: &HashSet<String>) -> Vec<Finding> {
+    let BaseInput {
+        set,
+        tip,
+        base_name,
+        base_migrations,
+        ..
+    } = *b;
+    let mut findings = Vec::new();
     let base_numbers: BTreeSet<u64> = base_migrations.iter().map(|m| m.number).collect();
     let base_all_names: HashSet<&str> = base_migrations.iter().map(|m| m.name.as_str()).collect();
     let newest = base_numbers.iter().next_back().copied();
     let mut next = newest.map_or(set.start, |n| n + 1);
-    for m in now_migrations
+    for m in b
+        .migrations
         .iter()
         .filter(|m| !base_all_names.contains(m.name.as_str()) && !rename_targets.contains(&m.name))
     {
@@ -214,15 +213,15 @@ fn numbers(
 /// `number-conflict`: the same path added here and on the base with different SQL. git will
 /// report an add/add conflict at merge, and one of the two versions never runs where the other
 /// did.
-fn same_path_added(
-    now: &Snapshot,
-    tip: &Snapshot,
-    now_migrations: &[crate::rules::naming::Migration],
-    base_names: &HashSet<&str>,
-    base_name: &str,
-) -> Vec<Finding> {
+fn same_path_added(b: &BaseInput, base_names: &HashSet<&str>) -> Vec<Finding> {
+    let BaseInput {
+        now,
+        tip,
+        base_name,
+        ..
+    } = *b;
     let mut findings = Vec::new();
-    for m in now_migrations {
+    for m in b.migrations {
         if base_names.contains(m.name.as_str()) {
             continue;
         }
@@ -244,12 +243,14 @@ fn same_path_added(
 }
 
 /// `lock-rewritten`: the ledger is the merge-base's plus appended lines, and still exists.
-fn ledger_grown(
-    set: &SetConfig,
-    now: &Snapshot,
-    merge_base: &Snapshot,
-    base_name: &str,
-) -> Option<Finding> {
+fn ledger_grown(b: &BaseInput) -> Option<Finding> {
+    let BaseInput {
+        set,
+        now,
+        merge_base,
+        base_name,
+        ..
+    } = *b;
     match (&merge_base.ledger, &now.ledger) {
         (Some(before), Some(after)) => {
             let span = ledger_rewrite(before, after)?;
@@ -315,7 +316,18 @@ mod tests {
             ("0003_d.sql", "D;\n"),
             ("0004_x.sql", "X;\n"),
         ]);
-        let f = check_base(&set, &now, &base, &tip, "origin/main");
+        let migrations = crate::rules::naming::migrations;
+        let mut base_migrations = migrations(&set, &base);
+        base_migrations.extend(migrations(&set, &tip));
+        let f = check_base(&BaseInput {
+            set: &set,
+            now: &now,
+            migrations: &migrations(&set, &now),
+            merge_base: &base,
+            tip: &tip,
+            base_migrations: &base_migrations,
+            base_name: "origin/main",
+        });
         let codes: Vec<_> = f.iter().map(|f| f.code()).collect();
         assert_eq!(
             codes,

@@ -160,6 +160,24 @@ impl Dir {
         self.git(&["commit", "-q", "--allow-empty", "-m", message]);
         self.git(&["rev-parse", "HEAD"])
     }
+
+    /// Two branches that each added their own files: on a new branch `feature` from `main`,
+    /// commits `ours`; on `main`, commits `theirs`; then checks `feature` out again.
+    #[allow(dead_code)] // not every test binary diverges
+    pub fn diverge(&self, ours: &[(&str, &str)], theirs: &[(&str, &str)]) -> &Self {
+        self.git(&["checkout", "-q", "-b", "feature"]);
+        for (path, content) in ours {
+            self.write(path, content);
+        }
+        self.commit_all("feature");
+        self.git(&["checkout", "-q", "main"]);
+        for (path, content) in theirs {
+            self.write(path, content);
+        }
+        self.commit_all("main");
+        self.git(&["checkout", "-q", "feature"]);
+        self
+    }
 }
 
 /// `check migrations --base BASE --format json`, run in `d`.
