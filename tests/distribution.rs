@@ -122,10 +122,7 @@ fn the_pre_commit_mirror_installs_the_wheel_in_seconds() {
     mirror.commit_all("mirror");
 
     let home = Dir::new();
-    let d = Dir::new();
-    d.init_repo();
-    valid_set(&d, "migrations", 3);
-    d.commit_all("consumer");
+    let d = consumer_repo();
     let try_repo = || {
         let started = Instant::now();
         let out = pre_commit_try_repo(&pre_commit, mirror.path(), d.path(), home.path(), |cmd| {

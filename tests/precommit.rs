@@ -22,10 +22,7 @@ fn pre_commit_try_repo_passes_clean_and_fails_broken() {
     let target = std::env::var("MIGLINT_PRECOMMIT_TARGET")
         .unwrap_or_else(|_| format!("{this_repo}/target/precommit"));
     let home = Dir::new();
-    let d = Dir::new();
-    d.init_repo();
-    valid_set(&d, "migrations", 3);
-    d.commit_all("consumer");
+    let d = consumer_repo();
     let try_repo = || {
         pre_commit_try_repo(
             &pre_commit,

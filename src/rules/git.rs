@@ -104,13 +104,7 @@ pub fn check_base(b: &BaseInput) -> Vec<Finding> {
 /// `modified-after-merge`, `renamed-after-merge`, `deleted-after-merge`: what happened to each
 /// file the merge-base has. Also returns the names merged files were renamed to.
 fn merged_files(b: &BaseInput, base_names: &HashSet<&str>) -> (Vec<Finding>, HashSet<String>) {
-    let BaseInput {
-        set,
-        now,
-        merge_base,
-        base_name,
-        ..
-    } = *b;
+    let (set, now, merge_base, base_name) = (b.set, b.now, b.merge_base, b.base_name);
     let mut findings = Vec::new();
     let mut rename_targets = HashSet::new();
     for old in &merge_base.files {
@@ -163,13 +157,7 @@ fn merged_files(b: &BaseInput, base_names: &HashSet<&str>) -> (Vec<Finding>, Has
 /// `number-conflict`, `out-of-order`: a new migration must not reuse a number the base has (at
 /// the merge-base or at its tip) and must come after the base's newest migration.
 fn numbers(b: &BaseInput, rename_targets: &HashSet<String>) -> Vec<Finding> {
-    let BaseInput {
-        set,
-        tip,
-        base_name,
-        base_migrations,
-        ..
-    } = *b;
+    let (set, tip, base_name, base_migrations) = (b.set, b.tip, b.base_name, b.base_migrations);
     let mut findings = Vec::new();
     let base_numbers: BTreeSet<u64> = base_migrations.iter().map(|m| m.number).collect();
     let base_all_names: HashSet<&str> = base_migrations.iter().map(|m| m.name.as_str()).collect();
@@ -214,12 +202,7 @@ fn numbers(b: &BaseInput, rename_targets: &HashSet<String>) -> Vec<Finding> {
 /// report an add/add conflict at merge, and one of the two versions never runs where the other
 /// did.
 fn same_path_added(b: &BaseInput, base_names: &HashSet<&str>) -> Vec<Finding> {
-    let BaseInput {
-        now,
-        tip,
-        base_name,
-        ..
-    } = *b;
+    let (now, tip, base_name) = (b.now, b.tip, b.base_name);
     let mut findings = Vec::new();
     for m in b.migrations {
         if base_names.contains(m.name.as_str()) {
@@ -244,13 +227,7 @@ fn same_path_added(b: &BaseInput, base_names: &HashSet<&str>) -> Vec<Finding> {
 
 /// `lock-rewritten`: the ledger is the merge-base's plus appended lines, and still exists.
 fn ledger_grown(b: &BaseInput) -> Option<Finding> {
-    let BaseInput {
-        set,
-        now,
-        merge_base,
-        base_name,
-        ..
-    } = *b;
+    let (set, now, merge_base, base_name) = (b.set, b.now, b.merge_base, b.base_name);
     match (&merge_base.ledger, &now.ledger) {
         (Some(before), Some(after)) => {
             let span = ledger_rewrite(before, after)?;

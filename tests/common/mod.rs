@@ -186,6 +186,16 @@ pub fn check_json(d: &Dir, base: &str) -> Run {
 }
 
 /// A small valid migration set in `dir`: 0000..n-1.
+/// A repository that uses miglint through pre-commit: a valid set of three, committed.
+#[allow(dead_code)] // only the pre-commit tests have consumers
+pub fn consumer_repo() -> Dir {
+    let d = Dir::new();
+    d.init_repo();
+    valid_set(&d, "migrations", 3);
+    d.commit_all("consumer");
+    d
+}
+
 pub fn valid_set(d: &Dir, dir: &str, n: usize) {
     for i in 0..n {
         d.write(
