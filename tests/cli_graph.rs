@@ -63,6 +63,51 @@ fn mermaid_parse(dir: &PathBuf, text: &str) -> Result<String, String> {
     }
 }
 
+/// The text of every fenced code block of `lang`, as a CommonMark parser reads the document.
+fn fenced_blocks(markdown: &str, lang: &str) -> Vec<String> {
+    use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+    let mut blocks = Vec::new();
+    let mut inside = false;
+    for ev in Parser::new_ext(markdown, Options::ENABLE_TABLES) {
+        match ev {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if &*info == lang => {
+                inside = true;
+                blocks.push(String::new());
+            }
+            Event::End(TagEnd::CodeBlock) => inside = false,
+            Event::Text(t) if inside => blocks.last_mut().unwrap().push_str(&t),
+            _ => {}
+        }
+    }
+    blocks
+}
+
+/// `dot -Tsvg` of `text`: the SVG, `None` when Graphviz is missing; panics on any complaint.
+fn render_dot(text: &str) -> Option<String> {
+    let dot = graphviz()?;
+    let mut child = Command::new(dot)
+        .arg("-Tsvg")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "dot: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr),
+    );
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// The team's repository on a branch: 300 applied migrations, an Alembic graph of 200 revisions
 /// with two labelled branches merged, and a new migration whose number main took meanwhile.
 fn busy_repo() -> Dir {
@@ -150,29 +195,9 @@ fn dot_renders_with_graphviz() {
     let d = busy_repo();
     let r = d.run(&["graph", "--format", "dot"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    let Some(dot) = graphviz() else { return };
-    let mut child = Command::new(dot)
-        .arg("-Tsvg")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(r.stdout.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let svg = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && out.stderr.is_empty(),
-        "dot: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        r.stdout
-    );
+    let Some(svg) = render_dot(&r.stdout) else {
+        return;
+    };
     assert!(svg.contains("<svg") && svg.contains("0301_add_email.sql") && svg.contains("merge1"));
 }
 
@@ -215,20 +240,7 @@ fn the_markdown_report_embeds_the_picture_when_it_helps() {
     let r = d.run(&["check", "--format", "markdown"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
     // A CommonMark parser sees one fenced `mermaid` block (GitHub renders it from that).
-    use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
-    let mut blocks = Vec::new();
-    let mut inside = false;
-    for ev in Parser::new_ext(&r.stdout, Options::ENABLE_TABLES) {
-        match ev {
-            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if &*info == "mermaid" => {
-                inside = true;
-                blocks.push(String::new());
-            }
-            Event::End(TagEnd::CodeBlock) => inside = false,
-            Event::Text(t) if inside => blocks.last_mut().unwrap().push_str(&t),
-            _ => {}
-        }
-    }
+    let blocks = fenced_blocks(&r.stdout, "mermaid");
     assert_eq!(blocks.len(), 1, "{}", r.stdout);
     let block = blocks[0].as_str();
     assert!(block.starts_with("flowchart TD\n"), "{block}");
@@ -253,4 +265,74 @@ fn formats_that_do_not_fit_are_usage_errors() {
     assert_eq!(d.run(&["check", "--format", "dot"]).code, 2);
     assert_eq!(d.run(&["graph", "--format", "sarif"]).code, 2);
     assert_eq!(d.run(&["status", "--format", "mermaid"]).code, 2);
+}
+
+/// The pull request the pictures in docs/ show (built by `docs/img/demo-pr.sh`, as the render
+/// script builds it): a number conflict, an edited applied file and a stale Alembic stamp. The
+/// summary, the Mermaid picture and the DOT picture all render, and each shows all three.
+#[test]
+fn the_demo_pull_request_renders_for_a_reviewer() {
+    let d = Dir::new();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/img/demo-pr.sh");
+    let built = Command::new("sh")
+        .arg(script)
+        .arg(d.join("repo"))
+        .arg(env!("CARGO_BIN_EXE_miglint"))
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let summary = d.run_in("repo", &["check", "--format", "markdown"]);
+    assert_eq!(summary.code, 1, "{}", summary.stdout);
+    let md = summary.stdout;
+    for code in [
+        "number-conflict",
+        "checksum-mismatch",
+        "alembic-head-mismatch",
+    ] {
+        assert!(md.contains(&format!("rules.md#{code}")), "{code}:\n{md}");
+    }
+    // Markdown is not read inside HTML elements: no backticks shown as they are.
+    assert!(
+        !md.lines()
+            .any(|l| l.contains("<summary>") && l.contains('`')),
+        "{md}"
+    );
+    assert_eq!(fenced_blocks(&md, "sql").len(), 3, "{md}");
+    let pictures = fenced_blocks(&md, "mermaid");
+    assert_eq!(pictures.len(), 1, "{md}");
+    for expected in [
+        "0002_create_roles.sql<br/>applied, changed after it was applied",
+        "0005_add_email.sql<br/>pending, new on this branch, number conflict",
+        "8d4be0a1c955<br/>stamped",
+        "c7e2d94f0a31<br/>head",
+    ] {
+        assert!(
+            pictures[0].contains(expected),
+            "{expected}:\n{}",
+            pictures[0]
+        );
+    }
+    let graph = d.run_in("repo", &["graph"]);
+    assert_eq!(graph.code, 0, "{}", graph.stderr);
+    assert_eq!(
+        graph.stdout, pictures[0],
+        "the summary embeds what `graph` draws"
+    );
+    if let Some(dir) = mermaid_dir() {
+        assert_eq!(
+            mermaid_parse(&dir, &graph.stdout),
+            Ok("flowchart-v2".into())
+        );
+    }
+    let dot = d.run_in("repo", &["graph", "--format", "dot"]);
+    assert_eq!(dot.code, 0, "{}", dot.stderr);
+    if let Some(svg) = render_dot(&dot.stdout) {
+        for expected in ["0002_create_roles.sql", "number conflict", "c7e2d94f0a31"] {
+            assert!(svg.contains(expected), "{expected}");
+        }
+    }
 }

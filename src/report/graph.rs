@@ -1,9 +1,10 @@
 //! Pictures for reviewers (`miglint graph`, and the markdown report): each set's migration
-//! sequence (applied, pending, new on this branch, conflicting numbers) and its Alembic revision
+//! sequence (applied, pending, new on this branch, conflicting numbers, applied or merged files
+//! that were changed) and its Alembic revision
 //! graph (heads, branch labels, merge points, the revision the SQL stamps and which migration
 //! stamps it), as Mermaid (GitHub and GitLab render it inline) or Graphviz DOT.
 //!
-//! Large sets are trimmed to what a reviewer needs: the new, pending and conflicting migrations,
+//! Large sets are trimmed to what a reviewer needs: the new, pending, conflicting and changed migrations,
 //! the ends of the sequence and the last applied ones; the heads, stamped revisions and their
 //! recent ancestors. Everything else folds into one "… N more" node, so a picture never becomes a
 //! wall of hundreds of nodes.
@@ -102,28 +103,35 @@ struct SetPicture {
     edges: Vec<Edge>,
 }
 
-/// Whether a set's picture says something a table cannot: Alembic is set up, or a number
-/// conflicts (the markdown report embeds the graph only then).
+/// Whether a set's picture says something a table cannot: Alembic is set up, a number
+/// conflicts or a protected file changed (the markdown report embeds the graph only then).
 pub fn worth_drawing(outcome: &Outcome, set: &SetSummary) -> bool {
-    set.alembic.is_some() || !conflicts(outcome, set).is_empty()
+    set.alembic.is_some() || !problems(outcome, set).is_empty()
 }
 
-/// Paths of this set's migrations whose number conflicts (with the base, another file, or the
-/// applied order).
-fn conflicts<'a>(outcome: &'a Outcome, set: &SetSummary) -> HashSet<&'a str> {
+/// What a reviewer must see on a migration's node, by path: its number conflicts (with the base,
+/// another file or the applied order), or it changed after it was applied or merged.
+type Problems<'a> = HashMap<&'a str, Vec<&'static str>>;
+
+fn problems<'a>(outcome: &'a Outcome, set: &SetSummary) -> Problems<'a> {
     let paths: HashSet<&str> = set.sequence.iter().map(|m| m.path.as_str()).collect();
-    outcome
-        .findings
-        .iter()
-        .filter(|f| {
-            matches!(
-                f.rule,
-                Rule::NumberConflict | Rule::DuplicateNumber | Rule::OutOfOrder
-            )
-        })
-        .filter_map(|f| f.file.as_deref())
-        .filter(|p| paths.contains(p))
-        .collect()
+    let mut out: Problems = HashMap::new();
+    for f in &outcome.findings {
+        let label = match f.rule {
+            Rule::NumberConflict | Rule::DuplicateNumber | Rule::OutOfOrder => "number conflict",
+            Rule::ChecksumMismatch => "changed after it was applied",
+            Rule::ModifiedAfterMerge => "changed after merge",
+            Rule::RewrittenInHistory => "rewritten in history",
+            _ => continue,
+        };
+        if let Some(path) = f.file.as_deref().filter(|p| paths.contains(p)) {
+            let labels = out.entry(path).or_default();
+            if !labels.contains(&label) {
+                labels.push(label);
+            }
+        }
+    }
+    out
 }
 
 fn build(outcome: &Outcome, k: usize, set: &SetSummary) -> SetPicture {
@@ -131,8 +139,8 @@ fn build(outcome: &Outcome, k: usize, set: &SetSummary) -> SetPicture {
         clusters: Vec::new(),
         edges: Vec::new(),
     };
-    let conflicting = conflicts(outcome, set);
-    let node_of = draw_sequence(&mut picture, k, set, &conflicting);
+    let problems = problems(outcome, set);
+    let node_of = draw_sequence(&mut picture, k, set, &problems);
     if let Some(a) = &set.alembic {
         draw_alembic(&mut picture, k, a, &node_of);
     }
@@ -157,9 +165,9 @@ fn edge(from: String, to: String) -> Edge {
 }
 
 /// Indexes of the migrations a reviewer needs to see: the ends of the sequence, everything
-/// pending, new or conflicting, the last two applied and the last stamp. At most
+/// pending, new, conflicting or changed, the last two applied and the last stamp. At most
 /// [`MAX_MIGRATIONS`], keeping the first and last halves.
-fn migrations_to_draw(set: &SetSummary, conflicting: &HashSet<&str>) -> BTreeSet<usize> {
+fn migrations_to_draw(set: &SetSummary, problems: &Problems) -> BTreeSet<usize> {
     let seq = &set.sequence;
     let last_recorded: Vec<usize> = seq
         .iter()
@@ -181,7 +189,7 @@ fn migrations_to_draw(set: &SetSummary, conflicting: &HashSet<&str>) -> BTreeSet
                 || i + 1 == seq.len()
                 || !m.recorded
                 || m.new == Some(true)
-                || conflicting.contains(m.path.as_str())
+                || problems.contains_key(m.path.as_str())
                 || last_recorded.contains(&i)
                 || last_stamp == Some(m.path.as_str())
         })
@@ -191,10 +199,18 @@ fn migrations_to_draw(set: &SetSummary, conflicting: &HashSet<&str>) -> BTreeSet
         keep.truncate(MAX_MIGRATIONS / 2);
         keep.extend(tail);
     }
-    keep.into_iter().collect()
+    let mut keep: BTreeSet<usize> = keep.into_iter().collect();
+    // A fold node standing for one migration takes the room of that migration: draw it.
+    let single_gaps: Vec<usize> = keep
+        .iter()
+        .filter(|&&i| !keep.contains(&(i + 1)) && keep.contains(&(i + 2)))
+        .map(|&i| i + 1)
+        .collect();
+    keep.extend(single_gaps);
+    keep
 }
 
-fn migration_node(id: String, m: &SequenceItem, conflicting: &HashSet<&str>) -> Node {
+fn migration_node(id: String, m: &SequenceItem, problems: &Problems) -> Node {
     let mut classes = vec![if m.recorded {
         Class::Applied
     } else {
@@ -205,9 +221,9 @@ fn migration_node(id: String, m: &SequenceItem, conflicting: &HashSet<&str>) -> 
         classes.push(Class::New);
         state.push("new on this branch");
     }
-    if conflicting.contains(m.path.as_str()) {
+    if let Some(labels) = problems.get(m.path.as_str()) {
         classes.push(Class::Conflict);
-        state.push("number conflict");
+        state.extend(labels);
     }
     Node {
         id,
@@ -239,10 +255,10 @@ fn draw_sequence<'a>(
     picture: &mut SetPicture,
     k: usize,
     set: &'a SetSummary,
-    conflicting: &HashSet<&str>,
+    problems: &Problems,
 ) -> HashMap<&'a str, String> {
     let seq = &set.sequence;
-    let keep = migrations_to_draw(set, conflicting);
+    let keep = migrations_to_draw(set, problems);
     let mut cluster = Cluster {
         id: format!("s{k}m"),
         title: set.dir.clone(),
@@ -256,7 +272,7 @@ fn draw_sequence<'a>(
         if keep.contains(&i) {
             cluster
                 .nodes
-                .push(migration_node(id.clone(), &seq[i], conflicting));
+                .push(migration_node(id.clone(), &seq[i], problems));
             node_of.insert(seq[i].path.as_str(), id.clone());
             i += 1;
         } else {

@@ -37,6 +37,17 @@ fn inline(s: &str) -> String {
     escape_controls(s).replace('\n', " ").replace('|', "\\|")
 }
 
+/// Text inside an HTML element such as `<summary>`, where Markdown is not read (GitHub would
+/// show backticks as they are): entities for HTML's special characters, one line.
+fn html(s: &str) -> String {
+    escape_controls(s)
+        .replace('\n', " ")
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 /// The lines around a finding (the one before, its own, the one after), with a line of `^`
 /// under the marked span.
 fn excerpt(src: &[u8], l: &Located) -> Option<String> {
@@ -181,8 +192,8 @@ fn sets_table(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
     {
         writeln!(
             out,
-            "<details open><summary>`{}`: migrations and Alembic revisions</summary>\n\n```mermaid\n{}```\n\n</details>\n",
-            inline(&s.dir),
+            "<details open><summary><code>{}</code>: migrations and Alembic revisions</summary>\n\n```mermaid\n{}```\n\n</details>\n",
+            html(&s.dir),
             super::graph::mermaid(outcome, Some(s))
         )?;
     }

@@ -67,14 +67,55 @@ fn normalized(dialect: &dyn Dialect, sql: &str) -> Option<Vec<(Vec<String>, Rang
     Some(statements)
 }
 
-/// The statement as one line, shortened for a message.
-fn one_line(text: &str) -> String {
-    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if collapsed.chars().count() > 100 {
-        format!("{}…", collapsed.chars().take(99).collect::<String>())
+/// How many characters of a statement a message shows.
+const EXCERPT: usize = 99;
+
+/// The statement as one line, in characters.
+fn one_line(text: &str) -> Vec<char> {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .collect()
+}
+
+/// `EXCERPT` characters of a one-line statement from `from`, with `…` where text is cut.
+fn cut(line: &[char], from: usize) -> String {
+    let from = from.min(line.len());
+    let body: String = line[from..].iter().take(EXCERPT).collect();
+    let before = if from > 0 { "…" } else { "" };
+    let after = if line.len() > from + EXCERPT {
+        "…"
     } else {
-        collapsed
-    }
+        ""
+    };
+    format!("{before}{body}{after}")
+}
+
+/// Old and new statement, one line each, shortened around their first difference: two long
+/// statements that differ late must not be shown as the same two prefixes.
+fn excerpts(old: Option<&str>, new: Option<&str>) -> (String, String) {
+    let (a, b) = (old.map(one_line), new.map(one_line));
+    let common = match (&a, &b) {
+        (Some(a), Some(b)) => a.iter().zip(b).take_while(|(x, y)| x == y).count(),
+        _ => 0,
+    };
+    // Keep some context before the difference, from a word's start, and start at the beginning
+    // when it fits.
+    let from = match &b {
+        Some(b) if common + 20 > EXCERPT => {
+            let back = common - 40;
+            b[back..common]
+                .iter()
+                .position(|&c| c == ' ')
+                .map_or(back, |p| back + p + 1)
+        }
+        _ => 0,
+    };
+    (
+        a.map_or("(no statement)".into(), |a| cut(&a, from)),
+        b.map_or("(removed)".into(), |b| cut(&b, from)),
+    )
 }
 
 fn decode(bytes: &[u8]) -> Option<&str> {
@@ -93,14 +134,16 @@ pub fn classify(dialect: &dyn Dialect, old: &[u8], new: &[u8]) -> Change {
         match (a.get(i), b.get(i)) {
             (Some(x), Some(y)) if x.0 == y.0 => continue,
             (x, y) => {
+                let (old, new) = excerpts(
+                    x.map(|x| &old_text[x.1.clone()]),
+                    y.map(|y| &new_text[y.1.clone()]),
+                );
                 return Change::Semantic {
                     index: i + 1,
-                    old: x.map_or("(no statement)".into(), |x| {
-                        one_line(&old_text[x.1.clone()])
-                    }),
-                    new: y.map_or("(removed)".into(), |y| one_line(&new_text[y.1.clone()])),
+                    old,
+                    new,
                     span: y.map(|y| y.1.start + shift..y.1.end + shift),
-                }
+                };
             }
         }
     }
@@ -219,6 +262,24 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_late_change_in_a_long_statement_is_shown_where_it_is() {
+        let columns = "id bigint PRIMARY KEY, name text NOT NULL UNIQUE, created_at timestamptz NOT NULL DEFAULT now()";
+        let c = pg(
+            &format!("CREATE TABLE roles ({columns});"),
+            &format!("CREATE TABLE roles ({columns}, description text);"),
+        );
+        let Change::Semantic { old, new, .. } = c else {
+            panic!("{c:?}")
+        };
+        assert_ne!(old, new, "the excerpts must differ");
+        assert!(
+            old.starts_with('…') && old.ends_with("DEFAULT now());"),
+            "{old}"
+        );
+        assert!(new.ends_with("DEFAULT now(), description text);"), "{new}");
     }
 
     #[test]
