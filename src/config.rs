@@ -291,7 +291,7 @@ pub fn parse(
         let span = e.span().unwrap_or(0..0);
         at.err(
             format!("invalid {shown}: {}", e.message().trim()),
-            "see the Configuration section of the README for every key",
+            "see docs/configuration.md for every key",
             span,
             "here",
         )

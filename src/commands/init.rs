@@ -96,7 +96,7 @@ pub fn detect(root: &Path) -> Vec<Detected> {
 
 pub fn render(detected: &[Detected]) -> String {
     let mut s = String::from(
-        "# miglint configuration — see the README's Configuration section.\n\n[git]\n# The branch pull requests merge into; merged migrations must not change.\n# base = \"origin/main\"\n",
+        "# miglint configuration — see docs/configuration.md.\n\n[git]\n# The branch pull requests merge into; merged migrations must not change.\n# base = \"origin/main\"\n",
     );
     if detected.is_empty() {
         s.push_str("\n# No numbered migrations found; add a set per migration directory:\n[[set]]\ndir = \"migrations\"\n");
