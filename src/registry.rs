@@ -33,6 +33,9 @@ pub enum Rating {
     Cosmetic,
     /// Escalated on the command line (`--require-recorded`).
     Required,
+    /// About a recorded or baseline file, which its checksum protects and which is not
+    /// parse-checked anyway: what would be an error on a pending file is a warning.
+    Protected,
 }
 
 /// A finding's severity: the `[rules]` table's entry for its rule if any, else what its rating
@@ -47,6 +50,7 @@ pub fn severity(
     match rating {
         Some(Rating::Required) => Severity::Error,
         Some(Rating::Cosmetic) => table.unwrap_or(cosmetic_edits),
+        Some(Rating::Protected) => table.unwrap_or(Severity::Warning),
         None => table.unwrap_or(rule.info().severity),
     }
 }
@@ -165,9 +169,9 @@ rules! {
         summary: "A .sql entry in the set cannot be read as a file (a directory, a dangling symlink, no permission).",
         why: "An applier that lists the directory finds it and fails, or skips it silently.",
         bad: "0003_x.sql -> missing-target.sql (dangling symlink)", good: "0003_x.sql as a regular file" }
-    FileTooLarge => { code: "file-too-large", severity: Warning, fatal: false,
-        summary: "A migration is larger than max_file_size and was not parsed.",
-        why: "Huge generated dumps make every hook run slow; check them once by hand and keep them out of the hot path.",
+    FileTooLarge => { code: "file-too-large", severity: Error, fatal: false,
+        summary: "A migration is larger than max_file_size and was not parsed (a warning once it is recorded).",
+        why: "Huge generated dumps make every hook run slow, so miglint hashes them without parsing; a pending file it did not check could hide anything, so it fails closed until the limit is raised. A recorded file is protected by its checksum and only warned about.",
         bad: "a 200 MB data dump in migrations/", good: "schema changes in migrations/, bulk data loaded by a separate job" }
     SqlParseError => { code: "sql-parse-error", severity: Error, fatal: false,
         summary: "A statement does not parse in the set's SQL dialect.",

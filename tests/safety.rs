@@ -247,6 +247,14 @@ fn a_file_over_max_file_size_is_hashed_not_loaded() {
         "{}",
         r.stdout
     );
+    // Pending and not checked: miglint cannot vouch for it, so it is an error and `record`
+    // refuses it until the team says otherwise in miglint.toml.
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(d.run(&["record", "0002"]).code, 2);
+    d.write(
+        "miglint.toml",
+        "[[set]]\ndir = \"migrations\"\nmax_file_size = 1024\n\n[rules]\nfile-too-large = \"warning\"\n",
+    );
     // Its checksum is right: `record` writes what sha256sum computes.
     let r = d.run(&["record", "0002"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -260,6 +268,50 @@ fn a_file_over_max_file_size_is_hashed_not_loaded() {
     let r = d.run(&["check", "--format", "json"]);
     assert!(
         r.codes().contains(&"checksum-mismatch".to_string()),
+        "{}",
+        r.stdout
+    );
+}
+
+/// Padding a new migration past `max_file_size` must not smuggle a typo past the check: a file
+/// that is not parsed is an error while it is pending; once recorded (the database ran it) it is
+/// protected by its checksum and the size is only a warning.
+#[test]
+fn a_pending_file_too_large_to_check_fails_closed() {
+    let d = applied();
+    d.write(
+        "miglint.toml",
+        "[[set]]\ndir = \"migrations\"\nmax_file_size = 4096\n",
+    );
+    let padded = format!(
+        "{}\nDROP TABLE users CASCADE; SELEC oops;\n",
+        "-- padding\n".repeat(500)
+    );
+    d.write("migrations/0002_padded.sql", &padded);
+    let r = d.run(&["check", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(
+        r.find("file-too-large")["severity"],
+        "error",
+        "{}",
+        r.stdout
+    );
+    // Recorded (the team applied it and said so): a warning, the checksum protects it.
+    d.write(
+        "migrations/0002_padded.sql",
+        format!("{}\nSELECT 1;\n", "-- padding\n".repeat(500)),
+    );
+    let ledger = d.read("migrations/applied.sha256");
+    let digest = sha256(d.read("migrations/0002_padded.sql").as_bytes());
+    d.write(
+        "migrations/applied.sha256",
+        format!("{ledger}{digest}  0002_padded.sql\n"),
+    );
+    let r = d.run(&["check", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(
+        r.find("file-too-large")["severity"],
+        "warning",
         "{}",
         r.stdout
     );
