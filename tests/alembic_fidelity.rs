@@ -226,6 +226,9 @@ fn stamps_in_every_form_a_team_writes() {
         // The newest stamp is the stale one: found, in the new forms too.
         ("DELETE FROM auth.alembic_version_auth;\nINSERT INTO auth.alembic_version_auth (version_num) SELECT 'a1';\n", false),
         ("UPDATE auth.alembic_version_auth SET version_num = $$a1$$;\n", false),
+        // A statement under a WITH clause stamps like the plain one.
+        ("WITH t AS (SELECT 1) UPDATE auth.alembic_version_auth SET version_num = 'b2';\n", true),
+        ("WITH t AS (SELECT 1) INSERT INTO auth.alembic_version_auth (version_num) SELECT 'a1';\n", false),
     ] {
         let d = auth(&[INIT, sql], "");
         let r = d.run(&["check", "--format", "json"]);
@@ -265,6 +268,18 @@ fn a_stamp_miglint_cannot_evaluate_is_a_warning_never_ignored() {
         (w["line"].as_u64(), w["severity"].as_str()),
         (Some(2), Some("warning")),
         "{w}"
+    );
+    // A data-modifying CTE writes the table from inside a WITH clause.
+    let d = auth(
+        &[INIT, "UPDATE auth.alembic_version_auth SET version_num = 'b2';\nWITH s AS (UPDATE auth.alembic_version_auth SET version_num = 'a1' RETURNING 1) SELECT * FROM s;\n"],
+        "",
+    );
+    let r = d.run(&["check", "--format", "json"]);
+    assert_eq!(
+        r.find("alembic-stamp-unverified")["line"],
+        2,
+        "{}",
+        r.stdout
     );
 }
 

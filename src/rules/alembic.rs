@@ -225,6 +225,14 @@ pub fn unverified_stamps(
         let writes = match first {
             "do" | "execute" | "call" | "merge" | "copy" => true,
             "update" | "insert" => !stamped,
+            // A data-modifying CTE (`WITH s AS (UPDATE … RETURNING …) SELECT …`) or a WITH
+            // statement whose own write is not a stamp miglint could read.
+            "with" => {
+                !stamped
+                    && lower
+                        .split(|c: char| !c.is_ascii_alphabetic())
+                        .any(|w| matches!(w, "update" | "insert" | "merge"))
+            }
             _ => false,
         };
         if writes {

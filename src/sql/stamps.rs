@@ -168,7 +168,14 @@ pub fn collect(stmt: &Ast, lines: &LineIndex, out: &mut Vec<Stamp>, search_path:
             *search_path = schemas(values);
             return;
         }
-        Ast::Query(_) => {
+        Ast::Query(query) => {
+            // `WITH … UPDATE/INSERT/DELETE`: the statement under the WITH clause stamps as it
+            // would alone (a write inside a CTE is reported as unverified by the rule).
+            if let SetExpr::Update(inner) | SetExpr::Insert(inner) | SetExpr::Delete(inner) =
+                &*query.body
+            {
+                return collect(inner, lines, out, search_path);
+            }
             if let Some(path) = set_config(stmt) {
                 *search_path = path;
             }
