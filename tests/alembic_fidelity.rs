@@ -226,6 +226,9 @@ fn stamps_in_every_form_a_team_writes() {
         // The newest stamp is the stale one: found, in the new forms too.
         ("DELETE FROM auth.alembic_version_auth;\nINSERT INTO auth.alembic_version_auth (version_num) SELECT 'a1';\n", false),
         ("UPDATE auth.alembic_version_auth SET version_num = $$a1$$;\n", false),
+        // An INSERT that leaves the old row: the table holds a1 and b2, and real Alembic says
+        // "Requested revision b2 overlaps with other requested revisions a1".
+        ("INSERT INTO auth.alembic_version_auth (version_num) VALUES ('b2');\n", false),
         // A statement under a WITH clause stamps like the plain one.
         ("WITH t AS (SELECT 1) UPDATE auth.alembic_version_auth SET version_num = 'b2';\n", true),
         ("WITH t AS (SELECT 1) INSERT INTO auth.alembic_version_auth (version_num) SELECT 'a1';\n", false),
@@ -281,6 +284,60 @@ fn a_stamp_miglint_cannot_evaluate_is_a_warning_never_ignored() {
         "{}",
         r.stdout
     );
+    // A filter miglint cannot evaluate may match no row (`WHERE false`): the statement is not
+    // counted as a stamp, so the stale stamp before it is the declared head (an error), and a
+    // warning says why. `WHERE true` and `WHERE version_num = '…'` are evaluated.
+    for (sql, stale) in [
+        (
+            "UPDATE auth.alembic_version_auth SET version_num = 'b2' WHERE false;\n",
+            true,
+        ),
+        (
+            "UPDATE auth.alembic_version_auth SET version_num = 'b2' FROM auth.x WHERE x.ok;\n",
+            true,
+        ),
+        (
+            "INSERT INTO auth.alembic_version_auth (version_num) SELECT 'b2' WHERE false;\n",
+            true,
+        ),
+        (
+            "INSERT INTO auth.alembic_version_auth (version_num) SELECT 'b2' LIMIT 0;\n",
+            true,
+        ),
+        (
+            "UPDATE auth.alembic_version_auth SET version_num = 'b2' WHERE true;\n",
+            false,
+        ),
+        (
+            "UPDATE auth.alembic_version_auth SET version_num = 'b2' WHERE version_num = 'a1';\n",
+            false,
+        ),
+    ] {
+        let d = auth(
+            &[
+                INIT,
+                "UPDATE auth.alembic_version_auth SET version_num = 'a1';\n",
+                sql,
+            ],
+            "",
+        );
+        let r = d.run(&["check", "--format", "json"]);
+        if stale {
+            assert_eq!(r.code, 1, "{sql}\n{}", r.stdout);
+            assert_eq!(
+                r.find("alembic-head-mismatch")["file"],
+                "auth/migrations/0001_m1.sql",
+                "{sql}"
+            );
+            assert_eq!(
+                r.find("alembic-stamp-unverified")["file"],
+                "auth/migrations/0002_m2.sql",
+                "{sql}"
+            );
+        } else {
+            assert_eq!(r.code, 0, "{sql}\n{}", r.stdout);
+        }
+    }
 }
 
 /// neutron's layout: expand and contract branches from one root, labels computed at runtime.

@@ -52,6 +52,7 @@ pub fn check_stamps(layout: &Layout, graph: &Graph, stamps: &[(String, Stamp)]) 
     if layout.expected_heads() > 1 {
         findings.extend(check_branches(layout, graph, stamps));
     } else if let (Some((path, stamp)), [head]) = (declared, heads.as_slice()) {
+        findings.extend(check_leftover_rows(layout, stamps, head));
         if stamp.revision != *head && graph.get(&stamp.revision).is_some() {
             findings.push(
                 Finding::new(
@@ -122,6 +123,68 @@ fn stamp_target(layout: &Layout, graph: &Graph, path: &str, stamp: &Stamp) -> Ve
     findings
 }
 
+/// The rows the SQL leaves in the version table (sorted, distinct), replaying its inserts,
+/// updates and deletes in migration order, and the newest statement that wrote a row.
+fn replay<'a>(
+    layout: &Layout,
+    stamps: &'a [(String, Stamp)],
+) -> (Vec<&'a str>, Option<&'a (String, Stamp)>) {
+    let mut rows: Vec<&str> = Vec::new();
+    let mut newest = None;
+    for entry in stamps
+        .iter()
+        .filter(|(_, s)| targets(s, &layout.version_table))
+    {
+        let s = &entry.1;
+        match &s.kind {
+            StampKind::Insert => rows.push(&s.revision),
+            // An UPDATE of every row: with one head per row this collapses them; on an empty
+            // table (stamped outside the SQL) assume the row it updates exists.
+            StampKind::Update => rows = vec![&s.revision],
+            StampKind::Replace(old) => match rows.iter_mut().find(|r| **r == old) {
+                Some(r) => *r = &s.revision,
+                None => rows.push(&s.revision),
+            },
+            StampKind::Delete(None) => rows.clear(),
+            StampKind::Delete(Some(old)) => rows.retain(|r| r != old),
+        }
+        if !matches!(s.kind, StampKind::Delete(_)) {
+            newest = Some(entry);
+        }
+    }
+    rows.sort_unstable();
+    rows.dedup();
+    (rows, newest)
+}
+
+/// One head: the newest stamp is the head, and no older row is left beside it. An INSERT that
+/// does not replace the previous row leaves two, and Alembic refuses the table ("Requested
+/// revision … overlaps with other requested revisions …").
+fn check_leftover_rows(layout: &Layout, stamps: &[(String, Stamp)], head: &str) -> Option<Finding> {
+    let (rows, newest) = replay(layout, stamps);
+    let (path, stamp) = newest?;
+    if stamp.revision != head || rows.len() < 2 || !rows.contains(&head) {
+        return None;
+    }
+    let others: Vec<&str> = rows.iter().copied().filter(|r| *r != head).collect();
+    Some(
+        Finding::new(
+            Rule::AlembicHeadMismatch,
+            format!(
+                "the SQL leaves {} in {} beside the head `{head}`: Alembic reads every row as a current revision and refuses overlapping ones",
+                others.join(", "),
+                layout.version_table
+            ),
+        )
+        .file(path.clone())
+        .at(stamp.span.clone(), "inserted beside the old row")
+        .help(format!(
+            "replace the row in a new migration: DELETE FROM {0} WHERE version_num <> '{head}'; (and stamp with UPDATE {0} SET version_num = '<head>' from now on)",
+            layout.version_table
+        )),
+    )
+}
+
 /// Heads by design: the version table holds one row per head, so the rows the SQL leaves there
 /// (replaying its inserts, updates and deletes in migration order) must be exactly the heads,
 /// and, with `branches`, each head must be on the branch of one declared label.
@@ -141,32 +204,7 @@ fn check_branches(layout: &Layout, graph: &Graph, stamps: &[(String, Stamp)]) ->
             }
         }
     }
-    let mut rows: Vec<String> = Vec::new();
-    let mut newest: Option<&(String, Stamp)> = None;
-    for entry in stamps
-        .iter()
-        .filter(|(_, s)| targets(s, &layout.version_table))
-    {
-        let s = &entry.1;
-        match &s.kind {
-            StampKind::Insert => rows.push(s.revision.clone()),
-            // An UPDATE of every row: with one head per row this collapses them; on an empty
-            // table (stamped outside the SQL) assume the row it updates exists.
-            StampKind::Update => rows = vec![s.revision.clone()],
-            StampKind::Replace(old) => match rows.iter_mut().find(|r| *r == old) {
-                Some(r) => *r = s.revision.clone(),
-                None => rows.push(s.revision.clone()),
-            },
-            StampKind::Delete(None) => rows.clear(),
-            StampKind::Delete(Some(old)) => rows.retain(|r| r != old),
-        }
-        if !matches!(s.kind, StampKind::Delete(_)) {
-            newest = Some(entry);
-        }
-    }
-    let mut stamped: Vec<&str> = rows.iter().map(String::as_str).collect();
-    stamped.sort_unstable();
-    stamped.dedup();
+    let (stamped, newest) = replay(layout, stamps);
     if let Some((path, stamp)) = newest {
         if stamped != heads {
             findings.push(
@@ -222,9 +260,15 @@ pub fn unverified_stamps(
                 && s.span.start >= st.span.start
                 && s.span.start < st.span.end
         });
+        let deleted = analysis.stamps.iter().any(|s| {
+            matches!(s.kind, StampKind::Delete(_))
+                && s.span.start >= st.span.start
+                && s.span.start < st.span.end
+        });
         let writes = match first {
-            "do" | "execute" | "call" | "merge" | "copy" => true,
+            "do" | "execute" | "call" | "merge" | "copy" | "prepare" => true,
             "update" | "insert" => !stamped,
+            "delete" => !deleted,
             // A data-modifying CTE (`WITH s AS (UPDATE … RETURNING …) SELECT …`) or a WITH
             // statement whose own write is not a stamp miglint could read.
             "with" => {

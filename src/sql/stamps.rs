@@ -75,6 +75,15 @@ fn literal(expr: &Expr, lines: &LineIndex) -> Option<(String, Range<usize>)> {
     }
 }
 
+/// `WHERE true`: a filter that keeps every row.
+fn is_true(expr: &Expr) -> bool {
+    match expr {
+        Expr::Value(v) => matches!(v.value, Value::Boolean(true)),
+        Expr::Nested(inner) => is_true(inner),
+        _ => false,
+    }
+}
+
 /// `version_num = 'y'` (either side), for UPDATE/DELETE filters.
 fn version_filter(expr: &Expr, lines: &LineIndex) -> Option<String> {
     let Expr::BinaryOp { left, op, right } = expr else {
@@ -209,10 +218,19 @@ fn update_stamps<'a>(update: &'a sqlparser::ast::Update, lines: &LineIndex) -> V
     let TableFactor::Table { name, .. } = &update.table.relation else {
         return Vec::new();
     };
-    let filter = update
-        .selection
-        .as_ref()
-        .and_then(|w| version_filter(w, lines));
+    // Which rows it writes must be known: all of them, or the row of one head. A join or any
+    // other filter (`WHERE false`) may write none, so it is no stamp (the rule warns).
+    if update.from.is_some() || !update.table.joins.is_empty() {
+        return Vec::new();
+    }
+    let filter = match &update.selection {
+        None => None,
+        Some(w) if is_true(w) => None,
+        Some(w) => match version_filter(w, lines) {
+            Some(y) => Some(y),
+            None => return Vec::new(),
+        },
+    };
     let mut found = Vec::new();
     for a in &update.assignments {
         if let AssignmentTarget::ColumnName(col) = &a.target {
@@ -256,14 +274,22 @@ fn insert_stamps<'a>(insert: &'a sqlparser::ast::Insert, lines: &LineIndex) -> V
             .iter()
             .filter_map(|row| row.content.get(index).and_then(|e| literal(e, lines)))
             .collect(),
-        // `INSERT … SELECT 'x'` (without FROM: one row).
-        SetExpr::Select(select) if select.from.is_empty() => match select.projection.get(index) {
-            Some(sqlparser::ast::SelectItem::UnnamedExpr(e))
-            | Some(sqlparser::ast::SelectItem::ExprWithAlias { expr: e, .. }) => {
-                literal(e, lines).into_iter().collect()
+        // `INSERT … SELECT 'x'` (without FROM, a filter or a limit: exactly one row).
+        SetExpr::Select(select)
+            if select.from.is_empty()
+                && select.selection.as_ref().is_none_or(is_true)
+                && select.having.is_none()
+                && source.limit_clause.is_none()
+                && source.fetch.is_none() =>
+        {
+            match select.projection.get(index) {
+                Some(sqlparser::ast::SelectItem::UnnamedExpr(e))
+                | Some(sqlparser::ast::SelectItem::ExprWithAlias { expr: e, .. }) => {
+                    literal(e, lines).into_iter().collect()
+                }
+                _ => Vec::new(),
             }
-            _ => Vec::new(),
-        },
+        }
         _ => Vec::new(),
     };
     literals
@@ -278,10 +304,18 @@ fn delete_stamps<'a>(delete: &'a sqlparser::ast::Delete, lines: &LineIndex) -> V
         sqlparser::ast::FromTable::WithFromKeyword(t)
         | sqlparser::ast::FromTable::WithoutKeyword(t) => t,
     };
-    let filter = delete
-        .selection
-        .as_ref()
-        .and_then(|w| version_filter(w, lines));
+    // As for UPDATE: every row, or one head's row; any other filter is no stamp (the rule warns).
+    let filter = match &delete.selection {
+        None => None,
+        Some(w) if is_true(w) => None,
+        Some(w) => match version_filter(w, lines) {
+            Some(y) => Some(y),
+            None => return Vec::new(),
+        },
+    };
+    if delete.using.is_some() {
+        return Vec::new();
+    }
     let start = delete.delete_token.0.span.start;
     let at = lines.offset(start.line, start.column);
     tables
