@@ -6,7 +6,9 @@
 //!
 //! Mutants of every accepted statement: the first keyword misspelled (two letters swapped), the
 //! last `)` token removed, a stray `,` inserted before the last `)` token (tokens of the SQL
-//! itself: a `)` inside a string or a `$$` body is not grammar).
+//! itself: a `)` inside a string or a `$$` body is not grammar), and the `;` between it and the
+//! next accepted statement of its file removed. `--show-misses` prints every mutant not rejected
+//! (to stderr), with its file.
 
 use miglint::sql::{self, Outcome};
 
@@ -73,9 +75,12 @@ fn mutants(stmt: &str) -> Vec<(&'static str, String)> {
 fn main() {
     let mut placeholders = Vec::new();
     let mut files = Vec::new();
+    let mut show_misses = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        if a == "--placeholder" {
+        if a == "--show-misses" {
+            show_misses = true;
+        } else if a == "--placeholder" {
             placeholders
                 .push(regex::Regex::new(&args.next().expect("a regex")).expect("a valid regex"));
         } else {
@@ -94,19 +99,36 @@ fn main() {
             &placeholders,
             true,
         );
+        let mut previous: Option<&str> = None;
         for s in &a.statements {
             originals += 1;
             let stmt = &text[s.span.clone()];
             match s.outcome {
-                Outcome::Error { .. } => continue,
+                Outcome::Error { .. } => {
+                    previous = None;
+                    continue;
+                }
                 Outcome::Unverified { .. } => unverified += 1,
                 _ => {}
             }
             accepted += 1;
-            for (kind, m) in mutants(stmt) {
+            let mut all = mutants(stmt);
+            if let Some(before) = previous {
+                let joined = before.trim_end().trim_end_matches(';').trim_end();
+                all.push((
+                    "missing `;` between two statements",
+                    format!("{joined}\n{stmt}"),
+                ));
+            }
+            previous = Some(stmt);
+            for (kind, m) in all {
                 let e = kinds.entry(kind).or_default();
                 e.0 += 1;
-                e.1 += usize::from(rejected(&m, &placeholders));
+                let hit = rejected(&m, &placeholders);
+                e.1 += usize::from(hit);
+                if show_misses && !hit {
+                    eprintln!("--- {kind} in {f}:\n{m}");
+                }
             }
         }
     }

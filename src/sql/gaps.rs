@@ -341,6 +341,10 @@ const GAPS: &[(&str, Matcher)] = &[
     ("ON ONLY", |c| {
         c.first(0) == "CREATE" && c.w(-1) == "ONLY" && c.w(-2) == "ON"
     }),
+    // `CREATE SCHEMA s CREATE TABLE … GRANT …`: schema elements, which sqlparser lacks.
+    ("CREATE SCHEMA … schema elements", |c| {
+        c.first(0) == "CREATE" && c.first(1) == "SCHEMA" && matches!(c.w(0), "CREATE" | "GRANT")
+    }),
     ("SECURITY LABEL", |c| {
         c.at(0) && c.w(0) == "SECURITY" && c.w(1) == "LABEL"
     }),
@@ -403,6 +407,76 @@ pub fn known_gap(dialect: &dyn Dialect, statement: &str, error_at: usize) -> Opt
     let e = toks.iter().position(|t| t.offset >= error_at)?;
     let ctx = Ctx { toks: &toks, e };
     GAPS.iter().find(|(_, m)| m(&ctx)).map(|(name, _)| *name)
+}
+
+/// Words that start a statement and, first on their line at the top level of a statement, are
+/// hardly ever a clause of the one before (`SET`, `WITH`, `VALUES` are left out: they are).
+const STATEMENT_STARTS: &[&str] = &[
+    "ALTER", "ANALYZE", "CALL", "CLUSTER", "COMMENT", "CREATE", "DELETE", "DO", "DROP", "GRANT",
+    "INSERT", "LOCK", "REFRESH", "REINDEX", "REVOKE", "SECURITY", "SELECT", "TRUNCATE", "UPDATE",
+    "VACUUM",
+];
+
+/// Words after which a statement legitimately goes on with another statement's words: a
+/// subquery or action (`AS SELECT`, `DO INSTEAD INSERT`), a list (`INSERT,\nDELETE`), an event
+/// (`BEFORE INSERT OR\nUPDATE`, `ON DELETE`).
+const CONTINUES: &[&str] = &[
+    "AS", "DO", "INSTEAD", "ALSO", "ATOMIC", "THEN", "ELSE", "LOOP", "BEGIN", "FOR", "EXECUTE",
+    "EXPLAIN", "ANALYZE", "VERBOSE", "OR", "OF", "BEFORE", "AFTER", "ON", ",",
+];
+
+/// Statements whose elements are other statements' words at the top level: `CREATE SCHEMA s
+/// CREATE TABLE …`, `ALTER DEFAULT PRIVILEGES … GRANT …`, `ALTER EXTENSION e DROP FUNCTION …`,
+/// `ALTER OPERATOR FAMILY … DROP OPERATOR …`, `INSERT INTO t SELECT …`, `WITH … SELECT …`.
+fn has_statement_elements(toks: &[Tok], candidate: &str) -> bool {
+    let w = |i: usize| toks.get(i).map_or("", |t| t.word.as_str());
+    match (w(0), w(1)) {
+        ("CREATE", "SCHEMA") => matches!(candidate, "CREATE" | "GRANT"),
+        ("ALTER", "DEFAULT") => matches!(candidate, "GRANT" | "REVOKE"),
+        ("ALTER", "EXTENSION" | "OPERATOR" | "PUBLICATION" | "TABLE" | "FOREIGN" | "TYPE") => {
+            candidate == "DROP"
+        }
+        ("INSERT" | "WITH", _) => matches!(candidate, "SELECT" | "INSERT" | "UPDATE" | "DELETE"),
+        _ => false,
+    }
+}
+
+/// A known gap must not hide a missing `;`: when sqlparser stopped at a construct it lacks,
+/// everything after that spot went unchecked, including a next statement run into this one
+/// (`CREATE CAST (a AS b) WITH FUNCTION f(a)` + newline + `CREATE CAST …`). The offset of a line
+/// that, after the failure at `failed_at`, starts a complete statement of its own (one that parses,
+/// or is itself a known gap), when there is one.
+pub fn run_on_statement(dialect: &dyn Dialect, statement: &str, failed_at: usize) -> Option<usize> {
+    let toks = tokens(dialect, statement);
+    let mut depth = 0i64;
+    for (k, t) in toks.iter().enumerate() {
+        match t.text.as_str() {
+            "(" => depth += 1,
+            ")" => depth -= 1,
+            _ => {}
+        }
+        let line_start = statement[..t.offset].rfind('\n').map_or(0, |n| n + 1);
+        if k == 0
+            || depth != 0
+            || t.offset <= failed_at
+            || !statement[line_start..t.offset].trim().is_empty()
+            || !STATEMENT_STARTS.contains(&t.word.as_str())
+            || CONTINUES.contains(&toks[k - 1].word.as_str())
+            || CONTINUES.contains(&toks[k - 1].text.as_str())
+            || has_statement_elements(&toks, &t.word)
+        {
+            continue;
+        }
+        let rest = &statement[t.offset..];
+        let complete = match super::parse_text(dialect, rest) {
+            Ok(()) => true,
+            Err((_, at)) => at < rest.len() && known_gap(dialect, rest, at).is_some(),
+        };
+        if complete {
+            return Some(t.offset);
+        }
+    }
+    None
 }
 
 /// Function options sqlparser lacks (`COST n`, `ROWS n`, `SUPPORT f`, `WINDOW`, `[NOT]
@@ -745,6 +819,45 @@ mod tests {
     fn error(sql: &str) {
         let got = outcome(sql);
         assert!(matches!(got, Outcome::Error { .. }), "{sql}: {got:?}");
+    }
+
+    /// A construct sqlparser lacks does not hide a missing `;`: the next statement run into it is
+    /// an error on its own line. Statements that legitimately carry other statements' words on
+    /// their own lines stay valid.
+    #[test]
+    fn a_missing_semicolon_after_a_gap_is_an_error() {
+        for sql in [
+            "CREATE CAST (bit AS ip) WITH FUNCTION ip(bit)\nCREATE CAST (varbit AS ip) WITH FUNCTION ip(varbit);",
+            "ALTER EXTENSION e ADD CAST (text AS ip)\nALTER EXTENSION e ADD CAST (text AS ip6);",
+            "COMMENT ON AGGREGATE a (int) IS 'x'\nCREATE TABLE t (id int);",
+            "CREATE EVENT TRIGGER et ON ddl_command_start EXECUTE FUNCTION f()\nDROP TABLE t;",
+            "ALTER SEQUENCE s OWNED BY t.id\nINSERT INTO t (a) VALUES (1);",
+        ] {
+            let got = outcome(sql);
+            if cfg!(feature = "postgres-exact") {
+                assert!(matches!(got, Outcome::Error { .. }), "{sql}: {got:?}");
+                continue;
+            }
+            let Outcome::Error { message, at } = got else {
+                panic!("{sql}: {got:?}")
+            };
+            assert!(message.contains("`;` missing"), "{message}");
+            assert_eq!(at.start, sql.find('\n').unwrap() + 1, "{sql}");
+        }
+        for sql in [
+            "CREATE SCHEMA s\n  CREATE TABLE t (id int)\n  CREATE VIEW v AS\n  SELECT 1;",
+            "CREATE SCHEMA s AUTHORIZATION r\n  GRANT SELECT ON TABLE t TO r;",
+            "ALTER EXTENSION e\n  DROP FUNCTION f(int);",
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA s\nGRANT SELECT ON TABLES TO r;",
+            "CREATE RULE r AS ON INSERT TO t DO ALSO\nINSERT INTO log (a) VALUES (1);",
+            "CREATE MATERIALIZED VIEW v AS\nSELECT 1 AS a\nWITH NO DATA;",
+            "CREATE VIEW v AS\nSELECT 1 AS a\nWITH CHECK OPTION;",
+            "CREATE TRIGGER tr BEFORE INSERT OR\nUPDATE ON t FOR EACH ROW EXECUTE FUNCTION f();",
+            "CREATE POLICY p ON t FOR\nSELECT USING (true);",
+            "ALTER TABLE t\n  SET SCHEMA s;",
+        ] {
+            valid(sql);
+        }
     }
 
     #[test]

@@ -344,8 +344,39 @@ fn parse_statement(
 
 /// The outcome of a statement sqlparser rejects: an error, or `sql-unverified` when the failure
 /// is a PostgreSQL construct sqlparser lacks (recognised where it failed, or after the
-/// normalisations and rewrites of [`gaps`]).
+/// normalisations and rewrites of [`gaps`]) and no next statement was run into it (a missing
+/// `;` after a construct sqlparser lacks is still an error).
 fn failed(
+    err: &sqlparser::parser::ParserError,
+    sql: &str,
+    span: &Range<usize>,
+    dialect: &dyn Dialect,
+    lines: &LineIndex,
+) -> Outcome {
+    let outcome = judged(err, sql, span, dialect, lines);
+    if !matches!(outcome, Outcome::Unverified { .. }) {
+        return outcome;
+    }
+    let statement = sql.get(span.clone()).unwrap_or("");
+    let failed_at = match split_error(err).1 {
+        Some((line, col)) => lines.offset(line, col).saturating_sub(span.start),
+        None => statement.len(),
+    };
+    match gaps::run_on_statement(dialect, statement, failed_at) {
+        Some(next) => {
+            let start = span.start + next;
+            Outcome::Error {
+                message:
+                    "a new statement starts here: is the `;` missing at the end of the one before?"
+                        .into(),
+                at: start..start + label_len(statement, next),
+            }
+        }
+        None => outcome,
+    }
+}
+
+fn judged(
     err: &sqlparser::parser::ParserError,
     sql: &str,
     span: &Range<usize>,
