@@ -415,8 +415,8 @@ pub fn known_gap(dialect: &dyn Dialect, statement: &str, error_at: usize) -> Opt
 /// Words that start a statement and, first on their line at the top level of a statement, are
 /// hardly ever a clause of the one before (`SET`, `WITH`, `VALUES` are left out: they are).
 const STATEMENT_STARTS: &[&str] = &[
-    "ALTER", "COMMENT", "CREATE", "DELETE", "DROP", "GRANT", "INSERT", "REFRESH", "REINDEX",
-    "REVOKE", "SELECT", "TRUNCATE", "UPDATE", "VACUUM",
+    "ALTER", "COMMENT", "COMMIT", "CREATE", "DELETE", "DO", "DROP", "GRANT", "INSERT", "REFRESH",
+    "REINDEX", "REVOKE", "SELECT", "TRUNCATE", "UPDATE", "VACUUM",
 ];
 
 /// Words after which a statement legitimately goes on with another statement's words: a
@@ -455,13 +455,26 @@ const CONTINUES: &[&str] = &[
 /// Statements whose elements are other statements' words at the top level: `CREATE SCHEMA s
 /// CREATE TABLE …`, `ALTER DEFAULT PRIVILEGES … GRANT …`, `ALTER EXTENSION e DROP FUNCTION …`,
 /// `ALTER OPERATOR FAMILY … DROP OPERATOR …`, `INSERT INTO t SELECT …`, `WITH … SELECT …`.
-fn has_statement_elements(toks: &[Tok], candidate: &str) -> bool {
+fn has_statement_elements(toks: &[Tok], k: usize) -> bool {
     let w = |i: usize| toks.get(i).map_or("", |t| t.word.as_str());
+    let candidate = w(k);
     match (w(0), w(1)) {
         ("CREATE", "SCHEMA") => matches!(candidate, "CREATE" | "GRANT"),
         ("ALTER", "DEFAULT") => matches!(candidate, "GRANT" | "REVOKE"),
-        // `ALTER TABLE t` / `ALTER EXTENSION e` / `ALTER DOMAIN d` … newline `DROP …`.
-        ("ALTER", _) => candidate == "DROP",
+        // `ALTER EXTENSION e` / `ALTER DOMAIN d` … newline `DROP …`: the statement's action,
+        // unless it already had one (`… DROP FUNCTION f(int)` newline `DROP FUNCTION …`).
+        ("ALTER", _) => {
+            const ACTIONS: &[&str] = &[
+                "ADD", "DROP", "RENAME", "ENABLE", "DISABLE", "OWNER", "SET", "RESET", "VALIDATE",
+                "UPDATE", "ATTACH", "DETACH", "INHERIT", "OPTIONS", "ALTER",
+            ];
+            candidate == "DROP" && !(2..k).any(|i| ACTIONS.contains(&w(i)))
+        }
+        // A DO block (`DO $$…$$`, `DO LANGUAGE plpgsql $$…$$`) starts a statement; `DO INSTEAD`
+        // and `ON CONFLICT DO` go on with one.
+        _ if candidate == "DO" => {
+            !(toks.get(k + 1).is_some_and(|t| t.is_string) || w(k + 1) == "LANGUAGE")
+        }
         ("INSERT" | "WITH", _) => matches!(candidate, "SELECT" | "INSERT" | "UPDATE" | "DELETE"),
         _ => false,
     }
@@ -491,16 +504,11 @@ pub fn run_on_statement(dialect: &dyn Dialect, statement: &str, failed_at: usize
             || !STATEMENT_STARTS.contains(&t.word.as_str())
             || CONTINUES.contains(&toks[k - 1].word.as_str())
             || CONTINUES.contains(&toks[k - 1].text.as_str())
-            || has_statement_elements(&toks, &t.word)
+            || has_statement_elements(&toks, k)
         {
             continue;
         }
-        let rest = &statement[t.offset..];
-        let complete = match super::parse_text(dialect, rest) {
-            Ok(()) => true,
-            Err((_, at)) => at < rest.len() && known_gap(dialect, rest, at).is_some(),
-        };
-        if complete {
+        if super::complete_statement(dialect, &statement[t.offset..]) {
             return Some(t.offset);
         }
     }
@@ -861,6 +869,12 @@ mod tests {
             ("COMMENT ON AGGREGATE a (int) IS 'x'\nCREATE TABLE t (id int);", "CREATE TABLE"),
             ("CREATE EVENT TRIGGER et ON ddl_command_start EXECUTE FUNCTION f()\nDROP TABLE t;", "DROP TABLE"),
             ("ALTER SEQUENCE s OWNED BY t.id\nINSERT INTO t (a) VALUES (1);", "INSERT"),
+            ("ALTER EXTENSION e DROP FUNCTION f(int)\nDROP FUNCTION IF EXISTS f(int);", "DROP FUNCTION IF"),
+            ("DO LANGUAGE plpgsql $x$ BEGIN PERFORM 1; END $x$\nDO $y$ BEGIN PERFORM 2; END $y$;", "DO $y$"),
+            ("ALTER EVENT TRIGGER t ENABLE ALWAYS\nDROP FUNCTION f(int);", "DROP FUNCTION"),
+            ("COMMENT ON FUNCTION f() IS ''\nCREATE VIEW v AS SELECT * FROM f() AS (a int, b text);", "CREATE VIEW"),
+            ("CREATE OPERATOR @>> (PROCEDURE = f, LEFTARG = g, RIGHTARG = g, COMMUTATOR = <<@)\nCREATE OPERATOR <<@ (PROCEDURE = h, LEFTARG = g, RIGHTARG = g, COMMUTATOR = @>>);", "CREATE OPERATOR <<@"),
+            ("DO $$ BEGIN PERFORM 1; END $$\nCOMMIT;", "COMMIT"),
             ("CREATE OPERATOR CLASS c DEFAULT FOR TYPE t USING hash AS\n  OPERATOR 1 = ,\n  FUNCTION 1 h(t)\nCREATE OPERATOR CLASS d DEFAULT FOR TYPE u USING hash AS\n  OPERATOR 1 = ,\n  FUNCTION 1 h(u);", "CREATE OPERATOR CLASS d"),
         ] {
             let got = outcome(sql);
