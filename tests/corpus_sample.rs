@@ -95,3 +95,39 @@ fn a_misspelt_first_keyword_is_an_error_on_its_line() {
     }
     assert!(mutants >= 25, "only {mutants} statements mutated");
 }
+
+/// Two statements run together (the `;` at the end of a line removed) are an error in the file,
+/// in both builds: a construct the default build cannot check must not hide it (issue 16).
+#[test]
+fn a_missing_semicolon_is_an_error_never_a_warning() {
+    let files = sample();
+    let mut mutants = 0;
+    for (k, (name, text)) in files.iter().enumerate() {
+        for line in statement_starts(text).into_iter().filter(|&l| l > 0) {
+            let mutated: String = text
+                .lines()
+                .enumerate()
+                .map(|(i, l)| {
+                    if i + 1 == line {
+                        format!("{}\n", l.trim_end().trim_end_matches(';'))
+                    } else {
+                        format!("{l}\n")
+                    }
+                })
+                .collect();
+            let mut set = files.clone();
+            set[k].1 = mutated;
+            let d = set_of(&set);
+            let r = d.run(&["check", "migrations", "--format", "json"]);
+            assert!(
+                r.diags().iter().any(|x| x.0 == "sql-parse-error"
+                    && x.1.as_deref() == Some(&format!("migrations/{name}"))),
+                "{name}: the `;` before line {} removed must be an error:\n{}",
+                line + 1,
+                r.stdout
+            );
+            mutants += 1;
+        }
+    }
+    assert!(mutants >= 20, "only {mutants} statements joined");
+}
