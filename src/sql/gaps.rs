@@ -939,6 +939,21 @@ mod tests {
         }
     }
 
+    /// PostgreSQL takes no trailing comma anywhere: not where sqlparser is lenient
+    /// (`FUNCTION 1 f(a, b,)` in an operator class), not inside a construct that is rewritten
+    /// before parsing (column storage parameters).
+    #[test]
+    fn a_stray_comma_before_a_paren_is_an_error() {
+        for sql in [
+            "CREATE OPERATOR CLASS c DEFAULT FOR TYPE t USING btree AS\n  OPERATOR 1 < ,\n  FUNCTION 1 f(t, t,);",
+            "ALTER TABLE t ALTER c SET (n_distinct = -0.5,);",
+            "SELECT f(1, 2,);",
+        ] {
+            error(sql);
+        }
+        valid("SELECT ',)' AS a, $$,)$$ AS b; -- ,)");
+    }
+
     #[test]
     fn postgres_constructs_sqlparser_lacks_are_never_errors() {
         for sql in [

@@ -313,6 +313,15 @@ fn parse_statement(
     stamps: &mut Vec<Stamp>,
     search_path: &mut Vec<String>,
 ) -> Outcome {
+    // PostgreSQL's grammar takes no trailing comma in any list; sqlparser accepts some (and a
+    // rewritten construct would hide one), so look at the tokens themselves.
+    let postgres = dialect.is::<sqlparser::dialect::PostgreSqlDialect>();
+    if let Some(comma) = postgres.then(|| stray_comma(&tokens, lines)).flatten() {
+        return Outcome::Error {
+            message: "a `,` right before `)`: PostgreSQL takes no trailing comma".into(),
+            at: comma..comma + 1,
+        };
+    }
     // PostgreSQL nests far deeper than sqlparser's default limit of 50; worker threads have
     // 16 MiB stacks (main.rs), enough for this depth even in debug builds.
     match Parser::new(dialect)
@@ -340,6 +349,15 @@ fn parse_statement(
         }
         Err(err) => failed(&err, sql, span, dialect, lines),
     }
+}
+
+/// The byte offset of a `,` directly followed by `)` (whitespace and comments between them
+/// do not count: the chunk holds only significant tokens).
+fn stray_comma(tokens: &[TokenWithSpan], lines: &LineIndex) -> Option<usize> {
+    tokens
+        .windows(2)
+        .find(|w| w[0].token == Token::Comma && w[1].token == Token::RParen)
+        .map(|w| lines.offset(w[0].span.start.line, w[0].span.start.column))
 }
 
 /// The outcome of a statement sqlparser rejects: an error, or `sql-unverified` when the failure
