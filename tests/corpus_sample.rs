@@ -61,23 +61,27 @@ fn statement_starts(text: &str) -> Vec<usize> {
         .collect()
 }
 
+/// `text` with its line `at` (0-based) replaced by `edit` of it.
+fn with_line(text: &str, at: usize, edit: impl Fn(&str) -> String) -> String {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == at {
+                format!("{}\n", edit(l))
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect()
+}
+
 #[test]
 fn a_misspelt_first_keyword_is_an_error_on_its_line() {
     let files = sample();
     let mut mutants = 0;
     for (k, (name, text)) in files.iter().enumerate() {
         for line in statement_starts(text) {
-            let mutated: String = text
-                .lines()
-                .enumerate()
-                .map(|(i, l)| {
-                    if i == line {
-                        format!("X{l}\n")
-                    } else {
-                        format!("{l}\n")
-                    }
-                })
-                .collect();
+            let mutated = with_line(text, line, |l| format!("X{l}"));
             let mut set = files.clone();
             set[k].1 = mutated;
             let d = set_of(&set);
@@ -104,17 +108,9 @@ fn a_missing_semicolon_is_an_error_never_a_warning() {
     let mut mutants = 0;
     for (k, (name, text)) in files.iter().enumerate() {
         for line in statement_starts(text).into_iter().filter(|&l| l > 0) {
-            let mutated: String = text
-                .lines()
-                .enumerate()
-                .map(|(i, l)| {
-                    if i + 1 == line {
-                        format!("{}\n", l.trim_end().trim_end_matches(';'))
-                    } else {
-                        format!("{l}\n")
-                    }
-                })
-                .collect();
+            let mutated = with_line(text, line - 1, |l| {
+                l.trim_end().trim_end_matches(';').to_string()
+            });
             let mut set = files.clone();
             set[k].1 = mutated;
             let d = set_of(&set);

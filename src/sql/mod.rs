@@ -394,6 +394,8 @@ fn failed(
     }
 }
 
+/// The verdict on a failure before [`failed`] looks for a statement run into this one: the
+/// known gaps, the blanked options and the rewrites.
 fn judged(
     err: &sqlparser::parser::ParserError,
     sql: &str,

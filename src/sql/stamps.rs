@@ -75,6 +75,17 @@ fn literal(expr: &Expr, lines: &LineIndex) -> Option<(String, Range<usize>)> {
     }
 }
 
+/// The rows an UPDATE/DELETE filter leaves to the write: `Some(None)` every row (no filter,
+/// `WHERE true`), `Some(Some(y))` the row of head `y`, `None` when miglint cannot tell (`WHERE
+/// false`, any other condition): then the statement is no stamp and the rule warns.
+fn rows_filter(selection: Option<&Expr>, lines: &LineIndex) -> Option<Option<String>> {
+    match selection {
+        None => Some(None),
+        Some(w) if is_true(w) => Some(None),
+        Some(w) => version_filter(w, lines).map(Some),
+    }
+}
+
 /// `WHERE true`: a filter that keeps every row.
 fn is_true(expr: &Expr) -> bool {
     match expr {
@@ -223,13 +234,8 @@ fn update_stamps<'a>(update: &'a sqlparser::ast::Update, lines: &LineIndex) -> V
     if update.from.is_some() || !update.table.joins.is_empty() {
         return Vec::new();
     }
-    let filter = match &update.selection {
-        None => None,
-        Some(w) if is_true(w) => None,
-        Some(w) => match version_filter(w, lines) {
-            Some(y) => Some(y),
-            None => return Vec::new(),
-        },
+    let Some(filter) = rows_filter(update.selection.as_ref(), lines) else {
+        return Vec::new();
     };
     let mut found = Vec::new();
     for a in &update.assignments {
@@ -305,13 +311,8 @@ fn delete_stamps<'a>(delete: &'a sqlparser::ast::Delete, lines: &LineIndex) -> V
         | sqlparser::ast::FromTable::WithoutKeyword(t) => t,
     };
     // As for UPDATE: every row, or one head's row; any other filter is no stamp (the rule warns).
-    let filter = match &delete.selection {
-        None => None,
-        Some(w) if is_true(w) => None,
-        Some(w) => match version_filter(w, lines) {
-            Some(y) => Some(y),
-            None => return Vec::new(),
-        },
+    let Some(filter) = rows_filter(delete.selection.as_ref(), lines) else {
+        return Vec::new();
     };
     if delete.using.is_some() {
         return Vec::new();
