@@ -104,6 +104,7 @@ impl Rule {
         matches!(
             self,
             Rule::ChecksumMismatch
+                | Rule::PsqlInclude
                 | Rule::ModifiedAfterMerge
                 | Rule::DeletedAfterMerge
                 | Rule::RenamedAfterMerge
@@ -205,6 +206,10 @@ rules! {
         summary: "A backslash command that psql does not know.",
         why: "psql stops (or, without ON_ERROR_STOP, skips the line) at an unknown meta-command: usually a typo such as \\sett.",
         bad: "\\sett ON_ERROR_STOP on", good: "\\set ON_ERROR_STOP on" }
+    PsqlInclude => { code: "psql-include", severity: Error, fatal: false,
+        summary: "A psql meta-command runs or loads another file (\\i, \\ir, \\copy … FROM 'file', \\!).",
+        why: "The ledger's checksum covers this file only: an edit of the included file after the migration was applied changes what a fresh database gets, and nothing would notice. miglint does not check the included SQL either.",
+        bad: "\\ir ../sql/functions.sql", good: "the functions' SQL in the migration itself (or a new migration for each change)" }
     ChecksumMismatch => { code: "checksum-mismatch", severity: Error, fatal: false,
         summary: "An applied (recorded) migration no longer matches its recorded SHA-256.",
         why: "The database ran the recorded bytes; an edited file means fresh databases and production now differ.",

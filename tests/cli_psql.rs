@@ -102,3 +102,55 @@ fn an_unclosed_body_comment_or_identifier_is_reported_where_it_opens() {
         );
     }
 }
+
+/// `\i`/`\ir` (and `\copy … FROM 'file'`, `\!`) make psql run or load another file: an edit of
+/// that file after the migration was applied changes what a fresh database gets, and no checksum
+/// sees it. Such a migration is an error, recorded or not, and a directive cannot excuse it.
+#[test]
+fn a_migration_that_reads_another_file_is_an_error() {
+    let d = Dir::new();
+    d.init_repo();
+    d.write("sql/part.sql", "CREATE TABLE a (id int);\n");
+    d.write(
+        "migrations/0000_init.sql",
+        "\\set ON_ERROR_STOP on\n\\ir ../sql/part.sql\nSELECT 1;\n",
+    );
+    let digest = sha256(d.read("migrations/0000_init.sql").as_bytes());
+    d.write(
+        "migrations/applied.sha256",
+        format!("{digest}  0000_init.sql\n"),
+    );
+    d.commit_all("applied, with an include");
+    let r = d.run(&["check", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let e = r.find("psql-include");
+    assert_eq!(
+        (e["line"].as_u64(), e["column"].as_u64()),
+        (Some(2), Some(1)),
+        "{e}"
+    );
+    // Every form that reads a file; stdin and a TO file do not.
+    for (line, reads) in [
+        ("\\i other.sql", true),
+        ("\\include other.sql", true),
+        ("\\include_relative other.sql", true),
+        ("\\copy t FROM 'data.csv' WITH (FORMAT csv)", true),
+        ("\\copy t (a, b) from program 'gunzip -c data.gz'", true),
+        ("\\! psql -f other.sql", true),
+        ("\\copy t FROM stdin", false),
+        ("\\copy t FROM pstdin", false),
+        ("\\copy t TO 'out.csv'", false),
+        ("\\set x 1", false),
+    ] {
+        d.write(
+            "migrations/0001_more.sql",
+            format!("-- miglint-ignore-file psql-include\n{line}\nSELECT 1;\n"),
+        );
+        let r = d.run(&["check", "--format", "json"]);
+        let found = r
+            .diags()
+            .iter()
+            .any(|x| x.0 == "psql-include" && x.1.as_deref() == Some("migrations/0001_more.sql"));
+        assert_eq!(found, reads, "{line}:\n{}", r.stdout);
+    }
+}

@@ -171,6 +171,14 @@ fn scenario(code: &str, d: &Dir) -> Option<Case> {
             );
             check(&["m"])
         }
+        "psql-include" => {
+            repo_with_set(d, 1);
+            d.write(
+                "m/0001_include.sql",
+                "\\set ON_ERROR_STOP on\n\\ir ../sql/functions.sql\n",
+            );
+            check(&["m"])
+        }
         "checksum-mismatch" => {
             recorded(d);
             d.write(

@@ -53,16 +53,22 @@ pub fn check_file(
     let Some((body, text, shift)) = decode(file, &mut findings) else {
         return (findings, None);
     };
-    // A psql script is read the way psql reads it (same offsets; see `sql::psql`).
+    // A psql script is read the way psql reads it (same offsets; see `sql::psql`). Meta-commands
+    // matter even in an applied file: one that includes another file escapes its checksum.
+    let script = if set.psql && text.contains('\\') {
+        sql::psql::neutralize(text)
+    } else {
+        None
+    };
+    findings.extend(includes(file, script.as_ref(), text, shift));
     // Applied (or baseline) and no stamp in it: protected by its checksum, not re-checked.
     if !parse && !sql::may_stamp(body) {
         return (findings, Some(Analysis::skipped(text)));
     }
-    // A cached analysis needs the rewrite only for its meta-command warnings.
-    let script = if set.psql && (cached.is_none() || text.contains('\\')) {
-        sql::psql::neutralize(text)
-    } else {
-        None
+    // Variables alone (`:name`) need the rewrite too, unless the analysis is cached.
+    let script = match script {
+        None if set.psql && cached.is_none() => sql::psql::neutralize(text),
+        script => script,
     };
     for at in script.iter().flat_map(|s| &s.unknown) {
         findings.push(
@@ -90,6 +96,29 @@ pub fn check_file(
     findings.extend(statement_findings(file, &analysis));
     findings.extend(unknown_ignore_codes(file, &analysis));
     (findings, Some(analysis))
+}
+
+/// `psql-include`: meta-commands that run or load another file, which the checksum does not
+/// cover.
+fn includes(
+    file: &MigrationFile,
+    script: Option<&sql::psql::Neutralized>,
+    text: &str,
+    shift: usize,
+) -> Vec<Finding> {
+    script
+        .iter()
+        .flat_map(|s| &s.external)
+        .map(|at| {
+            Finding::new(
+                Rule::PsqlInclude,
+                format!("`{}` makes psql run or load what is not in this migration: its checksum does not cover that, and miglint does not check it", text[at.clone()].trim_end()),
+            )
+            .file(file.path.clone())
+            .at(at.start + shift..at.end + shift, "reads another file")
+            .help("put that SQL (or data) in the migration itself; if the other file is immutable by other means, re-rate `psql-include` under [rules] in miglint.toml")
+        })
+        .collect()
 }
 
 /// The file's text after an optional BOM (`utf8-bom`), with the BOM's length; `None` when it is

@@ -107,11 +107,40 @@ const KNOWN: &[&str] = &[
 /// Meta-commands that send the query buffer (they end a statement).
 const SENDS: &[&str] = &["g", "gx", "gexec", "gset", "gdesc", "crosstabview", "watch"];
 
-/// The rewritten script and the meta-commands psql does not know.
+/// The rewritten script, the meta-commands psql does not know, and those that make psql read
+/// another file or run a program (`\i`, `\ir`, `\copy … FROM 'file'`, `\!`): what they bring in
+/// is not in the migration, so its checksum does not cover it.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Neutralized {
     pub text: String,
     pub unknown: Vec<Range<usize>>,
+    pub external: Vec<Range<usize>>,
+}
+
+/// Meta-commands that run or load another file's content.
+const READS_FILE: &[&str] = &["i", "include", "ir", "include_relative", "lo_import", "!"];
+
+/// Whether the meta-command `name` with arguments `args` brings in something from outside the
+/// script: an include, a large-object import, a shell command, or `\copy … FROM` a file or a
+/// program (not `stdin`/`pstdin`, which are the script's own input).
+fn reads_outside(name: &str, args: &str) -> bool {
+    if READS_FILE.contains(&name) {
+        return true;
+    }
+    if name != "copy" {
+        return false;
+    }
+    let words: Vec<String> = args
+        .split_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect();
+    match words.iter().position(|w| w == "from") {
+        Some(i) => !matches!(
+            words.get(i + 1).map(String::as_str),
+            Some("stdin" | "pstdin")
+        ),
+        None => false,
+    }
 }
 
 /// Whether `name` is a psql meta-command (the `\d` family takes suffixes: `\dt+`, `\dx`).
@@ -127,6 +156,7 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
     let b = text.as_bytes();
     let mut out = b.to_vec();
     let mut unknown = Vec::new();
+    let mut external = Vec::new();
     let mut changed = false;
     let mut i = 0;
     let mut stmt_start = 0;
@@ -151,7 +181,7 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
                 stmt_start = i;
             }
             b'\\' => {
-                let (end, sends) = meta_command(text, &mut out, i, &mut unknown);
+                let (end, sends) = meta_command(text, &mut out, i, (&mut unknown, &mut external));
                 if sends {
                     stmt_start = end;
                 }
@@ -181,17 +211,19 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
         // Only ASCII bytes were replaced by ASCII bytes: still valid UTF-8, same offsets.
         text: String::from_utf8(out).unwrap_or_else(|_| text.to_string()),
         unknown,
+        external,
     })
 }
 
 /// Blanks the meta-command at `i` (to its line's end) in `out`: a command that sends the query
-/// buffer becomes a `;` (it ends a statement), any other a comment. Records unknown commands.
-/// Returns where the command ends and whether it sends the buffer.
+/// buffer becomes a `;` (it ends a statement), any other a comment. Records unknown commands and
+/// those that read outside the script (the whole command). Returns where the command ends and
+/// whether it sends the buffer.
 fn meta_command(
     text: &str,
     out: &mut [u8],
     i: usize,
-    unknown: &mut Vec<Range<usize>>,
+    (unknown, external): (&mut Vec<Range<usize>>, &mut Vec<Range<usize>>),
 ) -> (usize, bool) {
     let b = text.as_bytes();
     let end = line_end(b, i);
@@ -206,6 +238,9 @@ fn meta_command(
     let name = text[i + 1..name_end].trim_end_matches('+');
     if !known(name) {
         unknown.push(i..name_end.max(i + 1));
+    }
+    if reads_outside(name, &text[name_end..end]) {
+        external.push(i..end);
     }
     let sends = SENDS.contains(&name);
     if sends {
