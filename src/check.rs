@@ -212,8 +212,14 @@ pub fn check_snapshot_cached(
     cache: Option<&HashMap<String, crate::cache::Entry>>,
     all: bool,
 ) -> (Vec<Finding>, SetState) {
+    // Parsed once here; the naming and ledger rules below take it.
+    let parsed_ledger = snapshot
+        .ledger
+        .as_deref()
+        .map(crate::ledger::parse)
+        .unwrap_or_default();
     let migrations = rules::naming::migrations(set, &snapshot);
-    let mut findings = rules::naming::check(set, &snapshot, &migrations);
+    let mut findings = rules::naming::check(set, &snapshot, &migrations, &parsed_ledger.0);
     findings.extend(snapshot.unreadable.iter().map(rules::sql::unreadable));
     findings.extend(
         snapshot
@@ -221,12 +227,6 @@ pub fn check_snapshot_cached(
             .iter()
             .map(rules::sql::unreadable),
     );
-    // Parsed once here; the ledger rules below take it.
-    let parsed_ledger = snapshot
-        .ledger
-        .as_deref()
-        .map(crate::ledger::parse)
-        .unwrap_or_default();
     let per_file = analyse_files(set, &snapshot, &migrations, &parsed_ledger.0, cache, all);
     let mut parsed = HashMap::new();
     let mut cache_misses = 0;
@@ -635,7 +635,11 @@ fn numbering_context<'a>(set: &SetConfig, state: &'a SetState) -> rules::naming:
         protected: entries.iter().map(|e| e.name.as_str()).collect(),
         taken: entries
             .iter()
-            .filter_map(|e| convention.parse(&e.name).ok())
+            .filter_map(|e| {
+                convention
+                    .parse(&crate::naming::recorded_name(&e.name))
+                    .ok()
+            })
             .map(|p| p.number)
             .collect(),
     }

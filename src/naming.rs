@@ -109,8 +109,36 @@ pub fn convention(set: &SetConfig) -> Box<dyn Convention> {
     }
 }
 
+/// A recorded name as the convention reads it: `0001_b.SQL` (recorded before miglint judged
+/// names, and kept: see `invalid-name`) holds number 0001 like `0001_b.sql`.
+pub fn recorded_name(name: &str) -> std::borrow::Cow<'_, str> {
+    let cut = name.len().saturating_sub(4);
+    match name.split_at_checked(cut) {
+        Some((stem, ext)) if ext != ".sql" && ext.eq_ignore_ascii_case(".sql") => {
+            format!("{stem}.sql").into()
+        }
+        _ => name.into(),
+    }
+}
+
 /// Parses a file name (with `.sql`) under a numbering (the conventions' shared reader).
 pub fn parse(name: &str, numbering: Numbering, width: usize) -> Result<ParsedName, NameError> {
+    // `0001_b.SQL`: read as `0001_b.sql` for the number and the suggested name.
+    if !name.ends_with(".sql") && name.is_char_boundary(name.len().saturating_sub(4)) {
+        let (stem, ext) = name.split_at(name.len().saturating_sub(4));
+        if ext.eq_ignore_ascii_case(".sql") {
+            let lower = parse(&format!("{stem}.sql"), numbering, width);
+            let (number, slug) = match lower {
+                Ok(p) => (Some(p.number), Some(p.slug)),
+                Err(e) => (e.number, e.slug),
+            };
+            return Err(NameError {
+                reason: "the extension must be `.sql` in lower case".into(),
+                number,
+                slug,
+            });
+        }
+    }
     let stem = name.strip_suffix(".sql").unwrap_or(name);
     let digits: String = stem.chars().take_while(|c| c.is_ascii_digit()).collect();
     let rest = &stem[digits.len()..];

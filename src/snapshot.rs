@@ -148,8 +148,11 @@ pub fn crlf_to_lf(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// Whether a directory entry belongs to the set: `.sql` files directly in it, not hidden ones.
+/// The extension in any letter case (`0001_b.SQL`): psql does not care, and a case-insensitive
+/// file system globs it with `*.sql`, so it must not escape the checks (it is `invalid-name`).
 pub fn is_migration_name(name: &str) -> bool {
-    name.ends_with(".sql") && !name.starts_with('.')
+    let b = name.as_bytes();
+    b.len() > 4 && b[b.len() - 4..].eq_ignore_ascii_case(b".sql") && !name.starts_with('.')
 }
 
 /// The set's directory exists and is a directory; anything else is fatal.

@@ -638,3 +638,38 @@ fn init_proposes_lf_line_endings_for_sql() {
     let r = d.run(&["init"]);
     assert!(!r.stderr.contains("eol=lf"), "{}", r.stderr);
 }
+
+/// psql does not care about the extension, and a case-insensitive file system globs `*.sql` to
+/// `0001_b.SQL` too: a migration named so must not escape every check.
+#[test]
+fn a_migration_with_an_upper_case_extension_is_not_skipped() {
+    let d = Dir::new();
+    d.write("m/0000_a.sql", "SELECT 1;\n");
+    d.write("m/0001_b.SQL", "SELEC 1;\n");
+    let r = d.run(&["check", "m", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let e = r.find("invalid-name");
+    assert_eq!(e["file"], "m/0001_b.SQL", "{e}");
+    assert!(
+        e["help"].as_str().unwrap().contains("0001_b.sql"),
+        "names the lower-case file: {e}"
+    );
+    assert!(
+        r.codes().contains(&"sql-parse-error".to_string()),
+        "{}",
+        r.stdout
+    );
+    // Recorded under that name, it keeps it: no rename advice (an applier would run it again),
+    // and a warning, not an error that nothing could ever fix.
+    d.write("m/0001_b.SQL", "SELECT 1;\n");
+    let ledger: String = ["0000_a.sql", "0001_b.SQL"]
+        .iter()
+        .map(|n| format!("{}  {n}\n", sha256(d.read(&format!("m/{n}")).as_bytes())))
+        .collect();
+    d.write("m/applied.sha256", ledger);
+    let r = d.run(&["check", "m", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let w = r.find("invalid-name");
+    assert_eq!(w["severity"], "warning", "{w}");
+    assert!(!w["help"].as_str().unwrap().contains("rename it"), "{w}");
+}

@@ -102,7 +102,7 @@ fn entry_order(set: &SetConfig, ledger: &Ledger) -> (Vec<Finding>, Option<u64>) 
     let mut previous: Option<(u64, &str)> = None;
     let convention = naming::convention(set);
     for entry in &ledger.entries {
-        match convention.parse(&entry.name) {
+        match convention.parse(&naming::recorded_name(&entry.name)) {
             Ok(p) => {
                 if let Some((n, prev)) = previous {
                     if p.number <= n {

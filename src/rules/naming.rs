@@ -51,8 +51,14 @@ pub fn next_name(set: &SetConfig, last: Option<u64>, slug: &str) -> String {
 }
 
 /// `empty-set`, `invalid-name` and `duplicate-number` over one snapshot's file names;
-/// `migrations` is [`migrations`] of the snapshot (parsed once by the caller).
-pub fn check(set: &SetConfig, snap: &Snapshot, migrations: &[Migration]) -> Vec<Finding> {
+/// `migrations` is [`migrations`] of the snapshot (parsed once by the caller); `ledger` says
+/// which names are recorded (they keep their names).
+pub fn check(
+    set: &SetConfig,
+    snap: &Snapshot,
+    migrations: &[Migration],
+    ledger: &crate::ledger::Ledger,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     if snap.files.is_empty() && snap.unreadable.is_empty() {
         findings.push(
@@ -66,7 +72,7 @@ pub fn check(set: &SetConfig, snap: &Snapshot, migrations: &[Migration]) -> Vec<
             )),
         );
     }
-    findings.extend(invalid_names(set, snap));
+    findings.extend(invalid_names(set, snap, ledger));
     if !naming::convention(set).consecutive() {
         findings.extend(odd_timestamp_widths(set, migrations));
     }
@@ -74,8 +80,10 @@ pub fn check(set: &SetConfig, snap: &Snapshot, migrations: &[Migration]) -> Vec<
     findings
 }
 
-/// `invalid-name`: files the convention cannot read, with the name they should have.
-fn invalid_names(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
+/// `invalid-name`: files the convention cannot read, with the name they should have. A recorded
+/// file keeps its name (renamed, an applier would take it for a new migration and run it again):
+/// for it the finding is a warning that says so, never a rename.
+fn invalid_names(set: &SetConfig, snap: &Snapshot, ledger: &crate::ledger::Ledger) -> Vec<Finding> {
     let names = snap
         .files
         .iter()
@@ -92,17 +100,21 @@ fn invalid_names(set: &SetConfig, snap: &Snapshot) -> Vec<Finding> {
                 }
                 _ => format!("rename it to `{expected}`"),
             };
-            findings.push(
-                Finding::new(
-                    Rule::InvalidName,
-                    format!("`{name}` is not a valid migration name: {}", e.reason),
-                )
-                .file(path.clone())
-                .help(format!(
+            let finding = Finding::new(
+                Rule::InvalidName,
+                format!("`{name}` is not a valid migration name: {}", e.reason),
+            )
+            .file(path.clone());
+            findings.push(if ledger.get(name).is_some() {
+                let mut f = finding.help(format!("it is recorded, so it keeps its name: renamed, an applier would take it for a new migration and run it again; new migrations in {} are named {expected}", set.dir));
+                f.rating = Some(crate::registry::Rating::Protected);
+                f
+            } else {
+                finding.help(format!(
                     "{suggestion}; every .sql file in {} must be named {expected}",
                     set.dir
-                )),
-            );
+                ))
+            });
         }
     }
     findings
@@ -287,7 +299,7 @@ mod tests {
     fn codes(names: &[&str]) -> Vec<(&'static str, String)> {
         let set = SetConfig::with_dir("m".into());
         let s = snap(names);
-        check(&set, &s, &migrations(&set, &s))
+        check(&set, &s, &migrations(&set, &s), &Default::default())
             .into_iter()
             .chain(gaps(&set, &migrations(&set, &s), &Context::default()))
             .map(|f| (f.code(), f.file.unwrap()))
