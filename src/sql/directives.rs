@@ -55,19 +55,26 @@ fn parse(comment: &str) -> Option<(bool, Vec<String>)> {
 
 impl Directives {
     /// Finds every directive line by line, so they work even when the file does not tokenize
-    /// (an unterminated string must still be silenceable).
+    /// (an unterminated string must still be silenceable by a directive before it). A line
+    /// inside a string, quoted identifier, `$$` body or block comment is text, not a directive:
+    /// it would otherwise silence the file from inside an `INSERT`'s value.
     pub fn scan_file(text: &str) -> Directives {
         let mut d = Directives::default();
         // Nearly every file has none: one SIMD search instead of a pass over its lines.
         if memchr::memmem::find(text.as_bytes(), b"miglint-ignore").is_none() {
             return d;
         }
+        let literals = super::psql::literals(text);
+        let inside = |at: usize| {
+            let i = literals.partition_point(|l| l.range.end <= at);
+            literals.get(i).is_some_and(|l| l.range.start <= at)
+        };
         let mut offset = 0;
         for line in text.split_inclusive('\n') {
             let trimmed = line.trim_start();
             if let Some(comment) = trimmed.trim_end().strip_prefix("--") {
-                if let Some((file_wide, codes)) = parse(comment) {
-                    let start = offset + (line.len() - trimmed.len());
+                let start = offset + (line.len() - trimmed.len());
+                if let Some((file_wide, codes)) = parse(comment).filter(|_| !inside(start)) {
                     let end = offset + line.trim_end().len();
                     d.list.push(Directive {
                         span: start..end.max(start + 1),
@@ -141,6 +148,23 @@ mod tests {
         assert_eq!(d.suppressor("sql-parse-error", Some(47)), Some(0));
         assert_eq!(d.suppressor("sql-parse-error", Some(55)), None);
         assert_eq!(d.suppressor("number-gap", Some(47)), None);
+    }
+
+    /// A directive is a comment of the script, not text inside a string, a quoted identifier,
+    /// a `$$` body or a block comment: there it silences nothing.
+    #[test]
+    fn a_directive_inside_a_literal_is_not_a_directive() {
+        for text in [
+            "INSERT INTO n (b) VALUES ('\n-- miglint-ignore-file\n');\nSELEC 1;\n",
+            "CREATE FUNCTION f() RETURNS int AS $$\n-- miglint-ignore-file\nSELECT 1 $$ LANGUAGE sql;\n",
+            "SELECT 1 AS \"\n-- miglint-ignore-file\n\";\n",
+            "/*\n-- miglint-ignore-file\n*/\nSELEC 1;\n",
+        ] {
+            assert!(Directives::scan_file(text).list.is_empty(), "{text}");
+        }
+        // Before an unterminated string it still counts.
+        let d = Directives::scan_file("-- miglint-ignore-file\nSELECT 'oops;\n");
+        assert_eq!(d.list.len(), 1);
     }
 
     #[test]

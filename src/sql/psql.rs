@@ -350,39 +350,70 @@ fn dollar(b: &[u8], i: usize) -> Option<Option<usize>> {
     )
 }
 
-/// Where the first string, quoted identifier, `$$` body or block comment that never closes
-/// opens, and what it is: the tokenizer only notices at the end of the file, but the mistake is
-/// where it opens.
-pub fn unterminated(text: &str) -> Option<(usize, &'static str)> {
+/// A string, quoted identifier, `$$` body or block comment: where it opens and ends (the end of
+/// the text when it never closes), and what it is.
+pub struct Literal {
+    pub range: Range<usize>,
+    pub what: &'static str,
+    pub closed: bool,
+}
+
+/// Every literal of the text, in order, as psql's lexer finds them (`--` comments skipped).
+pub fn literals(text: &str) -> Vec<Literal> {
     let b = text.as_bytes();
+    let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        i = match b[i] {
-            b'-' if b.get(i + 1) == Some(&b'-') => line_end(b, i),
-            b'/' if b.get(i + 1) == Some(&b'*') => match block_comment(b, i) {
-                Some(e) => e,
-                None => return Some((i, "block comment")),
-            },
+        let (end, what) = match b[i] {
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                i = line_end(b, i);
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => (block_comment(b, i), "block comment"),
             q @ (b'\'' | b'"') => {
                 let escapes = q == b'\''
                     && i > 0
                     && matches!(b[i - 1], b'E' | b'e')
                     && !word_byte_before(b, i - 1);
-                match quote(b, i, q, escapes) {
-                    Some(e) => e,
-                    None if q == b'"' => return Some((i, "quoted identifier")),
-                    None => return Some((i, "string")),
-                }
+                let what = if q == b'"' {
+                    "quoted identifier"
+                } else {
+                    "string"
+                };
+                (quote(b, i, q, escapes), what)
             }
             b'$' => match dollar(b, i) {
-                None => i + 1,
-                Some(Some(e)) => e,
-                Some(None) => return Some((i, "dollar-quoted body")),
+                None => {
+                    i += 1;
+                    continue;
+                }
+                Some(end) => (end, "dollar-quoted body"),
             },
-            _ => i + 1,
+            _ => {
+                i += 1;
+                continue;
+            }
         };
+        let closed = end.is_some();
+        let end = end.unwrap_or(b.len());
+        out.push(Literal {
+            range: i..end,
+            what,
+            closed,
+        });
+        i = end;
     }
-    None
+    out
+}
+
+/// Where the first string, quoted identifier, `$$` body or block comment that never closes
+/// opens, and what it is: the tokenizer only notices at the end of the file, but the mistake is
+/// where it opens.
+pub fn unterminated(text: &str) -> Option<(usize, &'static str)> {
+    literals(text)
+        .into_iter()
+        .find(|l| !l.closed)
+        .map(|l| (l.range.start, l.what))
 }
 
 /// The length of a psql variable reference at `i` (`:name`, `:'name'`, `:"name"`), or 0. A `::`
