@@ -559,6 +559,7 @@ fn check_set(
             base_name: &base.name,
         }));
         base_names = Some(base_migrations.iter().map(|m| m.name.as_str()).collect());
+        rules::naming::keep_merged_names(set, findings, &merge_base);
     }
     let mut context = numbering_context(set, &state);
     context

@@ -627,6 +627,38 @@ fn no_help_proposes_renaming_an_applied_or_merged_file() {
     }
 }
 
+/// A merged (not recorded) file with a name the convention rejects: renaming it is itself
+/// `renamed-after-merge`, so the advice is to keep it, as a warning nothing has to fix.
+#[test]
+fn a_merged_file_with_an_invalid_name_is_not_told_to_rename() {
+    let d = applied_repo();
+    d.write("migrations/0003_AddRoles.sql", "SELECT 1;\n");
+    d.commit_all("merged with a bad name");
+    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    let r = check_json(&d, "origin/main");
+    let w = r.find("invalid-name");
+    assert!(!w["help"].as_str().unwrap().contains("rename it"), "{w}");
+    assert_eq!(w["severity"], "warning", "{w}");
+    // A new file with such a name is still told the right name, as an error.
+    d.write("migrations/0004_AddMore.sql", "SELECT 1;\n");
+    let r = check_json(&d, "origin/main");
+    let new = r.json()["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "invalid-name" && x["file"] == "migrations/0004_AddMore.sql")
+        .cloned()
+        .unwrap();
+    assert!(
+        new["help"]
+            .as_str()
+            .unwrap()
+            .contains("rename it to `0004_"),
+        "{new}"
+    );
+    assert_eq!(new["severity"], "error", "{new}");
+}
+
 #[test]
 fn init_proposes_lf_line_endings_for_sql() {
     let d = applied_repo();

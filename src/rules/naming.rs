@@ -120,6 +120,22 @@ fn invalid_names(set: &SetConfig, snap: &Snapshot, ledger: &crate::ledger::Ledge
     findings
 }
 
+/// `invalid-name` on a file the merge-base already has: renaming it would be
+/// `renamed-after-merge` (a new migration to every environment that ran it), so it keeps its
+/// name, as a warning, like a recorded one.
+pub fn keep_merged_names(set: &SetConfig, findings: &mut [Finding], merge_base: &Snapshot) {
+    let merged: HashSet<&str> = merge_base.files.iter().map(|f| f.path.as_str()).collect();
+    let pattern = naming::convention(set).pattern();
+    for f in findings.iter_mut().filter(|f| {
+        f.rule == Rule::InvalidName
+            && f.rating.is_none()
+            && f.file.as_deref().is_some_and(|p| merged.contains(p))
+    }) {
+        f.help = Some(format!("it is merged, so it keeps its name: renamed, it would be a new migration to every environment that ran it; new migrations in {} are named {pattern}", set.dir));
+        f.rating = Some(crate::registry::Rating::Protected);
+    }
+}
+
 /// `invalid-name`: a timestamp set has one width, that of most of its files. `2024_c.sql` beside
 /// `20240101120000_a.sql` sorts as if it were from the year 2024 AD's first second.
 fn odd_timestamp_widths(set: &SetConfig, migrations: &[Migration]) -> Vec<Finding> {
