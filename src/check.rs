@@ -2,7 +2,7 @@
 //! runs every rule family over it and returns the findings, filtered and sorted. Nothing here
 //! prints; `report` renders the [`Outcome`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -361,10 +361,50 @@ pub fn one_per_problem(findings: Vec<Finding>) -> Vec<Finding> {
         .collect()
 }
 
-/// Applies ignore directives (reporting those that silence nothing), the `[rules]` severities,
-/// drops `off`, and sorts.
+/// With a base: the `[rules]` severities of the base's miglint.toml (the same path; none there
+/// means the defaults). A protection finding is never rated below them, so a change cannot
+/// re-rate its own protection: the re-rating has to land, reviewed, on its own first.
+fn protection_floor(
+    ws: &Workspace,
+    base: Option<&Base>,
+) -> crate::Result<Option<BTreeMap<Rule, Severity>>> {
+    let (Some(repo), Some(base)) = (&ws.repo, base) else {
+        return Ok(None);
+    };
+    let text = match &ws.config.path {
+        Some(path) => {
+            let rel = config::relative_to(&ws.root, path);
+            repo.read_at_merge_base(base, &rel)?.unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
+    Ok(Some(config::severities_in(&String::from_utf8_lossy(&text))))
+}
+
+/// A protection finding's severity, raised to what the base's `[rules]` (`floor`) gives it when
+/// this branch's miglint.toml rates it lower; the message says so.
+fn keep_protection(f: &mut Finding, floor: Option<&BTreeMap<Rule, Severity>>, cosmetic: Severity) {
+    let Some(floor) = floor.filter(|_| f.rule.is_protection()) else {
+        return;
+    };
+    let at_base =
+        crate::registry::severity(f.rule, f.rating, floor.get(&f.rule).copied(), cosmetic);
+    if f.severity < at_base {
+        f.message.push_str(&format!(
+            " (miglint.toml on this branch rates `{}` {}, the base's {}: a change cannot lower its own protection; re-rate it on its own, reviewed, first)",
+            f.rule.code(),
+            f.severity.as_str(),
+            at_base.as_str()
+        ));
+        f.severity = at_base;
+    }
+}
+
+/// Applies ignore directives (reporting those that silence nothing), the `[rules]` severities
+/// (never below the base's for protection codes: `floor`), drops `off`, and sorts.
 pub fn finish(
     config: &Config,
+    floor: Option<&BTreeMap<Rule, Severity>>,
     states: &[(&SetConfig, &SetState)],
     findings: Vec<Finding>,
 ) -> Vec<Finding> {
@@ -423,6 +463,7 @@ pub fn finish(
                 _ => Severity::Error,
             };
             f.severity = crate::registry::severity(f.rule, f.rating, table, cosmetic);
+            keep_protection(&mut f, floor, cosmetic);
             f
         })
         .filter(|f| f.severity != Severity::Off)
@@ -488,7 +529,8 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
         _ => {}
     }
     let refs: Vec<(&SetConfig, &SetState)> = states.iter().map(|(s, st)| (*s, st)).collect();
-    outcome.findings = finish(&ws.config, &refs, one_per_problem(findings));
+    let floor = protection_floor(ws, base.as_ref())?;
+    outcome.findings = finish(&ws.config, floor.as_ref(), &refs, one_per_problem(findings));
     point_at_files(&mut outcome.findings, &states);
     // Reports show excerpts of the files findings name, and only those are kept: on a clean
     // run of 100,000 migrations that is 100,000 map entries the report never reads.

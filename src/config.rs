@@ -412,6 +412,25 @@ fn parse_dialect(d: &Spanned<String>, at: &At) -> crate::Result<String> {
     })
 }
 
+/// The `[rules]` table of a miglint.toml as another revision has it (the base's), read
+/// leniently: only the severities of known codes. What cannot be read counts as no re-rating:
+/// the defaults, the strictest reference.
+pub fn severities_in(text: &str) -> BTreeMap<Rule, Severity> {
+    #[derive(serde::Deserialize)]
+    struct RulesOnly {
+        #[serde(default)]
+        rules: BTreeMap<String, Severity>,
+    }
+    toml::from_str::<RulesOnly>(text)
+        .map(|r| {
+            r.rules
+                .into_iter()
+                .filter_map(|(code, sev)| Some((Rule::from_code(&code)?, sev)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The `[rules]` table: known codes only, and never a code that stops miglint from working.
 fn parse_severities(
     rules: BTreeMap<Spanned<String>, Spanned<Severity>>,

@@ -65,6 +65,10 @@ pub trait Vcs {
         now: &Snapshot,
     ) -> crate::Result<(Snapshot, Snapshot)>;
 
+    /// A file's bytes at the base's merge-base (`path` relative to the work tree), `None` when
+    /// the merge-base has no such file (or it is over 1 MiB: not a configuration file).
+    fn read_at_merge_base(&self, base: &Base, path: &str) -> crate::Result<Option<Vec<u8>>>;
+
     /// For each wanted (path, SHA-256), bytes that path had, in the index or in one of the last
     /// `limit` revisions, with that digest: what the ledger recorded, to compare and restore.
     fn recorded_blobs(

@@ -705,3 +705,44 @@ fn a_migration_with_an_upper_case_extension_is_not_skipped() {
     assert_eq!(w["severity"], "warning", "{w}");
     assert!(!w["help"].as_str().unwrap().contains("rename it"), "{w}");
 }
+
+/// `[rules]` may re-rate protection codes, but not in the change that needs it: with a base, a
+/// protection finding is rated at least as the base's miglint.toml (or the defaults) rates it.
+/// The re-rating lands on its own first, reviewed; then it applies.
+#[test]
+fn a_change_cannot_lower_its_own_protection_in_miglint_toml() {
+    let d = applied_repo();
+    d.write("miglint.toml", "[[set]]\ndir = \"migrations\"\n");
+    d.commit_all("config");
+    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    let weakened = "[[set]]\ndir = \"migrations\"\n\n[rules]\nchecksum-mismatch = \"off\"\nmodified-after-merge = \"off\"\n";
+    // The edit and the re-rating in one change: still an error, and the message says why.
+    d.write("miglint.toml", weakened);
+    d.write(
+        "migrations/0001_users.sql",
+        "CREATE TABLE users (id int);\n",
+    );
+    let r = check_json(&d, "origin/main");
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let e = r.find("checksum-mismatch");
+    assert_eq!(e["severity"], "error", "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("miglint.toml"),
+        "{e}"
+    );
+    // The re-rating alone passes; once it is on the base, it applies.
+    d.git(&["checkout", "-q", "--", "migrations"]);
+    assert_eq!(check_json(&d, "origin/main").code, 0);
+    d.commit_all("re-rate, reviewed");
+    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    d.write(
+        "migrations/0001_users.sql",
+        "CREATE TABLE users (id int);\n",
+    );
+    let r = check_json(&d, "origin/main");
+    assert!(
+        !r.codes().contains(&"checksum-mismatch".to_string()),
+        "{}",
+        r.stdout
+    );
+}

@@ -76,6 +76,24 @@ impl Vcs for Git {
         read_base(&self.repo, set, base, now)
     }
 
+    fn read_at_merge_base(&self, base: &Base, path: &str) -> crate::Result<Option<Vec<u8>>> {
+        let id = Oid::from_str(&base.merge_base).map_err(|e| git_err("base commit id", e))?;
+        let tree = self
+            .repo
+            .find_commit(id)
+            .and_then(|c| c.tree())
+            .map_err(|e| git_err("base commit tree", e))?;
+        let Ok(entry) = tree.get_path(Path::new(path)) else {
+            return Ok(None);
+        };
+        Ok(self
+            .repo
+            .find_blob(entry.id())
+            .ok()
+            .filter(|b| b.size() <= 1 << 20)
+            .map(|b| b.content().to_vec()))
+    }
+
     fn recorded_blobs(
         &self,
         dir: &str,
