@@ -193,6 +193,9 @@ pub struct SetState {
     pub cache_misses: usize,
     /// The snapshot's ledger, parsed once (empty when there is none); later rules reuse it.
     pub ledger: crate::ledger::Ledger,
+    /// With a base: the paths this change touches (see [`rules::git::changed_paths`]); the
+    /// base's ratings of protection codes hold for findings about them.
+    pub changed: Option<std::collections::HashSet<String>>,
 }
 
 /// Runs the rules that need only one snapshot: names, content, ledger.
@@ -257,6 +260,7 @@ pub fn check_snapshot_cached(
             parsed,
             cache_misses,
             ledger,
+            changed: None,
         },
     )
 }
@@ -382,9 +386,17 @@ fn protection_floor(
 }
 
 /// A protection finding's severity, raised to what the base's `[rules]` (`floor`) gives it when
-/// this branch's miglint.toml rates it lower; the message says so.
-fn keep_protection(f: &mut Finding, floor: Option<&BTreeMap<Rule, Severity>>, cosmetic: Severity) {
-    let Some(floor) = floor.filter(|_| f.rule.is_protection()) else {
+/// this branch's miglint.toml rates it lower and the finding is about a path the change touches
+/// (`changed`; a condition the base already has may be re-rated by the change adopting the
+/// re-rating); the message says so.
+fn keep_protection(
+    f: &mut Finding,
+    floor: Option<&BTreeMap<Rule, Severity>>,
+    changed: &dyn Fn(&str) -> bool,
+    cosmetic: Severity,
+) {
+    let touched = f.file.as_deref().is_none_or(changed);
+    let Some(floor) = floor.filter(|_| f.rule.is_protection() && touched) else {
         return;
     };
     let at_base =
@@ -454,6 +466,11 @@ pub fn finish(
             })
             .map_or(Severity::Error, |(set, _)| set.cosmetic_edits)
     };
+    let changed = |path: &str| {
+        states
+            .iter()
+            .any(|(_, s)| s.changed.as_ref().is_some_and(|c| c.contains(path)))
+    };
     let mut out: Vec<Finding> = kept
         .into_iter()
         .map(|mut f| {
@@ -463,7 +480,7 @@ pub fn finish(
                 _ => Severity::Error,
             };
             f.severity = crate::registry::severity(f.rule, f.rating, table, cosmetic);
-            keep_protection(&mut f, floor, cosmetic);
+            keep_protection(&mut f, floor, &changed, cosmetic);
             f
         })
         .filter(|f| f.severity != Severity::Off)
@@ -574,7 +591,7 @@ fn check_set(
         (Source::Index, Some(repo)) => repo.read_index(set)?,
         _ => ws.read_worktree(set)?,
     };
-    let (f, state) = check_snapshot_with_cache(ws, set, snapshot, opts);
+    let (f, mut state) = check_snapshot_with_cache(ws, set, snapshot, opts);
     match &ws.repo {
         Some(repo) => findings.extend(rules::ledger::with_recorded_bytes(
             set,
@@ -602,6 +619,7 @@ fn check_set(
         }));
         base_names = Some(base_migrations.iter().map(|m| m.name.as_str()).collect());
         rules::naming::keep_merged_names(set, findings, &merge_base);
+        state.changed = Some(rules::git::changed_paths(set, &state.snapshot, &merge_base));
     }
     let mut context = numbering_context(set, &state);
     context

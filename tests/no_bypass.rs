@@ -746,3 +746,26 @@ fn a_change_cannot_lower_its_own_protection_in_miglint_toml() {
         r.stdout
     );
 }
+
+/// The floor is about what the change touches: a condition the base already has (a legacy
+/// edit recorded long ago) may be re-rated by the very change that adopts the re-rating, or no
+/// re-rating could ever land green.
+#[test]
+fn re_rating_a_condition_the_base_already_has_is_not_blocked() {
+    let d = applied_repo();
+    // Merged long ago: 0001 edited after it was recorded.
+    d.write(
+        "migrations/0001_users.sql",
+        "CREATE TABLE users (id int);\n",
+    );
+    d.commit_all("legacy edit");
+    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    assert_eq!(check_json(&d, "origin/main").code, 1);
+    d.write(
+        "miglint.toml",
+        "[[set]]\ndir = \"migrations\"\n\n[rules]\nchecksum-mismatch = \"warning\"\n",
+    );
+    let r = check_json(&d, "origin/main");
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(r.find("checksum-mismatch")["severity"], "warning");
+}
