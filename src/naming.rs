@@ -124,20 +124,16 @@ pub fn recorded_name(name: &str) -> std::borrow::Cow<'_, str> {
 /// Parses a file name (with `.sql`) under a numbering (the conventions' shared reader).
 pub fn parse(name: &str, numbering: Numbering, width: usize) -> Result<ParsedName, NameError> {
     // `0001_b.SQL`: read as `0001_b.sql` for the number and the suggested name.
-    if !name.ends_with(".sql") && name.is_char_boundary(name.len().saturating_sub(4)) {
-        let (stem, ext) = name.split_at(name.len().saturating_sub(4));
-        if ext.eq_ignore_ascii_case(".sql") {
-            let lower = parse(&format!("{stem}.sql"), numbering, width);
-            let (number, slug) = match lower {
-                Ok(p) => (Some(p.number), Some(p.slug)),
-                Err(e) => (e.number, e.slug),
-            };
-            return Err(NameError {
-                reason: "the extension must be `.sql` in lower case".into(),
-                number,
-                slug,
-            });
-        }
+    if let std::borrow::Cow::Owned(lower) = recorded_name(name) {
+        let (number, slug) = match parse(&lower, numbering, width) {
+            Ok(p) => (Some(p.number), Some(p.slug)),
+            Err(e) => (e.number, e.slug),
+        };
+        return Err(NameError {
+            reason: "the extension must be `.sql` in lower case".into(),
+            number,
+            slug,
+        });
     }
     let stem = name.strip_suffix(".sql").unwrap_or(name);
     let digits: String = stem.chars().take_while(|c| c.is_ascii_digit()).collect();

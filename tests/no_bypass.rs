@@ -20,8 +20,7 @@ fn applied_repo() -> Dir {
         ledger.push_str(&format!("{}  {file}\n", sha256(body.as_bytes())));
     }
     d.write("migrations/applied.sha256", ledger);
-    d.commit_all("applied migrations");
-    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    d.commit_as_origin_main("applied migrations");
     d
 }
 
@@ -308,8 +307,7 @@ fn a_set_at_the_repository_root_is_checked_from_every_source() {
     d.init_repo();
     d.write("miglint.toml", "[[set]]\ndir = \".\"\n");
     d.write("0000_init.sql", "CREATE TABLE t (id int);\n");
-    d.commit_all("root set");
-    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    d.commit_as_origin_main("root set");
     d.write("0001_typo.sql", "ALTER TABEL t ADD COLUMN x int;\n");
     d.git(&["add", "-A"]);
     let r = d.run(&["check", "--staged", "--format", "json"]);
@@ -468,8 +466,7 @@ fn only_ascii_case_changes_are_cosmetic() {
         "migrations/0000_init.sql",
         "CREATE TABLE straße (id int);\n",
     );
-    d.commit_all("x");
-    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    d.commit_as_origin_main("x");
     d.write(
         "migrations/0000_init.sql",
         "CREATE TABLE STRASSE (id int);\n",
@@ -593,8 +590,7 @@ fn no_help_proposes_renaming_an_applied_or_merged_file() {
     let mut ledger = d.read("migrations/applied.sha256");
     ledger.push_str(&format!("{}  0003_more.sql\n", sha256(body.as_bytes())));
     d.write("migrations/applied.sha256", ledger);
-    d.commit_all("0003");
-    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    d.commit_as_origin_main("0003");
     // Delete an applied file.
     d.remove("migrations/0002_roles.sql");
     let r = check_json(&d, "origin/main");
@@ -633,8 +629,7 @@ fn no_help_proposes_renaming_an_applied_or_merged_file() {
 fn a_merged_file_with_an_invalid_name_is_not_told_to_rename() {
     let d = applied_repo();
     d.write("migrations/0003_AddRoles.sql", "SELECT 1;\n");
-    d.commit_all("merged with a bad name");
-    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    d.commit_as_origin_main("merged with a bad name");
     let r = check_json(&d, "origin/main");
     let w = r.find("invalid-name");
     assert!(!w["help"].as_str().unwrap().contains("rename it"), "{w}");
@@ -713,8 +708,7 @@ fn a_migration_with_an_upper_case_extension_is_not_skipped() {
 fn a_change_cannot_lower_its_own_protection_in_miglint_toml() {
     let d = applied_repo();
     d.write("miglint.toml", "[[set]]\ndir = \"migrations\"\n");
-    d.commit_all("config");
-    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    d.commit_as_origin_main("config");
     let weakened = "[[set]]\ndir = \"migrations\"\n\n[rules]\nchecksum-mismatch = \"off\"\nmodified-after-merge = \"off\"\n";
     // The edit and the re-rating in one change: still an error, and the message says why.
     d.write("miglint.toml", weakened);
@@ -733,8 +727,7 @@ fn a_change_cannot_lower_its_own_protection_in_miglint_toml() {
     // The re-rating alone passes; once it is on the base, it applies.
     d.git(&["checkout", "-q", "--", "migrations"]);
     assert_eq!(check_json(&d, "origin/main").code, 0);
-    d.commit_all("re-rate, reviewed");
-    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    d.commit_as_origin_main("re-rate, reviewed");
     d.write(
         "migrations/0001_users.sql",
         "CREATE TABLE users (id int);\n",
@@ -758,8 +751,7 @@ fn re_rating_a_condition_the_base_already_has_is_not_blocked() {
         "migrations/0001_users.sql",
         "CREATE TABLE users (id int);\n",
     );
-    d.commit_all("legacy edit");
-    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    d.commit_as_origin_main("legacy edit");
     assert_eq!(check_json(&d, "origin/main").code, 1);
     d.write(
         "miglint.toml",

@@ -105,16 +105,14 @@ fn invalid_names(set: &SetConfig, snap: &Snapshot, ledger: &crate::ledger::Ledge
                 format!("`{name}` is not a valid migration name: {}", e.reason),
             )
             .file(path.clone());
-            findings.push(if ledger.get(name).is_some() {
-                let mut f = finding.help(format!("it is recorded, so it keeps its name: renamed, an applier would take it for a new migration and run it again; new migrations in {} are named {expected}", set.dir));
-                f.rating = Some(crate::registry::Rating::Protected);
-                f
-            } else {
-                finding.help(format!(
-                    "{suggestion}; every .sql file in {} must be named {expected}",
-                    set.dir
-                ))
-            });
+            let mut finding = finding.help(format!(
+                "{suggestion}; every .sql file in {} must be named {expected}",
+                set.dir
+            ));
+            if ledger.get(name).is_some() {
+                keeps_name(set, &mut finding, "it is recorded, so it keeps its name: renamed, an applier would take it for a new migration and run it again");
+            }
+            findings.push(finding);
         }
     }
     findings
@@ -125,15 +123,24 @@ fn invalid_names(set: &SetConfig, snap: &Snapshot, ledger: &crate::ledger::Ledge
 /// name, as a warning, like a recorded one.
 pub fn keep_merged_names(set: &SetConfig, findings: &mut [Finding], merge_base: &Snapshot) {
     let merged: HashSet<&str> = merge_base.files.iter().map(|f| f.path.as_str()).collect();
-    let pattern = naming::convention(set).pattern();
     for f in findings.iter_mut().filter(|f| {
         f.rule == Rule::InvalidName
             && f.rating.is_none()
             && f.file.as_deref().is_some_and(|p| merged.contains(p))
     }) {
-        f.help = Some(format!("it is merged, so it keeps its name: renamed, it would be a new migration to every environment that ran it; new migrations in {} are named {pattern}", set.dir));
-        f.rating = Some(crate::registry::Rating::Protected);
+        keeps_name(set, f, "it is merged, so it keeps its name: renamed, it would be a new migration to every environment that ran it");
     }
+}
+
+/// An `invalid-name` finding about a file that must keep its name (`why`): a warning whose help
+/// never proposes a rename, only the pattern for new migrations.
+fn keeps_name(set: &SetConfig, f: &mut Finding, why: &str) {
+    let pattern = naming::convention(set).pattern();
+    f.help = Some(format!(
+        "{why}; new migrations in {} are named {pattern}",
+        set.dir
+    ));
+    f.rating = Some(crate::registry::Rating::Protected);
 }
 
 /// `invalid-name`: a timestamp set has one width, that of most of its files. `2024_c.sql` beside

@@ -371,15 +371,30 @@ fn failed(
     dialect: &dyn Dialect,
     lines: &LineIndex,
 ) -> Outcome {
-    let outcome = judged(err, sql, span, dialect, lines);
+    let (message, location) = split_error(err);
+    let statement = sql.get(span.clone()).unwrap_or("");
+    let at = match location {
+        Some((line, col)) => {
+            let s = lines.offset(line, col);
+            s..s + label_len(sql, s)
+        }
+        // An error at end of input has no position: point at the statement's end.
+        None => span.end.saturating_sub(1).max(span.start)..span.end.max(span.start + 1),
+    };
+    let rel = at.start.saturating_sub(span.start);
+    let outcome = judged(
+        dialect,
+        statement,
+        span.start,
+        rel,
+        Outcome::Error { message, at },
+    );
     if !matches!(outcome, Outcome::Unverified { .. }) {
         return outcome;
     }
-    let statement = sql.get(span.clone()).unwrap_or("");
-    let failed_at = match split_error(err).1 {
-        Some((line, col)) => lines.offset(line, col).saturating_sub(span.start),
-        None => statement.len(),
-    };
+    // A run-on statement can only start after where sqlparser stopped (nowhere when it gave
+    // no position: it ran to the end).
+    let failed_at = location.map_or(statement.len(), |_| rel);
     match gaps::run_on_statement(dialect, statement, failed_at) {
         Some(next) => {
             let start = span.start + next;
@@ -394,26 +409,16 @@ fn failed(
     }
 }
 
-/// The verdict on a failure before [`failed`] looks for a statement run into this one: the
-/// known gaps, the blanked options and the rewrites.
+/// The verdict on a failure at `rel` of `statement` (which starts at byte `start` of the file)
+/// before [`failed`] looks for a statement run into it: the known gaps, the blanked options and
+/// the rewrites; `error` (sqlparser's own) when none explains it.
 fn judged(
-    err: &sqlparser::parser::ParserError,
-    sql: &str,
-    span: &Range<usize>,
     dialect: &dyn Dialect,
-    lines: &LineIndex,
+    statement: &str,
+    start: usize,
+    rel: usize,
+    error: Outcome,
 ) -> Outcome {
-    let (message, location) = split_error(err);
-    let at = match location {
-        Some((line, col)) => {
-            let s = lines.offset(line, col);
-            s..s + label_len(sql, s)
-        }
-        // An error at end of input has no position: point at the statement's end.
-        None => span.end.saturating_sub(1).max(span.start)..span.end.max(span.start + 1),
-    };
-    let statement = sql.get(span.clone()).unwrap_or("");
-    let rel = at.start.saturating_sub(span.start);
     // Options sqlparser lacks blanked out (same length: positions hold): if it then
     // parses, the statement is checked; if it fails further on, that failure is judged.
     if let Some(normal) = gaps::normalized(dialect, statement) {
@@ -428,19 +433,17 @@ fn judged(
                 if let Some(construct) = rewritten_gap(dialect, &normal) {
                     return Outcome::Unverified { construct };
                 }
-                let start = span.start + pos;
+                let at = start + pos;
                 return Outcome::Error {
                     message,
-                    at: start..start + label_len(statement, pos),
+                    at: at..at + label_len(statement, pos),
                 };
             }
             Err(_) => {}
         }
     }
     // Valid PostgreSQL that sqlparser lacks, recognised at the spot it failed.
-    if let Some(construct) =
-        gaps::known_gap(dialect, statement, at.start.saturating_sub(span.start))
-    {
+    if let Some(construct) = gaps::known_gap(dialect, statement, rel) {
         return Outcome::Unverified {
             construct: construct.to_string(),
         };
@@ -448,7 +451,7 @@ fn judged(
     if let Some(construct) = rewritten_gap(dialect, statement) {
         return Outcome::Unverified { construct };
     }
-    Outcome::Error { message, at }
+    error
 }
 
 /// Whether `text` is one complete statement for this build: it parses, or fails only where a

@@ -161,6 +161,13 @@ impl Dir {
         self.git(&["rev-parse", "HEAD"])
     }
 
+    /// Commits everything and makes it `origin/main`, the base the checks compare with.
+    #[allow(dead_code)] // not every test binary has a base
+    pub fn commit_as_origin_main(&self, message: &str) {
+        self.commit_all(message);
+        self.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    }
+
     /// Two branches that each added their own files: on a new branch `feature` from `main`,
     /// commits `ours`; on `main`, commits `theirs`; then checks `feature` out again.
     #[allow(dead_code)] // not every test binary diverges
