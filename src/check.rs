@@ -2,7 +2,7 @@
 //! runs every rule family over it and returns the findings, filtered and sorted. Nothing here
 //! prints; `report` renders the [`Outcome`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -24,6 +24,9 @@ pub struct Workspace {
     /// The version control around the work tree, if any.
     pub repo: Option<Box<dyn Vcs>>,
     pub config: Config,
+    /// The set directories named on the command line (relative to the root), which replace
+    /// the configured sets; the base's policy checks the same directories.
+    pub named_dirs: Vec<String>,
 }
 
 impl Workspace {
@@ -33,6 +36,18 @@ impl Workspace {
         cwd: &Path,
         config_path: Option<&Path>,
         dirs: &[PathBuf],
+    ) -> crate::Result<Workspace> {
+        Workspace::open_from(cwd, config_path, dirs, Source::WorkTree)
+    }
+
+    /// [`Workspace::open`], reading the discovered `miglint.toml` from `source`: under
+    /// `--staged` the config being committed judges the commit, never an unstaged edit of it.
+    /// A config named on the command line is read from the file system (the user chose it).
+    pub fn open_from(
+        cwd: &Path,
+        config_path: Option<&Path>,
+        dirs: &[PathBuf],
+        source: Source,
     ) -> crate::Result<Workspace> {
         let cwd = cwd
             .canonicalize()
@@ -57,46 +72,43 @@ impl Workspace {
                 }
                 Some(p)
             }
+            None if source == Source::Index => None,
             None => config::discover(&cwd, &root),
         };
-        let mut config = match &config_file {
-            Some(p) => config::load(p, &root)?,
-            None => Config {
+        let staged = match (source, config_path, &repo) {
+            (Source::Index, None, Some(repo)) => staged_config(repo.as_ref(), &cwd, &root)?,
+            _ => None,
+        };
+        let config_file = config_file.or_else(|| staged.as_ref().map(|(p, _)| p.clone()));
+        let mut config = match (&config_file, staged) {
+            (Some(p), Some((_, bytes))) => config::load_bytes(&bytes, p, &root)?,
+            (Some(p), None) => config::load(p, &root)?,
+            (None, _) => Config {
                 root: root.clone(),
                 path: None,
                 base: None,
                 sets: Vec::new(),
                 severities: Default::default(),
+                text: Arc::from(&[][..]),
             },
         };
-        if !dirs.is_empty() {
-            let mut sets = Vec::new();
-            for d in dirs {
-                let rel = config::relative_to(&root, &config::normalize(&cwd.join(d)));
-                let set = config
-                    .sets
-                    .iter()
-                    .find(|s| s.dir == rel)
-                    .cloned()
-                    .unwrap_or_else(|| SetConfig::with_dir(rel));
-                sets.push(set);
-            }
-            config.sets = sets;
+        let named_dirs: Vec<String> = dirs
+            .iter()
+            .map(|d| config::relative_to(&root, &config::normalize(&cwd.join(d))))
+            .collect();
+        if !named_dirs.is_empty() {
+            config.sets = sets_for_dirs(&config, &named_dirs);
         } else if config.sets.is_empty() {
-            if config_file.is_none() && cwd.join("migrations").is_dir() {
-                let rel = config::relative_to(&root, &cwd.join("migrations"));
-                config.sets.push(SetConfig::with_dir(rel));
-            } else {
-                let msg = match &config_file {
-                    Some(p) => format!("{} configures no [[set]]", p.display()),
-                    None => {
-                        "nothing to check: no miglint.toml and no migrations/ directory here".into()
-                    }
-                };
-                return Err(Fatal::config(msg, "run `miglint check DIR`, or `miglint init` to write a miglint.toml with a [[set]] per migration directory"));
-            }
+            config
+                .sets
+                .push(default_set(&cwd, &root, config_file.as_deref())?);
         }
-        Ok(Workspace { root, repo, config })
+        Ok(Workspace {
+            root,
+            repo,
+            config,
+            named_dirs,
+        })
     }
 
     /// The set named `name` (its `name` or `dir`), or the only set.
@@ -156,6 +168,70 @@ impl Workspace {
     }
 }
 
+/// The set checked when nothing configures one: `migrations/` under `cwd`, when there is no
+/// config file and it lies inside the repository (nobody named it: a link that leads outside
+/// is not followed; only a directory named on the command line may lie outside).
+fn default_set(cwd: &Path, root: &Path, config_file: Option<&Path>) -> crate::Result<SetConfig> {
+    let dir = cwd.join("migrations");
+    if let (None, true) = (config_file, dir.is_dir()) {
+        if !crate::fsutil::inside(root, &dir) {
+            return Err(Fatal::new(
+                Rule::UnsafePath,
+                "`migrations` resolves outside the repository (a symbolic link); it was not read",
+                "name the directory on the command line (`miglint check DIR`) if you mean to check it, or configure a [[set]] inside the repository",
+            ));
+        }
+        return Ok(SetConfig::with_dir(config::relative_to(root, &dir)));
+    }
+    let msg = match config_file {
+        Some(p) => format!("{} configures no [[set]]", p.display()),
+        None => "nothing to check: no miglint.toml and no migrations/ directory here".into(),
+    };
+    Err(Fatal::config(msg, "run `miglint check DIR`, or `miglint init` to write a miglint.toml with a [[set]] per migration directory"))
+}
+
+/// The sets for directories named on the command line: a configured set's options where it
+/// names the same directory, the defaults otherwise.
+fn sets_for_dirs(config: &Config, dirs: &[String]) -> Vec<SetConfig> {
+    dirs.iter()
+        .map(|rel| {
+            config
+                .sets
+                .iter()
+                .find(|s| &s.dir == rel)
+                .cloned()
+                .unwrap_or_else(|| SetConfig::with_dir(rel.clone()))
+        })
+        .collect()
+}
+
+/// The `miglint.toml` git is about to commit, discovered as in the work tree (from `cwd` up to
+/// the root) but among the staged paths: its path and its staged bytes.
+fn staged_config(
+    repo: &dyn Vcs,
+    cwd: &Path,
+    root: &Path,
+) -> crate::Result<Option<(PathBuf, Vec<u8>)>> {
+    let Some(staged) = repo.staged_files() else {
+        return Err(Fatal::new(
+            Rule::IoError,
+            "cannot read the git index for --staged",
+            "check the repository with `git status`; miglint reads the config being committed from the index",
+        ));
+    };
+    for dir in cwd.ancestors() {
+        let path = dir.join(config::FILE_NAME);
+        let rel = config::relative_to(root, &path);
+        if let Some(bytes) = staged.bytes(&rel) {
+            return Ok(Some((path, bytes)));
+        }
+        if dir == root || !dir.starts_with(root) {
+            break;
+        }
+    }
+    Ok(None)
+}
+
 /// Which point in time the checked files come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Source {
@@ -176,6 +252,9 @@ pub struct Options {
     /// Parse-check applied migrations too (by default, content equal to its ledger entry is
     /// protected but not re-checked).
     pub all: bool,
+    /// Leave the analysis cache as it is (the base's policy may read files with other settings:
+    /// its analyses must not evict the ones the next run needs).
+    pub read_only_cache: bool,
 }
 
 pub use crate::outcome::{AlembicPicture, Outcome, SequenceItem, SetSummary};
@@ -193,9 +272,6 @@ pub struct SetState {
     pub cache_misses: usize,
     /// The snapshot's ledger, parsed once (empty when there is none); later rules reuse it.
     pub ledger: crate::ledger::Ledger,
-    /// With a base: the paths this change touches (see [`rules::git::changed_paths`]); the
-    /// base's ratings of protection codes hold for findings about them.
-    pub changed: Option<std::collections::HashSet<String>>,
 }
 
 /// Runs the rules that need only one snapshot: names, content, ledger.
@@ -260,7 +336,6 @@ pub fn check_snapshot_cached(
             parsed,
             cache_misses,
             ledger,
-            changed: None,
         },
     )
 }
@@ -365,58 +440,10 @@ pub fn one_per_problem(findings: Vec<Finding>) -> Vec<Finding> {
         .collect()
 }
 
-/// With a base: the `[rules]` severities of the base's miglint.toml (the same path; none there
-/// means the defaults). A protection finding is never rated below them, so a change cannot
-/// re-rate its own protection: the re-rating has to land, reviewed, on its own first.
-fn protection_floor(
-    ws: &Workspace,
-    base: Option<&Base>,
-) -> crate::Result<Option<BTreeMap<Rule, Severity>>> {
-    let (Some(repo), Some(base)) = (&ws.repo, base) else {
-        return Ok(None);
-    };
-    let text = match &ws.config.path {
-        Some(path) => {
-            let rel = config::relative_to(&ws.root, path);
-            repo.read_at_merge_base(base, &rel)?.unwrap_or_default()
-        }
-        None => Vec::new(),
-    };
-    Ok(Some(config::severities_in(&String::from_utf8_lossy(&text))))
-}
-
-/// A protection finding's severity, raised to what the base's `[rules]` (`floor`) gives it when
-/// this branch's miglint.toml rates it lower and the finding is about a path the change touches
-/// (`changed`; a condition the base already has may be re-rated by the change adopting the
-/// re-rating); the message says so.
-fn keep_protection(
-    f: &mut Finding,
-    floor: Option<&BTreeMap<Rule, Severity>>,
-    changed: &dyn Fn(&str) -> bool,
-    cosmetic: Severity,
-) {
-    let touched = f.file.as_deref().is_none_or(changed);
-    let Some(floor) = floor.filter(|_| f.rule.is_protection() && touched) else {
-        return;
-    };
-    let at_base =
-        crate::registry::severity(f.rule, f.rating, floor.get(&f.rule).copied(), cosmetic);
-    if f.severity < at_base {
-        f.message.push_str(&format!(
-            " (miglint.toml on this branch rates `{}` {}, the base's {}: a change cannot lower its own protection; re-rate it on its own, reviewed, first)",
-            f.rule.code(),
-            f.severity.as_str(),
-            at_base.as_str()
-        ));
-        f.severity = at_base;
-    }
-}
-
-/// Applies ignore directives (reporting those that silence nothing), the `[rules]` severities
-/// (never below the base's for protection codes: `floor`), drops `off`, and sorts.
+/// Applies ignore directives (reporting those that silence nothing), the `[rules]` severities,
+/// drops `off`, and sorts.
 pub fn finish(
     config: &Config,
-    floor: Option<&BTreeMap<Rule, Severity>>,
     states: &[(&SetConfig, &SetState)],
     findings: Vec<Finding>,
 ) -> Vec<Finding> {
@@ -466,11 +493,6 @@ pub fn finish(
             })
             .map_or(Severity::Error, |(set, _)| set.cosmetic_edits)
     };
-    let changed = |path: &str| {
-        states
-            .iter()
-            .any(|(_, s)| s.changed.as_ref().is_some_and(|c| c.contains(path)))
-    };
     let mut out: Vec<Finding> = kept
         .into_iter()
         .map(|mut f| {
@@ -480,7 +502,6 @@ pub fn finish(
                 _ => Severity::Error,
             };
             f.severity = crate::registry::severity(f.rule, f.rating, table, cosmetic);
-            keep_protection(&mut f, floor, &changed, cosmetic);
             f
         })
         .filter(|f| f.severity != Severity::Off)
@@ -515,15 +536,12 @@ fn sort(findings: &mut [Finding], states: &[(&SetConfig, &SetState)]) {
     });
 }
 
-/// `miglint check`.
+/// `miglint check`. Against a base, the change is judged by two policies: its own
+/// `miglint.toml` and the base's (at the merge-base). A finding either yields stands, at the
+/// higher severity, when it is about a path the change touches: a setting that weakens a check
+/// (`[rules]`, `baseline`, `psql`, `dialect`, a set's `dir`, …) takes effect only once it has
+/// merged on its own, and a change that tightens one is judged by the stricter of the two.
 pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
-    let mut outcome = Outcome::default();
-    let mut findings = Vec::new();
-    let mut states: Vec<(&SetConfig, SetState)> = Vec::new();
-    let sets: Vec<&SetConfig> = match &opts.set {
-        Some(name) => vec![ws.select_set(Some(name))?],
-        None => ws.config.sets.iter().collect(),
-    };
     if opts.source == Source::Index {
         ws.repo("--staged")?;
     }
@@ -533,11 +551,175 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
         None if opts.history => return Err(ws.no_repo("--history")),
         None => None,
     };
+    let sets: Vec<&SetConfig> = match &opts.set {
+        Some(name) => vec![ws.select_set(Some(name))?],
+        None => ws.config.sets.iter().collect(),
+    };
+    let mut outcome = run_policy(ws, &ws.config, sets, opts, base.as_ref())?;
+    let (Some(repo), Some(base)) = (&ws.repo, &base) else {
+        return Ok(outcome);
+    };
+    let Some((judge, note)) = base_policy(ws, repo.as_ref(), base)? else {
+        return Ok(outcome);
+    };
+    let sets: Vec<&SetConfig> = match &opts.set {
+        Some(name) => {
+            let chosen = ws.select_set(Some(name))?;
+            judge
+                .sets
+                .iter()
+                .filter(|s| s.name == chosen.name || s.dir == chosen.dir)
+                .collect()
+        }
+        None => judge.sets.iter().collect(),
+    };
+    let theirs_opts = Options {
+        read_only_cache: true,
+        ..opts.clone()
+    };
+    let theirs = run_policy(ws, &judge, sets, &theirs_opts, Some(base))?;
+    let touched = repo.changed_since(base, opts.source == Source::Index)?;
+    merge_policies(&mut outcome, theirs, &note, &touched);
+    Ok(outcome)
+}
+
+/// The base's policy, when the change under review has another one: the base's `miglint.toml`
+/// at the merge-base (at the same path; the defaults when the base has none), for the same
+/// directories named on the command line; and the note findings it adds carry.
+fn base_policy(
+    ws: &Workspace,
+    repo: &dyn Vcs,
+    base: &Base,
+) -> crate::Result<Option<(Config, String)>> {
+    let path = ws
+        .config
+        .path
+        .clone()
+        .unwrap_or_else(|| ws.root.join(config::FILE_NAME));
+    let rel = config::relative_to(&ws.root, &path);
+    let at_base = repo.read_at_merge_base(base, &rel)?;
+    let mut judge = match &at_base {
+        Some(bytes) if **bytes == *ws.config.text => return Ok(None),
+        Some(bytes) => match config::load_at_base(bytes, &path, &ws.root) {
+            Some(c) => c,
+            None => return Ok(None),
+        },
+        None if ws.config.path.is_none() => return Ok(None),
+        None => {
+            let mut c = ws.config.clone();
+            c.sets = match ws.root.join("migrations").is_dir() {
+                true if crate::fsutil::inside(&ws.root, &ws.root.join("migrations")) => {
+                    vec![SetConfig::with_dir("migrations".into())]
+                }
+                _ => Vec::new(),
+            };
+            c.severities = Default::default();
+            c.text = Arc::from(&[][..]);
+            c
+        }
+    };
+    if !ws.named_dirs.is_empty() {
+        judge.sets = sets_for_dirs(&judge, &ws.named_dirs);
+    }
+    let base_text = at_base.as_deref().unwrap_or_default();
+    let settings = config::changed_settings(
+        &String::from_utf8_lossy(base_text),
+        &String::from_utf8_lossy(&ws.config.text),
+    );
+    let altered = match settings.len() {
+        0 => String::new(),
+        n => format!(
+            "; this change alters {}{}",
+            settings
+                .iter()
+                .take(4)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; "),
+            if n > 4 { ", …" } else { "" }
+        ),
+    };
+    let note = format!(
+        " (found by the base's miglint.toml, which also judges this change{altered}: a setting that weakens a check takes effect once it has merged on its own)"
+    );
+    Ok(Some((judge, note)))
+}
+
+/// Adds what the base's policy found (`theirs`) to the change's own outcome: a finding about a
+/// path the change touches (or about no file) stands, at the higher of the two severities, and
+/// says why; one about an untouched path is the base's own condition and stays the change's
+/// policy's to rate.
+fn merge_policies(
+    outcome: &mut Outcome,
+    theirs: Outcome,
+    note: &str,
+    touched: &std::collections::HashSet<String>,
+) {
+    type Key = (Rule, Option<String>, Option<std::ops::Range<usize>>);
+    let mut ours: HashMap<Key, usize> = HashMap::new();
+    for (i, f) in outcome.findings.iter().enumerate() {
+        ours.entry((f.rule, f.file.clone(), f.span.clone()))
+            .or_insert(i);
+    }
+    let mut added = false;
+    for mut f in theirs.findings {
+        if !f.file.as_deref().is_none_or(|p| touched.contains(p)) {
+            continue;
+        }
+        match ours.get(&(f.rule, f.file.clone(), f.span.clone())) {
+            Some(&i) => {
+                let g = &mut outcome.findings[i];
+                if f.severity > g.severity {
+                    g.severity = f.severity;
+                    g.message.push_str(note);
+                }
+            }
+            None => {
+                if let Some(src) = f.file.as_ref().and_then(|p| theirs.sources.get(p)) {
+                    let path = f.file.clone().unwrap_or_default();
+                    outcome.sources.entry(path).or_insert_with(|| src.clone());
+                }
+                f.message.push_str(note);
+                outcome.findings.push(f);
+                added = true;
+            }
+        }
+    }
+    for set in theirs.sets {
+        if !outcome.sets.iter().any(|s| s.dir == set.dir) {
+            outcome.sets.push(set);
+        }
+    }
+    if added {
+        let sources = &outcome.sources;
+        outcome.findings.sort_by_cached_key(|f| {
+            let (line, col) = match (f.file.as_ref().and_then(|p| sources.get(p)), &f.span) {
+                (Some(b), Some(span)) => crate::finding::line_col(b, span.start),
+                (_, Some(span)) => (0, span.start),
+                _ => (0, 0),
+            };
+            (f.file.clone().unwrap_or_default(), line, col, f.code())
+        });
+    }
+}
+
+/// One policy's check: every set of `sets` through every rule family, then the config's
+/// severities and ignore directives.
+fn run_policy(
+    ws: &Workspace,
+    config: &Config,
+    sets: Vec<&SetConfig>,
+    opts: &Options,
+    base: Option<&Base>,
+) -> crate::Result<Outcome> {
+    let mut outcome = Outcome::default();
+    let mut findings = Vec::new();
+    let mut states: Vec<(&SetConfig, SetState)> = Vec::new();
     for set in sets {
-        let state = check_set(ws, set, opts, base.as_ref(), &mut outcome, &mut findings)?;
+        let state = check_set(ws, set, opts, base, &mut outcome, &mut findings)?;
         states.push((set, state));
     }
-    match (&base, &ws.repo) {
+    match (base, &ws.repo) {
         (None, Some(_)) => findings.push(
             Finding::new(Rule::NoBase, "no base revision found: checks against the base branch were skipped")
                 .help("pass --base origin/main, set MIGLINT_BASE, or `base = \"origin/main\"` under [git] in miglint.toml"),
@@ -546,8 +728,7 @@ pub fn run(ws: &Workspace, opts: &Options) -> crate::Result<Outcome> {
         _ => {}
     }
     let refs: Vec<(&SetConfig, &SetState)> = states.iter().map(|(s, st)| (*s, st)).collect();
-    let floor = protection_floor(ws, base.as_ref())?;
-    outcome.findings = finish(&ws.config, floor.as_ref(), &refs, one_per_problem(findings));
+    outcome.findings = finish(config, &refs, one_per_problem(findings));
     point_at_files(&mut outcome.findings, &states);
     // Reports show excerpts of the files findings name, and only those are kept: on a clean
     // run of 100,000 migrations that is 100,000 map entries the report never reads.
@@ -591,7 +772,7 @@ fn check_set(
         (Source::Index, Some(repo)) => repo.read_index(set)?,
         _ => ws.read_worktree(set)?,
     };
-    let (f, mut state) = check_snapshot_with_cache(ws, set, snapshot, opts);
+    let (f, state) = check_snapshot_with_cache(ws, set, snapshot, opts);
     match &ws.repo {
         Some(repo) => findings.extend(rules::ledger::with_recorded_bytes(
             set,
@@ -602,25 +783,29 @@ fn check_set(
         )),
         None => findings.extend(f),
     }
-    let mut base_names: Option<std::collections::HashSet<&str>> = None;
     let mut base_migrations = Vec::new();
     if let (Some(repo), Some(base)) = (&ws.repo, base) {
         let (merge_base, tip) = repo.read_base(set, base, &state.snapshot)?;
         base_migrations = rules::naming::migrations(set, &merge_base);
         base_migrations.extend(rules::naming::migrations(set, &tip));
-        findings.extend(rules::git::check_base(&rules::git::BaseInput {
+        against_base(
             set,
-            now: &state.snapshot,
-            migrations: &state.migrations,
-            merge_base: &merge_base,
-            tip: &tip,
-            base_migrations: &base_migrations,
-            base_name: &base.name,
-        }));
-        base_names = Some(base_migrations.iter().map(|m| m.name.as_str()).collect());
-        rules::naming::keep_merged_names(set, findings, &merge_base);
-        state.changed = Some(rules::git::changed_paths(set, &state.snapshot, &merge_base));
+            &state,
+            base,
+            (&merge_base, &tip),
+            &base_migrations,
+            findings,
+        );
+        findings.extend(branch_history(
+            repo.as_ref(),
+            set,
+            &state,
+            base,
+            opts.source,
+        )?);
     }
+    let base_names: Option<std::collections::HashSet<&str>> =
+        base.map(|_| base_migrations.iter().map(|m| m.name.as_str()).collect());
     let mut context = numbering_context(set, &state);
     context
         .taken
@@ -652,6 +837,83 @@ fn check_set(
     Ok(state)
 }
 
+/// `rewritten-in-history` on the branch under review: each commit since the merge-base, then
+/// what is checked (the index or the work tree), for migrations the branch itself recorded.
+fn branch_history(
+    repo: &dyn Vcs,
+    set: &SetConfig,
+    state: &SetState,
+    base: &Base,
+    source: Source,
+) -> crate::Result<Vec<Finding>> {
+    let (at_merge_base, mut states) = repo.branch_states(set, base)?;
+    let recorded: HashMap<String, String> = state
+        .ledger
+        .entries
+        .iter()
+        .filter(|e| !at_merge_base.contains(&e.name))
+        .map(|e| (e.name.clone(), e.digest.clone()))
+        .collect();
+    let files = recorded
+        .keys()
+        .filter_map(|name| {
+            Some((
+                name.clone(),
+                state.snapshot.file(name)?.digest().to_string(),
+            ))
+        })
+        .collect();
+    states.push(rules::history::BranchState {
+        label: match source {
+            Source::Index => "the staged change".into(),
+            Source::WorkTree => "the work tree".into(),
+        },
+        recorded,
+        files,
+    });
+    Ok(rules::history::recorded_then_changed(
+        set,
+        &at_merge_base,
+        &states,
+    ))
+}
+
+/// The rules that compare the set with the base: merged files, numbers, the ledger, the names
+/// merged files keep, and new files under the baseline (parse-checked anyway).
+fn against_base(
+    set: &SetConfig,
+    state: &SetState,
+    base: &Base,
+    (merge_base, tip): (&Snapshot, &Snapshot),
+    base_migrations: &[Migration],
+    findings: &mut Vec<Finding>,
+) {
+    findings.extend(rules::git::check_base(&rules::git::BaseInput {
+        set,
+        now: &state.snapshot,
+        migrations: &state.migrations,
+        merge_base,
+        tip,
+        base_migrations,
+        base_name: &base.name,
+    }));
+    rules::naming::keep_merged_names(set, findings, merge_base);
+    let recorded = |name: &str| state.ledger.get(name).is_some();
+    let dialect = crate::sql::dialect(&set.dialect);
+    for (m, f) in rules::naming::baseline_covers_new(
+        set,
+        &state.migrations,
+        merge_base,
+        &recorded,
+        &base.name,
+    ) {
+        findings.push(f);
+        if let Some(file) = state.snapshot.file(&m.name) {
+            findings.extend(rules::sql::check_file(set, dialect.as_ref(), file, true, None).0);
+        }
+    }
+}
+
 /// [`check_snapshot_cached`] with the set's analysis cache (inside a repository: it lives in
 /// the VCS's state directory), rewritten when it missed or went stale.
 fn check_snapshot_with_cache(
@@ -672,7 +934,7 @@ fn check_snapshot_with_cache(
         cached.as_ref(),
         opts.all,
     );
-    if let Some(p) = &cache_path {
+    if let (Some(p), false) = (&cache_path, opts.read_only_cache) {
         let stale = cached
             .as_ref()
             .is_none_or(|c| c.len() != state.analyses.values().filter(|a| !a.skipped).count());
@@ -755,6 +1017,46 @@ fn point_at_files(findings: &mut [Finding], states: &[(&SetConfig, SetState)]) {
     }
 }
 
+/// The compose guard: the compose file being committed (under --staged) or the work tree's,
+/// against `MIGRATE_AT_START`.
+fn compose_findings(
+    files: &crate::alembic::Files,
+    compose: &str,
+    layout: &crate::alembic::Layout,
+    sources: &mut HashMap<String, Arc<[u8]>>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    // The compose file being committed, under --staged; the work tree's otherwise.
+    let read = match &files {
+        crate::alembic::Files::Index(staged) => staged
+            .bytes(compose)
+            .ok_or_else(|| "it is not staged".to_string()),
+        crate::alembic::Files::WorkTree(root) => {
+            crate::fsutil::read_regular(root, compose, crate::alembic::ALEMBIC_LIMIT)
+                .map_err(|e| e.to_string())
+        }
+    };
+    match read {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            findings.extend(crate::rules::alembic::check_compose(
+                compose,
+                &text,
+                &layout.migrate_at_start_var,
+            ));
+            sources.insert(compose.to_string(), Arc::from(bytes));
+        }
+        Err(e) => findings.push(
+            Finding::new(
+                Rule::AlembicParseError,
+                format!("cannot read compose file {compose}: {e}"),
+            )
+            .help("fix `compose` under [set.alembic] in miglint.toml"),
+        ),
+    }
+    findings
+}
+
 /// All Alembic findings for one set: the graph read from the work tree (or, for `--staged`, the
 /// index), its structural rules, the SQL's stamps against it, and the compose guard.
 fn alembic_findings(
@@ -799,24 +1101,7 @@ fn alembic_findings(
         }
     }
     if let Some(compose) = &layout.compose {
-        match crate::fsutil::read_regular(&ws.root, compose, crate::alembic::ALEMBIC_LIMIT) {
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes).into_owned();
-                findings.extend(crate::rules::alembic::check_compose(
-                    compose,
-                    &text,
-                    &layout.migrate_at_start_var,
-                ));
-                sources.insert(compose.clone(), Arc::from(bytes));
-            }
-            Err(e) => findings.push(
-                Finding::new(
-                    Rule::AlembicParseError,
-                    format!("cannot read compose file {compose}: {e}"),
-                )
-                .help("fix `compose` under [set.alembic] in miglint.toml"),
-            ),
-        }
+        findings.extend(compose_findings(&files, compose, &layout, sources));
     }
     let picture = AlembicPicture {
         versions: layout.versions.first().cloned().unwrap_or_default(),

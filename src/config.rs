@@ -138,6 +138,9 @@ pub struct Config {
     pub base: Option<String>,
     pub sets: Vec<SetConfig>,
     pub severities: BTreeMap<Rule, Severity>,
+    /// The bytes the config was read from (empty without a file): comparing them with the
+    /// base's tells whether the change under review touches its own policy.
+    pub text: Arc<[u8]>,
 }
 
 /// Joins two `/`-separated relative paths.
@@ -204,9 +207,14 @@ const DIALECTS: &[&str] = &[
 /// Reads and validates a config file. `root` is where set paths end up relative to.
 pub fn load(path: &Path, root: &Path) -> crate::Result<Config> {
     let bytes = std::fs::read(path).map_err(|e| Fatal::io(path.display(), e))?;
+    load_bytes(&bytes, path, root)
+}
+
+/// [`load`] of bytes read elsewhere (the git index, a commit): `path` is where they belong.
+pub fn load_bytes(bytes: &[u8], path: &Path, root: &Path) -> crate::Result<Config> {
     let shown = relative_to(root, path);
-    let source: Arc<[u8]> = Arc::from(bytes.as_slice());
-    let text = std::str::from_utf8(&bytes).map_err(|e| {
+    let source: Arc<[u8]> = Arc::from(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| {
         Fatal::config(format!("{shown} is not valid UTF-8"), "save it as UTF-8").in_source(
             &shown,
             source.clone(),
@@ -253,6 +261,87 @@ pub fn load(path: &Path, root: &Path) -> crate::Result<Config> {
     Ok(config)
 }
 
+/// The `miglint.toml` another revision has (the base's merge-base), as the policy that also
+/// judges a change: validated like the work tree's, but files it names need not exist now (a
+/// change that deletes them is judged by it). `None` when it does not parse: the base's own
+/// check reports that, and there is no policy to hold the change to.
+pub fn load_at_base(bytes: &[u8], path: &Path, root: &Path) -> Option<Config> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let shown = relative_to(root, path);
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+    let mut config = parse(text, &shown, Arc::from(bytes), base_dir, root).ok()?;
+    config.path = Some(path.to_path_buf());
+    for set in &config.sets {
+        let alembic = set.alembic.as_ref();
+        for p in [Some(&set.dir), Some(&set.lock)]
+            .into_iter()
+            .chain([
+                alembic.and_then(|a| a.ini.as_ref()),
+                alembic.and_then(|a| a.versions.as_ref()),
+                alembic.and_then(|a| a.compose.as_ref()),
+            ])
+            .flatten()
+        {
+            confine(root, &shown, "path", p).ok()?;
+        }
+    }
+    Some(config)
+}
+
+/// The settings two versions of a `miglint.toml` disagree on, as `key: value here, value at
+/// the base` lines (`set "dir".key` inside a `[[set]]`), for findings that the base's policy
+/// adds to a change: a reviewer sees which setting the change would need to land first.
+pub fn changed_settings(base: &str, now: &str) -> Vec<String> {
+    fn flatten(prefix: &str, v: &toml::Value, out: &mut BTreeMap<String, String>) {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    flatten(&key, v, out);
+                }
+            }
+            toml::Value::Array(items)
+                if items.iter().all(toml::Value::is_table) && !items.is_empty() =>
+            {
+                for (i, item) in items.iter().enumerate() {
+                    let id = item
+                        .get("dir")
+                        .and_then(toml::Value::as_str)
+                        .map_or(i.to_string(), |d| format!("{d:?}"));
+                    flatten(&format!("{prefix} {id}"), item, out);
+                }
+            }
+            other => {
+                out.insert(prefix.to_string(), other.to_string());
+            }
+        }
+    }
+    let table = |text: &str| {
+        let mut out = BTreeMap::new();
+        if let Ok(v) = toml::from_str::<toml::Value>(text) {
+            flatten("", &v, &mut out);
+        }
+        out
+    };
+    let (base, now) = (table(base), table(now));
+    let keys: std::collections::BTreeSet<&String> = base.keys().chain(now.keys()).collect();
+    keys.into_iter()
+        .filter(|k| base.get(*k) != now.get(*k))
+        .map(|k| {
+            let show = |v: Option<&String>| v.map_or("unset".to_string(), |v| format!("`{v}`"));
+            format!(
+                "{k}: {} here, {} at the base",
+                show(now.get(k)),
+                show(base.get(k))
+            )
+        })
+        .collect()
+}
+
 /// Every path the config names must stay inside the repository, symlinks resolved: miglint reads
 /// (and `record` writes) nothing outside the repository it checks.
 fn confine(root: &Path, shown: &str, key: &str, rel: &str) -> crate::Result<()> {
@@ -286,7 +375,10 @@ pub fn parse(
     base_dir: &Path,
     root: &Path,
 ) -> crate::Result<Config> {
-    let at = At { shown, source };
+    let at = At {
+        shown,
+        source: source.clone(),
+    };
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         at.err(
@@ -316,6 +408,7 @@ pub fn parse(
         base: raw.git.base,
         sets,
         severities: parse_severities(raw.rules, &at)?,
+        text: source,
     })
 }
 

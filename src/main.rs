@@ -289,19 +289,21 @@ fn check(ctx: &Ctx, a: &CheckArgs) -> miglint::Result<ExitCode> {
     if matches!(format, Format::Mermaid | Format::Dot) {
         return Err(unsupported(format, "check", "pictures are drawn by `miglint graph --format mermaid|dot`; `check --format markdown` embeds the Mermaid one"));
     }
-    let ws = ctx.open(&a.dirs)?;
+    let source = if a.staged {
+        check::Source::Index
+    } else {
+        check::Source::WorkTree
+    };
+    let ws = Workspace::open_from(&ctx.cwd, ctx.config.as_deref(), &a.dirs, source)?;
     let opts = check::Options {
-        source: if a.staged {
-            check::Source::Index
-        } else {
-            check::Source::WorkTree
-        },
+        source,
         base: a.base.clone(),
         history: a.history,
         require_recorded: a.require_recorded,
         history_export: a.history_export.as_ref().map(|p| ctx.cwd.join(p)),
         set: a.set.clone(),
         all: a.all,
+        read_only_cache: false,
     };
     let outcome = check::run(&ws, &opts)?;
     Ok(print_outcome(format, &outcome, a.deny_warnings))

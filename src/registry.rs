@@ -190,6 +190,10 @@ rules! {
         summary: "A configured migration set holds no migration at all.",
         why: "A set that finds nothing checks nothing: a moved directory or a wrong `dir` would pass silently.",
         bad: "[[set]]\ndir = \"db/migration\"   (the files are in db/migrations)", good: "[[set]]\ndir = \"db/migrations\"" }
+    BaselineCoversNew => { code: "baseline-covers-new", severity: Error, fatal: false,
+        summary: "A migration the base does not have is numbered at or below the set's `baseline`.",
+        why: "A baseline stands for legacy files that already exist; a new file under it would escape the parse check, so it is checked and reported instead.",
+        bad: "baseline = \"0120\"  and a new 0008_add_email.sql", good: "the new file numbered after the last migration (0121_add_email.sql)" }
     UnsafePath => { code: "unsafe-path", severity: Error, fatal: false,
         summary: "A migration or the ledger is a symlink that leads outside the repository.",
         why: "miglint never reads or prints files outside the repository it checks: a link to /proc/self/environ would leak CI secrets into the log.",

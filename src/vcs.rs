@@ -4,12 +4,13 @@
 //! (`git::Git`, over libgit2) is the one implementation; a second VCS is a second
 //! implementation and one line in `Workspace::open` that picks it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::alembic::StagedFiles;
 use crate::config::SetConfig;
 use crate::finding::Finding;
+use crate::rules::history::BranchState;
 use crate::snapshot::{RecordedBlob, Snapshot};
 
 /// The resolved base of a check: the revision the user named, its tip and the merge-base with
@@ -69,6 +70,11 @@ pub trait Vcs {
     /// the merge-base has no such file (or it is over 1 MiB: not a configuration file).
     fn read_at_merge_base(&self, base: &Base, path: &str) -> crate::Result<Option<Vec<u8>>>;
 
+    /// Every path (from the work-tree root) that differs between the base's merge-base and what
+    /// is checked: the index when `staged`, else the work tree (untracked files included). A
+    /// finding that only the base's policy yields stands when it is about one of them.
+    fn changed_since(&self, base: &Base, staged: bool) -> crate::Result<HashSet<String>>;
+
     /// For each wanted (path, SHA-256), bytes that path had, in the index or in one of the last
     /// `limit` revisions, with that digest: what the ledger recorded, to compare and restore.
     fn recorded_blobs(
@@ -80,6 +86,15 @@ pub trait Vcs {
 
     /// The history audit (`check --history`): every first-parent step since the set began.
     fn audit_history(&self, set: &SetConfig) -> crate::Result<Vec<Finding>>;
+
+    /// The states of the set on the branch under review (commits between the merge-base and
+    /// HEAD that changed it), and the names the merge-base's ledger records; see
+    /// `rules::history::recorded_then_changed`.
+    fn branch_states(
+        &self,
+        set: &SetConfig,
+        base: &Base,
+    ) -> crate::Result<(HashSet<String>, Vec<BranchState>)>;
 
     /// The files about to be committed, for readers of other files (Alembic's), or `None` when
     /// the index cannot be read (the work tree is read instead).

@@ -37,6 +37,14 @@ fn a_whitespace_reflow_of_a_merged_migration_is_cosmetic() {
         "miglint.toml",
         "[[set]]\ndir = \"migrations\"\ncosmetic_edits = \"warning\"\n",
     );
+    // In the same change, the setting does not rate its own edit (issue 26)…
+    let r = d.run(&["check", "--base", "origin/main", "--format", "json"]);
+    assert_eq!(r.find("modified-after-merge")["severity"], "error");
+    // …once it has merged on its own, it does.
+    let edited = d.read("migrations/0001_email.sql");
+    d.git(&["checkout", "-q", "--", "migrations/0001_email.sql"]);
+    d.commit_as_origin_main("cosmetic edits are warnings");
+    d.write("migrations/0001_email.sql", edited);
     let r = d.run(&["check", "--base", "origin/main", "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
     assert_eq!(r.find("modified-after-merge")["severity"], "warning");

@@ -238,6 +238,22 @@ fn scenario(code: &str, d: &Dir) -> Option<Case> {
             d.commit_all("edit a merged migration");
             check(&["m", "--base", "main"])
         }
+        "baseline-covers-new" => {
+            d.init_repo();
+            d.write(
+                "miglint.toml",
+                "[[set]]\ndir = \"m\"\nbaseline = \"0009\"\n",
+            );
+            valid_set(d, "m", 3);
+            d.commit_all("base");
+            d.git(&["checkout", "-q", "-b", "feature"]);
+            d.write(
+                "m/0003_email.sql",
+                "ALTER TABLE t0 ADD COLUMN email text;\n",
+            );
+            d.commit_all("a new file under the baseline");
+            check(&["m", "--base", "main"])
+        }
         "deleted-after-merge" => {
             branch(d);
             d.remove("m/0002_step_2.sql");

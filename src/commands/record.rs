@@ -185,7 +185,7 @@ pub fn run(ws: &Workspace, args: &RecordArgs) -> crate::Result<Vec<String>> {
     let _guard = LockGuard::acquire(&lock_path)?;
     let snap = ws.read_worktree(set)?;
     let (findings, state) = check::check_snapshot(set, snap, false);
-    let findings = check::finish(&ws.config, None, &[(set, &state)], findings);
+    let findings = check::finish(&ws.config, &[(set, &state)], findings);
     if let Some(bad) = findings
         .iter()
         .find(|f| f.file.as_deref() == Some(set.lock.as_str()) && f.severity == Severity::Error)

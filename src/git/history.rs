@@ -3,7 +3,7 @@
 //! directory and ledger have the same tree/blob ids as their parent's are skipped without being
 //! read, so a 100,000-commit history costs one tree lookup per commit.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use git2::{Oid, Repository, Sort};
 
@@ -12,6 +12,7 @@ use crate::config::SetConfig;
 use crate::finding::Finding;
 use crate::registry::Rule;
 use crate::rules::git::ledger_rewrite;
+use crate::rules::history::BranchState;
 use crate::snapshot::is_migration_name;
 use crate::Fatal;
 
@@ -474,4 +475,88 @@ impl Resumed {
             })
             .collect()
     }
+}
+
+/// The states of the set on the branch under review: every commit between the base's
+/// merge-base and HEAD (oldest first, merges included) that changed the set directory or its
+/// ledger, with the ledger lines and file digests of the migrations the branch itself recorded
+/// (those absent from the merge-base's ledger, returned too). `rules::history::
+/// recorded_then_changed` judges them.
+pub fn branch_states(
+    repo: &Repository,
+    set: &SetConfig,
+    base: &crate::vcs::Base,
+) -> crate::Result<(HashSet<String>, Vec<BranchState>)> {
+    let merge_base = Oid::from_str(&base.merge_base).map_err(git_err)?;
+    let head = match repo.head().and_then(|h| h.peel_to_commit()) {
+        Ok(c) => c.id(),
+        Err(_) => return Ok((HashSet::new(), Vec::new())),
+    };
+    let tree_of = |oid: Oid| {
+        repo.find_commit(oid)
+            .and_then(|c| c.tree())
+            .map_err(|e| commit_err(oid, e))
+    };
+    let ledger_at = |id: Option<Oid>| -> crate::Result<HashMap<String, String>> {
+        let Some(id) = id else {
+            return Ok(HashMap::new());
+        };
+        let blob = repo.find_blob(id).map_err(git_err)?;
+        let (ledger, _) = crate::ledger::parse(blob.content());
+        Ok(ledger
+            .entries
+            .into_iter()
+            .map(|e| (e.name, e.digest))
+            .collect())
+    };
+    let mb_tree = tree_of(merge_base)?;
+    let (mut last_dir, mut last_ledger) = (
+        super::dir_id(&mb_tree, &set.dir),
+        id_at(&mb_tree, &set.lock),
+    );
+    let at_merge_base: HashSet<String> = ledger_at(last_ledger)?.into_keys().collect();
+    let mut walk = repo.revwalk().map_err(git_err)?;
+    walk.push(head).map_err(git_err)?;
+    walk.hide(merge_base).map_err(git_err)?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
+        .map_err(git_err)?;
+    let mut recorded: HashMap<String, String> = HashMap::new();
+    let mut digests: HashMap<Oid, String> = HashMap::new();
+    let mut states = Vec::new();
+    for oid in walk {
+        let oid = oid.map_err(git_err)?;
+        let tree = tree_of(oid)?;
+        let (dir, ledger) = (super::dir_id(&tree, &set.dir), id_at(&tree, &set.lock));
+        if dir == last_dir && ledger == last_ledger {
+            continue;
+        }
+        if ledger != last_ledger {
+            recorded = ledger_at(ledger)?;
+            recorded.retain(|name, _| !at_merge_base.contains(name));
+        }
+        (last_dir, last_ledger) = (dir, ledger);
+        let mut files = HashMap::new();
+        for name in recorded.keys() {
+            let Some(id) = id_at(&tree, &crate::config::join(&set.dir, name)) else {
+                continue;
+            };
+            if let std::collections::hash_map::Entry::Vacant(v) = digests.entry(id) {
+                let blob = repo.find_blob(id).map_err(git_err)?;
+                v.insert(crate::ledger::sha256_hex(blob.content()));
+            }
+            files.insert(name.clone(), digests[&id].clone());
+        }
+        let commit = repo.find_commit(oid).map_err(|e| commit_err(oid, e))?;
+        states.push(BranchState {
+            label: format!(
+                "commit {} by {} on {}",
+                short(oid),
+                commit.author().name().unwrap_or("?"),
+                date(commit.time())
+            ),
+            recorded: recorded.clone(),
+            files,
+        });
+    }
+    Ok((at_merge_base, states))
 }

@@ -5,7 +5,7 @@
 
 pub mod history;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use git2::{ObjectType, Oid, Repository};
@@ -16,6 +16,7 @@ use crate::alembic::StagedFiles;
 use crate::config::SetConfig;
 use crate::finding::Finding;
 use crate::registry::Rule;
+use crate::rules::history::BranchState;
 use crate::snapshot::{
     crlf_to_lf, is_migration_name, MigrationFile, RecordedBlob, Snapshot, Unreadable,
 };
@@ -94,6 +95,36 @@ impl Vcs for Git {
             .map(|b| b.content().to_vec()))
     }
 
+    fn changed_since(&self, base: &Base, staged: bool) -> crate::Result<HashSet<String>> {
+        let id = Oid::from_str(&base.merge_base).map_err(|e| git_err("base commit id", e))?;
+        let tree = self
+            .repo
+            .find_commit(id)
+            .and_then(|c| c.tree())
+            .map_err(|e| git_err("base commit tree", e))?;
+        let mut opts = git2::DiffOptions::new();
+        opts.include_untracked(!staged)
+            .recurse_untracked_dirs(!staged)
+            .include_typechange(true);
+        let diff = if staged {
+            self.repo
+                .diff_tree_to_index(Some(&tree), None, Some(&mut opts))
+        } else {
+            self.repo
+                .diff_tree_to_workdir_with_index(Some(&tree), Some(&mut opts))
+        }
+        .map_err(|e| git_err("the change against the merge-base", e))?;
+        let mut paths = HashSet::new();
+        for delta in diff.deltas() {
+            for file in [delta.old_file(), delta.new_file()] {
+                if let Some(p) = file.path().and_then(|p| p.to_str()) {
+                    paths.insert(p.replace('\\', "/"));
+                }
+            }
+        }
+        Ok(paths)
+    }
+
     fn recorded_blobs(
         &self,
         dir: &str,
@@ -105,6 +136,14 @@ impl Vcs for Git {
 
     fn audit_history(&self, set: &SetConfig) -> crate::Result<Vec<Finding>> {
         history::audit(&self.repo, set)
+    }
+
+    fn branch_states(
+        &self,
+        set: &SetConfig,
+        base: &Base,
+    ) -> crate::Result<(HashSet<String>, Vec<BranchState>)> {
+        history::branch_states(&self.repo, set, base)
     }
 
     fn staged_files(&self) -> Option<Box<dyn StagedFiles + '_>> {
@@ -276,6 +315,17 @@ fn canonical(repo: &Repository, path: &str, bytes: &[u8]) -> Option<Vec<u8>> {
     if !has_crlf(bytes) {
         return None;
     }
+    // A file that is exactly its committed blob is judged by the bytes as stored: a CRLF blob
+    // committed under `text eol=lf` is what a fresh clone's `sha256sum` sees, so the clean
+    // conversion (what git *would* store on the next `git add`) must not hide it.
+    let stored_as_is = repo
+        .index()
+        .ok()
+        .and_then(|i| i.get_path(std::path::Path::new(path), 0))
+        .is_some_and(|e| Oid::hash_object(ObjectType::Blob, bytes).is_ok_and(|id| id == e.id));
+    if stored_as_is {
+        return None;
+    }
     match eol_mode(repo, path) {
         EolMode::Binary => None,
         EolMode::Text => Some(crlf_to_lf(bytes)),
@@ -326,6 +376,9 @@ fn git_err(what: &str, e: git2::Error) -> Fatal {
     )
 }
 
+/// The origin of a base taken from `[git] base`: such a base is part of the change under review.
+const CONFIG_ORIGIN: &str = "[git] base in miglint.toml";
+
 /// Where a base name came from, for messages.
 struct Candidate {
     rev: String,
@@ -356,12 +409,12 @@ fn candidates(cli: Option<&str>, config: Option<&str>) -> Vec<Candidate> {
             explicit,
         })
     };
+    // The base a CI system names for the change under review outranks the config: the config is
+    // part of the change, and a change must not choose what it is compared with.
     if let Some(c) = cli {
         push(c.to_string(), "--base", true);
     } else if let Some(e) = env("MIGLINT_BASE") {
         push(e, "MIGLINT_BASE", true);
-    } else if let Some(c) = config {
-        push(c.to_string(), "[git] base in miglint.toml", true);
     } else if let Some(sha) =
         env("GITHUB_EVENT_PATH").and_then(|p| github_event_base(std::path::Path::new(&p)))
     {
@@ -374,6 +427,8 @@ fn candidates(cli: Option<&str>, config: Option<&str>) -> Vec<Candidate> {
             "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
             true,
         );
+    } else if let Some(c) = config {
+        push(c.to_string(), CONFIG_ORIGIN, true);
     } else {
         push("origin/HEAD".into(), "the default", false);
     }
@@ -470,6 +525,16 @@ fn resolve_base(
         }
     };
     match repo.merge_base(head, tip) {
+        Ok(mb) if mb == head && c.origin == CONFIG_ORIGIN && !on_base_branch(repo, &c.rev) => {
+            Err(Fatal::new(
+                Rule::BaseNotFound,
+                format!(
+                    "the base `{}` from [git] base in miglint.toml is the checked commit itself (or a descendant of it): nothing would be compared with it",
+                    c.rev
+                ),
+                "name the branch this change will merge into (`base = \"origin/main\"`), or pass --base; in CI the pull request's base is taken from the environment",
+            ))
+        }
         Ok(mb) => Ok(Some(Base {
             name: c.rev,
             tip: tip.to_string(),
@@ -486,6 +551,25 @@ fn resolve_base(
             "name the branch this one was created from with --base",
         )),
     }
+}
+
+/// Whether HEAD is on the branch `rev` names (`main` for `origin/main`): there a base equal to
+/// HEAD is a normal build of the base branch itself, not a change comparing itself with itself.
+fn on_base_branch(repo: &Repository, rev: &str) -> bool {
+    let branch = rev
+        .strip_prefix("refs/remotes/")
+        .unwrap_or(rev)
+        .split_once('/')
+        .map_or(rev, |(_, b)| b);
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let head = repo
+        .head()
+        .ok()
+        .filter(|h| h.is_branch())
+        .and_then(|h| h.shorthand().ok().map(str::to_string))
+        .or_else(|| env("CI_COMMIT_BRANCH"))
+        .or_else(|| env("GITHUB_REF_NAME"));
+    !branch.is_empty() && !branch.starts_with("HEAD") && head.as_deref() == Some(branch)
 }
 
 /// Reads the set as of a tree (a commit's root tree); a set directory absent there is empty.

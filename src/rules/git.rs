@@ -2,7 +2,7 @@
 //! `out-of-order` and `lock-rewritten`: the set now against the merge-base and the base's tip.
 //! Pure: the three snapshots are read by `git`.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::ops::Range;
 
 use crate::config::SetConfig;
@@ -88,33 +88,6 @@ pub struct BaseInput<'a> {
     pub base_migrations: &'a [Migration],
     /// The base as the user named it, for messages.
     pub base_name: &'a str,
-}
-
-/// The paths of the set this change touches against the merge-base: migrations added, changed
-/// or deleted, and the ledger when its bytes differ.
-pub fn changed_paths(set: &SetConfig, now: &Snapshot, merge_base: &Snapshot) -> HashSet<String> {
-    let before: HashMap<&str, &[u8]> = merge_base
-        .files
-        .iter()
-        .map(|f| (f.path.as_str(), &*f.bytes))
-        .collect();
-    let after: HashSet<&str> = now.files.iter().map(|f| f.path.as_str()).collect();
-    let mut out: HashSet<String> = now
-        .files
-        .iter()
-        .filter(|f| before.get(f.path.as_str()) != Some(&&*f.bytes))
-        .map(|f| f.path.clone())
-        .collect();
-    out.extend(
-        before
-            .keys()
-            .filter(|p| !after.contains(*p))
-            .map(|p| p.to_string()),
-    );
-    if now.ledger.as_deref() != merge_base.ledger.as_deref() {
-        out.insert(set.lock.clone());
-    }
-    out
 }
 
 /// The set now against the base: merged files must not change, numbers must not collide with

@@ -11,7 +11,7 @@ use crate::finding::{Finding, Related};
 use crate::ledger::Ledger;
 use crate::registry::Rule;
 use crate::snapshot::Snapshot;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
 /// `history-mismatch`: each row of the database's export against the ledger and the files, and
@@ -223,6 +223,60 @@ impl<B: Copy + Eq + Hash> Replay<B> {
     }
 }
 
+/// One state of the set on the branch under review (a commit between the merge-base and HEAD,
+/// oldest first, or finally what is checked): what its ledger records and the SHA-256 of each
+/// migration the branch recorded, by file name.
+pub struct BranchState {
+    /// "commit <id> by <author> on <date>", or what is checked ("the staged change").
+    pub label: String,
+    pub recorded: HashMap<String, String>,
+    pub files: HashMap<String, String>,
+}
+
+/// `rewritten-in-history` for a migration the branch itself recorded (absent from the
+/// merge-base's ledger) that a later state changed — its bytes, or its ledger line. Recording
+/// says the file ran somewhere; rewriting both in a later commit leaves a tip where the ledger
+/// and the file agree, so only the branch's own history shows it. Names both states.
+pub fn recorded_then_changed(
+    set: &SetConfig,
+    at_merge_base: &HashSet<String>,
+    states: &[BranchState],
+) -> Vec<Finding> {
+    // Each migration the branch recorded: the state that recorded it, the digest, and where.
+    let mut first: Vec<(&str, &str, &str, usize)> = Vec::new();
+    let mut findings = Vec::new();
+    for (at, state) in states.iter().enumerate() {
+        let mut names: Vec<&String> = state.recorded.keys().collect();
+        names.sort();
+        for name in names {
+            if !at_merge_base.contains(name) && !first.iter().any(|f| f.0 == name) {
+                first.push((name, &state.recorded[name], &state.label, at));
+            }
+        }
+        first.retain(|&(name, recorded, label, since)| {
+            let ledger = state.recorded.get(name).map(String::as_str);
+            let file = state.files.get(name).map(String::as_str);
+            let changed = since < at
+                && (ledger.is_some_and(|d| d != recorded) || file.is_some_and(|d| d != recorded));
+            if changed {
+                findings.push(
+                    Finding::new(
+                        Rule::RewrittenInHistory,
+                        format!(
+                            "`{name}` was recorded as applied in {label} and changed afterwards, in {}",
+                            state.label
+                        ),
+                    )
+                    .file(crate::config::join(&set.dir, name))
+                    .help("a recorded migration ran somewhere: restore the recorded text and its ledger line, and put the change in a new migration"),
+                );
+            }
+            !changed
+        });
+    }
+    findings
+}
+
 /// `name` was restored to its first committed text: a fact of the rewrite finding it undoes, or
 /// (when that rewrite predates the audit's findings) a finding of its own.
 fn restored(
@@ -257,6 +311,58 @@ fn restored(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn state(label: &str, recorded: &[(&str, &str)], files: &[(&str, &str)]) -> BranchState {
+        let map = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        BranchState {
+            label: label.into(),
+            recorded: map(recorded),
+            files: map(files),
+        }
+    }
+
+    #[test]
+    fn a_file_recorded_on_the_branch_then_rewritten_with_its_line_is_named_with_both_states() {
+        let set = SetConfig::with_dir("m".into());
+        let states = [
+            state("commit A", &[("0003_x.sql", "d1")], &[("0003_x.sql", "d1")]),
+            state("commit B", &[("0003_x.sql", "d2")], &[("0003_x.sql", "d2")]),
+            state(
+                "the work tree",
+                &[("0003_x.sql", "d2")],
+                &[("0003_x.sql", "d2")],
+            ),
+        ];
+        let f = recorded_then_changed(&set, &HashSet::new(), &states);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].message.contains("commit A") && f[0].message.contains("commit B"));
+        assert_eq!(f[0].file.as_deref(), Some("m/0003_x.sql"));
+    }
+
+    #[test]
+    fn a_file_recorded_once_and_left_alone_or_recorded_at_the_merge_base_is_not_judged_here() {
+        let set = SetConfig::with_dir("m".into());
+        let states = [
+            state("commit A", &[("0003_x.sql", "d1")], &[("0003_x.sql", "d1")]),
+            state(
+                "commit B",
+                &[("0003_x.sql", "d1"), ("0004_y.sql", "e")],
+                &[("0003_x.sql", "d1")],
+            ),
+        ];
+        assert!(recorded_then_changed(&set, &HashSet::new(), &states).is_empty());
+        let base: HashSet<String> = ["0003_x.sql".to_string()].into();
+        let edited = [
+            state("commit A", &[("0003_x.sql", "d1")], &[]),
+            state("commit B", &[("0003_x.sql", "d2")], &[]),
+        ];
+        assert!(recorded_then_changed(&set, &base, &edited).is_empty());
+    }
 
     /// The replay is pure: blob ids are any comparable value, contents come from a closure.
     #[test]

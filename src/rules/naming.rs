@@ -118,6 +118,39 @@ fn invalid_names(set: &SetConfig, snap: &Snapshot, ledger: &crate::ledger::Ledge
     findings
 }
 
+/// `baseline-covers-new`: files numbered at or below the set's `baseline` that the merge-base
+/// does not have and the ledger does not record. A baseline stands for legacy files that exist;
+/// a new file under it would skip the parse check, so the engine checks it anyway.
+pub fn baseline_covers_new<'a>(
+    set: &SetConfig,
+    migrations: &'a [Migration],
+    merge_base: &Snapshot,
+    recorded: &dyn Fn(&str) -> bool,
+    base_name: &str,
+) -> Vec<(&'a Migration, Finding)> {
+    let Some(baseline) = set.baseline else {
+        return Vec::new();
+    };
+    migrations
+        .iter()
+        .filter(|m| m.number <= baseline)
+        .filter(|m| merge_base.file(&m.name).is_none() && !recorded(&m.name))
+        .map(|m| {
+            let f = Finding::new(
+                Rule::BaselineCoversNew,
+                format!(
+                    "`{}` is new on this branch (not on {base_name}) but numbered at or below the baseline {baseline:0width$}: a baseline covers only legacy files that already exist, so it was parse-checked anyway",
+                    m.name,
+                    width = set.width
+                ),
+            )
+            .file(m.path.clone())
+            .help("number it after the last migration (`miglint new`, or `miglint renumber`); a baseline is for files that exist at the base");
+            (m, f)
+        })
+        .collect()
+}
+
 /// `invalid-name` on a file the merge-base already has: renaming it would be
 /// `renamed-after-merge` (a new migration to every environment that ran it), so it keeps its
 /// name, as a warning, like a recorded one.
