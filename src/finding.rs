@@ -98,18 +98,36 @@ pub fn line_col(text: &[u8], offset: usize) -> (usize, usize) {
 #[derive(Debug, Clone)]
 pub struct LineIndex {
     starts: Vec<usize>,
+    /// Characters before each multiple of [`CHUNK`] bytes: a column on a 1 MB line costs at
+    /// most one chunk's scan, so n findings on one line cost O(n), not O(n × line length).
+    chars_before: Vec<usize>,
 }
+
+/// Bytes between two character-count checkpoints of a [`LineIndex`].
+const CHUNK: usize = 1024;
 
 impl LineIndex {
     pub fn new(text: &[u8]) -> LineIndex {
         let mut starts = vec![0];
-        starts.extend(
-            text.iter()
-                .enumerate()
-                .filter(|(_, &b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
-        LineIndex { starts }
+        starts.extend(memchr::memchr_iter(b'\n', text).map(|i| i + 1));
+        let mut chars_before = Vec::with_capacity(text.len() / CHUNK + 1);
+        let mut total = 0;
+        for chunk in text.chunks(CHUNK) {
+            chars_before.push(total);
+            total += count_chars(chunk);
+        }
+        chars_before.push(total);
+        LineIndex {
+            starts,
+            chars_before,
+        }
+    }
+
+    /// Characters in `text[..offset]`.
+    fn chars_to(&self, text: &[u8], offset: usize) -> usize {
+        let k = offset / CHUNK;
+        let base = self.chars_before.get(k).copied().unwrap_or(0);
+        base + count_chars(&text[(k * CHUNK).min(offset)..offset])
     }
 
     /// 0-based line holding byte `offset`.
@@ -134,13 +152,14 @@ impl LineIndex {
         let line = self.line_of(offset);
         let start = self.starts[line].min(offset);
         // Count characters, not bytes: UTF-8 continuation bytes do not start a character.
-        let column = text[start..offset]
-            .iter()
-            .filter(|&&b| (b & 0xC0) != 0x80)
-            .count()
-            + 1;
+        let column = self.chars_to(text, offset) - self.chars_to(text, start) + 1;
         (line + 1, column)
     }
+}
+
+/// Characters in UTF-8 bytes (continuation bytes do not start one).
+fn count_chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
 }
 
 /// Text from a file or a finding, made safe for a terminal or a CI log: control characters
@@ -159,6 +178,12 @@ pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// A file name as printed: [`escape_controls`], and newline and tab too (a name is one line, and
+/// a newline in it could start a line of its own in a CI log).
+pub fn escape_name(s: &str) -> String {
+    escape_controls(s).replace('\n', "\\n").replace('\t', "\\t")
 }
 
 /// Control characters other than newline and tab, and the bidi overrides ("Trojan Source").

@@ -184,9 +184,27 @@ fn color() -> bool {
 }
 
 /// Prints a fatal condition in the chosen format (human: on stderr) and returns exit 2.
+/// The `--format` the command line asks for when clap could not parse the rest of it: a
+/// machine-readable format (json, sarif, github, markdown), if any is named validly.
+fn requested_format() -> Option<Format> {
+    use clap::ValueEnum;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = args.iter().enumerate().find_map(|(i, a)| {
+        a.strip_prefix("--format=").map(str::to_string).or_else(|| {
+            (a == "--format")
+                .then(|| args.get(i + 1).cloned())
+                .flatten()
+        })
+    })?;
+    Format::from_str(&value, true)
+        .ok()
+        .filter(|f| !matches!(f, Format::Human | Format::Mermaid | Format::Dot))
+}
+
 fn fail(format: Format, fatal: Fatal) -> ExitCode {
     let outcome = Outcome::fatal(fatal);
-    if format == Format::Human {
+    // A picture cannot carry an error: graph formats report it as text on stderr.
+    if matches!(format, Format::Human | Format::Mermaid | Format::Dot) {
         let f = &outcome.findings[0];
         let text = report::human::render_one(
             &outcome,
@@ -586,6 +604,22 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
+            // A usage error under `--format json|sarif` is still one document on stdout.
+            if let Some(format) = e.use_stderr().then(requested_format).flatten() {
+                let text = e.render().to_string();
+                let first = text
+                    .lines()
+                    .next()
+                    .unwrap_or("invalid arguments")
+                    .trim_start_matches("error: ");
+                return fail(
+                    format,
+                    Fatal::config(
+                        format!("invalid arguments: {first}"),
+                        "see `miglint --help` and `miglint <command> --help`",
+                    ),
+                );
+            }
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }

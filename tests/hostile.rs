@@ -95,3 +95,213 @@ fn a_10000_long_revision_chain_and_a_cycle() {
         r.codes()
     );
 }
+
+// Issue 28: hostile input, round two. Each test reproduced the failure on the old main first.
+
+/// Runs `check` in every format on `d`; returns (format, exit, stdout+stderr).
+fn every_format(d: &Dir, args: &[&str]) -> Vec<(&'static str, i32, String)> {
+    ["human", "json", "github", "sarif", "markdown"]
+        .into_iter()
+        .map(|f| {
+            let mut all = vec!["check", "--format", f];
+            all.extend_from_slice(args);
+            let r = d.run(&all);
+            if matches!(f, "json" | "sarif") {
+                serde_json::from_str::<serde_json::Value>(&r.stdout)
+                    .unwrap_or_else(|e| panic!("{f}: not one JSON document ({e}): {}", r.stderr));
+            }
+            (f, r.code, format!("{}{}", r.stdout, r.stderr))
+        })
+        .collect()
+}
+
+#[test]
+fn a_deep_operator_chain_is_a_finding_not_a_stack_overflow() {
+    let d = Dir::new();
+    d.write(
+        "m/0000_deep.sql",
+        format!("SELECT {}1;\n", "1+".repeat(300_000)),
+    );
+    for (f, code, _) in every_format(&d, &["m"]) {
+        assert_eq!(code, 1, "{f}");
+    }
+    let r = d.run(&["check", "m", "--format", "json"]);
+    assert!(r.find("sql-parse-error")["message"]
+        .as_str()
+        .unwrap()
+        .contains("operators"));
+    // A long chain that real SQL might have still parses.
+    d.write(
+        "m/0000_deep.sql",
+        format!(
+            "SELECT 1 WHERE {};\n",
+            (0..9_000)
+                .map(|i| format!("a = {i}"))
+                .collect::<Vec<_>>()
+                .join(" OR ")
+        ),
+    );
+    let r = d.run(&["check", "m", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+}
+
+#[test]
+fn many_errors_on_one_long_line_are_linear() {
+    let d = Dir::new();
+    let line: Vec<String> = (0..30_000).map(|i| format!("SELEC {i};")).collect();
+    d.write("m/0000_one_line.sql", line.join(" "));
+    let started = std::time::Instant::now();
+    let r = d.run(&["check", "m", "--format", "json"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.json()["summary"]["errors"], 30_000);
+    // Not a timing assertion of speed (benches do that): a generous bound that the quadratic
+    // version (minutes) could not meet, even in a debug build.
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+}
+
+#[test]
+fn a_valid_migration_on_one_long_line_renders() {
+    let d = Dir::new();
+    let rows: Vec<String> = (0..7_000).map(|i| format!("({i}, 'abc')")).collect();
+    d.write(
+        "m/0000_one_line.sql",
+        format!(
+            "INSERT INTO t VALUES {}; ALTER SEQUENCE s OWNED BY t.id; SELECT 1;",
+            rows.join(",")
+        ),
+    );
+    for (f, code, out) in every_format(&d, &["m"]) {
+        assert!(!out.contains("miglint hit a bug ("), "{f}: {out}");
+        assert!(code == 0 || code == 1, "{f}: {code} {out}");
+    }
+}
+
+#[test]
+fn a_gap_of_a_trillion_numbers_is_one_finding() {
+    let d = Dir::new();
+    d.write("miglint.toml", "[[set]]\ndir = \"m\"\nwidth = 12\n");
+    d.write("m/000000000000_a.sql", "SELECT 1;\n");
+    d.write("m/000900000000_b.sql", "SELECT 1;\n");
+    let r = d.run(&["check", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let gap = r.find("number-gap");
+    assert!(
+        gap["message"]
+            .as_str()
+            .unwrap()
+            .contains("000000000001–000899999999"),
+        "{gap}"
+    );
+}
+
+#[test]
+fn a_number_wider_than_width_is_never_told_to_keep_its_name() {
+    let d = Dir::new();
+    d.write("m/0000_a.sql", "SELECT 1;\n");
+    d.write("m/12345_b.sql", "SELECT 1;\n");
+    let r = d.run(&["check", "m", "--format", "json"]);
+    let help = r.find("invalid-name")["help"].as_str().unwrap().to_string();
+    assert!(!help.contains("`12345_b.sql`"), "{help}");
+}
+
+/// Names no file system refuses but every report must print safely.
+const NASTY_NAMES: &[&str] = &[
+    "0001_x\u{1b}]52;c;aGk=\u{7}y.sql",
+    "0002_x\n::error::pwn.sql",
+    "0003_<img src=x onerror=alert(1)>`](javascript:x).sql",
+    "0004_a </details> #b.sql",
+];
+
+#[test]
+fn names_and_sql_never_inject_escapes_workflow_commands_or_html() {
+    let d = Dir::new();
+    d.write("m/0000_a.sql", "SELECT 1;\n");
+    for name in NASTY_NAMES {
+        d.write(
+            &format!("m/{name}"),
+            "SELEC `</details><img src=x onerror=alert(1)>](javascript:alert(1));\n",
+        );
+    }
+    for (f, _, out) in every_format(&d, &["m"]) {
+        let bad: Vec<char> = out
+            .chars()
+            .filter(|&c| (c < ' ' && c != '\n' && c != '\t') || c == '\u{7f}')
+            .collect();
+        assert!(bad.is_empty(), "{f}: control characters {bad:?}");
+        if f == "github" {
+            for line in out.lines() {
+                assert!(
+                    !line.starts_with("::")
+                        || line.starts_with("::error file=")
+                        || line.starts_with("::notice ")
+                        || line.starts_with("::warning "),
+                    "{line}"
+                );
+                assert!(!line.starts_with("::error::"), "{line}");
+            }
+        }
+    }
+    let md = d.run(&["check", "m", "--format", "markdown"]).stdout;
+    assert_no_raw_html_from_input(&md);
+}
+
+/// Renders CommonMark and fails on any HTML other than the few tags the report writes itself.
+fn assert_no_raw_html_from_input(md: &str) {
+    use pulldown_cmark::{Event, Parser, Tag};
+    for event in Parser::new(md) {
+        match event {
+            Event::Html(h) | Event::InlineHtml(h) => {
+                let t = h.trim();
+                assert!(
+                    [
+                        "<code>",
+                        "</code>",
+                        "<details>",
+                        "</details>",
+                        "<summary>",
+                        "</summary>"
+                    ]
+                    .iter()
+                    .any(|ok| t.starts_with(ok))
+                        || t.starts_with("<details open>"),
+                    "raw HTML from input: {t}"
+                );
+            }
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                assert!(
+                    dest_url.starts_with("https://"),
+                    "a link from input: {dest_url}"
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn argument_errors_under_json_are_one_json_document() {
+    let d = Dir::new();
+    for args in [
+        &["check", "--format", "json", "--bogus"][..],
+        &["check", "--format=json", "--max-bogus", "x"][..],
+        &["--format", "sarif", "check", "--nope"][..],
+    ] {
+        let r = d.run(args);
+        assert_eq!(r.code, 2, "{args:?}");
+        let v: serde_json::Value = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}{}", r.stdout, r.stderr));
+        assert!(v.to_string().contains("invalid arguments"), "{v}");
+    }
+}
+
+#[test]
+fn check_with_a_graph_format_says_where_graphs_come_from() {
+    let d = Dir::new();
+    valid_set(&d, "migrations", 1);
+    for f in ["mermaid", "dot"] {
+        let r = d.run(&["check", "--format", f]);
+        assert_eq!(r.code, 2);
+        assert!(r.stdout.is_empty(), "{f}: no empty graph: {}", r.stdout);
+        assert!(r.stderr.contains("miglint graph"), "{f}: {}", r.stderr);
+    }
+}

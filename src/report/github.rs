@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use super::{counts, locate};
-use crate::finding::{escape_controls, Severity};
+use crate::finding::{escape_controls, escape_name, Severity};
 use crate::outcome::Outcome;
 
 /// Escapes a workflow command's message (`%`, CR, LF).
@@ -28,7 +28,7 @@ pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
         };
         let mut props = Vec::new();
         if let Some(file) = &f.file {
-            props.push(format!("file={}", escape_property(file)));
+            props.push(format!("file={}", escape_property(&escape_name(file))));
         }
         if let Some(line) = l.line {
             props.push(format!("line={line}"));

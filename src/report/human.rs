@@ -47,7 +47,7 @@ impl Shown {
         }
         let lines = LineIndex::new(text.as_bytes());
         Shown {
-            name: name.to_string(),
+            name: crate::finding::escape_name(name),
             text,
             lines,
         }
@@ -93,9 +93,38 @@ impl SourceCode for Shown {
             to -= 1;
         }
         let to = to.max(end);
+        // A very long line (a minified migration, 85 KB on one line) is shown as a window around
+        // the span: miette pads to the label's column, and a column beyond u16 range is a panic.
+        let (from, to, column) = if to - from > WINDOW * 4 {
+            let at = |i: usize| {
+                let mut i = i.min(len);
+                while !self.text.is_char_boundary(i) {
+                    i -= 1;
+                }
+                i
+            };
+            let line_start = self.lines.start_of(self.lines.line_of(start), len);
+            let w_from = at(start.saturating_sub(WINDOW).max(from));
+            let w_to = at((end.max(start) + WINDOW).min(to));
+            let column = self.lines.line_col(self.text.as_bytes(), start).1 - 1;
+            // Only the window's own line is shown: no lines before or after it.
+            let w_from = w_from.max(line_start);
+            (w_from, w_to.max(end), column)
+        } else {
+            (
+                from,
+                to,
+                self.lines.line_col(self.text.as_bytes(), start).1 - 1,
+            )
+        };
+        let first = if to - from > 0 && from > self.lines.start_of(first, len) {
+            self.lines.line_of(from)
+        } else {
+            first
+        };
+        let last = self.lines.line_of(to.saturating_sub(1).max(from));
         // miette reads the span's own position (its header) from line and column: the column is
         // that of the span's start (0-based, in characters), the line the first one returned.
-        let column = self.lines.line_col(self.text.as_bytes(), start).1 - 1;
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
             &self.text.as_bytes()[from..to],
@@ -120,7 +149,7 @@ impl fmt::Display for Report<'_> {
         let message = escape_controls(&self.finding.message);
         match (&self.finding.file, &self.source) {
             // Without a snippet, say which file it is about in the message itself.
-            (Some(file), None) => write!(f, "{}: {message}", escape_controls(file)),
+            (Some(file), None) => write!(f, "{}: {message}", crate::finding::escape_name(file)),
             _ => write!(f, "{message}"),
         }
     }
@@ -184,13 +213,20 @@ fn clamp(text: &str, span: &std::ops::Range<usize>) -> (usize, usize) {
     (start, end - start)
 }
 
+/// Bytes of context shown either side of a span on a very long line, and the longest label drawn.
+const WINDOW: usize = 160;
+
 fn to_report<'s>(shown: Option<&'s Shown>, f: &Finding) -> Report<'s> {
     match (shown, &f.span) {
         // A file whose text was not kept (over max_file_size) has nothing to show.
         (Some(src), Some(span)) if !src.text.is_empty() => Report {
             finding: f.clone(),
             source: Some(src),
-            span: Some(clamp(&src.text, span)),
+            // A label wider than the window is drawn over its start only.
+            span: Some(clamp(
+                &src.text,
+                &(span.start..span.end.min(span.start + WINDOW)),
+            )),
         },
         _ => Report {
             finding: f.clone(),

@@ -14,11 +14,32 @@ use crate::outcome::Outcome;
 /// Findings beyond this fold into `<details>`.
 const FOLD_AFTER: usize = 20;
 
+/// What a path may hold in a link without ending it or starting something else: controls,
+/// space, and every character Markdown or a URL reads specially (`/` stays a separator).
+const PATH_SET: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`')
+    .add(b'(')
+    .add(b')')
+    .add(b'[')
+    .add(b']')
+    .add(b'?')
+    .add(b'|')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'{')
+    .add(b'}');
+
 /// A link to `path` at `line` in the forge the CI runs on, when it says so.
 fn link(path: &str, line: Option<usize>) -> Option<String> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let anchor = line.map_or(String::new(), |l| format!("#L{l}"));
-    let path = percent_encoding::utf8_percent_encode(path, percent_encoding::CONTROLS).to_string();
+    let path = percent_encoding::utf8_percent_encode(path, PATH_SET).to_string();
     if let (Some(server), Some(repo), Some(sha)) = (
         env("GITHUB_SERVER_URL"),
         env("GITHUB_REPOSITORY"),
@@ -32,9 +53,47 @@ fn link(path: &str, line: Option<usize>) -> Option<String> {
     None
 }
 
-/// Text for a table cell or a line of prose: no line breaks, no table pipes, no control bytes.
+/// Text from the checked files (names, messages quoting them) as Markdown that renders exactly
+/// as that text: every character that can start Markup backslash-escaped (CommonMark takes an
+/// escaped ASCII punctuation character literally: no HTML, link, emphasis, code span, math or
+/// table pipe can start), no line breaks, no control bytes.
+fn literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in escape_controls(s).chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '|' | '!' | '~' | '$' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A name as inline code: an HTML `<code>` element around the literal text (a backtick in the
+/// name cannot end it).
+fn code(s: &str) -> String {
+    format!("<code>{}</code>", literal(s))
+}
+
+/// A message or help line: its `` `quoted` `` parts as code, everything literal.
 fn inline(s: &str) -> String {
-    escape_controls(s).replace('\n', " ").replace('|', "\\|")
+    let parts: Vec<&str> = s.split('`').collect();
+    let mut out = String::with_capacity(s.len() + 16);
+    for (i, part) in parts.iter().enumerate() {
+        // An odd part is quoted when a closing backtick follows it.
+        if i % 2 == 1 && i + 1 < parts.len() {
+            out.push_str(&code(part));
+        } else {
+            if i % 2 == 1 {
+                out.push_str("\\`");
+            }
+            out.push_str(&literal(part));
+        }
+    }
+    out
 }
 
 /// Text inside an HTML element such as `<summary>`, where Markdown is not read (GitHub would
@@ -101,7 +160,7 @@ pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
     };
     writeln!(out, "## {verdict}\n")?;
     if let Some(base) = &outcome.base {
-        writeln!(out, "Compared with `{}`.\n", inline(base))?;
+        writeln!(out, "Compared with {}.\n", code(base))?;
     }
     if !outcome.sets.is_empty() {
         sets_table(outcome, out)?;
@@ -134,8 +193,8 @@ pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
             writeln!(out, "### Whole run\n")?;
         } else {
             match link(file, None) {
-                Some(url) => writeln!(out, "### [`{}`]({url})\n", inline(file))?,
-                None => writeln!(out, "### `{}`\n", inline(file))?,
+                Some(url) => writeln!(out, "### [{}]({url})\n", code(file))?,
+                None => writeln!(out, "### {}\n", code(file))?,
             }
         }
         for l in findings {
@@ -155,7 +214,7 @@ fn code_list<S: AsRef<str>>(items: Option<&[S]>, empty: &str) -> String {
         Some([]) => empty.to_string(),
         Some(items) => items
             .iter()
-            .map(|x| format!("`{}`", inline(x.as_ref())))
+            .map(|x| code(x.as_ref()))
             .collect::<Vec<_>>()
             .join(", "),
     }
@@ -177,8 +236,8 @@ fn sets_table(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
         let stamped = code_list(s.stamped.as_ref().map(std::slice::from_ref), "–");
         writeln!(
             out,
-            "| `{}` | {} | {new} | {} | {} | {heads} | {stamped} |",
-            inline(&s.dir),
+            "| {} | {} | {new} | {} | {} | {heads} | {stamped} |",
+            code(&s.dir),
             s.migrations(),
             s.recorded(),
             s.pending()
@@ -219,7 +278,9 @@ fn finding(outcome: &Outcome, file: &str, l: &Located, out: &mut dyn Write) -> s
         inline(&f.message)
     )?;
     if let Some(ex) = outcome.sources.get(file).and_then(|src| excerpt(src, l)) {
-        let fence = if ex.contains("```") { "~~~~" } else { "```" };
+        // A fence longer than any run of backticks in the excerpt: the file cannot close it.
+        let longest = ex.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+        let fence = "`".repeat(longest.max(2) + 1);
         writeln!(out, "\n  {fence}sql")?;
         for line in ex.lines() {
             writeln!(out, "  {line}")?;

@@ -80,6 +80,20 @@ pub fn check(
     findings
 }
 
+/// The numbers of `range` no file or ledger entry takes: the first, the last and how many, as
+/// a range, never as a list (`width = 12` allows a gap of 10^12 numbers).
+fn missing(ctx: &Context, range: std::ops::Range<u64>) -> Option<(u64, u64, u64)> {
+    let free = |n: &u64| !ctx.taken.contains(n);
+    let first = range.clone().find(free)?;
+    let last = range.clone().rev().find(free)?;
+    let taken_inside = ctx.taken.range(range.clone()).count() as u64;
+    Some((
+        first,
+        last,
+        (range.end - range.start).saturating_sub(taken_inside),
+    ))
+}
+
 /// `invalid-name`: files the convention cannot read, with the name they should have. A recorded
 /// file keeps its name (renamed, an applier would take it for a new migration and run it again):
 /// for it the finding is a warning that says so, never a rename.
@@ -95,9 +109,17 @@ fn invalid_names(set: &SetConfig, snap: &Snapshot, ledger: &crate::ledger::Ledge
         if let Err(e) = convention.parse(name) {
             let expected = convention.pattern();
             let suggestion = match (e.number, &e.slug) {
-                (Some(n), Some(slug)) if naming::is_slug(slug) => {
+                // A number wider than the set's `width` has no name in this set: formatting it
+                // gives the file its own name back.
+                (Some(n), Some(slug))
+                    if naming::is_slug(slug) && naming::format(set, n, slug) != **name =>
+                {
                     format!("rename it to `{}`", naming::format(set, n, slug))
                 }
+                (Some(_), Some(_)) if e.reason.contains("digits") => format!(
+                    "its number does not fit the set's {} digits: rename it with the next free number, or raise `width` in miglint.toml if the set really uses wider numbers",
+                    set.width
+                ),
                 _ => format!("rename it to `{expected}`"),
             };
             let finding = Finding::new(
@@ -281,10 +303,7 @@ pub fn gaps(set: &SetConfig, migrations: &[Migration], ctx: &Context) -> Vec<Fin
             );
             continue;
         }
-        let missing: Vec<u64> = (expected..m.number)
-            .filter(|n| !ctx.taken.contains(n))
-            .collect();
-        if let (Some(&first), Some(&last)) = (missing.first(), missing.last()) {
+        if let Some((first, last, missing_count)) = missing(ctx, expected..m.number) {
             let what = if first == last {
                 format!("number {} is missing", naming::number_text(set, first))
             } else {
@@ -307,7 +326,7 @@ pub fn gaps(set: &SetConfig, migrations: &[Migration], ctx: &Context) -> Vec<Fin
                     "{restore}; `{}` is already applied or merged and keeps its number",
                     m.name
                 )
-            } else if missing.len() as u64 == m.number - first {
+            } else if missing_count == m.number - first {
                 format!(
                     "if `{}` is new on this branch, rename it to `{}`; otherwise {restore}",
                     m.name,

@@ -205,6 +205,12 @@ pub fn analyze(
             return;
         };
         let span = pos(first)..end(last).max(pos(first));
+        if let Some(refused) = too_deep(chunk, &span) {
+            chunk.clear();
+            let outcome = if parse { refused } else { Outcome::Parsed };
+            analysis.statements.push(Statement { span, outcome });
+            return;
+        }
         let outcome = parse_statement(
             std::mem::take(chunk),
             sql,
@@ -349,6 +355,80 @@ fn parse_statement(
         }
         Err(err) => failed(&err, sql, span, dialect, lines),
     }
+}
+
+/// sqlparser builds a left-deep tree for `1+1+…` without counting it against its recursion
+/// limit, and dropping that tree recurses once per operator: 150,000 of them overflow any
+/// stack, and PostgreSQL's own grammar (the exact build) would walk it recursively too. Such a
+/// statement is refused before either parser sees it: a finding, never an abort.
+fn too_deep(tokens: &[TokenWithSpan], span: &Range<usize>) -> Option<Outcome> {
+    let chain = operator_chain(tokens);
+    (chain > MAX_OPERATOR_CHAIN).then(|| Outcome::Error {
+        message: format!(
+            "an expression chains {chain} operators; miglint checks at most {MAX_OPERATOR_CHAIN} in one expression (split it, or use IN (…) / ANY(ARRAY[…]) for long lists)"
+        ),
+        at: span.start..(span.start + 1).min(span.end.max(span.start + 1)),
+    })
+}
+
+/// The most binary operators one expression of a statement may chain (see `parse_statement`).
+/// Far above hand-written SQL; a 20,000-term chain parses and drops within a worker's stack in
+/// debug builds (tests/hostile.rs).
+const MAX_OPERATOR_CHAIN: usize = 20_000;
+
+/// The longest run of binary operators at one parenthesis depth, between commas: an upper
+/// bound of the depth of the expression tree sqlparser would build.
+fn operator_chain(tokens: &[TokenWithSpan]) -> usize {
+    let mut depth: Vec<usize> = vec![0];
+    let mut longest = 0;
+    for t in tokens {
+        match &t.token {
+            Token::LParen | Token::LBracket => depth.push(0),
+            Token::RParen | Token::RBracket if depth.len() > 1 => {
+                depth.pop();
+            }
+            Token::Comma => {
+                if let Some(d) = depth.last_mut() {
+                    *d = 0;
+                }
+            }
+            Token::Plus
+            | Token::Minus
+            | Token::Mul
+            | Token::Div
+            | Token::Mod
+            | Token::StringConcat
+            | Token::Eq
+            | Token::DoubleEq
+            | Token::Neq
+            | Token::Lt
+            | Token::Gt
+            | Token::LtEq
+            | Token::GtEq
+            | Token::Caret
+            | Token::Ampersand
+            | Token::Pipe
+            | Token::ShiftLeft
+            | Token::ShiftRight => {
+                if let Some(d) = depth.last_mut() {
+                    *d += 1;
+                    longest = longest.max(*d);
+                }
+            }
+            Token::Word(w)
+                if w.quote_style.is_none()
+                    && (w.value.eq_ignore_ascii_case("AND")
+                        || w.value.eq_ignore_ascii_case("OR")) =>
+            {
+                if let Some(d) = depth.last_mut() {
+                    *d += 1;
+                    longest = longest.max(*d);
+                }
+            }
+            _ => {}
+        }
+    }
+    longest
 }
 
 /// The byte offset of a `,` directly followed by `)` (whitespace and comments between them
