@@ -53,4 +53,22 @@ PY
         case_ "CRLF ledger, $(printf "%'d" "$n") findings, --format $fmt" "$work/crlf$n" "$limit_s" "$limit_mb" check --format "$fmt"
     done
 done
+# Round two (issue 28): deep expressions, many errors on one line, one long valid line, a huge
+# gap, and a 16 MB migration of dense tokens, each in JSON and human output.
+gen() { # DIR PYTHON-EXPR: writes migrations/0000_a.sql as the expression's value
+    repo "$1"; python3 -c "open('$1/migrations/0000_a.sql','w').write($2)"
+}
+gen "$work/deep" "'SELECT ' + '1+'*300000 + '1;'"
+gen "$work/errors" "' '.join('SELEC %d;' % i for i in range(100000))"
+gen "$work/longline" "'INSERT INTO t VALUES ' + ','.join('(%d, \\'abc\\')' % i for i in range(7000)) + '; ALTER SEQUENCE s OWNED BY t.id;'"
+gen "$work/dense16" "'SELECT ' + ',\\n'.join('1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1' for _ in range(400000)) + ';'"
+repo "$work/gap"; printf '[[set]]\ndir = "migrations"\nwidth = 12\n' > "$work/gap/miglint.toml"
+printf 'SELECT 1;\n' > "$work/gap/migrations/000900000000_b.sql"; mv "$work/gap/migrations/0000_a.sql" "$work/gap/migrations/000000000000_a.sql"
+for fmt in json human; do
+    case_ "SELECT 1+1+… (300,000 operators), --format $fmt" "$work/deep" 2 300 check --format "$fmt"
+    case_ "100,000 errors on one 1.3 MB line, --format $fmt" "$work/errors" 2 300 check --format "$fmt"
+    case_ "a valid 97 KB migration on one line, --format $fmt" "$work/longline" 2 100 check --format "$fmt"
+    case_ "number gap of 9×10^11 (width 12), --format $fmt" "$work/gap" 2 100 check --format "$fmt"
+    case_ "16 MB of dense expressions, --format $fmt" "$work/dense16" 20 512 check --format "$fmt"
+done
 exit $failed

@@ -305,3 +305,14 @@ fn check_with_a_graph_format_says_where_graphs_come_from() {
         assert!(r.stderr.contains("miglint graph"), "{f}: {}", r.stderr);
     }
 }
+
+#[test]
+fn a_file_of_more_tokens_than_the_budget_is_hashed_not_parsed() {
+    let d = Dir::new();
+    let body = format!("SELECT {};\n", vec!["1+1+1+1+1+1+1"; 300_000].join(",\n"));
+    d.write("m/0000_dense.sql", &body);
+    let r = d.run(&["check", "m", "--format", "json"]);
+    assert_eq!(r.code, 1, "pending and unchecked: an error: {}", r.stderr);
+    let f = r.find("file-too-large");
+    assert!(f["message"].as_str().unwrap().contains("tokens"), "{f}");
+}

@@ -31,6 +31,29 @@ pub fn unreadable(u: &Unreadable) -> Finding {
 
 /// Checks one file. Returns the analysis (directives and stamps) when the file could be read as
 /// SQL, so later rules (ignores, Alembic) can use it without parsing again.
+/// The most tokens a file may hold to be parsed: about 300 MB of sqlparser tokens.
+const MAX_TOKENS: usize = 3_000_000;
+
+/// An upper estimate of a file's SQL tokens without tokenizing it: every word start and every
+/// punctuation byte (strings and comments count their punctuation too, so it errs high only
+/// for text that is mostly symbols).
+fn estimated_tokens(bytes: &[u8]) -> usize {
+    // Small files cannot reach the budget: skip the scan.
+    if bytes.len() < MAX_TOKENS {
+        return 0;
+    }
+    let mut count = 0;
+    let mut in_word = false;
+    for &b in bytes {
+        let word = b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b >= 0x80;
+        if (word && !in_word) || (!word && !b.is_ascii_whitespace()) {
+            count += 1;
+        }
+        in_word = word;
+    }
+    count
+}
+
 pub fn check_file(
     set: &SetConfig,
     dialect: &dyn Dialect,
@@ -44,6 +67,20 @@ pub fn check_file(
             .file(file.path.clone())
             .help("raise `max_file_size` for this set in miglint.toml to check it, or keep bulk data out of migrations");
         // Pending: nobody checked it, so it fails closed. Recorded: its checksum protects it.
+        if !parse {
+            f.rating = Some(crate::registry::Rating::Protected);
+        }
+        findings.push(f);
+        return (findings, None);
+    }
+    // sqlparser holds every token of a file at once (≈100 bytes each): 16 MB of `1+1+…` took
+    // 8 GB. A file whose token count would pass the budget is hashed, not parsed, like one
+    // over max_file_size (an error while pending: it fails closed).
+    let tokens = estimated_tokens(&file.bytes);
+    if tokens > MAX_TOKENS {
+        let mut f = Finding::new(Rule::FileTooLarge, format!("`{}` holds about {tokens} SQL tokens, more than miglint parses in bounded memory ({MAX_TOKENS}); it was hashed but not parsed", file.name))
+            .file(file.path.clone())
+            .help("split it into several migrations, or keep bulk data out of migrations (COPY from a file the deploy loads)");
         if !parse {
             f.rating = Some(crate::registry::Rating::Protected);
         }
