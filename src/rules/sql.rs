@@ -54,6 +54,23 @@ fn estimated_tokens(bytes: &[u8]) -> usize {
     count
 }
 
+/// `file-too-large`: a file over `max_file_size` (hashed in chunks, never loaded whole), or one
+/// whose tokens would pass the parse budget: sqlparser holds every token of a file at once
+/// (≈100 bytes each), and 16 MB of `1+1+…` took 8 GB.
+fn too_large(set: &SetConfig, file: &MigrationFile) -> Option<Finding> {
+    if file.size > set.max_file_size || !file.is_complete() {
+        return Some(Finding::new(Rule::FileTooLarge, format!("`{}` is {} bytes, over max_file_size ({}); it was hashed but not parsed", file.name, file.size, set.max_file_size))
+            .file(file.path.clone())
+            .help("raise `max_file_size` for this set in miglint.toml to check it, or keep bulk data out of migrations"));
+    }
+    let tokens = estimated_tokens(&file.bytes);
+    (tokens > MAX_TOKENS).then(|| {
+        Finding::new(Rule::FileTooLarge, format!("`{}` holds about {tokens} SQL tokens, more than miglint parses in bounded memory ({MAX_TOKENS}); it was hashed but not parsed", file.name))
+            .file(file.path.clone())
+            .help("split it into several migrations, or keep bulk data out of migrations (COPY from a file the deploy loads)")
+    })
+}
+
 pub fn check_file(
     set: &SetConfig,
     dialect: &dyn Dialect,
@@ -62,25 +79,8 @@ pub fn check_file(
     cached: Option<Analysis>,
 ) -> (Vec<Finding>, Option<Analysis>) {
     let mut findings = Vec::new();
-    if file.size > set.max_file_size || !file.is_complete() {
-        let mut f = Finding::new(Rule::FileTooLarge, format!("`{}` is {} bytes, over max_file_size ({}); it was hashed but not parsed", file.name, file.size, set.max_file_size))
-            .file(file.path.clone())
-            .help("raise `max_file_size` for this set in miglint.toml to check it, or keep bulk data out of migrations");
+    if let Some(mut f) = too_large(set, file) {
         // Pending: nobody checked it, so it fails closed. Recorded: its checksum protects it.
-        if !parse {
-            f.rating = Some(crate::registry::Rating::Protected);
-        }
-        findings.push(f);
-        return (findings, None);
-    }
-    // sqlparser holds every token of a file at once (≈100 bytes each): 16 MB of `1+1+…` took
-    // 8 GB. A file whose token count would pass the budget is hashed, not parsed, like one
-    // over max_file_size (an error while pending: it fails closed).
-    let tokens = estimated_tokens(&file.bytes);
-    if tokens > MAX_TOKENS {
-        let mut f = Finding::new(Rule::FileTooLarge, format!("`{}` holds about {tokens} SQL tokens, more than miglint parses in bounded memory ({MAX_TOKENS}); it was hashed but not parsed", file.name))
-            .file(file.path.clone())
-            .help("split it into several migrations, or keep bulk data out of migrations (COPY from a file the deploy loads)");
         if !parse {
             f.rating = Some(crate::registry::Rating::Protected);
         }
@@ -124,6 +124,9 @@ pub fn check_file(
         Some(a) => a,
         None => {
             let mut a = sql::analyze(text, dialect, &set.placeholders, parse);
+            if let Some(s) = &script {
+                keep_stamps_that_run(&mut a, s);
+            }
             if shift > 0 {
                 a.shift(shift);
             }
@@ -133,6 +136,19 @@ pub fn check_file(
     findings.extend(statement_findings(file, &analysis));
     findings.extend(unknown_ignore_codes(file, &analysis));
     (findings, Some(analysis))
+}
+
+/// A stamp counts only where psql certainly sends it: none in a branch of a false `\if` or
+/// after a `\q`; a write of the head only where it certainly runs (a branch miglint cannot
+/// evaluate may not), while a delete that may run still counts (it may wipe the head).
+fn keep_stamps_that_run(analysis: &mut Analysis, script: &sql::psql::Neutralized) {
+    let inside =
+        |ranges: &[std::ops::Range<usize>], at: usize| ranges.iter().any(|r| r.contains(&at));
+    analysis.stamps.retain(|s| {
+        let at = s.span.start;
+        let delete = matches!(s.kind, sql::stamps::StampKind::Delete(_));
+        !inside(&script.not_run, at) && (delete || !inside(&script.unsure, at))
+    });
 }
 
 /// `psql-include`: meta-commands that run or load another file, which the checksum does not

@@ -115,6 +115,12 @@ pub struct Neutralized {
     pub text: String,
     pub unknown: Vec<Range<usize>>,
     pub external: Vec<Range<usize>>,
+    /// What psql never sends: branches of `\if` whose constant condition is false, and
+    /// everything after a `\q` that certainly runs.
+    pub not_run: Vec<Range<usize>>,
+    /// What psql may or may not send: branches of an `\if` whose condition miglint cannot
+    /// evaluate (a variable, a backtick, a value psql rejects).
+    pub unsure: Vec<Range<usize>>,
 }
 
 /// Meta-commands that run or load another file's content.
@@ -134,6 +140,10 @@ fn reads_outside(name: &str, args: &str) -> bool {
         .split_whitespace()
         .map(str::to_ascii_lowercase)
         .collect();
+    // `TO PROGRAM` and `FROM PROGRAM` run a shell command on the client.
+    if words.iter().any(|w| w == "program") {
+        return true;
+    }
     match words.iter().position(|w| w == "from") {
         Some(i) => !matches!(
             words.get(i + 1).map(String::as_str),
@@ -160,6 +170,7 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
     let mut changed = false;
     let mut i = 0;
     let mut stmt_start = 0;
+    let mut flow = Flow::default();
     while i < b.len() {
         match b[i] {
             b'-' if b.get(i + 1) == Some(&b'-') => i = line_end(b, i),
@@ -181,7 +192,9 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
                 stmt_start = i;
             }
             b'\\' => {
-                let (end, sends) = meta_command(text, &mut out, i, (&mut unknown, &mut external));
+                let (end, sends, name_end) =
+                    meta_command(text, &mut out, i, (&mut unknown, &mut external));
+                flow.command(&text[i + 1..name_end], &text[name_end..end], i, end);
                 if sends {
                     stmt_start = end;
                 }
@@ -207,30 +220,53 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
             _ => i += 1,
         }
     }
+    let (not_run, unsure) = flow.finish(b.len());
     changed.then(|| Neutralized {
-        // Only ASCII bytes were replaced by ASCII bytes: still valid UTF-8, same offsets.
+        // Only ASCII bytes, or every byte of a character, were replaced by ASCII bytes: still
+        // valid UTF-8, same offsets.
         text: String::from_utf8(out).unwrap_or_else(|_| text.to_string()),
         unknown,
         external,
+        not_run,
+        unsure,
     })
 }
 
-/// Blanks the meta-command at `i` (to its line's end) in `out`: a command that sends the query
-/// buffer becomes a `;` (it ends a statement), any other a comment. Records unknown commands and
-/// those that read outside the script (the whole command). Returns where the command ends and
-/// whether it sends the buffer.
+/// Meta-commands whose argument is the rest of the line, backslashes included (psql's
+/// `OT_WHOLE_LINE`): `\!`, `\copy`, `\h`, and the `\ef`/`\sf` family.
+const WHOLE_LINE: &[&str] = &["!", "copy", "h", "help", "ef", "ev", "sf", "sv"];
+
+/// Meta-commands whose argument may be `|command` (psql's `OT_FILEPIPE`): the rest of the line
+/// then runs as a shell command.
+const FILE_PIPE: &[&str] = &["g", "gx", "o", "out", "w", "write"];
+
+/// Meta-commands that start a program: an editor, whatever the arguments.
+const RUNS_EDITOR: &[&str] = &["e", "edit", "ef", "ev"];
+
+/// Blanks the meta-command at `i` in `out` (a command that sends the query buffer becomes a
+/// `;`, any other spaces; offsets are kept). Its arguments end, as psql's lexer has it, at the
+/// line's end or at the next unquoted backslash: a second meta-command may follow on the same
+/// line, and `\\` resumes SQL there. Records unknown commands and those that read a file or run
+/// a program. Returns where the command ends, whether it sends the buffer, and where its name
+/// ends (its arguments follow).
 fn meta_command(
     text: &str,
     out: &mut [u8],
     i: usize,
     (unknown, external): (&mut Vec<Range<usize>>, &mut Vec<Range<usize>>),
-) -> (usize, bool) {
+) -> (usize, bool, usize) {
     let b = text.as_bytes();
-    let end = line_end(b, i);
-    let name_end = (i + 1..end)
+    let line = line_end(b, i);
+    // `\\`: the separator; SQL continues after it.
+    if b.get(i + 1) == Some(&b'\\') {
+        out[i] = b' ';
+        out[i + 1] = b' ';
+        return (i + 2, false, i + 1);
+    }
+    let name_end = (i + 1..line)
         .find(|&j| !(b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b'+'))
-        .unwrap_or(end);
-    let name_end = if name_end == i + 1 && end > i + 1 {
+        .unwrap_or(line);
+    let name_end = if name_end == i + 1 && line > i + 1 && !b[i + 1].is_ascii_whitespace() {
         i + 2 // `\!`, `\?`, `\;`: one punctuation character
     } else {
         name_end
@@ -239,29 +275,231 @@ fn meta_command(
     if !known(name) {
         unknown.push(i..name_end.max(i + 1));
     }
-    if reads_outside(name, &text[name_end..end]) {
+    let (mut end, runs) = arguments(b, name, name_end, line);
+    if runs || RUNS_EDITOR.contains(&name) || reads_outside(name, &text[name_end..end]) {
         external.push(i..end);
     }
     let sends = SENDS.contains(&name);
-    if sends {
-        out[i] = b';';
-        for slot in out.iter_mut().take(end.min(i + 3)).skip(i + 1) {
-            *slot = b'-';
-        }
-        if end == i + 2 {
-            out[i + 1] = b' ';
-        }
-    } else {
-        out[i] = if end > i + 1 { b'-' } else { b' ' };
-        if end > i + 1 {
-            out[i + 1] = b'-';
+    // `\copy … from stdin` reads its rows from the script itself, up to a line `\.`.
+    if name == "copy" && from_stdin(&text[name_end..end]) {
+        end = stdin_rows_end(text, end);
+    }
+    for slot in &mut out[i..end] {
+        if *slot != b'\n' {
+            *slot = b' ';
         }
     }
-    (end, sends)
+    if sends {
+        out[i] = b';';
+    }
+    (end, sends, name_end)
 }
 
+/// A constant `\if` condition as psql reads it (`ParseVariableBool`): `true`/`false`, `yes`/`no`,
+/// `on`/`off`, `1`/`0`, any unique prefix, any case; `None` for anything else (a variable, a
+/// backtick, a value psql rejects).
+fn constant_bool(arg: &str) -> Option<bool> {
+    let v = arg.trim().trim_matches('\'').to_ascii_lowercase();
+    if v.is_empty() || arg.contains([':', '`']) {
+        return None;
+    }
+    let prefix_of = |word: &str, min: usize| v.len() >= min && word.starts_with(v.as_str());
+    if prefix_of("true", 1) || prefix_of("yes", 1) || prefix_of("on", 2) || v == "1" {
+        Some(true)
+    } else if prefix_of("false", 1) || prefix_of("no", 1) || prefix_of("off", 2) || v == "0" {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Whether text runs: certainly, certainly not, or miglint cannot tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Runs {
+    Yes,
+    No,
+    Unsure,
+}
+
+/// One open `\if`: whether its current branch runs, and whether an earlier branch did.
+#[derive(Debug, Clone, Copy)]
+struct Branch {
+    current: Runs,
+    taken: Runs,
+}
+
+/// psql's conditional and quit commands, followed through the script: the ranges that never
+/// run and those that may not.
+#[derive(Debug, Default)]
+struct Flow {
+    open: Vec<Branch>,
+    /// Where the current state began, and the state.
+    since: usize,
+    quit: Option<usize>,
+    not_run: Vec<Range<usize>>,
+    unsure: Vec<Range<usize>>,
+}
+
+impl Flow {
+    fn state(&self) -> Runs {
+        if self.quit.is_some() || self.open.iter().any(|b| b.current == Runs::No) {
+            Runs::No
+        } else if self.open.iter().any(|b| b.current == Runs::Unsure) {
+            Runs::Unsure
+        } else {
+            Runs::Yes
+        }
+    }
+
+    /// Closes the range of the state that held up to `at`.
+    fn mark(&mut self, before: Runs, at: usize) {
+        let range = self.since..at;
+        match before {
+            Runs::No if !range.is_empty() => self.not_run.push(range),
+            Runs::Unsure if !range.is_empty() => self.unsure.push(range),
+            _ => {}
+        }
+        self.since = at;
+    }
+
+    /// The meta-command `name` with `args`, at `start..end`.
+    fn command(&mut self, name: &str, args: &str, start: usize, end: usize) {
+        if self.quit.is_some() {
+            return;
+        }
+        let before = self.state();
+        let cond = || match constant_bool(args) {
+            Some(true) => Runs::Yes,
+            Some(false) => Runs::No,
+            None => Runs::Unsure,
+        };
+        match name {
+            "if" => {
+                let c = if before == Runs::No { Runs::No } else { cond() };
+                self.open.push(Branch {
+                    current: c,
+                    taken: c,
+                });
+            }
+            "elif" | "else" => {
+                let c = if name == "else" { Runs::Yes } else { cond() };
+                if let Some(b) = self.open.last_mut() {
+                    b.current = match b.taken {
+                        Runs::Yes => Runs::No,
+                        Runs::Unsure => Runs::Unsure,
+                        Runs::No => c,
+                    };
+                    b.taken = match (b.taken, c) {
+                        (Runs::Yes, _) | (_, Runs::Yes) => Runs::Yes,
+                        (Runs::No, Runs::No) => Runs::No,
+                        _ => Runs::Unsure,
+                    };
+                }
+            }
+            "endif" => {
+                self.open.pop();
+            }
+            "q" | "quit" if before != Runs::No => {
+                if before == Runs::Yes {
+                    self.mark(before, start);
+                    self.quit = Some(start);
+                    self.since = start;
+                    return;
+                }
+                // A `\q` that may run: what follows may not.
+                self.open.push(Branch {
+                    current: Runs::Unsure,
+                    taken: Runs::Unsure,
+                });
+            }
+            _ => return,
+        }
+        let after = self.state();
+        if after != before {
+            self.mark(before, if after == Runs::Yes { start } else { end });
+        }
+    }
+
+    fn finish(mut self, len: usize) -> (Vec<Range<usize>>, Vec<Range<usize>>) {
+        let state = self.state();
+        self.mark(state, len);
+        (self.not_run, self.unsure)
+    }
+}
+
+/// Whether `\copy` arguments read from the script's own input.
+fn from_stdin(args: &str) -> bool {
+    let words: Vec<String> = args
+        .split_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect();
+    words
+        .windows(2)
+        .any(|w| w[0] == "from" && matches!(w[1].as_str(), "stdin" | "pstdin"))
+}
+
+/// After the line that ends at `at`, the end of the data rows: past the line `\.`, or the end.
+fn stdin_rows_end(text: &str, at: usize) -> usize {
+    let mut pos = text[at..].find('\n').map_or(text.len(), |p| at + p + 1);
+    for line in text[pos..].split_inclusive('\n') {
+        let end = pos + line.len();
+        if line.trim_end_matches(['\n', '\r']) == "\\." {
+            return end;
+        }
+        pos = end;
+    }
+    text.len()
+}
+
+/// Where the arguments of meta-command `name` (which ends at `from`) end, and whether one of
+/// them runs a program (a backtick, or `|command` for the file-or-pipe commands).
+fn arguments(b: &[u8], name: &str, from: usize, line: usize) -> (usize, bool) {
+    if WHOLE_LINE.contains(&name) {
+        return (line, false);
+    }
+    let mut j = from;
+    let mut first = true;
+    let mut runs = false;
+    while j < line {
+        match b[j] {
+            c if c.is_ascii_whitespace() => j += 1,
+            b'\\' => return (j, runs),
+            b'|' if first && FILE_PIPE.contains(&name) => return (line, true),
+            b'\'' => {
+                j = quote(b, j, b'\'', true).unwrap_or(line).min(line);
+                first = false;
+            }
+            b'"' => {
+                j = quote(b, j, b'"', false).unwrap_or(line).min(line);
+                first = false;
+            }
+            b'`' => {
+                runs = true;
+                j = b[j + 1..line]
+                    .iter()
+                    .position(|&c| c == b'`')
+                    .map_or(line, |p| j + 2 + p);
+                first = false;
+            }
+            _ => {
+                while j < line && !b[j].is_ascii_whitespace() && !matches!(b[j], b'\\' | b'`') {
+                    j += 1;
+                }
+                first = false;
+            }
+        }
+    }
+    (line, runs)
+}
+
+/// Whether the byte before `i` continues an identifier (PostgreSQL's identifier bytes: ASCII
+/// letters, digits, `_`, `$`, and every byte of a non-ASCII character).
 fn word_byte_before(b: &[u8], i: usize) -> bool {
-    i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_')
+    i > 0 && is_ident_byte(b[i - 1])
+}
+
+fn is_ident_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
 }
 
 /// The index of the newline ending the line at `i` (or the end).
@@ -334,8 +572,9 @@ fn dollar(b: &[u8], i: usize) -> Option<Option<usize>> {
     if word_byte_before(b, i) || b.get(i + 1).is_some_and(u8::is_ascii_digit) {
         return None;
     }
+    // A tag is PostgreSQL's `[A-Za-z\200-\377_][A-Za-z\200-\377_0-9]*`: non-ASCII letters too.
     let mut j = i + 1;
-    while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+    while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] >= 0x80) {
         j += 1;
     }
     if j >= b.len() || b[j] != b'$' {
@@ -493,13 +732,86 @@ mod tests {
     }
 
     #[test]
-    fn meta_commands_become_comments_and_keep_offsets() {
+    fn meta_commands_become_blanks_and_keep_offsets() {
         let s = "\\set ON_ERROR_STOP on\nBEGIN;\nSELECT 1 \\gexec\n\\ir other.sql\n";
         let out = n(s);
         assert_eq!(out.len(), s.len());
         assert_eq!(
             out,
-            "--et ON_ERROR_STOP on\nBEGIN;\nSELECT 1 ;--xec\n--r other.sql\n"
+            "                     \nBEGIN;\nSELECT 1 ;     \n             \n"
+        );
+    }
+
+    #[test]
+    fn a_meta_command_ends_at_the_next_backslash_and_a_double_one_resumes_sql() {
+        let r = neutralize("\\echo applying \\ir ../sql/f.sql\n").unwrap();
+        assert_eq!(r.external, vec![15..31], "{r:?}");
+        let s = "\\set x 1 \\\\ ALTER TABEL users DROP COLUMN email;\n";
+        assert_eq!(
+            n(s),
+            " ".repeat(12) + "ALTER TABEL users DROP COLUMN email;\n"
+        );
+        // Quoted arguments keep their backslashes.
+        let r = neutralize("\\echo 'a \\ir x' done\n").unwrap();
+        assert!(r.external.is_empty(), "{r:?}");
+    }
+
+    #[test]
+    fn every_form_that_runs_a_program_or_reads_a_file_is_external() {
+        for s in [
+            "SELECT 1 \\g |cat\n",
+            "\\o |cat\n",
+            "\\w |cat\n",
+            "\\copy (SELECT 1) TO PROGRAM 'cat'\n",
+            "\\set x `date`\n",
+            "\\! ls\n",
+            "\\i x.sql\n",
+            "\\e\n",
+            "\\copy t FROM 'f.csv'\n",
+        ] {
+            assert_eq!(neutralize(s).unwrap().external.len(), 1, "{s:?}");
+        }
+        for s in ["SELECT 1 \\g out.txt\n", "\\o out.txt\n", "\\echo |x\n"] {
+            assert!(neutralize(s).unwrap().external.is_empty(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn copy_from_stdin_rows_are_data_not_sql() {
+        let s = "\\copy t FROM stdin\n1\tSELEC\n2\t\\ir x\n\\.\nSELECT 1;\n";
+        let r = neutralize(s).unwrap();
+        assert!(r.external.is_empty(), "{r:?}");
+        assert_eq!(r.text.trim_start(), "SELECT 1;\n");
+        assert_eq!(r.text.len(), s.len());
+    }
+
+    #[test]
+    fn non_ascii_dollar_tags_and_identifiers_are_read_as_postgresql_does() {
+        let s = "SELECT $é$ \\ir x $é$, é$a$;\n\\ir y.sql\n";
+        let r = neutralize(s).unwrap();
+        let included: Vec<&str> = r.external.iter().map(|x| &s[x.clone()]).collect();
+        assert_eq!(included, vec!["\\ir y.sql"]);
+    }
+
+    #[test]
+    fn if_branches_and_quit_mark_what_never_runs() {
+        let s = "A;\n\\if false\nB;\n\\else\nC;\n\\endif\n\\if :v\nD;\n\\endif\n\\q\nE;\n";
+        let r = neutralize(s).unwrap();
+        let at = |x: &str| s.find(x).unwrap();
+        let runs = |x: &str| {
+            let i = at(x);
+            if r.not_run.iter().any(|g| g.contains(&i)) {
+                "no"
+            } else if r.unsure.iter().any(|g| g.contains(&i)) {
+                "unsure"
+            } else {
+                "yes"
+            }
+        };
+        assert_eq!(
+            ["A;", "B;", "C;", "D;", "E;"].map(runs),
+            ["yes", "no", "yes", "unsure", "no"],
+            "{r:?}"
         );
     }
 
@@ -519,7 +831,7 @@ mod tests {
         let s = "COPY t (a, b) FROM stdin;\n1\t\\x :v\n\\.\n\\set a 1\nSELECT :v;\n";
         assert_eq!(
             n(s),
-            "COPY t (a, b) FROM stdin;\n1\t\\x :v\n\\.\n--et a 1\nSELECT xv;\n"
+            "COPY t (a, b) FROM stdin;\n1\t\\x :v\n\\.\n        \nSELECT xv;\n"
         );
     }
 
