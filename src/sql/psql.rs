@@ -184,9 +184,22 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
             b'$' => i = dollar_end(b, i),
             b';' => {
                 i += 1;
-                // The data rows are not SQL and not psql syntax: left exactly as they are
-                // (sqlparser's tokenizer reads them as the COPY payload, up to `\.`).
-                if let Some(end) = copy_data(text, stmt_start, i) {
+                // The data rows (and the `\.` ending them) are neither SQL nor psql syntax:
+                // blanked, so no parser reads them (sqlparser's COPY payload reading swallowed
+                // the statement after `\.`; the server oracle in tests/psql_server.rs).
+                // Read from what is rewritten so far: meta-commands before the statement are
+                // blanks there, as they are not in psql's query buffer.
+                let so_far = std::str::from_utf8(&out[..i]).unwrap_or(text);
+                if let Some(end) = copy_data(so_far, text, stmt_start, i) {
+                    let rows = text[i..].find('\n').map_or(end, |p| i + p + 1);
+                    // The terminator stays: sqlparser reads the payload up to it.
+                    let terminator = text[rows..end].rfind("\\.").map_or(end, |p| rows + p);
+                    for slot in &mut out[rows..terminator] {
+                        if *slot != b'\n' {
+                            *slot = b' ';
+                        }
+                    }
+                    changed |= rows < end;
                     i = end;
                 }
                 stmt_start = i;
@@ -221,6 +234,8 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
         }
     }
     let (not_run, unsure) = flow.finish(b.len());
+    // psql reads no file and runs no program in a branch it skips or after `\q`.
+    external.retain(|r| !not_run.iter().any(|g| g.contains(&r.start)));
     changed.then(|| Neutralized {
         // Only ASCII bytes, or every byte of a character, were replaced by ASCII bytes: still
         // valid UTF-8, same offsets.
@@ -698,8 +713,8 @@ fn variable_len(b: &[u8], i: usize) -> usize {
 
 /// If the statement `text[start..end]` is `COPY … FROM STDIN`, where its data ends: after the line
 /// `\.` (or at the end of the script, where psql stops reading too).
-fn copy_data(text: &str, start: usize, end: usize) -> Option<usize> {
-    let stmt = text.get(start..end)?;
+fn copy_data(rewritten: &str, text: &str, start: usize, end: usize) -> Option<usize> {
+    let stmt = rewritten.get(start..end)?;
     let words: Vec<String> = stmt
         .lines()
         .map(|l| l.split("--").next().unwrap_or(""))
@@ -827,11 +842,11 @@ mod tests {
     }
 
     #[test]
-    fn copy_data_is_left_alone_up_to_the_terminator() {
+    fn copy_data_is_blanked_up_to_the_terminator() {
         let s = "COPY t (a, b) FROM stdin;\n1\t\\x :v\n\\.\n\\set a 1\nSELECT :v;\n";
         assert_eq!(
             n(s),
-            "COPY t (a, b) FROM stdin;\n1\t\\x :v\n\\.\n        \nSELECT xv;\n"
+            "COPY t (a, b) FROM stdin;\n       \n\\.\n        \nSELECT xv;\n"
         );
     }
 

@@ -1,0 +1,117 @@
+//! Issue 27: psql scripts read as psql reads them, through the real binary. Each case passed
+//! with exit 0 on the old main; `tests/psql_server.rs` checks the same reading against a real
+//! psql and server.
+
+mod common;
+use common::*;
+
+fn check(d: &Dir) -> Run {
+    d.run(&["check", "--format", "json"])
+}
+
+fn one_file(sql: &str) -> Dir {
+    let d = Dir::new();
+    d.init_repo();
+    d.write("migrations/0000_a.sql", sql);
+    d
+}
+
+#[test]
+fn a_second_meta_command_on_a_line_is_seen() {
+    let d = one_file("\\echo applying \\ir ../sql/f.sql\nSELECT 1;\n");
+    d.write("sql/f.sql", "DROP TABLE users;\n");
+    let r = check(&d);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.codes().contains(&"psql-include".to_string()),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn sql_after_the_double_backslash_separator_is_parsed() {
+    let d = one_file("\\set x 1 \\\\ ALTER TABEL users DROP COLUMN email;\n");
+    let r = check(&d);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(r.find("sql-parse-error")["line"], 1);
+}
+
+#[test]
+fn every_form_that_runs_a_program_is_an_include() {
+    for sql in [
+        "SELECT 1 \\g |cat\n",
+        "\\o |cat\nSELECT 1;\n",
+        "SELECT 1;\n\\w |cat\n",
+        "\\copy (SELECT 1) TO PROGRAM 'cat'\n",
+        "\\set x `date`\nSELECT 1;\n",
+    ] {
+        let r = check(&one_file(sql));
+        assert!(
+            r.codes().contains(&"psql-include".to_string()),
+            "{sql:?}: {}",
+            r.stdout
+        );
+    }
+}
+
+#[test]
+fn copy_from_stdin_rows_are_not_parsed_and_what_follows_is() {
+    let d = one_file("\\copy t FROM stdin\n1\tSELEC\n\\.\nCOPY t FROM stdin;\n2\tx\n\\.\nALTER TABEL t ADD c int;\n");
+    let r = check(&d);
+    let errors: Vec<_> = r
+        .diags()
+        .into_iter()
+        .filter(|d| d.0 == "sql-parse-error")
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", r.stdout);
+    assert_eq!(
+        errors[0].2,
+        Some(7),
+        "the typo after the data, not the rows: {}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_directive_inside_a_non_ascii_dollar_body_is_data() {
+    let d =
+        one_file("SELECT $é$\n-- miglint-ignore-file\n\\ir x.sql\n$é$;\nSELEC 1;\n\\ir y.sql\n");
+    let r = check(&d);
+    let codes = r.codes();
+    assert!(
+        codes.contains(&"sql-parse-error".to_string()),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        codes.iter().filter(|c| *c == "psql-include").count(),
+        1,
+        "only the \\ir outside the body: {}",
+        r.stdout
+    );
+}
+
+/// The team's layout where `0001_roles.sql` is `body` (which should stamp the head).
+fn stamped(body: &str) -> Run {
+    let d = team_repo("20251105_000002");
+    d.write("auth/migrations/0001_roles.sql", body);
+    d.init_repo();
+    d.commit_all("team");
+    check(&d)
+}
+
+#[test]
+fn a_head_stamp_that_never_runs_does_not_count() {
+    let stamp = "UPDATE auth.alembic_version_auth SET version_num = '20251105_000002';\n";
+    let ok = stamped(&format!("CREATE TABLE auth.roles (id int);\n{stamp}"));
+    assert_eq!(ok.code, 0, "{}", ok.stdout);
+    for body in [
+        format!("CREATE TABLE auth.roles (id int);\n\\q\n{stamp}"),
+        format!("CREATE TABLE auth.roles (id int);\n\\if false\n{stamp}\\endif\n"),
+        format!("CREATE TABLE auth.roles (id int);\n\\if :deploy\n{stamp}\\endif\n"),
+    ] {
+        let r = stamped(&body);
+        assert_eq!(r.code, 1, "{body}: {}", r.stdout);
+    }
+}

@@ -1,0 +1,367 @@
+//! Issue 27: what miglint believes a psql script does is what psql and the server do. A
+//! throw-away PostgreSQL cluster (Debian's packages; `initdb` as the `postgres` user, a Unix
+//! socket in a temp dir, `listen_addresses=''`, `log_statement = 'all'`) runs each generated
+//! script with `psql -X -v ON_ERROR_STOP=1 -1 -f`, and the test compares, script by script:
+//!
+//! - the statements the server logged with miglint's statement list (text, in order);
+//! - the files psql read and the programs it ran with miglint's `psql-include` findings;
+//! - the Alembic version table after the run with what miglint's stamps leave in it.
+//!
+//! The server is the oracle: nothing here imitates it. The tests skip only when no cluster can
+//! start (not root, no PostgreSQL), and fail instead when `MIGLINT_REQUIRE_TOOLS` is set (CI).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use miglint::config::SetConfig;
+use miglint::snapshot::MigrationFile;
+use miglint::sql::stamps::StampKind;
+
+struct Cluster {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+}
+
+impl Cluster {
+    fn start() -> Option<Cluster> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("bin"))
+            .filter(|b| b.join("initdb").exists())
+            .max()?;
+        let dir = tempfile::tempdir().ok()?;
+        let (uid, gid) = postgres_ids()?;
+        std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).ok()?;
+        let data = dir.path().join("data");
+        let as_postgres = |args: &[&str]| {
+            Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .args(args)
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+        };
+        as_postgres(&[
+            bin.join("initdb").to_str()?,
+            "-D",
+            data.to_str()?,
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ])?;
+        let opts = format!(
+            "-c listen_addresses='' -k {} -c log_statement=all -c log_line_prefix='@@ ' -c fsync=off",
+            dir.path().display()
+        );
+        as_postgres(&[
+            bin.join("pg_ctl").to_str()?,
+            "-D",
+            data.to_str()?,
+            "-l",
+            dir.path().join("log").to_str()?,
+            "-w",
+            "-o",
+            &opts,
+            "start",
+        ])?;
+        Some(Cluster { dir, bin })
+    }
+
+    /// `psql -X -q -v ON_ERROR_STOP=1 [-1] -f script` in `cwd` against database `db`.
+    fn psql(&self, cwd: &Path, db: &str, args: &[&str]) -> std::process::Output {
+        Command::new("psql")
+            .args(["-X", "-q", "-h"])
+            .arg(self.dir.path())
+            .args(["-U", "postgres", "-d", db, "-v", "ON_ERROR_STOP=1"])
+            .args(args)
+            .current_dir(cwd)
+            .env("PGOPTIONS", "-c client_min_messages=error")
+            .output()
+            .expect("run psql")
+    }
+
+    fn log_len(&self) -> usize {
+        std::fs::metadata(self.dir.path().join("log")).map_or(0, |m| m.len() as usize)
+    }
+
+    /// The statements the server logged after byte `from` of its log (continuation lines of
+    /// one record start with a tab).
+    fn statements_since(&self, from: usize) -> Vec<String> {
+        let log = std::fs::read(self.dir.path().join("log")).unwrap();
+        let text = String::from_utf8_lossy(&log[from.min(log.len())..]).into_owned();
+        let mut out: Vec<String> = Vec::new();
+        let mut current: Option<String> = None;
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("@@ ") {
+                out.extend(current.take());
+                current = rest.strip_prefix("LOG:  statement: ").map(str::to_string);
+            } else if let (Some(c), Some(more)) = (current.as_mut(), line.strip_prefix('\t')) {
+                c.push('\n');
+                c.push_str(more);
+            }
+        }
+        out.extend(current);
+        out
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+fn postgres_ids() -> Option<(u32, u32)> {
+    let id = |flag: &str| {
+        Command::new("id")
+            .args([flag, "postgres"])
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+    };
+    Some((id("-u")?, id("-g")?))
+}
+
+fn cluster() -> Option<Cluster> {
+    let c = Cluster::start();
+    if c.is_none() {
+        assert!(
+            std::env::var_os("MIGLINT_REQUIRE_TOOLS").is_none(),
+            "a throw-away PostgreSQL cluster must start here (root, Debian's postgresql packages)"
+        );
+        eprintln!("skipped: no PostgreSQL cluster could start (needs root and postgresql-15)");
+    }
+    c
+}
+
+/// Whitespace collapsed, a trailing `;` dropped: psql sends the text as written, up to `;`.
+fn normal(s: &str) -> String {
+    let s = s.trim().trim_end_matches(';').trim();
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What miglint makes of a script: the statements psql sends (text, in order), whether it
+/// reads a file or runs a program, and the version table's rows after it (from `rows`).
+struct Verdict {
+    statements: Vec<String>,
+    /// `\copy` commands that run (psql sends a `COPY … FROM STDIN` for each).
+    copies: usize,
+    external: bool,
+    rows: Vec<String>,
+}
+
+fn miglint_verdict(script: &str, mut rows: Vec<String>) -> Verdict {
+    let set = SetConfig::with_dir("m".into());
+    let file = MigrationFile::new(
+        "0000_s.sql".into(),
+        "m/0000_s.sql".into(),
+        Arc::from(script.as_bytes()),
+    );
+    let dialect = miglint::sql::dialect("postgres");
+    let (findings, analysis) =
+        miglint::rules::sql::check_file(&set, dialect.as_ref(), &file, true, None);
+    let analysis = analysis.expect("analysed");
+    let flow = miglint::sql::psql::neutralize(script);
+    let not_run = |at: usize| {
+        flow.as_ref()
+            .is_some_and(|f| f.not_run.iter().any(|r| r.contains(&at)))
+    };
+    // The statement as psql sends it: the neutralised text (a `\g` became the `;` ending it).
+    let text = flow.as_ref().map_or(script, |f| f.text.as_str());
+    let statements = analysis
+        .statements
+        .iter()
+        .filter(|s| !not_run(s.span.start))
+        .map(|s| normal(&text[s.span.clone()]))
+        .collect();
+    for s in &analysis.stamps {
+        match &s.kind {
+            StampKind::Update => rows.iter_mut().for_each(|r| *r = s.revision.clone()),
+            StampKind::Replace(old) => rows
+                .iter_mut()
+                .filter(|r| *r == old)
+                .for_each(|r| *r = s.revision.clone()),
+            StampKind::Insert => rows.push(s.revision.clone()),
+            StampKind::Delete(None) => rows.clear(),
+            StampKind::Delete(Some(old)) => rows.retain(|r| r != old),
+        }
+    }
+    rows.sort();
+    // psql turns each `\copy … from stdin` that runs into `COPY … FROM STDIN` (its own
+    // spelling): a meta-command, not one of the script's statements, but the server logs it.
+    let copies = script
+        .match_indices("\\copy ")
+        .filter(|(at, _)| !not_run(*at))
+        .count();
+    Verdict {
+        statements,
+        copies,
+        external: findings.iter().any(|f| f.code() == "psql-include"),
+        rows,
+    }
+}
+
+/// The pieces scripts are made of: psql syntax in every position (several meta-commands on a
+/// line, `\\`, `\g`, quoted arguments, `\if` with constants, `\copy … from stdin` rows, `\q`),
+/// includes and programs, and stamps of the version table `v`.
+const PIECES: &[&str] = &[
+    "SELECT 1;\n",
+    "CREATE TABLE IF NOT EXISTS t (a int, b text);\n",
+    "INSERT INTO t VALUES (1, 'x');\n",
+    "SELECT\n  2 \\g\n",
+    "SELECT 3 \\gx\n",
+    "\\echo one \\echo two\n",
+    "\\set x 1 \\\\ SELECT 4;\n",
+    "\\echo 'quoted \\ir nothing' done\n",
+    "\\qecho q \\set y 2\n",
+    "\\if true\nSELECT 5;\n\\else\nSELECT 6;\n\\endif\n",
+    "\\if false\nSELECT 7;\n\\elif on\nSELECT 8;\n\\endif\n",
+    "\\if off\n\\ir inc.sql\nSELECT 9;\n\\endif\n",
+    "\\copy t FROM stdin\n5\trow\n6\tSELEC\n\\.\n",
+    "COPY t FROM stdin;\n7\tdata\n\\.\n",
+    "\\ir inc.sql\n",
+    "\\echo x \\ir inc.sql\n",
+    "\\! true\n",
+    "\\set z `true`\n",
+    "SELECT 10 \\g |cat >/dev/null\n",
+    "UPDATE v SET version_num = 'b1';\n",
+    "UPDATE v SET version_num = 'c2' WHERE version_num = 'b1';\n",
+    "\\if false\nUPDATE v SET version_num = 'zz';\n\\endif\n",
+    "SELECT $é$ \\ir nothing $é$;\n",
+    "SELECT 'a;b', \"weird;name\" FROM (SELECT 1 AS \"weird;name\") s;\n",
+];
+
+/// A deterministic stream of piece indexes (no dependency on a random-number crate).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
+
+fn scripts() -> Vec<String> {
+    let mut rng = Lcg(27);
+    let mut out: Vec<String> = PIECES.iter().map(|p| p.to_string()).collect();
+    while out.len() < 320 {
+        let n = 2 + rng.next(5);
+        let mut s: String = (0..n).map(|_| PIECES[rng.next(PIECES.len())]).collect();
+        if rng.next(6) == 0 {
+            s.push_str("\\q\nUPDATE v SET version_num = 'after_quit';\n");
+        }
+        out.push(s);
+    }
+    out
+}
+
+#[test]
+fn psql_and_the_server_do_what_miglint_says_on_generated_scripts() {
+    let Some(pg) = cluster() else { return };
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("inc.sql"), "SELECT 'included';\n").unwrap();
+    let mut failures = Vec::new();
+    for (i, script) in scripts().iter().enumerate() {
+        // One database, reset before each script (a new database per script took 100 s).
+        let db = "scripts";
+        if i == 0 {
+            let setup = pg.psql(work.path(), "postgres", &["-c", "CREATE DATABASE scripts"]);
+            assert!(setup.status.success(), "{setup:?}");
+        }
+        let prep = pg.psql(
+            work.path(),
+            db,
+            &[
+                "-c",
+                "DROP TABLE IF EXISTS v, t; CREATE TABLE v (version_num text); INSERT INTO v VALUES ('a0'); CREATE TABLE t (a int, b text);",
+            ],
+        );
+        assert!(prep.status.success(), "{prep:?}");
+        let path = work.path().join(format!("s{i}.sql"));
+        std::fs::write(&path, script).unwrap();
+        let from = pg.log_len();
+        let run = pg.psql(work.path(), db, &["-1", "-f", path.to_str().unwrap()]);
+        assert!(
+            run.status.success(),
+            "psql rejected generated script {i}:\n{script}\n{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let logged: Vec<String> = pg
+            .statements_since(from)
+            .iter()
+            .map(|s| normal(s))
+            .filter(|s| s != "BEGIN" && s != "COMMIT")
+            .collect();
+        let included = logged.iter().any(|s| s.contains("'included'"));
+        let server_statements: Vec<String> = logged
+            .into_iter()
+            .filter(|s| !s.contains("'included'"))
+            .collect();
+        let rows = pg.psql(
+            work.path(),
+            db,
+            &["-At", "-c", "SELECT version_num FROM v ORDER BY 1"],
+        );
+        let mut server_rows: Vec<String> = String::from_utf8_lossy(&rows.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        server_rows.sort();
+        let program = script.contains("\\!") || script.contains('`') || script.contains("|cat");
+        let ours = miglint_verdict(script, vec!["a0".into()]);
+        let mut server_statements = server_statements;
+        for _ in 0..ours.copies {
+            match server_statements
+                .iter()
+                .position(|s| s == "COPY t FROM STDIN")
+            {
+                Some(p) => {
+                    server_statements.remove(p);
+                }
+                None => failures.push(format!("script {i}: a \\copy psql did not send:\n{script}")),
+            }
+        }
+        let runs_outside = included || program;
+        if ours.statements != server_statements {
+            failures.push(format!(
+                "script {i} statements:\n{script}\nserver: {server_statements:?}\nmiglint: {:?}",
+                ours.statements
+            ));
+        }
+        if ours.external != runs_outside {
+            failures.push(format!(
+                "script {i} psql-include: miglint {} but psql {}:\n{script}",
+                ours.external, runs_outside
+            ));
+        }
+        if ours.rows != server_rows {
+            failures.push(format!(
+                "script {i} version table: server {server_rows:?}, miglint {:?}:\n{script}",
+                ours.rows
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} disagreements:\n{}",
+        failures.len(),
+        failures.join("\n---\n")
+    );
+}
