@@ -184,22 +184,8 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
             b'$' => i = dollar_end(b, i),
             b';' => {
                 i += 1;
-                // The data rows (and the `\.` ending them) are neither SQL nor psql syntax:
-                // blanked, so no parser reads them (sqlparser's COPY payload reading swallowed
-                // the statement after `\.`; the server oracle in tests/psql_server.rs).
-                // Read from what is rewritten so far: meta-commands before the statement are
-                // blanks there, as they are not in psql's query buffer.
-                let so_far = std::str::from_utf8(&out[..i]).unwrap_or(text);
-                if let Some(end) = copy_data(so_far, text, stmt_start, i) {
-                    let rows = text[i..].find('\n').map_or(end, |p| i + p + 1);
-                    // The terminator stays: sqlparser reads the payload up to it.
-                    let terminator = text[rows..end].rfind("\\.").map_or(end, |p| rows + p);
-                    for slot in &mut out[rows..terminator] {
-                        if *slot != b'\n' {
-                            *slot = b' ';
-                        }
-                    }
-                    changed |= rows < end;
+                if let Some(end) = blank_copy_rows(text, &mut out, stmt_start, i) {
+                    changed = true;
                     i = end;
                 }
                 stmt_start = i;
@@ -709,6 +695,25 @@ fn variable_len(b: &[u8], i: usize) -> usize {
             }
         }
     }
+}
+
+/// After the `;` ending at `i` a statement that began at `start`: if it is `COPY … FROM
+/// STDIN`, blanks its data rows in `out` and returns where they end (past `\.`). The rows are
+/// neither SQL nor psql syntax; the `\.` stays, as sqlparser reads the payload up to it (its
+/// COPY payload reading swallowed the statement after; the server oracle in
+/// tests/psql_server.rs found it). The statement is read from what is rewritten so far:
+/// meta-commands before it are blanks there, as they are not in psql's query buffer.
+fn blank_copy_rows(text: &str, out: &mut [u8], start: usize, i: usize) -> Option<usize> {
+    let so_far = std::str::from_utf8(&out[..i]).unwrap_or(text);
+    let end = copy_data(so_far, text, start, i)?;
+    let rows = text[i..].find('\n').map_or(end, |p| i + p + 1);
+    let terminator = text[rows..end].rfind("\\.").map_or(end, |p| rows + p);
+    for slot in &mut out[rows..terminator] {
+        if *slot != b'\n' {
+            *slot = b' ';
+        }
+    }
+    Some(end)
 }
 
 /// If the statement `text[start..end]` is `COPY … FROM STDIN`, where its data ends: after the line
