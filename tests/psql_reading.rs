@@ -110,6 +110,10 @@ fn a_head_stamp_that_never_runs_does_not_count() {
         format!("CREATE TABLE auth.roles (id int);\n\\q\n{stamp}"),
         format!("CREATE TABLE auth.roles (id int);\n\\if false\n{stamp}\\endif\n"),
         format!("CREATE TABLE auth.roles (id int);\n\\if :deploy\n{stamp}\\endif\n"),
+        format!("BEGIN;\n{stamp}ROLLBACK;\n"),
+        format!("BEGIN;\nSAVEPOINT s;\n{stamp}ROLLBACK TO SAVEPOINT s;\nCOMMIT;\n"),
+        format!("{stamp}DELETE FROM auth.alembic_version_auth;\n"),
+        format!("{stamp}\\set x 1 \\\\ UPDATE auth.alembic_version_auth SET version_num = '20251101_000001';\n"),
     ] {
         let r = stamped(&body);
         assert_eq!(r.code, 1, "{body}: {}", r.stdout);

@@ -242,6 +242,11 @@ const PIECES: &[&str] = &[
     "UPDATE v SET version_num = 'c2' WHERE version_num = 'b1';\n",
     "\\if false\nUPDATE v SET version_num = 'zz';\n\\endif\n",
     "SELECT $é$ \\ir nothing $é$;\n",
+    "BEGIN;\nUPDATE v SET version_num = 'r1';\nROLLBACK;\n",
+    "BEGIN;\nSAVEPOINT s;\nUPDATE v SET version_num = 's1';\nROLLBACK TO SAVEPOINT s;\nCOMMIT;\n",
+    "BEGIN;\nSAVEPOINT s;\nUPDATE v SET version_num = 's2';\nRELEASE SAVEPOINT s;\nCOMMIT;\n",
+    "UPDATE v SET version_num = 'c3';\nDELETE FROM v;\nINSERT INTO v (version_num) VALUES ('c4');\n",
+    "\\set q 1 \\\\ UPDATE v SET version_num = 'd4';\n",
     "SELECT 'a;b', \"weird;name\" FROM (SELECT 1 AS \"weird;name\") s;\n",
 ];
 
@@ -303,12 +308,21 @@ fn psql_and_the_server_do_what_miglint_says_on_generated_scripts() {
             "psql rejected generated script {i}:\n{script}\n{}",
             String::from_utf8_lossy(&run.stderr)
         );
-        let logged: Vec<String> = pg
+        // `-1` wraps the script in the BEGIN and COMMIT psql sends first and last.
+        let mut logged: Vec<String> = pg
             .statements_since(from)
             .iter()
             .map(|s| normal(s))
-            .filter(|s| s != "BEGIN" && s != "COMMIT")
             .collect();
+        assert_eq!(
+            logged.first().map(String::as_str),
+            Some("BEGIN"),
+            "{logged:?}"
+        );
+        logged.remove(0);
+        if logged.last().map(String::as_str) == Some("COMMIT") {
+            logged.pop();
+        }
         let included = logged.iter().any(|s| s.contains("'included'"));
         let server_statements: Vec<String> = logged
             .into_iter()

@@ -53,6 +53,7 @@ pub fn check_stamps(layout: &Layout, graph: &Graph, stamps: &[(String, Stamp)]) 
         findings.extend(check_branches(layout, graph, stamps));
     } else if let (Some((path, stamp)), [head]) = (declared, heads.as_slice()) {
         findings.extend(check_leftover_rows(layout, stamps, head));
+        findings.extend(check_head_kept(layout, stamps, head));
         if stamp.revision != *head && graph.get(&stamp.revision).is_some() {
             findings.push(
                 Finding::new(
@@ -180,6 +181,40 @@ fn check_leftover_rows(layout: &Layout, stamps: &[(String, Stamp)], head: &str) 
         .at(stamp.span.clone(), "inserted beside the old row")
         .help(format!(
             "replace the row in a new migration: DELETE FROM {0} WHERE version_num <> '{head}'; (and stamp with UPDATE {0} SET version_num = '<head>' from now on)",
+            layout.version_table
+        )),
+    )
+}
+
+/// `alembic-head-mismatch` when the head is stamped but a later statement (a `DELETE`, an
+/// `UPDATE` to another revision) leaves the version table without it: what persists is what
+/// counts, not the last write of the head.
+fn check_head_kept(layout: &Layout, stamps: &[(String, Stamp)], head: &str) -> Option<Finding> {
+    let (rows, newest) = replay(layout, stamps);
+    let (_, stamp) = newest?;
+    if stamp.revision != head || rows.contains(&head) {
+        return None;
+    }
+    let (path, last) = stamps
+        .iter()
+        .rfind(|(_, s)| targets(s, &layout.version_table))?;
+    let left = if rows.is_empty() {
+        "no row".to_string()
+    } else {
+        rows.join(", ")
+    };
+    Some(
+        Finding::new(
+            Rule::AlembicHeadMismatch,
+            format!(
+                "the head `{head}` is stamped, but a later statement leaves {left} in {}",
+                layout.version_table
+            ),
+        )
+        .file(path.clone())
+        .at(last.span.clone(), "removes the head's row")
+        .help(format!(
+            "stamp the head last, in a new migration: UPDATE {} SET version_num = '{head}';",
             layout.version_table
         )),
     )

@@ -124,9 +124,7 @@ pub fn check_file(
         Some(a) => a,
         None => {
             let mut a = sql::analyze(text, dialect, &set.placeholders, parse);
-            if let Some(s) = &script {
-                keep_stamps_that_run(&mut a, s);
-            }
+            keep_stamps_that_run(&mut a, text, script.as_ref());
             if shift > 0 {
                 a.shift(shift);
             }
@@ -138,17 +136,122 @@ pub fn check_file(
     (findings, Some(analysis))
 }
 
-/// A stamp counts only where psql certainly sends it: none in a branch of a false `\if` or
-/// after a `\q`; a write of the head only where it certainly runs (a branch miglint cannot
-/// evaluate may not), while a delete that may run still counts (it may wipe the head).
-fn keep_stamps_that_run(analysis: &mut Analysis, script: &sql::psql::Neutralized) {
+/// A stamp counts only where psql certainly sends it and the server certainly keeps it: none in
+/// a branch of a false `\if` or after a `\q`; a write of the head only where it certainly runs
+/// (a branch miglint cannot evaluate may not), while a delete that may run still counts (it may
+/// wipe the head); none that a later `ROLLBACK` or `ROLLBACK TO SAVEPOINT` undoes.
+fn keep_stamps_that_run(
+    analysis: &mut Analysis,
+    text: &str,
+    script: Option<&sql::psql::Neutralized>,
+) {
+    if analysis.stamps.is_empty() {
+        return;
+    }
     let inside =
         |ranges: &[std::ops::Range<usize>], at: usize| ranges.iter().any(|r| r.contains(&at));
+    let (not_run, unsure) = script.map_or((&[][..], &[][..]), |s| (&s.not_run[..], &s.unsure[..]));
+    let statements: Vec<(usize, Tx)> = analysis
+        .statements
+        .iter()
+        .filter(|st| !inside(not_run, st.span.start))
+        .map(|st| {
+            (
+                st.span.start,
+                Tx::of(text.get(st.span.clone()).unwrap_or("")),
+            )
+        })
+        .collect();
+    // Under `psql -1` the whole script is one transaction; run by hand it autocommits. A write
+    // counts only if it survives both; a delete is judged as `-1` runs it.
+    let undone_single = undone(&statements, true);
+    let undone_auto = undone(&statements, false);
     analysis.stamps.retain(|s| {
         let at = s.span.start;
         let delete = matches!(s.kind, sql::stamps::StampKind::Delete(_));
-        !inside(&script.not_run, at) && (delete || !inside(&script.unsure, at))
+        let rolled_back = |u: &[std::ops::Range<usize>]| inside(u, at);
+        !inside(not_run, at)
+            && (delete || !inside(unsure, at))
+            && !rolled_back(&undone_single)
+            && (delete || !rolled_back(&undone_auto))
     });
+}
+
+/// What a statement does to the transaction, read from its first words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tx {
+    Begin,
+    Commit,
+    Rollback,
+    Savepoint(String),
+    RollbackTo(String),
+    Other,
+}
+
+impl Tx {
+    fn of(statement: &str) -> Tx {
+        let words: Vec<String> = statement
+            .split(|c: char| c.is_whitespace() || c == ';')
+            .filter(|w| !w.is_empty())
+            .take(5)
+            .map(|w| w.trim_matches('"').to_ascii_lowercase())
+            .collect();
+        let w = |i: usize| words.get(i).map_or("", String::as_str);
+        let name_after = |i: usize| {
+            let i = if w(i) == "savepoint" { i + 1 } else { i };
+            w(i).to_string()
+        };
+        match w(0) {
+            "begin" => Tx::Begin,
+            "start" if w(1) == "transaction" => Tx::Begin,
+            "commit" | "end" => Tx::Commit,
+            "savepoint" => Tx::Savepoint(w(1).to_string()),
+            "rollback" | "abort" => {
+                let i = if matches!(w(1), "work" | "transaction") {
+                    2
+                } else {
+                    1
+                };
+                if w(i) == "to" {
+                    Tx::RollbackTo(name_after(i + 1))
+                } else {
+                    Tx::Rollback
+                }
+            }
+            _ => Tx::Other,
+        }
+    }
+}
+
+/// The byte ranges whose effects a later rollback undoes, for a script that starts inside a
+/// transaction (`psql -1`) or not (autocommit).
+fn undone(statements: &[(usize, Tx)], single: bool) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut tx_start = single.then_some(0);
+    let mut savepoints: Vec<(String, usize)> = Vec::new();
+    for (at, tx) in statements {
+        match tx {
+            Tx::Begin if tx_start.is_none() => tx_start = Some(*at),
+            Tx::Commit => {
+                tx_start = None;
+                savepoints.clear();
+            }
+            Tx::Rollback => {
+                if let Some(start) = tx_start.take() {
+                    out.push(start..*at);
+                }
+                savepoints.clear();
+            }
+            Tx::Savepoint(name) if tx_start.is_some() => savepoints.push((name.clone(), *at)),
+            Tx::RollbackTo(name) => {
+                if let Some(&(_, from)) = savepoints.iter().rev().find(|(n, _)| n == name) {
+                    out.push(from..*at);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// `psql-include`: meta-commands that run or load another file, which the checksum does not
