@@ -48,7 +48,8 @@ fn normalized(dialect: &dyn Dialect, sql: &str) -> Option<Vec<(Vec<String>, Rang
                     statements.push((std::mem::take(&mut current), s.unwrap_or(start..end)));
                 }
             }
-            Token::Word(w) if w.quote_style.is_none() => {
+            // A psql variable (`:name` after a single colon; `::` is a cast) is case-sensitive.
+            Token::Word(w) if w.quote_style.is_none() && current.last().is_none_or(|p| p != ":") => {
                 span.get_or_insert(start..end);
                 // PostgreSQL folds only ASCII letters of unquoted names (`straße` and `STRASSE`
                 // are two tables), so only an ASCII case change is cosmetic.
@@ -244,6 +245,26 @@ mod tests {
             ),
             Change::Cosmetic
         );
+    }
+
+    #[test]
+    fn a_psql_variable_case_or_a_line_ending_in_a_literal_is_semantic() {
+        // psql variables are case-sensitive: `:Owner` and `:owner` are two variables.
+        assert!(matches!(
+            pg("ALTER TABLE t OWNER TO :Owner;", "ALTER TABLE t OWNER TO :owner;"),
+            Change::Semantic { .. }
+        ));
+        // A CR inside a string is data the database stores.
+        assert!(matches!(
+            pg("INSERT INTO t VALUES ('a\r\nb');", "INSERT INTO t VALUES ('a\nb');"),
+            Change::Semantic { .. }
+        ));
+        assert!(matches!(
+            pg("SELECT $$a\r\nb$$;", "SELECT $$a\nb$$;"),
+            Change::Semantic { .. }
+        ));
+        // A cast is not a variable: its type name's case is still cosmetic.
+        assert_eq!(pg("SELECT a::TEXT;", "select a::text;"), Change::Cosmetic);
     }
 
     #[test]
