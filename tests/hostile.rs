@@ -316,3 +316,108 @@ fn a_file_of_more_tokens_than_the_budget_is_hashed_not_parsed() {
     let f = r.find("file-too-large");
     assert!(f["message"].as_str().unwrap().contains("tokens"), "{f}");
 }
+
+/// Everything a file can hold or be called, through every format (issue 28): never a panic,
+/// exit 0, 1 or 2, one valid JSON/SARIF document, no control byte in human, github or
+/// markdown output, and markdown that renders no HTML or link from input.
+mod arbitrary_input {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn name() -> impl Strategy<Value = String> {
+        (
+            "[0-9]{1,6}",
+            prop::collection::vec(
+                prop::sample::select(vec![
+                    "a",
+                    "_",
+                    " ",
+                    "\u{1b}",
+                    "\u{7}",
+                    "\n",
+                    "\t",
+                    "\r",
+                    "`",
+                    "<",
+                    ">",
+                    "]",
+                    "(",
+                    ")",
+                    "#",
+                    "|",
+                    "*",
+                    "&",
+                    "$",
+                    "é",
+                    "\u{202e}",
+                    "::error::x",
+                    "</details>",
+                    "%0A",
+                    "\\",
+                    "'",
+                    "\"",
+                ]),
+                0..6,
+            ),
+        )
+            .prop_map(|(n, parts)| format!("{n}_{}.sql", parts.concat()))
+            .prop_filter("a file name", |n| !n.contains('/') && n.len() < 200)
+    }
+
+    fn config() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "",
+            "[[set]]\ndir = \"m\"\n",
+            "[[set]]\ndir = \"m\"\nwidth = 12\n",
+            "[[set]]\ndir = \"m\"\npsql = false\nbaseline = \"3\"\n",
+            "[[set]]\ndir = \"m\"\n[rules]\nsql-parse-error = \"warning\"\n",
+            "[[set]]\ndir = \"m\"\nbogus = 1\n",
+        ])
+        .prop_map(str::to_string)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+        #[test]
+        fn every_format_holds_its_contract(
+            files in prop::collection::vec((name(), any::<Vec<u8>>()), 1..4),
+            cfg in config(),
+        ) {
+            let d = Dir::new();
+            if !cfg.is_empty() {
+                d.write("miglint.toml", &cfg);
+            }
+            std::fs::create_dir_all(d.join("m")).unwrap();
+            for (n, bytes) in &files {
+                std::fs::write(d.join("m").join(n), bytes).unwrap();
+            }
+            for f in ["human", "json", "github", "sarif", "markdown"] {
+                let r = d.run(&["check", "m", "--format", f]);
+                prop_assert!([0, 1, 2].contains(&r.code), "{f}: exit {}", r.code);
+                prop_assert!(!r.stderr.contains("miglint hit a bug ("), "{f}: {}", r.stderr);
+                match f {
+                    "json" | "sarif" => {
+                        prop_assert!(serde_json::from_str::<serde_json::Value>(&r.stdout).is_ok(), "{f}: {}", r.stdout);
+                    }
+                    _ => {
+                        let out = format!("{}{}", r.stdout, r.stderr);
+                        let bad: Vec<char> = out
+                            .chars()
+                            .filter(|&c| (c < ' ' && c != '\n' && c != '\t') || c == '\u{7f}')
+                            .collect();
+                        prop_assert!(bad.is_empty(), "{f}: control characters {bad:?} in {out}");
+                        if f == "markdown" {
+                            assert_no_raw_html_from_input(&r.stdout);
+                        }
+                        if f == "github" {
+                            for line in r.stdout.lines() {
+                                prop_assert!(!line.starts_with("::error::"), "{line}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -49,7 +49,9 @@ fn normalized(dialect: &dyn Dialect, sql: &str) -> Option<Vec<(Vec<String>, Rang
                 }
             }
             // A psql variable (`:name` after a single colon; `::` is a cast) is case-sensitive.
-            Token::Word(w) if w.quote_style.is_none() && current.last().is_none_or(|p| p != ":") => {
+            Token::Word(w)
+                if w.quote_style.is_none() && current.last().is_none_or(|p| p != ":") =>
+            {
                 span.get_or_insert(start..end);
                 // PostgreSQL folds only ASCII letters of unquoted names (`straße` and `STRASSE`
                 // are two tables), so only an ASCII case change is cosmetic.
@@ -251,12 +253,18 @@ mod tests {
     fn a_psql_variable_case_or_a_line_ending_in_a_literal_is_semantic() {
         // psql variables are case-sensitive: `:Owner` and `:owner` are two variables.
         assert!(matches!(
-            pg("ALTER TABLE t OWNER TO :Owner;", "ALTER TABLE t OWNER TO :owner;"),
+            pg(
+                "ALTER TABLE t OWNER TO :Owner;",
+                "ALTER TABLE t OWNER TO :owner;"
+            ),
             Change::Semantic { .. }
         ));
         // A CR inside a string is data the database stores.
         assert!(matches!(
-            pg("INSERT INTO t VALUES ('a\r\nb');", "INSERT INTO t VALUES ('a\nb');"),
+            pg(
+                "INSERT INTO t VALUES ('a\r\nb');",
+                "INSERT INTO t VALUES ('a\nb');"
+            ),
             Change::Semantic { .. }
         ));
         assert!(matches!(
