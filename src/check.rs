@@ -1094,6 +1094,7 @@ fn alembic_findings(
         if let (Some(a), Some(f)) = (state.analyses.get(&m.name), state.snapshot.file(&m.name)) {
             findings.extend(crate::rules::alembic::unverified_stamps(
                 &layout.version_table,
+                &graph,
                 &m.path,
                 &f.bytes,
                 a,

@@ -119,3 +119,16 @@ fn a_head_stamp_that_never_runs_does_not_count() {
         assert_eq!(r.code, 1, "{body}: {}", r.stdout);
     }
 }
+
+#[test]
+fn a_stale_literal_stamp_in_a_do_block_is_an_error() {
+    let stale = stamped("CREATE TABLE auth.roles (id int);\nDO $$ BEGIN UPDATE auth.alembic_version_auth SET version_num = '20251101_000001'; END $$;\n");
+    assert_eq!(stale.code, 1, "{}", stale.stdout);
+    assert_eq!(stale.find("alembic-head-mismatch")["severity"], "error");
+    let head = stamped("CREATE TABLE auth.roles (id int);\nUPDATE auth.alembic_version_auth SET version_num = '20251105_000002';\nDO $$ BEGIN UPDATE auth.alembic_version_auth SET version_num = '20251105_000002'; END $$;\n");
+    assert!(
+        !head.codes().contains(&"alembic-head-mismatch".to_string()),
+        "{}",
+        head.stdout
+    );
+}

@@ -268,6 +268,7 @@ fn check_branches(layout: &Layout, graph: &Graph, stamps: &[(String, Stamp)]) ->
 /// stamp miglint could read: a `DO` block, dynamic SQL, an UPDATE/INSERT with a computed value.
 pub fn unverified_stamps(
     version_table: &str,
+    graph: &Graph,
     path: &str,
     bytes: &[u8],
     analysis: &crate::sql::Analysis,
@@ -315,6 +316,12 @@ pub fn unverified_stamps(
             _ => false,
         };
         if writes {
+            // A revision written as a literal (`DO $$ … version_num = 'b2' … $$`, a COPY row)
+            // is judged by its value: a stale one is an error even though the statement is not
+            // evaluated.
+            if let Some(f) = stale_literal(version_table, graph, path, st.span.start, text) {
+                out.push(f);
+            }
             out.push(
                 Finding::new(Rule::AlembicStampUnverified, format!("this statement writes `{version_table}` in a form miglint cannot evaluate, so its stamp is not checked"))
                     .file(path.to_string())
@@ -324,6 +331,54 @@ pub fn unverified_stamps(
         }
     }
     out
+}
+
+/// `alembic-head-mismatch` for a statement miglint cannot evaluate that writes a known revision
+/// as a literal, none of them a head: whatever the statement does, it can only stamp stale.
+fn stale_literal(
+    version_table: &str,
+    graph: &Graph,
+    path: &str,
+    start: usize,
+    text: &[u8],
+) -> Option<Finding> {
+    let text = String::from_utf8_lossy(text);
+    let heads = graph.heads();
+    let mut known: Vec<(usize, &str)> = Vec::new();
+    let mut rest = text.as_ref();
+    let mut offset = 0;
+    while let Some(open) = rest.find('\'') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('\'') else { break };
+        let literal = &after[..close];
+        if graph.get(literal).is_some() {
+            known.push((offset + open, literal));
+        }
+        offset += open + close + 2;
+        rest = &after[close + 1..];
+    }
+    if known.is_empty() || known.iter().any(|(_, l)| heads.contains(l)) {
+        return None;
+    }
+    let (at, literal) = known[known.len() - 1];
+    Some(
+        Finding::new(
+            Rule::AlembicHeadMismatch,
+            format!(
+                "this statement writes `{literal}` to `{version_table}`, but the head is {}",
+                heads
+                    .iter()
+                    .map(|h| format!("`{h}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .file(path.to_string())
+        .at(start + at..start + at + literal.len() + 2, "not a head")
+        .help(format!(
+            "stamp the head with a plain statement in a new migration: UPDATE {version_table} SET version_num = '<head>';"
+        )),
+    )
 }
 
 /// Truthy values of an environment variable as compose files write them.
