@@ -6,7 +6,6 @@ mod common;
 use common::*;
 
 use std::path::Path;
-use std::process::Command;
 
 /// main: 0000–0002 applied (recorded in the ledger) and merged, with `config` as its
 /// miglint.toml (none when empty); `origin/main` points at it and `feature` is checked out.
@@ -38,18 +37,6 @@ const COMMENTED: &str =
     "-- users\nCREATE TABLE users (\n    id bigint PRIMARY KEY,\n    note text\n);\n";
 const TYPO: &str = "ALTER TABEL users ADD COLUMN email text;\n";
 
-/// Edits the applied `0001_users.sql` to `body` and rewrites its ledger line to match.
-fn edit_applied_and_rewrite_ledger(d: &Dir, body: &str) {
-    d.write("migrations/0001_users.sql", body);
-    let ledger = d.read("migrations/applied.sha256");
-    let line = ledger
-        .lines()
-        .find(|l| l.ends_with("0001_users.sql"))
-        .unwrap();
-    let new_line = format!("{}  0001_users.sql", sha256(body.as_bytes()));
-    d.write("migrations/applied.sha256", ledger.replace(line, &new_line));
-}
-
 fn errors(r: &Run) -> Vec<String> {
     r.json()["diagnostics"]
         .as_array()
@@ -72,7 +59,7 @@ fn json(d: &Dir, args: &[&str], env: &[(&str, &str)]) -> Run {
 fn the_ci_base_outranks_a_base_the_change_writes_into_its_own_config() {
     let d = applied_repo(SET);
     d.write("miglint.toml", format!("[git]\nbase = \"HEAD\"\n{SET}"));
-    edit_applied_and_rewrite_ledger(&d, EDITED);
+    record(&d, "0001_users.sql", EDITED);
     d.commit_all("sneak an edit");
     let main = d.git(&["rev-parse", "origin/main"]);
     let event = d.join("event.json");
@@ -245,67 +232,34 @@ fn a_clean_change_with_an_unchanged_config_is_clean() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }
 
-/// `git` with the installed hooks able to find this build of miglint on PATH.
-fn git_with_hooks(d: &Dir, args: &[&str]) -> std::process::Output {
-    let bin = Path::new(env!("CARGO_BIN_EXE_miglint")).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    Command::new("git")
-        .args(args)
-        .current_dir(d.path())
-        .env("PATH", path)
-        .env("GIT_AUTHOR_NAME", "Ada Tester")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Ada Tester")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", d.path())
-        .env("NO_COLOR", "1")
-        .env_remove("MIGLINT_BASE")
-        .env_remove("GITHUB_BASE_REF")
-        .env_remove("GITHUB_EVENT_PATH")
-        .env_remove("CI_MERGE_REQUEST_TARGET_BRANCH_NAME")
-        .output()
-        .unwrap()
-}
-
-/// Adds `0003_email.sql` and records it, in one commit.
-fn add_and_record(d: &Dir, body: &str) {
-    d.write("migrations/0003_email.sql", body);
+/// Writes `migrations/<name>` and records it in the ledger: its line replaced, or appended.
+fn record(d: &Dir, name: &str, body: &str) {
+    d.write(&format!("migrations/{name}"), body);
     let ledger = d.read("migrations/applied.sha256");
-    d.write(
-        "migrations/applied.sha256",
-        format!("{ledger}{}  0003_email.sql\n", sha256(body.as_bytes())),
-    );
-}
-
-fn rewrite_0003(d: &Dir, body: &str) {
-    d.write("migrations/0003_email.sql", body);
-    let ledger = d.read("migrations/applied.sha256");
-    let kept: Vec<&str> = ledger
+    let mut lines: Vec<String> = ledger
         .lines()
-        .filter(|l| !l.ends_with("0003_email.sql"))
+        .filter(|l| !l.ends_with(name))
+        .map(str::to_string)
         .collect();
-    d.write(
-        "migrations/applied.sha256",
-        format!(
-            "{}\n{}  0003_email.sql\n",
-            kept.join("\n"),
-            sha256(body.as_bytes())
-        ),
-    );
+    lines.push(format!("{}  {name}", sha256(body.as_bytes())));
+    d.write("migrations/applied.sha256", lines.join("\n") + "\n");
 }
 
 // Row 6: a file recorded on the branch and changed in a later commit of the branch.
 #[test]
 fn base_audits_every_commit_of_the_branch() {
     let d = applied_repo(SET);
-    add_and_record(&d, "ALTER TABLE users ADD COLUMN email text;\n");
+    record(
+        &d,
+        "0003_email.sql",
+        "ALTER TABLE users ADD COLUMN email text;\n",
+    );
     let recorded = d.commit_all("add and record 0003");
-    rewrite_0003(&d, "ALTER TABLE users ADD COLUMN email text NOT NULL;\n");
+    record(
+        &d,
+        "0003_email.sql",
+        "ALTER TABLE users ADD COLUMN email text NOT NULL;\n",
+    );
     let changed = d.commit_all("edit 0003");
     let r = json(&d, &["--base", "origin/main"], &[]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
@@ -328,7 +282,11 @@ fn the_hook_refuses_the_commit_that_changes_a_file_recorded_on_the_branch() {
     ]);
     let r = d.run(&["init", "--hooks"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    add_and_record(&d, "ALTER TABLE users ADD COLUMN email text;\n");
+    record(
+        &d,
+        "0003_email.sql",
+        "ALTER TABLE users ADD COLUMN email text;\n",
+    );
     d.git(&["add", "-A"]);
     let out = git_with_hooks(&d, &["commit", "-q", "-m", "add and record"]);
     assert!(
@@ -337,7 +295,11 @@ fn the_hook_refuses_the_commit_that_changes_a_file_recorded_on_the_branch() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    rewrite_0003(&d, "ALTER TABLE users ADD COLUMN email text NOT NULL;\n");
+    record(
+        &d,
+        "0003_email.sql",
+        "ALTER TABLE users ADD COLUMN email text NOT NULL;\n",
+    );
     d.git(&["add", "-A"]);
     let out = git_with_hooks(&d, &["commit", "-q", "-m", "edit"]);
     assert!(

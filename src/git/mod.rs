@@ -78,12 +78,7 @@ impl Vcs for Git {
     }
 
     fn read_at_merge_base(&self, base: &Base, path: &str) -> crate::Result<Option<Vec<u8>>> {
-        let id = Oid::from_str(&base.merge_base).map_err(|e| git_err("base commit id", e))?;
-        let tree = self
-            .repo
-            .find_commit(id)
-            .and_then(|c| c.tree())
-            .map_err(|e| git_err("base commit tree", e))?;
+        let tree = merge_base_tree(&self.repo, base)?;
         let Ok(entry) = tree.get_path(Path::new(path)) else {
             return Ok(None);
         };
@@ -96,12 +91,7 @@ impl Vcs for Git {
     }
 
     fn changed_since(&self, base: &Base, staged: bool) -> crate::Result<HashSet<String>> {
-        let id = Oid::from_str(&base.merge_base).map_err(|e| git_err("base commit id", e))?;
-        let tree = self
-            .repo
-            .find_commit(id)
-            .and_then(|c| c.tree())
-            .map_err(|e| git_err("base commit tree", e))?;
+        let tree = merge_base_tree(&self.repo, base)?;
         let mut opts = git2::DiffOptions::new();
         opts.include_untracked(!staged)
             .recurse_untracked_dirs(!staged)
@@ -171,6 +161,14 @@ impl Vcs for Git {
         }
         Ok(())
     }
+}
+
+/// The root tree of the base's merge-base.
+fn merge_base_tree<'r>(repo: &'r Repository, base: &Base) -> crate::Result<git2::Tree<'r>> {
+    let id = Oid::from_str(&base.merge_base).map_err(|e| git_err("base commit id", e))?;
+    repo.find_commit(id)
+        .and_then(|c| c.tree())
+        .map_err(|e| git_err("base commit tree", e))
 }
 
 /// The index as [`StagedFiles`], for the Alembic reader under `check --staged`.

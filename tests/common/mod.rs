@@ -329,3 +329,31 @@ pub fn pre_commit_try_repo(
     configure(&mut cmd);
     cmd.output().unwrap()
 }
+
+/// `git` with the installed hooks able to find this build of miglint on PATH, and no CI base
+/// in the environment.
+pub fn git_with_hooks(d: &Dir, args: &[&str]) -> std::process::Output {
+    let bin = Path::new(env!("CARGO_BIN_EXE_miglint")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    Command::new("git")
+        .args(args)
+        .current_dir(d.path())
+        .env("PATH", path)
+        .env("GIT_AUTHOR_NAME", "Ada Tester")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada Tester")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", d.path())
+        .env("NO_COLOR", "1")
+        .env_remove("MIGLINT_BASE")
+        .env_remove("GITHUB_BASE_REF")
+        .env_remove("GITHUB_EVENT_PATH")
+        .env_remove("CI_MERGE_REQUEST_TARGET_BRANCH_NAME")
+        .output()
+        .unwrap()
+}
