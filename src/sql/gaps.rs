@@ -66,6 +66,33 @@ impl Ctx<'_> {
 
 type Matcher = fn(&Ctx) -> bool;
 
+/// `CREATE/ALTER ROLE` options (PostgreSQL's `AlterOptRoleElem` and `CreateOptRoleElem`).
+const ROLE_OPTIONS: &[&str] = &[
+    "SUPERUSER",
+    "NOSUPERUSER",
+    "CREATEDB",
+    "NOCREATEDB",
+    "CREATEROLE",
+    "NOCREATEROLE",
+    "INHERIT",
+    "NOINHERIT",
+    "LOGIN",
+    "NOLOGIN",
+    "REPLICATION",
+    "NOREPLICATION",
+    "BYPASSRLS",
+    "NOBYPASSRLS",
+    "CONNECTION",
+    "PASSWORD",
+    "ENCRYPTED",
+    "VALID",
+    "IN",
+    "ROLE",
+    "ADMIN",
+    "USER",
+    "SYSID",
+];
+
 /// What may follow `CREATE` inside `CREATE SCHEMA s …` (PostgreSQL's `schema_stmt`: tables,
 /// indexes, sequences, triggers, views; `GRANT` besides). Not allowed with `IF NOT EXISTS`.
 const SCHEMA_ELEMENTS: &[&str] = &[
@@ -213,10 +240,70 @@ const GAPS: &[(&str, Matcher)] = &[
                     && c.w(-1) == "AS"))
     }),
     ("NOT NULL table constraint", |c| {
-        c.w(-1) == "NULL"
+        (c.w(-1) == "NULL"
             && c.w(-2) == "NOT"
-            && matches!(c.text(-3), "," | "(")
+            && (matches!(c.text(-3), "," | "(") || c.w(-4) == "CONSTRAINT")
+            && !c.w(0).is_empty())
+            // `[ADD] CONSTRAINT c NOT NULL col` (PostgreSQL 18): sqlparser stops at NOT.
+            || (c.w(0) == "NOT" && c.w(1) == "NULL" && c.w(-2) == "CONSTRAINT" && !c.w(2).is_empty())
+    }),
+    // `EXECUTE PROCEDURE f(2, 'x')`: trigger arguments are literals, not parameter types.
+    ("trigger function arguments", |c| {
+        c.first(0) == "CREATE"
+            && c.any(&["TRIGGER"])
+            && c.toks[..c.e].windows(2).any(|w| {
+                w[0].word == "EXECUTE" && matches!(w[1].word.as_str(), "PROCEDURE" | "FUNCTION")
+            })
+            && matches!(c.text(-1), "(" | ",")
+            && c.tok(0).is_some_and(|t| {
+                t.is_string || t.text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            })
+    }),
+    ("DROP INDEX CONCURRENTLY", |c| {
+        c.at(3)
+            && c.first(0) == "DROP"
+            && c.first(1) == "INDEX"
+            && c.w(-1) == "CONCURRENTLY"
             && !c.w(0).is_empty()
+    }),
+    ("ALTER INDEX IF EXISTS", |c| {
+        c.first(0) == "ALTER" && c.first(1) == "INDEX" && c.w(-1) == "IF" && c.w(0) == "EXISTS"
+    }),
+    ("role options", |c| {
+        matches!(c.first(0), "CREATE" | "ALTER")
+            && matches!(c.first(1), "USER" | "ROLE" | "GROUP")
+            && ROLE_OPTIONS.contains(&c.w(0))
+    }),
+    // `ALTER ROLE r SET search_path TO a, b` / `ALTER DATABASE d SET …`: a list of values.
+    ("SET … TO a list", |c| {
+        c.first(0) == "ALTER"
+            && matches!(c.first(1), "ROLE" | "USER" | "DATABASE")
+            && c.text(0) == ","
+            && c.any(&["SET"])
+            && c.toks[..c.e]
+                .iter()
+                .any(|t| t.word == "TO" || t.text == "=")
+    }),
+    ("ALTER DATABASE", |c| {
+        c.at(1) && c.first(0) == "ALTER" && c.w(0) == "DATABASE"
+    }),
+    ("DROP FOREIGN DATA WRAPPER / TEXT SEARCH / LANGUAGE", |c| {
+        c.at(1)
+            && c.first(0) == "DROP"
+            && ((c.w(0) == "FOREIGN" && c.w(1) == "DATA" && c.w(2) == "WRAPPER")
+                || (c.w(0) == "TEXT"
+                    && c.w(1) == "SEARCH"
+                    && matches!(
+                        c.w(2),
+                        "CONFIGURATION" | "DICTIONARY" | "PARSER" | "TEMPLATE"
+                    ))
+                || c.w(0) == "LANGUAGE"
+                || (c.w(0) == "PROCEDURAL" && c.w(1) == "LANGUAGE"))
+    }),
+    ("ANALYZE/VACUUM of several tables", |c| {
+        matches!(c.first(0), "ANALYZE" | "ANALYSE" | "VACUUM")
+            && c.text(0) == ","
+            && !c.w(1).is_empty()
     }),
     ("ALTER CONSTRAINT", |c| {
         c.first(0) == "ALTER" && c.w(-1) == "CONSTRAINT" && c.w(-2) == "ALTER"
@@ -434,9 +521,33 @@ pub fn known_gap(dialect: &dyn Dialect, statement: &str, error_at: usize) -> Opt
 /// Words that start a statement and, first on their line at the top level of a statement, are
 /// hardly ever a clause of the one before (`SET`, `WITH`, `VALUES` are left out: they are).
 const STATEMENT_STARTS: &[&str] = &[
-    "ALTER", "COMMENT", "COMMIT", "CREATE", "DELETE", "DO", "DROP", "GRANT", "INSERT", "REFRESH",
-    "REINDEX", "REVOKE", "SELECT", "TRUNCATE", "UPDATE", "VACUUM",
+    "ALTER", "ANALYZE", "COMMENT", "COMMIT", "CREATE", "DELETE", "DO", "DROP", "GRANT", "INSERT",
+    "REFRESH", "REINDEX", "REVOKE", "SELECT", "TRUNCATE", "UPDATE", "VACUUM",
 ];
+
+/// Statements that never take a `SET` clause at their top level once they have their action
+/// (`ALTER EXTENSION e DROP …` and the rest below): there a line starting with `SET` is the
+/// next statement, run into this one without its `;`.
+fn set_starts_a_statement(toks: &[Tok], k: usize) -> bool {
+    let w = |i: usize| toks.get(i).map_or("", |t| t.word.as_str());
+    match (w(0), w(1)) {
+        ("ALTER", "EXTENSION") => (2..k).any(|i| matches!(w(i), "ADD" | "DROP")),
+        ("ALTER", "SEQUENCE") => (2..k).any(|i| w(i) == "OWNED"),
+        (first, _) => matches!(
+            first,
+            "DROP"
+                | "COMMENT"
+                | "REINDEX"
+                | "CLUSTER"
+                | "GRANT"
+                | "REVOKE"
+                | "TRUNCATE"
+                | "ANALYZE"
+                | "VACUUM"
+                | "REFRESH"
+        ),
+    }
+}
 
 /// Words after which a statement legitimately goes on with another statement's words: a
 /// subquery or action (`AS SELECT`, `DO INSTEAD INSERT`), a list (`INSERT,\nDELETE`), an event
@@ -468,6 +579,7 @@ const CONTINUES: &[&str] = &[
     "EXCEPT",
     "ALL",
     "DISTINCT",
+    "VACUUM",
     ",",
 ];
 
@@ -486,10 +598,15 @@ fn has_statement_elements(toks: &[Tok], k: usize) -> bool {
         ("ALTER", "DEFAULT") => matches!(candidate, "GRANT" | "REVOKE"),
         // `ALTER EXTENSION e` / `ALTER DOMAIN d` … newline `DROP …`: the statement's action,
         // unless it already had one (`… DROP FUNCTION f(int)` newline `DROP FUNCTION …`).
-        ("ALTER", _) => {
+        // Only objects with a DROP action (`ALTER SEQUENCE … OWNED BY …` has none).
+        (
+            "ALTER",
+            "EXTENSION" | "DOMAIN" | "TABLE" | "FOREIGN" | "TYPE" | "OPERATOR" | "TEXT"
+            | "PUBLICATION" | "VIEW" | "MATERIALIZED" | "INDEX",
+        ) => {
             const ACTIONS: &[&str] = &[
                 "ADD", "DROP", "RENAME", "ENABLE", "DISABLE", "OWNER", "SET", "RESET", "VALIDATE",
-                "UPDATE", "ATTACH", "DETACH", "INHERIT", "OPTIONS", "ALTER",
+                "UPDATE", "ATTACH", "DETACH", "INHERIT", "OPTIONS", "ALTER", "OWNED",
             ];
             candidate == "DROP" && !(2..k).any(|i| ACTIONS.contains(&w(i)))
         }
@@ -524,7 +641,8 @@ pub fn run_on_statement(dialect: &dyn Dialect, statement: &str, failed_at: usize
             || depth != 0
             || t.offset < failed_at
             || !statement[line_start..t.offset].trim().is_empty()
-            || !STATEMENT_STARTS.contains(&t.word.as_str())
+            || !(STATEMENT_STARTS.contains(&t.word.as_str())
+                || (t.word == "SET" && set_starts_a_statement(&toks, k)))
             || CONTINUES.contains(&toks[k - 1].word.as_str())
             || CONTINUES.contains(&toks[k - 1].text.as_str())
             || has_statement_elements(&toks, k)
@@ -539,7 +657,8 @@ pub fn run_on_statement(dialect: &dyn Dialect, statement: &str, failed_at: usize
 }
 
 /// Function options sqlparser lacks (`COST n`, `ROWS n`, `SUPPORT f`, `WINDOW`, `[NOT]
-/// LEAKPROOF`) blanked out with spaces, keeping every position: the rest of a
+/// LEAKPROOF`) blanked out with spaces, and parameters named like a type keyword renamed,
+/// keeping every position: the rest of a
 /// `CREATE FUNCTION` is then checked. Only the exact keyword followed by what it takes is
 /// blanked, so `COTS 100` stays an error. `None` when there is nothing to blank.
 pub fn normalized(dialect: &dyn Dialect, statement: &str) -> Option<String> {
@@ -553,6 +672,7 @@ pub fn normalized(dialect: &dyn Dialect, statement: &str) -> Option<String> {
     }
     let mut out = statement.as_bytes().to_vec();
     let mut blanked = false;
+    let mut renamed = false;
     let mut depth = 0usize;
     let mut blank = |from: &Tok, to: &Tok, out: &mut Vec<u8>| {
         if let Some(r) = to.source(statement) {
@@ -568,6 +688,22 @@ pub fn normalized(dialect: &dyn Dialect, statement: &str) -> Option<String> {
             "(" => depth += 1,
             ")" => depth = depth.saturating_sub(1),
             _ => {}
+        }
+        // A parameter named like a type keyword (`f(enum text)`): renamed in place (`xnum`),
+        // so sqlparser reads a name and the rest of the statement is checked.
+        let param_start = k > 0 && matches!(toks[k - 1].text.as_str(), "(" | ",");
+        if depth == 1
+            && param_start
+            && matches!(
+                toks[k].word.as_str(),
+                "ENUM" | "SET" | "JSON" | "BIT" | "XML"
+            )
+            && !word(k + 1).is_empty()
+        {
+            if let Some(r) = toks[k].source(statement) {
+                out[r.start] = b'x';
+                renamed = true;
+            }
         }
         if depth == 0 && !toks[k].is_string {
             match toks[k].word.as_str() {
@@ -600,7 +736,7 @@ pub fn normalized(dialect: &dyn Dialect, statement: &str) -> Option<String> {
         }
         k += 1;
     }
-    if !blanked {
+    if !(blanked || renamed) {
         return None;
     }
     String::from_utf8(out).ok()
@@ -880,6 +1016,46 @@ mod tests {
         assert!(matches!(got, Outcome::Error { .. }), "{sql}: {got:?}");
     }
 
+    /// Issue 27: valid PostgreSQL the default build rejected on real files; a typo in each
+    /// stays an error.
+    #[test]
+    fn constructs_found_in_real_files() {
+        for sql in [
+            "CREATE TRIGGER trg AFTER INSERT ON t FOR EACH ROW EXECUTE PROCEDURE f(2);",
+            "CREATE TRIGGER trg AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f('a', 2);",
+            "DROP INDEX CONCURRENTLY idx_a;",
+            "ALTER TABLE t ADD CONSTRAINT c NOT NULL col;",
+            "CREATE TABLE t2 (a int, CONSTRAINT c NOT NULL a);",
+            "ALTER INDEX IF EXISTS idx_a RENAME TO idx_b;",
+            "CREATE USER u WITH LOGIN REPLICATION;",
+            "CREATE USER u2 NOINHERIT CREATEROLE;",
+            "ALTER ROLE r SET search_path TO a, b;",
+            "ALTER ROLE r SET search_path TO \"$user\", public;",
+            "DROP FOREIGN DATA WRAPPER w;",
+            "DROP TEXT SEARCH CONFIGURATION c;",
+            "DROP LANGUAGE plperl;",
+            "ANALYZE a, b;",
+            "ALTER DATABASE d SET timezone TO 'UTC';",
+            "CREATE FUNCTION f(enum text) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
+        ] {
+            valid(sql);
+        }
+        for sql in [
+            "CREATE TRIGGER trg AFTER INSERT ON t FOR EACH ROW EXECUTE PROCEDUR f(2);",
+            "DROP INDX CONCURRENTLY idx_a;",
+            "ALTER TABLE t ADD CONSTRAINT c NOT NUL col;",
+            "ALTER INDX IF EXISTS idx_a RENAME TO idx_b;",
+            "CREATE USER u WITH LOGNI;",
+            "ALTER ROLE r SETT search_path TO a, b;",
+            "DROP FOREIGN DATA WRAPER w;",
+            "DROP TEXT SEARCH CONFIGURATOIN c;",
+            "ANALYZ a, b;",
+            "CREATE FUNCTION f(enum text) RETURN int LANGUAGE sql AS $$ SELECT 1 $$;",
+        ] {
+            error(sql);
+        }
+    }
+
     /// A construct sqlparser lacks does not hide a missing `;`: the next statement run into it is
     /// an error on its own line. Statements that legitimately carry other statements' words on
     /// their own lines stay valid.
@@ -900,6 +1076,9 @@ mod tests {
             ("DO $$ BEGIN PERFORM 1; END $$\nCOMMIT;", "COMMIT"),
             ("CREATE SCHEMA IF NOT EXISTS app\nCREATE TABLE app.t (id int);", "CREATE TABLE"),
             ("CREATE SCHEMA app\nCREATE DOMAIN app.d AS text;", "CREATE DOMAIN"),
+            ("CLUSTER t USING i\nANALYZE t;", "ANALYZE"),
+            ("ALTER SEQUENCE s OWNED BY t.id\nDROP TABLE t;", "DROP TABLE"),
+            ("ALTER EXTENSION e DROP SEQUENCE s\nSET search_path = public;", "SET search_path"),
             ("CREATE OPERATOR CLASS c DEFAULT FOR TYPE t USING hash AS\n  OPERATOR 1 = ,\n  FUNCTION 1 h(t)\nCREATE OPERATOR CLASS d DEFAULT FOR TYPE u USING hash AS\n  OPERATOR 1 = ,\n  FUNCTION 1 h(u);", "CREATE OPERATOR CLASS d"),
         ] {
             let got = outcome(sql);
