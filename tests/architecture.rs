@@ -1,148 +1,104 @@
-//! The module graph of `src/` has no cycles (ARCHITECTURE: layers depend one way). Nodes are
-//! source files (`src/a/b.rs` is `a::b`, `src/a/mod.rs` is `a`); an edge names a `crate::` path
-//! in non-test code. A module and its own children may use each other.
+//! ARCHITECTURE.md's layers, held by a checker that reads `src/` as Rust (`checker.rs`, on
+//! `syn`): each module imports only from the layers above it, no module is outside the layers,
+//! no cycle, git2 only in `src/git/`, no function over 80 lines. Each loophole a grep-based
+//! check had is planted in a temp copy of `src/` and must make the checker fail.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-/// The modules of `src/` and their non-test code: `src/a/b.rs` is `a::b`, `src/a/mod.rs` is `a`.
-fn modules() -> BTreeMap<String, String> {
-    sources()
-        .into_iter()
-        .map(|(rel, code)| {
-            let rel = rel.trim_end_matches(".rs");
-            let rel = rel.strip_suffix("/mod").unwrap_or(rel);
-            (rel.replace('/', "::"), code)
-        })
-        .collect()
+#[path = "architecture/checker.rs"]
+mod checker;
+
+const MAX_FN_LINES: usize = 80;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn architecture_md() -> String {
+    std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap()
 }
 
 #[test]
-fn no_module_cycles() {
-    let mods = modules();
-    let re = regex::Regex::new(r"crate::((?:[a-z_][a-z0-9_]*::)*[a-z_][a-z0-9_]*)").unwrap();
-    let mut graph: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for (m, text) in &mods {
-        let edges = graph.entry(m.as_str()).or_default();
-        for cap in re.captures_iter(text) {
-            let parts: Vec<&str> = cap[1].split("::").collect();
-            let target = (1..=parts.len())
-                .rev()
-                .map(|k| parts[..k].join("::"))
-                .find(|c| mods.contains_key(c));
-            let Some(target) = target else { continue };
-            let (t, own) = (target.as_str(), m.as_str());
-            if t == own || t.starts_with(&format!("{own}::")) || own.starts_with(&format!("{t}::"))
-            {
-                continue;
-            }
-            edges.insert(mods.get_key_value(t).unwrap().0.as_str());
-        }
-    }
-    // A cycle exists iff some module reaches itself.
-    for start in graph.keys() {
-        let mut stack: Vec<&str> = graph[start].iter().copied().collect();
-        let mut seen = BTreeSet::new();
-        while let Some(m) = stack.pop() {
-            assert_ne!(
-                m, *start,
-                "`{start}` is on a module cycle (see ../shared/ARCHITECTURE.md)"
-            );
-            if seen.insert(m) {
-                stack.extend(graph.get(m).into_iter().flatten().copied());
-            }
-        }
-    }
-    assert!(graph.len() > 20, "found only {} modules", graph.len());
-}
-
-/// Every `.rs` file under `src/`, with its path relative to `src/` and its non-test code.
-fn sources() -> Vec<(String, String)> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut out = Vec::new();
-    let mut dirs = vec![src.clone()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let text = std::fs::read_to_string(&path).unwrap();
-                let code = text
-                    .split("\n#[cfg(test)]")
-                    .next()
-                    .unwrap_or("")
-                    .to_string();
-                let rel = path
-                    .strip_prefix(&src)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.push((rel, code));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// The engine and the commands reach version control through `vcs::Vcs` only: git2 (libgit2)
-/// is named in `src/git/` and nowhere else, so a second VCS is a second reader.
-#[test]
-fn git2_stays_in_the_git_reader() {
-    let leaks: Vec<String> = sources()
-        .into_iter()
-        .filter(|(path, _)| !path.starts_with("git/"))
-        .flat_map(|(path, code)| {
-            code.lines()
-                .enumerate()
-                .filter(|(_, l)| !l.trim_start().starts_with("//") && l.contains("git2::"))
-                .map(|(i, l)| format!("src/{path}:{}: {}", i + 1, l.trim()))
-                .collect::<Vec<_>>()
-        })
-        .collect();
+fn the_tree_keeps_the_documented_layers() {
+    let found = checker::violations(&root().join("src"), &architecture_md(), MAX_FN_LINES);
+    assert!(found.is_empty(), "{}", found.join("\n"));
     assert!(
-        leaks.is_empty(),
-        "git2 outside src/git/:\n{}",
-        leaks.join("\n")
+        checker::layers(&architecture_md()).len() >= 15,
+        "the layer block of ARCHITECTURE.md is read"
     );
 }
 
-/// No function in `src/` is longer than 80 lines (signature to closing brace, as rustfmt lays
-/// it out): a long function is several steps that deserve names.
-#[test]
-fn functions_stay_short() {
-    const MAX: usize = 80;
-    let fn_start = regex::Regex::new(
-        r"^(\s*)(pub(\([a-z]+\))? )?(const )?(async )?(unsafe )?fn ([a-z_][a-z0-9_]*)",
-    )
-    .unwrap();
-    let mut long = Vec::new();
-    for (path, code) in sources() {
-        let lines: Vec<&str> = code.lines().collect();
-        for (i, line) in lines.iter().enumerate() {
-            let Some(cap) = fn_start.captures(line) else {
-                continue;
-            };
-            if line.trim_end().ends_with(';') {
-                continue; // a trait method without a body
-            }
-            let close = format!("{}}}", &cap[1]);
-            if let Some(len) = lines[i..].iter().position(|l| *l == close) {
-                if len + 1 > MAX {
-                    long.push(format!(
-                        "src/{path}:{}: `{}` has {} lines",
-                        i + 1,
-                        &cap[7],
-                        len + 1
-                    ));
-                }
-            }
+/// A copy of `src/` with `plant` appended to `file` (relative to `src/`).
+fn planted(file: &str, plant: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    for entry in walkdir::WalkDir::new(root().join("src")) {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(root().join("src")).unwrap();
+        let to = tmp.path().join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
         }
     }
+    let target = tmp.path().join(file);
+    let mut text = std::fs::read_to_string(&target).unwrap();
+    text.push_str(plant);
+    std::fs::write(&target, text).unwrap();
+    tmp
+}
+
+#[test]
+fn every_loophole_of_the_old_check_is_caught() {
+    let long_body = "    let _x = 1;\n".repeat(MAX_FN_LINES);
+    let cases: Vec<(&str, String, &str)> = vec![
+        // An upward import through a `use` group.
+        ("registry.rs", "\nuse crate::{check, finding};\n".into(), "imports `check`"),
+        // `super::super::` from a nested module.
+        (
+            "rules/sql.rs",
+            "\npub fn planted() -> usize { let _ = super::super::report::render; 0 }\n".into(),
+            "imports `report`",
+        ),
+        // Non-test code after a file's first `#[cfg(test)]` item.
+        (
+            "registry.rs",
+            "\n#[cfg(test)]\nmod planted_tests {}\n\npub fn after_tests() { let _ = crate::commands::init::run; }\n".into(),
+            "imports `commands",
+        ),
+        // A long function with a restricted visibility.
+        (
+            "rules/sql.rs",
+            format!("\npub(in crate::rules) fn planted_long() {{\n{long_body}}}\n"),
+            "`planted_long` has",
+        ),
+        // git2 renamed.
+        ("check.rs", "\nuse git2 as g;\n".into(), "git2 outside"),
+        // A module in no layer.
+        ("planted_layerless.rs", String::new(), "in no layer"),
+    ];
+    for (file, plant, expected) in cases {
+        let tmp = if file == "planted_layerless.rs" {
+            let tmp = planted("lib.rs", "");
+            std::fs::write(tmp.path().join(file), "pub fn f() {}\n").unwrap();
+            tmp
+        } else {
+            planted(file, &plant)
+        };
+        let found = checker::violations(tmp.path(), &architecture_md(), MAX_FN_LINES);
+        assert!(
+            found.iter().any(|v| v.contains(expected)),
+            "{file}: planted {plant:?}, expected a violation containing {expected:?}, got {found:?}"
+        );
+    }
+}
+
+#[test]
+fn a_cycle_is_caught() {
+    let tmp = planted("ledger.rs", "\nuse crate::fsutil::write_atomic as _w;\n");
+    let found = checker::violations(tmp.path(), &architecture_md(), MAX_FN_LINES);
     assert!(
-        long.is_empty(),
-        "functions over {MAX} lines:\n{}",
-        long.join("\n")
+        found.iter().any(|v| v.contains("cycle")),
+        "fsutil -> ledger -> fsutil: {found:?}"
     );
 }
