@@ -87,6 +87,7 @@ impl Workspace {
                 root: root.clone(),
                 path: None,
                 base: None,
+                against: Vec::new(),
                 sets: Vec::new(),
                 severities: Default::default(),
                 text: Arc::from(&[][..]),
@@ -255,6 +256,8 @@ pub struct Options {
     /// Leave the analysis cache as it is (the base's policy may read files with other settings:
     /// its analyses must not evict the ones the next run needs).
     pub read_only_cache: bool,
+    /// Ref globs of other open branches (`--against`, with `[git] against`).
+    pub against: Vec<String>,
 }
 
 pub use crate::outcome::{AlembicPicture, Outcome, SequenceItem, SetSummary};
@@ -783,27 +786,12 @@ fn check_set(
         )),
         None => findings.extend(f),
     }
-    let mut base_migrations = Vec::new();
-    if let (Some(repo), Some(base)) = (&ws.repo, base) {
-        let (merge_base, tip) = repo.read_base(set, base, &state.snapshot)?;
-        base_migrations = rules::naming::migrations(set, &merge_base);
-        base_migrations.extend(rules::naming::migrations(set, &tip));
-        against_base(
-            set,
-            &state,
-            base,
-            (&merge_base, &tip),
-            &base_migrations,
-            findings,
-        );
-        findings.extend(branch_history(
-            repo.as_ref(),
-            set,
-            &state,
-            base,
-            opts.source,
-        )?);
-    }
+    let base_migrations = match (&ws.repo, base) {
+        (Some(repo), Some(base)) => {
+            with_base(ws, repo.as_ref(), set, &state, base, opts, findings)?
+        }
+        _ => Vec::new(),
+    };
     let base_names: Option<std::collections::HashSet<&str>> =
         base.map(|_| base_migrations.iter().map(|m| m.name.as_str()).collect());
     let mut context = numbering_context(set, &state);
@@ -835,6 +823,71 @@ fn check_set(
         .sets
         .push(summary(set, &state, picture, base_names.as_ref()));
     Ok(state)
+}
+
+/// Every rule that needs the base: the set at its merge-base and tip against this one, the
+/// branch's own commits, and other open branches' claims. Returns the base's migrations (the
+/// merge-base's, then the tip's) for the numbering rules.
+fn with_base(
+    ws: &Workspace,
+    repo: &dyn Vcs,
+    set: &SetConfig,
+    state: &SetState,
+    base: &Base,
+    opts: &Options,
+    findings: &mut Vec<Finding>,
+) -> crate::Result<Vec<Migration>> {
+    let (merge_base, tip) = repo.read_base(set, base, &state.snapshot)?;
+    let mut base_migrations = rules::naming::migrations(set, &merge_base);
+    base_migrations.extend(rules::naming::migrations(set, &tip));
+    against_base(
+        set,
+        state,
+        base,
+        (&merge_base, &tip),
+        &base_migrations,
+        findings,
+    );
+    findings.extend(branch_history(repo, set, state, base, opts.source)?);
+    findings.extend(in_flight_claims(
+        ws,
+        repo,
+        set,
+        state,
+        base,
+        &merge_base,
+        opts,
+    )?);
+    Ok(base_migrations)
+}
+
+/// `number-claimed`: this branch's new migrations against those other open branches add
+/// (`--against` and `[git] against` ref globs).
+fn in_flight_claims(
+    ws: &Workspace,
+    repo: &dyn Vcs,
+    set: &SetConfig,
+    state: &SetState,
+    base: &Base,
+    merge_base: &Snapshot,
+    opts: &Options,
+) -> crate::Result<Vec<Finding>> {
+    let globs: Vec<String> = opts
+        .against
+        .iter()
+        .chain(&ws.config.against)
+        .cloned()
+        .collect();
+    if globs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let claims = repo.claims(set, base, &globs)?;
+    let new: Vec<&Migration> = state
+        .migrations
+        .iter()
+        .filter(|m| merge_base.file(&m.name).is_none() && state.ledger.get(&m.name).is_none())
+        .collect();
+    Ok(rules::git::number_claimed(set, &new, &claims))
 }
 
 /// `rewritten-in-history` on the branch under review: each commit since the merge-base, then

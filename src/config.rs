@@ -37,6 +37,8 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawGit {
     base: Option<String>,
+    #[serde(default)]
+    against: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -136,6 +138,8 @@ pub struct Config {
     /// The config file read, if any.
     pub path: Option<PathBuf>,
     pub base: Option<String>,
+    /// Ref globs of other open branches whose new migrations this one's must not collide with.
+    pub against: Vec<String>,
     pub sets: Vec<SetConfig>,
     pub severities: BTreeMap<Rule, Severity>,
     /// The bytes the config was read from (empty without a file): comparing them with the
@@ -406,6 +410,7 @@ pub fn parse(
         root: root.to_path_buf(),
         path: None,
         base: raw.git.base,
+        against: raw.git.against,
         sets,
         severities: parse_severities(raw.rules, &at)?,
         text: source,

@@ -160,6 +160,10 @@ struct CheckArgs {
     /// Audit the whole first-parent history of HEAD.
     #[arg(long)]
     history: bool,
+    /// Warn when a number this branch adds is also added by another branch whose ref matches
+    /// this glob (repeatable; e.g. 'refs/remotes/pr/*'); refs are read locally, never fetched.
+    #[arg(long, value_name = "REF-GLOB")]
+    against: Vec<String>,
     /// Exit 1 on warnings too.
     #[arg(long)]
     deny_warnings: bool,
@@ -183,7 +187,6 @@ fn color() -> bool {
         || std::env::var_os("FORCE_COLOR").is_some_and(|v| v != "0")
 }
 
-/// Prints a fatal condition in the chosen format (human: on stderr) and returns exit 2.
 /// The `--format` the command line asks for when clap could not parse the rest of it: a
 /// machine-readable format (json, sarif, github, markdown), if any is named validly.
 fn requested_format() -> Option<Format> {
@@ -201,6 +204,7 @@ fn requested_format() -> Option<Format> {
         .filter(|f| !matches!(f, Format::Human | Format::Mermaid | Format::Dot))
 }
 
+/// Prints a fatal condition in the chosen format (human: on stderr) and returns exit 2.
 fn fail(format: Format, fatal: Fatal) -> ExitCode {
     let outcome = Outcome::fatal(fatal);
     // A picture cannot carry an error: graph formats report it as text on stderr.
@@ -322,6 +326,7 @@ fn check(ctx: &Ctx, a: &CheckArgs) -> miglint::Result<ExitCode> {
         set: a.set.clone(),
         all: a.all,
         read_only_cache: false,
+        against: a.against.clone(),
     };
     let outcome = check::run(&ws, &opts)?;
     Ok(print_outcome(format, &outcome, a.deny_warnings))

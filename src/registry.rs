@@ -190,6 +190,10 @@ rules! {
         summary: "A configured migration set holds no migration at all.",
         why: "A set that finds nothing checks nothing: a moved directory or a wrong `dir` would pass silently.",
         bad: "[[set]]\ndir = \"db/migration\"   (the files are in db/migrations)", good: "[[set]]\ndir = \"db/migrations\"" }
+    NumberClaimed => { code: "number-claimed", severity: Warning, fatal: false,
+        summary: "A number this branch adds is also added by another open branch (`--against`).",
+        why: "Both pull requests are green until one merges; then the other breaks main unless it is up to date. Said early, it is a rename on a branch.",
+        bad: "this branch adds 0005_add_email.sql; refs/remotes/pr/12 adds 0005_add_phone.sql", good: "one of them renumbered to 0006" }
     BaselineCoversNew => { code: "baseline-covers-new", severity: Error, fatal: false,
         summary: "A migration the base does not have is numbered at or below the set's `baseline`.",
         why: "A baseline stands for legacy files that already exist; a new file under it would escape the parse check, so it is checked and reported instead.",

@@ -238,6 +238,23 @@ fn scenario(code: &str, d: &Dir) -> Option<Case> {
             d.commit_all("edit a merged migration");
             check(&["m", "--base", "main"])
         }
+        "number-claimed" => {
+            branch(d);
+            d.write(
+                "m/0003_phone.sql",
+                "ALTER TABLE t0 ADD COLUMN phone text;\n",
+            );
+            d.commit_all("another open branch");
+            d.git(&["update-ref", "refs/remotes/pr/12", "feature"]);
+            d.git(&["checkout", "-q", "main"]);
+            d.git(&["checkout", "-q", "-b", "mine"]);
+            d.write(
+                "m/0003_email.sql",
+                "ALTER TABLE t0 ADD COLUMN email text;\n",
+            );
+            d.commit_all("this branch");
+            check(&["m", "--base", "main", "--against", "refs/remotes/pr/*"])
+        }
         "baseline-covers-new" => {
             d.init_repo();
             d.write(

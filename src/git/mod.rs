@@ -16,6 +16,7 @@ use crate::alembic::StagedFiles;
 use crate::config::SetConfig;
 use crate::finding::Finding;
 use crate::registry::Rule;
+use crate::rules::git::Claim;
 use crate::rules::history::BranchState;
 use crate::snapshot::{
     crlf_to_lf, is_migration_name, MigrationFile, RecordedBlob, Snapshot, Unreadable,
@@ -128,6 +129,10 @@ impl Vcs for Git {
         history::audit(&self.repo, set)
     }
 
+    fn claims(&self, set: &SetConfig, base: &Base, globs: &[String]) -> crate::Result<Vec<Claim>> {
+        claims(&self.repo, set, base, globs)
+    }
+
     fn branch_states(
         &self,
         set: &SetConfig,
@@ -161,6 +166,78 @@ impl Vcs for Git {
         }
         Ok(())
     }
+}
+
+/// Migration file names in `set`'s directory of a tree (names only: no blob is read).
+fn migration_names(repo: &Repository, tree: &git2::Tree, set: &SetConfig) -> HashSet<String> {
+    let dir = match set.dir.as_str() {
+        "" | "." => Some(tree.id()),
+        d => dir_id(tree, d),
+    };
+    dir.and_then(|d| repo.find_tree(d).ok())
+        .map(|t| {
+            t.iter()
+                .filter_map(|e| e.name().ok().map(str::to_string))
+                .filter(|n| is_migration_name(n))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// See [`Vcs::claims`].
+fn claims(
+    repo: &Repository,
+    set: &SetConfig,
+    base: &Base,
+    globs: &[String],
+) -> crate::Result<Vec<Claim>> {
+    let tip = Oid::from_str(&base.tip).map_err(|e| git_err("base commit id", e))?;
+    let head = repo
+        .head()
+        .ok()
+        .and_then(|h| h.peel_to_commit().ok())
+        .map(|c| c.id());
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for glob in globs {
+        let refs = repo
+            .references_glob(glob)
+            .map_err(|e| git_err(&format!("refs matching `{glob}`"), e))?;
+        for r in refs.flatten() {
+            let (Ok(name), Ok(commit)) = (r.name().map(str::to_string), r.peel_to_commit()) else {
+                continue;
+            };
+            let id = commit.id();
+            let merged = id == tip || repo.graph_descendant_of(tip, id).unwrap_or(false);
+            let ours = Some(id) == head
+                || head.is_some_and(|h| repo.graph_descendant_of(h, id).unwrap_or(false));
+            if merged || ours || !seen.insert(id) {
+                continue;
+            }
+            let Ok(fork) = repo.merge_base(id, tip) else {
+                continue;
+            };
+            let (Ok(theirs), Ok(forked)) =
+                (commit.tree(), repo.find_commit(fork).and_then(|c| c.tree()))
+            else {
+                continue;
+            };
+            let before = migration_names(repo, &forked, set);
+            let mut files: Vec<String> = migration_names(repo, &theirs, set)
+                .into_iter()
+                .filter(|n| !before.contains(n))
+                .collect();
+            files.sort();
+            if !files.is_empty() {
+                out.push(Claim {
+                    reference: name,
+                    files,
+                    date: history::date(commit.time()),
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The root tree of the base's merge-base.

@@ -327,3 +327,49 @@ mod tests {
         assert!(ledger_rewrite(b"a\nb\n", b"a\n").is_some());
     }
 }
+
+/// The migrations another open branch adds (relative to its merge-base with the base), as
+/// the VCS reader finds them for `--against`.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    /// The ref, as git names it (`refs/remotes/pr/12`).
+    pub reference: String,
+    /// File names it adds to the set.
+    pub files: Vec<String>,
+    /// `YYYY-MM-DD` of its last commit.
+    pub date: String,
+}
+
+/// `number-claimed`: a migration new on this branch takes a number (or a path) that another
+/// open branch adds too. Whichever merges second meets `number-conflict`; said before either
+/// merges, it is a rename on a branch, not a broken main.
+pub fn number_claimed(set: &SetConfig, new: &[&Migration], claims: &[Claim]) -> Vec<Finding> {
+    let convention = crate::naming::convention(set);
+    let mut findings = Vec::new();
+    for m in new {
+        for claim in claims {
+            let Some(other) = claim
+                .files
+                .iter()
+                .find(|f| **f == m.name || convention.parse(f).is_ok_and(|p| p.number == m.number))
+            else {
+                continue;
+            };
+            findings.push(
+                Finding::new(
+                    Rule::NumberClaimed,
+                    format!(
+                        "`{}` takes number {}, which {} also adds as `{other}` (last commit {})",
+                        m.name,
+                        crate::naming::number_text(set, m.number),
+                        claim.reference,
+                        claim.date
+                    ),
+                )
+                .file(m.path.clone())
+                .help("whichever branch merges second must renumber: agree on who takes it; once the other has merged, `miglint renumber` moves this one past it"),
+            );
+        }
+    }
+    findings
+}
