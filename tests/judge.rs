@@ -10,17 +10,7 @@ use std::path::Path;
 /// main: 0000–0002 applied (recorded in the ledger) and merged, with `config` as its
 /// miglint.toml (none when empty); `origin/main` points at it and `feature` is checked out.
 fn applied_repo(config: &str) -> Dir {
-    let d = Dir::new();
-    d.init_repo();
-    let mut ledger = String::new();
-    for (i, name) in ["init", "users", "roles"].iter().enumerate() {
-        let body =
-            format!("CREATE TABLE {name} (\n    id bigint PRIMARY KEY,\n    note text\n);\n");
-        let file = format!("{i:04}_{name}.sql");
-        d.write(&format!("migrations/{file}"), &body);
-        ledger.push_str(&format!("{}  {file}\n", sha256(body.as_bytes())));
-    }
-    d.write("migrations/applied.sha256", ledger);
+    let d = applied_set();
     if !config.is_empty() {
         d.write("miglint.toml", config);
     }

@@ -9,17 +9,7 @@ use std::process::Command;
 
 /// main: 0000–0002 applied (recorded in the ledger) and merged; `origin/main` points at it.
 fn applied_repo() -> Dir {
-    let d = Dir::new();
-    d.init_repo();
-    let mut ledger = String::new();
-    for (i, name) in ["init", "users", "roles"].iter().enumerate() {
-        let body =
-            format!("CREATE TABLE {name} (\n    id bigint PRIMARY KEY,\n    note text\n);\n");
-        let file = format!("{i:04}_{name}.sql");
-        d.write(&format!("migrations/{file}"), &body);
-        ledger.push_str(&format!("{}  {file}\n", sha256(body.as_bytes())));
-    }
-    d.write("migrations/applied.sha256", ledger);
+    let d = applied_set();
     d.commit_as_origin_main("applied migrations");
     d
 }

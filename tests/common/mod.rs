@@ -357,3 +357,20 @@ pub fn git_with_hooks(d: &Dir, args: &[&str]) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+/// A new repository with `migrations/` 0000–0002 (`init`, `users`, `roles`) recorded in the
+/// ledger, nothing committed yet.
+pub fn applied_set() -> Dir {
+    let d = Dir::new();
+    d.init_repo();
+    let mut ledger = String::new();
+    for (i, name) in ["init", "users", "roles"].iter().enumerate() {
+        let body =
+            format!("CREATE TABLE {name} (\n    id bigint PRIMARY KEY,\n    note text\n);\n");
+        let file = format!("{i:04}_{name}.sql");
+        d.write(&format!("migrations/{file}"), &body);
+        ledger.push_str(&format!("{}  {file}\n", sha256(body.as_bytes())));
+    }
+    d.write("migrations/applied.sha256", ledger);
+    d
+}
