@@ -75,6 +75,9 @@ enum Command {
         /// The set to create it in (its `name` or `dir`), when several are configured.
         #[arg(long, value_name = "NAME")]
         set: Option<String>,
+        /// Skip numbers that branches whose refs match this glob add (with `[git] against`).
+        #[arg(long, value_name = "REF-GLOB")]
+        against: Vec<String>,
     },
     /// Write a commented miglint.toml (and with --hooks, install the git hooks).
     Init {
@@ -278,7 +281,7 @@ fn run(cli: Cli) -> ExitCode {
             set,
             allow_out_of_order,
         } => record(&ctx, targets, through, set, allow_out_of_order),
-        Command::New { name, set } => new(&ctx, name, set),
+        Command::New { name, set, against } => new(&ctx, name, set, against),
         Command::Init { hooks: true } => init_hooks(&ctx),
         Command::Init { hooks: false } => init_config(&ctx),
         Command::Explain { code } => explain(&ctx, code),
@@ -360,15 +363,28 @@ fn record(
     Ok(ExitCode::SUCCESS)
 }
 
-fn new(ctx: &Ctx, name: &str, set: &Option<String>) -> miglint::Result<ExitCode> {
+fn new(
+    ctx: &Ctx,
+    name: &str,
+    set: &Option<String>,
+    against: &[String],
+) -> miglint::Result<ExitCode> {
     let format = ctx.format;
     only_human_or_json(format, "new")?;
     let ws = ctx.open(&[])?;
-    let path = commands::new::run(&ws, name, set.as_deref())?;
+    let created = commands::new::run(&ws, name, set.as_deref(), against)?;
     if format == Format::Json {
-        emit_json(json!({ "version": 1, "created": path }));
+        let skipped: Vec<_> = created
+            .skipped
+            .iter()
+            .map(|(n, by)| json!({ "number": n, "claimed_by": by }))
+            .collect();
+        emit_json(json!({ "version": 1, "created": created.path, "skipped": skipped }));
     } else {
-        println!("{path}");
+        for (n, by) in &created.skipped {
+            eprintln!("miglint: skipped {n}, which {by} adds");
+        }
+        println!("{}", created.path);
     }
     Ok(ExitCode::SUCCESS)
 }

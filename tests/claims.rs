@@ -78,3 +78,44 @@ fn other_numbers_merged_refs_and_our_own_ref_are_not_claims() {
         r.stdout
     );
 }
+
+#[test]
+fn new_skips_a_number_another_open_branch_claims_and_says_so() {
+    let d = Dir::new();
+    d.init_repo();
+    valid_set(&d, "migrations", 3);
+    d.commit_as_origin_main("main");
+    d.git(&["checkout", "-q", "-b", "pr12"]);
+    d.write("migrations/0003_add_phone.sql", "SELECT 1;\n");
+    d.commit_all("pr 12");
+    d.git(&["update-ref", "refs/remotes/pr/12", "pr12"]);
+    d.git(&["checkout", "-q", "main"]);
+    d.git(&["checkout", "-q", "-b", "feature"]);
+    let env = [("MIGLINT_BASE", "origin/main")];
+    let r = d.run_env(
+        ".",
+        &[
+            "new",
+            "add email",
+            "--against",
+            "refs/remotes/pr/*",
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let v = r.json();
+    assert_eq!(v["created"], "migrations/0004_add_email.sql", "{v}");
+    assert_eq!(v["skipped"][0]["number"], "0003");
+    assert_eq!(v["skipped"][0]["claimed_by"], "refs/remotes/pr/12");
+    // Without refs to look at, the next number as before.
+    d.remove("migrations/0004_add_email.sql");
+    let r = d.run_env(".", &["new", "add name"], &env);
+    assert_eq!(
+        r.stdout.trim(),
+        "migrations/0003_add_name.sql",
+        "{}",
+        r.stderr
+    );
+}

@@ -7,8 +7,21 @@ use crate::naming;
 use crate::rules::naming::{migrations, next_name};
 use crate::Fatal;
 
-/// Creates the file and returns its path relative to the root.
-pub fn run(ws: &Workspace, name: &str, set: Option<&str>) -> crate::Result<String> {
+/// What `new` did: the file created (relative to the root), and the numbers it skipped
+/// because another open branch claims them (`[git] against`, `--against`), with the ref.
+pub struct Created {
+    pub path: String,
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Creates the file, after the set's last migration and past any number another open branch
+/// adds (refs matching `against`, or `[git] against`; only with a resolvable base).
+pub fn run(
+    ws: &Workspace,
+    name: &str,
+    set: Option<&str>,
+    against: &[String],
+) -> crate::Result<Created> {
     let set = ws.select_set(set)?;
     let slug = naming::slugify(name);
     if slug.is_empty() {
@@ -18,12 +31,50 @@ pub fn run(ws: &Workspace, name: &str, set: Option<&str>) -> crate::Result<Strin
         ));
     }
     let snap = ws.read_worktree(set)?;
-    let last = migrations(set, &snap).last().map(|m| m.number);
+    let mut last = migrations(set, &snap).last().map(|m| m.number);
+    let claimed = claimed_numbers(ws, set, against)?;
+    let mut skipped = Vec::new();
+    // Sequential numbers only: a timestamp is fresh by construction.
+    if set.numbering == config::Numbering::Sequential {
+        loop {
+            let next = last.map_or(set.start, |n| n + 1);
+            let Some(by) = claimed.get(&next) else { break };
+            skipped.push((naming::number_text(set, next), by.clone()));
+            last = Some(next);
+        }
+    }
     let file = next_name(set, last, &slug);
     let path = config::join(&set.dir, &file);
     let body = format!(
         "-- {file}: {name}\n--\n-- Write the schema change below. Once this file is applied to a database, never edit it:\n-- run `miglint record {file}` and put later changes in a new migration.\n\n"
     );
     create_new_atomic(&ws.root.join(&path), body.as_bytes())?;
-    Ok(path)
+    Ok(Created { path, skipped })
+}
+
+/// Numbers other open branches add to `set`, with the ref that adds each (empty without refs to
+/// look at or without a base).
+fn claimed_numbers(
+    ws: &Workspace,
+    set: &config::SetConfig,
+    against: &[String],
+) -> crate::Result<std::collections::BTreeMap<u64, String>> {
+    let globs: Vec<String> = against.iter().chain(&ws.config.against).cloned().collect();
+    let mut out = std::collections::BTreeMap::new();
+    let Some(repo) = ws.repo.as_deref().filter(|_| !globs.is_empty()) else {
+        return Ok(out);
+    };
+    let Some(base) = repo.resolve_base(None, ws.config.base.as_deref())? else {
+        return Ok(out);
+    };
+    let convention = naming::convention(set);
+    for claim in repo.claims(set, &base, &globs)? {
+        for file in &claim.files {
+            if let Ok(p) = convention.parse(file) {
+                out.entry(p.number)
+                    .or_insert_with(|| claim.reference.clone());
+            }
+        }
+    }
+    Ok(out)
 }
