@@ -229,23 +229,9 @@ pub fn load_bytes(bytes: &[u8], path: &Path, root: &Path) -> crate::Result<Confi
     let base_dir = path.parent().unwrap_or(Path::new("."));
     let mut config = parse(text, &shown, source.clone(), base_dir, root)?;
     config.path = Some(path.to_path_buf());
+    confine_paths(&config, root, &shown)?;
     for set in &config.sets {
         let alembic = set.alembic.as_ref();
-        let paths = [
-            ("dir", Some(&set.dir)),
-            ("lock", Some(&set.lock)),
-            ("alembic ini", alembic.and_then(|a| a.ini.as_ref())),
-            (
-                "alembic versions",
-                alembic.and_then(|a| a.versions.as_ref()),
-            ),
-            ("alembic compose", alembic.and_then(|a| a.compose.as_ref())),
-        ];
-        for (key, p) in paths {
-            if let Some(p) = p {
-                confine(root, &shown, key, p)?;
-            }
-        }
         // A file the config names explicitly must exist: a typo would silently switch its
         // check off (`compose`) or read nothing (`ini`).
         for (key, p) in [
@@ -275,21 +261,32 @@ pub fn load_at_base(bytes: &[u8], path: &Path, root: &Path) -> Option<Config> {
     let base_dir = path.parent().unwrap_or(Path::new("."));
     let mut config = parse(text, &shown, Arc::from(bytes), base_dir, root).ok()?;
     config.path = Some(path.to_path_buf());
+    confine_paths(&config, root, &shown).ok()?;
+    Some(config)
+}
+
+/// Every path each set names (`dir`, `lock`, the Alembic ini, versions and compose) confined to
+/// the repository (see [`confine`]).
+fn confine_paths(config: &Config, root: &Path, shown: &str) -> crate::Result<()> {
     for set in &config.sets {
         let alembic = set.alembic.as_ref();
-        for p in [Some(&set.dir), Some(&set.lock)]
-            .into_iter()
-            .chain([
-                alembic.and_then(|a| a.ini.as_ref()),
+        let paths = [
+            ("dir", Some(&set.dir)),
+            ("lock", Some(&set.lock)),
+            ("alembic ini", alembic.and_then(|a| a.ini.as_ref())),
+            (
+                "alembic versions",
                 alembic.and_then(|a| a.versions.as_ref()),
-                alembic.and_then(|a| a.compose.as_ref()),
-            ])
-            .flatten()
-        {
-            confine(root, &shown, "path", p).ok()?;
+            ),
+            ("alembic compose", alembic.and_then(|a| a.compose.as_ref())),
+        ];
+        for (key, p) in paths {
+            if let Some(p) = p {
+                confine(root, shown, key, p)?;
+            }
         }
     }
-    Some(config)
+    Ok(())
 }
 
 /// The settings two versions of a `miglint.toml` disagree on, as `key: value here, value at

@@ -136,10 +136,7 @@ fn reads_outside(name: &str, args: &str) -> bool {
     if name != "copy" {
         return false;
     }
-    let words: Vec<String> = args
-        .split_whitespace()
-        .map(str::to_ascii_lowercase)
-        .collect();
+    let words = lower_words(args);
     // `TO PROGRAM` and `FROM PROGRAM` run a shell command on the client.
     if words.iter().any(|w| w == "program") {
         return true;
@@ -428,13 +425,16 @@ impl Flow {
     }
 }
 
+/// A meta-command's arguments as lower-case words.
+fn lower_words(args: &str) -> Vec<String> {
+    args.split_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
 /// Whether `\copy` arguments read from the script's own input.
 fn from_stdin(args: &str) -> bool {
-    let words: Vec<String> = args
-        .split_whitespace()
-        .map(str::to_ascii_lowercase)
-        .collect();
-    words
+    lower_words(args)
         .windows(2)
         .any(|w| w[0] == "from" && matches!(w[1].as_str(), "stdin" | "pstdin"))
 }
