@@ -429,3 +429,106 @@ fn tool_alembic_in_pyproject_toml() {
     d.write("migrations/0000_a.sql", "SELECT 1;\n");
     agree(&d, &["b2"]);
 }
+
+/// Issue 30: every binding of `revision`/`down_revision`/`branch_labels`/`depends_on` that
+/// miglint does not evaluate is `alembic-parse-error` at that spot. Each form below makes real
+/// Alembic see another graph than the plain assignments suggest (heads b2 and c3, or a load
+/// error), so reading only the assignments would be a guess.
+#[test]
+fn bindings_miglint_does_not_evaluate_are_errors_never_guesses() {
+    let ini = "[alembic]\nscript_location = alembic\nprepend_sys_path = .\n";
+    let forms = [
+        "(down_revision := 'a1')",
+        "for down_revision in ['a1']: pass",
+        "for down_revision in ['a1']:\n    pass",
+        "import contextlib\nwith contextlib.nullcontext('a1') as down_revision: pass",
+        "from helpers import PARENT as down_revision",
+        "from helpers import *",
+        "import helpers as down_revision",
+        "globals()['down_revision'] = 'a1'",
+        "vars()['down_revision'] = 'a1'",
+        "locals()['down_revision'] = 'a1'",
+        "exec(\"down_revision = 'a1'\")",
+        "eval(\"(down_revision := 'a1')\")",
+        "def f():\n    global down_revision\n    down_revision = 'a1'\nf()",
+        "def f(): global down_revision; down_revision = 'a1'\nf()",
+        "try:\n    raise ValueError('a1')\nexcept ValueError as down_revision:\n    pass",
+        "del down_revision",
+        "if True: down_revision = 'a1'",
+        "while True: down_revision = 'a1'; break",
+        "x, *down_revision = 'b2', 'a1'",
+        "(x, (down_revision, y)) = (1, ('a1', 2))",
+        "down_revision *= 0",
+        "down_revision = ['b2']\ndown_revision[:] = ['a1']",
+        "down_revision = ['b2']\ndown_revision.clear()",
+        "down_revision = ['b2']\nparents = down_revision\nparents.clear()",
+        "down_revision = ['b2']\ndef f():\n    down_revision.clear()\nf()",
+        "match 'a1':\n    case down_revision:\n        pass",
+        "def down_revision(): pass",
+        "class down_revision: pass",
+        "import types, sys\nsetattr(sys.modules[__name__], 'down_revision', 'a1')",
+    ];
+    for form in forms {
+        let d = project(
+            ini,
+            &[
+                ("a1.py", "revision = 'a1'\ndown_revision = None\n"),
+                ("b2.py", "revision = 'b2'\ndown_revision = 'a1'\n"),
+                (
+                    "c3.py",
+                    &format!("revision = 'c3'\ndown_revision = ('b2',)\n{form}\n"),
+                ),
+            ],
+        );
+        d.write("helpers.py", "PARENT = 'a1'\ndown_revision = 'a1'\n");
+        let r = d.run(&["alembic", "heads", "--format", "json"]);
+        assert_eq!(r.code, 1, "{form}: {}{}", r.stdout, r.stderr);
+        let finding = r.find("alembic-parse-error");
+        assert_eq!(finding["file"], "alembic/versions/c3.py", "{form}");
+        // At that spot: the line of the form, not the plain assignment (line 2).
+        assert!(finding["line"].as_u64().unwrap() >= 3, "{form}: {finding}");
+        if let Some(real) = theirs(&d) {
+            assert_ne!(
+                real,
+                Ok(vec!["c3".to_string()]),
+                "{form}: Alembic agrees with a plain read"
+            );
+        }
+    }
+}
+
+/// Reading these names, or binding them where the module's never changes, stays exact.
+#[test]
+fn reads_and_local_bindings_of_the_names_are_not_errors() {
+    let forms = [
+        "str(down_revision)",
+        "x = down_revision",
+        "parent = down_revision[0]",
+        "def upgrade():\n    revision = 'zz'\n    for down_revision in []:\n        pass",
+        "def upgrade(down_revision=None):\n    return down_revision",
+        "class X:\n    down_revision = 'zz'",
+        "y = [down_revision for down_revision in ['zz']]",
+        "def upgrade():\n    op.execute(text('x'), revision='zz')",
+        "def g(): return context.revision",
+        "def f(): pass; down_revision = 'zz'",
+        "if False: pass\nelse: pass",
+    ];
+    for form in forms {
+        let d = project(
+            INI,
+            &[
+                ("a1.py", "revision = 'a1'\ndown_revision = None\n"),
+                ("b2.py", "revision = 'b2'\ndown_revision = 'a1'\n"),
+                (
+                    "c3.py",
+                    &format!("revision = 'c3'\ndown_revision = ('b2',)\n{form}\n"),
+                ),
+            ],
+        );
+        let mine = ours(&d).unwrap_or_else(|e| panic!("{form}: {e}"));
+        assert_eq!(mine, ["c3"], "{form}");
+        if let Some(real) = theirs(&d) {
+            assert_eq!(real, Ok(mine), "{form}: miglint vs Alembic");
+        }
+    }
+}

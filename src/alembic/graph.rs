@@ -44,6 +44,10 @@ pub fn read_revision(file: &str, src: &str) -> Result<Revision, Box<Finding>> {
             ));
         }
     }
+    let watched = ["revision", "down_revision", "branch_labels", "depends_on"];
+    if let Some(finding) = super::bindings::check(file, src, &watched, &assignments) {
+        return Err(finding);
+    }
     let Some(rev) = python::last(&assignments, "revision") else {
         return Err(Box::new(Finding::new(Rule::AlembicParseError, format!("{file} has no module-level `revision = \"…\"`"))
             .file(file.to_string())

@@ -2,6 +2,7 @@
 //! version table) is resolved here; the revision graph is read statically by `graph`/`python`;
 //! the stamps come from the SQL analysis. Rules about stamps live in `rules::alembic`.
 
+pub mod bindings;
 pub mod graph;
 pub mod ini;
 pub mod python;

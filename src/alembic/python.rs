@@ -239,8 +239,12 @@ fn name_end(src: &str, mut i: usize) -> usize {
 /// The operator or delimiter at `i`: a two-character one if it is one, else one character.
 fn operator_at(src: &str, i: usize) -> String {
     let two = src.get(i..i + 2).unwrap_or("");
-    if [
-        "==", "!=", "<=", ">=", ":=", "->", "**", "//", "+=", "-=", "|=", "&=",
+    let three = src.get(i..i + 3).unwrap_or("");
+    if ["**=", "//=", ">>=", "<<=", "..."].contains(&three) {
+        three.to_string()
+    } else if [
+        "==", "!=", "<=", ">=", ":=", "->", "**", "//", "+=", "-=", "|=", "&=", "*=", "/=", "%=",
+        "^=", "@=", "<<", ">>",
     ]
     .contains(&two)
     {
@@ -341,6 +345,8 @@ pub struct Assignment {
     /// Assigned inside a module-level `if`/`try`/`with`/`for`/`while` block: which branch runs is
     /// only known by running the module.
     pub in_block: bool,
+    /// The value is or holds a list (`[…]`), which code can change in place after the assignment.
+    pub holds_list: bool,
 }
 
 /// Evaluates a literal expression; anything not a literal is `Unknown`.
@@ -474,56 +480,133 @@ fn split_top_level(tokens: &[Token]) -> Vec<&[Token]> {
     parts
 }
 
-/// Every module-level assignment, in source order: statements at column 0 (and those sharing
-/// their line after `;`), and those inside module-level `if`/`try`/`with`/`for`/`while` blocks
-/// (marked `in_block`). Assignments inside `def` and `class` bodies are local and skipped.
-pub fn module_assignments(src: &str) -> Result<Vec<Assignment>, PyError> {
-    let tokens = tokenize(src)?;
+/// One simple statement and where it runs: inside a `def`/`class` body (its names are not the
+/// module's, except through `global`), or in a module-level block (`if`, `for`, `try`, `with`,
+/// `match`…: whether it runs is only known by running the module).
+#[derive(Debug)]
+pub struct Stmt<'t> {
+    pub tokens: &'t [Token],
+    pub in_function: bool,
+    pub in_block: bool,
+}
+
+/// The compound-statement keyword a statement starts with (`async def` is `def`).
+fn compound(line: &[Token]) -> Option<&str> {
+    let first = match line.first().map(|t| &t.tok) {
+        Some(Tok::Name(n)) if n == "async" => line.get(1).map(|t| &t.tok),
+        other => other,
+    };
+    match first {
+        Some(Tok::Name(n))
+            if matches!(
+                n.as_str(),
+                "if" | "elif"
+                    | "else"
+                    | "for"
+                    | "while"
+                    | "try"
+                    | "except"
+                    | "finally"
+                    | "with"
+                    | "def"
+                    | "class"
+                    | "match"
+                    | "case"
+            ) =>
+        {
+            Some(n.as_str())
+        }
+        _ => None,
+    }
+}
+
+/// The first `:` outside brackets that ends a compound header (not a top-level `lambda`'s).
+fn header_colon(line: &[Token]) -> Option<usize> {
+    let mut depth = 0i32;
+    let mut lambdas = 0;
+    for (i, t) in line.iter().enumerate() {
+        match &t.tok {
+            Tok::Op(o) => match o.as_str() {
+                "(" | "[" | "{" => depth += 1,
+                ")" | "]" | "}" => depth -= 1,
+                ":" if depth == 0 && lambdas > 0 => lambdas -= 1,
+                ":" if depth == 0 => return Some(i),
+                _ => {}
+            },
+            Tok::Name(n) if n == "lambda" && depth == 0 => lambdas += 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Every simple statement of a module, in order, with its scope. Blocks follow indentation; a
+/// one-line compound (`if x: a = 1; b = 2`, `def f(): global a; a = 1`) puts the rest of its
+/// line in its suite, as Python does.
+pub fn statements(tokens: &[Token]) -> Vec<Stmt<'_>> {
     let mut out = Vec::new();
-    // The header of the current column-0 compound statement (`if`, `def`, …), if any.
-    let mut header: Option<String> = None;
-    let mut level = 0;
+    // Open block headers: (level, is a `def`/`class`).
+    let mut open: Vec<(usize, bool)> = Vec::new();
+    // The suite of a one-line compound on this physical line: (in_function, in_block).
+    let mut suite: Option<(bool, bool)> = None;
     let mut start = 0;
     for (i, t) in tokens.iter().enumerate() {
         if t.tok != Tok::Newline {
             continue;
         }
         let line = &tokens[start..i];
+        let continues = start > 0 && tokens[start - 1].column == SAME_LINE;
         start = i + 1;
         let Some(first) = line.first() else { continue };
-        // A statement after `;` is at the level of the statement it follows.
-        let continues = i > line.len() && tokens[i - line.len() - 1].column == SAME_LINE;
         if !continues {
-            level = first.column;
+            suite = None;
+            while open.last().is_some_and(|&(l, _)| l >= first.column) {
+                open.pop();
+            }
         }
-        let ends_block = matches!(line.last(), Some(Token { tok: Tok::Op(o), .. }) if o == ":");
-        if level == 0 && !continues {
-            header = match (&first.tok, ends_block) {
-                (Tok::Name(n), true) => Some(n.clone()),
-                _ => None,
-            };
-        }
-        let in_block = level > 0;
-        if in_block
-            && !matches!(
-                header.as_deref(),
-                Some(
-                    "if" | "elif"
-                        | "else"
-                        | "try"
-                        | "except"
-                        | "finally"
-                        | "with"
-                        | "for"
-                        | "while"
-                )
-            )
-        {
+        let (in_function, in_block) =
+            suite.unwrap_or((open.iter().any(|&(_, f)| f), !open.is_empty()));
+        let Some(kind) = compound(line) else {
+            out.push(Stmt {
+                tokens: line,
+                in_function,
+                in_block,
+            });
             continue;
+        };
+        let is_def = matches!(kind, "def" | "class");
+        let colon = header_colon(line);
+        out.push(Stmt {
+            tokens: colon.map_or(line, |c| &line[..=c]),
+            in_function,
+            in_block,
+        });
+        match colon {
+            Some(c) if c + 1 < line.len() => {
+                let inner = (in_function || is_def, true);
+                suite = Some(inner);
+                out.push(Stmt {
+                    tokens: &line[c + 1..],
+                    in_function: inner.0,
+                    in_block: inner.1,
+                });
+            }
+            _ if !continues => open.push((first.column, is_def)),
+            _ => {}
         }
-        out.extend(assignments_in(line, src, in_block));
     }
-    Ok(out)
+    out
+}
+
+/// Every module-level assignment, in source order, including those in module-level blocks
+/// (marked `in_block`). Assignments inside `def` and `class` bodies are local and skipped.
+pub fn module_assignments(src: &str) -> Result<Vec<Assignment>, PyError> {
+    let tokens = tokenize(src)?;
+    Ok(statements(&tokens)
+        .into_iter()
+        .filter(|s| !s.in_function)
+        .flat_map(|s| assignments_in(s.tokens, src, s.in_block))
+        .collect())
 }
 
 /// The assignments one logical line makes: `name = …`, `name: annotation = …`, chained
@@ -573,7 +656,7 @@ fn assignments_in(line: &[Token], src: &str, in_block: bool) -> Vec<Assignment> 
             .collect();
         let plain = |t: &Token| matches!(t.tok, Tok::Name(_));
         let annotated = matches!(target.get(1), Some(Token { tok: Tok::Op(o), .. }) if o == ":");
-        let push = |out: &mut Vec<Assignment>, t: &Token, value: Value| {
+        let push = |out: &mut Vec<Assignment>, t: &Token, value: Value, part: &[Token]| {
             if let Tok::Name(name) = &t.tok {
                 out.push(Assignment {
                     name: name.clone(),
@@ -581,22 +664,25 @@ fn assignments_in(line: &[Token], src: &str, in_block: bool) -> Vec<Assignment> 
                     span: span.clone(),
                     name_offset: t.span.start,
                     in_block,
+                    holds_list: part.iter().any(|t| t.tok == Tok::Op("[".into())),
                 });
             }
         };
         if target.len() == 1 || annotated {
-            push(&mut out, &target[0], value.clone());
+            push(&mut out, &target[0], value.clone(), value_tokens);
         } else if names.len() > 1 && names.iter().all(|t| plain(t)) && has_top_comma(target) {
             // Tuple target: element-wise when the value is a sequence of the same length.
+            let parts = elements(value_tokens);
             match &value {
-                Value::Seq(items) if items.len() == names.len() => {
-                    for (t, v) in names.iter().zip(items) {
-                        push(&mut out, t, v.clone());
+                Value::Seq(items) if items.len() == names.len() && parts.len() == names.len() => {
+                    for ((t, v), part) in names.iter().zip(items).zip(parts) {
+                        push(&mut out, t, v.clone(), part);
                     }
                 }
                 _ => {
                     for t in &names {
-                        push(&mut out, t, Value::Unknown(src[span.clone()].to_string()));
+                        let unknown = Value::Unknown(src[span.clone()].to_string());
+                        push(&mut out, t, unknown, value_tokens);
                     }
                 }
             }
@@ -604,6 +690,23 @@ fn assignments_in(line: &[Token], src: &str, in_block: bool) -> Vec<Assignment> 
         // `a.b = …`, `a[0] = …`: not a module variable.
     }
     out
+}
+
+/// The elements of a tuple value, `"a", "b"` or `("a", "b")`, as [`eval_at`] splits them.
+fn elements(tokens: &[Token]) -> Vec<&[Token]> {
+    let bracketed = tokens.len() >= 2
+        && tokens[0].tok == Tok::Op("(".into())
+        && tokens[tokens.len() - 1].tok == Tok::Op(")".into())
+        && closes_at_end(tokens);
+    let inner = if bracketed && !has_top_comma(tokens) {
+        &tokens[1..tokens.len() - 1]
+    } else {
+        tokens
+    };
+    split_top_level(inner)
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 /// The last module-level assignment to `name` (Python semantics: the last one wins).
