@@ -317,6 +317,32 @@ fn a_file_of_more_tokens_than_the_budget_is_hashed_not_parsed() {
     assert!(f["message"].as_str().unwrap().contains("tokens"), "{f}");
 }
 
+/// The budget is per statement (the file is tokenized one statement at a time): a data
+/// migration of many small statements is parsed whatever its token total, and a typo in it is
+/// still found on its line.
+#[test]
+fn many_small_statements_are_parsed_whatever_their_total() {
+    let d = Dir::new();
+    // About 3.2 million tokens in all: over the budget of one statement, and over the whole-file
+    // budget miglint had before it read statements one at a time.
+    let row = (0..100)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut body: String = (0..16_000)
+        .map(|i| format!("INSERT INTO t VALUES ({row}, {i});\n"))
+        .collect();
+    d.write("m/0000_data.sql", &body);
+    let r = d.run(&["check", "m", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    body.push_str("INSERT INTO t (a) VALUS (1);\n");
+    d.write("m/0000_data.sql", &body);
+    let r = d.run(&["check", "m", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let e = r.find("sql-parse-error");
+    assert_eq!(e["line"], 16_001, "{e}");
+}
+
 /// Everything a file can hold or be called, through every format (issue 28): never a panic,
 /// exit 0, 1 or 2, one valid JSON/SARIF document, no control byte in human, github or
 /// markdown output, and markdown that renders no HTML or link from input.

@@ -31,41 +31,26 @@ pub fn unreadable(u: &Unreadable) -> Finding {
 
 /// Checks one file. Returns the analysis (directives and stamps) when the file could be read as
 /// SQL, so later rules (ignores, Alembic) can use it without parsing again.
-/// The most tokens a file may hold to be parsed: about 300 MB of sqlparser tokens.
-const MAX_TOKENS: usize = 3_000_000;
-
-/// An upper estimate of a file's SQL tokens without tokenizing it: every word start and every
-/// punctuation byte (strings and comments count their punctuation too, so it errs high only
-/// for text that is mostly symbols).
-fn estimated_tokens(bytes: &[u8]) -> usize {
-    // Small files cannot reach the budget: skip the scan.
-    if bytes.len() < MAX_TOKENS {
-        return 0;
-    }
-    let mut count = 0;
-    let mut in_word = false;
-    for &b in bytes {
-        let word = b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b >= 0x80;
-        if (word && !in_word) || (!word && !b.is_ascii_whitespace()) {
-            count += 1;
-        }
-        in_word = word;
-    }
-    count
-}
+/// The most tokens sqlparser may hold at once (one statement's, or a whole file's when it is
+/// read whole): about 400 MB at peak (≈200 bytes per token with the parse).
+const MAX_TOKENS: usize = 2_000_000;
 
 /// `file-too-large`: a file over `max_file_size` (hashed in chunks, never loaded whole), or one
-/// whose tokens would pass the parse budget: sqlparser holds every token of a file at once
-/// (≈100 bytes each), and 16 MB of `1+1+…` took 8 GB.
+/// whose largest statement would pass the parse budget: sqlparser holds every token of a
+/// statement at once, and 16 MB of `1+1+…` took 8 GB.
 fn too_large(set: &SetConfig, file: &MigrationFile) -> Option<Finding> {
     if file.size > set.max_file_size || !file.is_complete() {
         return Some(Finding::new(Rule::FileTooLarge, format!("`{}` is {} bytes, over max_file_size ({}); it was hashed but not parsed", file.name, file.size, set.max_file_size))
             .file(file.path.clone())
             .help("raise `max_file_size` for this set in miglint.toml to check it, or keep bulk data out of migrations"));
     }
-    let tokens = estimated_tokens(&file.bytes);
+    // Small files cannot reach the budget: skip the scan.
+    if file.bytes.len() < MAX_TOKENS {
+        return None;
+    }
+    let tokens = crate::sql::peak_tokens(&String::from_utf8_lossy(&file.bytes));
     (tokens > MAX_TOKENS).then(|| {
-        Finding::new(Rule::FileTooLarge, format!("`{}` holds about {tokens} SQL tokens, more than miglint parses in bounded memory ({MAX_TOKENS}); it was hashed but not parsed", file.name))
+        Finding::new(Rule::FileTooLarge, format!("`{}` holds a statement of about {tokens} SQL tokens, more than miglint parses in bounded memory ({MAX_TOKENS}); it was hashed but not parsed", file.name))
             .file(file.path.clone())
             .help("split it into several migrations, or keep bulk data out of migrations (COPY from a file the deploy loads)")
     })

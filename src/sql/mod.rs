@@ -189,55 +189,187 @@ pub fn analyze(
         ..Analysis::default()
     };
 
-    let tokens = match Tokenizer::new(dialect, sql).tokenize_with_location() {
-        Ok(t) => t,
-        Err(e) => {
-            untokenizable(&mut analysis, dialect, (text, sql), &lines, e);
-            return analysis;
-        }
+    let mut judge = Judge {
+        sql,
+        dialect,
+        lines: &lines,
+        parse,
+        search_path: Vec::new(),
     };
-    let pos = |t: &TokenWithSpan| lines.offset(t.span.start.line, t.span.start.column);
-    let end = |t: &TokenWithSpan| lines.offset(t.span.end.line, t.span.end.column);
+    if !by_statement(&mut judge, &mut analysis) {
+        // The whole file at once: a literal that never closes, a disagreement with the
+        // tokenizer, or a `BEGIN ATOMIC` body (whose `;` do not end the statement).
+        analysis.statements.clear();
+        analysis.stamps.clear();
+        judge.search_path.clear();
+        let tokens = match Tokenizer::new(dialect, sql).tokenize_with_location() {
+            Ok(t) => t,
+            Err(e) => {
+                untokenizable(&mut analysis, dialect, (text, sql), &lines, e);
+                return analysis;
+            }
+        };
+        for_each_statement(tokens, |chunk| judge.flush(&mut analysis, chunk));
+    }
+    let spans: Vec<Range<usize>> = analysis.statements.iter().map(|s| s.span.clone()).collect();
+    analysis.directives.bind_statements(&spans);
+    analysis
+}
 
-    let mut search_path: Vec<String> = Vec::new();
-    let mut flush = |chunk: &mut Vec<TokenWithSpan>| {
+/// What judges one statement's tokens, and the state that carries from one to the next.
+struct Judge<'a> {
+    sql: &'a str,
+    dialect: &'a dyn Dialect,
+    lines: &'a LineIndex<'a>,
+    parse: bool,
+    search_path: Vec<String>,
+}
+
+impl Judge<'_> {
+    fn flush(&mut self, analysis: &mut Analysis, chunk: Vec<TokenWithSpan>) {
+        let lines = self.lines;
+        let pos = |t: &TokenWithSpan| lines.offset(t.span.start.line, t.span.start.column);
+        let end = |t: &TokenWithSpan| lines.offset(t.span.end.line, t.span.end.column);
         let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
             return;
         };
         let span = pos(first)..end(last).max(pos(first));
-        if let Some(refused) = too_deep(chunk, &span) {
-            chunk.clear();
-            let outcome = if parse { refused } else { Outcome::Parsed };
+        if let Some(refused) = too_deep(&chunk, &span) {
+            let outcome = if self.parse { refused } else { Outcome::Parsed };
             analysis.statements.push(Statement { span, outcome });
             return;
         }
         let outcome = parse_statement(
-            std::mem::take(chunk),
-            sql,
+            chunk,
+            self.sql,
             &span,
-            dialect,
-            &lines,
+            self.dialect,
+            lines,
             &mut analysis.stamps,
-            &mut search_path,
+            &mut self.search_path,
         );
         // With the exact grammar, PostgreSQL's verdict overrides sqlparser's (placeholders are
         // already neutralised in `sql`).
-        let outcome = match sql
+        let outcome = match self
+            .sql
             .get(span.clone())
-            .and_then(|stmt| exact_verdict(dialect, stmt, span.start))
+            .and_then(|stmt| exact_verdict(self.dialect, stmt, span.start))
         {
             Some(Ok(())) if outcome != Outcome::Parsed => Outcome::AstSkipped,
             Some(Err((message, at))) => Outcome::Error { message, at },
             _ => outcome,
         };
         // A baseline file's stamps still count; its parse failures are simply not reported.
-        let outcome = if parse { outcome } else { Outcome::Parsed };
+        let outcome = if self.parse { outcome } else { Outcome::Parsed };
         analysis.statements.push(Statement { span, outcome });
+    }
+}
+
+/// Tokenizes and judges the file one statement at a time (split where psql splits), so memory
+/// follows the largest statement, not the file: the tokens of a whole file (≈100 bytes each)
+/// made a 600 KB file take 200 MB. `false` when the file must be read whole instead (a literal
+/// that never closes, `BEGIN ATOMIC`, `COPY` rows, or a statement the tokenizer reads
+/// differently).
+fn by_statement(judge: &mut Judge, analysis: &mut Analysis) -> bool {
+    let sql = judge.sql;
+    let Some(ends) = statement_ends(sql) else {
+        return false;
     };
-    for_each_statement(tokens, |mut chunk| flush(&mut chunk));
-    let spans: Vec<Range<usize>> = analysis.statements.iter().map(|s| s.span.clone()).collect();
-    analysis.directives.bind_statements(&spans);
-    analysis
+    let mut start = 0;
+    let mut cursor = (0usize, 1u64, 1u64);
+    for end in ends.into_iter().chain(std::iter::once(sql.len())) {
+        if end <= start {
+            continue;
+        }
+        let Ok(mut tokens) =
+            Tokenizer::new(judge.dialect, &sql[start..end]).tokenize_with_location()
+        else {
+            return false;
+        };
+        tokens.retain(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF));
+        advance(sql, &mut cursor, start);
+        let (_, line, column) = cursor;
+        for t in &mut tokens {
+            for loc in [&mut t.span.start, &mut t.span.end] {
+                if loc.line == 1 {
+                    loc.column += column - 1;
+                }
+                loc.line += line - 1;
+            }
+        }
+        let semicolons = tokens
+            .iter()
+            .filter(|t| t.token == Token::SemiColon)
+            .count();
+        let one = semicolons == 0
+            || (semicolons == 1 && tokens.last().is_some_and(|t| t.token == Token::SemiColon));
+        if one {
+            judge.flush(analysis, tokens);
+        } else {
+            for_each_statement(tokens, |chunk| judge.flush(analysis, chunk));
+        }
+        start = end;
+    }
+    true
+}
+
+/// Where the file is cut to be read one statement at a time (just past each `;` psql ends a
+/// statement at), or `None` when it must be read whole: a literal that never closes,
+/// `BEGIN ATOMIC` (its body's `;` do not end the statement) or `COPY … FROM stdin` rows (which
+/// sqlparser reads up to `\.` as part of the statement).
+fn statement_ends(sql: &str) -> Option<Vec<usize>> {
+    let atomic = sql
+        .as_bytes()
+        .windows(6)
+        .any(|w| w.eq_ignore_ascii_case(b"atomic"));
+    if atomic || sql.contains("\\.") {
+        return None;
+    }
+    psql::statement_ends(sql)
+}
+
+/// An upper estimate of the tokens sqlparser will hold at once for `text`: those of its
+/// largest statement, or of the whole file when it is read whole. Every word start and every
+/// punctuation byte counts (strings and comments count their punctuation too, so it errs high
+/// only for text that is mostly symbols).
+pub fn peak_tokens(text: &str) -> usize {
+    let estimate = |bytes: &[u8]| {
+        let mut count = 0;
+        let mut in_word = false;
+        for &b in bytes {
+            let word = b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b >= 0x80;
+            if (word && !in_word) || (!word && !b.is_ascii_whitespace()) {
+                count += 1;
+            }
+            in_word = word;
+        }
+        count
+    };
+    match statement_ends(text) {
+        None => estimate(text.as_bytes()),
+        Some(ends) => {
+            let mut start = 0;
+            let mut largest = 0;
+            for end in ends.into_iter().chain(std::iter::once(text.len())) {
+                largest = largest.max(estimate(&text.as_bytes()[start..end.max(start)]));
+                start = end.max(start);
+            }
+            largest
+        }
+    }
+}
+
+/// Moves `(offset, line, character column)` forward to byte `to` (1-based line and column).
+fn advance(text: &str, cursor: &mut (usize, u64, u64), to: usize) {
+    for c in text[cursor.0..to].chars() {
+        if c == '\n' {
+            cursor.1 += 1;
+            cursor.2 = 1;
+        } else {
+            cursor.2 += 1;
+        }
+    }
+    cursor.0 = to;
 }
 
 /// A file sqlparser cannot tokenize: the error points where the unclosed construct opens, not

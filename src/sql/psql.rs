@@ -646,6 +646,38 @@ pub fn literals(text: &str) -> Vec<Literal> {
     out
 }
 
+/// The offsets just past each `;` outside strings, quoted identifiers, `$$` bodies and comments:
+/// where psql ends a statement. `None` when a literal never closes (the tokenizer then reports it
+/// for the whole file).
+pub fn statement_ends(text: &str) -> Option<Vec<usize>> {
+    let b = text.as_bytes();
+    let mut ends = Vec::new();
+    let mut gap_start = 0;
+    let literals = literals(text);
+    let gaps = literals
+        .iter()
+        .map(|l| (l.range.start, l.range.end, l.closed))
+        .chain(std::iter::once((b.len(), b.len(), true)));
+    for (start, end, closed) in gaps {
+        if !closed {
+            return None;
+        }
+        let mut i = gap_start;
+        while i < start {
+            match b[i] {
+                b'-' if b.get(i + 1) == Some(&b'-') => i = line_end(b, i).min(start),
+                b';' => {
+                    ends.push(i + 1);
+                    i += 1;
+                }
+                _ => i += 1,
+            }
+        }
+        gap_start = end;
+    }
+    Some(ends)
+}
+
 /// Where the first string, quoted identifier, `$$` body or block comment that never closes
 /// opens, and what it is: the tokenizer only notices at the end of the file, but the mistake is
 /// where it opens.
