@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::config::SetConfig;
+use crate::sql::ddl::Change;
 use crate::sql::{Analysis, Directives, Outcome, Stamp, Statement};
 
 /// One cached analysis. Most statements parse, so only the others are stored in full; every
@@ -33,6 +34,8 @@ pub struct Entry {
     tokenize_error: Option<(String, std::ops::Range<usize>)>,
     directives: Directives,
     stamps: Vec<Stamp>,
+    #[serde(default)]
+    changes: Vec<Change>,
 }
 
 impl Entry {
@@ -55,6 +58,7 @@ impl Entry {
             tokenize_error: analysis.tokenize_error.clone(),
             directives: analysis.directives.clone(),
             stamps: analysis.stamps.clone(),
+            changes: analysis.changes.clone(),
         }
     }
 
@@ -82,7 +86,11 @@ impl Entry {
                 .list
                 .iter()
                 .all(|d| within(&d.span) && d.statement.as_ref().is_none_or(within))
-            && self.stamps.iter().all(|s| within(&s.span));
+            && self.stamps.iter().all(|s| within(&s.span))
+            && self
+                .changes
+                .iter()
+                .all(|c| c.spans().iter().all(&within));
         if !ok {
             return None;
         }
@@ -102,6 +110,7 @@ impl Entry {
             tokenize_error: self.tokenize_error.clone(),
             directives: self.directives.clone(),
             stamps: self.stamps.clone(),
+            changes: self.changes.clone(),
             skipped: false,
         })
     }
@@ -118,7 +127,7 @@ struct Stored {
 pub fn fingerprint(set: &SetConfig) -> String {
     let placeholders: Vec<&str> = set.placeholders.iter().map(|r| r.as_str()).collect();
     format!(
-        "{} cache=4 exact={} dialect={} psql={} placeholders={:?}",
+        "{} cache=5 exact={} dialect={} psql={} placeholders={:?}",
         env!("CARGO_PKG_VERSION"),
         cfg!(feature = "postgres-exact"),
         set.dialect,

@@ -794,6 +794,16 @@ fn check_set(
     };
     let base_names: Option<std::collections::HashSet<&str>> =
         base.map(|_| base_migrations.iter().map(|m| m.name.as_str()).collect());
+    let applied = |name: &str| {
+        state.parsed.get(name) == Some(&false)
+            || base_names.as_ref().is_some_and(|b| b.contains(name))
+    };
+    findings.extend(rules::schema::check(
+        set,
+        &state.migrations,
+        &state.analyses,
+        &applied,
+    ));
     let mut context = numbering_context(set, &state);
     context
         .taken

@@ -60,6 +60,8 @@ struct RawSet {
     psql: Option<bool>,
     history_table: Option<String>,
     history_columns: Option<[String; 2]>,
+    #[serde(default)]
+    external: Vec<String>,
     alembic: Option<AlembicConfig>,
 }
 
@@ -105,6 +107,10 @@ pub struct SetConfig {
     pub history_table: Option<String>,
     /// Its (file name, checksum) columns.
     pub history_columns: [String; 2],
+    /// Schemas (`billing`) and relations (`auth.users`, `users` in `public`) that exist in the
+    /// database without a migration of this set creating them: the schema replay takes them
+    /// as given instead of reporting them missing.
+    pub external: Vec<String>,
     pub alembic: Option<AlembicConfig>,
 }
 
@@ -126,6 +132,7 @@ impl SetConfig {
             psql: true,
             history_table: None,
             history_columns: ["filename".into(), "checksum".into()],
+            external: Vec::new(),
             alembic: None,
         }
     }
@@ -440,6 +447,12 @@ fn parse_set(raw_set: RawSet, at: &At, base_dir: &Path, root: &Path) -> crate::R
     if let Some(c) = raw_set.history_columns {
         set.history_columns = c;
     }
+    // Folded as PostgreSQL folds unquoted names.
+    set.external = raw_set
+        .external
+        .iter()
+        .map(|e| e.trim().to_ascii_lowercase())
+        .collect();
     if let Some(lock) = raw_set.lock {
         set.lock = relative_to(root, &normalize(&base_dir.join(lock)));
     }

@@ -19,6 +19,7 @@ pub mod outcome;
 pub mod registry;
 pub mod report;
 pub mod rules;
+pub mod schema;
 pub mod snapshot;
 pub mod sql;
 pub mod vcs;

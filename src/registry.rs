@@ -186,6 +186,30 @@ rules! {
         summary: "PostgreSQL accepts a statement that sqlparser cannot turn into a syntax tree; AST-based rules skip it.",
         why: "Stamps and statement diffs need an AST; this statement is valid but invisible to them.",
         bad: "ALTER SEQUENCE s OWNED BY t.id;", good: "(informational; nothing to fix)" }
+    UndefinedRelation => { code: "undefined-relation", severity: Error, fatal: false,
+        summary: "A statement names a table, view or index that does not exist at that point of the migrations (PostgreSQL: 42P01).",
+        why: "The schema replay applies every migration in order offline: this statement would fail at deploy with `relation does not exist` (a typo, a table an earlier migration renamed or dropped, or one a later migration creates).",
+        bad: "-- 0001: CREATE TABLE users (id bigint);\nALTER TABLE userz ADD COLUMN email text;", good: "ALTER TABLE users ADD COLUMN email text;" }
+    UndefinedColumn => { code: "undefined-column", severity: Error, fatal: false,
+        summary: "A statement names a column its table does not have at that point of the migrations (PostgreSQL: 42703).",
+        why: "The replay knows the table's columns from the migrations that created and altered it: dropping, renaming, altering or indexing a column it lacks fails at deploy.",
+        bad: "-- 0001: CREATE TABLE users (id bigint, mail text);\nCREATE INDEX ON users (email);", good: "CREATE INDEX ON users (mail);" }
+    UndefinedSchema => { code: "undefined-schema", severity: Error, fatal: false,
+        summary: "A statement names a schema no migration created (PostgreSQL: 3F000).",
+        why: "Creating or altering `s.t` fails at deploy when schema `s` does not exist; if another service creates it, declare it with `external = [\"s\"]` on the set.",
+        bad: "CREATE TABLE billing.invoices (id bigint);", good: "CREATE SCHEMA billing;\nCREATE TABLE billing.invoices (id bigint);" }
+    DuplicateRelation => { code: "duplicate-relation", severity: Error, fatal: false,
+        summary: "A migration creates a table, view, index or sequence whose name is already taken in its schema (PostgreSQL: 42P07).",
+        why: "Tables, views, indexes and sequences share one namespace per schema: the second CREATE fails at deploy unless it says IF NOT EXISTS.",
+        bad: "-- 0001: CREATE TABLE users (id bigint);\nCREATE TABLE users (id bigint, email text);", good: "ALTER TABLE users ADD COLUMN email text;" }
+    DuplicateColumn => { code: "duplicate-column", severity: Error, fatal: false,
+        summary: "A migration adds (or renames to) a column its table already has (PostgreSQL: 42701).",
+        why: "Two branches often add the same column; the second ALTER fails at deploy unless it says IF NOT EXISTS.",
+        bad: "-- 0003: ALTER TABLE users ADD COLUMN email text;\nALTER TABLE users ADD COLUMN email text;", good: "ALTER TABLE users ADD COLUMN IF NOT EXISTS email text;" }
+    DuplicateSchema => { code: "duplicate-schema", severity: Error, fatal: false,
+        summary: "A migration creates a schema that already exists (PostgreSQL: 42P06).",
+        why: "The second CREATE SCHEMA fails at deploy unless it says IF NOT EXISTS.",
+        bad: "-- 0000: CREATE SCHEMA auth;\nCREATE SCHEMA auth;", good: "CREATE SCHEMA IF NOT EXISTS auth;" }
     EmptySet => { code: "empty-set", severity: Error, fatal: false,
         summary: "A configured migration set holds no migration at all.",
         why: "A set that finds nothing checks nothing: a moved directory or a wrong `dir` would pass silently.",
@@ -345,7 +369,7 @@ rules! {
 }
 
 /// Levenshtein distance over characters (codes are short; quadratic is fine).
-fn edit_distance(a: &str, b: &str) -> usize {
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

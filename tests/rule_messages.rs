@@ -130,6 +130,51 @@ fn scenario(code: &str, d: &Dir) -> Option<Case> {
             }
         }
         "sql-unverified" | "sql-ast-skipped" => return None,
+        "undefined-relation" => {
+            repo_with_set(d, 1);
+            d.write(
+                "m/0001_email.sql",
+                "-- t0 is created by 0000\nALTER TABLE t00 ADD COLUMN email text;\n",
+            );
+            check(&["m"])
+        }
+        "undefined-column" => {
+            repo_with_set(d, 1);
+            d.write("m/0001_index.sql", "CREATE INDEX t0_email ON t0 (email);\n");
+            check(&["m"])
+        }
+        "undefined-schema" => {
+            repo_with_set(d, 1);
+            d.write(
+                "m/0001_billing.sql",
+                "CREATE TABLE billing.invoices (id bigint PRIMARY KEY);\n",
+            );
+            check(&["m"])
+        }
+        "duplicate-relation" => {
+            repo_with_set(d, 1);
+            d.write(
+                "m/0001_again.sql",
+                "CREATE TABLE t0 (id bigint PRIMARY KEY, email text);\n",
+            );
+            check(&["m"])
+        }
+        "duplicate-column" => {
+            repo_with_set(d, 1);
+            d.write(
+                "m/0001_name.sql",
+                "ALTER TABLE t0\n    ADD COLUMN name text;\n",
+            );
+            check(&["m"])
+        }
+        "duplicate-schema" => {
+            repo_with_set(d, 1);
+            d.write(
+                "m/0001_schemas.sql",
+                "CREATE SCHEMA auth;\nCREATE SCHEMA auth;\n",
+            );
+            check(&["m"])
+        }
         "empty-set" => {
             d.init_repo();
             d.write("m/README", "migrations go here\n");

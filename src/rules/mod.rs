@@ -8,6 +8,7 @@ pub mod git;
 pub mod history;
 pub mod ledger;
 pub mod naming;
+pub mod schema;
 pub mod sql;
 
 /// The registry's types, re-exported where rule code and the library's users look for them.

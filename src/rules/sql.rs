@@ -72,7 +72,7 @@ pub fn check_file(
         findings.push(f);
         return (findings, None);
     }
-    let Some((body, text, shift)) = decode(file, &mut findings) else {
+    let Some((_, text, shift)) = decode(file, &mut findings) else {
         return (findings, None);
     };
     // A psql script is read the way psql reads it (same offsets; see `sql::psql`). Meta-commands
@@ -83,10 +83,8 @@ pub fn check_file(
         None
     };
     findings.extend(includes(file, script.as_ref(), text, shift));
-    // Applied (or baseline) and no stamp in it: protected by its checksum, not re-checked.
-    if !parse && !sql::may_stamp(body) {
-        return (findings, Some(Analysis::skipped(text)));
-    }
+    // Applied (or baseline) files are protected by their checksums and not re-checked, but
+    // still analysed: the schema replay needs what they did (cached by content).
     // Variables alone (`:name`) need the rewrite too, unless the analysis is cached.
     let script = match script {
         None if set.psql && cached.is_none() => sql::psql::neutralize(text),
@@ -110,6 +108,7 @@ pub fn check_file(
         None => {
             let mut a = sql::analyze(text, dialect, &set.placeholders, parse);
             keep_stamps_that_run(&mut a, text, script.as_ref());
+            keep_changes_that_run(&mut a, text, script.as_ref());
             if shift > 0 {
                 a.shift(shift);
             }
@@ -160,6 +159,50 @@ fn keep_stamps_that_run(
             && !rolled_back(&undone_single)
             && (delete || !rolled_back(&undone_auto))
     });
+}
+
+/// The schema changes psql certainly sends: none from a false `\if` branch or after `\q`; one
+/// in a branch miglint cannot evaluate, or a `\gexec` (which runs the rows of a query as SQL),
+/// makes what follows unknown.
+fn keep_changes_that_run(
+    analysis: &mut Analysis,
+    text: &str,
+    script: Option<&sql::psql::Neutralized>,
+) {
+    use sql::ddl::Change;
+    let Some(script) = script else { return };
+    let inside =
+        |ranges: &[std::ops::Range<usize>], at: usize| ranges.iter().any(|r| r.contains(&at));
+    let first = |c: &Change| c.spans().first().map_or(0, |r| r.start);
+    let mut kept = Vec::with_capacity(analysis.changes.len());
+    for c in analysis.changes.drain(..) {
+        let at = first(&c);
+        if inside(&script.not_run, at) {
+            continue;
+        }
+        if inside(&script.unsure, at) {
+            kept.push(Change::Unknown {
+                what: "a statement inside a psql \\if miglint cannot evaluate".into(),
+                span: at..at,
+            });
+            continue;
+        }
+        kept.push(c);
+    }
+    if let Some(at) = text.find("\\gexec") {
+        let i = kept
+            .iter()
+            .position(|c| first(c) > at)
+            .unwrap_or(kept.len());
+        kept.insert(
+            i,
+            Change::Unknown {
+                what: "psql's \\gexec (it runs a query's rows as SQL)".into(),
+                span: at..at,
+            },
+        );
+    }
+    analysis.changes = kept;
 }
 
 /// What a statement does to the transaction, read from its first words.
@@ -431,6 +474,9 @@ impl Analysis {
             mv(at);
         }
         self.directives.shift(by);
+        for c in &mut self.changes {
+            c.shift(by);
+        }
         for st in &mut self.stamps {
             mv(&mut st.span);
         }

@@ -3,6 +3,7 @@
 //! the ignore directives, and the Alembic stamps. The result holds byte spans only, never the
 //! ASTs, so checking 10,000 files does not keep 10,000 syntax trees alive.
 
+pub mod ddl;
 pub mod directives;
 #[cfg(feature = "postgres-exact")]
 pub mod exact;
@@ -52,6 +53,9 @@ pub struct Analysis {
     pub tokenize_error: Option<(String, Range<usize>)>,
     pub directives: Directives,
     pub stamps: Vec<Stamp>,
+    /// What the statements do to the schema, in order (for the schema replay).
+    #[serde(default)]
+    pub changes: Vec<ddl::Change>,
     /// Not analysed (an applied or baseline file that does not touch Alembic's version table):
     /// only its directives were read, so it has no statements and nothing to report.
     #[serde(default)]
@@ -241,13 +245,23 @@ impl Judge<'_> {
         }
         let outcome = parse_statement(
             chunk,
-            self.sql,
-            &span,
+            (self.sql, &span),
             self.dialect,
             lines,
-            &mut analysis.stamps,
-            &mut self.search_path,
+            Facts {
+                stamps: &mut analysis.stamps,
+                search_path: &mut self.search_path,
+                changes: &mut analysis.changes,
+            },
         );
+        let text = self.sql.get(span.clone()).unwrap_or("");
+        if outcome != Outcome::Parsed && ddl::may_change_relations(text) {
+            // What a statement miglint cannot read does to the schema is unknown.
+            analysis.changes.push(ddl::Change::Unknown {
+                what: "a statement miglint cannot read".into(),
+                span: span.clone(),
+            });
+        }
         // With the exact grammar, PostgreSQL's verdict overrides sqlparser's (placeholders are
         // already neutralised in `sql`).
         let outcome = match self
@@ -440,16 +454,22 @@ fn for_each_statement(tokens: Vec<TokenWithSpan>, mut each: impl FnMut(Vec<Token
 
 const RECURSION_LIMIT: usize = 400;
 
+/// What a parsed statement adds to the file's analysis.
+struct Facts<'a> {
+    stamps: &'a mut Vec<Stamp>,
+    /// Carried from statement to statement (`SET search_path`).
+    search_path: &'a mut Vec<String>,
+    changes: &'a mut Vec<ddl::Change>,
+}
+
 /// Parses one statement's tokens (taking them: no copy on the hot path). `sql` is the text the
 /// tokens came from and `span` the statement's byte range, used only on the error path.
 fn parse_statement(
     tokens: Vec<TokenWithSpan>,
-    sql: &str,
-    span: &Range<usize>,
+    (sql, span): (&str, &Range<usize>),
     dialect: &dyn Dialect,
     lines: &LineIndex,
-    stamps: &mut Vec<Stamp>,
-    search_path: &mut Vec<String>,
+    facts: Facts,
 ) -> Outcome {
     // PostgreSQL's grammar takes no trailing comma in any list; sqlparser accepts some (and a
     // rewritten construct would hide one), so look at the tokens themselves.
@@ -469,7 +489,18 @@ fn parse_statement(
     {
         Ok(parsed) => {
             for stmt in &parsed {
-                stamps::collect(stmt, lines, stamps, search_path);
+                let before = facts.search_path.clone();
+                stamps::collect(stmt, lines, facts.stamps, facts.search_path);
+                if *facts.search_path != before {
+                    let path = facts.search_path.clone();
+                    facts.changes.push(ddl::Change::SearchPath(path));
+                } else {
+                    let reader = ddl::Reader {
+                        lines,
+                        span: span.clone(),
+                    };
+                    facts.changes.extend(reader.read(stmt));
+                }
             }
             // sqlparser's PostgreSQL dialect accepts some MySQL/SQLite/T-SQL syntax that
             // PostgreSQL rejects at deploy time.

@@ -1,6 +1,8 @@
 //! Shared helpers: throw-away directories and git repositories, and the real binary.
 #![allow(dead_code)]
 
+pub mod pg;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -1,0 +1,710 @@
+//! The schema a migration set builds, replayed offline from each statement's effects
+//! ([`crate::sql::ddl::Change`]) in migration order: schemas, relations (tables, views,
+//! materialized views, indexes, sequences; one namespace per schema, as in `pg_class`) and table
+//! columns. Names resolve as PostgreSQL resolves them: folded identifiers, the search path
+//! (`public` by default, reset for every file: each file is its own psql session), temporary
+//! relations first.
+//!
+//! The model knows what it cannot see. A statement it cannot follow (a `DO` block with DDL,
+//! dynamic SQL, a call of a function, an unreadable statement) makes every name *unknown* from
+//! then on; an extension, a declared external schema or a name PostgreSQL generates (a serial
+//! column's `_seq`, a constraint's `_pkey` index) makes a name unknown, never missing. Only a name
+//! the model is sure of is reported: the replay yields a [`Problem`] only where PostgreSQL would
+//! certainly fail.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::sql::ddl::{AlterOp, Change, Column, Kind, Name, Reference};
+
+/// What PostgreSQL would refuse, with its SQLSTATE class in mind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// 3F000 `schema "x" does not exist` (or no schema of the search path exists to create in).
+    UndefinedSchema { name: Name },
+    /// 42P01 `relation "x" does not exist`; `near` is a known name it may be a typo of.
+    UndefinedRelation { name: Name, near: Option<String> },
+    /// 42703 `column "c" of relation "t" does not exist`.
+    UndefinedColumn {
+        table: String,
+        column: Column,
+        near: Option<String>,
+    },
+    /// 42P06 `schema "x" already exists`.
+    DuplicateSchema { name: Name },
+    /// 42P07 `relation "x" already exists`.
+    DuplicateRelation { name: Name, existing: Kind },
+    /// 42701 `column "c" of relation "t" already exists`.
+    DuplicateColumn { table: String, column: Column },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relation {
+    pub kind: Kind,
+    /// `None` when the columns are not known (`AS SELECT`, `LIKE`, views, external tables).
+    pub columns: Option<Vec<String>>,
+    /// A view's relations, resolved when it was created (`None`: not known).
+    pub uses: Option<Vec<(String, String)>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Namespace {
+    pub relations: HashMap<String, Relation>,
+    /// May hold relations the replay cannot see (an extension's, a declared external schema).
+    pub open: bool,
+    /// Its existence is not certain (declared external, or learned from an applied file).
+    pub maybe: bool,
+}
+
+/// The model at one point of the replay.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub schemas: HashMap<String, Namespace>,
+    /// Why any name may now exist or be gone (the first construct the replay cannot follow).
+    pub opaque: Option<String>,
+    /// Relations whose existence is unknown (views a `DROP … CASCADE` may have taken).
+    maybe_gone: HashSet<(String, String)>,
+    path: Vec<String>,
+    temp: HashMap<String, Relation>,
+}
+
+/// Where a name resolved.
+enum Lookup {
+    Found {
+        schema: String,
+    },
+    /// Certainly absent; `schema` is set when the schema itself is missing.
+    Missing {
+        schema: Option<String>,
+    },
+    Unknown,
+}
+
+/// Schemas PostgreSQL always has whose contents the replay does not model.
+const SYSTEM_SCHEMAS: &[&str] = &["pg_catalog", "information_schema", "pg_toast"];
+
+/// Suffixes of the names PostgreSQL generates for implicit objects (a serial column's
+/// sequence, a constraint's index).
+const GENERATED_SUFFIXES: &[&str] = &["_seq", "_pkey", "_key", "_idx", "_fkey", "_excl", "_check"];
+
+impl Model {
+    /// An empty database (`public` exists), with the relations and schemas the configuration
+    /// declares external (`schema` or `schema.relation`; a bare relation is in `public`).
+    pub fn new(external: &[String]) -> Model {
+        let mut m = Model {
+            schemas: HashMap::from([("public".to_string(), Namespace::default())]),
+            opaque: None,
+            maybe_gone: HashSet::new(),
+            path: vec!["public".into()],
+            temp: HashMap::new(),
+        };
+        for e in external {
+            let e = e.trim();
+            match e.split_once('.') {
+                Some((schema, relation)) => {
+                    let ns = m
+                        .schemas
+                        .entry(schema.to_string())
+                        .or_insert_with(|| Namespace {
+                            maybe: true,
+                            ..Namespace::default()
+                        });
+                    ns.relations.insert(relation.to_string(), unknown_table());
+                }
+                None => {
+                    let ns = m.schemas.entry(e.to_string()).or_default();
+                    ns.open = true;
+                    ns.maybe = e != "public";
+                }
+            }
+        }
+        m
+    }
+
+    /// A new file: a new psql session (default search path, no temporary relations).
+    pub fn begin_file(&mut self) {
+        self.path = vec!["public".into()];
+        self.temp.clear();
+    }
+
+    /// Applies one change; returns what PostgreSQL would refuse. With `learn` (an applied file,
+    /// which PostgreSQL accepted), nothing is refused: the model is corrected instead.
+    pub fn apply(&mut self, change: &Change, learn: bool) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        match change {
+            Change::SearchPath(p) => {
+                self.path = p
+                    .iter()
+                    .filter(|s| s.as_str() != "$user")
+                    .cloned()
+                    .collect();
+            }
+            Change::CreateSchema {
+                name,
+                if_not_exists,
+            } => match self.schemas.get_mut(&name.name) {
+                Some(ns) if ns.maybe => ns.maybe = false,
+                Some(_) if !if_not_exists => {
+                    problems.push(Problem::DuplicateSchema { name: name.clone() })
+                }
+                Some(_) => {}
+                None => {
+                    self.schemas.insert(name.name.clone(), Namespace::default());
+                }
+            },
+            Change::Create { .. } => self.create(change, &mut problems),
+            Change::Drop {
+                kind,
+                names,
+                if_exists,
+                cascade,
+            } => {
+                for name in names {
+                    self.drop(*kind, name, *if_exists, *cascade, &mut problems);
+                }
+            }
+            Change::AlterTable {
+                name,
+                if_exists,
+                ops,
+            } => self.alter_table(name, *if_exists, ops, &mut problems),
+            Change::RenameIndex { name, to } => {
+                if let Lookup::Found { schema } = self.lookup(name, Some(Kind::Index)) {
+                    self.rename(&schema, &name.name, to);
+                }
+            }
+            Change::Uses { table, columns } => match self.lookup(table, None) {
+                Lookup::Found { schema } => {
+                    self.check_columns(&schema, table, columns, &mut problems)
+                }
+                Lookup::Missing { schema } => problems.push(self.missing(table, schema)),
+                Lookup::Unknown => {}
+            },
+            Change::Extension { schema, .. } => {
+                let target = schema.clone().or_else(|| self.creation_schema());
+                if let Some(ns) = target.and_then(|s| self.schemas.get_mut(&s)) {
+                    ns.open = true;
+                }
+            }
+            Change::Unknown { what, .. } => {
+                self.opaque.get_or_insert_with(|| what.clone());
+            }
+        }
+        if learn {
+            for p in &problems {
+                self.learn(p);
+            }
+            return Vec::new();
+        }
+        problems
+    }
+
+    /// Corrects the model with what an applied file shows exists.
+    fn learn(&mut self, problem: &Problem) {
+        match problem {
+            Problem::UndefinedSchema { name } => {
+                self.schemas.entry(name.name.clone()).or_default().maybe = true;
+            }
+            Problem::UndefinedRelation { name, .. } => {
+                let schema = name
+                    .schema
+                    .clone()
+                    .or_else(|| self.creation_schema())
+                    .unwrap_or_else(|| "public".into());
+                let ns = self.schemas.entry(schema).or_default();
+                ns.relations.insert(name.name.clone(), unknown_table());
+            }
+            Problem::UndefinedColumn { table, .. } => {
+                for ns in self.schemas.values_mut() {
+                    if let Some(r) = ns.relations.get_mut(table) {
+                        r.columns = None;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The first schema of the search path that exists (where an unqualified name is created).
+    fn creation_schema(&self) -> Option<String> {
+        self.path
+            .iter()
+            .find(|s| self.schemas.contains_key(*s))
+            .cloned()
+    }
+
+    fn relation(&self, schema: &str, name: &str) -> Option<&Relation> {
+        if schema == "pg_temp" {
+            return self.temp.get(name);
+        }
+        self.schemas.get(schema)?.relations.get(name)
+    }
+
+    fn relation_mut(&mut self, schema: &str, name: &str) -> Option<&mut Relation> {
+        if schema == "pg_temp" {
+            return self.temp.get_mut(name);
+        }
+        self.schemas.get_mut(schema)?.relations.get_mut(name)
+    }
+
+    /// Resolves `name` as PostgreSQL would. Indexes and sequences that are missing are unknown
+    /// (PostgreSQL generates some), as is anything once the replay is opaque.
+    fn lookup(&self, name: &Name, kind: Option<Kind>) -> Lookup {
+        let found = match &name.schema {
+            Some(s) if s == "pg_temp" => self.temp.contains_key(&name.name).then(|| s.clone()),
+            Some(s) => self
+                .schemas
+                .get(s)
+                .filter(|ns| ns.relations.contains_key(&name.name))
+                .map(|_| s.clone()),
+            None if self.temp.contains_key(&name.name) => Some("pg_temp".into()),
+            None => self
+                .path
+                .iter()
+                .find(|s| {
+                    self.schemas
+                        .get(*s)
+                        .is_some_and(|ns| ns.relations.contains_key(&name.name))
+                })
+                .cloned(),
+        };
+        if let Some(schema) = found {
+            if self
+                .maybe_gone
+                .contains(&(schema.clone(), name.name.clone()))
+            {
+                return Lookup::Unknown;
+            }
+            return Lookup::Found { schema };
+        }
+        // Alembic's version table may predate the SQL set (Alembic made it before the switch).
+        let generated = GENERATED_SUFFIXES.iter().any(|s| name.name.ends_with(s))
+            || name.name.starts_with("pg_")
+            || name.name.starts_with("alembic_version");
+        if self.opaque.is_some() || generated || matches!(kind, Some(Kind::Index | Kind::Sequence))
+        {
+            return Lookup::Unknown;
+        }
+        match &name.schema {
+            Some(s) if SYSTEM_SCHEMAS.contains(&s.as_str()) || s.starts_with("pg_temp") => {
+                Lookup::Unknown
+            }
+            Some(s) => match self.schemas.get(s) {
+                None => Lookup::Missing {
+                    schema: Some(s.clone()),
+                },
+                Some(ns) if ns.open => Lookup::Unknown,
+                Some(_) => Lookup::Missing { schema: None },
+            },
+            None => {
+                let open = self
+                    .path
+                    .iter()
+                    .any(|s| self.schemas.get(s).is_none_or(|ns| ns.open));
+                if open && self.path.iter().any(|s| self.schemas.contains_key(s)) {
+                    Lookup::Unknown
+                } else if self.path.iter().any(|s| self.schemas.contains_key(s)) {
+                    Lookup::Missing { schema: None }
+                } else {
+                    Lookup::Unknown
+                }
+            }
+        }
+    }
+
+    /// The problem for a name that is certainly missing, with a near known name for a typo.
+    fn missing(&self, name: &Name, schema: Option<String>) -> Problem {
+        match schema {
+            Some(s) => Problem::UndefinedSchema {
+                name: Name {
+                    schema: None,
+                    name: s,
+                    span: name.span.clone(),
+                },
+            },
+            None => Problem::UndefinedRelation {
+                name: name.clone(),
+                near: nearest(
+                    &name.name,
+                    self.schemas.values().flat_map(|ns| ns.relations.keys()),
+                ),
+            },
+        }
+    }
+
+    /// Checks that a relation a statement names exists.
+    fn require(&self, name: &Name, problems: &mut Vec<Problem>) {
+        if let Lookup::Missing { schema } = self.lookup(name, None) {
+            problems.push(self.missing(name, schema));
+        }
+    }
+
+    /// Whether every relation of `names` may exist (reports those that certainly do not).
+    fn all_exist<'n>(
+        &self,
+        names: impl Iterator<Item = &'n Name>,
+        problems: &mut Vec<Problem>,
+    ) -> bool {
+        let before = problems.len();
+        names.for_each(|n| self.require(n, problems));
+        problems.len() == before
+    }
+
+    /// Checks a foreign key's target table and the columns it names.
+    fn require_reference(&self, r: &Reference, problems: &mut Vec<Problem>) {
+        match self.lookup(&r.table, None) {
+            Lookup::Found { schema } => self.check_columns(&schema, &r.table, &r.columns, problems),
+            Lookup::Missing { schema } => problems.push(self.missing(&r.table, schema)),
+            Lookup::Unknown => {}
+        }
+    }
+
+    fn create(&mut self, change: &Change, problems: &mut Vec<Problem>) {
+        let Change::Create {
+            kind,
+            name,
+            if_not_exists,
+            or_replace,
+            temporary,
+            columns,
+            on,
+            references,
+            uses,
+        } = change
+        else {
+            return;
+        };
+        // A view's query reads relations that must exist.
+        if !self.all_exist(uses.iter().flatten(), problems) {
+            return;
+        }
+        let mut target = name.clone();
+        if let Some((table, cols)) = on {
+            match self.lookup(table, None) {
+                Lookup::Missing { schema } => {
+                    problems.push(self.missing(table, schema));
+                    return;
+                }
+                Lookup::Found { schema } => {
+                    self.check_columns(&schema, table, cols, problems);
+                    target.schema = Some(schema);
+                }
+                Lookup::Unknown => return,
+            }
+            // An unnamed index gets a name PostgreSQL chooses.
+            if name.name.is_empty() {
+                return;
+            }
+        }
+        let Some(schema) = self.target_schema(&target, *temporary, problems) else {
+            return;
+        };
+        let key = (schema.clone(), target.name.clone());
+        let existing = self.relation(&schema, &target.name).map(|r| r.kind);
+        let certain = !self.maybe_gone.remove(&key);
+        match existing {
+            Some(k) if *or_replace && k == *kind => {}
+            Some(_) if *if_not_exists => return,
+            Some(k) if certain => {
+                problems.push(Problem::DuplicateRelation {
+                    name: target.clone(),
+                    existing: k,
+                });
+                return;
+            }
+            _ => {}
+        }
+        let resolved = |n: &Name| match self.lookup(n, None) {
+            Lookup::Found { schema } => Some((schema, n.name.clone())),
+            _ => None,
+        };
+        let relation = Relation {
+            kind: *kind,
+            columns: columns
+                .as_ref()
+                .map(|c| c.iter().map(|c| c.name.clone()).collect()),
+            uses: uses
+                .as_ref()
+                .and_then(|u| u.iter().map(resolved).collect::<Option<Vec<_>>>()),
+        };
+        if schema == "pg_temp" {
+            self.temp.insert(target.name.clone(), relation);
+        } else if let Some(ns) = self.schemas.get_mut(&schema) {
+            ns.relations.insert(target.name.clone(), relation);
+        }
+        for r in references {
+            self.require_reference(r, problems);
+        }
+    }
+
+    /// The schema a new relation goes into: `pg_temp`, its qualifier (which must exist), or the
+    /// first existing schema of the search path.
+    fn target_schema(
+        &self,
+        target: &Name,
+        temporary: bool,
+        problems: &mut Vec<Problem>,
+    ) -> Option<String> {
+        if temporary {
+            return Some("pg_temp".to_string());
+        }
+        match &target.schema {
+            Some(s) if !self.schemas.contains_key(s) && self.opaque.is_none() => {
+                problems.push(self.missing(target, Some(s.clone())));
+                None
+            }
+            Some(s) => Some(s.clone()),
+            None => self.creation_schema(),
+        }
+    }
+
+    fn check_columns(
+        &self,
+        schema: &str,
+        table: &Name,
+        columns: &[Column],
+        problems: &mut Vec<Problem>,
+    ) {
+        let Some(known) = self
+            .relation(schema, &table.name)
+            .and_then(|r| r.columns.as_ref())
+        else {
+            return;
+        };
+        for c in columns {
+            if !known.contains(&c.name) && self.opaque.is_none() {
+                problems.push(Problem::UndefinedColumn {
+                    table: table.name.clone(),
+                    column: c.clone(),
+                    near: nearest(&c.name, known.iter()),
+                });
+            }
+        }
+    }
+
+    fn drop(
+        &mut self,
+        kind: Option<Kind>,
+        name: &Name,
+        if_exists: bool,
+        cascade: bool,
+        problems: &mut Vec<Problem>,
+    ) {
+        let Some(kind) = kind else {
+            // A schema.
+            match self.schemas.get(&name.name) {
+                Some(_) => {
+                    self.schemas.remove(&name.name);
+                }
+                None if !if_exists && self.opaque.is_none() => {
+                    problems.push(Problem::UndefinedSchema { name: name.clone() })
+                }
+                None => {}
+            }
+            return;
+        };
+        match self.lookup(name, Some(kind)) {
+            Lookup::Found { schema } => {
+                if schema == "pg_temp" {
+                    self.temp.remove(&name.name);
+                } else if let Some(ns) = self.schemas.get_mut(&schema) {
+                    ns.relations.remove(&name.name);
+                }
+                if cascade {
+                    self.drop_dependents((schema, name.name.clone()));
+                }
+            }
+            Lookup::Missing { schema } if !if_exists => problems.push(self.missing(name, schema)),
+            _ => {}
+        }
+    }
+
+    /// `DROP … CASCADE` of `gone`: the views that read it go too, and those that read them;
+    /// a view whose relations are not known may have gone.
+    fn drop_dependents(&mut self, gone: (String, String)) {
+        let mut queue = vec![gone];
+        while let Some(g) = queue.pop() {
+            let mut dropped = Vec::new();
+            for (s, ns) in &self.schemas {
+                for (n, r) in &ns.relations {
+                    if !matches!(r.kind, Kind::View | Kind::MaterializedView) {
+                        continue;
+                    }
+                    match &r.uses {
+                        Some(u) if u.contains(&g) => dropped.push((s.clone(), n.clone())),
+                        Some(_) => {}
+                        None => {
+                            self.maybe_gone.insert((s.clone(), n.clone()));
+                        }
+                    }
+                }
+            }
+            for (s, n) in &dropped {
+                if let Some(ns) = self.schemas.get_mut(s) {
+                    ns.relations.remove(n);
+                }
+            }
+            queue.extend(dropped);
+        }
+    }
+
+    fn alter_table(
+        &mut self,
+        name: &Name,
+        if_exists: bool,
+        ops: &[AlterOp],
+        problems: &mut Vec<Problem>,
+    ) {
+        let schema = match self.lookup(name, None) {
+            Lookup::Found { schema } => schema,
+            Lookup::Missing { schema } => {
+                if !if_exists {
+                    problems.push(self.missing(name, schema));
+                }
+                return;
+            }
+            Lookup::Unknown => {
+                // Still check what the action needs elsewhere.
+                for op in ops {
+                    if let AlterOp::AddForeignKey(r) = op {
+                        self.require_reference(r, problems);
+                    }
+                }
+                return;
+            }
+        };
+        let mut table = name.name.clone();
+        for op in ops {
+            if let Some(p) = self.alter_op(&schema, (&mut table, &name.span), op) {
+                problems.push(p);
+            }
+            match op {
+                AlterOp::AddForeignKey(r) => self.require_reference(r, problems),
+                AlterOp::AddColumn { references, .. } => {
+                    for r in references {
+                        self.require_reference(r, problems);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// One `ALTER TABLE` action on `schema.table` (renamed in place by `RENAME TO`).
+    fn alter_op(
+        &mut self,
+        schema: &str,
+        (table, span): (&mut String, &std::ops::Range<usize>),
+        op: &AlterOp,
+    ) -> Option<Problem> {
+        let opaque = self.opaque.is_some();
+        let t = table.clone();
+        if let AlterOp::RenameTo(to) = op {
+            if let Some(existing) = self.relation(schema, to) {
+                if !opaque {
+                    return Some(Problem::DuplicateRelation {
+                        name: Name {
+                            schema: Some(schema.to_string()),
+                            name: to.clone(),
+                            span: span.clone(),
+                        },
+                        existing: existing.kind,
+                    });
+                }
+            }
+            self.rename(schema, table, to);
+            *table = to.clone();
+            return None;
+        }
+        let columns = self.relation_mut(schema, table)?.columns.as_mut()?;
+        column_op(columns, &t, op, opaque)
+    }
+
+    fn rename(&mut self, schema: &str, from: &str, to: &str) {
+        if schema == "pg_temp" {
+            if let Some(r) = self.temp.remove(from) {
+                self.temp.insert(to.to_string(), r);
+            }
+        } else if let Some(ns) = self.schemas.get_mut(schema) {
+            if let Some(r) = ns.relations.remove(from) {
+                ns.relations.insert(to.to_string(), r);
+            }
+        }
+    }
+}
+
+/// One column action of an `ALTER TABLE` on `table`'s known `columns`.
+fn column_op(columns: &mut Vec<String>, t: &str, op: &AlterOp, opaque: bool) -> Option<Problem> {
+    let missing = |c: &Column, known: &Vec<String>| {
+        (!opaque).then(|| Problem::UndefinedColumn {
+            table: t.to_string(),
+            column: c.clone(),
+            near: nearest(&c.name, known.iter()),
+        })
+    };
+    match op {
+        AlterOp::AddColumn {
+            column,
+            if_not_exists,
+            ..
+        } => {
+            if columns.contains(&column.name) {
+                return (!if_not_exists && !opaque).then(|| Problem::DuplicateColumn {
+                    table: t.to_string(),
+                    column: column.clone(),
+                });
+            }
+            columns.push(column.name.clone());
+        }
+        AlterOp::DropColumn {
+            columns: dropped,
+            if_exists,
+        } => {
+            for c in dropped {
+                match columns.iter().position(|k| *k == c.name) {
+                    Some(i) => {
+                        columns.remove(i);
+                    }
+                    None if !if_exists => return missing(c, columns),
+                    None => {}
+                }
+            }
+        }
+        AlterOp::RenameColumn { from, to } => {
+            let Some(i) = columns.iter().position(|k| *k == from.name) else {
+                return missing(from, columns);
+            };
+            if columns.contains(to) && !opaque {
+                return Some(Problem::DuplicateColumn {
+                    table: t.to_string(),
+                    column: Column {
+                        name: to.clone(),
+                        span: from.span.clone(),
+                    },
+                });
+            }
+            columns[i] = to.clone();
+        }
+        AlterOp::AlterColumn(c) if !columns.contains(&c.name) => return missing(c, columns),
+        _ => {}
+    }
+    None
+}
+
+fn unknown_table() -> Relation {
+    Relation {
+        kind: Kind::Table,
+        columns: None,
+        uses: None,
+    }
+}
+
+/// The known name closest to `name` when it is a likely typo (edit distance ≤ 2, or ≤ a third
+/// of its length).
+fn nearest<'a>(name: &str, known: impl Iterator<Item = &'a String>) -> Option<String> {
+    let limit = (name.chars().count() / 3).clamp(1, 2);
+    known
+        .map(|k| (crate::registry::edit_distance(name, k), k))
+        .filter(|(d, _)| *d <= limit && *d > 0)
+        .min()
+        .map(|(_, k)| k.clone())
+}

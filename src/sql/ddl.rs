@@ -1,0 +1,795 @@
+//! What each statement does to the schema, read from the sqlparser AST: the facts the schema
+//! replay (`crate::schema`) applies in migration order. Only the forms modelled here are facts;
+//! every other statement that could create, rename or drop a relation is [`Change::Unknown`], so
+//! the replay knows what it cannot see and never reports a name as missing on a guess.
+
+use std::ops::Range;
+
+use sqlparser::ast::{
+    AlterIndexOperation, AlterTableOperation, ColumnOption, Expr, FunctionArguments, ObjectName,
+    ObjectType, Query, RenameTableNameKind, SchemaName, SetExpr, Statement as Ast, TableConstraint,
+};
+
+use super::LineIndex;
+
+/// An identifier as PostgreSQL stores it: unquoted ones folded to lower case (ASCII letters
+/// only, as in a UTF-8 database), every name cut to 63 bytes (NAMEDATALEN).
+pub fn fold(id: &sqlparser::ast::Ident) -> String {
+    let value = if id.quote_style.is_none() {
+        id.value.to_ascii_lowercase()
+    } else {
+        id.value.clone()
+    };
+    truncate(value)
+}
+
+fn truncate(mut s: String) -> String {
+    if s.len() > 63 {
+        let mut end = 63;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
+
+/// A possibly schema-qualified name, folded, with where it is written.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Name {
+    pub schema: Option<String>,
+    pub name: String,
+    pub span: Range<usize>,
+}
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.schema {
+            Some(s) => write!(f, "{s}.{}", self.name),
+            None => write!(f, "{}", self.name),
+        }
+    }
+}
+
+/// A column named in a statement, folded, with where it is written.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Column {
+    pub name: String,
+    pub span: Range<usize>,
+}
+
+/// A foreign key's target: the table and the columns it names (empty: its primary key).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Reference {
+    pub table: Name,
+    pub columns: Vec<Column>,
+}
+
+/// The kinds of relation the replay tracks (they share one namespace per schema).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Kind {
+    Table,
+    View,
+    MaterializedView,
+    Index,
+    Sequence,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Table => "table",
+            Kind::View => "view",
+            Kind::MaterializedView => "materialized view",
+            Kind::Index => "index",
+            Kind::Sequence => "sequence",
+        }
+    }
+}
+
+/// One change to the schema, in statement order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Change {
+    /// `SET search_path` / `set_config('search_path', …)`: for the rest of the file (one psql
+    /// session).
+    SearchPath(Vec<String>),
+    CreateSchema {
+        name: Name,
+        if_not_exists: bool,
+    },
+    /// A relation. `columns` is `None` when they are not written out (`AS SELECT`, `LIKE`,
+    /// `PARTITION OF`, `INHERITS`, views). `on` is an index's table and its plain columns.
+    Create {
+        kind: Kind,
+        name: Name,
+        if_not_exists: bool,
+        or_replace: bool,
+        temporary: bool,
+        columns: Option<Vec<Column>>,
+        on: Option<(Name, Vec<Column>)>,
+        references: Vec<Reference>,
+        /// A view's relations (dropped with them by `CASCADE`); `None` when not known.
+        #[serde(default)]
+        uses: Option<Vec<Name>>,
+    },
+    Drop {
+        kind: Option<Kind>,
+        names: Vec<Name>,
+        if_exists: bool,
+        cascade: bool,
+    },
+    AlterTable {
+        name: Name,
+        if_exists: bool,
+        ops: Vec<AlterOp>,
+    },
+    /// `ALTER INDEX … RENAME TO …`.
+    RenameIndex {
+        name: Name,
+        to: String,
+    },
+    /// A data change (`INSERT`, `UPDATE`): the table and the columns it names must exist.
+    Uses {
+        table: Name,
+        columns: Vec<Column>,
+    },
+    /// `CREATE EXTENSION` of one that may create relations, in `schema` (else the first schema
+    /// of the search path): that schema may hold names the replay cannot see.
+    Extension {
+        name: String,
+        schema: Option<String>,
+        span: Range<usize>,
+    },
+    /// Something the replay cannot follow that may create, rename or drop relations.
+    Unknown {
+        what: String,
+        span: Range<usize>,
+    },
+}
+
+impl Change {
+    /// Every byte range the change holds (a cached change is checked against its file).
+    pub fn spans(&self) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        self.clone().each_span(|r| out.push(r.clone()));
+        out
+    }
+
+    /// Moves every byte range by `by` (a file read after its byte-order mark).
+    pub fn shift(&mut self, by: usize) {
+        self.each_span(|r| *r = r.start + by..r.end + by);
+    }
+
+    fn each_span(&mut self, mut f: impl FnMut(&mut Range<usize>)) {
+        match self {
+            Change::SearchPath(_) => {}
+            Change::CreateSchema { name, .. } | Change::RenameIndex { name, .. } => {
+                f(&mut name.span)
+            }
+            Change::Create {
+                name,
+                columns,
+                on,
+                references,
+                uses,
+                ..
+            } => {
+                f(&mut name.span);
+                columns.iter_mut().flatten().for_each(|c| f(&mut c.span));
+                if let Some((t, cols)) = on {
+                    f(&mut t.span);
+                    cols.iter_mut().for_each(|c| f(&mut c.span));
+                }
+                for r in references.iter_mut() {
+                    f(&mut r.table.span);
+                    r.columns.iter_mut().for_each(|c| f(&mut c.span));
+                }
+                uses.iter_mut().flatten().for_each(|r| f(&mut r.span));
+            }
+            Change::Drop { names, .. } => names.iter_mut().for_each(|n| f(&mut n.span)),
+            Change::AlterTable { name, ops, .. } => {
+                f(&mut name.span);
+                for op in ops {
+                    match op {
+                        AlterOp::AddColumn {
+                            column, references, ..
+                        } => {
+                            f(&mut column.span);
+                            for r in references.iter_mut() {
+                                f(&mut r.table.span);
+                                r.columns.iter_mut().for_each(|c| f(&mut c.span));
+                            }
+                        }
+                        AlterOp::DropColumn { columns, .. } => {
+                            columns.iter_mut().for_each(|c| f(&mut c.span))
+                        }
+                        AlterOp::RenameColumn { from: c, .. } | AlterOp::AlterColumn(c) => {
+                            f(&mut c.span)
+                        }
+                        AlterOp::AddForeignKey(r) => {
+                            f(&mut r.table.span);
+                            r.columns.iter_mut().for_each(|c| f(&mut c.span));
+                        }
+                        AlterOp::RenameTo(_) | AlterOp::Other => {}
+                    }
+                }
+            }
+            Change::Uses { table, columns } => {
+                f(&mut table.span);
+                columns.iter_mut().for_each(|c| f(&mut c.span));
+            }
+            Change::Unknown { span, .. } | Change::Extension { span, .. } => f(span),
+        }
+    }
+}
+
+/// One action of an `ALTER TABLE`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum AlterOp {
+    AddColumn {
+        column: Column,
+        if_not_exists: bool,
+        references: Vec<Reference>,
+    },
+    DropColumn {
+        columns: Vec<Column>,
+        if_exists: bool,
+    },
+    RenameColumn {
+        from: Column,
+        to: String,
+    },
+    /// `ALTER COLUMN c …`: the column must exist.
+    AlterColumn(Column),
+    RenameTo(String),
+    AddForeignKey(Reference),
+    /// Any other action: no effect the replay tracks (`SET SCHEMA` is [`Change::Unknown`]).
+    Other,
+}
+
+/// A (statement, effect) list builder for one parsed statement.
+pub struct Reader<'a> {
+    pub lines: &'a LineIndex<'a>,
+    /// The statement's byte range (for effects without a better span).
+    pub span: Range<usize>,
+}
+
+impl Reader<'_> {
+    fn span_of(&self, id: &sqlparser::ast::Ident) -> Range<usize> {
+        let s = &id.span;
+        if s.start.line == 0 {
+            return self.span.start..self.span.start;
+        }
+        let start = self.lines.offset(s.start.line, s.start.column);
+        let end = self.lines.offset(s.end.line, s.end.column);
+        start..end.max(start)
+    }
+
+    fn name(&self, name: &ObjectName) -> Option<Name> {
+        let parts: Vec<&sqlparser::ast::Ident> =
+            name.0.iter().map(|p| p.as_ident()).collect::<Option<_>>()?;
+        let (schema, last) = match parts.as_slice() {
+            [last] => (None, *last),
+            [schema, last] => (Some(fold(schema)), *last),
+            // `db.schema.table`: PostgreSQL accepts only the current database's name.
+            [_, schema, last] => (Some(fold(schema)), *last),
+            _ => return None,
+        };
+        let first = self.span_of(parts[0]);
+        let end = self.span_of(last).end;
+        Some(Name {
+            schema,
+            name: fold(last),
+            span: first.start..end.max(first.start),
+        })
+    }
+
+    fn column(&self, id: &sqlparser::ast::Ident) -> Column {
+        Column {
+            name: fold(id),
+            span: self.span_of(id),
+        }
+    }
+
+    fn reference(&self, fk: &sqlparser::ast::ForeignKeyConstraint) -> Option<Reference> {
+        Some(Reference {
+            table: self.name(&fk.foreign_table)?,
+            columns: fk.referred_columns.iter().map(|c| self.column(c)).collect(),
+        })
+    }
+
+    fn unknown(&self, what: impl Into<String>) -> Change {
+        Change::Unknown {
+            what: what.into(),
+            span: self.span.clone(),
+        }
+    }
+
+    /// The effects of one statement. Names that cannot be read (a function in a name) make the
+    /// statement unknown.
+    pub fn read(&self, stmt: &Ast) -> Vec<Change> {
+        match stmt {
+            Ast::CreateSchema {
+                schema_name,
+                if_not_exists,
+                ..
+            } => {
+                let name = match schema_name {
+                    SchemaName::Simple(n) | SchemaName::NamedAuthorization(n, _) => self.name(n),
+                    // `CREATE SCHEMA AUTHORIZATION role`: named after the role.
+                    SchemaName::UnnamedAuthorization(role) => Some(Name {
+                        schema: None,
+                        name: fold(role),
+                        span: self.span_of(role),
+                    }),
+                };
+                match name {
+                    Some(name) => vec![Change::CreateSchema {
+                        name,
+                        if_not_exists: *if_not_exists,
+                    }],
+                    None => vec![self.unknown("CREATE SCHEMA")],
+                }
+            }
+            Ast::CreateTable(t) => self.create_table(t),
+            Ast::CreateIndex(i) => self.create_index(i),
+            Ast::CreateView(v) => self.create_view(v),
+            Ast::CreateSequence {
+                if_not_exists,
+                name,
+                temporary,
+                ..
+            } => self.create(Kind::Sequence, name, *if_not_exists, false, *temporary),
+            Ast::Drop {
+                object_type,
+                if_exists,
+                names,
+                cascade,
+                ..
+            } => self.drop(*object_type, names, *if_exists, *cascade),
+            Ast::AlterTable(a) => self.alter_table(a),
+            Ast::AlterIndex {
+                name,
+                operation: AlterIndexOperation::RenameIndex { index_name },
+            } => match (self.name(name), self.name(index_name)) {
+                (Some(name), Some(to)) => vec![Change::RenameIndex { name, to: to.name }],
+                _ => vec![self.unknown("ALTER INDEX")],
+            },
+            Ast::CreateExtension(e) if extension_makes_no_relations(&e.name.value) => Vec::new(),
+            Ast::CreateExtension(e) => vec![Change::Extension {
+                name: fold(&e.name),
+                schema: e.schema.as_ref().map(fold),
+                span: self.span.clone(),
+            }],
+            Ast::Query(q) => self.query(q),
+            Ast::Insert(i) => self.insert(i),
+            Ast::Update(u) => self.update(u),
+            stmt if no_relation_effects(stmt) => Vec::new(),
+            other => {
+                let text = other.to_string();
+                if may_change_relations(&text) {
+                    vec![self.unknown(statement_kind(&text))]
+                } else {
+                    Vec::new()
+                }
+            }
+        }
+    }
+
+    fn create(
+        &self,
+        kind: Kind,
+        name: &ObjectName,
+        if_not_exists: bool,
+        or_replace: bool,
+        temporary: bool,
+    ) -> Vec<Change> {
+        match self.name(name) {
+            Some(name) => vec![Change::Create {
+                kind,
+                name,
+                if_not_exists,
+                or_replace,
+                temporary,
+                columns: None,
+                on: None,
+                references: Vec::new(),
+                uses: None,
+            }],
+            None => vec![self.unknown(format!("CREATE {}", kind.as_str().to_uppercase()))],
+        }
+    }
+
+    fn create_table(&self, t: &sqlparser::ast::CreateTable) -> Vec<Change> {
+        let Some(name) = self.name(&t.name) else {
+            return vec![self.unknown("CREATE TABLE")];
+        };
+        let derived = t.query.is_some()
+            || t.like.is_some()
+            || t.inherits.is_some()
+            || t.partition_of.is_some();
+        let columns = (!derived).then(|| t.columns.iter().map(|c| self.column(&c.name)).collect());
+        let mut references = Vec::new();
+        for c in &t.columns {
+            for o in &c.options {
+                if let ColumnOption::ForeignKey(fk) = &o.option {
+                    references.extend(self.reference(fk));
+                }
+            }
+        }
+        for c in &t.constraints {
+            if let TableConstraint::ForeignKey(fk) = c {
+                references.extend(self.reference(fk));
+            }
+        }
+        vec![Change::Create {
+            kind: Kind::Table,
+            name,
+            if_not_exists: t.if_not_exists,
+            or_replace: t.or_replace,
+            temporary: t.temporary,
+            columns,
+            on: None,
+            references,
+            uses: None,
+        }]
+    }
+
+    fn create_index(&self, i: &sqlparser::ast::CreateIndex) -> Vec<Change> {
+        let Some(table) = self.name(&i.table_name) else {
+            return vec![self.unknown("CREATE INDEX")];
+        };
+        // Only plain column references are checked; expressions are not.
+        let columns = i
+            .columns
+            .iter()
+            .filter_map(|c| match &c.column.expr {
+                Expr::Identifier(id) => Some(self.column(id)),
+                _ => None,
+            })
+            .collect();
+        // An unnamed index gets a generated name: it cannot collide in a way worth modelling.
+        let name = match &i.name {
+            Some(n) => match self.name(n) {
+                // An index lives in its table's schema.
+                Some(mut n) => {
+                    n.schema = n.schema.or_else(|| table.schema.clone());
+                    Some(n)
+                }
+                None => return vec![self.unknown("CREATE INDEX")],
+            },
+            None => None,
+        };
+        vec![Change::Create {
+            kind: Kind::Index,
+            name: name.unwrap_or_else(|| Name {
+                schema: table.schema.clone(),
+                name: String::new(),
+                span: table.span.clone(),
+            }),
+            if_not_exists: i.if_not_exists,
+            or_replace: false,
+            temporary: false,
+            columns: None,
+            on: Some((table, columns)),
+            references: Vec::new(),
+            uses: None,
+        }]
+    }
+
+    fn create_view(&self, v: &sqlparser::ast::CreateView) -> Vec<Change> {
+        let kind = if v.materialized {
+            Kind::MaterializedView
+        } else {
+            Kind::View
+        };
+        let mut made = self.create(kind, &v.name, v.if_not_exists, v.or_replace, v.temporary);
+        // The relations the query reads (a `WITH` query's names may be its own: not known).
+        let uses = if v.query.with.is_some() {
+            None
+        } else {
+            let mut names = Vec::new();
+            let _ = sqlparser::ast::visit_relations(&v.query, |r| {
+                names.push(self.name(r));
+                std::ops::ControlFlow::<()>::Continue(())
+            });
+            names.into_iter().collect::<Option<Vec<Name>>>()
+        };
+        if let Some(Change::Create { uses: u, .. }) = made.first_mut() {
+            *u = uses;
+        }
+        made
+    }
+
+    fn drop(
+        &self,
+        object_type: ObjectType,
+        names: &[ObjectName],
+        if_exists: bool,
+        cascade: bool,
+    ) -> Vec<Change> {
+        let kind = match object_type {
+            ObjectType::Table => Some(Kind::Table),
+            ObjectType::View => Some(Kind::View),
+            ObjectType::MaterializedView => Some(Kind::MaterializedView),
+            ObjectType::Index => Some(Kind::Index),
+            ObjectType::Sequence => Some(Kind::Sequence),
+            ObjectType::Schema => None,
+            // Types, roles, …: not relations; a dropped type may take tables with it (CASCADE).
+            _ if cascade => return vec![self.unknown(format!("DROP {object_type} … CASCADE"))],
+            _ => return Vec::new(),
+        };
+        let Some(names) = names.iter().map(|n| self.name(n)).collect() else {
+            return vec![self.unknown(format!("DROP {object_type}"))];
+        };
+        vec![Change::Drop {
+            kind,
+            names,
+            if_exists,
+            cascade,
+        }]
+    }
+
+    fn alter_table(&self, a: &sqlparser::ast::AlterTable) -> Vec<Change> {
+        let Some(name) = self.name(&a.name) else {
+            return vec![self.unknown("ALTER TABLE")];
+        };
+        // `ALTER FOREIGN TABLE` and the like: not modelled.
+        if a.table_type.is_some() {
+            return vec![self.unknown("ALTER … TABLE")];
+        }
+        let mut ops = Vec::new();
+        for op in &a.operations {
+            ops.push(match op {
+                AlterTableOperation::AddColumn {
+                    if_not_exists,
+                    column_def,
+                    ..
+                } => AlterOp::AddColumn {
+                    column: self.column(&column_def.name),
+                    if_not_exists: *if_not_exists,
+                    references: column_def
+                        .options
+                        .iter()
+                        .filter_map(|o| match &o.option {
+                            ColumnOption::ForeignKey(fk) => self.reference(fk),
+                            _ => None,
+                        })
+                        .collect(),
+                },
+                AlterTableOperation::DropColumn {
+                    column_names,
+                    if_exists,
+                    ..
+                } => AlterOp::DropColumn {
+                    columns: column_names.iter().map(|c| self.column(c)).collect(),
+                    if_exists: *if_exists,
+                },
+                AlterTableOperation::RenameColumn {
+                    old_column_name,
+                    new_column_name,
+                } => AlterOp::RenameColumn {
+                    from: self.column(old_column_name),
+                    to: fold(new_column_name),
+                },
+                AlterTableOperation::AlterColumn { column_name, .. } => {
+                    AlterOp::AlterColumn(self.column(column_name))
+                }
+                AlterTableOperation::RenameTable { table_name } => {
+                    let (RenameTableNameKind::As(n) | RenameTableNameKind::To(n)) = table_name;
+                    match self.name(n) {
+                        Some(n) => AlterOp::RenameTo(n.name),
+                        None => return vec![self.unknown("ALTER TABLE … RENAME")],
+                    }
+                }
+                AlterTableOperation::AddConstraint {
+                    constraint: TableConstraint::ForeignKey(fk),
+                    ..
+                } => match self.reference(fk) {
+                    Some(r) => AlterOp::AddForeignKey(r),
+                    None => AlterOp::Other,
+                },
+                // Partitions attach or detach whole tables: not followed.
+                AlterTableOperation::AttachPartitionOf { .. }
+                | AlterTableOperation::DetachPartitionOf { .. } => {
+                    return vec![self.unknown("ALTER TABLE … PARTITION")]
+                }
+                _ => AlterOp::Other,
+            });
+        }
+        vec![Change::AlterTable {
+            name,
+            if_exists: a.if_exists,
+            ops,
+        }]
+    }
+
+    /// `INSERT INTO t (a, b) …`: `t` and its named columns must exist.
+    fn insert(&self, i: &sqlparser::ast::Insert) -> Vec<Change> {
+        let sqlparser::ast::TableObject::TableName(name) = &i.table else {
+            return Vec::new();
+        };
+        let Some(table) = self.name(name) else {
+            return Vec::new();
+        };
+        let columns = i
+            .columns
+            .iter()
+            .filter_map(|c| match c.0.as_slice() {
+                [part] => part.as_ident().map(|id| self.column(id)),
+                _ => None,
+            })
+            .collect();
+        vec![Change::Uses { table, columns }]
+    }
+
+    /// `UPDATE t SET a = …`: `t` and the columns it sets must exist.
+    fn update(&self, u: &sqlparser::ast::Update) -> Vec<Change> {
+        let sqlparser::ast::TableFactor::Table { name, .. } = &u.table.relation else {
+            return Vec::new();
+        };
+        let Some(table) = self.name(name) else {
+            return Vec::new();
+        };
+        let columns = u
+            .assignments
+            .iter()
+            .filter_map(|a| match &a.target {
+                sqlparser::ast::AssignmentTarget::ColumnName(n) if n.0.len() == 1 => {
+                    n.0[0].as_ident().map(|id| self.column(id))
+                }
+                _ => None,
+            })
+            .collect();
+        vec![Change::Uses { table, columns }]
+    }
+
+    /// A top-level query: `SELECT … INTO t` creates a table; a call of a function that is not
+    /// one of PostgreSQL's common built-ins may do anything (`SELECT create_hypertable(…)`).
+    fn query(&self, q: &Query) -> Vec<Change> {
+        if let SetExpr::Select(s) = q.body.as_ref() {
+            if let Some(into) = &s.into {
+                let target = match into.targets.as_slice() {
+                    [Expr::Identifier(id)] => Some(ObjectName::from(vec![id.clone()])),
+                    [Expr::CompoundIdentifier(ids)] => Some(ObjectName::from(ids.clone())),
+                    _ => None,
+                };
+                return match target {
+                    Some(t) => self.create(Kind::Table, &t, false, false, into.temporary),
+                    None => vec![self.unknown("SELECT … INTO")],
+                };
+            }
+        }
+        let mut calls = Vec::new();
+        let _ = sqlparser::ast::visit_expressions(q, |e| {
+            if let Expr::Function(f) = e {
+                let name = f.name.to_string().to_ascii_lowercase();
+                if !builtin_function(&name) && !matches!(f.args, FunctionArguments::Subquery(_)) {
+                    calls.push(name);
+                }
+            }
+            std::ops::ControlFlow::<()>::Continue(())
+        });
+        match calls.first() {
+            Some(f) => vec![self.unknown(format!("a call of {f}()"))],
+            None => Vec::new(),
+        }
+    }
+}
+
+/// Extensions that create functions, types and operators but no relation.
+fn extension_makes_no_relations(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "pgcrypto"
+            | "uuid-ossp"
+            | "citext"
+            | "hstore"
+            | "pg_trgm"
+            | "btree_gin"
+            | "btree_gist"
+            | "unaccent"
+            | "fuzzystrmatch"
+            | "intarray"
+            | "ltree"
+            | "cube"
+            | "earthdistance"
+            | "tablefunc"
+            | "plpgsql"
+            | "isn"
+            | "seg"
+            | "vector"
+    )
+}
+
+/// Functions a migration commonly calls at top level that create or rename no relation.
+fn builtin_function(name: &str) -> bool {
+    let name = name.strip_prefix("pg_catalog.").unwrap_or(name);
+    matches!(
+        name,
+        "setval"
+            | "nextval"
+            | "currval"
+            | "lastval"
+            | "set_config"
+            | "current_setting"
+            | "now"
+            | "count"
+            | "max"
+            | "min"
+            | "sum"
+            | "avg"
+            | "coalesce"
+            | "format"
+            | "pg_get_serial_sequence"
+            | "gen_random_uuid"
+            | "uuid_generate_v4"
+            | "pg_advisory_lock"
+            | "pg_advisory_xact_lock"
+            | "pg_advisory_unlock"
+            | "pg_sleep"
+            | "to_regclass"
+            | "version"
+            | "current_database"
+            | "current_schema"
+            | "current_user"
+            | "lower"
+            | "upper"
+            | "length"
+            | "concat"
+            | "string_agg"
+            | "array_agg"
+    )
+}
+
+/// Statements that create, rename or drop no relation (data changes, grants, comments,
+/// functions, roles, settings, transaction control other than a rollback).
+fn no_relation_effects(stmt: &Ast) -> bool {
+    matches!(
+        stmt,
+        Ast::Delete(_)
+            | Ast::Truncate(_)
+            | Ast::Grant { .. }
+            | Ast::Revoke { .. }
+            | Ast::Comment { .. }
+            | Ast::CreateFunction(_)
+            | Ast::CreateTrigger(_)
+            | Ast::DropTrigger(_)
+            | Ast::DropFunction(_)
+            | Ast::CreateRole(_)
+            | Ast::CreateType { .. }
+            | Ast::CreateDomain(_)
+            | Ast::CreatePolicy(_)
+            | Ast::StartTransaction { .. }
+            | Ast::Commit { .. }
+            | Ast::Set(_)
+            | Ast::Analyze(_)
+            | Ast::Copy { .. }
+            | Ast::Lock(_)
+            | Ast::Discard { .. }
+            | Ast::Savepoint { .. }
+            | Ast::ReleaseSavepoint { .. }
+    )
+}
+
+/// Whether SQL text the replay does not model (a `DO` body, a statement it cannot read) may
+/// create, rename or drop a relation or schema: DDL words, `EXECUTE` (dynamic SQL), `RENAME`,
+/// `SELECT … INTO`, `ROLLBACK` (which undoes what came before).
+pub fn may_change_relations(text: &str) -> bool {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(
+            r"(?is)\b(create|drop|alter|import)\b.*?\b(table|index|view|sequence|schema|extension)\b|\b(execute|rename|rollback|into)\b",
+        )
+        .expect("valid regex")
+    })
+    .is_match(text)
+}
+
+/// The statement's leading words, for an unknown effect's message.
+fn statement_kind(text: &str) -> String {
+    text.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}

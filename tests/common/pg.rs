@@ -1,0 +1,136 @@
+//! A throw-away PostgreSQL cluster for the tests whose oracle is the real server: Debian's
+//! packages, `initdb` as the `postgres` user, a Unix socket in a temp dir,
+//! `listen_addresses=''`, every statement logged.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Cluster {
+    pub dir: tempfile::TempDir,
+    pub bin: PathBuf,
+}
+
+impl Cluster {
+    pub fn start() -> Option<Cluster> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("bin"))
+            .filter(|b| b.join("initdb").exists())
+            .max()?;
+        let dir = tempfile::tempdir().ok()?;
+        let (uid, gid) = postgres_ids()?;
+        std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).ok()?;
+        let data = dir.path().join("data");
+        let as_postgres = |args: &[&str]| {
+            Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .args(args)
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+        };
+        as_postgres(&[
+            bin.join("initdb").to_str()?,
+            "-D",
+            data.to_str()?,
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ])?;
+        let opts = format!(
+            "-c listen_addresses='' -k {} -c log_statement=all -c log_line_prefix='@@ ' -c fsync=off",
+            dir.path().display()
+        );
+        as_postgres(&[
+            bin.join("pg_ctl").to_str()?,
+            "-D",
+            data.to_str()?,
+            "-l",
+            dir.path().join("log").to_str()?,
+            "-w",
+            "-o",
+            &opts,
+            "start",
+        ])?;
+        Some(Cluster { dir, bin })
+    }
+
+    /// `psql -X -q -v ON_ERROR_STOP=1 [-1] -f script` in `cwd` against database `db`.
+    pub fn psql(&self, cwd: &Path, db: &str, args: &[&str]) -> std::process::Output {
+        Command::new("psql")
+            .args(["-X", "-q", "-h"])
+            .arg(self.dir.path())
+            .args(["-U", "postgres", "-d", db, "-v", "ON_ERROR_STOP=1"])
+            .args(args)
+            .current_dir(cwd)
+            .env("PGOPTIONS", "-c client_min_messages=error")
+            .output()
+            .expect("run psql")
+    }
+
+    pub fn log_len(&self) -> usize {
+        std::fs::metadata(self.dir.path().join("log")).map_or(0, |m| m.len() as usize)
+    }
+
+    /// The statements the server logged after byte `from` of its log (continuation lines of
+    /// one record start with a tab).
+    pub fn statements_since(&self, from: usize) -> Vec<String> {
+        let log = std::fs::read(self.dir.path().join("log")).unwrap();
+        let text = String::from_utf8_lossy(&log[from.min(log.len())..]).into_owned();
+        let mut out: Vec<String> = Vec::new();
+        let mut current: Option<String> = None;
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("@@ ") {
+                out.extend(current.take());
+                current = rest.strip_prefix("LOG:  statement: ").map(str::to_string);
+            } else if let (Some(c), Some(more)) = (current.as_mut(), line.strip_prefix('\t')) {
+                c.push('\n');
+                c.push_str(more);
+            }
+        }
+        out.extend(current);
+        out
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+fn postgres_ids() -> Option<(u32, u32)> {
+    let id = |flag: &str| {
+        Command::new("id")
+            .args([flag, "postgres"])
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+    };
+    Some((id("-u")?, id("-g")?))
+}
+
+pub fn cluster() -> Option<Cluster> {
+    let c = Cluster::start();
+    if c.is_none() {
+        assert!(
+            std::env::var_os("MIGLINT_REQUIRE_TOOLS").is_none(),
+            "a throw-away PostgreSQL cluster must start here (root, Debian's postgresql packages)"
+        );
+        eprintln!("skipped: no PostgreSQL cluster could start (needs root and postgresql-15)");
+    }
+    c
+}

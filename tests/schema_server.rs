@@ -1,0 +1,310 @@
+//! Issue 29: the schema replay predicts what fails at deploy. Generated migration sets (valid
+//! chains with injected faults: typos, columns added twice, tables created twice, missing
+//! schemas, renamed columns used under their old name, …) are applied file by file with
+//! `psql -X -v ON_ERROR_STOP=1 -1 -f` to an empty database of a throw-away PostgreSQL cluster,
+//! as the team deploys them. The server is the oracle; for every set:
+//!
+//! - the first deploy failure of a modelled kind (SQLSTATE 42P01, 42703, 3F000, 42P07, 42701,
+//!   42P06) must be miglint's first schema finding, at the same file and line, with the rule
+//!   of that SQLSTATE;
+//! - before the first failure (of any kind), and in a set that applies cleanly, miglint must
+//!   report no schema finding at all.
+
+mod common;
+use common::pg::cluster;
+use common::*;
+
+/// The schema rules and the SQLSTATE each predicts.
+const RULES: &[(&str, &str)] = &[
+    ("undefined-relation", "42P01"),
+    ("undefined-column", "42703"),
+    ("undefined-schema", "3F000"),
+    ("duplicate-relation", "42P07"),
+    ("duplicate-column", "42701"),
+    ("duplicate-schema", "42P06"),
+];
+
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) as usize) % n.max(1)
+    }
+
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+}
+
+/// What the generator believes exists, to write mostly valid statements (the server decides).
+#[derive(Default)]
+struct Belief {
+    schemas: Vec<String>,
+    /// (qualified name, columns)
+    tables: Vec<(String, Vec<String>)>,
+    indexes: Vec<String>,
+    views: Vec<String>,
+    serial: usize,
+}
+
+impl Belief {
+    fn fresh(&mut self, prefix: &str) -> String {
+        self.serial += 1;
+        format!("{prefix}{}", self.serial)
+    }
+}
+
+/// Writes a name as a person might: sometimes in upper case (PostgreSQL folds it).
+fn spell(rng: &mut Lcg, name: &str) -> String {
+    if rng.chance(15) {
+        name.to_uppercase()
+    } else {
+        name.to_string()
+    }
+}
+
+/// One statement on one line (so the server's error line is the statement's line).
+fn statement(rng: &mut Lcg, b: &mut Belief) -> String {
+    let fault = rng.chance(6);
+    let pick = rng.below(12);
+    if b.tables.is_empty() || pick == 0 {
+        let schema = if !b.schemas.is_empty() && rng.chance(40) {
+            format!("{}.", b.schemas[rng.below(b.schemas.len())])
+        } else if fault && rng.chance(30) {
+            "nosuch.".to_string()
+        } else {
+            String::new()
+        };
+        let name = if fault && !b.tables.is_empty() {
+            b.tables[rng.below(b.tables.len())].0.clone()
+        } else {
+            format!("{schema}{}", b.fresh("t"))
+        };
+        let mut cols = vec!["id".to_string(), "c1".to_string()];
+        let mut refs = String::new();
+        if !b.tables.is_empty() && rng.chance(30) {
+            let (target, _) = &b.tables[rng.below(b.tables.len())];
+            refs = format!(", ref bigint REFERENCES {} (id)", spell(rng, target));
+            cols.push("ref".into());
+        }
+        b.tables.push((name.clone(), cols));
+        return format!(
+            "CREATE TABLE {} (id bigint PRIMARY KEY, c1 text{refs});",
+            spell(rng, &name)
+        );
+    }
+    let t = rng.below(b.tables.len());
+    let (table, cols) = b.tables[t].clone();
+    let shown = if fault && rng.chance(40) {
+        format!("{table}z")
+    } else {
+        spell(rng, &table)
+    };
+    let col = cols[rng.below(cols.len())].clone();
+    match pick {
+        1 | 2 => {
+            let new = if fault { col.clone() } else { b.fresh("c") };
+            b.tables[t].1.push(new.clone());
+            let guard = if rng.chance(10) { "IF NOT EXISTS " } else { "" };
+            format!("ALTER TABLE {shown} ADD COLUMN {guard}{new} integer;")
+        }
+        3 if cols.len() > 2 && col != "id" => {
+            b.tables[t].1.retain(|c| *c != col);
+            format!("ALTER TABLE {shown} DROP COLUMN {col};")
+        }
+        4 => {
+            let new = if fault { cols[0].clone() } else { b.fresh("c") };
+            let from = if fault && rng.chance(50) {
+                "gone".to_string()
+            } else {
+                col.clone()
+            };
+            if let Some(c) = b.tables[t].1.iter_mut().find(|c| **c == from) {
+                *c = new.clone();
+            }
+            format!("ALTER TABLE {shown} RENAME COLUMN {from} TO {new};")
+        }
+        5 => {
+            let new = b.fresh("t");
+            let schema = table
+                .rsplit_once('.')
+                .map(|(s, _)| format!("{s}."))
+                .unwrap_or_default();
+            b.tables[t].0 = format!("{schema}{new}");
+            format!("ALTER TABLE {shown} RENAME TO {new};")
+        }
+        6 => {
+            let name = if fault && !b.indexes.is_empty() {
+                b.indexes[rng.below(b.indexes.len())].clone()
+            } else {
+                b.fresh("i")
+            };
+            b.indexes.push(name.clone());
+            let on = if fault && rng.chance(50) {
+                "missing_col"
+            } else {
+                col.as_str()
+            };
+            format!("CREATE INDEX {name} ON {shown} ({on});")
+        }
+        7 => {
+            b.tables.remove(t);
+            let guard = if rng.chance(20) { "IF EXISTS " } else { "" };
+            format!("DROP TABLE {guard}{shown} CASCADE;")
+        }
+        8 => {
+            let name = if fault && !b.schemas.is_empty() {
+                b.schemas[rng.below(b.schemas.len())].clone()
+            } else {
+                b.fresh("s")
+            };
+            b.schemas.push(name.clone());
+            format!("CREATE SCHEMA {name};")
+        }
+        9 => format!("ALTER TABLE {shown} ALTER COLUMN {col} SET DEFAULT NULL;"),
+        10 if rng.chance(50) || b.views.is_empty() => {
+            let name = if fault && !b.views.is_empty() {
+                b.views[rng.below(b.views.len())].clone()
+            } else {
+                b.fresh("v")
+            };
+            b.views.push(name.clone());
+            format!("CREATE VIEW {name} AS SELECT * FROM {shown};")
+        }
+        10 => {
+            let v = b.views.remove(rng.below(b.views.len()));
+            format!("DROP VIEW {v};")
+        }
+        _ => format!("INSERT INTO {shown} (id) VALUES ({});", rng.below(1000)),
+    }
+}
+
+/// A set: 3 to 7 files of 1 to 4 statements, sometimes behind `SET search_path`.
+fn set(rng: &mut Lcg) -> Vec<String> {
+    let mut b = Belief::default();
+    (0..3 + rng.below(5))
+        .map(|_| {
+            let mut file = String::new();
+            if !b.schemas.is_empty() && rng.chance(15) {
+                file.push_str(&format!("SET search_path TO {}, public;\n", b.schemas[0]));
+            }
+            for _ in 0..1 + rng.below(4) {
+                file.push_str(&statement(rng, &mut b));
+                file.push('\n');
+            }
+            file
+        })
+        .collect()
+}
+
+/// (file index, line, SQLSTATE) of the first failure psql reports, or `None` if all apply.
+fn deploy(
+    pg: &common::pg::Cluster,
+    dir: &std::path::Path,
+    db: &str,
+    files: &[String],
+) -> Option<(usize, u64, String)> {
+    let made = pg.psql(dir, "postgres", &["-c", &format!("CREATE DATABASE {db}")]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    for (i, _) in files.iter().enumerate() {
+        let path = format!("migrations/{i:04}_m.sql");
+        let out = pg.psql(dir, db, &["-v", "VERBOSITY=verbose", "-1", "-f", &path]);
+        if out.status.success() {
+            continue;
+        }
+        // `psql:migrations/0002_m.sql:3: ERROR:  42P01: relation "t1z" does not exist`
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        let line = err
+            .lines()
+            .find(|l| l.contains("ERROR:"))
+            .unwrap_or_else(|| panic!("{err}"));
+        let after_path = line
+            .split_once(&format!("{path}:"))
+            .map(|x| x.1)
+            .unwrap_or("");
+        let (number, rest) = after_path.split_once(':').unwrap_or(("0", ""));
+        let state = rest
+            .split("ERROR:")
+            .nth(1)
+            .and_then(|r| r.trim().split(':').next())
+            .unwrap_or("")
+            .to_string();
+        return Some((i, number.trim().parse().unwrap_or(0), state));
+    }
+    None
+}
+
+#[test]
+fn the_replay_predicts_what_fails_at_deploy() {
+    let Some(pg) = cluster() else { return };
+    let mut rng = Lcg(0x5c4e_3a11_d00d_0001);
+    let (mut predicted, mut failures, mut clean_files, mut false_errors) = (0, 0, 0, 0);
+    let mut unmodelled = Vec::new();
+    for n in 0..160 {
+        let files = set(&mut rng);
+        let d = Dir::new();
+        for (i, f) in files.iter().enumerate() {
+            d.write(&format!("migrations/{i:04}_m.sql"), f);
+        }
+        let failure = deploy(&pg, d.path(), &format!("set{n}"), &files);
+        let r = d.run(&["check", "migrations", "--format", "json"]);
+        let mut ours: Vec<(usize, u64, String)> = r
+            .diags()
+            .into_iter()
+            .filter(|(code, ..)| RULES.iter().any(|(c, _)| c == code))
+            .map(|(code, file, line, _)| {
+                let file = file.unwrap_or_default();
+                let i: usize = file["migrations/".len()..][..4].parse().unwrap();
+                (i, line.unwrap_or(0), code)
+            })
+            .collect();
+        ours.sort();
+        let context = || {
+            format!(
+                "set {n}:\n{}\nserver: {failure:?}\nmiglint: {ours:?}",
+                files.join("-- next file\n")
+            )
+        };
+        let stop = failure.as_ref().map_or(files.len(), |f| f.0);
+        clean_files += stop;
+        let early: Vec<_> = ours.iter().filter(|o| o.0 < stop).collect();
+        false_errors += early.len();
+        assert!(
+            early.is_empty(),
+            "a finding before the first deploy failure: {}",
+            context()
+        );
+        let Some((file, line, state)) = failure.clone() else {
+            continue;
+        };
+        match RULES.iter().find(|(_, s)| *s == state) {
+            Some((code, _)) => {
+                failures += 1;
+                let first = ours.first();
+                assert_eq!(
+                    first.map(|o| (o.0, o.1, o.2.as_str())),
+                    Some((file, line, *code)),
+                    "the first deploy failure is not miglint's first finding: {}",
+                    context()
+                );
+                predicted += 1;
+            }
+            None => unmodelled.push(state),
+        }
+    }
+    eprintln!(
+        "schema replay vs PostgreSQL: {predicted}/{failures} modelled deploy failures predicted, {false_errors} findings in {clean_files} files that applied; unmodelled failures: {unmodelled:?}"
+    );
+    assert!(
+        failures >= 30,
+        "the corpus must exercise the faults: {failures}"
+    );
+}
