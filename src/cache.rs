@@ -87,10 +87,7 @@ impl Entry {
                 .iter()
                 .all(|d| within(&d.span) && d.statement.as_ref().is_none_or(within))
             && self.stamps.iter().all(|s| within(&s.span))
-            && self
-                .changes
-                .iter()
-                .all(|c| c.spans().iter().all(&within));
+            && self.changes.iter().all(|c| c.spans().iter().all(&within));
         if !ok {
             return None;
         }

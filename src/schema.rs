@@ -21,8 +21,8 @@ use crate::sql::ddl::{AlterOp, Change, Column, Kind, Name, Reference};
 pub enum Problem {
     /// 3F000 `schema "x" does not exist` (or no schema of the search path exists to create in).
     UndefinedSchema { name: Name },
-    /// 42P01 `relation "x" does not exist`; `near` is a known name it may be a typo of.
-    UndefinedRelation { name: Name, near: Option<String> },
+    /// 42P01 `relation "x" does not exist` (see [`Model::near_relation`] for a likely intent).
+    UndefinedRelation { name: Name },
     /// 42703 `column "c" of relation "t" does not exist`.
     UndefinedColumn {
         table: String,
@@ -311,7 +311,25 @@ impl Model {
         }
     }
 
-    /// The problem for a name that is certainly missing, with a near known name for a typo.
+    /// A known relation `name` may be a typo of, among those it could have resolved to (its
+    /// schema's, or the search path's). Computed only for a reported problem, and skipped
+    /// where a schema holds so many relations that a suggestion would cost more than it helps.
+    pub fn near_relation(&self, name: &Name) -> Option<String> {
+        let scope: Vec<&Namespace> = match &name.schema {
+            Some(s) => self.schemas.get(s).into_iter().collect(),
+            None => self
+                .path
+                .iter()
+                .filter_map(|s| self.schemas.get(s))
+                .collect(),
+        };
+        if scope.iter().map(|ns| ns.relations.len()).sum::<usize>() > 5_000 {
+            return None;
+        }
+        nearest(&name.name, scope.iter().flat_map(|ns| ns.relations.keys()))
+    }
+
+    /// The problem for a name that is certainly missing.
     fn missing(&self, name: &Name, schema: Option<String>) -> Problem {
         match schema {
             Some(s) => Problem::UndefinedSchema {
@@ -321,13 +339,7 @@ impl Model {
                     span: name.span.clone(),
                 },
             },
-            None => Problem::UndefinedRelation {
-                name: name.clone(),
-                near: nearest(
-                    &name.name,
-                    self.schemas.values().flat_map(|ns| ns.relations.keys()),
-                ),
-            },
+            None => Problem::UndefinedRelation { name: name.clone() },
         }
     }
 
@@ -702,7 +714,9 @@ fn unknown_table() -> Relation {
 /// of its length).
 fn nearest<'a>(name: &str, known: impl Iterator<Item = &'a String>) -> Option<String> {
     let limit = (name.chars().count() / 3).clamp(1, 2);
+    let len = name.chars().count();
     known
+        .filter(|k| k.len().abs_diff(len) <= limit)
         .map(|k| (crate::registry::edit_distance(name, k), k))
         .filter(|(d, _)| *d <= limit && *d > 0)
         .min()
