@@ -62,7 +62,7 @@ gen "$work/deep" "'SELECT ' + '1+'*300000 + '1;'"
 gen "$work/errors" "' '.join('SELEC %d;' % i for i in range(100000))"
 gen "$work/longline" "'INSERT INTO t VALUES ' + ','.join('(%d, \\'abc\\')' % i for i in range(7000)) + '; ALTER SEQUENCE s OWNED BY t.id;'"
 gen "$work/dense16" "'SELECT ' + ',\\n'.join('1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1' for _ in range(400000)) + ';'"
-gen "$work/inserts" "''.join('INSERT INTO t (a, b, c) VALUES (%d, \\'x%d\\', %d);\\n' % (i, i, i) for i in range(60000))"
+gen "$work/inserts" "'CREATE TABLE t (a int, b text, c int);\\n' + ''.join('INSERT INTO t (a, b, c) VALUES (%d, \\'x%d\\', %d);\\n' % (i, i, i) for i in range(60000))"
 repo "$work/gap"; printf '[[set]]\ndir = "migrations"\nwidth = 12\n' > "$work/gap/miglint.toml"
 printf 'SELECT 1;\n' > "$work/gap/migrations/000900000000_b.sql"; mv "$work/gap/migrations/0000_a.sql" "$work/gap/migrations/000000000000_a.sql"
 for fmt in json human; do

@@ -206,6 +206,16 @@ mod tests {
     }
 
     #[test]
+    fn a_run_of_the_same_data_change_is_replayed_once() {
+        let inserts: String = (0..1000)
+            .map(|i| format!("INSERT INTO logs (a) VALUES ({i});\n"))
+            .collect();
+        assert_eq!(codes(&[&inserts]), ["undefined-relation"]);
+        let mixed = "CREATE TABLE t (a int);\nINSERT INTO t (a) VALUES (1);\nINSERT INTO t (b) VALUES (1);\n";
+        assert_eq!(codes(&[mixed]), ["undefined-column"]);
+    }
+
+    #[test]
     fn what_the_replay_cannot_see_is_never_reported() {
         // A DO block with DDL, a function call, an extension: names may exist.
         assert!(codes(&[

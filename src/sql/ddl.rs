@@ -155,6 +155,26 @@ impl Change {
         out
     }
 
+    /// Whether this is a data change naming the same table and columns as `previous`, so that
+    /// replaying it right after `previous` can neither change the model nor fail differently.
+    pub fn repeats(&self, previous: &Change) -> bool {
+        match (self, previous) {
+            (
+                Change::Uses { table, columns },
+                Change::Uses {
+                    table: t,
+                    columns: c,
+                },
+            ) => {
+                table.schema == t.schema
+                    && table.name == t.name
+                    && columns.len() == c.len()
+                    && columns.iter().zip(c).all(|(a, b)| a.name == b.name)
+            }
+            _ => false,
+        }
+    }
+
     /// Moves every byte range by `by` (a file read after its byte-order mark).
     pub fn shift(&mut self, by: usize) {
         self.each_span(|r| *r = r.start + by..r.end + by);

@@ -499,7 +499,17 @@ fn parse_statement(
                         lines,
                         span: span.clone(),
                     };
-                    facts.changes.extend(reader.read(stmt));
+                    for change in reader.read(stmt) {
+                        // A run of data changes to the same columns (a data migration's
+                        // thousands of INSERTs) cannot change the model: keep the first.
+                        if !facts
+                            .changes
+                            .last()
+                            .is_some_and(|last| change.repeats(last))
+                        {
+                            facts.changes.push(change);
+                        }
+                    }
                 }
             }
             // sqlparser's PostgreSQL dialect accepts some MySQL/SQLite/T-SQL syntax that
