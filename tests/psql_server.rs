@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 mod common;
 use common::pg::cluster;
+use common::Lcg;
 use miglint::config::SetConfig;
 use miglint::snapshot::MigrationFile;
 use miglint::sql::stamps::StampKind;
@@ -121,25 +122,13 @@ const PIECES: &[&str] = &[
 ];
 
 /// A deterministic stream of piece indexes (no dependency on a random-number crate).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
-}
-
 fn scripts() -> Vec<String> {
     let mut rng = Lcg(27);
     let mut out: Vec<String> = PIECES.iter().map(|p| p.to_string()).collect();
     while out.len() < 320 {
-        let n = 2 + rng.next(5);
-        let mut s: String = (0..n).map(|_| PIECES[rng.next(PIECES.len())]).collect();
-        if rng.next(6) == 0 {
+        let n = 2 + rng.below(5);
+        let mut s: String = (0..n).map(|_| PIECES[rng.below(PIECES.len())]).collect();
+        if rng.below(6) == 0 {
             s.push_str("\\q\nUPDATE v SET version_num = 'after_quit';\n");
         }
         out.push(s);

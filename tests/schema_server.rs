@@ -24,22 +24,6 @@ const RULES: &[(&str, &str)] = &[
     ("duplicate-schema", "42P06"),
 ];
 
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) as usize) % n.max(1)
-    }
-
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-}
-
 /// What the generator believes exists, to write mostly valid statements (the server decides).
 #[derive(Default)]
 struct Belief {
@@ -242,13 +226,19 @@ fn deploy(
     None
 }
 
+/// The generated statements all parse in both builds, so the replay is the same: it runs once,
+/// in the default build (CI's time is bounded).
 #[test]
+#[cfg_attr(
+    feature = "postgres-exact",
+    ignore = "build-independent; runs in the default build"
+)]
 fn the_replay_predicts_what_fails_at_deploy() {
     let Some(pg) = cluster() else { return };
     let mut rng = Lcg(0x5c4e_3a11_d00d_0001);
     let (mut predicted, mut failures, mut clean_files, mut false_errors) = (0, 0, 0, 0);
     let mut unmodelled = Vec::new();
-    for n in 0..160 {
+    for n in 0..130 {
         let files = set(&mut rng);
         let d = Dir::new();
         for (i, f) in files.iter().enumerate() {
