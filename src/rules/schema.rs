@@ -239,6 +239,16 @@ mod tests {
             "ALTER INDEX t_pkey RENAME TO t_pk; DROP SEQUENCE t_id_seq CASCADE;"
         ])
         .is_empty());
+        // Table functions and a query's own `WITH` names are not relations to require.
+        assert!(codes(&[
+            "CREATE VIEW nums AS SELECT g FROM generate_series(1, 3) AS g;",
+            "CREATE VIEW w AS SELECT * FROM (WITH x AS (SELECT 1 AS a) SELECT * FROM x) AS s;",
+        ])
+        .is_empty());
+        assert_eq!(
+            codes(&["CREATE VIEW v AS SELECT * FROM nosuch JOIN generate_series(1, 2) g ON true;"]),
+            ["undefined-relation"]
+        );
         // Columns of a table made from a query are not known.
         assert!(codes(&[
             "CREATE TABLE t AS SELECT 1 AS a;",

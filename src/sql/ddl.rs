@@ -505,16 +505,12 @@ impl Reader<'_> {
         };
         let mut made = self.create(kind, &v.name, v.if_not_exists, v.or_replace, v.temporary);
         // The relations the query reads (a `WITH` query's names may be its own: not known).
-        let uses = if v.query.with.is_some() {
-            None
-        } else {
-            let mut names = Vec::new();
-            let _ = sqlparser::ast::visit_relations(&v.query, |r| {
-                names.push(self.name(r));
-                std::ops::ControlFlow::<()>::Continue(())
-            });
-            names.into_iter().collect::<Option<Vec<Name>>>()
+        let mut reads = Reads {
+            reader: self,
+            names: Some(Vec::new()),
         };
+        let _ = sqlparser::ast::Visit::visit(v.query.as_ref(), &mut reads);
+        let uses = reads.names;
         if let Some(Change::Create { uses: u, .. }) = made.first_mut() {
             *u = uses;
         }
@@ -694,6 +690,41 @@ impl Reader<'_> {
             Some(f) => vec![self.unknown(format!("a call of {f}()"))],
             None => Vec::new(),
         }
+    }
+}
+
+/// The relations a query reads: plain table references, not table functions
+/// (`generate_series(…)`); `None` once a `WITH` (whose names are the query's own) is seen.
+struct Reads<'r, 'a> {
+    reader: &'r Reader<'a>,
+    names: Option<Vec<Name>>,
+}
+
+impl sqlparser::ast::Visitor for Reads<'_, '_> {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &Query) -> std::ops::ControlFlow<()> {
+        if query.with.is_some() {
+            self.names = None;
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+
+    fn pre_visit_table_factor(
+        &mut self,
+        factor: &sqlparser::ast::TableFactor,
+    ) -> std::ops::ControlFlow<()> {
+        if let sqlparser::ast::TableFactor::Table {
+            name, args: None, ..
+        } = factor
+        {
+            let name = self.reader.name(name);
+            match (&mut self.names, name) {
+                (Some(names), Some(n)) => names.push(n),
+                _ => self.names = None,
+            }
+        }
+        std::ops::ControlFlow::Continue(())
     }
 }
 
