@@ -295,14 +295,14 @@ impl Model {
                 Some(ns) if ns.open => Lookup::Unknown,
                 Some(_) => Lookup::Missing { schema: None },
             },
+            // Missing only if some schema of the path exists and none may hold unseen names.
             None => {
+                let exists = self.path.iter().any(|s| self.schemas.contains_key(s));
                 let open = self
                     .path
                     .iter()
                     .any(|s| self.schemas.get(s).is_none_or(|ns| ns.open));
-                if open && self.path.iter().any(|s| self.schemas.contains_key(s)) {
-                    Lookup::Unknown
-                } else if self.path.iter().any(|s| self.schemas.contains_key(s)) {
+                if exists && !open {
                     Lookup::Missing { schema: None }
                 } else {
                     Lookup::Unknown

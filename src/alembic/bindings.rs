@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use super::python::{statements, tokenize, Assignment, PyError, Stmt, Tok, Token};
+use super::python::{statements, Assignment, Stmt, Tok, Token};
 use crate::finding::Finding;
 use crate::registry::Rule;
 
@@ -20,42 +20,29 @@ pub struct Unevaluated {
     pub how: &'static str,
 }
 
-/// `alembic-parse-error` at the first binding of `watched` in revision file `file` that the
-/// reader does not evaluate (or where the file cannot be tokenized).
+/// `alembic-parse-error` at the first binding of `watched` in revision file `file` (its
+/// `tokens`) that the reader does not evaluate.
 pub fn check(
     file: &str,
-    src: &str,
+    tokens: &[Token],
     watched: &[&str],
     assigned: &[Assignment],
 ) -> Option<Box<Finding>> {
-    let finding = |message: String, span: Range<usize>, label: &str| {
-        Box::new(
-            Finding::new(Rule::AlembicParseError, message)
-                .file(file.to_string())
-                .at(span, label)
-                .help("assign `revision`, `down_revision`, `branch_labels` and `depends_on` once each, at module level, with string literals, None or tuples of them; move other code into upgrade()/downgrade()"),
-        )
+    let u = unevaluated(tokens, watched, assigned)?;
+    let what = if watched.contains(&u.name.as_str()) {
+        format!("`{}` in {file} is bound by {}", u.name, u.how)
+    } else {
+        format!("{file} runs {} (`{}`)", u.how, u.name)
     };
-    match unevaluated(src, watched, assigned) {
-        Ok(None) => None,
-        Err(e) => Some(finding(
-            format!("cannot read {file}: {}", e.message),
-            e.offset..e.offset + 1,
-            "here",
-        )),
-        Ok(Some(u)) => {
-            let what = if watched.contains(&u.name.as_str()) {
-                format!("`{}` in {file} is bound by {}", u.name, u.how)
-            } else {
-                format!("{file} runs {} (`{}`)", u.how, u.name)
-            };
-            Some(finding(
-                format!("{what}: the value Alembic sees is only known by running the module"),
-                u.span,
-                "bound here",
-            ))
-        }
-    }
+    Some(Box::new(
+        Finding::new(
+            Rule::AlembicParseError,
+            format!("{what}: the value Alembic sees is only known by running the module"),
+        )
+        .file(file.to_string())
+        .at(u.span, "bound here")
+        .help("assign `revision`, `down_revision`, `branch_labels` and `depends_on` once each, at module level, with string literals, None or tuples of them; move other code into upgrade()/downgrade()"),
+    ))
 }
 
 /// Names that reach a module's namespace without naming the variable (callable names).
@@ -91,11 +78,10 @@ const AUGMENTED: &[&str] = &[
 /// The first binding of one of `watched` that `assigned` (the evaluated module-level
 /// assignments) does not account for, or a construct that can bind any name.
 pub fn unevaluated(
-    src: &str,
+    tokens: &[Token],
     watched: &[&str],
     assigned: &[Assignment],
-) -> Result<Option<Unevaluated>, PyError> {
-    let tokens = tokenize(src)?;
+) -> Option<Unevaluated> {
     let evaluated: HashSet<usize> = assigned.iter().map(|a| a.name_offset).collect();
     // A name that ever holds a list can be changed in place through any reference to it.
     let mutable: HashSet<&str> = assigned
@@ -103,12 +89,9 @@ pub fn unevaluated(
         .filter(|a| a.holds_list)
         .map(|a| a.name.as_str())
         .collect();
-    for stmt in statements(&tokens) {
-        if let Some(found) = in_statement(&stmt, watched, &evaluated, &mutable) {
-            return Ok(Some(found));
-        }
-    }
-    Ok(None)
+    statements(tokens)
+        .iter()
+        .find_map(|stmt| in_statement(stmt, watched, &evaluated, &mutable))
 }
 
 fn name(t: &Token) -> Option<&str> {
@@ -247,13 +230,12 @@ fn in_statement(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alembic::python::module_assignments;
+    use crate::alembic::python::{assignments_of, module_assignments, tokenize};
 
     fn how(src: &str) -> Option<&'static str> {
-        let assigned = module_assignments(src).unwrap();
-        unevaluated(src, &["revision", "down_revision"], &assigned)
-            .unwrap()
-            .map(|u| u.how)
+        let tokens = tokenize(src).unwrap();
+        let assigned = assignments_of(&tokens, src);
+        unevaluated(&tokens, &["revision", "down_revision"], &assigned).map(|u| u.how)
     }
 
     #[test]

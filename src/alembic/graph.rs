@@ -22,6 +22,9 @@ pub struct Revision {
     pub down_span: Range<usize>,
 }
 
+/// The module names Alembic reads from a revision file.
+const WATCHED: [&str; 4] = ["revision", "down_revision", "branch_labels", "depends_on"];
+
 /// Reads one revision file. `file` is its repository-relative path (for findings).
 pub fn read_revision(file: &str, src: &str) -> Result<Revision, Box<Finding>> {
     let err = |message: String, span: Range<usize>| {
@@ -30,13 +33,14 @@ pub fn read_revision(file: &str, src: &str) -> Result<Revision, Box<Finding>> {
             .at(span, "here")
             .help("miglint reads revision files without running them: assign `revision` and `down_revision` string literals (or None / tuples of them) at module level"))
     };
-    let assignments = python::module_assignments(src).map_err(|e| {
+    let tokens = python::tokenize(src).map_err(|e| {
         err(
             format!("cannot read {file}: {}", e.message),
             e.offset..e.offset + 1,
         )
     })?;
-    for name in ["revision", "down_revision", "branch_labels", "depends_on"] {
+    let assignments = python::assignments_of(&tokens, src);
+    for name in WATCHED {
         if let Some(a) = assignments.iter().find(|a| a.name == name && a.in_block) {
             return Err(err(
                 format!("`{name}` in {file} is assigned inside an `if`/`try`/`with` block; which value Alembic sees depends on running the module"),
@@ -44,8 +48,7 @@ pub fn read_revision(file: &str, src: &str) -> Result<Revision, Box<Finding>> {
             ));
         }
     }
-    let watched = ["revision", "down_revision", "branch_labels", "depends_on"];
-    if let Some(finding) = super::bindings::check(file, src, &watched, &assignments) {
+    if let Some(finding) = super::bindings::check(file, &tokens, &WATCHED, &assignments) {
         return Err(finding);
     }
     let Some(rev) = python::last(&assignments, "revision") else {

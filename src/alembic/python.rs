@@ -601,12 +601,16 @@ pub fn statements(tokens: &[Token]) -> Vec<Stmt<'_>> {
 /// Every module-level assignment, in source order, including those in module-level blocks
 /// (marked `in_block`). Assignments inside `def` and `class` bodies are local and skipped.
 pub fn module_assignments(src: &str) -> Result<Vec<Assignment>, PyError> {
-    let tokens = tokenize(src)?;
-    Ok(statements(&tokens)
+    Ok(assignments_of(&tokenize(src)?, src))
+}
+
+/// [`module_assignments`] of tokens already read from `src`.
+pub fn assignments_of(tokens: &[Token], src: &str) -> Vec<Assignment> {
+    statements(tokens)
         .into_iter()
         .filter(|s| !s.in_function)
         .flat_map(|s| assignments_in(s.tokens, src, s.in_block))
-        .collect())
+        .collect()
 }
 
 /// The assignments one logical line makes: `name = …`, `name: annotation = …`, chained

@@ -1,5 +1,5 @@
 //! What each statement does to the schema, read from the sqlparser AST: the facts the schema
-//! replay (`crate::schema`) applies in migration order. Only the forms modelled here are facts;
+//! replay (the layer above) applies in migration order. Only the forms modelled here are facts;
 //! every other statement that could create, rename or drop a relation is [`Change::Unknown`], so
 //! the replay knows what it cannot see and never reports a name as missing on a guess.
 

@@ -73,16 +73,6 @@ impl Analysis {
     }
 }
 
-/// Whether a file may stamp Alembic's version table (its `version_num` column, or an
-/// `alembic_version…` table): such files are always analysed, so their stamps count.
-pub fn may_stamp(bytes: &[u8]) -> bool {
-    static RE: std::sync::OnceLock<regex::bytes::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| {
-        regex::bytes::Regex::new("(?i)version_num|alembic_version").expect("valid regex")
-    })
-    .is_match(bytes)
-}
-
 /// Maps sqlparser's (line, character column) locations to byte offsets in the original text.
 /// Constant time per lookup: callers look up every token of a statement, and a single line can
 /// hold hundreds of thousands of them (a recomputation per lookup made that quadratic).
