@@ -13,6 +13,7 @@ failed=0
 case_() {
     local name=$1 dir=$2 max_s=$3 max_mb=$4; shift 4
     local start end rc rss
+    rm -rf "$dir/.git/miglint" # every case cold: no analysis cached by an earlier case
     start=$(date +%s.%N)
     set +e
     rss=$(cd "$dir" && timeout $((max_s * 3)) /usr/bin/time -f %M "$m" "$@" 2>&1 >/dev/null | tail -n 1)
@@ -63,6 +64,12 @@ gen "$work/errors" "' '.join('SELEC %d;' % i for i in range(100000))"
 gen "$work/longline" "'INSERT INTO t VALUES ' + ','.join('(%d, \\'abc\\')' % i for i in range(7000)) + '; ALTER SEQUENCE s OWNED BY t.id;'"
 gen "$work/dense16" "'SELECT ' + ',\\n'.join('1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1' for _ in range(400000)) + ';'"
 gen "$work/inserts" "'CREATE TABLE t (a int, b text, c int);\\n' + ''.join('INSERT INTO t (a, b, c) VALUES (%d, \\'x%d\\', %d);\\n' % (i, i, i) for i in range(60000))"
+# One statement's tree (sqlparser's items are large, the vectors double): a list over the
+# statement budget is refused before tokenizing; the worst list under it stays under 512 MB;
+# 16 MB of statements under the budget stays under 20× the file.
+gen "$work/list" "'SELECT ' + '1,'*300000 + '1;'"
+gen "$work/orderby" "'SELECT 1 FROM t ORDER BY ' + '1,'*99990 + '1;'"
+gen "$work/bigins" "('INSERT INTO t VALUES ' + ','.join('(%d, \\'abc\\', true)' % i for i in range(24000)) + ';\\n')*30"
 repo "$work/gap"; printf '[[set]]\ndir = "migrations"\nwidth = 12\n' > "$work/gap/miglint.toml"
 printf 'SELECT 1;\n' > "$work/gap/migrations/000900000000_b.sql"; mv "$work/gap/migrations/0000_a.sql" "$work/gap/migrations/000000000000_a.sql"
 for fmt in json human; do
@@ -72,5 +79,8 @@ for fmt in json human; do
     case_ "a valid 97 KB migration on one line, --format $fmt" "$work/longline" 2 100 check --format "$fmt"
     case_ "number gap of 9×10^11 (width 12), --format $fmt" "$work/gap" 2 100 check --format "$fmt"
     case_ "16 MB of dense expressions, --format $fmt" "$work/dense16" 20 512 check --format "$fmt"
+    case_ "600 KB SELECT 1,1,… (600,000 tokens: over the budget), --format $fmt" "$work/list" 2 40 check --format "$fmt"
+    case_ "ORDER BY of 200,000 tokens (the worst under the budget), --format $fmt" "$work/orderby" 5 512 check --format "$fmt"
+    case_ "15 MB of 30 INSERTs of 24,000 rows (≤ 20× the file), --format $fmt" "$work/bigins" 20 300 check --format "$fmt"
 done
 exit $failed

@@ -171,8 +171,8 @@ rules! {
         why: "An applier that lists the directory finds it and fails, or skips it silently.",
         bad: "0003_x.sql -> missing-target.sql (dangling symlink)", good: "0003_x.sql as a regular file" }
     FileTooLarge => { code: "file-too-large", severity: Error, fatal: false,
-        summary: "A migration is larger than max_file_size and was not parsed (a warning once it is recorded).",
-        why: "Huge generated dumps make every hook run slow, so miglint hashes them without parsing; a pending file it did not check could hide anything, so it fails closed until the limit is raised. A recorded file is protected by its checksum and only warned about.",
+        summary: "A migration is larger than max_file_size, or holds a statement over the parse budget (200,000 tokens), and was not parsed (a warning once it is recorded).",
+        why: "Huge generated dumps make every hook run slow and one huge statement costs hundreds of MB to parse, so miglint hashes such files without parsing; a pending file it did not check could hide anything, so it fails closed until the limit is raised or the statement split. A recorded file is protected by its checksum and only warned about.",
         bad: "a 200 MB data dump in migrations/", good: "schema changes in migrations/, bulk data loaded by a separate job" }
     SqlParseError => { code: "sql-parse-error", severity: Error, fatal: false,
         summary: "A statement does not parse in the set's SQL dialect.",

@@ -29,11 +29,10 @@ pub fn unreadable(u: &Unreadable) -> Finding {
     .help("migrations must be regular files; remove the entry or restore its target")
 }
 
-/// Checks one file. Returns the analysis (directives and stamps) when the file could be read as
-/// SQL, so later rules (ignores, Alembic) can use it without parsing again.
 /// The most tokens sqlparser may hold at once (one statement's, or a whole file's when it is
-/// read whole): about 400 MB at peak (≈200 bytes per token with the parse).
-const MAX_TOKENS: usize = 2_000_000;
+/// read whole), ≈130 bytes each with the vector's growth: ~100 MB, beside one statement's tree
+/// (`sql::MAX_STATEMENT_TOKENS`), keeps a run under 512 MB.
+const MAX_TOKENS: usize = 800_000;
 
 /// `file-too-large`: a file over `max_file_size` (hashed in chunks, never loaded whole), or one
 /// whose largest statement would pass the parse budget: sqlparser holds every token of a
@@ -44,11 +43,21 @@ fn too_large(set: &SetConfig, file: &MigrationFile) -> Option<Finding> {
             .file(file.path.clone())
             .help("raise `max_file_size` for this set in miglint.toml to check it, or keep bulk data out of migrations"));
     }
-    // Small files cannot reach the budget: skip the scan.
+    // Small files cannot reach either budget: skip the scans.
+    if file.bytes.len() <= sql::MAX_STATEMENT_TOKENS {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&file.bytes);
+    let least = sql::psql::least_tokens(&text);
+    if least > sql::MAX_STATEMENT_TOKENS {
+        return Some(Finding::new(Rule::FileTooLarge, format!("`{}` holds a statement of at least {least} SQL tokens, more than miglint parses in one statement in bounded memory ({}); it was hashed but not parsed", file.name, sql::MAX_STATEMENT_TOKENS))
+            .file(file.path.clone())
+            .help("split the statement (several INSERTs of fewer rows, or COPY from a file the deploy loads)"));
+    }
     if file.bytes.len() < MAX_TOKENS {
         return None;
     }
-    let tokens = crate::sql::peak_tokens(&String::from_utf8_lossy(&file.bytes));
+    let tokens = crate::sql::peak_tokens(&text);
     (tokens > MAX_TOKENS).then(|| {
         Finding::new(Rule::FileTooLarge, format!("`{}` holds a statement of about {tokens} SQL tokens, more than miglint parses in bounded memory ({MAX_TOKENS}); it was hashed but not parsed", file.name))
             .file(file.path.clone())
@@ -56,6 +65,8 @@ fn too_large(set: &SetConfig, file: &MigrationFile) -> Option<Finding> {
     })
 }
 
+/// Checks one file. Returns the analysis (directives and stamps) when the file could be read as
+/// SQL, so later rules (ignores, Alembic) can use it without parsing again.
 pub fn check_file(
     set: &SetConfig,
     dialect: &dyn Dialect,

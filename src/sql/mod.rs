@@ -228,8 +228,14 @@ impl Judge<'_> {
             return;
         };
         let span = pos(first)..end(last).max(pos(first));
-        if let Some(refused) = too_deep(&chunk, &span) {
+        if let Some(refused) = too_big(&chunk, &span).or_else(|| too_deep(&chunk, &span)) {
             let outcome = if self.parse { refused } else { Outcome::Parsed };
+            if ddl::may_change_relations(self.sql.get(span.clone()).unwrap_or("")) {
+                analysis.changes.push(ddl::Change::Unknown {
+                    what: "a statement too large for miglint to read".into(),
+                    span: span.clone(),
+                });
+            }
             analysis.statements.push(Statement { span, outcome });
             return;
         }
@@ -322,11 +328,23 @@ fn by_statement(judge: &mut Judge, analysis: &mut Analysis) -> bool {
 /// `BEGIN ATOMIC` (its body's `;` do not end the statement) or `COPY … FROM stdin` rows (which
 /// sqlparser reads up to `\.` as part of the statement).
 fn statement_ends(sql: &str) -> Option<Vec<usize>> {
-    let atomic = sql
-        .as_bytes()
-        .windows(6)
-        .any(|w| w.eq_ignore_ascii_case(b"atomic"));
-    if atomic || sql.contains("\\.") {
+    // `BEGIN ATOMIC` (words apart by whitespace) and `\.` at a line's start (the end of
+    // `COPY` rows); a `'\.'` in a pattern or `atomic` in a name does not force a whole read.
+    let b = sql.as_bytes();
+    let atomic = b.windows(6).enumerate().any(|(i, w)| {
+        if !w.eq_ignore_ascii_case(b"atomic") {
+            return false;
+        }
+        let before = b[..i].trim_ascii_end();
+        before.len() < i
+            && before.len() >= 5
+            && before[before.len() - 5..].eq_ignore_ascii_case(b"begin")
+    });
+    let copy_rows = b
+        .windows(2)
+        .enumerate()
+        .any(|(i, w)| w == b"\\." && (i == 0 || b[i - 1] == b'\n'));
+    if atomic || copy_rows {
         return None;
     }
     psql::statement_ends(sql)
@@ -518,6 +536,25 @@ fn parse_statement(
         }
         Err(err) => failed(&err, sql, span, dialect, lines),
     }
+}
+
+/// The most significant tokens of one statement sqlparser is given. Its syntax tree costs up to
+/// ~1,800 bytes per token at peak (an `ORDER BY` item is large and the list's vector doubles):
+/// 300,000 tokens of `ORDER BY 1,1,…` took 600 MB. At this budget a statement's parse stays
+/// under ~400 MB (`benches/hostile.sh`); a larger one is refused unparsed, and `file-too-large`
+/// names it before tokenizing when `psql::least_tokens` already shows it.
+pub const MAX_STATEMENT_TOKENS: usize = 200_000;
+
+/// `COPY … FROM stdin` rows are held as strings, not a tree: exempt.
+fn too_big(tokens: &[TokenWithSpan], span: &Range<usize>) -> Option<Outcome> {
+    let copy = matches!(tokens.first().map(|t| &t.token), Some(Token::Word(w)) if w.value.eq_ignore_ascii_case("copy"));
+    (tokens.len() > MAX_STATEMENT_TOKENS && !copy).then(|| Outcome::Error {
+        message: format!(
+            "this statement holds {} SQL tokens; miglint parses at most {MAX_STATEMENT_TOKENS} in one statement (split it, e.g. into several INSERTs)",
+            tokens.len()
+        ),
+        at: span.start..(span.start + 1).min(span.end.max(span.start + 1)),
+    })
 }
 
 /// sqlparser builds a left-deep tree for `1+1+…` without counting it against its recursion

@@ -678,6 +678,53 @@ pub fn statement_ends(text: &str) -> Option<Vec<usize>> {
     Some(ends)
 }
 
+/// A lower bound of the tokens in the largest statement of `text` (statements cut at every `;`
+/// outside literals and comments, which can only make them smaller), counted without
+/// tokenizing: a budget refusal must never rest on an overestimate. Counted: each `,` `(` `)`
+/// `[` `]`, each literal, each run of operator characters (not the sign of an exponent), and
+/// each word or number that follows one of these or whitespace. Every counted item begins a
+/// token of its own; what is not counted (a word after `.` or `::`) only lowers the bound.
+/// `COPY` rows are data, not a syntax tree: a file that mentions `copy` at all gets 0 here and
+/// is bounded after tokenizing instead.
+pub fn least_tokens(text: &str) -> usize {
+    let b = text.as_bytes();
+    if b.windows(4).any(|w| w.eq_ignore_ascii_case(b"copy")) {
+        return 0;
+    }
+    let literals = literals(text);
+    let mut literal = literals.iter().peekable();
+    let (mut largest, mut count, mut i) = (0, 0, 0);
+    while i < b.len() {
+        let prev = i.checked_sub(1).map(|p| b[p]);
+        if let Some(l) = literal.next_if(|l| l.range.start <= i) {
+            // `E'…'`, `U&'…'`, `x'…'`: the prefix was counted as the token already.
+            let prefixed = prev.is_some_and(|p| is_ident_byte(p) || p == b'&');
+            count += usize::from(l.what != "block comment" && !prefixed);
+            i = l.range.end.max(i + 1);
+            continue;
+        }
+        let separated = prev.is_none_or(|p| p.is_ascii_whitespace() || b",()[];".contains(&p));
+        match b[i] {
+            b'-' if b.get(i + 1) == Some(&b'-') => i = line_end(b, i),
+            b';' => {
+                largest = largest.max(count);
+                count = 0;
+            }
+            b',' | b'(' | b')' | b'[' | b']' => count += 1,
+            c if b"+-*/<>=~!%^&|".contains(&c) => {
+                let operator_before = prev.is_some_and(|p| b"+-*/<>=~!%^&|".contains(&p));
+                let exponent = matches!(prev, Some(b'e' | b'E'));
+                let unicode_prefix = c == b'&' && matches!(prev, Some(b'U' | b'u'));
+                count += usize::from(!operator_before && !exponent && !unicode_prefix);
+            }
+            c if is_ident_byte(c) && c != b'$' => count += usize::from(separated),
+            _ => {}
+        }
+        i += 1;
+    }
+    largest.max(count)
+}
+
 /// Where the first string, quoted identifier, `$$` body or block comment that never closes
 /// opens, and what it is: the tokenizer only notices at the end of the file, but the mistake is
 /// where it opens.
@@ -781,6 +828,53 @@ mod tests {
 
     fn n(s: &str) -> String {
         neutralize(s).map_or(s.to_string(), |n| n.text)
+    }
+
+    /// The bound must never pass the real count (sqlparser's significant tokens of the largest
+    /// statement), or a budget refusal would rest on a guess.
+    #[test]
+    fn least_tokens_never_exceeds_what_sqlparser_holds() {
+        use sqlparser::dialect::PostgreSqlDialect;
+        use sqlparser::tokenizer::{Token, Tokenizer};
+        let real = |sql: &str| {
+            let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql)
+                .tokenize()
+                .unwrap();
+            let mut largest = 0;
+            let mut count = 0;
+            for t in tokens {
+                match t {
+                    Token::Whitespace(_) | Token::EOF => {}
+                    Token::SemiColon => {
+                        largest = count.max(largest);
+                        count = 0;
+                    }
+                    _ => count += 1,
+                }
+            }
+            largest.max(count)
+        };
+        for sql in [
+            "SELECT 1,2,3;",
+            "SELECT 1+1+1-2*3/4;",
+            "SELECT a.b.c, x::int, 1e-5, 1.5e+3, .5, -1 FROM t WHERE a<>b AND c>=d;",
+            "SELECT E'a\\'b', U&'d\\0061', x'1f', B'01', N'x', $$ a; b $$, $q$;$q$ FROM \"T\".\"u\";",
+            "INSERT INTO t VALUES (1, 'a', true), (2, 'b', false); -- c, d, (e)\nSELECT 1;",
+            "/* a, b, c */ SELECT /* ( */ 1 /* ) */;",
+            "SELECT ARRAY[1,2][1], a->>'k', a #> '{x}', b || c, $1, :x;",
+            "CREATE TABLE t (id int PRIMARY KEY, n text NOT NULL DEFAULT 'x');",
+            "SELECT count(*), f(a => 1), g(b := 2) FROM t;",
+        ] {
+            let least = least_tokens(sql);
+            assert!(least <= real(sql), "{sql}: {least} > {}", real(sql));
+            assert!(least > 0, "{sql}");
+        }
+        assert_eq!(
+            least_tokens(&format!("SELECT {}1;", "1,".repeat(1000))),
+            2002
+        );
+        assert_eq!(least_tokens("COPY t FROM stdin;\n1,2,3\n\\.\n"), 0);
+        assert!(least_tokens(&format!("SELECT {}1;", "1+".repeat(1000))) >= 1000);
     }
 
     #[test]
