@@ -897,7 +897,9 @@ fn in_flight_claims(
         .iter()
         .filter(|m| merge_base.file(&m.name).is_none() && state.ledger.get(&m.name).is_none())
         .collect();
-    Ok(rules::git::number_claimed(set, &new, &claims))
+    let mut findings = rules::git::against_gaps(&claims);
+    findings.extend(rules::git::number_claimed(set, &new, &claims.claims));
+    Ok(findings)
 }
 
 /// `rewritten-in-history` on the branch under review: each commit since the merge-base, then

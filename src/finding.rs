@@ -28,6 +28,9 @@ pub struct Finding {
     /// What configuration rates about this problem (the severity is decided in
     /// `registry::severity`, when findings are finished).
     pub rating: Option<Rating>,
+    /// Another branch's git ref this finding is about (`refs/remotes/pr/12`): reports that know
+    /// the forge link it to that pull or merge request.
+    pub reference: Option<String>,
 }
 
 /// A fact attached to a finding (miette `related`, SARIF `relatedLocations`, JSON `related`).
@@ -52,6 +55,7 @@ impl Finding {
             label: None,
             related: Vec::new(),
             rating: None,
+            reference: None,
         }
     }
 
@@ -78,6 +82,11 @@ impl Finding {
     pub fn at(mut self, span: Range<usize>, label: impl Into<String>) -> Self {
         self.span = Some(span);
         self.label = Some(label.into());
+        self
+    }
+
+    pub fn reference(mut self, reference: impl Into<String>) -> Self {
+        self.reference = Some(reference.into());
         self
     }
 

@@ -137,6 +137,9 @@ enum Command {
         /// Print the renames without doing them.
         #[arg(long)]
         dry_run: bool,
+        /// Skip numbers that branches whose refs match this glob add (with `[git] against`).
+        #[arg(long, value_name = "REF-GLOB")]
+        against: Vec<String>,
     },
 }
 
@@ -291,7 +294,12 @@ fn run(cli: Cli) -> ExitCode {
         } => alembic_heads(&ctx, set),
         Command::Graph { base, set } => graph(&ctx, base, set),
         Command::Status { base } => status(&ctx, base),
-        Command::Renumber { base, set, dry_run } => renumber(&ctx, base, set, dry_run),
+        Command::Renumber {
+            base,
+            set,
+            dry_run,
+            against,
+        } => renumber(&ctx, (base, set), dry_run, against),
     };
     result.unwrap_or_else(|fatal| fail(format, fatal))
 }
@@ -535,14 +543,19 @@ fn status(ctx: &Ctx, base: &Option<String>) -> miglint::Result<ExitCode> {
 
 fn renumber(
     ctx: &Ctx,
-    base: &Option<String>,
-    set: &Option<String>,
+    (base, set): (&Option<String>, &Option<String>),
     dry_run: &bool,
+    against: &[String],
 ) -> miglint::Result<ExitCode> {
     let format = ctx.format;
     only_human_or_json(format, "renumber")?;
     let ws = ctx.open(&[])?;
-    let plan = commands::renumber::plan(&ws, base.as_deref(), set.as_deref())?;
+    let plan = commands::renumber::plan(&ws, base.as_deref(), set.as_deref(), against)?;
+    let skipped: Vec<_> = plan
+        .skipped
+        .iter()
+        .map(|(n, by)| json!({ "number": n, "claimed_by": by }))
+        .collect();
     if !plan.renames.is_empty() && !dry_run {
         commands::renumber::apply(&ws, set.as_deref(), &plan.renames)?;
     }
@@ -557,13 +570,16 @@ fn renumber(
             .map(|(from, to)| json!({ "from": from, "to": to }))
             .collect();
         emit_json(
-            json!({ "version": 1, "dry_run": dry_run, "renames": renames, "base": plan.base, "next": (!plan.renames.is_empty()).then_some(next) }),
+            json!({ "version": 1, "dry_run": dry_run, "renames": renames, "skipped": skipped, "base": plan.base, "next": (!plan.renames.is_empty()).then_some(next) }),
         );
         return Ok(ExitCode::SUCCESS);
     }
     if plan.renames.is_empty() {
         println!("nothing to renumber: every new migration already follows the base");
         return Ok(ExitCode::SUCCESS);
+    }
+    for (n, by) in &plan.skipped {
+        eprintln!("miglint: skipped {n}, which {by} adds");
     }
     for (from, to) in &plan.renames {
         println!(

@@ -218,6 +218,14 @@ rules! {
         summary: "A number this branch adds is also added by another open branch (`--against`).",
         why: "Both pull requests are green until one merges; then the other breaks main unless it is up to date. Said early, it is a rename on a branch.",
         bad: "this branch adds 0005_add_email.sql; refs/remotes/pr/12 adds 0005_add_phone.sql", good: "one of them renumbered to 0006" }
+    AgainstUnreadable => { code: "against-unreadable", severity: Warning, fatal: false,
+        summary: "A ref matched by `--against` could not be read (shallow history, missing objects).",
+        why: "Its claims are unknown: a collision with it would pass unseen, so the gap is said rather than skipped silently.",
+        bad: "refs/remotes/pr/12 fetched with --depth 1", good: "the pull requests' heads fetched with their history" }
+    AgainstNoMatch => { code: "against-no-match", severity: Info, fatal: false,
+        summary: "An `--against` glob matched no ref.",
+        why: "Nothing was compared: a typo in the glob, or the other branches were not fetched.",
+        bad: "--against 'refs/remotes/prs/*' (nothing fetched there)", good: "--against 'refs/remotes/pr/*' after fetching the heads" }
     BaselineCoversNew => { code: "baseline-covers-new", severity: Error, fatal: false,
         summary: "A migration the base does not have is numbered at or below the set's `baseline`.",
         why: "A baseline stands for legacy files that already exist; a new file under it would escape the parse check, so it is checked and reported instead.",

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::alembic::StagedFiles;
 use crate::config::SetConfig;
 use crate::finding::Finding;
-use crate::rules::git::Claim;
+use crate::rules::git::Claims;
 use crate::rules::history::BranchState;
 use crate::snapshot::{RecordedBlob, Snapshot};
 
@@ -100,7 +100,7 @@ pub trait Vcs {
     /// For each ref matching one of `globs` that is not the base, not the checked commit and
     /// not merged into the base: the migrations of `set` it adds relative to its merge-base
     /// with the base. Refs are read as they are locally; nothing is fetched.
-    fn claims(&self, set: &SetConfig, base: &Base, globs: &[String]) -> crate::Result<Vec<Claim>>;
+    fn claims(&self, set: &SetConfig, base: &Base, globs: &[String]) -> crate::Result<Claims>;
 
     /// The files about to be committed, for readers of other files (Alembic's), or `None` when
     /// the index cannot be read (the work tree is read instead).

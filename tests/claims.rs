@@ -119,3 +119,168 @@ fn new_skips_a_number_another_open_branch_claims_and_says_so() {
         r.stderr
     );
 }
+
+/// `renumber` moves this branch's migrations past the base, and past numbers other open
+/// branches claim, saying which it skipped.
+#[test]
+fn renumber_skips_numbers_other_open_branches_claim() {
+    let d = two_open_branches("0003_add_email.sql", "0004_add_phone.sql");
+    // main takes 0003 meanwhile: this branch must move, and 0004 is claimed by pr/12.
+    d.git(&["checkout", "-q", "main"]);
+    d.write("migrations/0003_add_name.sql", "SELECT 1;\n");
+    d.commit_all("main takes 0003");
+    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    d.git(&["checkout", "-q", "feature"]);
+    let args = [
+        "renumber",
+        "--base",
+        "origin/main",
+        "--against",
+        "refs/remotes/pr/*",
+        "--format",
+        "json",
+    ];
+    let r = d.run(&args);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let v = r.json();
+    assert_eq!(v["renames"][0]["from"], "0003_add_email.sql", "{v}");
+    assert_eq!(v["renames"][0]["to"], "0005_add_email.sql", "{v}");
+    assert_eq!(v["skipped"][0]["number"], "0004", "{v}");
+    assert_eq!(v["skipped"][0]["claimed_by"], "refs/remotes/pr/12", "{v}");
+    assert!(d.join("migrations/0005_add_email.sql").exists());
+    // Human output says it on stderr (the renames were staged, as `git mv` does).
+    d.git(&["reset", "-q", "--hard"]);
+    let r = d.run(&args[..5]);
+    assert!(
+        r.stderr
+            .contains("skipped 0004, which refs/remotes/pr/12 adds"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// A ref that cannot be read is said (a warning naming it), never passed over; a glob that
+/// matches nothing is an info line.
+#[test]
+fn an_unreadable_ref_is_a_warning_and_a_glob_matching_nothing_an_info() {
+    let d = two_open_branches("0003_add_email.sql", "0003_add_phone.sql");
+    d.write(
+        ".git/refs/remotes/pr/13",
+        "1234567890123456789012345678901234567890\n",
+    );
+    let r = check(&d, &["--against", "refs/remotes/pr/*"]);
+    assert_eq!(r.code, 0, "warnings: {}", r.stdout);
+    let f = r.find("against-unreadable");
+    assert_eq!(f["severity"], "warning");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("refs/remotes/pr/13"),
+        "{f}"
+    );
+    // The readable ref is still compared.
+    r.find("number-claimed");
+    let r = check(&d, &["--against", "refs/remotes/nothing/*"]);
+    assert_eq!(r.find("against-no-match")["severity"], "info");
+}
+
+/// A shallow clone: the other branch's history does not reach the base, so its merge-base is
+/// unknown: a warning naming the ref, not a silent pass.
+#[test]
+fn a_ref_whose_history_is_shallow_is_named() {
+    let d = two_open_branches("0003_add_email.sql", "0003_add_phone.sql");
+    let upstream = format!("file://{}", d.path().display());
+    let c = Dir::new();
+    c.git(&["clone", "-q", "--no-local", &upstream, "."]);
+    c.git(&["checkout", "-q", "feature"]);
+    c.git(&[
+        "fetch",
+        "-q",
+        "--depth",
+        "1",
+        &upstream,
+        "+refs/remotes/pr/12:refs/remotes/pr/12",
+    ]);
+    let r = check(&c, &["--against", "refs/remotes/pr/*"]);
+    let f = r.find("against-unreadable");
+    let msg = f["message"].as_str().unwrap();
+    assert!(msg.contains("refs/remotes/pr/12"), "{msg}");
+}
+
+/// A branch merged by squash (or earlier in a merge queue) adds nothing the base lacks: no
+/// claim, though its commit is not in the base.
+#[test]
+fn a_branch_whose_files_are_in_the_base_already_claims_nothing() {
+    let d = two_open_branches("0003_add_email.sql", "0003_add_phone.sql");
+    d.git(&["checkout", "-q", "main"]);
+    d.write(
+        "migrations/0003_add_phone.sql",
+        "ALTER TABLE t0 ADD COLUMN phone text;\n",
+    );
+    d.commit_all("squash of pr 12");
+    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    d.git(&["checkout", "-q", "feature"]);
+    let r = check(&d, &["--against", "refs/remotes/pr/*"]);
+    assert!(
+        !r.codes().contains(&"number-claimed".to_string()),
+        "{}",
+        r.stdout
+    );
+    // this branch now meets the base itself
+    assert!(
+        r.codes().contains(&"number-conflict".to_string()),
+        "{}",
+        r.stdout
+    );
+}
+
+/// The markdown summary links the other pull request (GitHub) or merge request (GitLab), as a
+/// CommonMark parser reads it.
+#[test]
+fn the_markdown_summary_links_the_other_pull_request() {
+    let d = two_open_branches("0003_add_email.sql", "0003_add_phone.sql");
+    let links = |env: &[(&str, &str)], reference: &str| {
+        d.git(&["update-ref", reference, "pr12"]);
+        let r = d.run_env(
+            ".",
+            &[
+                "check",
+                "--base",
+                "origin/main",
+                "--against",
+                "refs/remotes/*",
+                "--format",
+                "markdown",
+            ],
+            env,
+        );
+        d.git(&["update-ref", "-d", reference]);
+        let mut out = Vec::new();
+        for e in pulldown_cmark::Parser::new(&r.stdout) {
+            if let pulldown_cmark::Event::Start(pulldown_cmark::Tag::Link { dest_url, .. }) = e {
+                out.push(dest_url.to_string());
+            }
+        }
+        out
+    };
+    d.git(&["update-ref", "-d", "refs/remotes/pr/12"]);
+    let github = [
+        ("GITHUB_SERVER_URL", "https://github.com"),
+        ("GITHUB_REPOSITORY", "acme/app"),
+    ];
+    let l = links(&github, "refs/remotes/pr/12");
+    assert!(
+        l.contains(&"https://github.com/acme/app/pull/12".to_string()),
+        "{l:?}"
+    );
+    let gitlab = [("CI_PROJECT_URL", "https://gitlab.example.com/acme/app")];
+    let l = links(&gitlab, "refs/remotes/mr/7");
+    assert!(
+        l.contains(&"https://gitlab.example.com/acme/app/-/merge_requests/7".to_string()),
+        "{l:?}"
+    );
+    // A ref that is not a review's head gets no link.
+    let l = links(&github, "refs/remotes/colleague/wip");
+    assert!(!l.iter().any(|u| u.contains("/pull/")), "{l:?}");
+}

@@ -300,6 +300,20 @@ fn scenario(code: &str, d: &Dir) -> Option<Case> {
             d.commit_all("this branch");
             check(&["m", "--base", "main", "--against", "refs/remotes/pr/*"])
         }
+        "against-unreadable" => {
+            branch(d);
+            // A ref naming a commit whose objects are not in the repository (a shallow or
+            // partial fetch): written straight into the ref store, as git would not.
+            d.write(
+                ".git/refs/remotes/pr/12",
+                "1234567890123456789012345678901234567890\n",
+            );
+            check(&["m", "--base", "main", "--against", "refs/remotes/pr/*"])
+        }
+        "against-no-match" => {
+            branch(d);
+            check(&["m", "--base", "main", "--against", "refs/remotes/prs/*"])
+        }
         "baseline-covers-new" => {
             d.init_repo();
             d.write(

@@ -32,7 +32,7 @@ pub fn run(
     }
     let snap = ws.read_worktree(set)?;
     let mut last = migrations(set, &snap).last().map(|m| m.number);
-    let claimed = claimed_numbers(ws, set, against)?;
+    let claimed = super::claimed_numbers(ws, set, against, None)?;
     let mut skipped = Vec::new();
     // Sequential numbers only: a timestamp is fresh by construction.
     if set.numbering == config::Numbering::Sequential {
@@ -50,31 +50,4 @@ pub fn run(
     );
     create_new_atomic(&ws.root.join(&path), body.as_bytes())?;
     Ok(Created { path, skipped })
-}
-
-/// Numbers other open branches add to `set`, with the ref that adds each (empty without refs to
-/// look at or without a base).
-fn claimed_numbers(
-    ws: &Workspace,
-    set: &config::SetConfig,
-    against: &[String],
-) -> crate::Result<std::collections::BTreeMap<u64, String>> {
-    let globs: Vec<String> = against.iter().chain(&ws.config.against).cloned().collect();
-    let mut out = std::collections::BTreeMap::new();
-    let Some(repo) = ws.repo.as_deref().filter(|_| !globs.is_empty()) else {
-        return Ok(out);
-    };
-    let Some(base) = repo.resolve_base(None, ws.config.base.as_deref())? else {
-        return Ok(out);
-    };
-    let convention = naming::convention(set);
-    for claim in repo.claims(set, &base, &globs)? {
-        for file in &claim.files {
-            if let Ok(p) = convention.parse(file) {
-                out.entry(p.number)
-                    .or_insert_with(|| claim.reference.clone());
-            }
-        }
-    }
-    Ok(out)
 }

@@ -14,26 +14,40 @@ use crate::Fatal;
 /// A renumbering: (from, to) file names in the order they are applied, and the base they follow.
 pub struct Plan {
     pub renames: Vec<(String, String)>,
+    /// Numbers passed over because another open branch adds them (`--against`), with the ref.
+    pub skipped: Vec<(String, String)>,
     /// The base's name, for the next step (`git rebase <base>`).
     pub base: String,
 }
 
 /// Plans the renames (see the module doc).
-pub fn plan(ws: &Workspace, base: Option<&str>, set: Option<&str>) -> crate::Result<Plan> {
-    let renames = plan_renames(ws, base, set)?;
+pub fn plan(
+    ws: &Workspace,
+    base: Option<&str>,
+    set: Option<&str>,
+    against: &[String],
+) -> crate::Result<Plan> {
+    let (renames, skipped) = plan_renames(ws, base, set, against)?;
     let base = ws
         .repo("renumber")?
         .resolve_base(base, ws.config.base.as_deref())?
         .map(|b| b.name)
         .unwrap_or_default();
-    Ok(Plan { renames, base })
+    Ok(Plan {
+        renames,
+        skipped,
+        base,
+    })
 }
+
+type Renames = (Vec<(String, String)>, Vec<(String, String)>);
 
 fn plan_renames(
     ws: &Workspace,
     base: Option<&str>,
     set: Option<&str>,
-) -> crate::Result<Vec<(String, String)>> {
+    against: &[String],
+) -> crate::Result<Renames> {
     let set = ws.select_set(set)?;
     if !crate::naming::convention(set).consecutive() {
         return Err(Fatal::refused(
@@ -42,6 +56,7 @@ fn plan_renames(
         ));
     }
     let repo = ws.repo("renumber")?;
+    let base_arg = base;
     let base = repo
         .resolve_base(base, ws.config.base.as_deref())?
         .ok_or_else(|| {
@@ -60,7 +75,7 @@ fn plan_renames(
         .collect();
     let base_names: HashSet<&str> = base_migrations.iter().map(|m| m.name.as_str()).collect();
     let Some(newest) = base_migrations.iter().map(|m| m.number).max() else {
-        return Ok(Vec::new());
+        return Ok(Default::default());
     };
     let new: Vec<_> = migrations(set, &now)
         .into_iter()
@@ -70,11 +85,20 @@ fn plan_renames(
     if new.iter().all(|m| m.number > newest)
         && new.iter().map(|m| m.number).collect::<HashSet<_>>().len() == new.len()
     {
-        return Ok(Vec::new());
+        return Ok(Default::default());
     }
+    // Past the base's last number, and past any number another open branch adds.
+    let claimed = super::claimed_numbers(ws, set, against, base_arg)?;
+    let mut skipped = Vec::new();
+    let mut next = newest;
     let mut out = Vec::new();
-    for (i, m) in new.iter().enumerate() {
-        let to = naming::format(set, newest + 1 + i as u64, &m.slug);
+    for m in &new {
+        next += 1;
+        while let Some(by) = claimed.get(&next) {
+            skipped.push((naming::number_text(set, next), by.clone()));
+            next += 1;
+        }
+        let to = naming::format(set, next, &m.slug);
         if to == m.name {
             continue;
         }
@@ -101,7 +125,7 @@ fn plan_renames(
             "resolve the clash by hand",
         ));
     }
-    Ok(out)
+    Ok((out, skipped))
 }
 
 /// Applies a plan. Renames run in reverse number order so a chain (0005→0006, 0006→0007) never

@@ -16,7 +16,7 @@ use crate::alembic::StagedFiles;
 use crate::config::SetConfig;
 use crate::finding::Finding;
 use crate::registry::Rule;
-use crate::rules::git::Claim;
+use crate::rules::git::{Claim, Claims};
 use crate::rules::history::BranchState;
 use crate::snapshot::{
     crlf_to_lf, is_migration_name, MigrationFile, RecordedBlob, Snapshot, Unreadable,
@@ -129,7 +129,7 @@ impl Vcs for Git {
         history::audit(&self.repo, set)
     }
 
-    fn claims(&self, set: &SetConfig, base: &Base, globs: &[String]) -> crate::Result<Vec<Claim>> {
+    fn claims(&self, set: &SetConfig, base: &Base, globs: &[String]) -> crate::Result<Claims> {
         claims(&self.repo, set, base, globs)
     }
 
@@ -190,54 +190,116 @@ fn claims(
     set: &SetConfig,
     base: &Base,
     globs: &[String],
-) -> crate::Result<Vec<Claim>> {
+) -> crate::Result<Claims> {
     let tip = Oid::from_str(&base.tip).map_err(|e| git_err("base commit id", e))?;
+    let tip_tree = repo
+        .find_commit(tip)
+        .and_then(|c| c.tree())
+        .map_err(|e| git_err("base commit tree", e))?;
     let head = repo
         .head()
         .ok()
         .and_then(|h| h.peel_to_commit().ok())
         .map(|c| c.id());
     let mut seen = HashSet::new();
-    let mut out = Vec::new();
+    let mut out = Claims::default();
     for glob in globs {
         let refs = repo
             .references_glob(glob)
             .map_err(|e| git_err(&format!("refs matching `{glob}`"), e))?;
-        for r in refs.flatten() {
-            let (Ok(name), Ok(commit)) = (r.name().map(str::to_string), r.peel_to_commit()) else {
-                continue;
+        let mut matched = false;
+        for r in refs {
+            matched = true;
+            let name = match &r {
+                Ok(r) => String::from_utf8_lossy(r.name_bytes()).into_owned(),
+                Err(e) => {
+                    let what = format!("a ref matching `{glob}`");
+                    out.unreadable.push((what, e.message().to_string()));
+                    continue;
+                }
             };
-            let id = commit.id();
-            let merged = id == tip || repo.graph_descendant_of(tip, id).unwrap_or(false);
-            let ours = Some(id) == head
-                || head.is_some_and(|h| repo.graph_descendant_of(h, id).unwrap_or(false));
-            if merged || ours || !seen.insert(id) {
-                continue;
-            }
-            let Ok(fork) = repo.merge_base(id, tip) else {
-                continue;
-            };
-            let (Ok(theirs), Ok(forked)) =
-                (commit.tree(), repo.find_commit(fork).and_then(|c| c.tree()))
-            else {
-                continue;
-            };
-            let before = migration_names(repo, &forked, set);
-            let mut files: Vec<String> = migration_names(repo, &theirs, set)
-                .into_iter()
-                .filter(|n| !before.contains(n))
-                .collect();
-            files.sort();
-            if !files.is_empty() {
-                out.push(Claim {
+            match claim_of(repo, set, (tip, &tip_tree), head, &r, &mut seen) {
+                Ok(Some(claim)) => out.claims.push(Claim {
                     reference: name,
-                    files,
-                    date: history::date(commit.time()),
-                });
+                    ..claim
+                }),
+                Ok(None) => {}
+                Err(why) => out.unreadable.push((name, why)),
             }
+        }
+        if !matched {
+            out.unmatched.push(glob.clone());
         }
     }
     Ok(out)
+}
+
+/// What one ref claims: `None` when it is the base, this branch, already merged (its commit is
+/// in the base, or every file it adds is in the base's tip with the same content, as after a
+/// squash merge or an earlier merge-queue entry), seen already, or adds nothing; `Err` when
+/// its commit or its merge-base with the base cannot be read.
+fn claim_of(
+    repo: &Repository,
+    set: &SetConfig,
+    (tip, tip_tree): (Oid, &git2::Tree),
+    head: Option<Oid>,
+    r: &Result<git2::Reference, git2::Error>,
+    seen: &mut HashSet<Oid>,
+) -> Result<Option<Claim>, String> {
+    let commit = r
+        .as_ref()
+        .map_err(|e| e.message().to_string())?
+        .peel_to_commit()
+        .map_err(|_| "its commit is not in this clone".to_string())?;
+    let id = commit.id();
+    let merged = id == tip || repo.graph_descendant_of(tip, id).unwrap_or(false);
+    let ours =
+        Some(id) == head || head.is_some_and(|h| repo.graph_descendant_of(h, id).unwrap_or(false));
+    if merged || ours || !seen.insert(id) {
+        return Ok(None);
+    }
+    let shallow = || {
+        if repo.is_shallow() {
+            "the clone is shallow".to_string()
+        } else {
+            "its history is incomplete".to_string()
+        }
+    };
+    let fork = repo.merge_base(id, tip).map_err(|e| {
+        format!(
+            "no merge-base with the base: {}; {}",
+            e.message(),
+            shallow()
+        )
+    })?;
+    let theirs = commit.tree().map_err(|e| e.message().to_string())?;
+    let forked = repo
+        .find_commit(fork)
+        .and_then(|c| c.tree())
+        .map_err(|_| shallow())?;
+    let before = migration_names(repo, &forked, set);
+    let blob = |tree: &git2::Tree, name: &str| {
+        let path = match set.dir.as_str() {
+            "" | "." => std::path::PathBuf::from(name),
+            d => Path::new(d).join(name),
+        };
+        tree.get_path(&path).ok().map(|e| e.id())
+    };
+    // A file already in the base with the same content was merged (by squash, or earlier in a
+    // merge queue): not a claim; `number-conflict` judges this branch against the base.
+    let mut files: Vec<String> = migration_names(repo, &theirs, set)
+        .into_iter()
+        .filter(|n| !before.contains(n) && blob(&theirs, n) != blob(tip_tree, n))
+        .collect();
+    if files.is_empty() {
+        return Ok(None);
+    }
+    files.sort();
+    Ok(Some(Claim {
+        reference: String::new(),
+        files,
+        date: history::date(commit.time()),
+    }))
 }
 
 /// The root tree of the base's merge-base.

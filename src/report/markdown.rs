@@ -53,6 +53,38 @@ fn link(path: &str, line: Option<usize>) -> Option<String> {
     None
 }
 
+/// A link to the pull request (GitHub) or merge request (GitLab) whose head `reference` is, as
+/// the action and the GitLab snippet fetch them (`refs/remotes/pr/12`, `refs/remotes/mr/12`,
+/// or the forge's own `refs/pull/12/head`, `refs/merge-requests/12/head`), when the CI says
+/// which forge it is. Only a number is taken from the ref name.
+fn review_link(reference: &str) -> Option<(String, String)> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let parts: Vec<&str> = reference.split('/').collect();
+    let number = |kinds: &[&str]| {
+        parts.windows(2).find_map(|w| {
+            (kinds.contains(&w[0]) && !w[1].is_empty() && w[1].bytes().all(|b| b.is_ascii_digit()))
+                .then(|| w[1].to_string())
+        })
+    };
+    if let (Some(n), Some(server), Some(repo)) = (
+        number(&["pr", "pull"]),
+        env("GITHUB_SERVER_URL"),
+        env("GITHUB_REPOSITORY"),
+    ) {
+        return Some((
+            format!("pull request #{n}"),
+            format!("{server}/{repo}/pull/{n}"),
+        ));
+    }
+    if let (Some(n), Some(project)) = (number(&["mr", "merge-requests"]), env("CI_PROJECT_URL")) {
+        return Some((
+            format!("merge request !{n}"),
+            format!("{project}/-/merge_requests/{n}"),
+        ));
+    }
+    None
+}
+
 /// Text from the checked files (names, messages quoting them) as Markdown that renders exactly
 /// as that text: every character that can start Markup backslash-escaped (CommonMark takes an
 /// escaped ASCII punctuation character literally: no HTML, link, emphasis, code span, math or
@@ -292,6 +324,10 @@ fn finding(outcome: &Outcome, file: &str, l: &Located, out: &mut dyn Write) -> s
     }
     for r in &f.related {
         writeln!(out, "  also (`{}`): {}", r.rule.code(), inline(&r.message))?;
+    }
+    if let Some((what, url)) = f.reference.as_deref().and_then(review_link) {
+        let url = percent_encoding::utf8_percent_encode(&url, PATH_SET).to_string();
+        writeln!(out, "  see [{what}]({url})")?;
     }
     writeln!(out)
 }

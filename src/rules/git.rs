@@ -340,6 +340,41 @@ pub struct Claim {
     pub date: String,
 }
 
+/// What the refs matched by `--against` globs hold: their claims, and what could not be read.
+#[derive(Debug, Clone, Default)]
+pub struct Claims {
+    pub claims: Vec<Claim>,
+    /// Refs matched but not read (shallow history, missing objects), with why: their claims are
+    /// unknown, which is said, never passed over.
+    pub unreadable: Vec<(String, String)>,
+    /// Globs that matched no ref (a typo, or nothing fetched).
+    pub unmatched: Vec<String>,
+}
+
+/// `against-unreadable` and `against-no-match`: what `--against` could not look at.
+pub fn against_gaps(claims: &Claims) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = claims
+        .unreadable
+        .iter()
+        .map(|(reference, why)| {
+            Finding::new(
+                Rule::AgainstUnreadable,
+                format!("`{reference}` matches `--against` but could not be read ({why}): the numbers it claims are unknown"),
+            )
+            .reference(reference.clone())
+            .help("fetch its full history (`git fetch --unshallow`, or `fetch-depth: 0`), or narrow the glob")
+        })
+        .collect();
+    findings.extend(claims.unmatched.iter().map(|glob| {
+        Finding::new(
+            Rule::AgainstNoMatch,
+            format!("`--against {glob}` matches no ref: no other branch was compared"),
+        )
+        .help("fetch the other branches' heads first (docs/git.md shows the refspecs), or check the glob")
+    }));
+    findings
+}
+
 /// `number-claimed`: a migration new on this branch takes a number (or a path) that another
 /// open branch adds too. Whichever merges second meets `number-conflict`; said before either
 /// merges, it is a rename on a branch, not a broken main.
@@ -367,6 +402,7 @@ pub fn number_claimed(set: &SetConfig, new: &[&Migration], claims: &[Claim]) -> 
                     ),
                 )
                 .file(m.path.clone())
+                .reference(claim.reference.clone())
                 .help("whichever branch merges second must renumber: agree on who takes it; once the other has merged, `miglint renumber` moves this one past it"),
             );
         }
