@@ -242,6 +242,212 @@ fn the_action_installs_checks_and_writes_the_summary() {
     assert!(runner.read("summary").contains("sql-parse-error"));
 }
 
+/// `against-open-prs: true`: the check step lists the open pull requests with `gh` (stubbed
+/// here, as GitHub's CLI answers `--jq '.[].number'`), fetches their heads from `origin` into
+/// refs/remotes/pr/*, and warns with a link in the summary when one adds this change's number.
+/// A `gh` that fails stops the step with exit 2: claims that could not be read are never a pass.
+#[test]
+fn the_action_compares_with_open_pull_requests() {
+    let Some(scripts) = action_scripts() else {
+        return;
+    };
+    // origin: main with 0000–0002, pull request 12 adds 0003_add_phone, 13 (this one) 0003_add_email.
+    let origin = Dir::new();
+    origin.init_repo();
+    valid_set(&origin, "migrations", 3);
+    let main = origin.commit_all("main");
+    for (n, file) in [(12, "0003_add_phone.sql"), (13, "0003_add_email.sql")] {
+        origin.git(&["checkout", "-q", "-b", &format!("b{n}"), &main]);
+        origin.write(&format!("migrations/{file}"), "SELECT 1;\n");
+        let head = origin.commit_all(&format!("pr {n}"));
+        origin.git(&["update-ref", &format!("refs/pull/{n}/head"), &head]);
+    }
+    origin.git(&["checkout", "-q", "main"]);
+    let d = Dir::new();
+    d.git(&["clone", "-q", &origin.path().display().to_string(), "."]);
+    d.git(&[
+        "fetch",
+        "-q",
+        "origin",
+        "+refs/pull/13/head:refs/heads/pr13",
+    ]);
+    d.git(&["checkout", "-q", "pr13"]);
+
+    let runner = Dir::new();
+    for f in ["output", "summary"] {
+        runner.write(f, "");
+    }
+    let bin = Dir::new();
+    let miglint = env!("CARGO_BIN_EXE_miglint");
+    let run = |gh: &str| {
+        bin.write("gh", format!("#!/bin/sh\n{gh}\n"));
+        Command::new("chmod")
+            .args(["+x", &bin.join("gh").display().to_string()])
+            .status()
+            .unwrap();
+        let dir = Path::new(miglint).parent().unwrap().display().to_string();
+        let path = format!(
+            "{}:{dir}:{}",
+            bin.path().display(),
+            std::env::var("PATH").unwrap()
+        );
+        Command::new("bash")
+            .args(["-e", "-c", &scripts[1].1])
+            .current_dir(d.path())
+            .env("PATH", path)
+            .env("GITHUB_OUTPUT", runner.join("output"))
+            .env("GITHUB_STEP_SUMMARY", runner.join("summary"))
+            .env("GITHUB_SERVER_URL", "https://github.com")
+            .env("GITHUB_REPOSITORY", "acme/app")
+            .env("MIGLINT_ARGS", "")
+            .env("MIGLINT_INPUT_BASE", "")
+            .env("MIGLINT_EVENT_BASE", &main)
+            .env("MIGLINT_SUMMARY", "true")
+            .env("MIGLINT_SARIF", "")
+            .env("MIGLINT_AGAINST_OPEN_PRS", "true")
+            .env("NO_COLOR", "1")
+            .env_remove("MIGLINT_BASE")
+            .output()
+            .unwrap()
+    };
+    // The stub answers only the call the action makes.
+    let out = run(r#"[ "$1 $2" = "pr list" ] && printf '12\n13\n' || exit 9"#);
+    let log = text(&out);
+    assert_eq!(out.status.code(), Some(0), "a warning: {log}");
+    assert!(
+        log.contains("::warning file=migrations/0003_add_email.sql"),
+        "{log}"
+    );
+    assert!(log.contains("refs/remotes/pr/12"), "{log}");
+    let summary = runner.read("summary");
+    let links: Vec<String> = pulldown_cmark::Parser::new(&summary)
+        .filter_map(|e| match e {
+            pulldown_cmark::Event::Start(pulldown_cmark::Tag::Link { dest_url, .. }) => {
+                Some(dest_url.to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(
+        links.contains(&"https://github.com/acme/app/pull/12".to_string()),
+        "{summary}"
+    );
+    // Its own pull request (13) is this branch: no claim against itself.
+    assert!(!log.contains("refs/remotes/pr/13 also adds"), "{log}");
+
+    let out = run("echo 'HTTP 401: Bad credentials' >&2; exit 1");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("could not list the open pull requests"));
+}
+
+/// The GitLab snippet with `MIGLINT_GITLAB_TOKEN`: it lists the open merge requests through the
+/// API (a local server answering as GitLab does), fetches their heads into refs/remotes/mr/*,
+/// and the check warns about the number merge request 12 adds too. A listing that fails stops
+/// the job with exit 2.
+#[test]
+fn the_gitlab_snippet_compares_with_open_merge_requests() {
+    let Some(python) = venv_tool("python") else {
+        return;
+    };
+    let steps = Command::new(&python)
+        .args([
+            "-c",
+            "import json, sys, yaml; j = yaml.safe_load(open(sys.argv[1]))['miglint']; print(json.dumps([j['before_script'][3], j['script'][2]]))",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/docs/ci/gitlab-ci.yml"),
+        ])
+        .output()
+        .unwrap();
+    let steps: Vec<String> = serde_json::from_slice(&steps.stdout).unwrap();
+    let origin = Dir::new();
+    origin.init_repo();
+    valid_set(&origin, "migrations", 3);
+    let main = origin.commit_all("main");
+    for (n, file) in [(12, "0003_add_phone.sql"), (13, "0003_add_email.sql")] {
+        origin.git(&["checkout", "-q", "-b", &format!("b{n}"), &main]);
+        origin.write(&format!("migrations/{file}"), "SELECT 1;\n");
+        let head = origin.commit_all(&format!("mr {n}"));
+        origin.git(&[
+            "update-ref",
+            &format!("refs/merge-requests/{n}/head"),
+            &head,
+        ]);
+    }
+    origin.git(&["checkout", "-q", "main"]);
+    let d = Dir::new();
+    d.git(&["clone", "-q", &origin.path().display().to_string(), "."]);
+    d.git(&[
+        "fetch",
+        "-q",
+        "origin",
+        "+refs/merge-requests/13/head:refs/heads/mr13",
+    ]);
+    d.git(&["checkout", "-q", "mr13"]);
+    // The API: GET /api/v4/projects/7/merge_requests?state=opened… (the query is not a path).
+    let api = Dir::new();
+    api.write(
+        "api/v4/projects/7/merge_requests",
+        r#"[{"iid": 12}, {"iid": 13}]"#,
+    );
+    let mut server = Command::new(&python)
+        .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"])
+        .current_dir(api.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    let port = first
+        .split(" port ")
+        .nth(1)
+        .and_then(|p| p.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let miglint_dir = Path::new(env!("CARGO_BIN_EXE_miglint"))
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let python_dir = python.parent().unwrap().display().to_string();
+    let run = |project: &str| {
+        Command::new("bash")
+            .args(["-e", "-c", &format!("{}\n{}", steps[0], steps[1])])
+            .current_dir(d.path())
+            .env(
+                "PATH",
+                format!(
+                    "{python_dir}:{miglint_dir}:{}",
+                    std::env::var("PATH").unwrap()
+                ),
+            )
+            .env("MIGLINT_GITLAB_TOKEN", "glpat-test")
+            .env("CI_API_V4_URL", format!("http://127.0.0.1:{port}/api/v4"))
+            .env("CI_PROJECT_ID", project)
+            .env("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "main")
+            .env("NO_COLOR", "1")
+            .env_remove("MIGLINT_BASE")
+            .output()
+            .unwrap()
+    };
+    let out = run("7");
+    let missing = run("8");
+    server.kill().ok();
+    server.wait().ok();
+    let log = text(&out);
+    assert_eq!(out.status.code(), Some(0), "a warning: {log}");
+    assert!(
+        log.contains("number-claimed") && log.contains("refs/remotes/mr/12"),
+        "{log}"
+    );
+    assert!(!log.contains("refs/remotes/mr/13 also"), "{log}");
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
+    assert!(text(&missing).contains("could not list the open merge requests"));
+}
+
 /// Every place that pins a released version names this one, so a release bumps them together.
 #[test]
 fn pinned_versions_follow_the_crate() {

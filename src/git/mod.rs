@@ -168,22 +168,6 @@ impl Vcs for Git {
     }
 }
 
-/// Migration file names in `set`'s directory of a tree (names only: no blob is read).
-fn migration_names(repo: &Repository, tree: &git2::Tree, set: &SetConfig) -> HashSet<String> {
-    let dir = match set.dir.as_str() {
-        "" | "." => Some(tree.id()),
-        d => dir_id(tree, d),
-    };
-    dir.and_then(|d| repo.find_tree(d).ok())
-        .map(|t| {
-            t.iter()
-                .filter_map(|e| e.name().ok().map(str::to_string))
-                .filter(|n| is_migration_name(n))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// See [`Vcs::claims`].
 fn claims(
     repo: &Repository,
@@ -203,6 +187,12 @@ fn claims(
         .map(|c| c.id());
     let mut seen = HashSet::new();
     let mut out = Claims::default();
+    let cache_path = repo.path().join("miglint").join(format!(
+        "claims-{}.json",
+        &crate::ledger::sha256_hex(set.dir.as_bytes())[..16]
+    ));
+    let mut cache = AddedCache::load(&cache_path);
+    let tip_dir = dir_id(&tip_tree, &set.dir).and_then(|id| repo.find_tree(id).ok());
     for glob in globs {
         let refs = repo
             .references_glob(glob)
@@ -218,7 +208,14 @@ fn claims(
                     continue;
                 }
             };
-            match claim_of(repo, set, (tip, &tip_tree), head, &r, &mut seen) {
+            match claim_of(
+                repo,
+                set,
+                (tip, tip_dir.as_ref()),
+                head,
+                &r,
+                (&mut seen, &mut cache),
+            ) {
                 Ok(Some(claim)) => out.claims.push(Claim {
                     reference: name,
                     ..claim
@@ -231,7 +228,57 @@ fn claims(
             out.unmatched.push(glob.clone());
         }
     }
+    cache.store(&cache_path);
     Ok(out)
+}
+
+/// What each other branch added to the set since its merge-base, by `(its commit, the
+/// merge-base)`: both ids fix the answer, so it is kept in `.git/miglint/` and a warm run with
+/// 500 open branches reads no tree of theirs. Entries not used by a run are dropped.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct AddedCache {
+    /// `"<commit>:<merge-base>"` → `(file name, blob id)` of each migration added.
+    added: std::collections::HashMap<String, Vec<(String, String)>>,
+    #[serde(skip)]
+    used: std::collections::HashMap<String, Vec<(String, String)>>,
+    #[serde(skip)]
+    changed: bool,
+}
+
+impl AddedCache {
+    fn load(path: &Path) -> AddedCache {
+        // Untrusted input like every cache: size-limited; what does not decode is ignored.
+        crate::fsutil::read_state(path, 64 << 20)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    fn get(&mut self, key: &str) -> Option<Vec<(String, String)>> {
+        let hit = self.added.get(key).cloned()?;
+        self.used.insert(key.to_string(), hit.clone());
+        Some(hit)
+    }
+
+    fn put(&mut self, key: String, value: Vec<(String, String)>) {
+        self.used.insert(key, value);
+        self.changed = true;
+    }
+
+    fn store(self, path: &Path) {
+        if !self.changed && self.used.len() == self.added.len() {
+            return;
+        }
+        let kept = AddedCache {
+            added: self.used,
+            ..AddedCache::default()
+        };
+        if let (Some(dir), Ok(bytes)) = (path.parent(), serde_json::to_vec(&kept)) {
+            if std::fs::create_dir_all(dir).is_ok() {
+                let _ = crate::fsutil::write_atomic(path, &bytes);
+            }
+        }
+    }
 }
 
 /// What one ref claims: `None` when it is the base, this branch, already merged (its commit is
@@ -241,10 +288,10 @@ fn claims(
 fn claim_of(
     repo: &Repository,
     set: &SetConfig,
-    (tip, tip_tree): (Oid, &git2::Tree),
+    (tip, tip_dir): (Oid, Option<&git2::Tree>),
     head: Option<Oid>,
     r: &Result<git2::Reference, git2::Error>,
-    seen: &mut HashSet<Oid>,
+    (seen, cache): (&mut HashSet<Oid>, &mut AddedCache),
 ) -> Result<Option<Claim>, String> {
     let commit = r
         .as_ref()
@@ -272,24 +319,24 @@ fn claim_of(
             shallow()
         )
     })?;
-    let theirs = commit.tree().map_err(|e| e.message().to_string())?;
-    let forked = repo
-        .find_commit(fork)
-        .and_then(|c| c.tree())
-        .map_err(|_| shallow())?;
-    let before = migration_names(repo, &forked, set);
-    let blob = |tree: &git2::Tree, name: &str| {
-        let path = match set.dir.as_str() {
-            "" | "." => std::path::PathBuf::from(name),
-            d => Path::new(d).join(name),
-        };
-        tree.get_path(&path).ok().map(|e| e.id())
+    let key = format!("{id}:{fork}");
+    let added = match cache.get(&key) {
+        Some(added) => added,
+        None => {
+            let added = added_since(repo, set, &commit, fork).map_err(|_| shallow())?;
+            cache.put(key, added.clone());
+            added
+        }
     };
     // A file already in the base with the same content was merged (by squash, or earlier in a
     // merge queue): not a claim; `number-conflict` judges this branch against the base.
-    let mut files: Vec<String> = migration_names(repo, &theirs, set)
+    let mut files: Vec<String> = added
         .into_iter()
-        .filter(|n| !before.contains(n) && blob(&theirs, n) != blob(tip_tree, n))
+        .filter(|(name, blob)| {
+            let in_tip = tip_dir.and_then(|t| t.get_name(name).map(|e| e.id().to_string()));
+            in_tip.as_ref() != Some(blob)
+        })
+        .map(|(name, _)| name)
         .collect();
     if files.is_empty() {
         return Ok(None);
@@ -300,6 +347,33 @@ fn claim_of(
         files,
         date: history::date(commit.time()),
     }))
+}
+
+/// The migrations `commit` adds to the set's folder since `fork`, with their blob ids. The
+/// folder as trees: unchanged means nothing added; otherwise git diffs the two sorted listings.
+fn added_since(
+    repo: &Repository,
+    set: &SetConfig,
+    commit: &git2::Commit,
+    fork: Oid,
+) -> Result<Vec<(String, String)>, git2::Error> {
+    let forked = repo.find_commit(fork)?.tree()?;
+    let dir = |tree: &git2::Tree| dir_id(tree, &set.dir).and_then(|id| repo.find_tree(id).ok());
+    let (Some(their_dir), forked_dir) = (dir(&commit.tree()?), dir(&forked)) else {
+        return Ok(Vec::new());
+    };
+    if forked_dir.as_ref().map(|t| t.id()) == Some(their_dir.id()) {
+        return Ok(Vec::new());
+    }
+    let diff = repo.diff_tree_to_tree(forked_dir.as_ref(), Some(&their_dir), None)?;
+    Ok(diff
+        .deltas()
+        .filter(|d| d.status() == git2::Delta::Added)
+        .filter_map(|d| {
+            let name = d.new_file().path()?.to_str()?.to_string();
+            is_migration_name(&name).then(|| (name, d.new_file().id().to_string()))
+        })
+        .collect())
 }
 
 /// The root tree of the base's merge-base.
