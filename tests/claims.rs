@@ -284,3 +284,26 @@ fn the_markdown_summary_links_the_other_pull_request() {
     let l = links(&github, "refs/remotes/colleague/wip");
     assert!(!l.iter().any(|u| u.contains("/pull/")), "{l:?}");
 }
+
+/// In a merge queue the base is the queue's commit (`merge_group.base_sha`), which holds the
+/// earlier entries: one merged there claims nothing; this branch meets its number in the base.
+#[test]
+fn in_a_merge_queue_earlier_entries_count_as_merged() {
+    let d = two_open_branches("0003_add_email.sql", "0003_add_phone.sql");
+    d.git(&["checkout", "-q", "-b", "gh-readonly-queue/main/pr-12", "main"]);
+    d.git(&["merge", "-q", "--no-ff", "-m", "Merge pull request #12", "pr12"]);
+    let queue = d.git(&["rev-parse", "HEAD"]).trim().to_string();
+    d.git(&["checkout", "-q", "feature"]);
+    let r = d.run(&[
+        "check",
+        "--base",
+        &queue,
+        "--against",
+        "refs/remotes/pr/*",
+        "--format",
+        "json",
+    ]);
+    let codes = r.codes();
+    assert!(!codes.contains(&"number-claimed".to_string()), "{}", r.stdout);
+    assert!(codes.contains(&"number-conflict".to_string()), "{}", r.stdout);
+}
