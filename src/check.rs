@@ -395,17 +395,11 @@ fn analyse_files(
 }
 
 /// One finding per problem: where several rules describe the same fact about a file, the root
-/// cause stays and the others become its related information.
-///
-/// - `number-conflict` (the base took the number) explains `duplicate-number` and `out-of-order`;
-/// - `checksum-mismatch` (an applied file changed) explains `modified-after-merge`;
-/// - identical findings (same code, file, position and message) are reported once.
+/// cause (the registry's `root`, e.g. `number-conflict` for `duplicate-number`) stays and the
+/// others become its related information; identical findings (same code, file, position and
+/// message) are reported once.
 pub fn one_per_problem(findings: Vec<Finding>) -> Vec<Finding> {
-    let root_of = |code: Rule| match code {
-        Rule::DuplicateNumber | Rule::OutOfOrder => Some(Rule::NumberConflict),
-        Rule::ModifiedAfterMerge => Some(Rule::ChecksumMismatch),
-        _ => None,
-    };
+    let root_of = |code: Rule| code.info().root;
     let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
     let mut seen = std::collections::HashSet::new();
     let mut absorbed = Vec::new();

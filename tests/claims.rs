@@ -290,8 +290,21 @@ fn the_markdown_summary_links_the_other_pull_request() {
 #[test]
 fn in_a_merge_queue_earlier_entries_count_as_merged() {
     let d = two_open_branches("0003_add_email.sql", "0003_add_phone.sql");
-    d.git(&["checkout", "-q", "-b", "gh-readonly-queue/main/pr-12", "main"]);
-    d.git(&["merge", "-q", "--no-ff", "-m", "Merge pull request #12", "pr12"]);
+    d.git(&[
+        "checkout",
+        "-q",
+        "-b",
+        "gh-readonly-queue/main/pr-12",
+        "main",
+    ]);
+    d.git(&[
+        "merge",
+        "-q",
+        "--no-ff",
+        "-m",
+        "Merge pull request #12",
+        "pr12",
+    ]);
     let queue = d.git(&["rev-parse", "HEAD"]).trim().to_string();
     d.git(&["checkout", "-q", "feature"]);
     let r = d.run(&[
@@ -304,6 +317,14 @@ fn in_a_merge_queue_earlier_entries_count_as_merged() {
         "json",
     ]);
     let codes = r.codes();
-    assert!(!codes.contains(&"number-claimed".to_string()), "{}", r.stdout);
-    assert!(codes.contains(&"number-conflict".to_string()), "{}", r.stdout);
+    assert!(
+        !codes.contains(&"number-claimed".to_string()),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        codes.contains(&"number-conflict".to_string()),
+        "{}",
+        r.stdout
+    );
 }

@@ -12,7 +12,6 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::outcome::{AlembicPicture, Outcome, SequenceItem, SetSummary};
-use crate::registry::Rule;
 
 /// At most this many migrations are drawn per set (plus fold nodes).
 const MAX_MIGRATIONS: usize = 24;
@@ -117,12 +116,8 @@ fn problems<'a>(outcome: &'a Outcome, set: &SetSummary) -> Problems<'a> {
     let paths: HashSet<&str> = set.sequence.iter().map(|m| m.path.as_str()).collect();
     let mut out: Problems = HashMap::new();
     for f in &outcome.findings {
-        let label = match f.rule {
-            Rule::NumberConflict | Rule::DuplicateNumber | Rule::OutOfOrder => "number conflict",
-            Rule::ChecksumMismatch => "changed after it was applied",
-            Rule::ModifiedAfterMerge => "changed after merge",
-            Rule::RewrittenInHistory => "rewritten in history",
-            _ => continue,
+        let Some(label) = f.rule.info().node else {
+            continue;
         };
         if let Some(path) = f.file.as_deref().filter(|p| paths.contains(p)) {
             let labels = out.entry(path).or_default();
