@@ -1105,13 +1105,10 @@ fn compose_findings(
             ));
             sources.insert(compose.to_string(), Arc::from(bytes));
         }
-        Err(e) => findings.push(
-            Finding::new(
-                Rule::AlembicParseError,
-                format!("cannot read compose file {compose}: {e}"),
-            )
-            .help("fix `compose` under [set.alembic] in miglint.toml"),
-        ),
+        Err(e) => findings.push(crate::rules::alembic::unreadable(
+            crate::alembic::Unreadable::new(format!("cannot read compose file {compose}: {e}"))
+                .help("fix `compose` under [set.alembic] in miglint.toml"),
+        )),
     }
     findings
 }
@@ -1136,10 +1133,17 @@ fn alembic_findings(
     let layout = match crate::alembic::layout(&files, set) {
         Ok(Some(l)) => l,
         Ok(None) => return (Vec::new(), None),
-        Err(f) => return (vec![*f], None),
+        Err(u) => return (vec![crate::rules::alembic::unreadable(*u)], None),
     };
-    let (graph, mut findings) = crate::alembic::load_graph(&files, &layout, sources);
-    findings.extend(graph.check(layout.expected_heads()));
+    let (graph, unreadable) = crate::alembic::load_graph(&files, &layout, sources);
+    let mut findings: Vec<Finding> = unreadable
+        .into_iter()
+        .map(crate::rules::alembic::unreadable)
+        .collect();
+    findings.extend(crate::rules::alembic::structure(
+        &graph,
+        layout.expected_heads(),
+    ));
     let stamps: Vec<(String, crate::sql::Stamp)> = state
         .migrations
         .iter()

@@ -102,3 +102,38 @@ fn a_cycle_is_caught() {
         "fsutil -> ledger -> fsutil: {found:?}"
     );
 }
+
+/// A rule's findings are built in `src/rules/` (readers hand facts to the rules; the engine,
+/// the reports and the commands build none): `Finding::new(Rule::X, …)` anywhere else is
+/// allowed only for a rule of the `Run` family (no base, not a repository, I/O).
+#[test]
+fn findings_are_built_only_by_the_rules() {
+    use miglint::registry::{Family, Rule};
+    let built =
+        regex::Regex::new(r"Finding::new\(\s*(?:crate::registry::)?Rule::([A-Z][A-Za-z0-9]*)\b")
+            .unwrap();
+    let mut outside = Vec::new();
+    for entry in walkdir::WalkDir::new(root().join("src")) {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        let rel = path.strip_prefix(root()).unwrap().display().to_string();
+        if path.extension().is_none_or(|e| e != "rs") || rel.starts_with("src/rules/") {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).unwrap();
+        for cap in built.captures_iter(&text) {
+            let rule = Rule::ALL
+                .iter()
+                .find(|r| format!("{r:?}") == cap[1])
+                .unwrap_or_else(|| panic!("{rel}: unknown rule {}", &cap[1]));
+            if rule.info().family != Family::Run {
+                outside.push(format!("{rel}: {} ({:?})", rule.code(), rule.info().family));
+            }
+        }
+    }
+    assert!(
+        outside.is_empty(),
+        "findings built outside src/rules/:\n{}",
+        outside.join("\n")
+    );
+}

@@ -9,8 +9,7 @@ use std::collections::HashSet;
 use std::ops::Range;
 
 use super::python::{statements, Assignment, Stmt, Tok, Token};
-use crate::finding::Finding;
-use crate::registry::Rule;
+use super::Unreadable;
 
 /// A binding the reader does not evaluate: the name, where, and what binds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +26,7 @@ pub fn check(
     tokens: &[Token],
     watched: &[&str],
     assigned: &[Assignment],
-) -> Option<Box<Finding>> {
+) -> Option<Box<Unreadable>> {
     let u = unevaluated(tokens, watched, assigned)?;
     let what = if watched.contains(&u.name.as_str()) {
         format!("`{}` in {file} is bound by {}", u.name, u.how)
@@ -35,9 +34,7 @@ pub fn check(
         format!("{file} runs {} (`{}`)", u.how, u.name)
     };
     Some(Box::new(
-        Finding::new(
-            Rule::AlembicParseError,
-            format!("{what}: the value Alembic sees is only known by running the module"),
+        Unreadable::new(format!("{what}: the value Alembic sees is only known by running the module"),
         )
         .file(file.to_string())
         .at(u.span, "bound here")

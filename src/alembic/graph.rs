@@ -1,13 +1,11 @@
-//! The Alembic revision graph, read statically, and its rules: `alembic-parse-error`,
-//! `alembic-duplicate-revision`, `alembic-missing-revision`, `alembic-cycle`,
-//! `alembic-multiple-heads`.
+//! The Alembic revision graph, read statically. What it says about itself (duplicates, missing
+//! revisions, cycles, heads) is judged in `rules::alembic`.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::ops::Range;
 
 use super::python::{self, Value};
-use crate::finding::Finding;
-use crate::registry::Rule;
+use super::Unreadable;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revision {
@@ -26,9 +24,9 @@ pub struct Revision {
 const WATCHED: [&str; 4] = ["revision", "down_revision", "branch_labels", "depends_on"];
 
 /// Reads one revision file. `file` is its repository-relative path (for findings).
-pub fn read_revision(file: &str, src: &str) -> Result<Revision, Box<Finding>> {
+pub fn read_revision(file: &str, src: &str) -> Result<Revision, Box<Unreadable>> {
     let err = |message: String, span: Range<usize>| {
-        Box::new(Finding::new(Rule::AlembicParseError, message)
+        Box::new(Unreadable::new(message)
             .file(file.to_string())
             .at(span, "here")
             .help("miglint reads revision files without running them: assign `revision` and `down_revision` string literals (or None / tuples of them) at module level"))
@@ -52,7 +50,7 @@ pub fn read_revision(file: &str, src: &str) -> Result<Revision, Box<Finding>> {
         return Err(finding);
     }
     let Some(rev) = python::last(&assignments, "revision") else {
-        return Err(Box::new(Finding::new(Rule::AlembicParseError, format!("{file} has no module-level `revision = \"…\"`"))
+        return Err(Box::new(Unreadable::new(format!("{file} has no module-level `revision = \"…\"`"))
             .file(file.to_string())
             .help("every file in the versions directory must assign `revision` (or move helper modules out of it)")));
     };
@@ -110,28 +108,31 @@ pub fn read_revision(file: &str, src: &str) -> Result<Revision, Box<Finding>> {
 #[derive(Debug, Default)]
 pub struct Graph {
     pub revisions: Vec<Revision>,
+    /// Revisions whose id an earlier file already defined, with that file (the first
+    /// definition is the one in the graph).
+    pub duplicates: Vec<(Revision, String)>,
     index: HashMap<String, usize>,
 }
 
 impl Graph {
-    /// Builds the graph; duplicates keep the first definition and are reported.
-    pub fn build(revisions: Vec<Revision>) -> (Graph, Vec<Finding>) {
+    /// Builds the graph; a duplicate id keeps its first definition (the others are listed).
+    pub fn build(revisions: Vec<Revision>) -> Graph {
         let mut g = Graph::default();
-        let mut findings = Vec::new();
         for r in revisions {
             if let Some(&first) = g.index.get(&r.id) {
-                findings.push(
-                    Finding::new(Rule::AlembicDuplicateRevision, format!("revision `{}` is defined twice: in {} and {}", r.id, g.revisions[first].file, r.file))
-                        .file(r.file.clone())
-                        .at(r.id_span.clone(), "duplicate id")
-                        .help("give one of them a new revision id (and fix the down_revision that pointed at it)"),
-                );
+                let first = g.revisions[first].file.clone();
+                g.duplicates.push((r, first));
                 continue;
             }
             g.index.insert(r.id.clone(), g.revisions.len());
             g.revisions.push(r);
         }
-        (g, findings)
+        g
+    }
+
+    /// The position of revision `id` in `revisions`.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
     }
 
     pub fn get(&self, id: &str) -> Option<&Revision> {
@@ -174,173 +175,5 @@ impl Graph {
             }
         }
         Some(Vec::new())
-    }
-
-    /// The graph's structural rules; `expected_heads` is the number of heads the set declares
-    /// by design (`heads`/`branches` under [set.alembic]), 1 otherwise.
-    pub fn check(&self, expected_heads: usize) -> Vec<Finding> {
-        let mut findings = Vec::new();
-        let labels: HashSet<&str> = self
-            .revisions
-            .iter()
-            .flat_map(|r| r.labels.iter().map(String::as_str))
-            .collect();
-        let any_unknown_labels = self.revisions.iter().any(|r| r.unknown_labels.is_some());
-        for r in &self.revisions {
-            for d in &r.down {
-                if self.get(d).is_none() {
-                    findings.push(
-                        Finding::new(Rule::AlembicMissingRevision, format!("revision `{}` names down_revision `{d}`, which no file defines", r.id))
-                            .file(r.file.clone())
-                            .at(r.down_span.clone(), "missing revision")
-                            .help("restore the missing revision file, or point down_revision at an existing revision"),
-                    );
-                }
-            }
-            for d in &r.depends_on {
-                // A dependency may name a revision or a branch label; labels computed at runtime
-                // cannot be known, so those are given the benefit of the doubt.
-                if self.get(d).is_none() && !labels.contains(d.as_str()) && !any_unknown_labels {
-                    findings.push(
-                        Finding::new(
-                            Rule::AlembicMissingRevision,
-                            format!(
-                                "revision `{}` depends_on `{d}`, which no file defines",
-                                r.id
-                            ),
-                        )
-                        .file(r.file.clone())
-                        .help("restore the missing revision, or fix depends_on"),
-                    );
-                }
-            }
-        }
-        findings.extend(self.cycle());
-        let heads = self.heads();
-        if heads.len() > expected_heads {
-            let first = self.get(heads[0]);
-            let by_design = if expected_heads > 1 {
-                format!(" ({expected_heads} by design)")
-            } else {
-                String::new()
-            };
-            let mut f = Finding::new(Rule::AlembicMultipleHeads, format!("the Alembic graph has {} heads{by_design}: {}", heads.len(), heads.join(", ")))
-                .help(format!("join them with `alembic merge -m \"merge heads\" {}`, then stamp the merge revision", heads.join(" ")));
-            if let Some(r) = first {
-                f = f
-                    .file(r.file.clone())
-                    .at(r.id_span.clone(), "one of the heads");
-            }
-            findings.push(f);
-        }
-        findings
-    }
-
-    /// Kahn's algorithm over down_revision edges (iterative: a 10,000-long chain is fine); what is
-    /// left over lies on a cycle.
-    fn cycle(&self) -> Option<Finding> {
-        let n = self.revisions.len();
-        let mut indegree = vec![0usize; n];
-        let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for (i, r) in self.revisions.iter().enumerate() {
-            for d in &r.down {
-                if let Some(&p) = self.index.get(d) {
-                    children[p].push(i);
-                    indegree[i] += 1;
-                }
-            }
-        }
-        let mut queue: VecDeque<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
-        let mut seen = 0;
-        while let Some(i) = queue.pop_front() {
-            seen += 1;
-            for &c in &children[i] {
-                indegree[c] -= 1;
-                if indegree[c] == 0 {
-                    queue.push_back(c);
-                }
-            }
-        }
-        if seen == n {
-            return None;
-        }
-        let members: Vec<&Revision> = (0..n)
-            .filter(|&i| indegree[i] > 0)
-            .map(|i| &self.revisions[i])
-            .collect();
-        let names: Vec<&str> = members.iter().take(8).map(|r| r.id.as_str()).collect();
-        let first = members[0];
-        Some(
-            Finding::new(Rule::AlembicCycle, format!("the Alembic graph has a cycle through {}{}", names.join(", "), if members.len() > 8 { ", …" } else { "" }))
-                .file(first.file.clone())
-                .at(first.down_span.clone(), "part of the cycle")
-                .help("one of these down_revision values points forward in history; point it at the revision this one was written after"),
-        )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rev(id: &str, down: &[&str]) -> Revision {
-        Revision {
-            id: id.into(),
-            down: down.iter().map(|s| s.to_string()).collect(),
-            depends_on: vec![],
-            labels: vec![],
-            unknown_labels: None,
-            file: format!("v/{id}.py"),
-            id_span: 0..1,
-            down_span: 0..1,
-        }
-    }
-
-    fn codes(revs: Vec<Revision>) -> Vec<&'static str> {
-        let (g, mut f) = Graph::build(revs);
-        f.extend(g.check(1));
-        f.iter().map(|f| f.code()).collect()
-    }
-
-    #[test]
-    fn heads_and_merges() {
-        let (g, _) = Graph::build(vec![rev("a", &[]), rev("b", &["a"]), rev("c", &["a"])]);
-        assert_eq!(g.heads(), vec!["b", "c"]);
-        let (g, _) = Graph::build(vec![
-            rev("a", &[]),
-            rev("b", &["a"]),
-            rev("c", &["a"]),
-            rev("m", &["b", "c"]),
-        ]);
-        assert_eq!(g.heads(), vec!["m"]);
-    }
-
-    #[test]
-    fn rules() {
-        assert_eq!(
-            codes(vec![rev("a", &[]), rev("b", &["a"]), rev("c", &["a"])]),
-            vec!["alembic-multiple-heads"]
-        );
-        assert_eq!(
-            codes(vec![rev("a", &["zz"])]),
-            vec!["alembic-missing-revision"]
-        );
-        assert_eq!(
-            codes(vec![rev("a", &[]), rev("a", &[])]),
-            vec!["alembic-duplicate-revision"]
-        );
-        assert!(
-            codes(vec![rev("a", &["b"]), rev("b", &["a"]), rev("c", &[])])
-                .contains(&"alembic-cycle")
-        );
-    }
-
-    #[test]
-    fn long_chain_is_fine() {
-        let mut revs = vec![rev("r0", &[])];
-        for i in 1..10_000 {
-            revs.push(rev(&format!("r{i}"), &[&format!("r{}", i - 1)]));
-        }
-        assert!(codes(revs).is_empty());
     }
 }

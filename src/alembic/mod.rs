@@ -12,10 +12,46 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::config::{self, SetConfig};
-use crate::finding::Finding;
-use crate::registry::Rule;
 
 pub use graph::{Graph, Revision};
+
+/// A fact the reader hands the Alembic rules: something Alembic's configuration or a revision
+/// file says that cannot be read statically (`rules::alembic::unreadable` makes it an
+/// `alembic-parse-error`). Readers return facts, never findings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub message: String,
+    pub file: Option<String>,
+    /// Where, with the label shown there.
+    pub at: Option<(std::ops::Range<usize>, &'static str)>,
+    pub help: String,
+}
+
+impl Unreadable {
+    pub fn new(message: impl Into<String>) -> Unreadable {
+        Unreadable {
+            message: message.into(),
+            file: None,
+            at: None,
+            help: String::new(),
+        }
+    }
+
+    pub fn file(mut self, file: impl Into<String>) -> Self {
+        self.file = Some(file.into());
+        self
+    }
+
+    pub fn at(mut self, span: std::ops::Range<usize>, label: &'static str) -> Self {
+        self.at = Some((span, label));
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = help.into();
+        self
+    }
+}
 
 /// Where a set's Alembic project is, all paths relative to the repository root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,7 +186,7 @@ type FoundIni = Option<(Option<ini::Ini>, Option<String>)>;
 /// Alembic's configuration for the set and where it was read: `[tool.alembic]` in
 /// pyproject.toml, else alembic.ini (configured, or next to the set's parent). `None` when the
 /// set has no Alembic at all.
-fn find_ini(files: &Files, set: &SetConfig) -> Result<FoundIni, Box<Finding>> {
+fn find_ini(files: &Files, set: &SetConfig) -> Result<FoundIni, Box<Unreadable>> {
     let cfg = set.alembic.as_ref();
     let default_ini = config::join(&parent_of(&set.dir), "alembic.ini");
     let ini_path = cfg
@@ -170,12 +206,9 @@ fn find_ini(files: &Files, set: &SetConfig) -> Result<FoundIni, Box<Finding>> {
         .transpose()
         .map_err(|e| {
             Box::new(
-                Finding::new(
-                    Rule::AlembicParseError,
-                    format!("{pyproject_path} cannot be read: {e}"),
-                )
-                .file(pyproject_path.clone())
-                .help("fix the TOML; Alembic would fail to read it too"),
+                Unreadable::new(format!("{pyproject_path} cannot be read: {e}"))
+                    .file(pyproject_path.clone())
+                    .help("fix the TOML; Alembic would fail to read it too"),
             )
         })?
         .flatten();
@@ -187,7 +220,7 @@ fn find_ini(files: &Files, set: &SetConfig) -> Result<FoundIni, Box<Finding>> {
         (None, Some(p)) => (
             Some(files.read(p).map(|t| ini::Ini::parse(&t)).ok_or_else(|| {
                 Box::new(
-                    Finding::new(Rule::AlembicParseError, format!("cannot read {p}"))
+                    Unreadable::new(format!("cannot read {p}"))
                         .file(p.clone())
                         .help("fix `ini` under [set.alembic] in miglint.toml, or create the file"),
                 )
@@ -206,7 +239,7 @@ fn versions_dirs(
     locations: Option<Vec<String>>,
     script_location: Option<&str>,
     ini_path: &Option<String>,
-) -> Result<Vec<String>, Box<Finding>> {
+) -> Result<Vec<String>, Box<Unreadable>> {
     let configured = set.alembic.as_ref().and_then(|a| a.versions.as_ref());
     Ok(match (configured, ini) {
         (Some(v), _) => vec![v.trim_end_matches('/').to_string()],
@@ -214,9 +247,7 @@ fn versions_dirs(
             Some(v) if !v.is_empty() => v,
             _ => match script_location {
                 Some(s) => vec![config::join(s, "versions")],
-                None => return Err(Box::new(Finding::new(
-                    Rule::AlembicParseError,
-                    "alembic.ini has no script_location miglint can resolve",
+                None => return Err(Box::new(Unreadable::new("alembic.ini has no script_location miglint can resolve",
                 )
                 .file(ini_path.clone().unwrap_or_default())
                 .help(
@@ -225,9 +256,7 @@ fn versions_dirs(
             },
         },
         (None, None) => {
-            return Err(Box::new(Finding::new(
-                Rule::AlembicParseError,
-                format!(
+            return Err(Box::new(Unreadable::new(format!(
                     "[set.alembic] of {} names neither `ini` nor `versions`",
                     set.name
                 ),
@@ -239,7 +268,7 @@ fn versions_dirs(
 
 /// Resolves the layout: `None` when the set has no Alembic (not configured, no alembic.ini next to
 /// the set), `Err` with a finding when it is configured but cannot be resolved.
-pub fn layout(files: &Files, set: &SetConfig) -> Result<Option<Layout>, Box<Finding>> {
+pub fn layout(files: &Files, set: &SetConfig) -> Result<Option<Layout>, Box<Unreadable>> {
     let cfg = set.alembic.clone().unwrap_or_default();
     let Some((ini, ini_path)) = find_ini(files, set)? else {
         return Ok(None);
@@ -248,7 +277,7 @@ pub fn layout(files: &Files, set: &SetConfig) -> Result<Option<Layout>, Box<Find
     // Interpolation that fails in configparser fails Alembic too: say so, never guess.
     let ini_err = |e: String| {
         Box::new(
-            Finding::new(Rule::AlembicParseError, format!("{} cannot be read as Alembic reads it: {e}", ini_path.as_deref().unwrap_or("alembic.ini")))
+            Unreadable::new(format!("{} cannot be read as Alembic reads it: {e}", ini_path.as_deref().unwrap_or("alembic.ini")))
                 .file(ini_path.clone().unwrap_or_default())
                 .help("fix the value in alembic.ini (configparser interpolation: `%(key)s`, `%%` for a literal %)"),
         )
@@ -297,7 +326,7 @@ pub fn layout(files: &Files, set: &SetConfig) -> Result<Option<Layout>, Box<Find
 fn read_all(
     files: &Files,
     paths: Vec<String>,
-    findings: &mut Vec<Finding>,
+    findings: &mut Vec<Unreadable>,
 ) -> Vec<(String, Arc<[u8]>)> {
     use rayon::prelude::*;
     let results: Vec<(String, Result<Vec<u8>, String>)> = match files {
@@ -324,9 +353,7 @@ fn read_all(
         match r {
             Ok(b) => contents.push((f, Arc::from(b))),
             Err(why) => findings.push(
-                Finding::new(
-                    Rule::AlembicParseError,
-                    format!("cannot read the Alembic revision file {f}: {why}"),
+                Unreadable::new(format!("cannot read the Alembic revision file {f}: {why}"),
                 )
                 .file(f.clone())
                 .help("revision files must be regular files inside the repository; restore it or remove it"),
@@ -342,7 +369,7 @@ pub fn load_graph(
     files: &Files,
     layout: &Layout,
     sources: &mut HashMap<String, Arc<[u8]>>,
-) -> (Graph, Vec<Finding>) {
+) -> (Graph, Vec<Unreadable>) {
     use rayon::prelude::*;
     let mut paths: Vec<String> = Vec::new();
     let mut findings = Vec::new();
@@ -350,17 +377,16 @@ pub fn load_graph(
         match files.revision_files(dir, layout.recursive) {
             Ok(names) => paths.extend(names.iter().map(|n| config::join(dir, n))),
             Err(e) => findings.push(
-                Finding::new(
-                    Rule::AlembicParseError,
-                    format!("cannot read the Alembic versions directory {dir}: {e}"),
-                )
+                Unreadable::new(format!(
+                    "cannot read the Alembic versions directory {dir}: {e}"
+                ))
                 .help("fix `versions` under [set.alembic], or script_location in alembic.ini"),
             ),
         }
     }
     paths.sort();
     let contents = read_all(files, paths, &mut findings);
-    type Read = (String, Arc<[u8]>, Result<Revision, Box<Finding>>);
+    type Read = (String, Arc<[u8]>, Result<Revision, Box<Unreadable>>);
     let read: Vec<Read> = contents
         .into_par_iter()
         .map(|(f, bytes)| {
@@ -381,7 +407,5 @@ pub fn load_graph(
             }
         }
     }
-    let (graph, dup) = Graph::build(revisions);
-    findings.extend(dup);
-    (graph, findings)
+    (Graph::build(revisions), findings)
 }

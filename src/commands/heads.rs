@@ -19,7 +19,7 @@ pub fn run(ws: &Workspace, set: Option<&str>) -> crate::Result<(Vec<String>, Out
         }
         Err(f) => {
             return Err(Fatal {
-                finding: f,
+                finding: Box::new(crate::rules::alembic::unreadable(*f)),
                 source: None,
             })
         }
@@ -30,7 +30,16 @@ pub fn run(ws: &Workspace, set: Option<&str>) -> crate::Result<(Vec<String>, Out
         &layout,
         &mut outcome.sources,
     );
-    outcome.findings = findings;
+    // What could not be read, and which definition of a duplicated id counts.
+    outcome.findings = findings
+        .into_iter()
+        .map(crate::rules::alembic::unreadable)
+        .chain(
+            crate::rules::alembic::structure(&graph, usize::MAX)
+                .into_iter()
+                .filter(|f| f.rule == crate::registry::Rule::AlembicDuplicateRevision),
+        )
+        .collect();
     outcome.files = graph.revisions.len();
     Ok((
         graph.heads().into_iter().map(str::to_string).collect(),

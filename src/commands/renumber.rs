@@ -114,6 +114,12 @@ fn plan_renames(
         }
         out.push((m.name.clone(), to));
     }
+    refuse_clash(&now, &out)?;
+    Ok((out, skipped))
+}
+
+/// A rename onto a file that exists and does not move itself would overwrite it: refused.
+fn refuse_clash(now: &crate::snapshot::Snapshot, out: &[(String, String)]) -> crate::Result<()> {
     let taken: HashSet<String> = now.files.iter().map(|f| f.name.clone()).collect();
     let moving: HashSet<&str> = out.iter().map(|(f, _)| f.as_str()).collect();
     if let Some((_, to)) = out
@@ -125,7 +131,7 @@ fn plan_renames(
             "resolve the clash by hand",
         ));
     }
-    Ok((out, skipped))
+    Ok(())
 }
 
 /// Applies a plan. Renames run in reverse number order so a chain (0005→0006, 0006→0007) never

@@ -1,11 +1,161 @@
-//! `alembic-head-mismatch`, `alembic-unknown-revision`, `alembic-stamp-table`,
-//! `alembic-head-undeclared`, `alembic-upgrade-at-start`: the SQL's stamps against the graph.
+//! The Alembic rules. The graph's structure: `alembic-parse-error` (what the reader could not
+//! read), `alembic-duplicate-revision`, `alembic-missing-revision`, `alembic-cycle`,
+//! `alembic-multiple-heads`. The SQL's stamps against the graph: `alembic-head-mismatch`,
+//! `alembic-unknown-revision`, `alembic-stamp-table`, `alembic-head-undeclared`,
+//! `alembic-upgrade-at-start`.
 
-use crate::alembic::{Graph, Layout};
+use std::collections::{HashSet, VecDeque};
+
+use crate::alembic::{Graph, Layout, Revision, Unreadable};
 use crate::finding::Finding;
 use crate::registry::Rule;
 use crate::sql::stamps::StampKind;
 use crate::sql::Stamp;
+
+/// `alembic-parse-error`: what the reader found it cannot read statically.
+pub fn unreadable(u: Unreadable) -> Finding {
+    let mut f = Finding::new(Rule::AlembicParseError, u.message);
+    if let Some(file) = u.file {
+        f = f.file(file);
+    }
+    if let Some((span, label)) = u.at {
+        f = f.at(span, label);
+    }
+    if !u.help.is_empty() {
+        f = f.help(u.help);
+    }
+    f
+}
+
+/// The graph's structural rules: `alembic-duplicate-revision`, `alembic-missing-revision`,
+/// `alembic-cycle`, `alembic-multiple-heads`. `expected_heads` is the number of heads the
+/// set declares by design (`heads`/`branches` under [set.alembic]), 1 otherwise.
+pub fn structure(g: &Graph, expected_heads: usize) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = g
+        .duplicates
+        .iter()
+        .map(|(r, first)| {
+            Finding::new(
+                Rule::AlembicDuplicateRevision,
+                format!(
+                    "revision `{}` is defined twice: in {first} and {}",
+                    r.id, r.file
+                ),
+            )
+            .file(r.file.clone())
+            .at(r.id_span.clone(), "duplicate id")
+            .help(
+                "give one of them a new revision id (and fix the down_revision that pointed at it)",
+            )
+        })
+        .collect();
+    let labels: HashSet<&str> = g
+        .revisions
+        .iter()
+        .flat_map(|r| r.labels.iter().map(String::as_str))
+        .collect();
+    let any_unknown_labels = g.revisions.iter().any(|r| r.unknown_labels.is_some());
+    for r in &g.revisions {
+        for d in &r.down {
+            if g.get(d).is_none() {
+                findings.push(
+                    Finding::new(Rule::AlembicMissingRevision, format!("revision `{}` names down_revision `{d}`, which no file defines", r.id))
+                        .file(r.file.clone())
+                        .at(r.down_span.clone(), "missing revision")
+                        .help("restore the missing revision file, or point down_revision at an existing revision"),
+                );
+            }
+        }
+        for d in &r.depends_on {
+            // A dependency may name a revision or a branch label; labels computed at runtime
+            // cannot be known, so those are given the benefit of the doubt.
+            if g.get(d).is_none() && !labels.contains(d.as_str()) && !any_unknown_labels {
+                findings.push(
+                    Finding::new(
+                        Rule::AlembicMissingRevision,
+                        format!(
+                            "revision `{}` depends_on `{d}`, which no file defines",
+                            r.id
+                        ),
+                    )
+                    .file(r.file.clone())
+                    .help("restore the missing revision, or fix depends_on"),
+                );
+            }
+        }
+    }
+    findings.extend(cycle(g));
+    let heads = g.heads();
+    if heads.len() > expected_heads {
+        let first = g.get(heads[0]);
+        let by_design = if expected_heads > 1 {
+            format!(" ({expected_heads} by design)")
+        } else {
+            String::new()
+        };
+        let mut f = Finding::new(
+            Rule::AlembicMultipleHeads,
+            format!(
+                "the Alembic graph has {} heads{by_design}: {}",
+                heads.len(),
+                heads.join(", ")
+            ),
+        )
+        .help(format!(
+            "join them with `alembic merge -m \"merge heads\" {}`, then stamp the merge revision",
+            heads.join(" ")
+        ));
+        if let Some(r) = first {
+            f = f
+                .file(r.file.clone())
+                .at(r.id_span.clone(), "one of the heads");
+        }
+        findings.push(f);
+    }
+    findings
+}
+
+/// Kahn's algorithm over down_revision edges (iterative: a 10,000-long chain is fine); what is
+/// left over lies on a cycle.
+fn cycle(g: &Graph) -> Option<Finding> {
+    let n = g.revisions.len();
+    let mut indegree = vec![0usize; n];
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, r) in g.revisions.iter().enumerate() {
+        for d in &r.down {
+            if let Some(p) = g.position(d) {
+                children[p].push(i);
+                indegree[i] += 1;
+            }
+        }
+    }
+    let mut queue: VecDeque<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
+    let mut seen = 0;
+    while let Some(i) = queue.pop_front() {
+        seen += 1;
+        for &c in &children[i] {
+            indegree[c] -= 1;
+            if indegree[c] == 0 {
+                queue.push_back(c);
+            }
+        }
+    }
+    if seen == n {
+        return None;
+    }
+    let members: Vec<&Revision> = (0..n)
+        .filter(|&i| indegree[i] > 0)
+        .map(|i| &g.revisions[i])
+        .collect();
+    let names: Vec<&str> = members.iter().take(8).map(|r| r.id.as_str()).collect();
+    let first = members[0];
+    Some(
+        Finding::new(Rule::AlembicCycle, format!("the Alembic graph has a cycle through {}{}", names.join(", "), if members.len() > 8 { ", …" } else { "" }))
+            .file(first.file.clone())
+            .at(first.down_span.clone(), "part of the cycle")
+            .help("one of these down_revision values points forward in history; point it at the revision this one was written after"),
+    )
+}
 
 /// Whether a stamp's table is Alembic's version table `version_table` (`schema.table` or
 /// `table`), resolving an unqualified name through the file's `search_path` (PostgreSQL's
@@ -481,5 +631,73 @@ mod tests {
             "MIGRATE_AT_START"
         )
         .is_empty());
+    }
+}
+
+#[cfg(test)]
+mod graph_tests {
+    use super::*;
+    use crate::alembic::Revision;
+
+    fn rev(id: &str, down: &[&str]) -> Revision {
+        Revision {
+            id: id.into(),
+            down: down.iter().map(|s| s.to_string()).collect(),
+            depends_on: vec![],
+            labels: vec![],
+            unknown_labels: None,
+            file: format!("v/{id}.py"),
+            id_span: 0..1,
+            down_span: 0..1,
+        }
+    }
+
+    fn codes(revs: Vec<Revision>) -> Vec<&'static str> {
+        structure(&Graph::build(revs), 1)
+            .iter()
+            .map(|f| f.code())
+            .collect()
+    }
+
+    #[test]
+    fn heads_and_merges() {
+        let g = Graph::build(vec![rev("a", &[]), rev("b", &["a"]), rev("c", &["a"])]);
+        assert_eq!(g.heads(), vec!["b", "c"]);
+        let g = Graph::build(vec![
+            rev("a", &[]),
+            rev("b", &["a"]),
+            rev("c", &["a"]),
+            rev("m", &["b", "c"]),
+        ]);
+        assert_eq!(g.heads(), vec!["m"]);
+    }
+
+    #[test]
+    fn rules() {
+        assert_eq!(
+            codes(vec![rev("a", &[]), rev("b", &["a"]), rev("c", &["a"])]),
+            vec!["alembic-multiple-heads"]
+        );
+        assert_eq!(
+            codes(vec![rev("a", &["zz"])]),
+            vec!["alembic-missing-revision"]
+        );
+        assert_eq!(
+            codes(vec![rev("a", &[]), rev("a", &[])]),
+            vec!["alembic-duplicate-revision"]
+        );
+        assert!(
+            codes(vec![rev("a", &["b"]), rev("b", &["a"]), rev("c", &[])])
+                .contains(&"alembic-cycle")
+        );
+    }
+
+    #[test]
+    fn long_chain_is_fine() {
+        let mut revs = vec![rev("r0", &[])];
+        for i in 1..10_000 {
+            revs.push(rev(&format!("r{i}"), &[&format!("r{}", i - 1)]));
+        }
+        assert!(codes(revs).is_empty());
     }
 }
