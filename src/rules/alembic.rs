@@ -49,6 +49,15 @@ pub fn structure(g: &Graph, expected_heads: usize) -> Vec<Finding> {
             )
         })
         .collect();
+    findings.extend(missing(g));
+    findings.extend(cycle(g));
+    findings.extend(multiple_heads(g, expected_heads));
+    findings
+}
+
+/// `alembic-missing-revision`: a `down_revision` or `depends_on` no file defines.
+fn missing(g: &Graph) -> Vec<Finding> {
+    let mut findings = Vec::new();
     let labels: HashSet<&str> = g
         .revisions
         .iter()
@@ -84,7 +93,11 @@ pub fn structure(g: &Graph, expected_heads: usize) -> Vec<Finding> {
             }
         }
     }
-    findings.extend(cycle(g));
+    findings
+}
+
+/// `alembic-multiple-heads`: more heads than the set declares by design.
+fn multiple_heads(g: &Graph, expected_heads: usize) -> Option<Finding> {
     let heads = g.heads();
     if heads.len() > expected_heads {
         let first = g.get(heads[0]);
@@ -110,9 +123,9 @@ pub fn structure(g: &Graph, expected_heads: usize) -> Vec<Finding> {
                 .file(r.file.clone())
                 .at(r.id_span.clone(), "one of the heads");
         }
-        findings.push(f);
+        return Some(f);
     }
-    findings
+    None
 }
 
 /// Kahn's algorithm over down_revision edges (iterative: a 10,000-long chain is fine); what is
