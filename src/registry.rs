@@ -462,10 +462,10 @@ rules! {
         summary: "Alembic is configured but neither a stamp in the SQL nor `head` in the config declares a head.",
         why: "Nothing keeps Alembic's view of the schema in step with the SQL.",
         bad: "no UPDATE … SET version_num in any migration", good: "the newest migration stamps the current head" }
-    AlembicUpgradeAtStart => { code: "alembic-upgrade-at-start", severity: Warning, fatal: false,
+    AlembicUpgradeAtStart => { code: "alembic-upgrade-at-start", severity: Error, fatal: false,
         family: Alembic,
         summary: "The compose file enables Alembic upgrades at start while manual SQL is the source of truth.",
-        why: "`alembic upgrade` at start would re-run DDL the manual SQL already applied.",
+        why: "`alembic upgrade` at start would re-run DDL the manual SQL already applied: an error while the SQL folder is the source of truth (re-rate it under [rules] if Alembic runs by design).",
         bad: "MIGRATE_AT_START: \"true\"", good: "MIGRATE_AT_START: \"false\"" }
     ConfigInvalid => { code: "config-invalid", severity: Error, fatal: true,
         family: Run,

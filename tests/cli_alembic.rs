@@ -102,12 +102,17 @@ fn compose_guard() {
     );
     d.write("miglint.toml", "[[set]]\ndir = \"auth/migrations\"\n[set.alembic]\nini = \"auth/alembic.ini\"\ncompose = \"auth/auth.compose.yml\"\n");
     let r = d.run(&["check", "--format", "json"]);
-    assert_eq!(r.code, 0, "a warning");
+    assert_eq!(r.code, 1, "an error while the SQL is the source of truth");
     let w = r.find("alembic-upgrade-at-start");
     assert_eq!(
         (w["file"].as_str(), w["line"].as_u64()),
         (Some("auth/auth.compose.yml"), Some(4))
     );
+    // A team whose Alembic runs by design says so under [rules].
+    d.write("miglint.toml", "[[set]]\ndir = \"auth/migrations\"\n[set.alembic]\nini = \"auth/alembic.ini\"\ncompose = \"auth/auth.compose.yml\"\n[rules]\nalembic-upgrade-at-start = \"warning\"\n");
+    let r = d.run(&["check", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(r.find("alembic-upgrade-at-start")["severity"], "warning");
 }
 
 #[test]

@@ -59,4 +59,35 @@ fn pre_commit_try_repo_passes_clean_and_fails_broken() {
         text.contains("miglint::sql-parse-error") && text.contains("0003_broken.sql"),
         "{text}"
     );
+
+    // Warnings are shown by a passing hook (`verbose`), and a commit of a file that is not SQL
+    // (here a README; in life the compose file, pyproject.toml, a revision file elsewhere) runs
+    // it (`always_run`): staged files only, no --all-files.
+    d.write("migrations/0003_broken.sql", "-- nothing yet\n");
+    d.git(&["add", "-A"]);
+    d.git(&["commit", "-q", "-m", "wip", "--no-verify"]);
+    d.write("README.md", "docs\n");
+    d.git(&["add", "README.md"]);
+    let out = std::process::Command::new(&pre_commit)
+        .args(["try-repo", this_repo, "miglint", "--color", "never"])
+        .current_dir(d.path())
+        .env("PRE_COMMIT_HOME", home.path())
+        .env("CARGO_TARGET_DIR", &target)
+        .env("NO_COLOR", "1")
+        .env_remove("MIGLINT_BASE")
+        .env_remove("GITHUB_BASE_REF")
+        .env_remove("GITHUB_EVENT_PATH")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "a warning passes:\n{text}");
+    assert!(!text.contains("no files to check"), "the hook ran:\n{text}");
+    assert!(
+        text.contains("miglint::empty-migration"),
+        "the warning is shown:\n{text}"
+    );
 }

@@ -186,9 +186,36 @@ fn turning_alembic_upgrades_on_is_flagged() {
         "auth/auth.compose.yml",
         "services:\n  auth:\n    image: auth\n    environment:\n      MIGRATE_AT_START: \"true\"\n",
     );
+    // An error: `alembic upgrade` at start would re-run applied DDL (issue 33).
     let r = d.run(&["check", "--format", "json"]);
-    assert_eq!(r.code, 0, "a warning: {}", r.stdout);
-    r.find("alembic-upgrade-at-start");
-    let log = step(&d, &["check", "--deny-warnings"], 1);
+    assert_eq!(r.code, 1, "an error: {}", r.stdout);
+    assert_eq!(r.find("alembic-upgrade-at-start")["severity"], "error");
+    let log = step(&d, &["check"], 1);
     snapshot_settings(&d).bind(|| insta::assert_snapshot!("story_upgrade_at_start", log));
+}
+
+/// `init` on the team's layout finds the set, its Alembic project and the compose file next
+/// to it (issue 33), and the config it writes guards `MIGRATE_AT_START` as written.
+#[test]
+fn init_finds_the_compose_file_next_to_the_set() {
+    let d = team_repo("20251105_000002");
+    d.remove("miglint.toml");
+    d.write(
+        "auth/auth.compose.yml",
+        "services:\n  auth:\n    environment:\n      MIGRATE_AT_START: \"true\"\n",
+    );
+    d.init_repo();
+    let r = d.run(&["init"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let config = d.read("miglint.toml");
+    assert!(
+        config.contains("ini = \"auth/alembic.ini\"")
+            && config.contains("compose = \"auth/auth.compose.yml\""),
+        "{config}"
+    );
+    let r = d.run(&["check", "--format", "json"]);
+    assert_eq!(
+        r.find("alembic-upgrade-at-start")["file"],
+        "auth/auth.compose.yml"
+    );
 }

@@ -20,6 +20,9 @@ pub struct Detected {
     pub start: u64,
     pub timestamp: bool,
     pub alembic_ini: Option<String>,
+    /// A compose file next to the set (`auth/auth.compose.yml`, `docker-compose.yaml`): where
+    /// `MIGRATE_AT_START` would turn Alembic upgrades on.
+    pub compose: Option<String>,
     /// The `…migration_history` table the set's SQL creates, for `record`'s INSERT lines.
     pub history_table: Option<String>,
 }
@@ -85,6 +88,7 @@ pub fn detect(root: &Path) -> Vec<Detected> {
                     texts.iter().map(Vec::as_slice),
                 ),
                 alembic_ini: root.join(&ini).is_file().then_some(ini),
+                compose: compose_next_to(root, &parent),
                 timestamp: width >= 12,
                 width,
                 start: lowest.get(&dir).copied().unwrap_or(0),
@@ -92,6 +96,20 @@ pub fn detect(root: &Path) -> Vec<Detected> {
             }
         })
         .collect()
+}
+
+/// The first compose file (by name) in `dir`: `compose.yml`, `docker-compose.yaml`,
+/// `auth.compose.yml`, … (a name holding `compose`, ending in `.yml` or `.yaml`).
+fn compose_next_to(root: &Path, dir: &str) -> Option<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root.join(dir))
+        .ok()?
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("compose") && (n.ends_with(".yml") || n.ends_with(".yaml")))
+        .collect();
+    names.sort();
+    names.into_iter().next().map(|n| config::join(dir, &n))
 }
 
 pub fn render(detected: &[Detected]) -> String {
@@ -121,6 +139,10 @@ pub fn render(detected: &[Detected]) -> String {
         }
         if let Some(ini) = &d.alembic_ini {
             s.push_str(&format!("\n[set.alembic]\nini = \"{ini}\"\n# version_table = \"schema.alembic_version\"   # read from env.py when absent\n# head = \"<revision>\"\n"));
+            match &d.compose {
+                Some(c) => s.push_str(&format!("compose = \"{c}\"   # MIGRATE_AT_START must stay false: the SQL is the source of truth\n")),
+                None => s.push_str("# compose = \"<dir>/<name>.compose.yml\"   # guards MIGRATE_AT_START\n"),
+            }
         }
     }
     s.push_str("\n[rules]\n# number-gap = \"warning\"\n# empty-migration = \"off\"\n");
