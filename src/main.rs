@@ -125,7 +125,7 @@ enum Command {
     },
     /// Renumber this branch's new migrations to follow the base branch's last one.
     #[command(
-        after_help = "Examples:\n  miglint renumber --dry-run              # show the plan\n  miglint renumber && git rebase origin/main"
+        after_help = "Examples:\n  miglint renumber --dry-run              # show the plan\n  miglint renumber && git commit -m \"Renumber migrations\" && git rebase origin/main"
     )]
     Renumber {
         /// The base branch whose numbers are taken (default: as for `check`).
@@ -559,10 +559,15 @@ fn renumber(
     if !plan.renames.is_empty() && !dry_run {
         commands::renumber::apply(&ws, set.as_deref(), &plan.renames)?;
     }
+    // The renames are staged, and git refuses to rebase with staged changes: commit first.
     let next = format!(
-        "bring {}'s migrations into this branch with `git rebase {}` (or `git merge {}`), then commit",
-        plan.base, plan.base, plan.base
+        "commit the renames, then bring {}'s migrations into this branch (or `git merge {}` instead of the rebase):",
+        plan.base, plan.base
     );
+    let commands = [
+        format!("git commit -m \"Renumber migrations after {}\"", plan.base),
+        format!("git rebase {}", plan.base),
+    ];
     if format == Format::Json {
         let renames: Vec<_> = plan
             .renames
@@ -570,7 +575,7 @@ fn renumber(
             .map(|(from, to)| json!({ "from": from, "to": to }))
             .collect();
         emit_json(
-            json!({ "version": 1, "dry_run": dry_run, "renames": renames, "skipped": skipped, "base": plan.base, "next": (!plan.renames.is_empty()).then_some(next) }),
+            json!({ "version": 1, "dry_run": dry_run, "renames": renames, "skipped": skipped, "base": plan.base, "next": (!plan.renames.is_empty()).then_some(next), "commands": if plan.renames.is_empty() { &[][..] } else { &commands[..] } }),
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -593,7 +598,11 @@ fn renumber(
     }
     // The base's own files are not on this branch yet; checks already count their
     // numbers as taken, and this brings the files themselves in.
+    // Each command on its own line, never wrapped, to copy as it is.
     println!("next: {next}");
+    for c in &commands {
+        println!("  {c}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -70,7 +70,7 @@ fn a_number_conflict_is_renumbered_and_passes() {
     d.diverge(
         &[(
             "auth/migrations/0002_add_email.sql",
-            "ALTER TABLE auth.roles ADD COLUMN email text;\n",
+            "-- 0002_add_email.sql: add email\n-- run `miglint record 0002_add_email.sql` once applied\n\nALTER TABLE auth.roles ADD COLUMN email text; -- not 0002_add_email.sql\n",
         )],
         &[(
             "auth/migrations/0002_add_phone.sql",
@@ -80,16 +80,39 @@ fn a_number_conflict_is_renumbered_and_passes() {
 
     log += &step(&d, &["check"], 1);
     log += &step(&d, &["renumber"], 0);
-    assert!(d.join("auth/migrations/0003_add_email.sql").exists());
-    // git sees a rename, staged.
-    assert!(
-        d.git(&["status", "--short"]).contains(
-            "R  auth/migrations/0002_add_email.sql -> auth/migrations/0003_add_email.sql"
-        ),
-        "{}",
-        d.git(&["status", "--short"])
+    // The header follows the new name; SQL (and its comments) is untouched.
+    assert_eq!(
+        d.read("auth/migrations/0003_add_email.sql"),
+        "-- 0003_add_email.sql: add email\n-- run `miglint record 0003_add_email.sql` once applied\n\nALTER TABLE auth.roles ADD COLUMN email text; -- not 0002_add_email.sql\n"
     );
-    d.commit_all("renumber");
+    // Staged, as `git mv` does (this small file's header changed too, so git may show the
+    // rename as a deletion and an addition).
+    let status = d.git(&["status", "--short"]);
+    assert!(
+        status.contains(
+            "R  auth/migrations/0002_add_email.sql -> auth/migrations/0003_add_email.sql"
+        ) || (status.contains("D  auth/migrations/0002_add_email.sql")
+            && status.contains("A  auth/migrations/0003_add_email.sql")),
+        "{status}"
+    );
+    // The next steps as printed, each command on its own line, run as they are.
+    let printed = log.rsplit("$ miglint renumber").next().unwrap().to_string();
+    for command in printed.lines().filter_map(|l| l.strip_prefix("  git ")) {
+        let out = std::process::Command::new("sh")
+            .args(["-c", &format!("git {command}")])
+            .current_dir(d.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {command}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(
+        d.join("auth/migrations/0002_add_phone.sql").exists(),
+        "rebased onto main"
+    );
     log += &step(&d, &["check"], 0);
     snapshot_settings(&d).bind(|| insta::assert_snapshot!("story_number_conflict", log));
 }

@@ -149,8 +149,34 @@ pub fn apply(ws: &Workspace, set: Option<&str>, plan: &[(String, String)]) -> cr
         }
         std::fs::rename(dir.join(from), &target)
             .map_err(|e| Fatal::io(config::join(&set.dir, from), e))?;
+        rename_in_header(&target, &config::join(&set.dir, to), (from, to))?;
     }
     stage_renames(ws, set, plan)
+}
+
+/// The file's own name in its leading comment lines (the header `miglint new` writes:
+/// `-- 0005_add_email.sql: …`, ``run `miglint record 0005_add_email.sql` ``) follows the rename;
+/// SQL and later comments are never touched.
+fn rename_in_header(
+    path: &std::path::Path,
+    shown: &str,
+    (from, to): (&str, &str),
+) -> crate::Result<()> {
+    let text = std::fs::read(path).map_err(|e| Fatal::io(shown, e))?;
+    let Ok(text) = String::from_utf8(text) else {
+        return Ok(());
+    };
+    let header_end = text
+        .split_inclusive('\n')
+        .take_while(|l| l.trim_start().starts_with("--") || l.trim().is_empty())
+        .map(str::len)
+        .sum::<usize>();
+    let (header, rest) = text.split_at(header_end);
+    if !header.contains(from) {
+        return Ok(());
+    }
+    let renamed = format!("{}{rest}", header.replace(from, to));
+    crate::fsutil::write_atomic(path, renamed.as_bytes())
 }
 
 /// Records the renames in the index, as `git mv` does, so git shows `R old -> new` rather than a
