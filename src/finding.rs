@@ -31,6 +31,11 @@ pub struct Finding {
     /// Another branch's git ref this finding is about (`refs/remotes/pr/12`): reports that know
     /// the forge link it to that pull or merge request.
     pub reference: Option<String>,
+    /// The exact command that fixes it (a restore), printed on its own line, never wrapped, in
+    /// every format, so that it can be copied as it is.
+    pub command: Option<String>,
+    /// What changed, as a unified diff (before → now), for an edit of a protected file.
+    pub diff: Option<String>,
 }
 
 /// A fact attached to a finding (miette `related`, SARIF `relatedLocations`, JSON `related`).
@@ -56,6 +61,8 @@ impl Finding {
             related: Vec::new(),
             rating: None,
             reference: None,
+            command: None,
+            diff: None,
         }
     }
 
@@ -82,6 +89,11 @@ impl Finding {
     pub fn at(mut self, span: Range<usize>, label: impl Into<String>) -> Self {
         self.span = Some(span);
         self.label = Some(label.into());
+        self
+    }
+
+    pub fn command(mut self, command: impl Into<String>) -> Self {
+        self.command = Some(command.into());
         self
     }
 

@@ -151,3 +151,62 @@ fn a_baseline_silences_parse_findings_below_it_but_not_checksums() {
     let r = d.run(&["check", "--format", "json"]);
     assert!(r.codes().contains(&"checksum-mismatch".to_string()));
 }
+
+/// Acting on an edit of an applied file (issue 33): the finding points at the line that
+/// changed, not the statement's first line; a unified diff shows recorded → now; the restore
+/// command is printed alone on its line, whole, in human, JSON, GitHub and markdown output,
+/// however narrow the terminal, and restores the recorded bytes when run as printed.
+#[test]
+fn an_edit_of_an_applied_file_shows_the_changed_line_a_diff_and_a_whole_command() {
+    let d = merged();
+    let long = "ALTER TABLE users\n    ADD COLUMN email text,\n    ADD COLUMN age int,\n    ADD COLUMN phone text;\n";
+    d.write("migrations/0001_email.sql", long);
+    d.commit_all("long");
+    let r = d.run(&["record", "--through", "1"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    d.commit_all("record");
+    d.write(
+        "migrations/0001_email.sql",
+        long.replace("age int", "age bigint"),
+    );
+    let r = d.run(&["check", "migrations", "--format", "json"]);
+    let f = r.find("checksum-mismatch");
+    assert_eq!(f["line"], 3, "the changed line: {f}");
+    let diff = f["diff"].as_str().unwrap();
+    assert!(
+        diff.contains("-    ADD COLUMN age int,\n+    ADD COLUMN age bigint,"),
+        "{diff}"
+    );
+    let command = f["command"].as_str().unwrap().to_string();
+    assert!(command.starts_with("git checkout "), "{command}");
+    let human = d.run_env(".", &["check", "migrations"], &[("COLUMNS", "30")]);
+    assert!(
+        human.stdout.lines().any(|l| l.trim() == command),
+        "{}",
+        human.stdout
+    );
+    let github = d.run(&["check", "migrations", "--format", "github"]);
+    assert!(
+        github.stdout.contains(&format!("%0Arun: {command}")),
+        "{}",
+        github.stdout
+    );
+    let md = d.run(&["check", "migrations", "--format", "markdown"]);
+    assert!(
+        md.stdout.contains(&format!("```sh\n  {command}\n")),
+        "{}",
+        md.stdout
+    );
+    // Run as printed, it restores the recorded bytes.
+    let out = std::process::Command::new("sh")
+        .args(["-c", &command])
+        .current_dir(d.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(d.run(&["check", "migrations"]).code, 0);
+}

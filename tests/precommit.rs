@@ -1,6 +1,7 @@
 //! The real pre-commit framework (from PyPI) running this repository's `.pre-commit-hooks.yaml`
-//! with `pre-commit try-repo`: it builds miglint with cargo (`language: rust`), passes on a clean
-//! consumer repository and fails, showing the diagnostic, on a broken one.
+//! with `pre-commit try-repo`: it builds miglint with cargo (`language: rust`), runs on a commit
+//! of any file and shows a passing run's warnings, and fails, showing the diagnostic, on a
+//! broken migration.
 
 mod common;
 use common::*;
@@ -34,38 +35,12 @@ fn pre_commit_try_repo_passes_clean_and_fails_broken() {
             },
         )
     };
-    let out = try_repo();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "clean set must pass:\n{text}");
-    assert!(text.contains("miglint"), "{text}");
-
-    d.write(
-        "migrations/0003_broken.sql",
-        "ALTER TABEL users ADD COLUMN email text;\n",
-    );
-    d.git(&["add", "-A"]);
-    let out = try_repo();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!out.status.success(), "broken set must fail:\n{text}");
-    assert!(
-        text.contains("miglint::sql-parse-error") && text.contains("0003_broken.sql"),
-        "{text}"
-    );
-
-    // Warnings are shown by a passing hook (`verbose`), and a commit of a file that is not SQL
-    // (here a README; in life the compose file, pyproject.toml, a revision file elsewhere) runs
-    // it (`always_run`): staged files only, no --all-files.
-    d.write("migrations/0003_broken.sql", "-- nothing yet\n");
-    d.git(&["add", "-A"]);
-    d.git(&["commit", "-q", "-m", "wip", "--no-verify"]);
+    // First run, as a commit would run it (staged files only, no --all-files): only a README is
+    // staged, and a committed migration is empty (a warning). The hook runs anyway
+    // (`always_run`: a commit of the compose file or pyproject.toml alone must be checked too),
+    // passes, and shows the warning (`verbose`: pre-commit hides a passing hook's output).
+    d.write("migrations/0003_wip.sql", "-- nothing yet\n");
+    d.commit_all("an empty migration");
     d.write("README.md", "docs\n");
     d.git(&["add", "README.md"]);
     let out = std::process::Command::new(&pre_commit)
@@ -89,5 +64,22 @@ fn pre_commit_try_repo_passes_clean_and_fails_broken() {
     assert!(
         text.contains("miglint::empty-migration"),
         "the warning is shown:\n{text}"
+    );
+
+    d.write(
+        "migrations/0004_broken.sql",
+        "ALTER TABEL users ADD COLUMN email text;\n",
+    );
+    d.git(&["add", "-A"]);
+    let out = try_repo();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "broken set must fail:\n{text}");
+    assert!(
+        text.contains("miglint::sql-parse-error") && text.contains("0004_broken.sql"),
+        "{text}"
     );
 }

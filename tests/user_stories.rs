@@ -23,12 +23,11 @@ fn step(d: &Dir, args: &[&str], code: i32) -> String {
 /// The `git …` command inside backticks in the help of the `code` finding.
 fn advised_git_command(d: &Dir, code: &str) -> Vec<String> {
     let r = d.run(&["check", "--format", "json"]);
-    let help = r.find(code)["help"].as_str().unwrap().to_string();
-    let start = help
-        .find("`git ")
-        .unwrap_or_else(|| panic!("no git command in the help: {help}"));
-    let cmd = &help[start + 1..];
-    let cmd = &cmd[..cmd.find('`').unwrap()];
+    let f = r.find(code);
+    let cmd = f["command"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no command with the finding: {f}"));
+    assert!(cmd.starts_with("git "), "{cmd}");
     cmd.split_whitespace().skip(1).map(str::to_string).collect()
 }
 

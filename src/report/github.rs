@@ -50,6 +50,12 @@ pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
             None => escape_controls(&f.message).into_owned(),
         };
         let mut message = message;
+        if let Some(c) = &f.command {
+            message.push_str(&format!("\nrun: {}", escape_controls(c)));
+        }
+        if let Some(d) = &f.diff {
+            message.push_str(&format!("\n{}", escape_controls(d).trim_end()));
+        }
         for r in &f.related {
             message.push_str(&format!(
                 "\nalso ({}): {}",

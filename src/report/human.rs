@@ -277,6 +277,23 @@ fn render_with(shown: &HashMap<&str, Shown>, f: &Finding, color: bool) -> String
     {
         s = format!("{}: {}\n", f.code(), escape_controls(&f.message));
     }
+    s.push_str(&unwrapped(f));
+    s
+}
+
+/// What must never be wrapped, after the report: the command to run (on its own line, to copy
+/// as it is, whatever the terminal's width) and the diff of an edit.
+fn unwrapped(f: &Finding) -> String {
+    let mut s = String::new();
+    if let Some(c) = &f.command {
+        s.push_str(&format!("  run:\n    {}\n", escape_controls(c)));
+    }
+    if let Some(d) = &f.diff {
+        s.push_str("  diff:\n");
+        for line in d.lines() {
+            s.push_str(&format!("    {}\n", escape_controls(line)));
+        }
+    }
     s
 }
 

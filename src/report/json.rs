@@ -28,6 +28,12 @@ struct Diag<'a> {
     column: Option<usize>,
     /// Other facts about the same problem (see `check::one_per_problem`).
     related: Vec<RelatedDiag<'a>>,
+    /// The command that fixes it, to run as it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    command: Option<&'a str>,
+    /// A unified diff of an edit of a protected file (before → now).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diff: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -68,6 +74,8 @@ fn doc(outcome: &Outcome) -> Doc<'_> {
                 file: l.finding.file.as_deref(),
                 line: l.line,
                 column: l.column,
+                command: l.finding.command.as_deref(),
+                diff: l.finding.diff.as_deref(),
                 related: l
                     .finding
                     .related

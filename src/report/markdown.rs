@@ -322,6 +322,19 @@ fn finding(outcome: &Outcome, file: &str, l: &Located, out: &mut dyn Write) -> s
     if let Some(h) = &f.help {
         writeln!(out, "  help: {}", inline(h))?;
     }
+    for (lang, text) in [("sh", &f.command), ("diff", &f.diff)] {
+        if let Some(text) = text {
+            let text = escape_controls(text);
+            // A fence longer than any run of backticks in the text: the file cannot close it.
+            let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+            let fence = "`".repeat(longest.max(2) + 1);
+            writeln!(out, "\n  {fence}{lang}")?;
+            for line in text.lines() {
+                writeln!(out, "  {line}")?;
+            }
+            writeln!(out, "  {fence}\n")?;
+        }
+    }
     for r in &f.related {
         writeln!(out, "  also (`{}`): {}", r.rule.code(), inline(&r.message))?;
     }

@@ -153,22 +153,80 @@ pub fn classify(dialect: &dyn Dialect, old: &[u8], new: &[u8]) -> Change {
     Change::Cosmetic
 }
 
-/// The restore command a finding's help already names (`git checkout … -- path`), or a generic one.
+/// How to restore, for a help text: the finding's own command (printed below it), or a generic
+/// instruction.
 fn restore_hint(finding: &Finding) -> String {
-    let help = finding.help.as_deref().unwrap_or("");
-    match help.find("`git checkout ") {
-        Some(i) => {
-            let rest = &help[i + 1..];
-            let end = rest.find('`').unwrap_or(rest.len());
-            let which = if finding.rule == Rule::ChecksumMismatch {
-                "recorded"
-            } else {
-                "merged"
-            };
-            format!("restore the {which} bytes: `{}`", &rest[..end])
-        }
+    let which = if finding.rule == Rule::ChecksumMismatch {
+        "recorded"
+    } else {
+        "merged"
+    };
+    match &finding.command {
+        Some(_) => format!("restore the {which} bytes (the command below)"),
         None => "restore the recorded bytes (`git checkout` the version that was recorded)".into(),
     }
+}
+
+/// The byte range, in `new`, of the first line that differs from `old` and lies in `within`
+/// (a statement): where a reader looks, rather than the statement's first line.
+fn changed_line_within(
+    old: &[u8],
+    new: &[u8],
+    within: &std::ops::Range<usize>,
+) -> Option<std::ops::Range<usize>> {
+    let (old, new) = (
+        std::str::from_utf8(old).ok()?,
+        std::str::from_utf8(new).ok()?,
+    );
+    let diff = similar::TextDiff::from_lines(old, new);
+    let mut starts = vec![0];
+    starts.extend(new.match_indices('\n').map(|(i, _)| i + 1));
+    diff.ops()
+        .iter()
+        .filter(|op| !matches!(op.tag(), similar::DiffTag::Equal | similar::DiffTag::Delete))
+        .flat_map(|op| op.new_range())
+        .filter_map(|line| {
+            let start = *starts.get(line)?;
+            let end = starts
+                .get(line + 1)
+                .map_or(new.len(), |e| e - 1)
+                .max(start + 1);
+            Some(start..end.min(new.len().max(start + 1)))
+        })
+        .find(|r| r.start < within.end && r.end > within.start)
+}
+
+/// The most lines of a diff shown; a longer one ends with how many were left out.
+const DIFF_LINES: usize = 40;
+/// The most characters of one diff line shown.
+const DIFF_WIDTH: usize = 200;
+
+/// A unified diff of `old` → `new` (two lines of context), bounded in lines and width; `None`
+/// when either is not text.
+pub fn unified_diff(old: &[u8], new: &[u8], (from, to): (&str, &str)) -> Option<String> {
+    let (old, new) = (
+        std::str::from_utf8(old).ok()?,
+        std::str::from_utf8(new).ok()?,
+    );
+    let diff = similar::TextDiff::from_lines(old, new);
+    let text = diff
+        .unified_diff()
+        .context_radius(2)
+        .header(from, to)
+        .to_string();
+    let mut out = String::new();
+    let total = text.lines().count();
+    for line in text.lines().take(DIFF_LINES) {
+        match line.char_indices().nth(DIFF_WIDTH) {
+            Some((cut, _)) => out.push_str(&format!("{}…", &line[..cut])),
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    if total > DIFF_LINES {
+        out.push_str(&format!("… ({} more lines)\n", total - DIFF_LINES));
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// Adds what changed to a finding about a protected file, and applies `cosmetic_edits`.
@@ -199,6 +257,7 @@ pub fn annotate(set: &SetConfig, finding: Finding, old: &[u8], new: &[u8]) -> Fi
             let mut f = finding;
             f.rating = Some(Rating::Cosmetic);
             f.message.push_str(" — only comments/whitespace/letter case changed: the database is unaffected, but the bytes no longer match");
+            f.diff = unified_diff(old, new, ("before", "now"));
             // Nothing to migrate: putting a comment change in a new migration would be noise.
             f.help = Some(format!(
                 "{restore}; a comment or whitespace change needs no new migration"
@@ -207,17 +266,25 @@ pub fn annotate(set: &SetConfig, finding: Finding, old: &[u8], new: &[u8]) -> Fi
         }
         Change::Semantic {
             index,
-            old,
-            new,
+            old: old_text,
+            new: new_text,
             span,
         } => {
             let mut f = finding;
-            f.message
-                .push_str(&format!(" — statement {index} changed: `{old}` → `{new}`"));
+            let which = if f.rule == Rule::ChecksumMismatch {
+                "recorded"
+            } else {
+                "merged"
+            };
+            f.diff = unified_diff(old, new, (which, "now"));
+            f.message.push_str(&format!(
+                " — statement {index} changed: `{old_text}` → `{new_text}`"
+            ));
             if f.span.is_none() {
                 if let Some(span) = span {
-                    f.span = Some(span);
-                    f.label = Some(format!("statement {index} changed"));
+                    // The changed line inside the statement, not the statement's first line.
+                    f.span = Some(changed_line_within(old, new, &span).unwrap_or(span));
+                    f.label = Some(format!("statement {index} changed here"));
                 }
             }
             f

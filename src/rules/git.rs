@@ -112,7 +112,8 @@ fn merged_files(b: &BaseInput, base_names: &HashSet<&str>) -> (Vec<Finding>, Has
             Some(new) if !new.same_content(old) => {
                 let finding = Finding::new(Rule::ModifiedAfterMerge, format!("`{}` is already merged into {base_name} and was changed", old.name))
                     .file(new.path.clone())
-                    .help(format!("merged migrations may already have run somewhere: restore it (`git checkout {base_name} -- {}`) and add a new migration with the change", new.path));
+                    .help("merged migrations may already have run somewhere: restore it (the command below) and add a new migration with the change")
+                    .command(format!("git checkout {base_name} -- {}", new.path));
                 // A file too large to hold is compared by digest only; nothing to point at.
                 findings.push(if new.is_complete() && old.is_complete() {
                     let span = first_changed_line(&old.bytes, &new.bytes);
@@ -144,7 +145,8 @@ fn merged_files(b: &BaseInput, base_names: &HashSet<&str>) -> (Vec<Finding>, Has
                     None => findings.push(
                         Finding::new(Rule::DeletedAfterMerge, format!("`{}` is already merged into {base_name} and was deleted", old.name))
                             .file(old.path.clone())
-                            .help(format!("restore it (`git checkout {base_name} -- {}`); to undo its change, add a new migration", old.path)),
+                            .help("restore it (the command below); to undo its change, add a new migration")
+                            .command(format!("git checkout {base_name} -- {}", old.path)),
                     ),
                 }
             }

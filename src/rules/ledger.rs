@@ -294,10 +294,9 @@ pub fn with_recorded_bytes(
             if f.rule == Rule::AppliedFileMissing {
                 let path = missing_of(&f).map(|e| crate::config::join(&set.dir, &e.name));
                 return match path.and_then(|p| old.get(&p)) {
-                    Some(o) => {
-                        let help = format!("restore it as recorded: `{}`; to undo its change, add a new migration instead", o.restore);
-                        f.help(help)
-                    }
+                    Some(o) => f
+                        .help("restore it as recorded (the command below); to undo its change, add a new migration instead")
+                        .command(o.restore.clone()),
                     None => f,
                 };
             }
@@ -306,10 +305,9 @@ pub fn with_recorded_bytes(
             }
             match file_of(&f).and_then(|m| old.get(&m.path).map(|o| (m, o))) {
                 Some((m, o)) if m.is_complete() => {
-                    let f = f.help(format!(
-                        "applied migrations must never change: restore the recorded bytes (`{}`) and put the change in a new migration",
-                        o.restore
-                    ));
+                    let f = f
+                        .help("applied migrations must never change: restore the recorded bytes (the command below) and put the change in a new migration")
+                        .command(o.restore.clone());
                     crate::rules::edits::annotate(set, f, &o.bytes, &m.bytes)
                 }
                 _ => f,
