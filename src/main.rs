@@ -80,10 +80,21 @@ enum Command {
         against: Vec<String>,
     },
     /// Write a commented miglint.toml (and with --hooks, install the git hooks).
+    #[command(
+        after_help = "Examples:\n  miglint init                                   # write miglint.toml from what is found\n  miglint init --from-history history.csv        # adopt: seed the ledger from the database's migration_history\n  miglint init --hooks                           # install the git hooks"
+    )]
     Init {
         /// Install hooks/pre-commit and hooks/pre-push into the repository instead.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "from_history")]
         hooks: bool,
+        /// Adopt: seed the ledger from this CSV export of the database's migration_history
+        /// (`\copy migration_history to 'h.csv' csv header`), checksums compared (and write
+        /// miglint.toml first when there is none).
+        #[arg(long, value_name = "FILE")]
+        from_history: Option<PathBuf>,
+        /// The set to adopt (its `name` or `dir`; default: the one holding the export's files).
+        #[arg(long, value_name = "NAME", requires = "from_history")]
+        set: Option<String>,
     },
     /// Explain a rule: what it catches, why, a bad and a good example.
     #[command(
@@ -285,8 +296,13 @@ fn run(cli: Cli) -> ExitCode {
             allow_out_of_order,
         } => record(&ctx, targets, through, set, allow_out_of_order),
         Command::New { name, set, against } => new(&ctx, name, set, against),
-        Command::Init { hooks: true } => init_hooks(&ctx),
-        Command::Init { hooks: false } => init_config(&ctx),
+        Command::Init {
+            from_history: Some(export),
+            set,
+            ..
+        } => adopt(&ctx, export, set),
+        Command::Init { hooks: true, .. } => init_hooks(&ctx),
+        Command::Init { hooks: false, .. } => init_config(&ctx),
         Command::Explain { code } => explain(&ctx, code),
         Command::Rules { markdown } => rules(&ctx, markdown),
         Command::Alembic {
@@ -420,6 +436,68 @@ fn init_hooks(ctx: &Ctx) -> miglint::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `init --from-history`: miglint.toml (when missing), then the ledger seeded from the export.
+fn adopt(ctx: &Ctx, export: &std::path::Path, set: &Option<String>) -> miglint::Result<ExitCode> {
+    let format = ctx.format;
+    only_human_or_json(format, "init")?;
+    let root = match miglint::git::open(&ctx.cwd) {
+        Ok(Some(repo)) => miglint::vcs::Vcs::work_dir(&repo).to_path_buf(),
+        _ => ctx.cwd.clone(),
+    };
+    let config = ctx
+        .config
+        .clone()
+        .unwrap_or_else(|| root.join(miglint::config::FILE_NAME));
+    let wrote = if config.exists() {
+        None
+    } else {
+        Some(commands::init::run(&root)?.0)
+    };
+    let ws = ctx.open(&[])?;
+    let export = miglint::export::read(&root, &ctx.cwd.join(export))?;
+    let set = match set {
+        Some(name) => ws.select_set(Some(name))?,
+        None => commands::adopt::choose_set(&ws, &export)?,
+    };
+    let adoption = commands::adopt::run(&ws, set, &export)?;
+    let shown = miglint::config::relative_to(&root, &config);
+    let next = commands::adopt::next_steps(&adoption, &shown);
+    let ok = adoption.problems.is_empty();
+    if format == Format::Json {
+        emit_json(json!({
+            "version": 1, "wrote_config": wrote, "set": set.dir, "ledger": adoption.ledger,
+            "recorded": adoption.recorded, "pending": adoption.pending,
+            "problems": adoption.problems, "next": if ok { next } else { Vec::new() },
+        }));
+    } else if ok {
+        if let Some(path) = &wrote {
+            println!("miglint: wrote {path}");
+        }
+        println!(
+            "miglint: recorded {} applied migration{} of {} in {} ({} pending)",
+            adoption.recorded.len(),
+            if adoption.recorded.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            set.dir,
+            adoption.ledger,
+            adoption.pending.len()
+        );
+        println!("next:");
+        for step in &next {
+            println!("  {step}");
+        }
+    } else {
+        for p in &adoption.problems {
+            eprintln!("miglint: {}", miglint::finding::escape_controls(p));
+        }
+        eprintln!("miglint: nothing was recorded; fix the above and run it again");
+    }
+    Ok(ExitCode::from(u8::from(!ok)))
 }
 
 fn init_config(ctx: &Ctx) -> miglint::Result<ExitCode> {
