@@ -1156,7 +1156,10 @@ fn alembic_findings(
     for m in &state.migrations {
         if let (Some(a), Some(f)) = (state.analyses.get(&m.name), state.snapshot.file(&m.name)) {
             findings.extend(crate::rules::alembic::unverified_stamps(
-                &layout.version_table,
+                (
+                    &layout.version_table,
+                    layout.stamp == Some(crate::config::StampMode::Sql),
+                ),
                 &graph,
                 &m.path,
                 &f.bytes,

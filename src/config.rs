@@ -79,6 +79,20 @@ pub struct AlembicConfig {
     pub branches: Option<Vec<String>>,
     pub compose: Option<String>,
     pub migrate_at_start_var: Option<String>,
+    /// Where the team stamps Alembic's version table: in the SQL (`sql`), or with
+    /// `alembic stamp` at deploy (`cli`). Undeclared: SQL stamps are read as they are found.
+    pub stamp: Option<StampMode>,
+}
+
+/// See [`AlembicConfig::stamp`].
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StampMode {
+    /// The SQL stamps the head: every stamp must be readable (an unverifiable one is an error).
+    Sql,
+    /// `alembic stamp <head>` runs at deploy: the SQL stamps nothing that counts; `head` in
+    /// miglint.toml declares what is stamped and must be the graph's head.
+    Cli,
 }
 
 /// One migration directory and how to read it.

@@ -31,7 +31,8 @@ impl Severity {
 pub enum Rating {
     /// Only comments, whitespace, letter case or line endings changed (`cosmetic_edits`).
     Cosmetic,
-    /// Escalated on the command line (`--require-recorded`).
+    /// Escalated by what the user declared: on the command line (`--require-recorded`), or
+    /// in miglint.toml (`stamp = "sql"`: an unverifiable stamp is an error).
     Required,
     /// About a recorded or baseline file, which its checksum protects and which is not
     /// parse-checked anyway: what would be an error on a pending file is a warning.

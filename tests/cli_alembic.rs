@@ -345,3 +345,74 @@ fn staged_checks_read_the_alembic_project_from_the_index() {
         worktree.stdout
     );
 }
+
+/// Issue 33, item 2: teams that stamp with `alembic stamp` at deploy say `stamp = "cli"`; then
+/// the declared head must be the graph's head, and old SQL stamps no longer count (a declared
+/// head gave `alembic-head-mismatch` twice). `stamp = "sql"` makes an unverifiable SQL stamp an
+/// error.
+#[test]
+fn stamping_with_the_alembic_cli_is_declared_and_checked() {
+    // The SQL stamps the first revision; the graph's head is the second.
+    let d = team_repo("20251101_000001");
+    let config = |extra: &str| {
+        format!("[[set]]\ndir = \"auth/migrations\"\n[set.alembic]\nini = \"auth/alembic.ini\"\n{extra}")
+    };
+    let mismatches = |r: &Run| {
+        r.codes()
+            .iter()
+            .filter(|c| *c == "alembic-head-mismatch")
+            .count()
+    };
+    d.write("miglint.toml", config("head = \"20251105_000002\"\n"));
+    let r = d.run(&["check", "--format", "json"]);
+    assert_eq!(
+        mismatches(&r),
+        2,
+        "undeclared: the SQL's stamp is read: {}",
+        r.stdout
+    );
+    d.write(
+        "miglint.toml",
+        config("head = \"20251105_000002\"\nstamp = \"cli\"\n"),
+    );
+    let r = d.run(&["check", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(mismatches(&r), 0, "{}", r.stdout);
+    // A declared head that is not the graph's head.
+    d.write(
+        "miglint.toml",
+        config("head = \"20251101_000001\"\nstamp = \"cli\"\n"),
+    );
+    let r = d.run(&["check", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(mismatches(&r), 1, "{}", r.stdout);
+    assert!(r.find("alembic-head-mismatch")["help"]
+        .as_str()
+        .unwrap()
+        .contains("alembic stamp 20251105_000002"));
+    // No head declared: what the deploy stamps is unknown.
+    d.write("miglint.toml", config("stamp = \"cli\"\n"));
+    let r = d.run(&["check", "--format", "json"]);
+    r.find("alembic-head-undeclared");
+    // Not a mode.
+    d.write("miglint.toml", config("stamp = \"both\"\n"));
+    assert_eq!(d.run(&["check"]).code, 2);
+}
+
+#[test]
+fn with_stamp_sql_declared_an_unverifiable_stamp_is_an_error() {
+    let d = team_repo("20251105_000002");
+    d.write(
+        "auth/migrations/0002_dynamic.sql",
+        "DO $$ BEGIN EXECUTE 'UPDATE auth.alembic_version_auth SET version_num = ' || quote_literal('20251105_000002'); END $$;\n",
+    );
+    let r = d.run(&["check", "--format", "json"]);
+    assert_eq!(r.find("alembic-stamp-unverified")["severity"], "warning");
+    d.write(
+        "miglint.toml",
+        "[[set]]\ndir = \"auth/migrations\"\n[set.alembic]\nini = \"auth/alembic.ini\"\nstamp = \"sql\"\n",
+    );
+    let r = d.run(&["check", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(r.find("alembic-stamp-unverified")["severity"], "error");
+}

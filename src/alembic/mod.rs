@@ -68,6 +68,7 @@ pub struct Layout {
     /// Heads by design (`heads = N`) and their branch labels (`branches = [...]`).
     pub heads: Option<usize>,
     pub branches: Option<Vec<String>>,
+    pub stamp: Option<config::StampMode>,
 }
 
 impl Layout {
@@ -316,6 +317,7 @@ pub fn layout(files: &Files, set: &SetConfig) -> Result<Option<Layout>, Box<Unre
             .unwrap_or_else(|| "MIGRATE_AT_START".into()),
         heads: cfg.heads,
         branches: cfg.branches.clone(),
+        stamp: cfg.stamp,
     }))
 }
 

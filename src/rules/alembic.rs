@@ -197,7 +197,6 @@ pub fn targets(stamp: &Stamp, version_table: &str) -> bool {
 /// (with heads by design, the rows the SQL leaves in the table are the declared heads).
 pub fn check_stamps(layout: &Layout, graph: &Graph, stamps: &[(String, Stamp)]) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let versions = layout.versions.join(", ");
     let writes: Vec<&(String, Stamp)> = stamps
         .iter()
         .filter(|(_, s)| !matches!(s.kind, StampKind::Delete(_)))
@@ -205,6 +204,11 @@ pub fn check_stamps(layout: &Layout, graph: &Graph, stamps: &[(String, Stamp)]) 
     for (path, stamp) in &writes {
         findings.extend(stamp_target(layout, graph, path, stamp));
     }
+    if layout.stamp == Some(crate::config::StampMode::Cli) {
+        findings.extend(cli_stamped(layout, graph));
+        return findings;
+    }
+    let versions = layout.versions.join(", ");
     let heads = graph.heads();
     let declared = writes
         .iter()
@@ -253,6 +257,24 @@ pub fn check_stamps(layout: &Layout, graph: &Graph, stamps: &[(String, Stamp)]) 
         _ => {}
     }
     findings
+}
+
+/// `stamp = "cli"`: `alembic stamp` runs at deploy, so the SQL's stamps (older ones, before the
+/// team switched) declare nothing; the declared `head` must be the graph's head.
+fn cli_stamped(layout: &Layout, graph: &Graph) -> Option<Finding> {
+    let versions = layout.versions.join(", ");
+    let heads = graph.heads();
+    match (&layout.head, heads.as_slice()) {
+        (None, _) => Some(
+            Finding::new(Rule::AlembicHeadUndeclared, format!("`stamp = \"cli\"` says `alembic stamp` runs at deploy, but no `head` is declared for {versions}"))
+                .help("declare the revision the deploy stamps: `head = \"<revision>\"` under [set.alembic] (see `miglint alembic heads`)"),
+        ),
+        (Some(h), [head]) if h != head => Some(
+            Finding::new(Rule::AlembicHeadMismatch, format!("miglint.toml declares head `{h}` (stamped with `alembic stamp` at deploy) but the head of {versions} is `{head}`"))
+                .help(format!("set `head = \"{head}\"` under [set.alembic], and stamp it at deploy: alembic stamp {head}")),
+        ),
+        _ => None,
+    }
 }
 
 /// `alembic-stamp-table`, `alembic-unknown-revision`: one stamp's table and revision.
@@ -430,7 +452,7 @@ fn check_branches(layout: &Layout, graph: &Graph, stamps: &[(String, Stamp)]) ->
 /// `alembic-stamp-unverified`: statements that write the version table (by name) but yielded no
 /// stamp miglint could read: a `DO` block, dynamic SQL, an UPDATE/INSERT with a computed value.
 pub fn unverified_stamps(
-    version_table: &str,
+    (version_table, declared_sql): (&str, bool),
     graph: &Graph,
     path: &str,
     bytes: &[u8],
@@ -485,12 +507,16 @@ pub fn unverified_stamps(
             if let Some(f) = stale_literal(version_table, graph, path, st.span.start, text) {
                 out.push(f);
             }
-            out.push(
-                Finding::new(Rule::AlembicStampUnverified, format!("this statement writes `{version_table}` in a form miglint cannot evaluate, so its stamp is not checked"))
-                    .file(path.to_string())
-                    .at(st.span.start..st.span.start + first.len().max(1), "not evaluated")
-                    .help(format!("stamp with a plain statement: UPDATE {version_table} SET version_num = '<head>'; (or INSERT … VALUES ('<head>'))")),
-            );
+            let mut f = Finding::new(Rule::AlembicStampUnverified, format!("this statement writes `{version_table}` in a form miglint cannot evaluate, so its stamp is not checked"))
+                .file(path.to_string())
+                .at(st.span.start..st.span.start + first.len().max(1), "not evaluated")
+                .help(format!("stamp with a plain statement: UPDATE {version_table} SET version_num = '<head>'; (or INSERT … VALUES ('<head>'))"));
+            // `stamp = "sql"`: the SQL is declared to be where the head is stamped, so a stamp
+            // that cannot be read leaves the head unverified: an error, not a warning.
+            if declared_sql {
+                f.rating = Some(crate::registry::Rating::Required);
+            }
+            out.push(f);
         }
     }
     out
