@@ -242,6 +242,38 @@ fn the_action_installs_checks_and_writes_the_summary() {
     assert!(runner.read("summary").contains("sql-parse-error"));
 }
 
+/// An origin whose main has 0000–0002 and two open reviews under `prefix` (`refs/pull`,
+/// `refs/merge-requests`): 12 adds `0003_add_phone`, 13 adds `0003_add_email`. Returns it and
+/// main's commit.
+fn origin_with_reviews(prefix: &str) -> (Dir, String) {
+    let origin = Dir::new();
+    origin.init_repo();
+    valid_set(&origin, "migrations", 3);
+    let main = origin.commit_all("main");
+    for (n, file) in [(12, "0003_add_phone.sql"), (13, "0003_add_email.sql")] {
+        origin.git(&["checkout", "-q", "-b", &format!("b{n}"), &main]);
+        origin.write(&format!("migrations/{file}"), "SELECT 1;\n");
+        let head = origin.commit_all(&format!("review {n}"));
+        origin.git(&["update-ref", &format!("{prefix}/{n}/head"), &head]);
+    }
+    origin.git(&["checkout", "-q", "main"]);
+    (origin, main)
+}
+
+/// A clone of `origin` checked out at review 13's head, as CI checks it out.
+fn clone_at_review(origin: &Dir, prefix: &str) -> Dir {
+    let d = Dir::new();
+    d.git(&["clone", "-q", &origin.path().display().to_string(), "."]);
+    d.git(&[
+        "fetch",
+        "-q",
+        "origin",
+        &format!("+{prefix}/13/head:refs/heads/review13"),
+    ]);
+    d.git(&["checkout", "-q", "review13"]);
+    d
+}
+
 /// `against-open-prs: true`: the check step lists the open pull requests with `gh` (stubbed
 /// here, as GitHub's CLI answers `--jq '.[].number'`), fetches their heads from `origin` into
 /// refs/remotes/pr/*, and warns with a link in the summary when one adds this change's number.
@@ -251,27 +283,8 @@ fn the_action_compares_with_open_pull_requests() {
     let Some(scripts) = action_scripts() else {
         return;
     };
-    // origin: main with 0000–0002, pull request 12 adds 0003_add_phone, 13 (this one) 0003_add_email.
-    let origin = Dir::new();
-    origin.init_repo();
-    valid_set(&origin, "migrations", 3);
-    let main = origin.commit_all("main");
-    for (n, file) in [(12, "0003_add_phone.sql"), (13, "0003_add_email.sql")] {
-        origin.git(&["checkout", "-q", "-b", &format!("b{n}"), &main]);
-        origin.write(&format!("migrations/{file}"), "SELECT 1;\n");
-        let head = origin.commit_all(&format!("pr {n}"));
-        origin.git(&["update-ref", &format!("refs/pull/{n}/head"), &head]);
-    }
-    origin.git(&["checkout", "-q", "main"]);
-    let d = Dir::new();
-    d.git(&["clone", "-q", &origin.path().display().to_string(), "."]);
-    d.git(&[
-        "fetch",
-        "-q",
-        "origin",
-        "+refs/pull/13/head:refs/heads/pr13",
-    ]);
-    d.git(&["checkout", "-q", "pr13"]);
+    let (origin, main) = origin_with_reviews("refs/pull");
+    let d = clone_at_review(&origin, "refs/pull");
 
     let runner = Dir::new();
     for f in ["output", "summary"] {
@@ -358,30 +371,8 @@ fn the_gitlab_snippet_compares_with_open_merge_requests() {
         .output()
         .unwrap();
     let steps: Vec<String> = serde_json::from_slice(&steps.stdout).unwrap();
-    let origin = Dir::new();
-    origin.init_repo();
-    valid_set(&origin, "migrations", 3);
-    let main = origin.commit_all("main");
-    for (n, file) in [(12, "0003_add_phone.sql"), (13, "0003_add_email.sql")] {
-        origin.git(&["checkout", "-q", "-b", &format!("b{n}"), &main]);
-        origin.write(&format!("migrations/{file}"), "SELECT 1;\n");
-        let head = origin.commit_all(&format!("mr {n}"));
-        origin.git(&[
-            "update-ref",
-            &format!("refs/merge-requests/{n}/head"),
-            &head,
-        ]);
-    }
-    origin.git(&["checkout", "-q", "main"]);
-    let d = Dir::new();
-    d.git(&["clone", "-q", &origin.path().display().to_string(), "."]);
-    d.git(&[
-        "fetch",
-        "-q",
-        "origin",
-        "+refs/merge-requests/13/head:refs/heads/mr13",
-    ]);
-    d.git(&["checkout", "-q", "mr13"]);
+    let (origin, _) = origin_with_reviews("refs/merge-requests");
+    let d = clone_at_review(&origin, "refs/merge-requests");
     // The API: GET /api/v4/projects/7/merge_requests?state=opened… (the query is not a path).
     let api = Dir::new();
     api.write(
