@@ -36,6 +36,10 @@ pub struct Finding {
     pub command: Option<String>,
     /// What changed, as a unified diff (before → now), for an edit of a protected file.
     pub diff: Option<String>,
+    /// Another file this finding is about that is not in the checked tree, as it is named to a
+    /// reader (`0005_add_phone.sql on origin/main: the same number`): pictures draw it beside
+    /// the finding's file.
+    pub counterpart: Option<String>,
 }
 
 /// A fact attached to a finding (miette `related`, SARIF `relatedLocations`, JSON `related`).
@@ -63,6 +67,7 @@ impl Finding {
             reference: None,
             command: None,
             diff: None,
+            counterpart: None,
         }
     }
 
@@ -89,6 +94,11 @@ impl Finding {
     pub fn at(mut self, span: Range<usize>, label: impl Into<String>) -> Self {
         self.span = Some(span);
         self.label = Some(label.into());
+        self
+    }
+
+    pub fn counterpart(mut self, counterpart: impl Into<String>) -> Self {
+        self.counterpart = Some(counterpart.into());
         self
     }
 

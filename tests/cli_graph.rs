@@ -172,6 +172,8 @@ fn mermaid_parses_and_stays_small() {
     let text = r.stdout;
     for expected in [
         "0301_add_email.sql<br/>pending, new on this branch, number conflict",
+        // The base's file with the same number stands beside it (issue 33).
+        "[\"0301_add_phone.sql on main: the same number\"]",
         "merge1<br/>head, merge, stamped",
         "expand1<br/>branch: expand",
         "-. stamps .->",

@@ -136,10 +136,49 @@ fn build(outcome: &Outcome, k: usize, set: &SetSummary) -> SetPicture {
     };
     let problems = problems(outcome, set);
     let node_of = draw_sequence(&mut picture, k, set, &problems);
+    draw_counterparts(&mut picture, k, outcome, &node_of);
     if let Some(a) = &set.alembic {
         draw_alembic(&mut picture, k, a, &node_of);
     }
     picture
+}
+
+/// Files a finding is about that the set does not hold (the base's migration with the same
+/// number), each beside the node of the finding's file, with a dotted edge.
+fn draw_counterparts(
+    picture: &mut SetPicture,
+    k: usize,
+    outcome: &Outcome,
+    node_of: &HashMap<&str, String>,
+) {
+    let mut cluster = Cluster {
+        id: format!("s{k}o"),
+        title: "not on this branch".into(),
+        nodes: Vec::new(),
+    };
+    for f in &outcome.findings {
+        let (Some(label), Some(to)) = (
+            f.counterpart.as_ref(),
+            f.file.as_deref().and_then(|p| node_of.get(p)),
+        ) else {
+            continue;
+        };
+        let id = format!("s{k}o{}", cluster.nodes.len());
+        cluster.nodes.push(Node {
+            id: id.clone(),
+            lines: vec![label.clone()],
+            classes: vec![Class::Conflict],
+        });
+        picture.edges.push(Edge {
+            from: id,
+            to: to.clone(),
+            label: None,
+            dotted: true,
+        });
+    }
+    if !cluster.nodes.is_empty() {
+        picture.clusters.push(cluster);
+    }
 }
 
 fn plural(n: usize) -> &'static str {

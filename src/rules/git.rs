@@ -184,6 +184,7 @@ fn numbers(b: &BaseInput, rename_targets: &HashSet<String>) -> Vec<Finding> {
             findings.push(
                 Finding::new(Rule::NumberConflict, format!("`{}` reuses number {} that {base_name} already has as `{other}`", m.name, naming::number_text(set, m.number)))
                     .file(m.path.clone())
+                    .counterpart(format!("{other} on {base_name}: the same number"))
                     .help(format!("rename to `{suggestion}` (after the base's last migration), or run `miglint renumber`")),
             );
             next += 1;
