@@ -41,6 +41,10 @@ fn offline<'a>(cmd: &'a mut Command, index: &Path) -> &'a mut Command {
 }
 
 #[test]
+#[cfg_attr(
+    not(miglint_test_wheels),
+    ignore = "needs MIGLINT_TEST_WHEELS: a directory with the built wheel (.ci/run builds it)"
+)]
 fn the_wheel_installs_a_binary_with_postgresqls_grammar() {
     let Some(index) = wheels() else { return };
     let venv = Dir::new();
@@ -97,6 +101,10 @@ fn the_wheel_installs_a_binary_with_postgresqls_grammar() {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(miglint_test_venv, miglint_test_wheels)),
+    ignore = "needs MIGLINT_TEST_VENV and MIGLINT_TEST_WHEELS: a venv with pre-commit and PyYAML, the built wheel (.ci/run makes both)"
+)]
 fn the_pre_commit_mirror_installs_the_wheel_in_seconds() {
     let Some(index) = wheels() else { return };
     let Some(pre_commit) = venv_tool("pre-commit") else {
@@ -168,6 +176,10 @@ fn action_scripts() -> Option<Vec<(String, String)>> {
 /// runner's files (`GITHUB_PATH`, `GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`), the install step
 /// taking the wheel from the local index.
 #[test]
+#[cfg_attr(
+    not(all(miglint_test_venv, miglint_test_wheels)),
+    ignore = "needs MIGLINT_TEST_VENV and MIGLINT_TEST_WHEELS: a venv with pre-commit and PyYAML, the built wheel (.ci/run makes both)"
+)]
 fn the_action_installs_checks_and_writes_the_summary() {
     let Some(index) = wheels() else { return };
     let Some(scripts) = action_scripts() else {
@@ -279,6 +291,10 @@ fn clone_at_review(origin: &Dir, prefix: &str) -> Dir {
 /// refs/remotes/pr/*, and warns with a link in the summary when one adds this change's number.
 /// A `gh` that fails stops the step with exit 2: claims that could not be read are never a pass.
 #[test]
+#[cfg_attr(
+    not(miglint_test_venv),
+    ignore = "needs MIGLINT_TEST_VENV: a venv with Alembic, pre-commit, PyYAML (.ci/run makes one)"
+)]
 fn the_action_compares_with_open_pull_requests() {
     let Some(scripts) = action_scripts() else {
         return;
@@ -358,6 +374,10 @@ fn the_action_compares_with_open_pull_requests() {
 /// and the check warns about the number merge request 12 adds too. A listing that fails stops
 /// the job with exit 2.
 #[test]
+#[cfg_attr(
+    not(miglint_test_venv),
+    ignore = "needs MIGLINT_TEST_VENV: a venv with Alembic, pre-commit, PyYAML (.ci/run makes one)"
+)]
 fn the_gitlab_snippet_compares_with_open_merge_requests() {
     let Some(python) = venv_tool("python") else {
         return;

@@ -7,6 +7,10 @@ mod common;
 use common::*;
 
 #[test]
+#[cfg_attr(
+    not(miglint_test_venv),
+    ignore = "needs MIGLINT_TEST_VENV: a venv with Alembic, pre-commit, PyYAML (.ci/run makes one)"
+)]
 fn pre_commit_try_repo_passes_clean_and_fails_broken() {
     let Some(pre_commit) = venv_tool("pre-commit") else {
         return;

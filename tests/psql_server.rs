@@ -137,6 +137,10 @@ fn scripts() -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(
+    not(miglint_test_postgres),
+    ignore = "needs PostgreSQL 15 (initdb under /usr/lib/postgresql; .ci/run installs it)"
+)]
 fn psql_and_the_server_do_what_miglint_says_on_generated_scripts() {
     let Some(pg) = cluster() else { return };
     let work = tempfile::tempdir().unwrap();

@@ -230,6 +230,10 @@ fn deploy(
 /// in the default build (CI's time is bounded).
 #[test]
 #[cfg_attr(
+    not(miglint_test_postgres),
+    ignore = "needs PostgreSQL 15 (initdb under /usr/lib/postgresql; .ci/run installs it)"
+)]
+#[cfg_attr(
     feature = "postgres-exact",
     ignore = "build-independent; runs in the default build"
 )]
