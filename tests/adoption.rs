@@ -160,3 +160,52 @@ fn a_checksum_mismatch_or_a_gap_is_reported_and_nothing_is_recorded() {
     assert!(text.contains("applied `0009_gone.sql`"), "{text}");
     assert!(!d.join("auth/migrations/applied.sha256").exists());
 }
+
+/// One `migration_history` table serving two sets: with `--set`, the rows of the other set's
+/// files are left to it, not reported as missing files.
+#[test]
+fn a_history_shared_by_two_sets_adopts_each_set_alone() {
+    let d = team();
+    d.write(
+        "billing/migrations/0000_invoices.sql",
+        "CREATE TABLE invoices (id bigint PRIMARY KEY);\n",
+    );
+    d.write(
+        "miglint.toml",
+        "[[set]]\ndir = \"auth/migrations\"\n[[set]]\ndir = \"billing/migrations\"\n",
+    );
+    d.commit_all("two sets");
+    let mut csv = export(&d, &["0000_init.sql", "0001_roles.sql"]);
+    let billing = sha256(d.read("billing/migrations/0000_invoices.sql").as_bytes());
+    csv.push_str(&format!(
+        "0000_invoices.sql,{billing},deploy,2026-11-01 10:00:00+00\n"
+    ));
+    d.write("history.csv", &csv);
+    let r = d.run(&[
+        "init",
+        "--from-history",
+        "history.csv",
+        "--set",
+        "auth/migrations",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.json()["recorded"].as_array().unwrap().len(),
+        2,
+        "{}",
+        r.stdout
+    );
+    let r = d.run(&[
+        "init",
+        "--from-history",
+        "history.csv",
+        "--set",
+        "billing/migrations",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.json()["recorded"][0], "0000_invoices.sql", "{}", r.stdout);
+}

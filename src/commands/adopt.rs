@@ -38,9 +38,17 @@ pub fn run(ws: &Workspace, set: &SetConfig, export: &Export) -> crate::Result<Ad
     }
     let snap = ws.read_worktree(set)?;
     let files = migrations(set, &snap);
+    // One history table may serve several sets: a row naming another set's file belongs there.
+    let mut elsewhere = std::collections::HashSet::new();
+    for other in ws.config.sets.iter().filter(|s| s.dir != set.dir) {
+        if let Ok(o) = ws.read_worktree(other) {
+            elsewhere.extend(o.files.iter().map(|f| f.name.clone()));
+        }
+    }
     let mut problems = Vec::new();
     for (name, (checksum, _)) in &export.applied {
         match snap.file(name) {
+            None if elsewhere.contains(name) => {}
             None => problems.push(format!(
                 "the database applied `{name}` but {} has no such file: restore it before adopting",
                 set.dir
