@@ -35,9 +35,13 @@ const PATH_SET: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b'{')
     .add(b'}');
 
+/// A CI variable, when set and not empty (the forge's URLs come from these).
+fn env(k: &str) -> Option<String> {
+    std::env::var(k).ok().filter(|v| !v.is_empty())
+}
+
 /// A link to `path` at `line` in the forge the CI runs on, when it says so.
 fn link(path: &str, line: Option<usize>) -> Option<String> {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let anchor = line.map_or(String::new(), |l| format!("#L{l}"));
     let path = percent_encoding::utf8_percent_encode(path, PATH_SET).to_string();
     if let (Some(server), Some(repo), Some(sha)) = (
@@ -58,7 +62,6 @@ fn link(path: &str, line: Option<usize>) -> Option<String> {
 /// or the forge's own `refs/pull/12/head`, `refs/merge-requests/12/head`), when the CI says
 /// which forge it is. Only a number is taken from the ref name.
 fn review_link(reference: &str) -> Option<(String, String)> {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let parts: Vec<&str> = reference.split('/').collect();
     let number = |kinds: &[&str]| {
         parts.windows(2).find_map(|w| {

@@ -153,14 +153,19 @@ pub fn classify(dialect: &dyn Dialect, old: &[u8], new: &[u8]) -> Change {
     Change::Cosmetic
 }
 
-/// How to restore, for a help text: the finding's own command (printed below it), or a generic
-/// instruction.
-fn restore_hint(finding: &Finding) -> String {
-    let which = if finding.rule == Rule::ChecksumMismatch {
+/// What protects the file a finding is about: its recorded bytes (the ledger) or its merged ones.
+fn protected_as(finding: &Finding) -> &'static str {
+    if finding.rule == Rule::ChecksumMismatch {
         "recorded"
     } else {
         "merged"
-    };
+    }
+}
+
+/// How to restore, for a help text: the finding's own command (printed below it), or a generic
+/// instruction.
+fn restore_hint(finding: &Finding) -> String {
+    let which = protected_as(finding);
     match &finding.command {
         Some(_) => format!("restore the {which} bytes (the command below)"),
         None => "restore the recorded bytes (`git checkout` the version that was recorded)".into(),
@@ -271,12 +276,7 @@ pub fn annotate(set: &SetConfig, finding: Finding, old: &[u8], new: &[u8]) -> Fi
             span,
         } => {
             let mut f = finding;
-            let which = if f.rule == Rule::ChecksumMismatch {
-                "recorded"
-            } else {
-                "merged"
-            };
-            f.diff = unified_diff(old, new, (which, "now"));
+            f.diff = unified_diff(old, new, (protected_as(&f), "now"));
             f.message.push_str(&format!(
                 " — statement {index} changed: `{old_text}` → `{new_text}`"
             ));
