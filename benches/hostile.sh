@@ -70,6 +70,7 @@ gen "$work/inserts" "'CREATE TABLE t (a int, b text, c int);\\n' + ''.join('INSE
 gen "$work/list" "'SELECT ' + '1,'*300000 + '1;'"
 gen "$work/orderby" "'SELECT 1 FROM t ORDER BY ' + '1,'*99990 + '1;'"
 gen "$work/bigins" "('INSERT INTO t VALUES ' + ','.join('(%d, \\'abc\\', true)' % i for i in range(24000)) + ';\\n')*30"
+gen "$work/copyrows" "'CREATE TABLE t (a int, b text);\\nCOPY t (a, b) FROM stdin;\\n' + ''.join('%d\\tO\\'Brien; row %d\\n' % (i, i) for i in range(600000)) + '\\\\.\\nSELECT 1;\\n'"
 repo "$work/gap"; printf '[[set]]\ndir = "migrations"\nwidth = 12\n' > "$work/gap/miglint.toml"
 printf 'SELECT 1;\n' > "$work/gap/migrations/000900000000_b.sql"; mv "$work/gap/migrations/0000_a.sql" "$work/gap/migrations/000000000000_a.sql"
 for fmt in json human; do
@@ -81,6 +82,7 @@ for fmt in json human; do
     case_ "16 MB of dense expressions, --format $fmt" "$work/dense16" 20 512 check --format "$fmt"
     case_ "600 KB SELECT 1,1,… (600,000 tokens: over the budget), --format $fmt" "$work/list" 2 40 check --format "$fmt"
     case_ "ORDER BY of 200,000 tokens (the worst under the budget), --format $fmt" "$work/orderby" 5 512 check --format "$fmt"
+    case_ "15 MB of COPY rows (data: skipped, never tokenized), --format $fmt" "$work/copyrows" 2 100 check --format "$fmt"
     case_ "15 MB of 30 INSERTs of 24,000 rows (≤ 20× the file), --format $fmt" "$work/bigins" 20 300 check --format "$fmt"
 done
 exit $failed

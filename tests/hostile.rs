@@ -499,3 +499,23 @@ mod arbitrary_input {
         }
     }
 }
+
+/// `COPY … FROM stdin` rows are data: a seed migration of several MB of rows (quotes, `;` and
+/// words that look like SQL in them) is read statement by statement with its rows skipped, not
+/// refused as `file-too-large` because the rows counted as tokens of a whole-file read.
+#[test]
+fn megabytes_of_copy_rows_are_data_not_tokens() {
+    let d = Dir::new();
+    let mut body = String::from("CREATE TABLE t (a int, b text);\nCOPY t (a, b) FROM stdin;\n");
+    body.extend((0..200_000).map(|i| format!("{i}\tO'Brien; SELEC {i} $$\n")));
+    body.push_str("\\.\nCREATE INDEX t_a ON t (a);\n");
+    d.write("m/0000_seed.sql", &body);
+    let r = d.run(&["check", "m", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    body.push_str("ALTER TABEL t ADD COLUMN c int;\n");
+    d.write("m/0000_seed.sql", &body);
+    let r = d.run(&["check", "m", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let e = r.find("sql-parse-error");
+    assert_eq!(e["line"], 200_005, "{e}");
+}

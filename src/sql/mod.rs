@@ -277,22 +277,21 @@ impl Judge<'_> {
 
 /// Tokenizes and judges the file one statement at a time (split where psql splits), so memory
 /// follows the largest statement, not the file: the tokens of a whole file (≈100 bytes each)
-/// made a 600 KB file take 200 MB. `false` when the file must be read whole instead (a literal
-/// that never closes, `BEGIN ATOMIC`, `COPY` rows, or a statement the tokenizer reads
-/// differently).
+/// made a 600 KB file take 200 MB; `COPY … FROM stdin` rows are skipped, never tokenized.
+/// `false` when the file must be read whole instead (a literal that never closes, `BEGIN
+/// ATOMIC`, or a statement the tokenizer reads differently).
 fn by_statement(judge: &mut Judge, analysis: &mut Analysis) -> bool {
     let sql = judge.sql;
-    let Some(ends) = statement_ends(sql) else {
+    let Some(cuts) = statement_cuts(sql) else {
         return false;
     };
-    let mut start = 0;
     let mut cursor = (0usize, 1u64, 1u64);
-    for end in ends.into_iter().chain(std::iter::once(sql.len())) {
-        if end <= start {
+    for (piece, data) in pieces(sql, cuts) {
+        if data {
             continue;
         }
-        let Ok(mut tokens) =
-            Tokenizer::new(judge.dialect, &sql[start..end]).tokenize_with_location()
+        let start = piece.start;
+        let Ok(mut tokens) = Tokenizer::new(judge.dialect, &sql[piece]).tokenize_with_location()
         else {
             return false;
         };
@@ -318,18 +317,15 @@ fn by_statement(judge: &mut Judge, analysis: &mut Analysis) -> bool {
         } else {
             for_each_statement(tokens, |chunk| judge.flush(analysis, chunk));
         }
-        start = end;
     }
     true
 }
 
 /// Where the file is cut to be read one statement at a time (just past each `;` psql ends a
-/// statement at), or `None` when it must be read whole: a literal that never closes,
-/// `BEGIN ATOMIC` (its body's `;` do not end the statement) or `COPY … FROM stdin` rows (which
-/// sqlparser reads up to `\.` as part of the statement).
-fn statement_ends(sql: &str) -> Option<Vec<usize>> {
-    // `BEGIN ATOMIC` (words apart by whitespace) and `\.` at a line's start (the end of
-    // `COPY` rows); a `'\.'` in a pattern or `atomic` in a name does not force a whole read.
+/// statement at, and around `COPY … FROM stdin` rows), or `None` when it must be read whole: a
+/// literal that never closes, or `BEGIN ATOMIC` (its body's `;` do not end the statement).
+fn statement_cuts(sql: &str) -> Option<psql::Cuts> {
+    // `BEGIN ATOMIC` (words apart by whitespace); `atomic` in a name does not force a whole read.
     let b = sql.as_bytes();
     let atomic = b.windows(6).enumerate().any(|(i, w)| {
         if !w.eq_ignore_ascii_case(b"atomic") {
@@ -340,14 +336,29 @@ fn statement_ends(sql: &str) -> Option<Vec<usize>> {
             && before.len() >= 5
             && before[before.len() - 5..].eq_ignore_ascii_case(b"begin")
     });
-    let copy_rows = b
-        .windows(2)
-        .enumerate()
-        .any(|(i, w)| w == b"\\." && (i == 0 || b[i - 1] == b'\n'));
-    if atomic || copy_rows {
+    if atomic {
         return None;
     }
-    psql::statement_ends(sql)
+    psql::statement_cuts(sql)
+}
+
+/// The pieces of `text` to read one at a time: each statement, then each `COPY` data block
+/// flagged `true` (rows are data: never tokenized, never parsed).
+fn pieces(text: &str, cuts: psql::Cuts) -> impl Iterator<Item = (Range<usize>, bool)> + '_ {
+    let mut data = cuts.data.into_iter().peekable();
+    let mut start = 0;
+    cuts.ends
+        .into_iter()
+        .chain(std::iter::once(text.len()))
+        .filter_map(move |end| {
+            if end <= start {
+                return None;
+            }
+            let piece = start..end;
+            start = end;
+            let is_data = data.next_if(|d| d.end == end).is_some();
+            Some((piece, is_data))
+        })
 }
 
 /// An upper estimate of the tokens sqlparser will hold at once for `text`: those of its
@@ -367,17 +378,13 @@ pub fn peak_tokens(text: &str) -> usize {
         }
         count
     };
-    match statement_ends(text) {
+    match statement_cuts(text) {
         None => estimate(text.as_bytes()),
-        Some(ends) => {
-            let mut start = 0;
-            let mut largest = 0;
-            for end in ends.into_iter().chain(std::iter::once(text.len())) {
-                largest = largest.max(estimate(&text.as_bytes()[start..end.max(start)]));
-                start = end.max(start);
-            }
-            largest
-        }
+        Some(cuts) => pieces(text, cuts)
+            .filter(|(_, data)| !data)
+            .map(|(piece, _)| estimate(&text.as_bytes()[piece]))
+            .max()
+            .unwrap_or(0),
     }
 }
 

@@ -604,35 +604,13 @@ pub fn literals(text: &str) -> Vec<Literal> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        let (end, what) = match b[i] {
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                i = line_end(b, i);
-                continue;
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => (block_comment(b, i), "block comment"),
-            q @ (b'\'' | b'"') => {
-                let escapes = q == b'\''
-                    && i > 0
-                    && matches!(b[i - 1], b'E' | b'e')
-                    && !word_byte_before(b, i - 1);
-                let what = if q == b'"' {
-                    "quoted identifier"
-                } else {
-                    "string"
-                };
-                (quote(b, i, q, escapes), what)
-            }
-            b'$' => match dollar(b, i) {
-                None => {
-                    i += 1;
-                    continue;
-                }
-                Some(end) => (end, "dollar-quoted body"),
-            },
-            _ => {
-                i += 1;
-                continue;
-            }
+        if b[i] == b'-' && b.get(i + 1) == Some(&b'-') {
+            i = line_end(b, i);
+            continue;
+        }
+        let Some((end, what)) = literal_at(b, i) else {
+            i += 1;
+            continue;
         };
         let closed = end.is_some();
         let end = end.unwrap_or(b.len());
@@ -646,36 +624,75 @@ pub fn literals(text: &str) -> Vec<Literal> {
     out
 }
 
-/// The offsets just past each `;` outside strings, quoted identifiers, `$$` bodies and comments:
-/// where psql ends a statement. `None` when a literal never closes (the tokenizer then reports it
-/// for the whole file).
-pub fn statement_ends(text: &str) -> Option<Vec<usize>> {
-    let b = text.as_bytes();
-    let mut ends = Vec::new();
-    let mut gap_start = 0;
-    let literals = literals(text);
-    let gaps = literals
-        .iter()
-        .map(|l| (l.range.start, l.range.end, l.closed))
-        .chain(std::iter::once((b.len(), b.len(), true)));
-    for (start, end, closed) in gaps {
-        if !closed {
-            return None;
+/// The literal or block comment that opens at `i`, if one does: where it ends (`None` when it
+/// never closes) and what it is.
+fn literal_at(b: &[u8], i: usize) -> Option<(Option<usize>, &'static str)> {
+    match b[i] {
+        b'/' if b.get(i + 1) == Some(&b'*') => Some((block_comment(b, i), "block comment")),
+        q @ (b'\'' | b'"') => {
+            let escapes = q == b'\''
+                && i > 0
+                && matches!(b[i - 1], b'E' | b'e')
+                && !word_byte_before(b, i - 1);
+            let what = if q == b'"' {
+                "quoted identifier"
+            } else {
+                "string"
+            };
+            Some((quote(b, i, q, escapes), what))
         }
-        let mut i = gap_start;
-        while i < start {
-            match b[i] {
-                b'-' if b.get(i + 1) == Some(&b'-') => i = line_end(b, i).min(start),
-                b';' => {
-                    ends.push(i + 1);
-                    i += 1;
-                }
-                _ => i += 1,
-            }
-        }
-        gap_start = end;
+        b'$' => dollar(b, i).map(|end| (end, "dollar-quoted body")),
+        _ => None,
     }
-    Some(ends)
+}
+
+/// Where psql cuts a script into statements.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Cuts {
+    /// The offsets just past each `;` outside strings, quoted identifiers, `$$` bodies and
+    /// comments, and just past each `COPY … FROM stdin` data block.
+    pub ends: Vec<usize>,
+    /// `COPY … FROM stdin` data: from the line after the statement's `;` to just past the line
+    /// `\.` (or the end of the script). Rows are data, never SQL: a quote in a row opens no
+    /// literal, and the rows are never tokenized (each byte would be a token).
+    pub data: Vec<Range<usize>>,
+}
+
+/// Where psql ends each statement of `text`. `None` when a literal never closes (the tokenizer
+/// then reports it for the whole file), or when text follows a `COPY … FROM stdin;` on its own
+/// line (rare; the caller reads such a file whole).
+pub fn statement_cuts(text: &str) -> Option<Cuts> {
+    let b = text.as_bytes();
+    let mut cuts = Cuts::default();
+    let (mut i, mut start) = (0, 0);
+    while i < b.len() {
+        if b[i] == b'-' && b.get(i + 1) == Some(&b'-') {
+            i = line_end(b, i);
+            continue;
+        }
+        if let Some((end, _)) = literal_at(b, i) {
+            i = end?;
+            continue;
+        }
+        if b[i] != b';' {
+            i += 1;
+            continue;
+        }
+        i += 1;
+        cuts.ends.push(i);
+        if let Some(data_end) = copy_data(text, text, start, i) {
+            let rest = &text[i..line_end(b, i)];
+            if !(rest.trim().is_empty() || rest.trim_start().starts_with("--")) {
+                return None;
+            }
+            let data_start = (line_end(b, i) + 1).min(b.len());
+            cuts.data.push(data_start..data_end);
+            cuts.ends.push(data_end);
+            i = data_end;
+        }
+        start = i;
+    }
+    Some(cuts)
 }
 
 /// A lower bound of the tokens in the largest statement of `text` (statements cut at every `;`
@@ -970,6 +987,23 @@ mod tests {
         // Inside strings, comments and dollar bodies nothing changes.
         let s = "SELECT ':v', $$ \\set :v $$; -- :v \\x\n";
         assert_eq!(n(s), s);
+    }
+
+    #[test]
+    fn statements_are_cut_around_copy_rows() {
+        let s = "COPY t FROM stdin;\n1\tit's; $$\n\\.\nSELECT ';';\n";
+        let cuts = statement_cuts(s).unwrap();
+        let rows = s.find('1').unwrap();
+        let after = s.find("SELECT").unwrap();
+        assert_eq!(cuts.ends, vec![rows - 1, after, s.len() - 1]);
+        assert_eq!(cuts.data, vec![rows..after]);
+        // No terminator: the rows run to the end, as psql reads them.
+        let cuts = statement_cuts("COPY t FROM stdin;\n1\t'\n").unwrap();
+        assert_eq!(cuts.data.len(), 1);
+        // Text after the `;` on the COPY line: read whole, never guessed.
+        assert_eq!(statement_cuts("COPY t FROM stdin; SELECT 1;\n\\.\n"), None);
+        // A quote outside rows that never closes: read whole.
+        assert_eq!(statement_cuts("SELECT 'a;\n"), None);
     }
 
     #[test]
