@@ -132,3 +132,64 @@ fn a_stale_literal_stamp_in_a_do_block_is_an_error() {
         head.stdout
     );
 }
+
+/// A stamp through `COPY … FROM stdin` rows is judged by its rows, as the server reads them: a
+/// head is a stamp (no warning), a stale revision is `alembic-head-mismatch` (it was only an
+/// unverified warning, exit 0), and rows miglint does not read exactly stay unverified.
+#[test]
+fn a_stamp_through_copy_rows_is_judged_by_its_rows() {
+    let copy = |rows: &str| {
+        format!("CREATE TABLE auth.roles (id int);\nDELETE FROM auth.alembic_version_auth;\nCOPY auth.alembic_version_auth (version_num) FROM stdin;\n{rows}\\.\n")
+    };
+    let head = stamped(&copy("20251105_000002\n"));
+    assert_eq!(head.code, 0, "{}", head.stdout);
+    assert!(
+        !head
+            .codes()
+            .contains(&"alembic-stamp-unverified".to_string()),
+        "{}",
+        head.stdout
+    );
+    let stale = stamped(&copy("20251101_000001\n"));
+    assert_eq!(stale.code, 1, "{}", stale.stdout);
+    let f = stale.find("alembic-head-mismatch");
+    assert_eq!(f["severity"], "error", "{f}");
+    assert_eq!(f["line"], 4, "the row: {f}");
+    let escaped = stamped(&copy("20251105\\_000002\n"));
+    assert!(
+        escaped
+            .codes()
+            .contains(&"alembic-stamp-unverified".to_string()),
+        "{}",
+        escaped.stdout
+    );
+}
+
+/// The same through psql's `\copy … from stdin`, whose rows psql sends as `COPY` data: it was
+/// not seen at all (a stale revision passed with exit 0, not even a warning); rows it does not
+/// read exactly are unverified.
+#[test]
+fn a_stamp_through_psql_copy_rows_is_judged_by_its_rows() {
+    let copy = |args: &str, rows: &str| {
+        format!("CREATE TABLE auth.roles (id int);\nDELETE FROM auth.alembic_version_auth;\n\\copy {args} FROM stdin\n{rows}\\.\n")
+    };
+    let table = "auth.alembic_version_auth (version_num)";
+    let head = stamped(&copy(table, "20251105_000002\n"));
+    assert_eq!(head.code, 0, "{}", head.stdout);
+    let stale = stamped(&copy(table, "20251101_000001\n"));
+    assert_eq!(stale.code, 1, "{}", stale.stdout);
+    assert_eq!(
+        stale.find("alembic-head-mismatch")["line"],
+        4,
+        "{}",
+        stale.stdout
+    );
+    let escaped = stamped(&copy(table, "20251101\\_000001\n"));
+    assert!(
+        escaped
+            .codes()
+            .contains(&"alembic-stamp-unverified".to_string()),
+        "{}",
+        escaped.stdout
+    );
+}

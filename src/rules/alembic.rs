@@ -464,10 +464,13 @@ pub fn unverified_stamps(
         .unwrap_or(version_table)
         .to_ascii_lowercase();
     let mut out = Vec::new();
-    for st in &analysis.statements {
+    let starts: Vec<usize> = analysis.statements.iter().map(|s| s.span.start).collect();
+    for (i, st) in analysis.statements.iter().enumerate() {
         let Some(text) = bytes.get(st.span.clone()) else {
             continue;
         };
+        // A statement's stamps lie in its span, or (`COPY … FROM stdin`) in the rows after it.
+        let reach = st.span.start..starts.get(i + 1).copied().unwrap_or(bytes.len());
         let lower = String::from_utf8_lossy(text).to_ascii_lowercase();
         if !lower.contains(&table) {
             continue;
@@ -476,19 +479,17 @@ pub fn unverified_stamps(
             .split(|c: char| !c.is_ascii_alphabetic())
             .find(|w| !w.is_empty())
             .unwrap_or("");
-        let stamped = analysis.stamps.iter().any(|s| {
-            !matches!(s.kind, StampKind::Delete(_))
-                && s.span.start >= st.span.start
-                && s.span.start < st.span.end
-        });
-        let deleted = analysis.stamps.iter().any(|s| {
-            matches!(s.kind, StampKind::Delete(_))
-                && s.span.start >= st.span.start
-                && s.span.start < st.span.end
-        });
+        let stamped = analysis
+            .stamps
+            .iter()
+            .any(|s| !matches!(s.kind, StampKind::Delete(_)) && reach.contains(&s.span.start));
+        let deleted = analysis
+            .stamps
+            .iter()
+            .any(|s| matches!(s.kind, StampKind::Delete(_)) && reach.contains(&s.span.start));
         let writes = match first {
-            "do" | "execute" | "call" | "merge" | "copy" | "prepare" => true,
-            "update" | "insert" => !stamped,
+            "do" | "execute" | "call" | "merge" | "prepare" => true,
+            "update" | "insert" | "copy" => !stamped,
             "delete" => !deleted,
             // A data-modifying CTE (`WITH s AS (UPDATE … RETURNING …) SELECT …`) or a WITH
             // statement whose own write is not a stamp miglint could read.
@@ -518,6 +519,55 @@ pub fn unverified_stamps(
             }
             out.push(f);
         }
+    }
+    out.extend(unverified_meta_copies(
+        version_table,
+        &table,
+        path,
+        bytes,
+        analysis,
+        declared_sql,
+    ));
+    out
+}
+
+/// `alembic-stamp-unverified` for a psql `\copy` naming the version table whose rows yielded no
+/// stamp (another format, an escape, a variable in its arguments): psql sends them all the same.
+fn unverified_meta_copies(
+    version_table: &str,
+    table: &str,
+    path: &str,
+    bytes: &[u8],
+    analysis: &crate::sql::Analysis,
+    declared_sql: bool,
+) -> Vec<Finding> {
+    let text = String::from_utf8_lossy(bytes);
+    let lower = text.to_ascii_lowercase();
+    let mut out = Vec::new();
+    for (at, _) in lower.match_indices("\\copy") {
+        let line = &lower[at..lower[at..].find('\n').map_or(lower.len(), |e| at + e)];
+        if !line.contains(table) || !line.contains("from") {
+            continue;
+        }
+        // Its rows run to the line `\.`; a stamp read from them lies in between.
+        let reach = at..lower[at..]
+            .find("\n\\.")
+            .map_or(lower.len(), |e| at + e + 1);
+        if analysis
+            .stamps
+            .iter()
+            .any(|s| reach.contains(&s.span.start))
+        {
+            continue;
+        }
+        let mut f = Finding::new(Rule::AlembicStampUnverified, format!("this `\\copy` writes `{version_table}` in a form miglint cannot evaluate, so its stamp is not checked"))
+            .file(path.to_string())
+            .at(at..at + "\\copy".len(), "not evaluated")
+            .help(format!("stamp with a plain statement: UPDATE {version_table} SET version_num = '<head>'; (or INSERT … VALUES ('<head>'))"));
+        if declared_sql {
+            f.rating = Some(crate::registry::Rating::Required);
+        }
+        out.push(f);
     }
     out
 }

@@ -112,12 +112,14 @@ pub fn check_file(
             .help("check the spelling (`psql -c '\\?'` lists them); set `psql = false` for the set if these files are not psql scripts"),
         );
     }
+    let written = text;
     let text = script.as_ref().map_or(text, |s| s.text.as_str());
     let analysis = match cached {
         // A cached analysis was made from these same bytes (BOM shift included).
         Some(a) => a,
         None => {
-            let mut a = sql::analyze(text, dialect, &set.placeholders, parse);
+            let mut a = sql::analyze_script((text, written), dialect, &set.placeholders, parse);
+            meta_copy_stamps(&mut a, written, script.as_ref(), dialect);
             keep_stamps_that_run(&mut a, text, script.as_ref());
             keep_changes_that_run(&mut a, text, script.as_ref());
             if shift > 0 {
@@ -129,6 +131,38 @@ pub fn check_file(
     findings.extend(statement_findings(file, &analysis));
     findings.extend(unknown_ignore_codes(file, &analysis));
     (findings, Some(analysis))
+}
+
+/// The stamps of each `\copy <version table> … from stdin` (psql sends its rows as `COPY`
+/// data), read as [`sql::stamps::copy_rows`] reads a `COPY` statement's. An unqualified table
+/// after a `SET search_path` is not read (which table it names depends on the path): the
+/// Alembic rule then reports the command as unverified.
+fn meta_copy_stamps(
+    analysis: &mut Analysis,
+    written: &str,
+    script: Option<&sql::psql::Neutralized>,
+    dialect: &dyn Dialect,
+) {
+    let Some(script) = script else { return };
+    let path_set = analysis
+        .changes
+        .iter()
+        .any(|c| matches!(c, sql::ddl::Change::SearchPath(_)));
+    for (args, rows) in &script.copies {
+        let statement = format!("COPY {}", &written[args.clone()]);
+        let Ok(parsed) = sqlparser::parser::Parser::parse_sql(dialect, &statement) else {
+            continue;
+        };
+        let Some(into) = parsed.first().and_then(|s| sql::stamps::copy_into(s, &[])) else {
+            continue;
+        };
+        if path_set && !into.qualified() {
+            continue;
+        }
+        let stamps = sql::stamps::copy_rows(&into, &written[rows.clone()], rows.start);
+        analysis.stamps.extend(stamps.unwrap_or_default());
+    }
+    analysis.stamps.sort_by_key(|s| s.span.start);
 }
 
 /// A stamp counts only where psql certainly sends it and the server certainly keeps it: none in

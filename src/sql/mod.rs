@@ -175,6 +175,18 @@ pub fn analyze(
     placeholders: &[regex::Regex],
     parse: bool,
 ) -> Analysis {
+    analyze_script((text, text), dialect, placeholders, parse)
+}
+
+/// [`analyze`] for a psql script: `text` is the script as [`psql::neutralize`] rewrote it (same
+/// offsets), `written` the file as written, where `COPY` rows are read (they are blanked in
+/// `text`).
+pub fn analyze_script(
+    (text, written): (&str, &str),
+    dialect: &dyn Dialect,
+    placeholders: &[regex::Regex],
+    parse: bool,
+) -> Analysis {
     let substituted = neutralize_placeholders(text, placeholders);
     let sql = substituted.as_deref().unwrap_or(text);
     let lines = LineIndex::new(text);
@@ -185,6 +197,8 @@ pub fn analyze(
 
     let mut judge = Judge {
         sql,
+        raw: written,
+        copy_into: None,
         dialect,
         lines: &lines,
         parse,
@@ -213,6 +227,10 @@ pub fn analyze(
 /// What judges one statement's tokens, and the state that carries from one to the next.
 struct Judge<'a> {
     sql: &'a str,
+    /// The file as written: `COPY` rows are blanked in `sql`, read here.
+    raw: &'a str,
+    /// Set by a `COPY … FROM stdin` into the version table, taken by the rows that follow it.
+    copy_into: Option<stamps::CopyInto>,
     dialect: &'a dyn Dialect,
     lines: &'a LineIndex<'a>,
     parse: bool,
@@ -228,6 +246,7 @@ impl Judge<'_> {
             return;
         };
         let span = pos(first)..end(last).max(pos(first));
+        self.copy_into = None;
         if let Some(refused) = too_big(&chunk, &span).or_else(|| too_deep(&chunk, &span)) {
             let outcome = if self.parse { refused } else { Outcome::Parsed };
             if ddl::may_change_relations(self.sql.get(span.clone()).unwrap_or("")) {
@@ -248,6 +267,7 @@ impl Judge<'_> {
                 stamps: &mut analysis.stamps,
                 search_path: &mut self.search_path,
                 changes: &mut analysis.changes,
+                copy_into: &mut self.copy_into,
             },
         );
         let text = self.sql.get(span.clone()).unwrap_or("");
@@ -288,6 +308,13 @@ fn by_statement(judge: &mut Judge, analysis: &mut Analysis) -> bool {
     let mut cursor = (0usize, 1u64, 1u64);
     for (piece, data) in pieces(sql, cuts) {
         if data {
+            // The rows of a COPY into the version table are its stamps, read as written.
+            if let Some(into) = judge.copy_into.take() {
+                let rows = judge.raw.get(piece.clone()).unwrap_or("");
+                analysis
+                    .stamps
+                    .extend(stamps::copy_rows(&into, rows, piece.start).unwrap_or_default());
+            }
             continue;
         }
         let start = piece.start;
@@ -356,8 +383,10 @@ fn pieces(text: &str, cuts: psql::Cuts) -> impl Iterator<Item = (Range<usize>, b
             }
             let piece = start..end;
             start = end;
-            let is_data = data.next_if(|d| d.end == end).is_some();
-            Some((piece, is_data))
+            match data.next_if(|d| d.end == end) {
+                Some(rows) => Some((rows, true)),
+                None => Some((piece, false)),
+            }
         })
 }
 
@@ -475,6 +504,7 @@ struct Facts<'a> {
     /// Carried from statement to statement (`SET search_path`).
     search_path: &'a mut Vec<String>,
     changes: &'a mut Vec<ddl::Change>,
+    copy_into: &'a mut Option<stamps::CopyInto>,
 }
 
 /// Parses one statement's tokens (taking them: no copy on the hot path). `sql` is the text the
@@ -505,6 +535,9 @@ fn parse_statement(
         Ok(parsed) => {
             for stmt in &parsed {
                 let before = facts.search_path.clone();
+                if let Some(into) = stamps::copy_into(stmt, facts.search_path) {
+                    *facts.copy_into = Some(into);
+                }
                 stamps::collect(stmt, lines, facts.stamps, facts.search_path);
                 if *facts.search_path != before {
                     let path = facts.search_path.clone();

@@ -121,6 +121,10 @@ pub struct Neutralized {
     /// What psql may or may not send: branches of an `\if` whose condition miglint cannot
     /// evaluate (a variable, a backtick, a value psql rejects).
     pub unsure: Vec<Range<usize>>,
+    /// Each `\copy … from stdin`: its arguments (after `\copy`) and its data rows (up to and
+    /// including the line `\.`). psql sends the rows as `COPY … FROM STDIN` data: a stamp when
+    /// the table is the version table.
+    pub copies: Vec<(Range<usize>, Range<usize>)>,
 }
 
 /// Meta-commands that run or load another file's content.
@@ -164,6 +168,7 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
     let mut out = b.to_vec();
     let mut unknown = Vec::new();
     let mut external = Vec::new();
+    let mut copies = Vec::new();
     let mut changed = false;
     let mut i = 0;
     let mut stmt_start = 0;
@@ -191,6 +196,10 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
                 let (end, sends, name_end) =
                     meta_command(text, &mut out, i, (&mut unknown, &mut external));
                 flow.command(&text[i + 1..name_end], &text[name_end..end], i, end);
+                let args_end = line_end(b, name_end).min(end);
+                if &text[i + 1..name_end] == "copy" && args_end < end {
+                    copies.push((name_end..args_end, (args_end + 1).min(end)..end));
+                }
                 if sends {
                     stmt_start = end;
                 }
@@ -227,6 +236,7 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
         external,
         not_run,
         unsure,
+        copies,
     })
 }
 

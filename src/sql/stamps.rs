@@ -4,7 +4,8 @@
 use std::ops::Range;
 
 use sqlparser::ast::{
-    AssignmentTarget, Expr, ObjectName, SetExpr, Statement as Ast, TableFactor, TableObject, Value,
+    AssignmentTarget, CopyOption, CopySource, CopyTarget, Expr, ObjectName, SetExpr,
+    Statement as Ast, TableFactor, TableObject, Value,
 };
 
 use super::LineIndex;
@@ -222,6 +223,96 @@ pub fn collect(stmt: &Ast, lines: &LineIndex, out: &mut Vec<Stamp>, search_path:
                 search_path: search_path.clone(),
             }),
     );
+}
+
+/// A `COPY … FROM stdin` into the version table: where its data rows hold the revision. Set by
+/// the statement, consumed by the data block that follows it ([`copy_rows`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyInto {
+    table: String,
+    /// The index of `version_num` among a row's fields.
+    column: usize,
+    search_path: Vec<String>,
+}
+
+impl CopyInto {
+    /// Whether the table is named with its schema.
+    pub fn qualified(&self) -> bool {
+        self.table.contains('.')
+    }
+}
+
+/// `COPY v [(…, version_num, …)] FROM stdin` in the text format with its default delimiter.
+/// Other formats and options are not read: no stamp, so the rule reports the statement as
+/// unverified instead of guessing.
+pub fn copy_into(stmt: &Ast, search_path: &[String]) -> Option<CopyInto> {
+    let Ast::Copy {
+        source: CopySource::Table {
+            table_name,
+            columns,
+        },
+        to: false,
+        target: CopyTarget::Stdin,
+        options,
+        legacy_options,
+        ..
+    } = stmt
+    else {
+        return None;
+    };
+    let text_format =
+        |o: &CopyOption| matches!(o, CopyOption::Format(f) if f.value.eq_ignore_ascii_case("text"));
+    if !legacy_options.is_empty() || !options.iter().all(text_format) {
+        return None;
+    }
+    let table = normalize_name(table_name);
+    let column = if columns.is_empty() {
+        // As for `INSERT INTO alembic_version VALUES …`: only an alembic table, first column.
+        table.contains("alembic_version").then_some(0)?
+    } else {
+        columns
+            .iter()
+            .position(|c| c.value.eq_ignore_ascii_case("version_num"))?
+    };
+    Some(CopyInto {
+        table,
+        column,
+        search_path: search_path.to_vec(),
+    })
+}
+
+/// The stamps of a `COPY … FROM stdin` data block (`rows`, starting at byte `at` of the file):
+/// each line up to `\.` adds a row. `None` when a row is not read exactly (a backslash escape
+/// or `\N`, a carriage return, too few fields): then no row of the block counts.
+pub fn copy_rows(into: &CopyInto, rows: &str, at: usize) -> Option<Vec<Stamp>> {
+    let mut out = Vec::new();
+    let mut offset = at;
+    for line in rows.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        if body == "\\." {
+            break;
+        }
+        if body.contains(['\\', '\r']) {
+            return None;
+        }
+        let fields: Vec<&str> = body.split('\t').collect();
+        let field = fields.get(into.column)?;
+        let field_at = start
+            + fields[..into.column]
+                .iter()
+                .map(|f| f.len() + 1)
+                .sum::<usize>();
+        out.push(Stamp {
+            table: into.table.clone(),
+            revision: field.to_string(),
+            span: field_at..field_at + field.len(),
+            kind: StampKind::Insert,
+            search_path: into.search_path.clone(),
+        });
+    }
+    Some(out)
 }
 
 /// `UPDATE t SET version_num = 'x' [WHERE version_num = 'y']`.
