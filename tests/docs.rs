@@ -151,3 +151,98 @@ fn the_readme_is_a_front_door() {
     assert!(readme.contains(&format!("rev: v{version}")));
     assert!(readme.contains(&format!("miglint/miglint@v{version}")));
 }
+
+/// Every install command a document shows (issue 33): `cargo install` honours `Cargo.lock`
+/// (`--locked`) wherever it is written, and each command of docs/install.md is one that
+/// `.ci/run` or a test runs — the table below says where; a new snippet fails here until it says
+/// where it is tried.
+#[test]
+fn every_install_command_is_locked_and_tried() {
+    let mut texts: Vec<(PathBuf, String)> = documents()
+        .into_iter()
+        .map(|p| (p.clone(), std::fs::read_to_string(&p).unwrap()))
+        .collect();
+    for extra in [
+        "hooks/pre-commit",
+        "hooks/pre-push",
+        "action.yml",
+        ".ci/run",
+    ] {
+        let p = Path::new(ROOT).join(extra);
+        texts.push((p.clone(), std::fs::read_to_string(&p).unwrap()));
+    }
+    for (path, text) in &texts {
+        for line in text.lines().filter(|l| l.contains("cargo install ")) {
+            assert!(
+                line.contains("--locked"),
+                "{}: `cargo install` without --locked: {line}",
+                path.display()
+            );
+        }
+    }
+    // (the command as docs/install.md writes it, a file that runs it, what that file holds)
+    let tried: &[(&str, &str, &str)] = &[
+        (
+            "sudo apt-get install -y libclang1-14 libclang-common-14-dev",
+            ".ci/run",
+            "libclang1-14 libclang-common-14-dev",
+        ),
+        (
+            "python3 -m pip install 'maturin>=1.9,<2'",
+            ".ci/run",
+            "'maturin>=1.9,<2'",
+        ),
+        (
+            "maturin build --release --out dist",
+            ".ci/run",
+            "maturin\" build",
+        ),
+        (
+            "python3 -m pip install dist/miglint-*.whl",
+            "tests/distribution.rs",
+            "\"install\", \"--quiet\", \"miglint\"",
+        ),
+        ("miglint --version", "tests/distribution.rs", "--version"),
+        (
+            "cargo install --locked --path .",
+            "tests/precommit.rs",
+            "try-repo",
+        ),
+        (
+            "cargo install --locked --path . --features postgres-exact",
+            ".ci/run",
+            "--features postgres-exact",
+        ),
+        (
+            "PIP_FIND_LINKS=$PWD/wheels pre-commit run miglint --all-files",
+            "tests/distribution.rs",
+            "PIP_FIND_LINKS",
+        ),
+    ];
+    let install = std::fs::read_to_string(Path::new(ROOT).join("docs/install.md")).unwrap();
+    let mut in_block = false;
+    let mut commands = Vec::new();
+    for line in install.lines() {
+        if line.starts_with("```") {
+            in_block = line == "```sh";
+            continue;
+        }
+        if in_block {
+            let command = line.split(" #").next().unwrap().trim();
+            if !command.is_empty() {
+                commands.push(command.to_string());
+            }
+        }
+    }
+    assert!(commands.len() >= 6, "{commands:?}");
+    for command in &commands {
+        let Some((_, file, needle)) = tried.iter().find(|(c, _, _)| c == command) else {
+            panic!("docs/install.md shows `{command}`: say where it is tried (this test's table)");
+        };
+        let runner = std::fs::read_to_string(Path::new(ROOT).join(file)).unwrap();
+        assert!(
+            runner.contains(needle),
+            "{file} no longer runs `{command}` (looked for {needle:?})"
+        );
+    }
+}
