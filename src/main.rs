@@ -6,11 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use serde_json::json;
 
-use miglint::check::{self, Outcome, Workspace};
-use miglint::commands;
-use miglint::finding::Severity;
+use miglint::check::{self, Outcome};
+use miglint::commands::{self, Ctx};
 use miglint::report::{self, Format};
 use miglint::Fatal;
 
@@ -199,11 +197,6 @@ struct CheckArgs {
     all: bool,
 }
 
-fn color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        || std::env::var_os("FORCE_COLOR").is_some_and(|v| v != "0")
-}
-
 /// The `--format` the command line asks for when clap could not parse the rest of it: a
 /// machine-readable format (json, sarif, github, markdown), if any is named validly.
 fn requested_format() -> Option<Format> {
@@ -239,43 +232,6 @@ fn fail(format: Format, fatal: Fatal) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// Commands other than `check` print human text or one JSON document (schema version 1);
-/// `github` and `sarif` describe findings on files and make no sense for them: a usage error.
-fn only_human_or_json(format: Format, command: &str) -> miglint::Result<()> {
-    match format {
-        Format::Human | Format::Json => Ok(()),
-        other => Err(unsupported(other, command, "use --format human or --format json (github, sarif and markdown are for `miglint check`, mermaid and dot for `miglint graph`)")),
-    }
-}
-
-fn unsupported(format: Format, command: &str, help: &str) -> Fatal {
-    Fatal::config(
-        format!(
-            "`miglint {command}` does not support --format {}",
-            format!("{format:?}").to_lowercase()
-        ),
-        help,
-    )
-}
-
-fn emit_json(value: serde_json::Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&value).unwrap_or_default()
-    );
-}
-
-fn print_outcome(format: Format, outcome: &Outcome, deny_warnings: bool) -> ExitCode {
-    // Block-buffered: tens of thousands of findings are written in large chunks, not per line.
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    if report::render(format, outcome, color(), &mut out).is_err() || out.flush().is_err() {
-        return ExitCode::from(2);
-    }
-    let failing =
-        outcome.count(Severity::Error) > 0 || deny_warnings && outcome.count(Severity::Warning) > 0;
-    ExitCode::from(u8::from(failing))
-}
-
 fn run(cli: Cli) -> ExitCode {
     let format = cli.format;
     let cwd = match std::env::current_dir() {
@@ -288,400 +244,67 @@ fn run(cli: Cli) -> ExitCode {
         config: cli.config.clone(),
     };
     let result = match &cli.command {
-        Command::Check(a) => check(&ctx, a),
+        Command::Check(a) => commands::check::cli(&ctx, &a.dirs, a.options(), a.deny_warnings),
         Command::Record {
             targets,
             through,
             set,
             allow_out_of_order,
-        } => record(&ctx, targets, through, set, allow_out_of_order),
-        Command::New { name, set, against } => new(&ctx, name, set, against),
+        } => commands::record::cli(
+            &ctx,
+            commands::record::RecordArgs {
+                targets: targets.clone(),
+                through: through.clone(),
+                set: set.clone(),
+                allow_out_of_order: *allow_out_of_order,
+            },
+        ),
+        Command::New { name, set, against } => {
+            commands::new::cli(&ctx, name, set.as_deref(), against)
+        }
         Command::Init {
             from_history: Some(export),
             set,
             ..
-        } => adopt(&ctx, export, set),
-        Command::Init { hooks: true, .. } => init_hooks(&ctx),
-        Command::Init { hooks: false, .. } => init_config(&ctx),
-        Command::Explain { code } => explain(&ctx, code),
-        Command::Rules { markdown } => rules(&ctx, markdown),
+        } => commands::adopt::cli(&ctx, export, set.as_deref()),
+        Command::Init { hooks: true, .. } => commands::init::hooks_cli(&ctx),
+        Command::Init { hooks: false, .. } => commands::init::cli(&ctx),
+        Command::Explain { code } => commands::explain::cli(&ctx, code),
+        Command::Rules { markdown } => commands::explain::rules_cli(&ctx, *markdown),
         Command::Alembic {
             command: AlembicCommand::Heads { set },
-        } => alembic_heads(&ctx, set),
-        Command::Graph { base, set } => graph(&ctx, base, set),
-        Command::Status { base } => status(&ctx, base),
+        } => commands::heads::cli(&ctx, set.as_deref()),
+        Command::Graph { base, set } => commands::graph::cli(&ctx, base, set),
+        Command::Status { base } => commands::status::cli(&ctx, base.as_deref()),
         Command::Renumber {
             base,
             set,
             dry_run,
             against,
-        } => renumber(&ctx, (base, set), dry_run, against),
+        } => commands::renumber::cli(&ctx, (base.as_deref(), set.as_deref()), *dry_run, against),
     };
     result.unwrap_or_else(|fatal| fail(format, fatal))
 }
 
-/// What every command needs besides its own arguments.
-struct Ctx {
-    format: Format,
-    cwd: PathBuf,
-    config: Option<PathBuf>,
-}
-
-impl Ctx {
-    fn open(&self, dirs: &[PathBuf]) -> miglint::Result<Workspace> {
-        Workspace::open(&self.cwd, self.config.as_deref(), dirs)
-    }
-}
-
-fn check(ctx: &Ctx, a: &CheckArgs) -> miglint::Result<ExitCode> {
-    let format = ctx.format;
-    if matches!(format, Format::Mermaid | Format::Dot) {
-        return Err(unsupported(format, "check", "pictures are drawn by `miglint graph --format mermaid|dot`; `check --format markdown` embeds the Mermaid one"));
-    }
-    let source = if a.staged {
-        check::Source::Index
-    } else {
-        check::Source::WorkTree
-    };
-    let ws = Workspace::open_from(&ctx.cwd, ctx.config.as_deref(), &a.dirs, source)?;
-    let opts = check::Options {
-        source,
-        base: a.base.clone(),
-        history: a.history,
-        require_recorded: a.require_recorded,
-        history_export: a.history_export.as_ref().map(|p| ctx.cwd.join(p)),
-        set: a.set.clone(),
-        all: a.all,
-        read_only_cache: false,
-        against: a.against.clone(),
-    };
-    let outcome = check::run(&ws, &opts)?;
-    Ok(print_outcome(format, &outcome, a.deny_warnings))
-}
-
-fn record(
-    ctx: &Ctx,
-    targets: &[String],
-    through: &Option<String>,
-    set: &Option<String>,
-    allow_out_of_order: &bool,
-) -> miglint::Result<ExitCode> {
-    let format = ctx.format;
-    only_human_or_json(format, "record")?;
-    let ws = ctx.open(&[])?;
-    let args = commands::record::RecordArgs {
-        targets: targets.to_vec(),
-        through: through.clone(),
-        set: set.clone(),
-        allow_out_of_order: *allow_out_of_order,
-    };
-    let lines = commands::record::run(&ws, &args)?;
-    if format == Format::Json {
-        emit_json(json!({ "version": 1, "recorded": lines.len(), "sql": lines }));
-    } else {
-        eprintln!("miglint: recorded {} migration{} in the ledger; run these on the database's migration_history if the applier did not:", lines.len(), if lines.len() == 1 { "" } else { "s" });
-        for l in lines {
-            println!("{l}");
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn new(
-    ctx: &Ctx,
-    name: &str,
-    set: &Option<String>,
-    against: &[String],
-) -> miglint::Result<ExitCode> {
-    let format = ctx.format;
-    only_human_or_json(format, "new")?;
-    let ws = ctx.open(&[])?;
-    let created = commands::new::run(&ws, name, set.as_deref(), against)?;
-    if format == Format::Json {
-        let skipped: Vec<_> = created
-            .skipped
-            .iter()
-            .map(|(n, by)| json!({ "number": n, "claimed_by": by }))
-            .collect();
-        emit_json(json!({ "version": 1, "created": created.path, "skipped": skipped }));
-    } else {
-        for (n, by) in &created.skipped {
-            eprintln!("miglint: skipped {n}, which {by} adds");
-        }
-        println!("{}", created.path);
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn init_hooks(ctx: &Ctx) -> miglint::Result<ExitCode> {
-    let format = ctx.format;
-    only_human_or_json(format, "init")?;
-    let ws = ctx.open(&[PathBuf::from(".")]);
-    let repo = match ws.as_ref().ok().and_then(|w| w.repo.as_deref()) {
-        Some(repo) => repo,
-        None => {
-            return Err(Fatal::new(
-                miglint::rules::Rule::NotARepository,
-                "`init --hooks` needs a git repository",
-                "run it inside the repository",
-            ))
-        }
-    };
-    let lines = commands::init::install_hooks(repo)?;
-    if format == Format::Json {
-        emit_json(json!({ "version": 1, "hooks": lines }));
-    } else {
-        for line in lines {
-            println!("{line}");
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `init --from-history`: miglint.toml (when missing), then the ledger seeded from the export.
-fn adopt(ctx: &Ctx, export: &std::path::Path, set: &Option<String>) -> miglint::Result<ExitCode> {
-    let format = ctx.format;
-    only_human_or_json(format, "init")?;
-    let root = match miglint::git::open(&ctx.cwd) {
-        Ok(Some(repo)) => miglint::vcs::Vcs::work_dir(&repo).to_path_buf(),
-        _ => ctx.cwd.clone(),
-    };
-    let config = ctx
-        .config
-        .clone()
-        .unwrap_or_else(|| root.join(miglint::config::FILE_NAME));
-    let wrote = if config.exists() {
-        None
-    } else {
-        Some(commands::init::run(&root)?.0)
-    };
-    let ws = ctx.open(&[])?;
-    let export = miglint::export::read(&root, &ctx.cwd.join(export))?;
-    let set = match set {
-        Some(name) => ws.select_set(Some(name))?,
-        None => commands::adopt::choose_set(&ws, &export)?,
-    };
-    let adoption = commands::adopt::run(&ws, set, &export)?;
-    let shown = miglint::config::relative_to(&root, &config);
-    let next = commands::adopt::next_steps(&adoption, &shown);
-    let ok = adoption.problems.is_empty();
-    if format == Format::Json {
-        emit_json(json!({
-            "version": 1, "wrote_config": wrote, "set": set.dir, "ledger": adoption.ledger,
-            "recorded": adoption.recorded, "pending": adoption.pending,
-            "problems": adoption.problems, "next": if ok { next } else { Vec::new() },
-        }));
-    } else if ok {
-        if let Some(path) = &wrote {
-            println!("miglint: wrote {path}");
-        }
-        println!(
-            "miglint: recorded {} applied migration{} of {} in {} ({} pending)",
-            adoption.recorded.len(),
-            if adoption.recorded.len() == 1 {
-                ""
+impl CheckArgs {
+    /// The engine's options for these arguments (the input source chosen once, here).
+    fn options(&self) -> check::Options {
+        check::Options {
+            source: if self.staged {
+                check::Source::Index
             } else {
-                "s"
+                check::Source::WorkTree
             },
-            set.dir,
-            adoption.ledger,
-            adoption.pending.len()
-        );
-        println!("next:");
-        for step in &next {
-            println!("  {step}");
-        }
-    } else {
-        for p in &adoption.problems {
-            eprintln!("miglint: {}", miglint::finding::escape_controls(p));
-        }
-        eprintln!("miglint: nothing was recorded; fix the above and run it again");
-    }
-    Ok(ExitCode::from(u8::from(!ok)))
-}
-
-fn init_config(ctx: &Ctx) -> miglint::Result<ExitCode> {
-    let format = ctx.format;
-    only_human_or_json(format, "init")?;
-    let root = match miglint::git::open(&ctx.cwd) {
-        Ok(Some(repo)) => miglint::vcs::Vcs::work_dir(&repo).to_path_buf(),
-        _ => ctx.cwd.clone(),
-    };
-    let (path, text) = commands::init::run(&root)?;
-    let advice = commands::init::gitattributes_advice(&root);
-    let sets: Vec<&str> = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("dir = \""))
-        .map(|l| l.trim_end_matches('"'))
-        .collect();
-    if format == Format::Json {
-        emit_json(json!({ "version": 1, "wrote": path, "sets": sets, "advice": advice }));
-    } else {
-        println!(
-            "miglint: wrote {path} with {} set{}{}; review it, then run `miglint check`",
-            sets.len(),
-            if sets.len() == 1 { "" } else { "s" },
-            if sets.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", sets.join(", "))
-            }
-        );
-        if let Some(advice) = advice {
-            eprintln!("{advice}");
+            base: self.base.clone(),
+            history: self.history,
+            require_recorded: self.require_recorded,
+            history_export: self.history_export.clone(),
+            set: self.set.clone(),
+            all: self.all,
+            read_only_cache: false,
+            against: self.against.clone(),
         }
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn explain(ctx: &Ctx, code: &str) -> miglint::Result<ExitCode> {
-    let format = ctx.format;
-    only_human_or_json(format, "explain")?;
-    if format == Format::Json {
-        emit_json(commands::explain::json(code)?);
-    } else {
-        print!("{}", commands::explain::explain(code)?);
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn rules(ctx: &Ctx, markdown: &bool) -> miglint::Result<ExitCode> {
-    let format = ctx.format;
-    only_human_or_json(format, "rules")?;
-    if format == Format::Json {
-        emit_json(commands::explain::list_json());
-    } else if *markdown {
-        print!("{}", commands::explain::markdown());
-    } else {
-        print!("{}", commands::explain::list());
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn alembic_heads(ctx: &Ctx, set: &Option<String>) -> miglint::Result<ExitCode> {
-    let format = ctx.format;
-    only_human_or_json(format, "alembic heads")?;
-    let ws = ctx.open(&[])?;
-    let (heads, outcome) = commands::heads::run(&ws, set.as_deref())?;
-    if format == Format::Json {
-        let mut doc = report::json::value(&outcome);
-        doc["heads"] = json!(heads);
-        emit_json(doc);
-    } else {
-        if !outcome.findings.is_empty() {
-            let mut err = std::io::stderr().lock();
-            let _ = report::human::render(&outcome, false, &mut err);
-        }
-        for h in heads {
-            println!("{h}");
-        }
-    }
-    Ok(ExitCode::from(u8::from(outcome.count(Severity::Error) > 0)))
-}
-
-fn graph(ctx: &Ctx, base: &Option<String>, set: &Option<String>) -> miglint::Result<ExitCode> {
-    let format = ctx.format;
-    let format = match format {
-        Format::Human | Format::Mermaid => Format::Mermaid,
-        Format::Dot => Format::Dot,
-        other => {
-            return Err(unsupported(
-                other,
-                "graph",
-                "use --format mermaid (the default) or --format dot",
-            ))
-        }
-    };
-    let ws = ctx.open(&[])?;
-    let opts = check::Options {
-        base: base.clone(),
-        set: set.clone(),
-        ..check::Options::default()
-    };
-    let outcome = check::run(&ws, &opts)?;
-    let mut out = std::io::stdout().lock();
-    report::render(format, &outcome, false, &mut out)
-        .and_then(|()| out.flush())
-        .map_err(|e| Fatal::io("standard output", e))?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn status(ctx: &Ctx, base: &Option<String>) -> miglint::Result<ExitCode> {
-    let format = ctx.format;
-    only_human_or_json(format, "status")?;
-    let ws = ctx.open(&[])?;
-    let rows = commands::status::run(&ws, base.as_deref())?;
-    if format == Format::Json {
-        emit_json(json!({ "version": 1, "sets": rows }));
-    } else {
-        print!("{}", report::status::render_human(&rows));
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn renumber(
-    ctx: &Ctx,
-    (base, set): (&Option<String>, &Option<String>),
-    dry_run: &bool,
-    against: &[String],
-) -> miglint::Result<ExitCode> {
-    let format = ctx.format;
-    only_human_or_json(format, "renumber")?;
-    let ws = ctx.open(&[])?;
-    let plan = commands::renumber::plan(&ws, base.as_deref(), set.as_deref(), against)?;
-    let skipped: Vec<_> = plan
-        .skipped
-        .iter()
-        .map(|(n, by)| json!({ "number": n, "claimed_by": by }))
-        .collect();
-    if !plan.renames.is_empty() && !dry_run {
-        commands::renumber::apply(&ws, set.as_deref(), &plan.renames)?;
-    }
-    // The renames are staged, and git refuses to rebase with staged changes: commit first.
-    let next = format!(
-        "commit the renames, then bring {}'s migrations into this branch (or `git merge {}` instead of the rebase):",
-        plan.base, plan.base
-    );
-    let commands = [
-        format!("git commit -m \"Renumber migrations after {}\"", plan.base),
-        format!("git rebase {}", plan.base),
-    ];
-    if format == Format::Json {
-        let renames: Vec<_> = plan
-            .renames
-            .iter()
-            .map(|(from, to)| json!({ "from": from, "to": to }))
-            .collect();
-        emit_json(
-            json!({ "version": 1, "dry_run": dry_run, "renames": renames, "skipped": skipped, "base": plan.base, "next": (!plan.renames.is_empty()).then_some(next), "commands": if plan.renames.is_empty() { &[][..] } else { &commands[..] } }),
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
-    if plan.renames.is_empty() {
-        println!("nothing to renumber: every new migration already follows the base");
-        return Ok(ExitCode::SUCCESS);
-    }
-    for (n, by) in &plan.skipped {
-        eprintln!("miglint: skipped {n}, which {by} adds");
-    }
-    for (from, to) in &plan.renames {
-        println!(
-            "{}{from} -> {to}",
-            if *dry_run {
-                "would rename "
-            } else {
-                "renamed "
-            }
-        );
-    }
-    // The base's own files are not on this branch yet; checks already count their
-    // numbers as taken, and this brings the files themselves in.
-    // Each command on its own line, never wrapped, to copy as it is.
-    println!("next: {next}");
-    for c in &commands {
-        println!("  {c}");
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The output format, for the panic hook: even a bug keeps the output contract (one valid JSON or

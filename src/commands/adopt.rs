@@ -7,13 +7,17 @@
 
 use std::path::Path;
 
+use super::{emit_json, only_human_or_json, Ctx};
 use crate::check::Workspace;
 use crate::config::SetConfig;
 use crate::export::Export;
 use crate::fsutil::create_new_atomic;
 use crate::ledger;
+use crate::report::Format;
 use crate::rules::naming::migrations;
 use crate::Fatal;
+use serde_json::json;
+use std::process::ExitCode;
 
 /// What adoption did, or why it did not.
 pub struct Adoption {
@@ -138,4 +142,66 @@ pub fn next_steps(adoption: &Adoption, config: &str) -> Vec<String> {
         "2. check every commit: add the pre-commit hook (README, \"pre-commit\"), or install the plain git hooks:\n     miglint init --hooks".to_string(),
         "3. make it a required CI check: the GitHub Action or the GitLab snippet (docs/git.md, \"CI\"), then record each deploy:\n     miglint record <file>".to_string(),
     ]
+}
+
+/// `init --from-history`: miglint.toml (when missing), then the ledger seeded from the export.
+pub fn cli(ctx: &Ctx, export: &Path, set: Option<&str>) -> crate::Result<ExitCode> {
+    let format = ctx.format;
+    only_human_or_json(format, "init")?;
+    let root = match crate::git::open(&ctx.cwd) {
+        Ok(Some(repo)) => crate::vcs::Vcs::work_dir(&repo).to_path_buf(),
+        _ => ctx.cwd.clone(),
+    };
+    let config = ctx
+        .config
+        .clone()
+        .unwrap_or_else(|| root.join(crate::config::FILE_NAME));
+    let wrote = if config.exists() {
+        None
+    } else {
+        Some(super::init::run(&root)?.0)
+    };
+    let ws = ctx.open(&[])?;
+    let export = crate::export::read(&root, &ctx.cwd.join(export))?;
+    let set = match set {
+        Some(name) => ws.select_set(Some(name))?,
+        None => choose_set(&ws, &export)?,
+    };
+    let adoption = run(&ws, set, &export)?;
+    let shown = crate::config::relative_to(&root, &config);
+    let next = next_steps(&adoption, &shown);
+    let ok = adoption.problems.is_empty();
+    if format == Format::Json {
+        emit_json(json!({
+            "version": 1, "wrote_config": wrote, "set": set.dir, "ledger": adoption.ledger,
+            "recorded": adoption.recorded, "pending": adoption.pending,
+            "problems": adoption.problems, "next": if ok { next } else { Vec::new() },
+        }));
+    } else if ok {
+        if let Some(path) = &wrote {
+            println!("miglint: wrote {path}");
+        }
+        println!(
+            "miglint: recorded {} applied migration{} of {} in {} ({} pending)",
+            adoption.recorded.len(),
+            if adoption.recorded.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            set.dir,
+            adoption.ledger,
+            adoption.pending.len()
+        );
+        println!("next:");
+        for step in &next {
+            println!("  {step}");
+        }
+    } else {
+        for p in &adoption.problems {
+            eprintln!("miglint: {}", crate::finding::escape_controls(p));
+        }
+        eprintln!("miglint: nothing was recorded; fix the above and run it again");
+    }
+    Ok(ExitCode::from(u8::from(!ok)))
 }

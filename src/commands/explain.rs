@@ -1,7 +1,10 @@
 //! `miglint explain CODE` and `miglint rules`, both printed from the rule registry.
 
+use super::{emit_json, only_human_or_json, Ctx};
 use crate::registry::Rule;
+use crate::report::Format;
 use crate::Fatal;
+use std::process::ExitCode;
 
 /// The rule a user names: its code, or the `miglint::code` header human output shows; an unknown
 /// code suggests the nearest ones.
@@ -127,4 +130,30 @@ pub fn markdown() -> String {
         ));
     }
     s
+}
+
+/// `explain CODE`: one rule's page.
+pub fn cli(ctx: &Ctx, code: &str) -> crate::Result<ExitCode> {
+    let format = ctx.format;
+    only_human_or_json(format, "explain")?;
+    if format == Format::Json {
+        emit_json(json(code)?);
+    } else {
+        print!("{}", explain(code)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `rules`: every rule, as a list, JSON, or the Markdown of docs/rules.md.
+pub fn rules_cli(ctx: &Ctx, as_markdown: bool) -> crate::Result<ExitCode> {
+    let format = ctx.format;
+    only_human_or_json(format, "rules")?;
+    if format == Format::Json {
+        emit_json(list_json());
+    } else if as_markdown {
+        print!("{}", markdown());
+    } else {
+        print!("{}", list());
+    }
+    Ok(ExitCode::SUCCESS)
 }

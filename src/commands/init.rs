@@ -4,9 +4,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::{emit_json, only_human_or_json, Ctx};
 use crate::config::{self, FILE_NAME};
 use crate::fsutil::create_new_atomic;
+use crate::report::Format;
 use crate::Fatal;
+use serde_json::json;
+use std::process::ExitCode;
 
 pub const PRE_COMMIT: &str = include_str!("../../hooks/pre-commit");
 pub const PRE_PUSH: &str = include_str!("../../hooks/pre-push");
@@ -205,4 +209,63 @@ pub fn install_hooks(repo: &dyn crate::vcs::Vcs) -> crate::Result<Vec<String>> {
         }
     }
     Ok(done)
+}
+
+pub fn hooks_cli(ctx: &Ctx) -> crate::Result<ExitCode> {
+    let format = ctx.format;
+    only_human_or_json(format, "init")?;
+    let ws = ctx.open(&[std::path::PathBuf::from(".")]);
+    let repo = match ws.as_ref().ok().and_then(|w| w.repo.as_deref()) {
+        Some(repo) => repo,
+        None => {
+            return Err(Fatal::new(
+                crate::rules::Rule::NotARepository,
+                "`init --hooks` needs a git repository",
+                "run it inside the repository",
+            ))
+        }
+    };
+    let lines = install_hooks(repo)?;
+    if format == Format::Json {
+        emit_json(json!({ "version": 1, "hooks": lines }));
+    } else {
+        for line in lines {
+            println!("{line}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn cli(ctx: &Ctx) -> crate::Result<ExitCode> {
+    let format = ctx.format;
+    only_human_or_json(format, "init")?;
+    let root = match crate::git::open(&ctx.cwd) {
+        Ok(Some(repo)) => crate::vcs::Vcs::work_dir(&repo).to_path_buf(),
+        _ => ctx.cwd.clone(),
+    };
+    let (path, text) = run(&root)?;
+    let advice = gitattributes_advice(&root);
+    let sets: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("dir = \""))
+        .map(|l| l.trim_end_matches('"'))
+        .collect();
+    if format == Format::Json {
+        emit_json(json!({ "version": 1, "wrote": path, "sets": sets, "advice": advice }));
+    } else {
+        println!(
+            "miglint: wrote {path} with {} set{}{}; review it, then run `miglint check`",
+            sets.len(),
+            if sets.len() == 1 { "" } else { "s" },
+            if sets.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", sets.join(", "))
+            }
+        );
+        if let Some(advice) = advice {
+            eprintln!("{advice}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

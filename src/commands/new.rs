@@ -1,11 +1,15 @@
 //! `miglint new NAME`: creates the next migration file, never overwriting.
 
+use super::{emit_json, only_human_or_json, Ctx};
 use crate::check::Workspace;
 use crate::config;
 use crate::fsutil::create_new_atomic;
 use crate::naming;
+use crate::report::Format;
 use crate::rules::naming::{migrations, next_name};
 use crate::Fatal;
+use serde_json::json;
+use std::process::ExitCode;
 
 /// What `new` did: the file created (relative to the root), and the numbers it skipped
 /// because another open branch claims them (`[git] against`, `--against`), with the ref.
@@ -50,4 +54,31 @@ pub fn run(
     );
     create_new_atomic(&ws.root.join(&path), body.as_bytes())?;
     Ok(Created { path, skipped })
+}
+
+/// `new`: creates the next migration and prints its path (and the numbers it skipped).
+pub fn cli(
+    ctx: &Ctx,
+    name: &str,
+    set: Option<&str>,
+    against: &[String],
+) -> crate::Result<ExitCode> {
+    let format = ctx.format;
+    only_human_or_json(format, "new")?;
+    let ws = ctx.open(&[])?;
+    let created = run(&ws, name, set, against)?;
+    if format == Format::Json {
+        let skipped: Vec<_> = created
+            .skipped
+            .iter()
+            .map(|(n, by)| json!({ "number": n, "claimed_by": by }))
+            .collect();
+        emit_json(json!({ "version": 1, "created": created.path, "skipped": skipped }));
+    } else {
+        for (n, by) in &created.skipped {
+            eprintln!("miglint: skipped {n}, which {by} adds");
+        }
+        println!("{}", created.path);
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -2,12 +2,16 @@
 
 use std::path::Path;
 
+use super::{emit_json, only_human_or_json, Ctx};
 use crate::check::{self, Workspace};
 use crate::finding::Severity;
 use crate::fsutil::{write_atomic, LockGuard};
 use crate::ledger;
+use crate::report::Format;
 use crate::rules::naming::Migration;
 use crate::Fatal;
+use serde_json::json;
+use std::process::ExitCode;
 
 pub struct RecordArgs {
     pub targets: Vec<String>,
@@ -219,4 +223,21 @@ pub fn run(ws: &Workspace, args: &RecordArgs) -> crate::Result<Vec<String>> {
     }
     write_atomic(&lock_path, &bytes)?;
     Ok(printed)
+}
+
+/// `record`: appends to the ledger, then prints the SQL for the database's history table.
+pub fn cli(ctx: &Ctx, args: RecordArgs) -> crate::Result<ExitCode> {
+    let format = ctx.format;
+    only_human_or_json(format, "record")?;
+    let ws = ctx.open(&[])?;
+    let lines = run(&ws, &args)?;
+    if format == Format::Json {
+        emit_json(json!({ "version": 1, "recorded": lines.len(), "sql": lines }));
+    } else {
+        eprintln!("miglint: recorded {} migration{} in the ledger; run these on the database's migration_history if the applier did not:", lines.len(), if lines.len() == 1 { "" } else { "s" });
+        for l in lines {
+            println!("{l}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -4,12 +4,16 @@
 
 use std::collections::HashSet;
 
+use super::{emit_json, only_human_or_json, Ctx};
 use crate::check::Workspace;
 use crate::config;
 use crate::ledger;
 use crate::naming;
+use crate::report::Format;
 use crate::rules::naming::migrations;
 use crate::Fatal;
+use serde_json::json;
+use std::process::ExitCode;
 
 /// A renumbering: (from, to) file names in the order they are applied, and the base they follow.
 pub struct Plan {
@@ -192,4 +196,67 @@ fn stage_renames(
         .map(|(from, to)| (config::join(&set.dir, from), config::join(&set.dir, to)))
         .collect();
     repo.stage_renames(&paths)
+}
+
+/// `renumber`: renames this branch's new migrations after the base's, then prints the next
+/// commands (each on its own line, never wrapped).
+pub fn cli(
+    ctx: &Ctx,
+    (base, set): (Option<&str>, Option<&str>),
+    dry_run: bool,
+    against: &[String],
+) -> crate::Result<ExitCode> {
+    let format = ctx.format;
+    only_human_or_json(format, "renumber")?;
+    let ws = ctx.open(&[])?;
+    let plan = plan(&ws, base, set, against)?;
+    let skipped: Vec<_> = plan
+        .skipped
+        .iter()
+        .map(|(n, by)| json!({ "number": n, "claimed_by": by }))
+        .collect();
+    if !plan.renames.is_empty() && !dry_run {
+        apply(&ws, set, &plan.renames)?;
+    }
+    // The renames are staged, and git refuses to rebase with staged changes: commit first.
+    let next = format!(
+        "commit the renames, then bring {}'s migrations into this branch (or `git merge {}` instead of the rebase):",
+        plan.base, plan.base
+    );
+    let commands = [
+        format!("git commit -m \"Renumber migrations after {}\"", plan.base),
+        format!("git rebase {}", plan.base),
+    ];
+    if format == Format::Json {
+        let renames: Vec<_> = plan
+            .renames
+            .iter()
+            .map(|(from, to)| json!({ "from": from, "to": to }))
+            .collect();
+        emit_json(
+            json!({ "version": 1, "dry_run": dry_run, "renames": renames, "skipped": skipped, "base": plan.base, "next": (!plan.renames.is_empty()).then_some(next), "commands": if plan.renames.is_empty() { &[][..] } else { &commands[..] } }),
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if plan.renames.is_empty() {
+        println!("nothing to renumber: every new migration already follows the base");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (n, by) in &plan.skipped {
+        eprintln!("miglint: skipped {n}, which {by} adds");
+    }
+    for (from, to) in &plan.renames {
+        println!(
+            "{}{from} -> {to}",
+            if dry_run { "would rename " } else { "renamed " }
+        );
+    }
+    // The base's own files are not on this branch yet; checks already count their
+    // numbers as taken, and this brings the files themselves in.
+    // Each command on its own line, never wrapped, to copy as it is.
+    println!("next: {next}");
+    for c in &commands {
+        println!("  {c}");
+    }
+    Ok(ExitCode::SUCCESS)
 }

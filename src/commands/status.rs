@@ -1,9 +1,13 @@
 //! `miglint status`: one row per set — migrations, recorded, pending, last number, declared and
 //! actual Alembic head, base used.
 
+use super::{emit_json, only_human_or_json, Ctx};
 use crate::alembic;
 use crate::check::{self, Workspace};
 use crate::outcome::SetStatus;
+use crate::report::{self, Format};
+use serde_json::json;
+use std::process::ExitCode;
 
 pub fn run(ws: &Workspace, base: Option<&str>) -> crate::Result<Vec<SetStatus>> {
     let base = match &ws.repo {
@@ -58,4 +62,18 @@ pub fn run(ws: &Workspace, base: Option<&str>) -> crate::Result<Vec<SetStatus>> 
         });
     }
     Ok(out)
+}
+
+/// `status`: one row per set.
+pub fn cli(ctx: &Ctx, base: Option<&str>) -> crate::Result<ExitCode> {
+    let format = ctx.format;
+    only_human_or_json(format, "status")?;
+    let ws = ctx.open(&[])?;
+    let rows = run(&ws, base)?;
+    if format == Format::Json {
+        emit_json(json!({ "version": 1, "sets": rows }));
+    } else {
+        print!("{}", report::status::render_human(&rows));
+    }
+    Ok(ExitCode::SUCCESS)
 }
