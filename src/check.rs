@@ -792,37 +792,42 @@ fn check_set(
         state.parsed.get(name) == Some(&false)
             || base_names.as_ref().is_some_and(|b| b.contains(name))
     };
-    findings.extend(rules::schema::check(
-        set,
-        &state.migrations,
-        &state.analyses,
-        &applied,
-    ));
-    let mut context = numbering_context(set, &state);
-    context
+    let mut numbering = numbering_context(set, &state);
+    numbering
         .taken
         .extend(base_migrations.iter().map(|m| m.number));
-    context
+    numbering
         .protected
         .extend(base_migrations.iter().map(|m| m.name.as_str()));
-    findings.extend(rules::naming::gaps(set, &state.migrations, &context));
     if let (Some(repo), true) = (&ws.repo, opts.history) {
         findings.extend(repo.audit_history(set)?);
     }
-    let (alembic, picture) = alembic_findings(ws, set, &state, opts.source, &mut outcome.sources);
-    findings.extend(alembic);
-    if let Some(export) = &opts.history_export {
-        let export = crate::export::read(&ws.root, export)?;
-        findings.extend(crate::rules::history::reconcile(
-            set,
-            &export,
-            &state.snapshot,
-            &state.ledger,
-        ));
+    // The readers: the Alembic side and the history export; then every set pass over the facts.
+    let alembic = read_alembic(ws, set, opts.source, &mut outcome.sources);
+    let export = match &opts.history_export {
+        Some(path) => Some(crate::export::read(&ws.root, path)?),
+        None => None,
+    };
+    let facts = rules::SetFacts {
+        set,
+        snapshot: &state.snapshot,
+        migrations: &state.migrations,
+        ledger: &state.ledger,
+        analyses: &state.analyses,
+        applied: &applied,
+        numbering: &numbering,
+        alembic: alembic.as_ref(),
+        export: export.as_ref(),
+    };
+    for pass in rules::SET_PASSES {
+        findings.extend((pass.run)(&facts));
+    }
+    if let Some(export) = export {
         outcome
             .sources
             .insert(export.shown.clone(), Arc::from(export.bytes));
     }
+    let picture = alembic_picture(alembic.as_ref(), &state);
     outcome
         .sets
         .push(summary(set, &state, picture, base_names.as_ref()));
@@ -1076,16 +1081,13 @@ fn point_at_files(findings: &mut [Finding], states: &[(&SetConfig, SetState)]) {
     }
 }
 
-/// The compose guard: the compose file being committed (under --staged) or the work tree's,
-/// against `MIGRATE_AT_START`.
-fn compose_findings(
+/// The compose file being committed (under --staged) or the work tree's: its text, or why it
+/// could not be read.
+fn read_compose(
     files: &crate::alembic::Files,
     compose: &str,
-    layout: &crate::alembic::Layout,
     sources: &mut HashMap<String, Arc<[u8]>>,
-) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    // The compose file being committed, under --staged; the work tree's otherwise.
+) -> Result<(String, String), crate::alembic::Unreadable> {
     let read = match &files {
         crate::alembic::Files::Index(staged) => staged
             .bytes(compose)
@@ -1098,30 +1100,24 @@ fn compose_findings(
     match read {
         Ok(bytes) => {
             let text = String::from_utf8_lossy(&bytes).into_owned();
-            findings.extend(crate::rules::alembic::check_compose(
-                compose,
-                &text,
-                &layout.migrate_at_start_var,
-            ));
             sources.insert(compose.to_string(), Arc::from(bytes));
+            Ok((compose.to_string(), text))
         }
-        Err(e) => findings.push(crate::rules::alembic::unreadable(
-            crate::alembic::Unreadable::new(format!("cannot read compose file {compose}: {e}"))
-                .help("fix `compose` under [set.alembic] in miglint.toml"),
-        )),
+        Err(e) => Err(crate::alembic::Unreadable::new(format!(
+            "cannot read compose file {compose}: {e}"
+        ))
+        .help("fix `compose` under [set.alembic] in miglint.toml")),
     }
-    findings
 }
 
-/// All Alembic findings for one set: the graph read from the work tree (or, for `--staged`, the
-/// index), its structural rules, the SQL's stamps against it, and the compose guard.
-fn alembic_findings(
+/// The Alembic side of one set, read from the work tree (or, for `--staged`, the index): its
+/// layout, the revision graph and the compose file. `None` when the set has no Alembic.
+fn read_alembic(
     ws: &Workspace,
     set: &SetConfig,
-    state: &SetState,
     source: Source,
     sources: &mut HashMap<String, Arc<[u8]>>,
-) -> (Vec<Finding>, Option<AlembicPicture>) {
+) -> Option<rules::AlembicFacts> {
     let staged = match (source, &ws.repo) {
         (Source::Index, Some(repo)) => repo.staged_files(),
         _ => None,
@@ -1132,45 +1128,33 @@ fn alembic_findings(
     };
     let layout = match crate::alembic::layout(&files, set) {
         Ok(Some(l)) => l,
-        Ok(None) => return (Vec::new(), None),
-        Err(u) => return (vec![crate::rules::alembic::unreadable(*u)], None),
+        Ok(None) => return None,
+        Err(u) => return Some(rules::AlembicFacts::Unreadable(*u)),
     };
     let (graph, unreadable) = crate::alembic::load_graph(&files, &layout, sources);
-    let mut findings: Vec<Finding> = unreadable
-        .into_iter()
-        .map(crate::rules::alembic::unreadable)
-        .collect();
-    findings.extend(crate::rules::alembic::structure(
-        &graph,
-        layout.expected_heads(),
-    ));
-    let stamps: Vec<(String, crate::sql::Stamp)> = state
-        .migrations
-        .iter()
-        .filter_map(|m| state.analyses.get(&m.name).map(|a| (m, a)))
-        .flat_map(|(m, a)| a.stamps.iter().map(move |s| (m.path.clone(), s.clone())))
-        .collect();
-    findings.extend(crate::rules::alembic::check_stamps(
-        &layout, &graph, &stamps,
-    ));
-    for m in &state.migrations {
-        if let (Some(a), Some(f)) = (state.analyses.get(&m.name), state.snapshot.file(&m.name)) {
-            findings.extend(crate::rules::alembic::unverified_stamps(
-                (
-                    &layout.version_table,
-                    layout.stamp == Some(crate::config::StampMode::Sql),
-                ),
-                &graph,
-                &m.path,
-                &f.bytes,
-                a,
-            ));
-        }
-    }
-    if let Some(compose) = &layout.compose {
-        findings.extend(compose_findings(&files, compose, &layout, sources));
-    }
-    let picture = AlembicPicture {
+    let compose = layout
+        .compose
+        .as_ref()
+        .map(|c| read_compose(&files, c, sources));
+    Some(rules::AlembicFacts::Read(Box::new(rules::AlembicRead {
+        layout,
+        graph,
+        unreadable,
+        compose,
+    })))
+}
+
+/// What the graph shows of a set's Alembic side (for the reports), when it could be read.
+fn alembic_picture(
+    alembic: Option<&rules::AlembicFacts>,
+    state: &SetState,
+) -> Option<AlembicPicture> {
+    let Some(rules::AlembicFacts::Read(read)) = alembic else {
+        return None;
+    };
+    let (layout, graph) = (&read.layout, &read.graph);
+    let stamps = rules::alembic::set_stamps(&state.migrations, &state.analyses);
+    Some(AlembicPicture {
         versions: layout.versions.first().cloned().unwrap_or_default(),
         revisions: graph
             .revisions
@@ -1183,6 +1167,5 @@ fn alembic_findings(
             .filter(|(_, s)| !matches!(s.kind, crate::sql::stamps::StampKind::Delete(_)))
             .map(|(path, s)| (s.revision.clone(), path.clone()))
             .collect(),
-    };
-    (findings, Some(picture))
+    })
 }

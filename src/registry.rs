@@ -488,6 +488,7 @@ rules! {
         summary: "miglint hit a bug.",
         why: "Please report it with the input that caused it.",
         bad: "(a panic)", good: "(no panic)" }
+    // new rules above this line (examples/new_rule.rs inserts here)
 }
 
 /// Levenshtein distance over characters (codes are short; quadratic is fine).

@@ -12,6 +12,59 @@ use crate::registry::Rule;
 use crate::sql::stamps::StampKind;
 use crate::sql::Stamp;
 
+/// Every Alembic rule over a set's facts: what could not be read, the graph's structure, the
+/// SQL's stamps against it, statements that write the version table in a form miglint cannot
+/// evaluate, and the compose guard.
+pub fn pass(facts: &crate::rules::SetFacts) -> Vec<Finding> {
+    use crate::rules::{AlembicFacts, AlembicRead};
+    let AlembicRead {
+        layout,
+        graph,
+        unreadable: unreadable_files,
+        compose,
+    } = match facts.alembic {
+        None => return Vec::new(),
+        Some(AlembicFacts::Unreadable(u)) => return vec![unreadable(u.clone())],
+        Some(AlembicFacts::Read(read)) => read.as_ref(),
+    };
+    let mut findings: Vec<Finding> = unreadable_files.iter().cloned().map(unreadable).collect();
+    findings.extend(structure(graph, layout.expected_heads()));
+    let stamps = set_stamps(facts.migrations, facts.analyses);
+    findings.extend(check_stamps(layout, graph, &stamps));
+    let declared_sql = layout.stamp == Some(crate::config::StampMode::Sql);
+    for m in facts.migrations {
+        if let (Some(a), Some(f)) = (facts.analyses.get(&m.name), facts.snapshot.file(&m.name)) {
+            findings.extend(unverified_stamps(
+                (&layout.version_table, declared_sql),
+                graph,
+                &m.path,
+                &f.bytes,
+                a,
+            ));
+        }
+    }
+    match compose {
+        Some(Ok((path, text))) => {
+            findings.extend(check_compose(path, text, &layout.migrate_at_start_var));
+        }
+        Some(Err(u)) => findings.push(unreadable(u.clone())),
+        None => {}
+    }
+    findings
+}
+
+/// Every stamp of the set's SQL with its file's path, in migration order.
+pub fn set_stamps(
+    migrations: &[crate::rules::naming::Migration],
+    analyses: &std::collections::HashMap<String, crate::sql::Analysis>,
+) -> Vec<(String, Stamp)> {
+    migrations
+        .iter()
+        .filter_map(|m| analyses.get(&m.name).map(|a| (m, a)))
+        .flat_map(|(m, a)| a.stamps.iter().map(move |s| (m.path.clone(), s.clone())))
+        .collect()
+}
+
 /// `alembic-parse-error`: what the reader found it cannot read statically.
 pub fn unreadable(u: Unreadable) -> Finding {
     let mut f = Finding::new(Rule::AlembicParseError, u.message);

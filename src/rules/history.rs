@@ -14,6 +14,14 @@ use crate::snapshot::Snapshot;
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
+/// The history export reconciled with the set, when `--history-export` names one.
+pub fn export_pass(facts: &super::SetFacts) -> Vec<Finding> {
+    match facts.export {
+        Some(export) => reconcile(facts.set, export, facts.snapshot, facts.ledger),
+        None => Vec::new(),
+    }
+}
+
 /// `history-mismatch`: each row of the database's export against the ledger and the files, and
 /// each ledger entry the database has no row for.
 pub fn reconcile(

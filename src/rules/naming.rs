@@ -272,6 +272,11 @@ pub struct Context<'a> {
     pub protected: HashSet<&'a str>,
 }
 
+/// `number-gap` as a set pass.
+pub fn gaps_pass(facts: &super::SetFacts) -> Vec<Finding> {
+    gaps(facts.set, facts.migrations, facts.numbering)
+}
+
 /// `number-gap`: sequential numbers that nobody holds, neither this snapshot nor the base.
 pub fn gaps(set: &SetConfig, migrations: &[Migration], ctx: &Context) -> Vec<Finding> {
     let mut findings = Vec::new();

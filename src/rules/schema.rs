@@ -16,6 +16,11 @@ use crate::schema::{Model, Problem};
 use crate::sql::ddl::Change;
 use crate::sql::Analysis;
 
+/// The schema replay as a set pass.
+pub fn pass(facts: &super::SetFacts) -> Vec<Finding> {
+    check(facts.set, facts.migrations, facts.analyses, facts.applied)
+}
+
 /// Replays `migrations` (sorted) with their analyses; `applied` says which files the database
 /// already ran. A file without an analysis (unreadable, too large) makes the rest unknown.
 pub fn check(
