@@ -75,10 +75,9 @@ fn main() {
         ),
         (
             "src/rules/mod.rs",
-            insert_before(
+            add_module(
                 &insert_before(&rules_mod, PASSES_MARKER, &pass_row(code, &snake, family)),
-                MODS_MARKER,
-                &format!("pub mod {snake};\n"),
+                &snake,
             ),
         ),
         (
@@ -106,7 +105,6 @@ const REGISTRY_MARKER: &str =
     "    // new rules above this line (examples/new_rule.rs inserts here)\n";
 const PASSES_MARKER: &str =
     "    // new set passes above this line (examples/new_rule.rs inserts here)\n";
-const MODS_MARKER: &str = "\n/// The registry's types, re-exported";
 const SCENARIO_MARKER: &str =
     "        other => panic!(\"no scenario for `{other}`: add one to tests/rule_messages.rs\"),\n";
 
@@ -191,6 +189,17 @@ fn regenerate_docs(root: &Path) {
     };
     let text = format!("{}{generated}{}", &docs[..a + start.len()], &docs[b..]);
     write(&root.join("docs/rules.md"), &text);
+}
+
+/// Adds `pub mod NAME;` where rustfmt keeps it: in order among the other `pub mod` lines.
+fn add_module(text: &str, name: &str) -> String {
+    let line = format!("pub mod {name};");
+    let after = text
+        .lines()
+        .filter(|l| l.starts_with("pub mod ") && **l < *line)
+        .last()
+        .unwrap_or_else(|| fail("no `pub mod` line in src/rules/mod.rs"));
+    text.replacen(&format!("{after}\n"), &format!("{after}\n{line}\n"), 1)
 }
 
 fn insert_before(text: &str, marker: &str, what: &str) -> String {
