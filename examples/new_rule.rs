@@ -193,13 +193,16 @@ fn regenerate_docs(root: &Path) {
 
 /// Adds `pub mod NAME;` where rustfmt keeps it: in order among the other `pub mod` lines.
 fn add_module(text: &str, name: &str) -> String {
-    let line = format!("pub mod {name};");
-    let after = text
-        .lines()
-        .filter(|l| l.starts_with("pub mod ") && **l < *line)
-        .last()
-        .unwrap_or_else(|| fail("no `pub mod` line in src/rules/mod.rs"));
-    text.replacen(&format!("{after}\n"), &format!("{after}\n{line}\n"), 1)
+    let line = format!("pub mod {name};\n");
+    let mods: Vec<&str> = text
+        .split_inclusive('\n')
+        .filter(|l| l.starts_with("pub mod "))
+        .collect();
+    match (mods.iter().find(|l| **l > line.as_str()), mods.last()) {
+        (Some(next), _) => insert_before(text, next, &line),
+        (None, Some(last)) => text.replacen(last, &format!("{last}{line}"), 1),
+        (None, None) => fail("no `pub mod` line in src/rules/mod.rs"),
+    }
 }
 
 fn insert_before(text: &str, marker: &str, what: &str) -> String {
