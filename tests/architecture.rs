@@ -137,3 +137,26 @@ fn findings_are_built_only_by_the_rules() {
         outside.join("\n")
     );
 }
+
+/// `examples/new_rule.rs` writes at markers in these files: they stay where it looks for them
+/// (the generator refuses, untouched, when one is missing; this says so before anyone runs it).
+#[test]
+fn the_rule_generator_finds_its_markers() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    let generator = read("examples/new_rule.rs");
+    for (file, marker) in [
+        ("src/registry.rs", "    // new rules above this line (examples/new_rule.rs inserts here)\n"),
+        ("src/rules/mod.rs", "    // new set passes above this line (examples/new_rule.rs inserts here)\n"),
+        ("tests/rule_messages.rs", "        other => panic!(\"no scenario for `{other}`: add one to tests/rule_messages.rs\"),\n"),
+        ("docs/rules.md", "<!-- rules:start -->\n"),
+    ] {
+        assert!(read(file).contains(marker), "{file} lost the generator's marker {marker:?}");
+        let escaped = marker.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+        assert!(
+            generator.contains(&escaped) || generator.contains(marker.trim_end()),
+            "examples/new_rule.rs no longer writes at {marker:?}"
+        );
+    }
+    assert!(read("src/rules/mod.rs").contains("\npub mod "));
+}
