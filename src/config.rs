@@ -82,6 +82,12 @@ pub struct AlembicConfig {
     /// Where the team stamps Alembic's version table: in the SQL (`sql`), or with
     /// `alembic stamp` at deploy (`cli`). Undeclared: SQL stamps are read as they are found.
     pub stamp: Option<StampMode>,
+    /// Every revision mirrors its SQL migration (`alembic-ddl-drift` on a revision whose
+    /// `upgrade()` is empty or not read, too). Undeclared: the team's procedure makes mirroring
+    /// optional while the SQL is the source of truth, so only revisions whose `upgrade()` does
+    /// something are compared.
+    #[serde(default)]
+    pub mirror: bool,
 }
 
 /// See [`AlembicConfig::stamp`].

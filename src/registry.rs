@@ -488,6 +488,18 @@ rules! {
         summary: "miglint hit a bug.",
         why: "Please report it with the input that caused it.",
         bad: "(a panic)", good: "(no panic)" }
+    AlembicDdlDrift => { code: "alembic-ddl-drift", severity: Error, fatal: false,
+        family: Alembic,
+        summary: "An Alembic revision does not build what the SQL migration that stamps it builds (tables and columns).",
+        why: "The SQL set is the source of truth and each revision is meant to mirror it; the day Alembic runs again on a fresh database, a drifted revision builds a different schema from production's.",
+        bad: "-- 0005_email.sql\nALTER TABLE auth.users ADD COLUMN email text;\nUPDATE auth.alembic_version_auth SET version_num = 'c3';\n# c3.py\nop.add_column('users', sa.Column('mail', sa.Text()), schema='auth')",
+        good: "# c3.py\nop.add_column('users', sa.Column('email', sa.Text()), schema='auth')" }
+    AlembicRevisionUnverified => { code: "alembic-revision-unverified", severity: Warning, fatal: false,
+        family: Alembic,
+        summary: "miglint cannot read what an Alembic revision's upgrade() does, so it stops comparing the revisions with the SQL there.",
+        why: "miglint reads upgrade() without running it: op.* calls with literal arguments and op.execute of literal SQL. Anything else (a loop, a helper, batch_alter_table, bulk_insert) could do anything; it is named, never guessed.",
+        bad: "def upgrade():\n    for t in TABLES:\n        op.drop_table(t)",
+        good: "def upgrade():\n    op.drop_table('a')\n    op.drop_table('b')" }
     // new rules above this line (examples/new_rule.rs inserts here)
 }
 

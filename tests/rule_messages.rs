@@ -521,6 +521,29 @@ fn scenario(code: &str, d: &Dir) -> Option<Case> {
                 ..check(&["m"])
             }
         }
+        "alembic-ddl-drift" => {
+            team(d, "20251105_000002");
+            // The SQL creates auth.roles; the revision it stamps creates auth.role.
+            let rev = revision_file("20251105_000002", "'20251101_000001'").replace(
+                "    pass\n",
+                "    op.create_table(\"role\", sa.Column(\"id\", sa.BigInteger()), sa.Column(\"name\", sa.Text()), schema=\"auth\")\n",
+            );
+            d.write("auth/alembic/versions/20251105_000002_roles.py", rev);
+            check(&[])
+        }
+        "alembic-revision-unverified" => {
+            team(d, "20251105_000002");
+            d.write(
+                "miglint.toml",
+                "[[set]]\ndir = \"auth/migrations\"\n\n[set.alembic]\nmirror = true\n",
+            );
+            let rev = revision_file("20251105_000002", "'20251101_000001'").replace(
+                "    pass\n",
+                "    for name in TABLES:\n        op.drop_table(name, schema=\"auth\")\n",
+            );
+            d.write("auth/alembic/versions/20251105_000002_roles.py", rev);
+            check(&[])
+        }
         other => panic!("no scenario for `{other}`: add one to tests/rule_messages.rs"),
     };
     Some(case)

@@ -18,6 +18,9 @@ pub struct Revision {
     pub file: String,
     pub id_span: Range<usize>,
     pub down_span: Range<usize>,
+    /// What `upgrade()` does as SQL (`None`: the file defines no `upgrade`), or why it is not
+    /// read ([`super::ops`]).
+    pub upgrade: Result<Option<Vec<super::ops::OpSql>>, super::ops::Unverified>,
 }
 
 /// The module names Alembic reads from a revision file.
@@ -102,6 +105,7 @@ pub fn read_revision(file: &str, src: &str) -> Result<Revision, Box<Unreadable>>
         file: file.to_string(),
         id_span: rev.span.clone(),
         down_span,
+        upgrade: super::ops::read_upgrade(&tokens, src),
     })
 }
 

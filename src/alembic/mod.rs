@@ -5,6 +5,7 @@
 pub mod bindings;
 pub mod graph;
 pub mod ini;
+pub mod ops;
 pub mod python;
 
 use std::collections::HashMap;
@@ -69,6 +70,8 @@ pub struct Layout {
     pub heads: Option<usize>,
     pub branches: Option<Vec<String>>,
     pub stamp: Option<config::StampMode>,
+    /// `mirror = true`: every revision is declared to mirror its SQL migration.
+    pub mirror: bool,
 }
 
 impl Layout {
@@ -318,6 +321,7 @@ pub fn layout(files: &Files, set: &SetConfig) -> Result<Option<Layout>, Box<Unre
         heads: cfg.heads,
         branches: cfg.branches.clone(),
         stamp: cfg.stamp,
+        mirror: cfg.mirror,
     }))
 }
 

@@ -791,6 +791,7 @@ mod graph_tests {
             file: format!("v/{id}.py"),
             id_span: 0..1,
             down_span: 0..1,
+            upgrade: Ok(None),
         }
     }
 

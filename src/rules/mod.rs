@@ -18,6 +18,7 @@ use crate::snapshot::Snapshot;
 use crate::sql::Analysis;
 
 pub mod alembic;
+pub mod alembic_ddl_drift;
 pub mod edits;
 pub mod git;
 pub mod history;
@@ -97,6 +98,11 @@ pub const SET_PASSES: &[Pass] = &[
         family: Family::History,
         run: history::export_pass,
     },
+    Pass {
+        name: "alembic-ddl-drift",
+        family: Family::Alembic,
+        run: alembic_ddl_drift::pass,
+    },
     // new set passes above this line (examples/new_rule.rs inserts here)
 ];
 
@@ -114,6 +120,7 @@ pub(crate) mod fixture {
         pub migrations: Vec<naming::Migration>,
         pub ledger: Ledger,
         pub analyses: HashMap<String, Analysis>,
+        pub alembic: Option<AlembicFacts>,
     }
 
     pub fn set(files: &[(&str, &str)]) -> Fixture {
@@ -144,10 +151,48 @@ pub(crate) mod fixture {
             migrations,
             ledger: Ledger::default(),
             analyses,
+            alembic: None,
         }
     }
 
     impl Fixture {
+        /// An Alembic side: revision files `(path, source)` read as the reader reads them,
+        /// stamped in `version_table`.
+        pub fn alembic(mut self, version_table: &str, revisions: &[(&str, &str)]) -> Self {
+            let revisions = revisions
+                .iter()
+                .map(|(path, src)| crate::alembic::graph::read_revision(path, src).unwrap())
+                .collect();
+            let layout = crate::alembic::Layout {
+                ini: None,
+                versions: vec!["alembic/versions".into()],
+                recursive: false,
+                version_table: version_table.into(),
+                head: None,
+                compose: None,
+                migrate_at_start_var: "MIGRATE_AT_START".into(),
+                heads: None,
+                branches: None,
+                stamp: None,
+                mirror: false,
+            };
+            self.alembic = Some(AlembicFacts::Read(Box::new(AlembicRead {
+                layout,
+                graph: crate::alembic::Graph::build(revisions),
+                unreadable: Vec::new(),
+                compose: None,
+            })));
+            self
+        }
+
+        /// `mirror = true` under `[set.alembic]`.
+        pub fn mirrored(mut self) -> Self {
+            if let Some(AlembicFacts::Read(read)) = self.alembic.as_mut() {
+                read.layout.mirror = true;
+            }
+            self
+        }
+
         /// Runs one pass over these facts.
         pub fn run(&self, pass: fn(&SetFacts) -> Vec<Finding>) -> Vec<Finding> {
             let numbering = naming::Context {
@@ -163,7 +208,7 @@ pub(crate) mod fixture {
                 analyses: &self.analyses,
                 applied: &applied,
                 numbering: &numbering,
-                alembic: None,
+                alembic: self.alembic.as_ref(),
                 export: None,
             })
         }

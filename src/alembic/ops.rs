@@ -1,0 +1,507 @@
+//! What a revision's `upgrade()` does, read statically (issue 30): a sequence of `op.*` calls
+//! with literal arguments and `sa.*` constructors, each turned into the PostgreSQL statement
+//! Alembic would emit for it as far as the schema model needs (relations, columns, indexes), so
+//! the same SQL reader and model replay both sides. Anything else in `upgrade()` makes the
+//! revision *unverified*, naming the construct: never a guess.
+//!
+//! Names are always double-quoted in the SQL written here: SQLAlchemy quotes a name exactly
+//! when PostgreSQL would otherwise fold it, so a quoted name is the name Alembic creates.
+//! Column types are not modelled (the model compares names), so columns are written `text`.
+
+use std::ops::Range;
+
+use super::python::{Tok, Token};
+
+/// One `op.*` call and the SQL it stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpSql {
+    /// Empty for calls that change nothing the model holds (constraints, comments).
+    pub sql: String,
+    /// The call in the revision file.
+    pub span: Range<usize>,
+}
+
+/// Why a revision's `upgrade()` is not read: the construct and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unverified {
+    pub construct: String,
+    pub span: Range<usize>,
+}
+
+/// An argument value as far as it is literal.
+#[derive(Debug, Clone, PartialEq)]
+enum Arg {
+    Str(String),
+    Literal(String),
+    List(Vec<Arg>),
+    /// `name(…)` or `a.b(…)`: the dotted callee, positional and keyword arguments.
+    Call(String, Vec<Arg>, Vec<(String, Arg)>),
+    /// A dotted name used as a value (`sa.Integer`, `True`).
+    Name(String),
+}
+
+/// Reads `upgrade()` of a revision file's tokens. `Ok(None)` when the file defines none.
+pub fn read_upgrade(tokens: &[Token], src: &str) -> Result<Option<Vec<OpSql>>, Unverified> {
+    let Some(body) = upgrade_body(tokens) else {
+        return Ok(None);
+    };
+    let mut out = Vec::new();
+    for line in body {
+        let span = line[0].span.start..line[line.len() - 1].span.end;
+        let unverified = |what: &str| Unverified {
+            construct: format!("{what}: `{}`", clip(&src[span.clone()])),
+            span: span.clone(),
+        };
+        // A docstring, `pass`, or `...`.
+        if matches!(line, [t] if matches!(&t.tok, Tok::Str { .. }) || t.tok == Tok::Name("pass".into()) || t.tok == Tok::Op("...".into()))
+        {
+            continue;
+        }
+        let (arg, used) = parse(line, 0, 0).ok_or_else(|| {
+            unverified("a statement that is not an op.* call with literal arguments")
+        })?;
+        if used != line.len() {
+            return Err(unverified("a statement that is not one op.* call"));
+        }
+        let Arg::Call(callee, args, kwargs) = arg else {
+            return Err(unverified("a statement that is not an op.* call"));
+        };
+        let Some(name) = callee.strip_prefix("op.") else {
+            return Err(unverified("a call miglint does not read"));
+        };
+        let call = Call {
+            args: &args,
+            kwargs: &kwargs,
+        };
+        let sql = translate(name, &call).ok_or_else(|| {
+            unverified(&format!("op.{name} with arguments miglint does not read"))
+        })?;
+        out.push(OpSql { sql, span });
+    }
+    Ok(Some(out))
+}
+
+/// The logical lines of `def upgrade(…):`'s body (its statements at deeper indentation).
+fn upgrade_body(tokens: &[Token]) -> Option<Vec<&[Token]>> {
+    let lines: Vec<&[Token]> = tokens
+        .split(|t| t.tok == Tok::Newline)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let at = lines.iter().position(|l| {
+        l[0].column == 0
+            && matches!(&l[0].tok, Tok::Name(n) if n == "def")
+            && matches!(l.get(1).map(|t| &t.tok), Some(Tok::Name(n)) if n == "upgrade")
+    })?;
+    let header = lines[at];
+    let colon = header.iter().rposition(|t| t.tok == Tok::Op(":".into()))?;
+    let mut body: Vec<&[Token]> = Vec::new();
+    if colon + 1 < header.len() {
+        // `def upgrade(): op.drop_table("t")` on one line.
+        body.push(&header[colon + 1..]);
+        return Some(body);
+    }
+    body.extend(
+        lines[at + 1..]
+            .iter()
+            .take_while(|l| l[0].column > 0)
+            .copied(),
+    );
+    Some(body)
+}
+
+/// Parses one value starting at `i`; returns it and the index after it.
+fn parse(t: &[Token], i: usize, depth: usize) -> Option<(Arg, usize)> {
+    if depth > 16 {
+        return None;
+    }
+    match &t.get(i)?.tok {
+        Tok::Str {
+            value,
+            formatted: false,
+        } => {
+            // Implicit concatenation: "a" "b".
+            let mut s = value.clone();
+            let mut j = i + 1;
+            while let Some(Tok::Str {
+                value,
+                formatted: false,
+            }) = t.get(j).map(|x| &x.tok)
+            {
+                s.push_str(value);
+                j += 1;
+            }
+            Some((Arg::Str(s), j))
+        }
+        Tok::Number(n) => Some((Arg::Literal(n.clone()), i + 1)),
+        Tok::Op(o) if o == "-" => match &t.get(i + 1)?.tok {
+            Tok::Number(n) => Some((Arg::Literal(format!("-{n}")), i + 2)),
+            _ => None,
+        },
+        Tok::Op(o) if o == "[" || o == "(" => {
+            let close = if o == "[" { "]" } else { ")" };
+            let (items, _, j) = arguments(t, i + 1, close, depth)?;
+            Some((Arg::List(items), j))
+        }
+        Tok::Name(_) => {
+            let mut name = String::new();
+            let mut j = i;
+            loop {
+                let Tok::Name(n) = &t.get(j)?.tok else {
+                    return None;
+                };
+                name.push_str(n);
+                j += 1;
+                if t.get(j).map(|x| &x.tok) == Some(&Tok::Op(".".into())) {
+                    name.push('.');
+                    j += 1;
+                } else {
+                    break;
+                }
+            }
+            if t.get(j).map(|x| &x.tok) == Some(&Tok::Op("(".into())) {
+                let (args, kwargs, end) = arguments(t, j + 1, ")", depth)?;
+                return Some((Arg::Call(name, args, kwargs), end));
+            }
+            Some((Arg::Name(name), j))
+        }
+        _ => None,
+    }
+}
+
+type Arguments = (Vec<Arg>, Vec<(String, Arg)>, usize);
+
+/// Comma-separated arguments up to `close`: positional, then `key=value`.
+fn arguments(t: &[Token], mut i: usize, close: &str, depth: usize) -> Option<Arguments> {
+    let (mut args, mut kwargs) = (Vec::new(), Vec::new());
+    loop {
+        if t.get(i)?.tok == Tok::Op(close.into()) {
+            return Some((args, kwargs, i + 1));
+        }
+        let keyword = match (&t.get(i)?.tok, t.get(i + 1).map(|x| &x.tok)) {
+            (Tok::Name(k), Some(Tok::Op(eq))) if eq == "=" => Some(k.clone()),
+            _ => None,
+        };
+        let start = if keyword.is_some() { i + 2 } else { i };
+        let (value, next) = parse(t, start, depth + 1)?;
+        match keyword {
+            Some(k) => kwargs.push((k, value)),
+            None if kwargs.is_empty() => args.push(value),
+            None => return None,
+        }
+        i = next;
+        match &t.get(i)?.tok {
+            Tok::Op(o) if o == "," => i += 1,
+            Tok::Op(o) if o == close => {}
+            _ => return None,
+        }
+    }
+}
+
+/// An `op.*` call's arguments.
+struct Call<'a> {
+    args: &'a [Arg],
+    kwargs: &'a [(String, Arg)],
+}
+
+impl Call<'_> {
+    fn kw(&self, key: &str) -> Option<&Arg> {
+        self.kwargs.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// The string at position `i`, or keyword `key`.
+    fn text(&self, i: usize, key: &str) -> Option<String> {
+        name_of(self.args.get(i).or_else(|| self.kw(key))?)
+    }
+
+    /// `schema=` (a string or None).
+    fn schema(&self) -> Option<Option<String>> {
+        match self.kw("schema") {
+            None => Some(None),
+            Some(Arg::Name(n)) if n == "None" => Some(None),
+            Some(a) => Some(Some(name_of(a)?)),
+        }
+    }
+
+    fn qualified(&self, table: &str) -> Option<String> {
+        Some(match self.schema()? {
+            Some(s) => format!("{}.{}", quote(&s), quote(table)),
+            None => quote(table),
+        })
+    }
+
+    /// Only keyword arguments in `known` appear.
+    fn only(&self, known: &[&str]) -> bool {
+        self.kwargs.iter().all(|(k, _)| known.contains(&k.as_str()))
+    }
+}
+
+/// A name: a string, or `op.f("name")` / `sa.quoted_name("name", …)`.
+fn name_of(a: &Arg) -> Option<String> {
+    match a {
+        Arg::Str(s) => Some(s.clone()),
+        Arg::Call(f, args, _) if f == "op.f" || f == "sa.quoted_name" || f == "quoted_name" => {
+            name_of(args.first()?)
+        }
+        _ => None,
+    }
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The keyword arguments of each `op.*` call that do not change what the model holds.
+const COLUMN_OPTIONS: &[&str] = &[
+    "schema",
+    "existing_type",
+    "existing_nullable",
+    "existing_server_default",
+    "existing_comment",
+    "nullable",
+    "type_",
+    "server_default",
+    "comment",
+    "postgresql_using",
+    "autoincrement",
+    "existing_autoincrement",
+];
+
+/// The SQL `op.NAME(…)` stands for, or `None` when a form is not read.
+fn translate(name: &str, c: &Call) -> Option<String> {
+    Some(match name {
+        "create_table" => {
+            let table = c.qualified(&c.text(0, "table_name")?)?;
+            let mut columns = Vec::new();
+            for a in &c.args[1..] {
+                match a {
+                    Arg::Call(f, args, _) if f.ends_with("Column") => {
+                        columns.push(format!("{} text", quote(&name_of(args.first()?)?)));
+                    }
+                    Arg::Call(f, _, _) if f.ends_with("Constraint") => {}
+                    _ => return None,
+                }
+            }
+            let known = [
+                "schema",
+                "comment",
+                "postgresql_partition_by",
+                "if_not_exists",
+                "info",
+                "prefixes",
+            ];
+            if !c
+                .kwargs
+                .iter()
+                .all(|(k, _)| known.contains(&k.as_str()) || k.starts_with("postgresql_"))
+            {
+                return None;
+            }
+            if c.kw("postgresql_partition_by").is_some() || c.kw("prefixes").is_some() {
+                return None;
+            }
+            let ine = if matches!(c.kw("if_not_exists"), Some(Arg::Name(n)) if n == "True") {
+                "IF NOT EXISTS "
+            } else {
+                ""
+            };
+            format!("CREATE TABLE {ine}{table} ({});", columns.join(", "))
+        }
+        "drop_table" if c.only(&["schema", "if_exists"]) => {
+            let ie = if matches!(c.kw("if_exists"), Some(Arg::Name(n)) if n == "True") {
+                "IF EXISTS "
+            } else {
+                ""
+            };
+            format!(
+                "DROP TABLE {ie}{};",
+                c.qualified(&c.text(0, "table_name")?)?
+            )
+        }
+        "rename_table" if c.only(&["schema"]) => format!(
+            "ALTER TABLE {} RENAME TO {};",
+            c.qualified(&c.text(0, "old_table_name")?)?,
+            quote(&c.text(1, "new_table_name")?)
+        ),
+        "add_column" if c.only(&["schema", "if_not_exists"]) => {
+            let Some(Arg::Call(f, args, _)) = c.args.get(1).or_else(|| c.kw("column")) else {
+                return None;
+            };
+            if !f.ends_with("Column") {
+                return None;
+            }
+            format!(
+                "ALTER TABLE {} ADD COLUMN {} text;",
+                c.qualified(&c.text(0, "table_name")?)?,
+                quote(&name_of(args.first()?)?)
+            )
+        }
+        "drop_column"
+            if c.only(&[
+                "schema",
+                "if_exists",
+                "existing_type",
+                "existing_nullable",
+                "existing_server_default",
+            ]) =>
+        {
+            format!(
+                "ALTER TABLE {} DROP COLUMN {};",
+                c.qualified(&c.text(0, "table_name")?)?,
+                quote(&c.text(1, "column_name")?)
+            )
+        }
+        "alter_column" if c.only(&[&["new_column_name"][..], COLUMN_OPTIONS].concat()) => {
+            let table = c.qualified(&c.text(0, "table_name")?)?;
+            let column = c.text(1, "column_name")?;
+            match c.kw("new_column_name") {
+                Some(new) => format!(
+                    "ALTER TABLE {table} RENAME COLUMN {} TO {};",
+                    quote(&column),
+                    quote(&name_of(new)?)
+                ),
+                // Type, nullability, defaults: not in the model; the column must exist.
+                None => format!(
+                    "UPDATE {table} SET {} = {};",
+                    quote(&column),
+                    quote(&column)
+                ),
+            }
+        }
+        "create_index" => {
+            let index = c.text(0, "index_name")?;
+            let table = c.qualified(&c.text(1, "table_name")?)?;
+            let Arg::List(cols) = c.args.get(2).or_else(|| c.kw("columns"))? else {
+                return None;
+            };
+            let cols: Vec<String> = cols
+                .iter()
+                .map(|a| name_of(a).map(|n| quote(&n)))
+                .collect::<Option<_>>()?;
+            let unique = if matches!(c.kw("unique"), Some(Arg::Name(n)) if n == "True") {
+                "UNIQUE "
+            } else {
+                ""
+            };
+            if !c.kwargs.iter().all(|(k, _)| {
+                ["schema", "unique", "if_not_exists"].contains(&k.as_str())
+                    || k.starts_with("postgresql_")
+            }) {
+                return None;
+            }
+            format!(
+                "CREATE {unique}INDEX {} ON {table} ({});",
+                quote(&index),
+                cols.join(", ")
+            )
+        }
+        "drop_index"
+            if c.only(&[
+                "table_name",
+                "schema",
+                "if_exists",
+                "postgresql_concurrently",
+            ]) =>
+        {
+            let index = c.text(0, "index_name")?;
+            let qualified = match c.schema()? {
+                Some(s) => format!("{}.{}", quote(&s), quote(&index)),
+                None => quote(&index),
+            };
+            format!("DROP INDEX {qualified};")
+        }
+        // Constraints and comments: nothing the model holds.
+        "create_unique_constraint"
+        | "create_foreign_key"
+        | "create_check_constraint"
+        | "create_primary_key"
+        | "drop_constraint"
+        | "create_table_comment"
+        | "drop_table_comment" => String::new(),
+        "execute" if c.args.len() == 1 && c.kwargs.is_empty() => match &c.args[0] {
+            Arg::Str(s) => s.clone(),
+            Arg::Call(f, args, _) if (f == "sa.text" || f == "text") && args.len() == 1 => {
+                name_of(&args[0])?
+            }
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
+fn clip(s: &str) -> String {
+    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &one_line[..i]),
+        None => one_line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(src: &str) -> Result<Option<Vec<String>>, String> {
+        let tokens = super::super::python::tokenize(src).unwrap();
+        read_upgrade(&tokens, src)
+            .map(|o| o.map(|v| v.into_iter().map(|s| s.sql).collect()))
+            .map_err(|u| u.construct)
+    }
+
+    #[test]
+    fn reads_the_common_op_calls() {
+        let src = r#"
+revision = "b2"
+down_revision = "a1"
+
+def upgrade() -> None:
+    """Adds users."""
+    op.create_table(
+        "users",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(length=255)),
+        sa.PrimaryKeyConstraint("id"),
+        schema="auth",
+    )
+    op.add_column("users", sa.Column("name", sa.Text()), schema="auth")
+    op.create_index(op.f("ix_users_email"), "users", ["email"], unique=True, schema="auth")
+    op.alter_column("users", "name", new_column_name="full_name", schema="auth")
+    op.execute("CREATE SCHEMA audit")
+    op.create_foreign_key("fk", "a", "b", ["x"], ["id"])
+
+
+def downgrade() -> None:
+    op.drop_table("users", schema="auth")
+"#;
+        assert_eq!(
+            read(src).unwrap().unwrap(),
+            [
+                r#"CREATE TABLE "auth"."users" ("id" text, "email" text);"#,
+                r#"ALTER TABLE "auth"."users" ADD COLUMN "name" text;"#,
+                r#"CREATE UNIQUE INDEX "ix_users_email" ON "auth"."users" ("email");"#,
+                r#"ALTER TABLE "auth"."users" RENAME COLUMN "name" TO "full_name";"#,
+                "CREATE SCHEMA audit",
+                "",
+            ]
+        );
+    }
+
+    #[test]
+    fn anything_else_is_unverified_never_guessed() {
+        for body in [
+            "    for t in TABLES:\n        op.drop_table(t)\n",
+            "    op.drop_table(name)\n",
+            "    op.add_column('t', column)\n",
+            "    with op.batch_alter_table('t') as b:\n        b.drop_column('c')\n",
+            "    helper()\n",
+            "    op.bulk_insert(t, [])\n",
+            "    op.execute(f'DROP TABLE {x}')\n",
+            "    op.drop_column('t', 'c', mystery=1)\n",
+            "    op.create_table('t', *columns)\n",
+        ] {
+            let src = format!("def upgrade():\n{body}\n");
+            assert!(read(&src).is_err(), "{body}");
+        }
+        assert_eq!(read("revision = 'x'\n").unwrap(), None);
+        assert_eq!(read("def upgrade():\n    pass\n").unwrap(), Some(vec![]));
+    }
+}

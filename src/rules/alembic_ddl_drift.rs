@@ -1,0 +1,414 @@
+//! `alembic-ddl-drift` and `alembic-revision-unverified` (issue 30): the Alembic revisions
+//! mirror the SQL. The team's procedure asks, for each SQL migration, for a revision with the same
+//! DDL and a stamp of it; the day Alembic runs again (`MIGRATE_AT_START=true` on a fresh
+//! database), it must build the schema production has. Both sides are replayed through the same
+//! schema model (`crate::schema`): the SQL files in order, and each revision's `upgrade()` as the
+//! reader turned it into SQL (`alembic::ops`). Where an SQL file stamps revision X, the two models
+//! are compared (tables and their columns: names, as the model holds them); a difference that
+//! first appears at X is reported on the stamp, beside the revision.
+//!
+//! The team's procedure makes mirroring optional while the SQL is the source of truth: by
+//! default only a revision whose `upgrade()` does something is judged (an empty one is a
+//! placeholder); `mirror = true` under `[set.alembic]` declares that every revision mirrors.
+//!
+//! Never a guess: a revision whose `upgrade()` is not read stops the comparison there (with
+//! `mirror = true`, a warning naming the construct); so does anything either model cannot follow
+//! (a `DO` block, an extension), a branched or merged revision graph, or a set whose SQL stamps
+//! no revision.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::alembic::graph::{Graph, Revision};
+use crate::finding::{Finding, Related};
+use crate::registry::{Rating, Rule};
+use crate::rules::{AlembicFacts, SetFacts};
+use crate::schema::Model;
+use crate::sql::ddl::Kind;
+use crate::sql::stamps::StampKind;
+
+/// Compares the SQL set's schema with the Alembic chain's at each revision an SQL file stamps.
+pub fn pass(facts: &SetFacts) -> Vec<Finding> {
+    let Some(AlembicFacts::Read(read)) = facts.alembic else {
+        return Vec::new();
+    };
+    let Some(chain) = chain(&read.graph) else {
+        return Vec::new();
+    };
+    let stamped = stamp_points(facts);
+    if stamped.is_empty() {
+        return Vec::new();
+    }
+    let skip = skipped(facts, &read.layout.version_table);
+    let dialect = crate::sql::dialect(&facts.set.dialect);
+    let mut sql = Model::new(&facts.set.external);
+    let mut alembic = Model::new(&facts.set.external);
+    let (mut replayed, mut known) = (0, BTreeSet::new());
+    let mut findings = Vec::new();
+    let mirror = read.layout.mirror;
+    let last_point = chain
+        .iter()
+        .rposition(|r| stamped.contains_key(r.id.as_str()));
+    for (i, rev) in chain.iter().enumerate() {
+        if last_point.is_none_or(|last| i > last) {
+            break;
+        }
+        let ops = match &rev.upgrade {
+            Ok(Some(ops)) => ops,
+            Ok(None) | Err(_) if !mirror => break,
+            Ok(None) => {
+                findings.push(unverified(
+                    rev,
+                    "it defines no upgrade()",
+                    rev.id_span.clone(),
+                ));
+                break;
+            }
+            Err(u) => {
+                findings.push(unverified(
+                    rev,
+                    &format!("its upgrade() has {}", u.construct),
+                    u.span.clone(),
+                ));
+                break;
+            }
+        };
+        replay_revision(&mut alembic, ops, dialect.as_ref());
+        let Some((at, stamp)) = stamped.get(rev.id.as_str()) else {
+            continue;
+        };
+        for m in &facts.migrations[replayed..=*at] {
+            sql.begin_file();
+            for change in facts
+                .analyses
+                .get(&m.name)
+                .map_or(&[][..], |a| &a.changes[..])
+            {
+                sql.apply(change, true);
+            }
+        }
+        replayed = at + 1;
+        if sql.opaque.is_some() || alembic.opaque.is_some() {
+            break;
+        }
+        let now = differences(&sql, &alembic, &skip);
+        // An empty upgrade() is a placeholder unless every revision is declared to mirror.
+        if mirror || !ops.is_empty() {
+            let m = &facts.migrations[*at];
+            for d in now.difference(&known) {
+                findings.push(drift(d, (m, stamp.clone()), rev, (facts.applied)(&m.name)));
+            }
+        }
+        known = now;
+    }
+    findings
+}
+
+/// Applies what a revision's `upgrade()` does, read as SQL, to the Alembic side's model.
+fn replay_revision(
+    model: &mut Model,
+    ops: &[crate::alembic::ops::OpSql],
+    dialect: &dyn sqlparser::dialect::Dialect,
+) {
+    let text: Vec<&str> = ops
+        .iter()
+        .map(|o| o.sql.trim().trim_end_matches(';'))
+        .filter(|s| !s.is_empty())
+        .collect();
+    model.begin_file();
+    let sql = format!("{};\n", text.join(";\n"));
+    for change in crate::sql::analyze(&sql, dialect, &[], true).changes {
+        model.apply(&change, true);
+    }
+}
+
+/// The revisions from the root to the head, when the graph is one straight line.
+fn chain(graph: &Graph) -> Option<Vec<&Revision>> {
+    let mut children: HashMap<&str, Vec<&Revision>> = HashMap::new();
+    let mut root = None;
+    for r in &graph.revisions {
+        match r.down.as_slice() {
+            [] if root.is_none() => root = Some(r),
+            [] => return None,
+            [parent] => children.entry(parent.as_str()).or_default().push(r),
+            _ => return None,
+        }
+    }
+    let mut out = vec![root?];
+    while let Some(next) = children.get(out[out.len() - 1].id.as_str()) {
+        match next.as_slice() {
+            [one] if out.len() <= graph.revisions.len() => out.push(one),
+            _ => return None,
+        }
+    }
+    (out.len() == graph.revisions.len()).then_some(out)
+}
+
+/// Per revision, the last SQL migration that stamps it (its index in `facts.migrations`) and the
+/// stamp's span there.
+fn stamp_points<'a>(facts: &'a SetFacts) -> HashMap<&'a str, (usize, std::ops::Range<usize>)> {
+    let mut out = HashMap::new();
+    for (i, m) in facts.migrations.iter().enumerate() {
+        let Some(a) = facts.analyses.get(&m.name) else {
+            continue;
+        };
+        if let Some(s) = a
+            .stamps
+            .iter()
+            .rfind(|s| !matches!(s.kind, StampKind::Delete(_)))
+        {
+            out.insert(s.revision.as_str(), (i, s.span.clone()));
+        }
+    }
+    out
+}
+
+/// Tables only one side has by design: Alembic's version table (Alembic makes it; the SQL
+/// creates it so it can stamp) and the team's history table.
+fn skipped(facts: &SetFacts, version_table: &str) -> Vec<(String, String)> {
+    let split = |t: &str| match t.rsplit_once('.') {
+        Some((s, n)) => (s.to_string(), n.to_string()),
+        None => ("public".to_string(), t.to_string()),
+    };
+    let history = facts
+        .set
+        .history_table
+        .as_deref()
+        .unwrap_or("migration_history");
+    vec![split(version_table), split(history)]
+}
+
+/// A table or column one side has and the other lacks (`in_sql`: the SQL side has it).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Difference {
+    Table {
+        table: String,
+        in_sql: bool,
+    },
+    Column {
+        table: String,
+        column: String,
+        in_sql: bool,
+    },
+}
+
+fn tables(model: &Model) -> HashMap<(String, String), Option<&Vec<String>>> {
+    let mut out = HashMap::new();
+    for (schema, ns) in &model.schemas {
+        for (name, rel) in &ns.relations {
+            if rel.kind == Kind::Table {
+                out.insert((schema.clone(), name.clone()), rel.columns.as_ref());
+            }
+        }
+    }
+    out
+}
+
+fn differences(sql: &Model, alembic: &Model, skip: &[(String, String)]) -> BTreeSet<Difference> {
+    let open = |m: &Model, s: &str| m.schemas.get(s).is_some_and(|ns| ns.open);
+    let (a, b) = (tables(sql), tables(alembic));
+    let mut out = BTreeSet::new();
+    for (side, other, in_sql) in [(&a, &b, true), (&b, &a, false)] {
+        for ((schema, name), columns) in side {
+            let key = (schema.clone(), name.clone());
+            if skip.contains(&key) || open(sql, schema) || open(alembic, schema) {
+                continue;
+            }
+            let table = format!("{schema}.{name}");
+            match other.get(&key) {
+                None => {
+                    out.insert(Difference::Table { table, in_sql });
+                }
+                Some(theirs) => {
+                    let (Some(ours), Some(theirs)) = (columns, theirs) else {
+                        continue;
+                    };
+                    for c in ours.iter().filter(|c| !theirs.contains(c)) {
+                        out.insert(Difference::Column {
+                            table: table.clone(),
+                            column: c.clone(),
+                            in_sql,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn drift(
+    d: &Difference,
+    (m, stamp): (&crate::rules::naming::Migration, std::ops::Range<usize>),
+    rev: &Revision,
+    applied: bool,
+) -> Finding {
+    let upto = format!("the SQL migrations up to `{}`", m.name);
+    let chain = format!("the Alembic chain up to `{}`", rev.id);
+    let (what, has, lacks) = match d {
+        Difference::Table { table, in_sql } => (format!("table `{table}`"), *in_sql, !in_sql),
+        Difference::Column {
+            table,
+            column,
+            in_sql,
+        } => (format!("column `{column}` of `{table}`"), *in_sql, !in_sql),
+    };
+    let (with, without) = if has {
+        (&upto, &chain)
+    } else {
+        (&chain, &upto)
+    };
+    let _ = lacks;
+    let table = match d {
+        Difference::Table { table, .. } | Difference::Column { table, .. } => table,
+    };
+    let op = match &rev.upgrade {
+        Ok(Some(ops)) => ops
+            .iter()
+            .rfind(|o| mentions(&o.sql, table))
+            .map(|o| o.span.clone()),
+        _ => None,
+    };
+    let mut f = Finding::new(Rule::AlembicDdlDrift, format!("{what}: {with} create it, {without} does not, so Alembic would build a different schema"))
+        .file(m.path.clone())
+        .at(stamp, format!("stamps `{}`", rev.id))
+        .help(format!("make revision `{}`'s upgrade() do what the SQL does (one revision with identical DDL per SQL migration), or fix the SQL", rev.id));
+    f.related.push(Related {
+        rule: Rule::AlembicDdlDrift,
+        message: format!("revision `{}`", rev.id),
+        file: Some(rev.file.clone()),
+        span: Some(op.unwrap_or_else(|| rev.id_span.clone())),
+    });
+    if applied {
+        // Already on the base and in the database: the change under review did not cause it.
+        f.rating = Some(Rating::Protected);
+    }
+    f
+}
+
+/// Whether an op's SQL names `schema.table` (quoted as the reader writes it).
+fn mentions(sql: &str, table: &str) -> bool {
+    let name = table.rsplit('.').next().unwrap_or(table);
+    sql.contains(&format!("\"{name}\""))
+}
+
+fn unverified(rev: &Revision, why: &str, span: std::ops::Range<usize>) -> Finding {
+    Finding::new(Rule::AlembicRevisionUnverified, format!("revision `{}` is not compared with the SQL from here on: {why}", rev.id))
+        .file(rev.file.clone())
+        .at(span, "not read")
+        .help("write upgrade() as op.* calls with literal arguments (or op.execute of literal SQL) so miglint can check it mirrors the SQL")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::fixture;
+
+    const INIT: &str = "CREATE SCHEMA auth;\nCREATE TABLE auth.alembic_version_auth (version_num varchar(32) PRIMARY KEY);\nCREATE TABLE auth.users (id int PRIMARY KEY, name text);\nINSERT INTO auth.alembic_version_auth VALUES ('a1');\n";
+    const A1: &str = "revision = 'a1'\ndown_revision = None\n\ndef upgrade():\n    op.execute('CREATE SCHEMA auth')\n    op.create_table('users', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('name', sa.Text()), schema='auth')\n";
+
+    fn c3(column: &str) -> String {
+        format!("revision = 'c3'\ndown_revision = 'a1'\n\ndef upgrade():\n    op.add_column('users', sa.Column('{column}', sa.Text()), schema='auth')\n")
+    }
+
+    fn found(files: &[(&str, &str)], revisions: &[(&str, &str)]) -> Vec<Finding> {
+        fixture::set(files)
+            .alembic("auth.alembic_version_auth", revisions)
+            .run(pass)
+    }
+
+    fn found_mirrored(files: &[(&str, &str)], revisions: &[(&str, &str)]) -> Vec<Finding> {
+        fixture::set(files)
+            .alembic("auth.alembic_version_auth", revisions)
+            .mirrored()
+            .run(pass)
+    }
+
+    #[test]
+    fn an_empty_upgrade_is_a_placeholder_unless_every_revision_mirrors() {
+        let empty = "revision = 'c3'\ndown_revision = 'a1'\n\ndef upgrade():\n    pass\n";
+        let files = [("0000_init.sql", INIT), ("0001_email.sql", EMAIL)];
+        let revisions = [("v/a1.py", A1), ("v/c3.py", empty)];
+        assert!(found(&files, &revisions).is_empty());
+        let f = found_mirrored(&files, &revisions);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].message.starts_with("column `email` of `auth.users`"),
+            "{f:?}"
+        );
+    }
+
+    const EMAIL: &str = "ALTER TABLE auth.users ADD COLUMN email text;\nUPDATE auth.alembic_version_auth SET version_num = 'c3';\n";
+
+    #[test]
+    fn a_revision_that_adds_another_column_drifts() {
+        let c3 = c3("mail");
+        let f = found(
+            &[("0000_init.sql", INIT), ("0001_email.sql", EMAIL)],
+            &[("v/a1.py", A1), ("v/c3.py", &c3)],
+        );
+        let messages: Vec<&str> = f.iter().map(|x| x.message.as_str()).collect();
+        assert_eq!(f.len(), 2, "{messages:?}");
+        assert!(f.iter().all(|x| x.code() == "alembic-ddl-drift"));
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("column `email` of `auth.users`: the SQL")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("column `mail` of `auth.users`: the Alembic")),
+            "{messages:?}"
+        );
+        assert_eq!(f[0].file.as_deref(), Some("m/0001_email.sql"));
+        assert_eq!(f[0].related[0].file.as_deref(), Some("v/c3.py"));
+    }
+
+    #[test]
+    fn mirrored_revisions_pass() {
+        let c3 = c3("email");
+        let f = found(
+            &[("0000_init.sql", INIT), ("0001_email.sql", EMAIL)],
+            &[("v/a1.py", A1), ("v/c3.py", &c3)],
+        );
+        assert!(f.is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn what_is_not_read_is_unverified_and_stops_the_comparison() {
+        let looped = "revision = 'c3'\ndown_revision = 'a1'\n\ndef upgrade():\n    for c in COLUMNS:\n        op.add_column('users', c, schema='auth')\n";
+        let files = [("0000_init.sql", INIT), ("0001_email.sql", EMAIL)];
+        let revisions = [("v/a1.py", A1), ("v/c3.py", looped)];
+        let f = found_mirrored(&files, &revisions);
+        let codes: Vec<&str> = f.iter().map(|x| x.code()).collect();
+        assert_eq!(codes, ["alembic-revision-unverified"]);
+        // Undeclared, mirroring is optional: a revision not read is simply not compared.
+        assert!(found(&files, &revisions).is_empty());
+        // A DO block on the SQL side: nothing is compared from there on.
+        let opaque = format!("{INIT}DO $$ BEGIN EXECUTE 'CREATE TABLE auth.x (a int)'; END $$;\n");
+        let f = found(
+            &[("0000_init.sql", &opaque), ("0001_email.sql", EMAIL)],
+            &[("v/a1.py", A1), ("v/c3.py", &c3("mail"))],
+        );
+        assert!(f.is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn without_stamps_or_with_branches_nothing_is_compared() {
+        let c3 = c3("mail");
+        let unstamped = "ALTER TABLE auth.users ADD COLUMN email text;\n";
+        let init = INIT.replace("INSERT INTO auth.alembic_version_auth VALUES ('a1');\n", "");
+        assert!(found(
+            &[("0000_init.sql", &init), ("0001_email.sql", unstamped)],
+            &[("v/a1.py", A1), ("v/c3.py", &c3)]
+        )
+        .is_empty());
+        let b3 = "revision = 'b3'\ndown_revision = 'a1'\n\ndef upgrade():\n    pass\n";
+        assert!(found(
+            &[("0000_init.sql", INIT), ("0001_email.sql", EMAIL)],
+            &[("v/a1.py", A1), ("v/c3.py", &c3), ("v/b3.py", b3)]
+        )
+        .is_empty());
+    }
+}
