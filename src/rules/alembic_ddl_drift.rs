@@ -163,18 +163,18 @@ fn stamp_points<'a>(facts: &'a SetFacts) -> HashMap<&'a str, (usize, std::ops::R
 }
 
 /// Tables only one side has by design: Alembic's version table (Alembic makes it; the SQL
-/// creates it so it can stamp) and the team's history table.
-fn skipped(facts: &SetFacts, version_table: &str) -> Vec<(String, String)> {
+/// creates it so it can stamp) and the team's history table (`history_table`, or a
+/// `migration_history` table in any schema, as `record` finds it).
+fn skipped(facts: &SetFacts, version_table: &str) -> Vec<(Option<String>, String)> {
     let split = |t: &str| match t.rsplit_once('.') {
-        Some((s, n)) => (s.to_string(), n.to_string()),
-        None => ("public".to_string(), t.to_string()),
+        Some((s, n)) => (Some(s.to_string()), n.to_string()),
+        None => (Some("public".to_string()), t.to_string()),
     };
-    let history = facts
-        .set
-        .history_table
-        .as_deref()
-        .unwrap_or("migration_history");
-    vec![split(version_table), split(history)]
+    let history = match facts.set.history_table.as_deref() {
+        Some(h) => split(h),
+        None => (None, "migration_history".to_string()),
+    };
+    vec![split(version_table), history]
 }
 
 /// A table or column one side has and the other lacks (`in_sql`: the SQL side has it).
@@ -203,14 +203,22 @@ fn tables(model: &Model) -> HashMap<(String, String), Option<&Vec<String>>> {
     out
 }
 
-fn differences(sql: &Model, alembic: &Model, skip: &[(String, String)]) -> BTreeSet<Difference> {
+fn differences(
+    sql: &Model,
+    alembic: &Model,
+    skip: &[(Option<String>, String)],
+) -> BTreeSet<Difference> {
+    let skipped = |schema: &str, name: &str| {
+        skip.iter()
+            .any(|(s, n)| n == name && s.as_deref().is_none_or(|s| s == schema))
+    };
     let open = |m: &Model, s: &str| m.schemas.get(s).is_some_and(|ns| ns.open);
     let (a, b) = (tables(sql), tables(alembic));
     let mut out = BTreeSet::new();
     for (side, other, in_sql) in [(&a, &b, true), (&b, &a, false)] {
         for ((schema, name), columns) in side {
             let key = (schema.clone(), name.clone());
-            if skip.contains(&key) || open(sql, schema) || open(alembic, schema) {
+            if skipped(schema, name) || open(sql, schema) || open(alembic, schema) {
                 continue;
             }
             let table = format!("{schema}.{name}");
@@ -303,7 +311,7 @@ mod tests {
     use super::*;
     use crate::rules::fixture;
 
-    const INIT: &str = "CREATE SCHEMA auth;\nCREATE TABLE auth.alembic_version_auth (version_num varchar(32) PRIMARY KEY);\nCREATE TABLE auth.users (id int PRIMARY KEY, name text);\nINSERT INTO auth.alembic_version_auth VALUES ('a1');\n";
+    const INIT: &str = "CREATE SCHEMA auth;\nCREATE TABLE auth.migration_history (filename text PRIMARY KEY, checksum text);\nCREATE TABLE auth.alembic_version_auth (version_num varchar(32) PRIMARY KEY);\nCREATE TABLE auth.users (id int PRIMARY KEY, name text);\nINSERT INTO auth.alembic_version_auth VALUES ('a1');\n";
     const A1: &str = "revision = 'a1'\ndown_revision = None\n\ndef upgrade():\n    op.execute('CREATE SCHEMA auth')\n    op.create_table('users', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('name', sa.Text()), schema='auth')\n";
 
     fn c3(column: &str) -> String {
