@@ -732,7 +732,12 @@ fn run_policy(
     let shown: std::collections::HashSet<&str> = outcome
         .findings
         .iter()
-        .filter_map(|f| f.file.as_deref())
+        .flat_map(|f| {
+            f.file
+                .iter()
+                .chain(f.related.iter().filter_map(|r| r.file.as_ref()))
+        })
+        .map(String::as_str)
         .collect();
     outcome
         .sources

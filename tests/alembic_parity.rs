@@ -356,3 +356,61 @@ fn upgrade_read_statically_builds_what_alembic_emits() {
         "{read} read ({compared_ops} calls), {unverified} unverified"
     );
 }
+
+/// The team's layout (`auth/migrations` + `auth/alembic`), every revision declared a mirror:
+/// mirrored revisions pass; a revision that names another column fails on the SQL's stamp, with
+/// the revision's line beside it (JSON `related`).
+#[test]
+fn a_seed_shaped_project_passes_mirrored_and_fails_drifted() {
+    let mirror = |column: &str| {
+        let d = team_repo("20251105_000002");
+        d.write(
+            "miglint.toml",
+            "[[set]]\ndir = \"auth/migrations\"\n\n[set.alembic]\nmirror = true\n",
+        );
+        d.write(
+            "auth/alembic/versions/20251101_000001_init.py",
+            revision_file("20251101_000001", "None").replace(
+                "    pass\n",
+                "    op.execute(\"CREATE SCHEMA IF NOT EXISTS auth\")\n",
+            ),
+        );
+        d.write(
+            "auth/alembic/versions/20251105_000002_roles.py",
+            revision_file("20251105_000002", "'20251101_000001'").replace(
+                "    pass\n",
+                &format!("    op.create_table(\n        \"roles\",\n        sa.Column(\"id\", sa.BigInteger(), nullable=False),\n        sa.Column(\"{column}\", sa.Text(), nullable=False),\n        sa.PrimaryKeyConstraint(\"id\"),\n        sa.UniqueConstraint(\"{column}\"),\n        schema=\"auth\",\n    )\n"),
+            ),
+        );
+        d.init_repo();
+        d.commit_all("team");
+        d.run(&["check", "--format", "json"])
+    };
+    let mirrored = mirror("name");
+    assert_eq!(mirrored.code, 0, "{}", mirrored.stdout);
+    let drifted = mirror("title");
+    assert_eq!(drifted.code, 1, "{}", drifted.stdout);
+    let findings: Vec<_> = drifted
+        .diags()
+        .into_iter()
+        .filter(|d| d.0 == "alembic-ddl-drift")
+        .collect();
+    assert_eq!(
+        findings.len(),
+        2,
+        "name in the SQL, title in the revision: {}",
+        drifted.stdout
+    );
+    let f = drifted.find("alembic-ddl-drift");
+    assert_eq!(f["file"], "auth/migrations/0001_roles.sql");
+    assert_eq!(f["line"], 2);
+    let related = &f["related"][0];
+    assert_eq!(
+        related["file"],
+        "auth/alembic/versions/20251105_000002_roles.py"
+    );
+    assert!(
+        related["line"].as_u64().unwrap() > 20,
+        "the op.create_table call: {related}"
+    );
+}

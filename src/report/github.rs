@@ -20,7 +20,7 @@ pub fn escape_property(s: &str) -> String {
 
 pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
     for l in locate(outcome) {
-        let f = l.finding;
+        let f = &*super::with_places(outcome, l.finding);
         let command = match f.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",

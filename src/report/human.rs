@@ -265,10 +265,15 @@ pub fn handler(color: bool) -> GraphicalReportHandler {
 /// Renders one diagnostic (also used for fatal errors on stderr).
 pub fn render_one(outcome: &Outcome, f: &Finding, color: bool) -> String {
     let shown = shown_sources(outcome);
-    render_with(&shown, f, color)
+    render_with(outcome, &shown, f, color)
 }
 
-fn render_with(shown: &HashMap<&str, Shown>, f: &Finding, color: bool) -> String {
+fn render_with(
+    outcome: &Outcome,
+    shown: &HashMap<&str, Shown>,
+    f: &Finding,
+    color: bool,
+) -> String {
     let mut s = String::new();
     let src = f.file.as_deref().and_then(|p| shown.get(p));
     if handler(color)
@@ -278,6 +283,16 @@ fn render_with(shown: &HashMap<&str, Shown>, f: &Finding, color: bool) -> String
         s = format!("{}: {}\n", f.code(), escape_controls(&f.message));
     }
     s.push_str(&unwrapped(f));
+    // The other side of the problem in another file (a revision beside the SQL), unwrapped so
+    // the path can be copied.
+    for r in &f.related {
+        if let Some(place) = super::related_place(outcome, f, r) {
+            s.push_str(&format!(
+                "  at: {place} ({})\n",
+                escape_controls(&r.message)
+            ));
+        }
+    }
     s
 }
 
@@ -300,7 +315,7 @@ fn unwrapped(f: &Finding) -> String {
 pub fn render(outcome: &Outcome, color: bool, out: &mut dyn Write) -> std::io::Result<()> {
     let shown = shown_sources(outcome);
     for f in &outcome.findings {
-        writeln!(out, "{}", render_with(&shown, f, color))?;
+        writeln!(out, "{}", render_with(outcome, &shown, f, color))?;
     }
     let files = format!(
         "{} file{}",

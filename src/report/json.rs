@@ -41,6 +41,11 @@ struct RelatedDiag<'a> {
     code: &'a str,
     message: &'a str,
     file: Option<&'a str>,
+    /// Where it is, when it is in another file than the finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -80,10 +85,15 @@ fn doc(outcome: &Outcome) -> Doc<'_> {
                     .finding
                     .related
                     .iter()
-                    .map(|r| RelatedDiag {
-                        code: r.rule.code(),
-                        message: &r.message,
-                        file: r.file.as_deref(),
+                    .map(|r| {
+                        let at = super::related_line_col(outcome, l.finding, r);
+                        RelatedDiag {
+                            code: r.rule.code(),
+                            message: &r.message,
+                            file: r.file.as_deref(),
+                            line: at.map(|a| a.0),
+                            column: at.map(|a| a.1),
+                        }
                     })
                     .collect(),
             })

@@ -296,7 +296,7 @@ fn sets_table(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
 
 /// One finding: severity, linked code, position, message, the excerpt, help and related facts.
 fn finding(outcome: &Outcome, file: &str, l: &Located, out: &mut dyn Write) -> std::io::Result<()> {
-    let f = l.finding;
+    let f = &*super::with_places(outcome, l.finding);
     let at = match (l.line, l.column) {
         (Some(line), Some(col)) => match link(file, Some(line)) {
             Some(url) => format!(" at [line {line}, column {col}]({url})"),

@@ -60,6 +60,65 @@ pub fn locate(outcome: &Outcome) -> Vec<Located<'_>> {
         .collect()
 }
 
+/// Where a related fact is, when it is in another file than its finding (a revision beside the SQL
+/// that stamps it): `path:line:column`, or the path alone without a position. `None` for a
+/// fact about the finding's own file, which its excerpt already shows.
+pub fn related_place(
+    outcome: &Outcome,
+    finding: &crate::finding::Finding,
+    r: &crate::finding::Related,
+) -> Option<String> {
+    let file = r
+        .file
+        .as_deref()
+        .filter(|f| Some(*f) != finding.file.as_deref())?;
+    let shown = crate::finding::escape_name(file);
+    Some(match (&r.span, outcome.sources.get(file)) {
+        (Some(span), Some(src)) => {
+            let (line, column) = LineIndex::new(src).line_col(src, span.start);
+            format!("{shown}:{line}:{column}")
+        }
+        _ => shown,
+    })
+}
+
+/// `f` with each related fact in another file naming where it is (`… at path:line:column`),
+/// for the text formats (human, GitHub, markdown): the other side of a drift, side by side.
+pub fn with_places<'a>(
+    outcome: &Outcome,
+    f: &'a crate::finding::Finding,
+) -> std::borrow::Cow<'a, crate::finding::Finding> {
+    let places: Vec<Option<String>> = f
+        .related
+        .iter()
+        .map(|r| related_place(outcome, f, r))
+        .collect();
+    if places.iter().all(Option::is_none) {
+        return std::borrow::Cow::Borrowed(f);
+    }
+    let mut owned = f.clone();
+    for (r, place) in owned.related.iter_mut().zip(places) {
+        if let Some(place) = place {
+            r.message = format!("{} at {place}", r.message);
+        }
+    }
+    std::borrow::Cow::Owned(owned)
+}
+
+/// The 1-based line and column of a related fact in another file (see [`related_place`]).
+pub fn related_line_col(
+    outcome: &Outcome,
+    finding: &crate::finding::Finding,
+    r: &crate::finding::Related,
+) -> Option<(usize, usize)> {
+    let file = r
+        .file
+        .as_deref()
+        .filter(|f| Some(*f) != finding.file.as_deref())?;
+    let src = outcome.sources.get(file)?;
+    Some(LineIndex::new(src).line_col(src, r.span.as_ref()?.start))
+}
+
 /// "2 errors, 1 warning" with correct plurals.
 pub fn counts(outcome: &Outcome) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
