@@ -258,6 +258,9 @@ pub struct Options {
     pub read_only_cache: bool,
     /// Ref globs of other open branches (`--against`, with `[git] against`).
     pub against: Vec<String>,
+    /// Judge every Alembic revision as a mirror of its SQL, whatever `mirror` says
+    /// (`miglint alembic ready`).
+    pub mirror: bool,
 }
 
 pub use crate::outcome::{AlembicPicture, Outcome, SequenceItem, SetSummary};
@@ -808,7 +811,10 @@ fn check_set(
         findings.extend(repo.audit_history(set)?);
     }
     // The readers: the Alembic side and the history export; then every set pass over the facts.
-    let alembic = read_alembic(ws, set, opts.source, &mut outcome.sources);
+    let mut alembic = read_alembic(ws, set, opts.source, &mut outcome.sources);
+    if let (true, Some(rules::AlembicFacts::Read(read))) = (opts.mirror, alembic.as_mut()) {
+        read.layout.mirror = true;
+    }
     let export = match &opts.history_export {
         Some(path) => Some(crate::export::read(&ws.root, path)?),
         None => None,

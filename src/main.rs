@@ -160,6 +160,14 @@ enum AlembicCommand {
         #[arg(long, value_name = "NAME")]
         set: Option<String>,
     },
+    /// Whether Alembic can drive upgrades again: every revision mirrors its SQL migration, the
+    /// graph is sound, the SQL stamps its head, and MIGRATE_AT_START is still off. Lists each
+    /// blocker; exit 0 only when there is none.
+    Ready {
+        /// The set to judge (its `name` or `dir`), when several are configured.
+        #[arg(long, value_name = "NAME")]
+        set: Option<String>,
+    },
 }
 
 #[derive(Args)]
@@ -274,6 +282,9 @@ fn run(cli: Cli) -> ExitCode {
         Command::Alembic {
             command: AlembicCommand::Heads { set },
         } => commands::heads::cli(&ctx, set.as_deref()),
+        Command::Alembic {
+            command: AlembicCommand::Ready { set },
+        } => commands::ready::cli(&ctx, set.as_deref()),
         Command::Graph { base, set } => commands::graph::cli(&ctx, base, set),
         Command::Status { base } => commands::status::cli(&ctx, base.as_deref()),
         Command::Renumber {
@@ -303,6 +314,7 @@ impl CheckArgs {
             all: self.all,
             read_only_cache: false,
             against: self.against.clone(),
+            mirror: false,
         }
     }
 }

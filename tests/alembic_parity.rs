@@ -414,3 +414,69 @@ fn a_seed_shaped_project_passes_mirrored_and_fails_drifted() {
         "the op.create_table call: {related}"
     );
 }
+
+/// `miglint alembic ready` (issue 30): exit 1 listing each blocker — placeholder revisions that
+/// mirror nothing, a drifted one, `MIGRATE_AT_START=true` — and 0 once every revision mirrors its
+/// SQL and the switch is still off.
+#[test]
+fn alembic_ready_lists_the_blockers_and_passes_once_fixed() {
+    let d = team_repo("20251105_000002");
+    d.write(
+        "miglint.toml",
+        "[[set]]\ndir = \"auth/migrations\"\n\n[set.alembic]\ncompose = \"auth/auth.compose.yml\"\n",
+    );
+    d.write(
+        "auth/auth.compose.yml",
+        "services:\n  auth:\n    environment:\n      MIGRATE_AT_START: \"true\"\n",
+    );
+    d.init_repo();
+    d.commit_all("team");
+    // Placeholder revisions pass `check` (mirroring is optional) but block the switch back.
+    let ready = d.run(&["alembic", "ready", "--format", "json"]);
+    assert_eq!(ready.code, 1, "{}", ready.stdout);
+    let codes = ready.codes();
+    assert!(
+        codes.contains(&"alembic-ddl-drift".to_string()),
+        "{codes:?}"
+    );
+    assert!(
+        codes.contains(&"alembic-upgrade-at-start".to_string()),
+        "{codes:?}"
+    );
+    let human = d.run(&["alembic", "ready"]);
+    assert_eq!(human.code, 1);
+    assert!(
+        human.stdout.contains("not ready to switch back to Alembic"),
+        "{}",
+        human.stdout
+    );
+    // Fixed: revisions that mirror the SQL, and the switch still off.
+    d.write(
+        "auth/auth.compose.yml",
+        "services:\n  auth:\n    environment:\n      MIGRATE_AT_START: \"false\"\n",
+    );
+    d.write(
+        "auth/alembic/versions/20251101_000001_init.py",
+        revision_file("20251101_000001", "None").replace(
+            "    pass\n",
+            "    op.execute(\"CREATE SCHEMA IF NOT EXISTS auth\")\n",
+        ),
+    );
+    d.write(
+        "auth/alembic/versions/20251105_000002_roles.py",
+        revision_file("20251105_000002", "'20251101_000001'").replace(
+            "    pass\n",
+            "    op.create_table(\"roles\", sa.Column(\"id\", sa.BigInteger()), sa.Column(\"name\", sa.Text()), schema=\"auth\")\n",
+        ),
+    );
+    d.commit_all("mirror");
+    let ready = d.run(&["alembic", "ready"]);
+    assert_eq!(ready.code, 0, "{}{}", ready.stdout, ready.stderr);
+    assert!(
+        ready.stdout.contains(
+            "ready: the Alembic revisions mirror the SQL migrations up to `20251105_000002`"
+        ),
+        "{}",
+        ready.stdout
+    );
+}

@@ -10,6 +10,7 @@ pub mod graph;
 pub mod heads;
 pub mod init;
 pub mod new;
+pub mod ready;
 pub mod record;
 pub mod renumber;
 pub mod status;

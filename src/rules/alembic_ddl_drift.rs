@@ -8,8 +8,10 @@
 //! first appears at X is reported on the stamp, beside the revision.
 //!
 //! The team's procedure makes mirroring optional while the SQL is the source of truth: by
-//! default only a revision whose `upgrade()` does something is judged (an empty one is a
-//! placeholder); `mirror = true` under `[set.alembic]` declares that every revision mirrors.
+//! default only a revision whose `upgrade()` does something is judged; an empty one is a
+//! placeholder that stands for what the SQL did (the chain goes on from the SQL's schema), so a
+//! later revision is judged on what it does itself. `mirror = true` under `[set.alembic]` (and
+//! `miglint alembic ready`) declares that every revision mirrors: a placeholder then drifts.
 //!
 //! Never a guess: a revision whose `upgrade()` is not read stops the comparison there (with
 //! `mirror = true`, a warning naming the construct); so does anything either model cannot follow
@@ -36,13 +38,18 @@ pub fn pass(facts: &SetFacts) -> Vec<Finding> {
     };
     let stamped = stamp_points(facts);
     if stamped.is_empty() {
-        return Vec::new();
+        if !read.layout.mirror {
+            return Vec::new();
+        }
+        return vec![Finding::new(Rule::AlembicRevisionUnverified, "no SQL migration stamps an Alembic revision, so no revision is compared with the SQL")
+            .help("stamp each revision in the SQL migration it mirrors (UPDATE <version table> SET version_num = '<revision>';)")];
     }
     let skip = skipped(facts, &read.layout.version_table);
     let dialect = crate::sql::dialect(&facts.set.dialect);
     let mut sql = Model::new(&facts.set.external);
     let mut alembic = Model::new(&facts.set.external);
     let (mut replayed, mut known) = (0, BTreeSet::new());
+    let mut placeholder = false;
     let mut findings = Vec::new();
     let mirror = read.layout.mirror;
     let last_point = chain
@@ -72,6 +79,7 @@ pub fn pass(facts: &SetFacts) -> Vec<Finding> {
                 break;
             }
         };
+        placeholder |= ops.is_empty();
         replay_revision(&mut alembic, ops, dialect.as_ref());
         let Some((at, stamp)) = stamped.get(rev.id.as_str()) else {
             continue;
@@ -90,13 +98,18 @@ pub fn pass(facts: &SetFacts) -> Vec<Finding> {
         if sql.opaque.is_some() || alembic.opaque.is_some() {
             break;
         }
+        // An empty upgrade() is a placeholder unless every revision is declared to mirror: it
+        // stands for what the SQL did, so the chain goes on from the SQL's schema and the next
+        // revisions are judged on what they do themselves.
+        if std::mem::take(&mut placeholder) && !mirror {
+            alembic = sql.clone();
+            known.clear();
+            continue;
+        }
         let now = differences(&sql, &alembic, &skip);
-        // An empty upgrade() is a placeholder unless every revision is declared to mirror.
-        if mirror || !ops.is_empty() {
-            let m = &facts.migrations[*at];
-            for d in now.difference(&known) {
-                findings.push(drift(d, (m, stamp.clone()), rev, (facts.applied)(&m.name)));
-            }
+        let m = &facts.migrations[*at];
+        for d in now.difference(&known) {
+            findings.push(drift(d, (m, stamp.clone()), rev, (facts.applied)(&m.name)));
         }
         known = now;
     }
@@ -252,22 +265,18 @@ fn drift(
 ) -> Finding {
     let upto = format!("the SQL migrations up to `{}`", m.name);
     let chain = format!("the Alembic chain up to `{}`", rev.id);
-    let (what, has, lacks) = match d {
-        Difference::Table { table, in_sql } => (format!("table `{table}`"), *in_sql, !in_sql),
+    let (what, table, in_sql) = match d {
+        Difference::Table { table, in_sql } => (format!("table `{table}`"), table, *in_sql),
         Difference::Column {
             table,
             column,
             in_sql,
-        } => (format!("column `{column}` of `{table}`"), *in_sql, !in_sql),
+        } => (format!("column `{column}` of `{table}`"), table, *in_sql),
     };
-    let (with, without) = if has {
+    let (with, without) = if in_sql {
         (&upto, &chain)
     } else {
         (&chain, &upto)
-    };
-    let _ = lacks;
-    let table = match d {
-        Difference::Table { table, .. } | Difference::Column { table, .. } => table,
     };
     let op = match &rev.upgrade {
         Ok(Some(ops)) => ops
@@ -276,7 +285,7 @@ fn drift(
             .map(|o| o.span.clone()),
         _ => None,
     };
-    let mut f = Finding::new(Rule::AlembicDdlDrift, format!("{what}: {with} create it, {without} does not, so Alembic would build a different schema"))
+    let mut f = Finding::new(Rule::AlembicDdlDrift, format!("{what} is built by {with} but not by {without}: Alembic would build a different schema"))
         .file(m.path.clone())
         .at(stamp, format!("stamps `{}`", rev.id))
         .help(format!("make revision `{}`'s upgrade() do what the SQL does (one revision with identical DDL per SQL migration), or fix the SQL", rev.id));
@@ -360,17 +369,50 @@ mod tests {
         assert!(
             messages
                 .iter()
-                .any(|m| m.starts_with("column `email` of `auth.users`: the SQL")),
+                .any(|m| m.starts_with("column `email` of `auth.users` is built by the SQL")),
             "{messages:?}"
         );
         assert!(
             messages
                 .iter()
-                .any(|m| m.starts_with("column `mail` of `auth.users`: the Alembic")),
+                .any(|m| m.starts_with("column `mail` of `auth.users` is built by the Alembic")),
             "{messages:?}"
         );
         assert_eq!(f[0].file.as_deref(), Some("m/0001_email.sql"));
         assert_eq!(f[0].related[0].file.as_deref(), Some("v/c3.py"));
+    }
+
+    #[test]
+    fn after_placeholders_a_revision_is_judged_on_what_it_does() {
+        let placeholder = "revision = 'a1'\ndown_revision = None\n\ndef upgrade():\n    pass\n";
+        let files = [("0000_init.sql", INIT), ("0001_email.sql", EMAIL)];
+        let f = found(
+            &files,
+            &[("v/a1.py", placeholder), ("v/c3.py", &c3("mail"))],
+        );
+        let messages: Vec<&str> = f.iter().map(|x| x.message.as_str()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(
+            messages
+                .iter()
+                .all(|m| m.contains("`mail`") || m.contains("`email`")),
+            "{messages:?}"
+        );
+        assert!(found(
+            &files,
+            &[("v/a1.py", placeholder), ("v/c3.py", &c3("email"))]
+        )
+        .is_empty());
+        // Declared mirrors: the placeholder itself drifts (auth.users is missing from Alembic).
+        let f = found_mirrored(
+            &files,
+            &[("v/a1.py", placeholder), ("v/c3.py", &c3("email"))],
+        );
+        assert!(
+            f.iter()
+                .any(|x| x.message.starts_with("table `auth.users`")),
+            "{f:?}"
+        );
     }
 
     #[test]
