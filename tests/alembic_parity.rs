@@ -14,22 +14,9 @@ use std::collections::BTreeSet;
 use miglint::alembic::graph::read_revision;
 use miglint::schema::Model;
 
-/// xorshift64*: small, seeded, good enough to pick forms.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
+/// Picks one of `items`.
+fn pick<'a>(rng: &mut Lcg, items: &[&'a str]) -> &'a str {
+    items[rng.below(items.len())]
 }
 
 const TYPES: &[&str] = &[
@@ -55,14 +42,17 @@ fn schema_kw(schema: Option<&str>) -> String {
     schema.map_or(String::new(), |s| format!(", schema=\"{s}\""))
 }
 
-fn column(rng: &mut Rng, name: &str) -> String {
-    let extra = rng.pick(&[
-        "",
-        ", nullable=False",
-        ", server_default=sa.text(\"0\")",
-        ", comment=\"a column\"",
-    ]);
-    let ty = rng.pick(TYPES);
+fn column(rng: &mut Lcg, name: &str) -> String {
+    let extra = pick(
+        rng,
+        &[
+            "",
+            ", nullable=False",
+            ", server_default=sa.text(\"0\")",
+            ", comment=\"a column\"",
+        ],
+    );
+    let ty = pick(rng, TYPES);
     let extra = if extra.contains("server_default") && !ty.contains("Integer") {
         ""
     } else {
@@ -72,7 +62,7 @@ fn column(rng: &mut Rng, name: &str) -> String {
 }
 
 /// One `op.*` call valid for `state` (and the state after it), or an unreadable form.
-fn op(rng: &mut Rng, s: &mut State) -> (String, bool) {
+fn op(rng: &mut Lcg, s: &mut State) -> (String, bool) {
     s.counter += 1;
     let n = s.counter;
     let choice = match rng.below(12) {
@@ -168,7 +158,7 @@ fn op(rng: &mut Rng, s: &mut State) -> (String, bool) {
             let name = format!("ix_{table}_{c}");
             s.indexes
                 .push((schema, name.clone(), format!("{table}.{c}")));
-            let unique = rng.pick(&["", ", unique=False", ", unique=True"]);
+            let unique = pick(rng, &["", ", unique=False", ", unique=True"]);
             (
                 format!(
                     "op.create_index(op.f(\"{name}\"), \"{table}\", [\"{c}\"]{unique}{})",
@@ -217,7 +207,7 @@ fn op(rng: &mut Rng, s: &mut State) -> (String, bool) {
         _ => {
             // Forms miglint must refuse (never guess): a loop, a batch block, bulk data.
             let (_, table, _) = &s.tables[t];
-            let form = rng.pick(&[
+            let form = pick(rng, &[
                 "for name in [\"x\"]:\n        op.execute(\"SELECT 1\")",
                 "with op.batch_alter_table(\"TABLE\") as batch:\n        batch.add_column(sa.Column(\"z\", sa.Text()))",
                 "op.bulk_insert(sa.table(\"TABLE\"), [])",
@@ -277,7 +267,7 @@ fn upgrade_read_statically_builds_what_alembic_emits() {
     let Some(alembic) = venv_tool("alembic") else {
         return;
     };
-    let mut rng = Rng(0x0a1e_3b1c_9a71_7730);
+    let mut rng = Lcg(0x0a1e_3b1c_9a71_7730);
     let (mut read, mut unverified, mut compared_ops) = (0, 0, 0);
     for project in 0..30 {
         let d = Dir::new();
@@ -357,6 +347,24 @@ fn upgrade_read_statically_builds_what_alembic_emits() {
     );
 }
 
+/// The team's two revisions, mirroring its two SQL migrations (`roles` with `column`).
+fn write_mirrors(d: &Dir, column: &str) {
+    d.write(
+        "auth/alembic/versions/20251101_000001_init.py",
+        revision_file("20251101_000001", "None").replace(
+            "    pass\n",
+            "    op.execute(\"CREATE SCHEMA IF NOT EXISTS auth\")\n",
+        ),
+    );
+    d.write(
+        "auth/alembic/versions/20251105_000002_roles.py",
+        revision_file("20251105_000002", "'20251101_000001'").replace(
+            "    pass\n",
+            &format!("    op.create_table(\n        \"roles\",\n        sa.Column(\"id\", sa.BigInteger(), nullable=False),\n        sa.Column(\"{column}\", sa.Text(), nullable=False),\n        sa.PrimaryKeyConstraint(\"id\"),\n        sa.UniqueConstraint(\"{column}\"),\n        schema=\"auth\",\n    )\n"),
+        ),
+    );
+}
+
 /// The team's layout (`auth/migrations` + `auth/alembic`), every revision declared a mirror:
 /// mirrored revisions pass; a revision that names another column fails on the SQL's stamp, with
 /// the revision's line beside it (JSON `related`).
@@ -368,20 +376,7 @@ fn a_seed_shaped_project_passes_mirrored_and_fails_drifted() {
             "miglint.toml",
             "[[set]]\ndir = \"auth/migrations\"\n\n[set.alembic]\nmirror = true\n",
         );
-        d.write(
-            "auth/alembic/versions/20251101_000001_init.py",
-            revision_file("20251101_000001", "None").replace(
-                "    pass\n",
-                "    op.execute(\"CREATE SCHEMA IF NOT EXISTS auth\")\n",
-            ),
-        );
-        d.write(
-            "auth/alembic/versions/20251105_000002_roles.py",
-            revision_file("20251105_000002", "'20251101_000001'").replace(
-                "    pass\n",
-                &format!("    op.create_table(\n        \"roles\",\n        sa.Column(\"id\", sa.BigInteger(), nullable=False),\n        sa.Column(\"{column}\", sa.Text(), nullable=False),\n        sa.PrimaryKeyConstraint(\"id\"),\n        sa.UniqueConstraint(\"{column}\"),\n        schema=\"auth\",\n    )\n"),
-            ),
-        );
+        write_mirrors(&d, column);
         d.init_repo();
         d.commit_all("team");
         d.run(&["check", "--format", "json"])
@@ -455,20 +450,7 @@ fn alembic_ready_lists_the_blockers_and_passes_once_fixed() {
         "auth/auth.compose.yml",
         "services:\n  auth:\n    environment:\n      MIGRATE_AT_START: \"false\"\n",
     );
-    d.write(
-        "auth/alembic/versions/20251101_000001_init.py",
-        revision_file("20251101_000001", "None").replace(
-            "    pass\n",
-            "    op.execute(\"CREATE SCHEMA IF NOT EXISTS auth\")\n",
-        ),
-    );
-    d.write(
-        "auth/alembic/versions/20251105_000002_roles.py",
-        revision_file("20251105_000002", "'20251101_000001'").replace(
-            "    pass\n",
-            "    op.create_table(\"roles\", sa.Column(\"id\", sa.BigInteger()), sa.Column(\"name\", sa.Text()), schema=\"auth\")\n",
-        ),
-    );
+    write_mirrors(&d, "name");
     d.commit_all("mirror");
     let ready = d.run(&["alembic", "ready"]);
     assert_eq!(ready.code, 0, "{}{}", ready.stdout, ready.stderr);

@@ -96,3 +96,11 @@ pub fn emit_json(value: serde_json::Value) {
         serde_json::to_string_pretty(&value).unwrap_or_default()
     );
 }
+
+/// The numbers `new` and `renumber` skipped because another open branch adds them, as JSON.
+pub(crate) fn skipped_json(skipped: &[(String, String)]) -> Vec<serde_json::Value> {
+    skipped
+        .iter()
+        .map(|(n, by)| serde_json::json!({ "number": n, "claimed_by": by }))
+        .collect()
+}

@@ -68,11 +68,7 @@ pub fn cli(
     let ws = ctx.open(&[])?;
     let created = run(&ws, name, set, against)?;
     if format == Format::Json {
-        let skipped: Vec<_> = created
-            .skipped
-            .iter()
-            .map(|(n, by)| json!({ "number": n, "claimed_by": by }))
-            .collect();
+        let skipped = super::skipped_json(&created.skipped);
         emit_json(json!({ "version": 1, "created": created.path, "skipped": skipped }));
     } else {
         for (n, by) in &created.skipped {

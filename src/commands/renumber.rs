@@ -210,11 +210,7 @@ pub fn cli(
     only_human_or_json(format, "renumber")?;
     let ws = ctx.open(&[])?;
     let plan = plan(&ws, base, set, against)?;
-    let skipped: Vec<_> = plan
-        .skipped
-        .iter()
-        .map(|(n, by)| json!({ "number": n, "claimed_by": by }))
-        .collect();
+    let skipped = super::skipped_json(&plan.skipped);
     if !plan.renames.is_empty() && !dry_run {
         apply(&ws, set, &plan.renames)?;
     }
