@@ -126,6 +126,19 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         set: Option<String>,
     },
+    /// Print the schema a set builds, as the offline replay models it (schemas, tables with
+    /// their columns, views, indexes, sequences).
+    #[command(
+        after_help = "Examples:\n  miglint schema                       # after the last migration\n  miglint schema --at 12               # after migration 0012\n  miglint schema --format json         # the model as one JSON document (docs/formats.md)"
+    )]
+    Schema {
+        /// The set to replay (its `name` or `dir`), when several are configured.
+        #[arg(long, value_name = "NAME")]
+        set: Option<String>,
+        /// Stop after the migration with this number.
+        #[arg(long, value_name = "NUMBER")]
+        at: Option<u64>,
+    },
     /// Show each set: migrations, recorded, pending, heads, base.
     Status {
         /// Compare with this base revision (default: as for `check`).
@@ -286,6 +299,7 @@ fn run(cli: Cli) -> ExitCode {
             command: AlembicCommand::Ready { set },
         } => commands::ready::cli(&ctx, set.as_deref()),
         Command::Graph { base, set } => commands::graph::cli(&ctx, base, set),
+        Command::Schema { set, at } => commands::schema::cli(&ctx, set.as_deref(), *at),
         Command::Status { base } => commands::status::cli(&ctx, base.as_deref()),
         Command::Renumber {
             base,

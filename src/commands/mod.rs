@@ -13,6 +13,7 @@ pub mod new;
 pub mod ready;
 pub mod record;
 pub mod renumber;
+pub mod schema;
 pub mod status;
 
 use std::io::IsTerminal;
