@@ -1064,6 +1064,7 @@ fn summary(
             })
             .collect(),
         alembic,
+        schema_change: base_names.and_then(|names| schema_change(set, state, names)),
         stamped: state
             .migrations
             .iter()
@@ -1072,6 +1073,34 @@ fn summary(
             .rfind(|s| !matches!(s.kind, crate::sql::stamps::StampKind::Delete(_)))
             .map(|s| s.revision.clone()),
     }
+}
+
+/// What the migrations new on this branch do to the schema: the replay without them (the base's
+/// files) against the replay with them. `None` when they change nothing the model holds.
+fn schema_change(
+    set: &SetConfig,
+    state: &SetState,
+    base_names: &std::collections::HashSet<&str>,
+) -> Option<crate::schema::SchemaChange> {
+    let replay = |only_base: bool| {
+        let mut model = crate::schema::Model::new(&set.external);
+        for m in &state.migrations {
+            if only_base && !base_names.contains(m.name.as_str()) {
+                continue;
+            }
+            model.begin_file();
+            for change in state
+                .analyses
+                .get(&m.name)
+                .map_or(&[][..], |a| &a.changes[..])
+            {
+                model.apply(change, true);
+            }
+        }
+        model
+    };
+    let change = replay(true).change_to(&replay(false));
+    (!change.is_empty()).then_some(change)
 }
 
 /// A finding about a whole migration file still points somewhere: line 1, column 1 of it.

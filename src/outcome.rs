@@ -31,6 +31,9 @@ pub struct SetSummary {
     pub sequence: Vec<SequenceItem>,
     /// The Alembic revision graph and where the SQL stamps it (when Alembic is set up).
     pub alembic: Option<AlembicPicture>,
+    /// What the migrations new on this branch do to the schema (against a base, when they
+    /// change anything the replay models).
+    pub schema_change: Option<crate::schema::SchemaChange>,
 }
 
 impl SetSummary {

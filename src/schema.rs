@@ -722,3 +722,72 @@ fn nearest<'a>(name: &str, known: impl Iterator<Item = &'a String>) -> Option<St
         .min()
         .map(|(_, k)| k.clone())
 }
+
+/// What a change does to the schema: the relations and table columns one model has that the
+/// other lacks (`before` → `after`). A rename shows as a drop and an add. `unsure` when either
+/// model stopped following (a `DO` block, dynamic SQL): then names may be missing from it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SchemaChange {
+    /// `schema.name` with its kind (`table`, `index`, …).
+    pub added: Vec<(String, Kind)>,
+    pub dropped: Vec<(String, Kind)>,
+    /// `schema.table.column`, for tables in both models whose columns are known.
+    pub added_columns: Vec<String>,
+    pub dropped_columns: Vec<String>,
+    pub unsure: bool,
+}
+
+impl SchemaChange {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty()
+            && self.dropped.is_empty()
+            && self.added_columns.is_empty()
+            && self.dropped_columns.is_empty()
+    }
+}
+
+impl Model {
+    /// Every relation as `schema.name` → (kind, columns).
+    fn relations(&self) -> std::collections::BTreeMap<String, &Relation> {
+        self.schemas
+            .iter()
+            .flat_map(|(s, ns)| {
+                ns.relations
+                    .iter()
+                    .map(move |(n, r)| (format!("{s}.{n}"), r))
+            })
+            .collect()
+    }
+
+    /// What changes from `self` (before) to `after`.
+    pub fn change_to(&self, after: &Model) -> SchemaChange {
+        let (a, b) = (self.relations(), after.relations());
+        let mut change = SchemaChange {
+            unsure: self.opaque.is_some() || after.opaque.is_some(),
+            ..SchemaChange::default()
+        };
+        for (name, r) in &b {
+            match a.get(name) {
+                None => change.added.push((name.clone(), r.kind)),
+                Some(old) => {
+                    if let (Some(new), Some(old)) = (&r.columns, &old.columns) {
+                        let added = new.iter().filter(|c| !old.contains(c));
+                        change
+                            .added_columns
+                            .extend(added.map(|c| format!("{name}.{c}")));
+                        let dropped = old.iter().filter(|c| !new.contains(c));
+                        change
+                            .dropped_columns
+                            .extend(dropped.map(|c| format!("{name}.{c}")));
+                    }
+                }
+            }
+        }
+        for (name, r) in &a {
+            if !b.contains_key(name) {
+                change.dropped.push((name.clone(), r.kind));
+            }
+        }
+        change
+    }
+}

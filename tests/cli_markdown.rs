@@ -107,3 +107,50 @@ fn a_pull_request_summary_a_reader_can_follow() {
     // Other commands refuse the format.
     assert_eq!(many.run(&["status", "--format", "markdown"]).code, 2);
 }
+
+/// Issue 29: against a base, the summary says what the branch's new migrations do to the schema
+/// (relations and columns added and dropped, as the replay models them); a branch that changes
+/// nothing the model holds gets no such section.
+#[test]
+fn the_summary_says_what_the_change_does_to_the_schema() {
+    let d = Dir::new();
+    d.init_repo();
+    d.write(
+        "m/0000_init.sql",
+        "CREATE TABLE users (id int, mail text);\nCREATE TABLE legacy (id int);\n",
+    );
+    d.commit_all("base");
+    d.git(&["branch", "-q", "base"]);
+    d.write("m/0001_change.sql", "ALTER TABLE users RENAME COLUMN mail TO email;\nCREATE INDEX users_email_idx ON users (email);\nDROP TABLE legacy;\n");
+    d.commit_all("change");
+    let r = d.run(&["check", "m", "--base", "base", "--format", "markdown"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let doc = parse(&r.stdout);
+    for expected in [
+        "What this change does to the schema",
+        "added: index public.users_email_idx",
+        "dropped: table public.legacy",
+        "columns added: public.users.email",
+        "columns dropped: public.users.mail",
+    ] {
+        assert!(
+            doc.text.contains(expected),
+            "{expected:?} in:\n{}",
+            r.stdout
+        );
+    }
+    // Data only: no section.
+    d.git(&["checkout", "-q", "base"]);
+    d.git(&["checkout", "-q", "-b", "data"]);
+    d.write(
+        "m/0001_data.sql",
+        "INSERT INTO users (id, mail) VALUES (1, 'a');\n",
+    );
+    d.commit_all("data");
+    let r = d.run(&["check", "m", "--base", "base", "--format", "markdown"]);
+    assert!(
+        !r.stdout.contains("What this change does to the schema"),
+        "{}",
+        r.stdout
+    );
+}

@@ -279,6 +279,11 @@ fn sets_table(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
         )?;
     }
     writeln!(out)?;
+    for s in &outcome.sets {
+        if let Some(change) = &s.schema_change {
+            schema_change(&s.dir, change, out)?;
+        }
+    }
     for s in outcome
         .sets
         .iter()
@@ -292,6 +297,43 @@ fn sets_table(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// "What this change does to the schema": relations and columns the new migrations add or drop,
+/// as the replay models them.
+fn schema_change(
+    dir: &str,
+    c: &crate::schema::SchemaChange,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "**What this change does to the schema** ({}):
+",
+        code(dir)
+    )?;
+    let relations = |items: &[(String, crate::sql::ddl::Kind)]| {
+        items
+            .iter()
+            .map(|(n, k)| format!("{} {}", k.as_str(), code(n)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let columns = |items: &[String]| items.iter().map(|c| code(c)).collect::<Vec<_>>().join(", ");
+    for (what, text) in [
+        ("added", relations(&c.added)),
+        ("dropped", relations(&c.dropped)),
+        ("columns added", columns(&c.added_columns)),
+        ("columns dropped", columns(&c.dropped_columns)),
+    ] {
+        if !text.is_empty() {
+            writeln!(out, "- {what}: {text}")?;
+        }
+    }
+    if c.unsure {
+        writeln!(out, "- and possibly more: a statement the replay cannot follow (a `DO` block, dynamic SQL) may change names it does not list")?;
+    }
+    writeln!(out)
 }
 
 /// One finding: severity, linked code, position, message, the excerpt, help and related facts.
