@@ -216,6 +216,23 @@ fn tables(model: &Model) -> HashMap<(String, String), Option<&Vec<String>>> {
     out
 }
 
+/// The same table in another schema, when one of the two is `public`: an `op.*` call without
+/// `schema=` lands where the connection's search path points (often the service's own schema),
+/// which miglint cannot know, so such a pair is the same table, not a drift.
+fn elsewhere<'m>(
+    other: &'m HashMap<(String, String), Option<&Vec<String>>>,
+    schema: &str,
+    name: &str,
+) -> Option<&'m Option<&'m Vec<String>>> {
+    let mut same_name = other
+        .iter()
+        .filter(|((s, n), _)| n == name && (s == "public" || schema == "public"));
+    match (same_name.next(), same_name.next()) {
+        (Some((_, columns)), None) => Some(columns),
+        _ => None,
+    }
+}
+
 fn differences(
     sql: &Model,
     alembic: &Model,
@@ -235,7 +252,7 @@ fn differences(
                 continue;
             }
             let table = format!("{schema}.{name}");
-            match other.get(&key) {
+            match other.get(&key).or_else(|| elsewhere(other, schema, name)) {
                 None => {
                     out.insert(Difference::Table { table, in_sql });
                 }
@@ -413,6 +430,18 @@ mod tests {
                 .any(|x| x.message.starts_with("table `auth.users`")),
             "{f:?}"
         );
+    }
+
+    #[test]
+    fn a_revision_without_schema_is_where_the_search_path_puts_it() {
+        // `op.add_column("users", …)` without schema=: the service's search path decides.
+        let c3 = "revision = 'c3'\ndown_revision = 'a1'\n\ndef upgrade():\n    op.create_table('sessions', sa.Column('id', sa.Integer()))\n";
+        let sql = "CREATE TABLE auth.sessions (id int);\nUPDATE auth.alembic_version_auth SET version_num = 'c3';\n";
+        let f = found(
+            &[("0000_init.sql", INIT), ("0001_sessions.sql", sql)],
+            &[("v/a1.py", A1), ("v/c3.py", c3)],
+        );
+        assert!(f.is_empty(), "{f:?}");
     }
 
     #[test]
