@@ -810,6 +810,30 @@ fn check_set(
     if let (Some(repo), true) = (&ws.repo, opts.history) {
         findings.extend(repo.audit_history(set)?);
     }
+    let picture = set_passes(
+        ws,
+        (set, opts),
+        &state,
+        (&applied, &numbering),
+        outcome,
+        findings,
+    )?;
+    outcome
+        .sets
+        .push(summary(set, &state, picture, base_names.as_ref()));
+    Ok(state)
+}
+
+/// The readers of a set's other inputs (the Alembic side, the history export), then every entry
+/// of `rules::SET_PASSES` over the set's facts. Returns the Alembic picture for the reports.
+fn set_passes(
+    ws: &Workspace,
+    (set, opts): (&SetConfig, &Options),
+    state: &SetState,
+    (applied, numbering): (&dyn Fn(&str) -> bool, &rules::naming::Context),
+    outcome: &mut Outcome,
+    findings: &mut Vec<Finding>,
+) -> crate::Result<Option<AlembicPicture>> {
     // The readers: the Alembic side and the history export; then every set pass over the facts.
     let mut alembic = read_alembic(ws, set, opts.source, &mut outcome.sources);
     if let (true, Some(rules::AlembicFacts::Read(read))) = (opts.mirror, alembic.as_mut()) {
@@ -825,8 +849,8 @@ fn check_set(
         migrations: &state.migrations,
         ledger: &state.ledger,
         analyses: &state.analyses,
-        applied: &applied,
-        numbering: &numbering,
+        applied,
+        numbering,
         alembic: alembic.as_ref(),
         export: export.as_ref(),
     };
@@ -838,11 +862,7 @@ fn check_set(
             .sources
             .insert(export.shown.clone(), Arc::from(export.bytes));
     }
-    let picture = alembic_picture(alembic.as_ref(), &state);
-    outcome
-        .sets
-        .push(summary(set, &state, picture, base_names.as_ref()));
-    Ok(state)
+    Ok(alembic_picture(alembic.as_ref(), state))
 }
 
 /// Every rule that needs the base: the set at its merge-base and tip against this one, the

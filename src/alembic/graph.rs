@@ -90,12 +90,7 @@ pub fn read_revision(file: &str, src: &str) -> Result<Revision, Box<Unreadable>>
         })?,
         None => Vec::new(),
     };
-    let (labels, unknown_labels) =
-        match python::last(&assignments, "branch_labels").map(|a| a.value.strings()) {
-            Some(Ok(l)) => (l, None),
-            Some(Err(t)) => (Vec::new(), Some(t)),
-            None => (Vec::new(), None),
-        };
+    let (labels, unknown_labels) = branch_labels(&assignments);
     Ok(Revision {
         id: id.clone(),
         down,
@@ -107,6 +102,15 @@ pub fn read_revision(file: &str, src: &str) -> Result<Revision, Box<Unreadable>>
         down_span,
         upgrade: super::ops::read_upgrade(&tokens, src),
     })
+}
+
+/// `branch_labels`, or the text of a computed value (`cli.EXPAND_BRANCH`) that cannot be known.
+fn branch_labels(assignments: &[python::Assignment]) -> (Vec<String>, Option<String>) {
+    match python::last(assignments, "branch_labels").map(|a| a.value.strings()) {
+        Some(Ok(l)) => (l, None),
+        Some(Err(t)) => (Vec::new(), Some(t)),
+        None => (Vec::new(), None),
+    }
 }
 
 #[derive(Debug, Default)]

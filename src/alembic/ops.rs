@@ -229,6 +229,14 @@ impl Call<'_> {
         })
     }
 
+    /// `text` when keyword `key` is `True`, else nothing.
+    fn flag(&self, key: &str, text: &'static str) -> &'static str {
+        match self.kw(key) {
+            Some(Arg::Name(n)) if n == "True" => text,
+            _ => "",
+        }
+    }
+
     /// Only keyword arguments in `known` appear.
     fn only(&self, known: &[&str]) -> bool {
         self.kwargs.iter().all(|(k, _)| known.contains(&k.as_str()))
@@ -268,146 +276,44 @@ const COLUMN_OPTIONS: &[&str] = &[
 
 /// The SQL `op.NAME(…)` stands for, or `None` when a form is not read.
 fn translate(name: &str, c: &Call) -> Option<String> {
-    Some(match name {
-        "create_table" => {
-            let table = c.qualified(&c.text(0, "table_name")?)?;
-            let mut columns = Vec::new();
-            for a in &c.args[1..] {
-                match a {
-                    Arg::Call(f, args, _) if f.ends_with("Column") => {
-                        columns.push(format!("{} text", quote(&name_of(args.first()?)?)));
-                    }
-                    Arg::Call(f, _, _) if f.ends_with("Constraint") => {}
-                    _ => return None,
-                }
-            }
-            let known = [
-                "schema",
-                "comment",
-                "postgresql_partition_by",
-                "if_not_exists",
-                "info",
-                "prefixes",
-            ];
-            if !c
-                .kwargs
-                .iter()
-                .all(|(k, _)| known.contains(&k.as_str()) || k.starts_with("postgresql_"))
-            {
-                return None;
-            }
-            if c.kw("postgresql_partition_by").is_some() || c.kw("prefixes").is_some() {
-                return None;
-            }
-            let ine = if matches!(c.kw("if_not_exists"), Some(Arg::Name(n)) if n == "True") {
-                "IF NOT EXISTS "
-            } else {
-                ""
-            };
-            format!("CREATE TABLE {ine}{table} ({});", columns.join(", "))
-        }
-        "drop_table" if c.only(&["schema", "if_exists"]) => {
-            let ie = if matches!(c.kw("if_exists"), Some(Arg::Name(n)) if n == "True") {
-                "IF EXISTS "
-            } else {
-                ""
-            };
-            format!(
-                "DROP TABLE {ie}{};",
-                c.qualified(&c.text(0, "table_name")?)?
-            )
-        }
-        "rename_table" if c.only(&["schema"]) => format!(
+    let drop_column_options = [
+        "schema",
+        "if_exists",
+        "existing_type",
+        "existing_nullable",
+        "existing_server_default",
+    ];
+    let drop_index_options = [
+        "table_name",
+        "schema",
+        "if_exists",
+        "postgresql_concurrently",
+    ];
+    match name {
+        "create_table" => create_table(c),
+        "drop_table" if c.only(&["schema", "if_exists"]) => Some(format!(
+            "DROP TABLE {}{};",
+            c.flag("if_exists", "IF EXISTS "),
+            c.qualified(&c.text(0, "table_name")?)?
+        )),
+        "rename_table" if c.only(&["schema"]) => Some(format!(
             "ALTER TABLE {} RENAME TO {};",
             c.qualified(&c.text(0, "old_table_name")?)?,
             quote(&c.text(1, "new_table_name")?)
-        ),
-        "add_column" if c.only(&["schema", "if_not_exists"]) => {
-            let Some(Arg::Call(f, args, _)) = c.args.get(1).or_else(|| c.kw("column")) else {
-                return None;
-            };
-            if !f.ends_with("Column") {
-                return None;
-            }
-            format!(
-                "ALTER TABLE {} ADD COLUMN {} text;",
-                c.qualified(&c.text(0, "table_name")?)?,
-                quote(&name_of(args.first()?)?)
-            )
-        }
-        "drop_column"
-            if c.only(&[
-                "schema",
-                "if_exists",
-                "existing_type",
-                "existing_nullable",
-                "existing_server_default",
-            ]) =>
-        {
-            format!(
-                "ALTER TABLE {} DROP COLUMN {};",
-                c.qualified(&c.text(0, "table_name")?)?,
-                quote(&c.text(1, "column_name")?)
-            )
-        }
+        )),
+        "add_column" if c.only(&["schema", "if_not_exists"]) => add_column(c),
+        "drop_column" if c.only(&drop_column_options) => Some(format!(
+            "ALTER TABLE {} DROP COLUMN {};",
+            c.qualified(&c.text(0, "table_name")?)?,
+            quote(&c.text(1, "column_name")?)
+        )),
         "alter_column" if c.only(&[&["new_column_name"][..], COLUMN_OPTIONS].concat()) => {
-            let table = c.qualified(&c.text(0, "table_name")?)?;
-            let column = c.text(1, "column_name")?;
-            match c.kw("new_column_name") {
-                Some(new) => format!(
-                    "ALTER TABLE {table} RENAME COLUMN {} TO {};",
-                    quote(&column),
-                    quote(&name_of(new)?)
-                ),
-                // Type, nullability, defaults: not in the model; the column must exist.
-                None => format!(
-                    "UPDATE {table} SET {} = {};",
-                    quote(&column),
-                    quote(&column)
-                ),
-            }
+            alter_column(c)
         }
-        "create_index" => {
+        "create_index" => create_index(c),
+        "drop_index" if c.only(&drop_index_options) => {
             let index = c.text(0, "index_name")?;
-            let table = c.qualified(&c.text(1, "table_name")?)?;
-            let Arg::List(cols) = c.args.get(2).or_else(|| c.kw("columns"))? else {
-                return None;
-            };
-            let cols: Vec<String> = cols
-                .iter()
-                .map(|a| name_of(a).map(|n| quote(&n)))
-                .collect::<Option<_>>()?;
-            let unique = if matches!(c.kw("unique"), Some(Arg::Name(n)) if n == "True") {
-                "UNIQUE "
-            } else {
-                ""
-            };
-            if !c.kwargs.iter().all(|(k, _)| {
-                ["schema", "unique", "if_not_exists"].contains(&k.as_str())
-                    || k.starts_with("postgresql_")
-            }) {
-                return None;
-            }
-            format!(
-                "CREATE {unique}INDEX {} ON {table} ({});",
-                quote(&index),
-                cols.join(", ")
-            )
-        }
-        "drop_index"
-            if c.only(&[
-                "table_name",
-                "schema",
-                "if_exists",
-                "postgresql_concurrently",
-            ]) =>
-        {
-            let index = c.text(0, "index_name")?;
-            let qualified = match c.schema()? {
-                Some(s) => format!("{}.{}", quote(&s), quote(&index)),
-                None => quote(&index),
-            };
-            format!("DROP INDEX {qualified};")
+            Some(format!("DROP INDEX {};", c.qualified(&index)?))
         }
         // Constraints and comments: nothing the model holds.
         "create_unique_constraint"
@@ -416,15 +322,93 @@ fn translate(name: &str, c: &Call) -> Option<String> {
         | "create_primary_key"
         | "drop_constraint"
         | "create_table_comment"
-        | "drop_table_comment" => String::new(),
+        | "drop_table_comment" => Some(String::new()),
         "execute" if c.args.len() == 1 && c.kwargs.is_empty() => match &c.args[0] {
-            Arg::Str(s) => s.clone(),
+            Arg::Str(s) => Some(s.clone()),
             Arg::Call(f, args, _) if (f == "sa.text" || f == "text") && args.len() == 1 => {
-                name_of(&args[0])?
+                name_of(&args[0])
             }
-            _ => return None,
+            _ => None,
         },
-        _ => return None,
+        _ => None,
+    }
+}
+
+/// `op.create_table(name, sa.Column(…)…, sa.…Constraint(…)…, schema=…)`.
+fn create_table(c: &Call) -> Option<String> {
+    let table = c.qualified(&c.text(0, "table_name")?)?;
+    let mut columns = Vec::new();
+    for a in c.args.get(1..)? {
+        match a {
+            Arg::Call(f, args, _) if f.ends_with("Column") => {
+                columns.push(format!("{} text", quote(&name_of(args.first()?)?)));
+            }
+            Arg::Call(f, _, _) if f.ends_with("Constraint") => {}
+            _ => return None,
+        }
+    }
+    let known = ["schema", "comment", "if_not_exists", "info"];
+    let read = c.kwargs.iter().all(|(k, _)| {
+        known.contains(&k.as_str())
+            || (k.starts_with("postgresql_") && k != "postgresql_partition_by")
+    });
+    read.then(|| {
+        format!(
+            "CREATE TABLE {}{table} ({});",
+            c.flag("if_not_exists", "IF NOT EXISTS "),
+            columns.join(", ")
+        )
+    })
+}
+
+/// `op.add_column(table, sa.Column(name, …), schema=…)`.
+fn add_column(c: &Call) -> Option<String> {
+    let Some(Arg::Call(f, args, _)) = c.args.get(1).or_else(|| c.kw("column")) else {
+        return None;
+    };
+    f.ends_with("Column").then_some(())?;
+    Some(format!(
+        "ALTER TABLE {} ADD COLUMN {} text;",
+        c.qualified(&c.text(0, "table_name")?)?,
+        quote(&name_of(args.first()?)?)
+    ))
+}
+
+/// `op.alter_column(table, column, new_column_name=…, …)`: a rename; anything else (type,
+/// nullability, defaults) is not in the model, but the column must exist.
+fn alter_column(c: &Call) -> Option<String> {
+    let table = c.qualified(&c.text(0, "table_name")?)?;
+    let column = quote(&c.text(1, "column_name")?);
+    Some(match c.kw("new_column_name") {
+        Some(new) => format!(
+            "ALTER TABLE {table} RENAME COLUMN {column} TO {};",
+            quote(&name_of(new)?)
+        ),
+        None => format!("UPDATE {table} SET {column} = {column};"),
+    })
+}
+
+/// `op.create_index(name, table, [columns], unique=…, schema=…, postgresql_…=…)`.
+fn create_index(c: &Call) -> Option<String> {
+    let index = c.text(0, "index_name")?;
+    let table = c.qualified(&c.text(1, "table_name")?)?;
+    let Arg::List(cols) = c.args.get(2).or_else(|| c.kw("columns"))? else {
+        return None;
+    };
+    let cols: Vec<String> = cols
+        .iter()
+        .map(|a| name_of(a).map(|n| quote(&n)))
+        .collect::<Option<_>>()?;
+    let read = c.kwargs.iter().all(|(k, _)| {
+        ["schema", "unique", "if_not_exists"].contains(&k.as_str()) || k.starts_with("postgresql_")
+    });
+    read.then(|| {
+        format!(
+            "CREATE {}INDEX {} ON {table} ({});",
+            c.flag("unique", "UNIQUE "),
+            quote(&index),
+            cols.join(", ")
+        )
     })
 }
 
