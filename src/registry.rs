@@ -278,6 +278,16 @@ rules! {
         summary: "A migration adds (or renames to) a column its table already has (PostgreSQL: 42701).",
         why: "Two branches often add the same column; the second ALTER fails at deploy unless it says IF NOT EXISTS.",
         bad: "-- 0003: ALTER TABLE users ADD COLUMN email text;\nALTER TABLE users ADD COLUMN email text;", good: "ALTER TABLE users ADD COLUMN IF NOT EXISTS email text;" }
+    DuplicateType => { code: "duplicate-type", severity: Error, fatal: false,
+        family: Schema,
+        summary: "A migration creates an enum type that already exists (PostgreSQL: 42710).",
+        why: "CREATE TYPE has no IF NOT EXISTS: a second CREATE TYPE of the same name fails at deploy.",
+        bad: "-- 0003: CREATE TYPE mood AS ENUM ('ok');\nCREATE TYPE mood AS ENUM ('ok', 'sad');", good: "ALTER TYPE mood ADD VALUE IF NOT EXISTS 'sad';" }
+    DuplicateEnumValue => { code: "duplicate-enum-value", severity: Error, fatal: false,
+        family: Schema,
+        summary: "A migration adds (or renames to) a label its enum already has (PostgreSQL: 42710).",
+        why: "ALTER TYPE … ADD VALUE of an existing label fails at deploy unless it says IF NOT EXISTS; two branches adding the same status are the usual cause.",
+        bad: "-- 0003: ALTER TYPE status ADD VALUE 'archived';\nALTER TYPE status ADD VALUE 'archived';", good: "ALTER TYPE status ADD VALUE IF NOT EXISTS 'archived';" }
     DuplicateSchema => { code: "duplicate-schema", severity: Error, fatal: false,
         family: Schema,
         summary: "A migration creates a schema that already exists (PostgreSQL: 42P06).",

@@ -35,6 +35,11 @@ pub enum Problem {
     DuplicateRelation { name: Name, existing: Kind },
     /// 42701 `column "c" of relation "t" already exists`.
     DuplicateColumn { table: String, column: Column },
+    /// 42710 `type "x" already exists` (an enum created twice).
+    DuplicateType { name: Name },
+    /// 42710 `enum label "v" already exists` (`ADD VALUE` without `IF NOT EXISTS`, or
+    /// `RENAME VALUE … TO` a label the enum has).
+    DuplicateEnumValue { type_name: String, value: Column },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +54,8 @@ pub struct Relation {
 #[derive(Debug, Clone, Default)]
 pub struct Namespace {
     pub relations: HashMap<String, Relation>,
+    /// Enum types created by the set, with their labels in order.
+    pub enums: HashMap<String, Vec<String>>,
     /// May hold relations the replay cannot see (an extension's, a declared external schema).
     pub open: bool,
     /// Its existence is not certain (declared external, or learned from an applied file).
@@ -185,6 +192,10 @@ impl Model {
                     ns.open = true;
                 }
             }
+            Change::CreateEnum { .. }
+            | Change::EnumValue { .. }
+            | Change::RenameType { .. }
+            | Change::DropType { .. } => self.enum_change(change, &mut problems),
             Change::Unknown { what, .. } => {
                 self.opaque.get_or_insert_with(|| what.clone());
             }
@@ -196,6 +207,93 @@ impl Model {
             return Vec::new();
         }
         problems
+    }
+
+    /// Enum types: created, their labels added or renamed, renamed, dropped. Only an enum the
+    /// set created is judged; a type made elsewhere (an extension, a `DO` block, a domain) is
+    /// never reported missing.
+    fn enum_change(&mut self, change: &Change, problems: &mut Vec<Problem>) {
+        let sure = self.opaque.is_none();
+        match change {
+            Change::CreateEnum { name, labels } => {
+                let Some(schema) = self.target_schema(name, false, problems) else {
+                    return;
+                };
+                let ns = self.schemas.entry(schema).or_default();
+                if ns.enums.contains_key(&name.name) && sure {
+                    problems.push(Problem::DuplicateType { name: name.clone() });
+                }
+                ns.enums.insert(name.name.clone(), labels.clone());
+            }
+            Change::EnumValue {
+                name,
+                value,
+                from,
+                if_not_exists,
+            } => {
+                let Some(labels) = self.enum_mut(name) else {
+                    return;
+                };
+                if labels.contains(&value.name) {
+                    if from.is_some() || !if_not_exists {
+                        let type_name = name.name.clone();
+                        if sure {
+                            problems.push(Problem::DuplicateEnumValue {
+                                type_name,
+                                value: value.clone(),
+                            });
+                        }
+                    }
+                    return;
+                }
+                match from {
+                    Some(f) => labels
+                        .iter_mut()
+                        .filter(|l| *l == f)
+                        .for_each(|l| *l = value.name.clone()),
+                    None => labels.push(value.name.clone()),
+                }
+            }
+            Change::RenameType { name, to } => {
+                let Some(schema) = self.enum_schema(name) else {
+                    return;
+                };
+                if let Some(ns) = self.schemas.get_mut(&schema) {
+                    if let Some(labels) = ns.enums.remove(&name.name) {
+                        ns.enums.insert(to.clone(), labels);
+                    }
+                }
+            }
+            Change::DropType { names } => {
+                for name in names {
+                    if let Some(schema) = self.enum_schema(name) {
+                        if let Some(ns) = self.schemas.get_mut(&schema) {
+                            ns.enums.remove(&name.name);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The schema of the enum `name` resolves to (its own, or the first of the search path
+    /// that has it), if the set created it.
+    fn enum_schema(&self, name: &Name) -> Option<String> {
+        let has = |s: &String| {
+            self.schemas
+                .get(s)
+                .is_some_and(|ns| ns.enums.contains_key(&name.name))
+        };
+        match &name.schema {
+            Some(s) => has(s).then(|| s.clone()),
+            None => self.path.iter().find(|s| has(s)).cloned(),
+        }
+    }
+
+    fn enum_mut(&mut self, name: &Name) -> Option<&mut Vec<String>> {
+        let schema = self.enum_schema(name)?;
+        self.schemas.get_mut(&schema)?.enums.get_mut(&name.name)
     }
 
     /// Corrects the model with what an applied file shows exists.

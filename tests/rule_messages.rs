@@ -167,6 +167,27 @@ fn scenario(code: &str, d: &Dir) -> Option<Case> {
             );
             check(&["m"])
         }
+        "duplicate-type" => {
+            repo_with_set(d, 1);
+            d.write("m/0001_mood.sql", "CREATE TYPE mood AS ENUM ('ok');\n");
+            d.write(
+                "m/0002_mood_again.sql",
+                "CREATE TYPE mood AS ENUM ('ok', 'sad');\n",
+            );
+            check(&["m"])
+        }
+        "duplicate-enum-value" => {
+            repo_with_set(d, 1);
+            d.write(
+                "m/0001_status.sql",
+                "CREATE TYPE status AS ENUM ('new', 'done');\nALTER TYPE status ADD VALUE 'archived';\n",
+            );
+            d.write(
+                "m/0002_archived.sql",
+                "ALTER TYPE status ADD VALUE 'archived';\n",
+            );
+            check(&["m"])
+        }
         "duplicate-schema" => {
             repo_with_set(d, 1);
             d.write(

@@ -102,6 +102,20 @@ fn finding(m: &Migration, problem: Problem, near_relation: Option<String>) -> Fi
             "already exists",
             "remove this duplicate, or write ADD COLUMN IF NOT EXISTS if another branch adds the same column".to_string(),
         ),
+        Problem::DuplicateType { name } => (
+            Rule::DuplicateType,
+            format!("type `{name}` already exists at this point: an earlier migration creates it (PostgreSQL fails with 42710)"),
+            name.span.clone(),
+            "already exists",
+            "use another name, or drop the earlier type first (CREATE TYPE has no IF NOT EXISTS)".to_string(),
+        ),
+        Problem::DuplicateEnumValue { type_name, value } => (
+            Rule::DuplicateEnumValue,
+            format!("enum `{type_name}` already has the label '{}' at this point (PostgreSQL fails with 42710)", value.name),
+            value.span.clone(),
+            "already a label",
+            "remove this duplicate, or write ADD VALUE IF NOT EXISTS if another branch adds the same label".to_string(),
+        ),
         Problem::DuplicateSchema { name } => (
             Rule::DuplicateSchema,
             format!("schema `{}` already exists at this point (PostgreSQL fails with 42P06)", name.name),
@@ -146,6 +160,50 @@ mod tests {
 
     fn codes(files: &[&str]) -> Vec<String> {
         replay(files).into_iter().map(|(c, _)| c).collect()
+    }
+
+    #[test]
+    fn enum_labels_and_types_added_twice() {
+        assert_eq!(
+            codes(&[
+                "CREATE SCHEMA app; CREATE TYPE app.status AS ENUM ('new', 'done');",
+                "ALTER TYPE app.status ADD VALUE 'archived';",
+                "ALTER TYPE app.status ADD VALUE 'archived';",
+            ]),
+            ["duplicate-enum-value"]
+        );
+        assert_eq!(
+            codes(&[
+                "CREATE TYPE mood AS ENUM ('ok');",
+                "CREATE TYPE mood AS ENUM ('ok', 'sad');"
+            ]),
+            ["duplicate-type"]
+        );
+        assert_eq!(
+            codes(&[
+                "CREATE TYPE s AS ENUM ('a', 'b');",
+                "ALTER TYPE s RENAME VALUE 'a' TO 'b';"
+            ]),
+            ["duplicate-enum-value"]
+        );
+        // Valid: IF NOT EXISTS, a rename freeing a label, a dropped and re-created type, a
+        // renamed type, search_path, and a type the set never created.
+        assert!(codes(&[
+            "CREATE TYPE s AS ENUM ('a');",
+            "ALTER TYPE s ADD VALUE IF NOT EXISTS 'a'; ALTER TYPE s RENAME VALUE 'a' TO 'z'; ALTER TYPE s ADD VALUE 'a';",
+            "DROP TYPE s; CREATE TYPE s AS ENUM ('a');",
+            "ALTER TYPE s RENAME TO t; CREATE TYPE s AS ENUM ('x');",
+            "CREATE SCHEMA k; SET search_path TO k; CREATE TYPE s AS ENUM ('q');",
+            "ALTER TYPE nowhere ADD VALUE 'x';",
+        ])
+        .is_empty());
+        // Labels changed where the replay cannot see (dynamic SQL): nothing is reported after.
+        assert!(codes(&[
+            "CREATE TYPE s AS ENUM ('a');",
+            "DO $$ BEGIN EXECUTE format('ALTER TYPE s RENAME VALUE %L TO %L', 'a', 'b'); END $$;",
+            "ALTER TYPE s ADD VALUE 'a';",
+        ])
+        .is_empty());
     }
 
     #[test]

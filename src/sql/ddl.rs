@@ -6,8 +6,9 @@
 use std::ops::Range;
 
 use sqlparser::ast::{
-    AlterIndexOperation, AlterTableOperation, ColumnOption, Expr, FunctionArguments, ObjectName,
-    ObjectType, Query, RenameTableNameKind, SchemaName, SetExpr, Statement as Ast, TableConstraint,
+    AlterIndexOperation, AlterTableOperation, ColumnOption, Expr, FunctionArguments, Ident,
+    ObjectName, ObjectType, Query, RenameTableNameKind, SchemaName, SetExpr, Statement as Ast,
+    TableConstraint, UserDefinedTypeRepresentation,
 };
 
 use super::LineIndex;
@@ -140,6 +141,27 @@ pub enum Change {
         schema: Option<String>,
         span: Range<usize>,
     },
+    /// `CREATE TYPE … AS ENUM (…)`.
+    CreateEnum {
+        name: Name,
+        labels: Vec<String>,
+    },
+    /// `ALTER TYPE … ADD VALUE [IF NOT EXISTS] 'v'`, or `RENAME VALUE 'from' TO 'v'`.
+    EnumValue {
+        name: Name,
+        value: Column,
+        from: Option<String>,
+        if_not_exists: bool,
+    },
+    /// `ALTER TYPE … RENAME TO …`.
+    RenameType {
+        name: Name,
+        to: String,
+    },
+    /// `DROP TYPE …` (without CASCADE, which may take tables with it: unknown).
+    DropType {
+        names: Vec<Name>,
+    },
     /// Something the replay cannot follow that may create, rename or drop relations.
     Unknown {
         what: String,
@@ -183,9 +205,15 @@ impl Change {
     fn each_span(&mut self, mut f: impl FnMut(&mut Range<usize>)) {
         match self {
             Change::SearchPath(_) => {}
-            Change::CreateSchema { name, .. } | Change::RenameIndex { name, .. } => {
-                f(&mut name.span)
+            Change::CreateSchema { name, .. }
+            | Change::RenameIndex { name, .. }
+            | Change::CreateEnum { name, .. }
+            | Change::RenameType { name, .. } => f(&mut name.span),
+            Change::EnumValue { name, value, .. } => {
+                f(&mut name.span);
+                f(&mut value.span);
             }
+            Change::DropType { names } => names.iter_mut().for_each(|n| f(&mut n.span)),
             Change::Create {
                 name,
                 columns,
@@ -352,6 +380,17 @@ impl Reader<'_> {
                 }
             }
             Ast::CreateTable(t) => self.create_table(t),
+            Ast::CreateType {
+                name,
+                representation: Some(UserDefinedTypeRepresentation::Enum { labels }),
+            } => match self.name(name) {
+                Some(name) => vec![Change::CreateEnum {
+                    name,
+                    labels: labels.iter().map(|l| l.value.clone()).collect(),
+                }],
+                None => vec![self.unknown("CREATE TYPE")],
+            },
+            Ast::AlterType(t) => self.alter_type(t),
             Ast::CreateIndex(i) => self.create_index(i),
             Ast::CreateView(v) => self.create_view(v),
             Ast::CreateSequence {
@@ -517,6 +556,40 @@ impl Reader<'_> {
         made
     }
 
+    /// `ALTER TYPE`: enum values added or renamed, the type renamed.
+    fn alter_type(&self, t: &sqlparser::ast::AlterType) -> Vec<Change> {
+        use sqlparser::ast::AlterTypeOperation as Op;
+        let Some(name) = self.name(&t.name) else {
+            return vec![self.unknown("ALTER TYPE")];
+        };
+        vec![match &t.operation {
+            Op::Rename(r) => Change::RenameType {
+                name,
+                to: fold(&r.new_name),
+            },
+            Op::AddValue(v) => Change::EnumValue {
+                name,
+                value: self.label(&v.value),
+                from: None,
+                if_not_exists: v.if_not_exists,
+            },
+            Op::RenameValue(v) => Change::EnumValue {
+                name,
+                value: self.label(&v.to),
+                from: Some(v.from.value.clone()),
+                if_not_exists: false,
+            },
+        }]
+    }
+
+    /// An enum label (a string literal, kept as written) and where it is.
+    fn label(&self, id: &Ident) -> Column {
+        Column {
+            name: id.value.clone(),
+            span: self.span_of(id),
+        }
+    }
+
     fn drop(
         &self,
         object_type: ObjectType,
@@ -531,6 +604,12 @@ impl Reader<'_> {
             ObjectType::Index => Some(Kind::Index),
             ObjectType::Sequence => Some(Kind::Sequence),
             ObjectType::Schema => None,
+            ObjectType::Type if !cascade => {
+                return match names.iter().map(|n| self.name(n)).collect() {
+                    Some(names) => vec![Change::DropType { names }],
+                    None => vec![self.unknown("DROP TYPE")],
+                };
+            }
             // Types, roles, …: not relations; a dropped type may take tables with it (CASCADE).
             _ if cascade => return vec![self.unknown(format!("DROP {object_type} … CASCADE"))],
             _ => return Vec::new(),
@@ -825,12 +904,13 @@ fn no_relation_effects(stmt: &Ast) -> bool {
 
 /// Whether SQL text the replay does not model (a `DO` body, a statement it cannot read) may
 /// create, rename or drop a relation or schema: DDL words, `EXECUTE` (dynamic SQL), `RENAME`,
-/// `SELECT … INTO`, `ROLLBACK` (which undoes what came before).
+/// `SELECT … INTO`, `ROLLBACK` (which undoes what came before); or change an enum's labels
+/// (`ALTER TYPE`, `DROP TYPE`).
 pub fn may_change_relations(text: &str) -> bool {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     RE.get_or_init(|| {
         regex::Regex::new(
-            r"(?is)\b(create|drop|alter|import)\b.*?\b(table|index|view|sequence|schema|extension)\b|\b(execute|rename|rollback|into)\b",
+            r"(?is)\b(create|drop|alter|import)\b.*?\b(table|index|view|sequence|schema|extension)\b|\b(execute|rename|rollback|into)\b|\b(alter|drop)\s+type\b",
         )
         .expect("valid regex")
     })
