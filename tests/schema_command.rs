@@ -8,7 +8,7 @@ fn set() -> Dir {
     let d = Dir::new();
     d.init_repo();
     d.write("migrations/0000_init.sql", "CREATE SCHEMA app;\nCREATE TABLE app.users (id int PRIMARY KEY, mail text);\nCREATE INDEX users_mail_idx ON app.users (mail);\n");
-    d.write("migrations/0001_rename.sql", "ALTER TABLE app.users RENAME COLUMN mail TO email;\nCREATE VIEW app.active AS SELECT id FROM app.users;\nCREATE TABLE app.copy AS SELECT * FROM app.users;\n");
+    d.write("migrations/0001_rename.sql", "ALTER TABLE app.users RENAME COLUMN mail TO email;\nCREATE VIEW app.active AS SELECT id FROM app.users;\nCREATE TABLE app.copy AS SELECT * FROM app.users;\nCREATE TYPE app.status AS ENUM ('new', 'done');\nALTER TYPE app.status ADD VALUE 'archived';\n");
     d.write(
         "migrations/0002_dynamic.sql",
         "DO $$ BEGIN EXECUTE 'CREATE TABLE app.x (a int)'; END $$;\nCREATE SEQUENCE app.counter;\n",

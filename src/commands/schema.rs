@@ -31,6 +31,14 @@ pub struct SchemaPicture {
     /// May hold relations the replay cannot see (an extension's, a declared external schema).
     pub open: bool,
     pub relations: Vec<RelationPicture>,
+    /// Enum types the set created, with their labels in order.
+    pub enums: Vec<EnumPicture>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EnumPicture {
+    pub name: String,
+    pub labels: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -95,10 +103,20 @@ fn picture(set: String, at: Option<String>, model: &Model) -> Picture {
                     .position(|x| *x == k)
             };
             relations.sort_by(|a, b| (rank(a.kind), &a.name).cmp(&(rank(b.kind), &b.name)));
+            let mut enums: Vec<EnumPicture> = ns
+                .enums
+                .iter()
+                .map(|(name, labels)| EnumPicture {
+                    name: name.clone(),
+                    labels: labels.clone(),
+                })
+                .collect();
+            enums.sort_by(|a, b| a.name.cmp(&b.name));
             SchemaPicture {
                 name: name.clone(),
                 open: ns.open,
                 relations,
+                enums,
             }
         })
         .collect();
@@ -133,6 +151,9 @@ pub fn render_human(p: &Picture) -> String {
                 None => String::new(),
             };
             out.push_str(&format!("  {} {}{columns}\n", r.kind, r.name));
+        }
+        for e in &s.enums {
+            out.push_str(&format!("  enum {} ({})\n", e.name, e.labels.join(", ")));
         }
     }
     if let Some(why) = &p.unsure {
