@@ -278,6 +278,11 @@ rules! {
         summary: "A migration adds (or renames to) a column its table already has (PostgreSQL: 42701).",
         why: "Two branches often add the same column; the second ALTER fails at deploy unless it says IF NOT EXISTS.",
         bad: "-- 0003: ALTER TABLE users ADD COLUMN email text;\nALTER TABLE users ADD COLUMN email text;", good: "ALTER TABLE users ADD COLUMN IF NOT EXISTS email text;" }
+    NotNullWithoutDefault => { code: "not-null-without-default", severity: Warning, fatal: false,
+        family: Schema,
+        summary: "A migration adds a NOT NULL column without a default to a table an earlier migration created (PostgreSQL: 23502 if it has rows).",
+        why: "Every existing row would violate the constraint: the deploy fails as soon as the table holds data, which production tables do, while a fresh test database passes.",
+        bad: "ALTER TABLE users ADD COLUMN plan text NOT NULL;", good: "ALTER TABLE users ADD COLUMN plan text NOT NULL DEFAULT 'free';" }
     DuplicateType => { code: "duplicate-type", severity: Error, fatal: false,
         family: Schema,
         summary: "A migration creates an enum type that already exists (PostgreSQL: 42710).",

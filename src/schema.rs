@@ -35,6 +35,10 @@ pub enum Problem {
     DuplicateRelation { name: Name, existing: Kind },
     /// 42701 `column "c" of relation "t" already exists`.
     DuplicateColumn { table: String, column: Column },
+    /// 23502 when the table has rows: a `NOT NULL` column added without a default to a table
+    /// an earlier migration created (the database has had time to fill it). A warning: an
+    /// empty table takes it.
+    RequiredColumn { table: String, column: Column },
     /// 42710 `type "x" already exists` (an enum created twice).
     DuplicateType { name: Name },
     /// 42710 `enum label "v" already exists` (`ADD VALUE` without `IF NOT EXISTS`, or
@@ -49,6 +53,8 @@ pub struct Relation {
     pub columns: Option<Vec<String>>,
     /// A view's relations, resolved when it was created (`None`: not known).
     pub uses: Option<Vec<(String, String)>>,
+    /// The file (counted from 1 in replay order) that created it; 0 when it came from outside.
+    pub file: u32,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -72,6 +78,8 @@ pub struct Model {
     maybe_gone: HashSet<(String, String)>,
     path: Vec<String>,
     temp: HashMap<String, Relation>,
+    /// The file being replayed (counted from 1 by [`Model::begin_file`]).
+    file: u32,
 }
 
 /// Where a name resolved.
@@ -103,6 +111,7 @@ impl Model {
             maybe_gone: HashSet::new(),
             path: vec!["public".into()],
             temp: HashMap::new(),
+            file: 0,
         };
         for e in external {
             let e = e.trim();
@@ -129,6 +138,7 @@ impl Model {
 
     /// A new file: a new psql session (default search path, no temporary relations).
     pub fn begin_file(&mut self) {
+        self.file += 1;
         self.path = vec!["public".into()];
         self.temp.clear();
     }
@@ -535,6 +545,7 @@ impl Model {
             uses: uses
                 .as_ref()
                 .and_then(|u| u.iter().map(resolved).collect::<Option<Vec<_>>>()),
+            file: self.file,
         };
         if schema == "pg_temp" {
             self.temp.insert(target.name.clone(), relation);
@@ -725,8 +736,24 @@ impl Model {
             *table = to.clone();
             return None;
         }
-        let columns = self.relation_mut(schema, table)?.columns.as_mut()?;
-        column_op(columns, &t, op, opaque)
+        let file = self.file;
+        let relation = self.relation_mut(schema, table)?;
+        // Created by an earlier migration (or outside the set): the database may hold rows.
+        let filled = relation.file < file;
+        let Some(columns) = relation.columns.as_mut() else {
+            return match op {
+                AlterOp::AddColumn {
+                    column,
+                    required: true,
+                    ..
+                } if filled => Some(Problem::RequiredColumn {
+                    table: t,
+                    column: column.clone(),
+                }),
+                _ => None,
+            };
+        };
+        column_op(columns, (&t, filled), op, opaque)
     }
 
     fn rename(&mut self, schema: &str, from: &str, to: &str) {
@@ -743,7 +770,12 @@ impl Model {
 }
 
 /// One column action of an `ALTER TABLE` on `table`'s known `columns`.
-fn column_op(columns: &mut Vec<String>, t: &str, op: &AlterOp, opaque: bool) -> Option<Problem> {
+fn column_op(
+    columns: &mut Vec<String>,
+    (t, filled): (&str, bool),
+    op: &AlterOp,
+    opaque: bool,
+) -> Option<Problem> {
     let missing = |c: &Column, known: &Vec<String>| {
         (!opaque).then(|| Problem::UndefinedColumn {
             table: t.to_string(),
@@ -755,6 +787,7 @@ fn column_op(columns: &mut Vec<String>, t: &str, op: &AlterOp, opaque: bool) -> 
         AlterOp::AddColumn {
             column,
             if_not_exists,
+            required,
             ..
         } => {
             if columns.contains(&column.name) {
@@ -764,6 +797,12 @@ fn column_op(columns: &mut Vec<String>, t: &str, op: &AlterOp, opaque: bool) -> 
                 });
             }
             columns.push(column.name.clone());
+            if *required && filled {
+                return Some(Problem::RequiredColumn {
+                    table: t.to_string(),
+                    column: column.clone(),
+                });
+            }
         }
         AlterOp::DropColumn {
             columns: dropped,
@@ -805,6 +844,7 @@ fn unknown_table() -> Relation {
         kind: Kind::Table,
         columns: None,
         uses: None,
+        file: 0,
     }
 }
 

@@ -167,6 +167,14 @@ fn scenario(code: &str, d: &Dir) -> Option<Case> {
             );
             check(&["m"])
         }
+        "not-null-without-default" => {
+            repo_with_set(d, 1);
+            d.write(
+                "m/0001_plan.sql",
+                "ALTER TABLE t0 ADD COLUMN plan text NOT NULL;\n",
+            );
+            check(&["m"])
+        }
         "duplicate-type" => {
             repo_with_set(d, 1);
             d.write("m/0001_mood.sql", "CREATE TYPE mood AS ENUM ('ok');\n");

@@ -102,6 +102,13 @@ fn finding(m: &Migration, problem: Problem, near_relation: Option<String>) -> Fi
             "already exists",
             "remove this duplicate, or write ADD COLUMN IF NOT EXISTS if another branch adds the same column".to_string(),
         ),
+        Problem::RequiredColumn { table, column } => (
+            Rule::NotNullWithoutDefault,
+            format!("column `{}` is added to `{table}` as NOT NULL without a default: an earlier migration created the table, and if it has rows PostgreSQL fails with 23502", column.name),
+            column.span.clone(),
+            "NOT NULL, no default",
+            "add it with a DEFAULT (or as nullable, backfill it with UPDATE, then SET NOT NULL)".to_string(),
+        ),
         Problem::DuplicateType { name } => (
             Rule::DuplicateType,
             format!("type `{name}` already exists at this point: an earlier migration creates it (PostgreSQL fails with 42710)"),
@@ -160,6 +167,23 @@ mod tests {
 
     fn codes(files: &[&str]) -> Vec<String> {
         replay(files).into_iter().map(|(c, _)| c).collect()
+    }
+
+    #[test]
+    fn a_not_null_column_without_default_on_an_earlier_table_is_a_warning() {
+        let early = "CREATE TABLE users (id int PRIMARY KEY);";
+        assert_eq!(
+            codes(&[early, "ALTER TABLE users ADD COLUMN plan text NOT NULL;"]),
+            ["not-null-without-default"]
+        );
+        // A default, identity, generated or serial column fills the rows; a table created in
+        // the same file is empty; a nullable column is fine.
+        assert!(codes(&[
+            early,
+            "ALTER TABLE users ADD COLUMN a text NOT NULL DEFAULT 'x', ADD COLUMN b bigint GENERATED ALWAYS AS IDENTITY, ADD COLUMN c bigserial, ADD COLUMN d text, ADD COLUMN e int NOT NULL GENERATED ALWAYS AS (id * 2) STORED;",
+            "CREATE TABLE fresh (id int); ALTER TABLE fresh ADD COLUMN x int NOT NULL;",
+        ])
+        .is_empty());
     }
 
     #[test]

@@ -278,6 +278,10 @@ pub enum AlterOp {
         column: Column,
         if_not_exists: bool,
         references: Vec<Reference>,
+        /// `NOT NULL` (or a primary key) without a default, identity or generated value: on a
+        /// table that has rows, PostgreSQL refuses it (23502).
+        #[serde(default)]
+        required: bool,
     },
     DropColumn {
         columns: Vec<Column>,
@@ -643,6 +647,7 @@ impl Reader<'_> {
                 } => AlterOp::AddColumn {
                     column: self.column(&column_def.name),
                     if_not_exists: *if_not_exists,
+                    required: required(column_def),
                     references: column_def
                         .options
                         .iter()
@@ -900,6 +905,26 @@ fn no_relation_effects(stmt: &Ast) -> bool {
             | Ast::Savepoint { .. }
             | Ast::ReleaseSavepoint { .. }
     )
+}
+
+/// A column definition every existing row would violate: `NOT NULL` or a primary key, with no
+/// `DEFAULT`, identity, generated value or serial type to fill the rows.
+fn required(c: &sqlparser::ast::ColumnDef) -> bool {
+    let filled = c.options.iter().any(|o| {
+        matches!(
+            o.option,
+            ColumnOption::Default(_) | ColumnOption::Identity(_) | ColumnOption::Generated { .. }
+        )
+    });
+    let serial = matches!(
+        c.data_type.to_string().to_ascii_lowercase().as_str(),
+        "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" | "serial2"
+    );
+    let not_null = c.options.iter().any(|o| {
+        matches!(o.option, ColumnOption::NotNull)
+            || matches!(&o.option, ColumnOption::PrimaryKey(_))
+    });
+    not_null && !filled && !serial
 }
 
 /// Whether SQL text the replay does not model (a `DO` body, a statement it cannot read) may
