@@ -1095,6 +1095,14 @@ fn summary(
     }
 }
 
+/// What a file miglint could not read as SQL (unreadable, too large) does to the model: unknown.
+pub fn unread(name: &str) -> crate::sql::ddl::Change {
+    crate::sql::ddl::Change::Unknown {
+        what: format!("`{name}`, which miglint could not read as SQL"),
+        span: 0..0,
+    }
+}
+
 /// What the migrations new on this branch do to the schema: the replay without them (the base's
 /// files) against the replay with them. `None` when they change nothing the model holds.
 fn schema_change(
@@ -1109,12 +1117,13 @@ fn schema_change(
                 continue;
             }
             model.begin_file();
-            for change in state
-                .analyses
-                .get(&m.name)
-                .map_or(&[][..], |a| &a.changes[..])
-            {
-                model.apply(change, true);
+            match state.analyses.get(&m.name) {
+                Some(a) => a.changes.iter().for_each(|c| {
+                    model.apply(c, true);
+                }),
+                None => {
+                    model.apply(&unread(&m.name), true);
+                }
             }
         }
         model

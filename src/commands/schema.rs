@@ -70,12 +70,13 @@ pub fn run(ws: &Workspace, set: Option<&str>, at: Option<u64>) -> crate::Result<
         .take_while(|m| at.is_none_or(|n| m.number <= n))
     {
         model.begin_file();
-        for change in state
-            .analyses
-            .get(&m.name)
-            .map_or(&[][..], |a| &a.changes[..])
-        {
-            model.apply(change, true);
+        match state.analyses.get(&m.name) {
+            Some(a) => a.changes.iter().for_each(|c| {
+                model.apply(c, true);
+            }),
+            None => {
+                model.apply(&check::unread(&m.name), true);
+            }
         }
         last = Some(m.name.clone());
     }
