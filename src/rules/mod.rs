@@ -2,11 +2,11 @@
 //! Alembic graph, git base) to findings. No rule reads the file system or git; readers hand them
 //! what they judge ([`SetFacts`]), so every rule is testable without a repository.
 //!
-//! The engine (`crate::check`) reads a set, builds its [`SetFacts`] and runs every entry of
-//! [`SET_PASSES`] over them: a new rule over a set is a file here, a registry row and a line in
-//! that table (`cargo run --example new_rule -- NAME` writes all three, with a unit test). Rules
-//! that need more than one set's facts (the base, the branch's commits, other branches' claims,
-//! each file's SQL) are run by the engine where those are read.
+//! The engine (`check.rs`, the layer above) reads a set, builds its [`SetFacts`] and runs
+//! every entry of [`SET_PASSES`] over them: a new rule over a set is a file here, a registry
+//! row and a line in that table (`cargo run --example new_rule -- CODE FAMILY` writes all three,
+//! with a unit test). Rules that need more than one set's facts (the base, the branch's commits,
+//! other branches' claims, each file's SQL) are run by the engine where those are read.
 
 use std::collections::HashMap;
 
