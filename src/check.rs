@@ -1095,14 +1095,6 @@ fn summary(
     }
 }
 
-/// What a file miglint could not read as SQL (unreadable, too large) does to the model: unknown.
-pub fn unread(name: &str) -> crate::sql::ddl::Change {
-    crate::sql::ddl::Change::Unknown {
-        what: format!("`{name}`, which miglint could not read as SQL"),
-        span: 0..0,
-    }
-}
-
 /// What the migrations new on this branch do to the schema: the replay without them (the base's
 /// files) against the replay with them. `None` when they change nothing the model holds.
 fn schema_change(
@@ -1116,15 +1108,7 @@ fn schema_change(
             if only_base && !base_names.contains(m.name.as_str()) {
                 continue;
             }
-            model.begin_file();
-            match state.analyses.get(&m.name) {
-                Some(a) => a.changes.iter().for_each(|c| {
-                    model.apply(c, true);
-                }),
-                None => {
-                    model.apply(&unread(&m.name), true);
-                }
-            }
+            model.replay_file(&m.name, state.analyses.get(&m.name));
         }
         model
     };

@@ -136,6 +136,27 @@ impl Model {
         m
     }
 
+    /// Replays one migration file (a new psql session) from its analysis, as PostgreSQL accepted
+    /// it. A file not read as SQL (no analysis, or one skipped as too large) makes what follows
+    /// unknown; returns whether it was read.
+    pub fn replay_file(&mut self, name: &str, analysis: Option<&crate::sql::Analysis>) -> bool {
+        self.begin_file();
+        let Some(analysis) = analysis.filter(|a| !a.skipped) else {
+            self.apply(
+                &Change::Unknown {
+                    what: format!("`{name}`, which miglint could not read as SQL"),
+                    span: 0..0,
+                },
+                true,
+            );
+            return false;
+        };
+        for change in &analysis.changes {
+            self.apply(change, true);
+        }
+        true
+    }
+
     /// A new file: a new psql session (default search path, no temporary relations).
     pub fn begin_file(&mut self) {
         self.file += 1;

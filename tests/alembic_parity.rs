@@ -62,7 +62,7 @@ fn column(rng: &mut Lcg, name: &str) -> String {
 }
 
 /// One `op.*` call valid for `state` (and the state after it), or an unreadable form.
-fn op(rng: &mut Lcg, s: &mut State) -> (String, bool) {
+fn op(rng: &mut Lcg, s: &mut State) -> String {
     s.counter += 1;
     let n = s.counter;
     let choice = match rng.below(12) {
@@ -94,39 +94,30 @@ fn op(rng: &mut Lcg, s: &mut State) -> (String, bool) {
             let mut all = vec!["id".to_string()];
             all.extend(cols);
             s.tables.push((schema, name.clone(), all));
-            (
-                format!(
-                    "op.create_table(\n        \"{name}\",\n        {}{}\n    )",
-                    args.join(",\n        "),
-                    schema_kw(schema)
-                ),
-                true,
+            format!(
+                "op.create_table(\n        \"{name}\",\n        {}{}\n    )",
+                args.join(",\n        "),
+                schema_kw(schema)
             )
         }
         2 | 3 => {
             let (schema, table, cols) = &mut s.tables[t];
             let c = format!("a{n}");
             cols.push(c.clone());
-            (
-                format!(
-                    "op.add_column(\"{table}\", {}{})",
-                    column(rng, &c),
-                    schema_kw(*schema)
-                ),
-                true,
+            format!(
+                "op.add_column(\"{table}\", {}{})",
+                column(rng, &c),
+                schema_kw(*schema)
             )
         }
         4 => {
             let (schema, table, cols) = &mut s.tables[t];
             if cols.len() < 3 {
-                return ("op.execute(\"SELECT 1\")".to_string(), true);
+                return "op.execute(\"SELECT 1\")".to_string();
             }
             let c = cols.remove(cols.len() - 1);
             s.indexes.retain(|(_, _, on)| on != &format!("{table}.{c}"));
-            (
-                format!("op.drop_column(\"{table}\", \"{c}\"{})", schema_kw(*schema)),
-                true,
-            )
+            format!("op.drop_column(\"{table}\", \"{c}\"{})", schema_kw(*schema))
         }
         5 => {
             let (schema, table, cols) = &mut s.tables[t];
@@ -139,17 +130,14 @@ fn op(rng: &mut Lcg, s: &mut State) -> (String, bool) {
                     *on = format!("{table}.{new}");
                 }
             }
-            (format!("op.alter_column(\"{table}\", \"{old}\", new_column_name=\"{new}\", existing_type=sa.Text(){})", schema_kw(*schema)), true)
+            format!("op.alter_column(\"{table}\", \"{old}\", new_column_name=\"{new}\", existing_type=sa.Text(){})", schema_kw(*schema))
         }
         6 => {
             let (schema, table, cols) = &s.tables[t];
             let c = cols[cols.len() - 1].clone();
-            (
-                format!(
-                    "op.alter_column(\"{table}\", \"{c}\", nullable=True{})",
-                    schema_kw(*schema)
-                ),
-                true,
+            format!(
+                "op.alter_column(\"{table}\", \"{c}\", nullable=True{})",
+                schema_kw(*schema)
             )
         }
         7 => {
@@ -159,33 +147,24 @@ fn op(rng: &mut Lcg, s: &mut State) -> (String, bool) {
             s.indexes
                 .push((schema, name.clone(), format!("{table}.{c}")));
             let unique = pick(rng, &["", ", unique=False", ", unique=True"]);
-            (
-                format!(
-                    "op.create_index(op.f(\"{name}\"), \"{table}\", [\"{c}\"]{unique}{})",
-                    schema_kw(schema)
-                ),
-                true,
+            format!(
+                "op.create_index(op.f(\"{name}\"), \"{table}\", [\"{c}\"]{unique}{})",
+                schema_kw(schema)
             )
         }
         8 if !s.indexes.is_empty() => {
             let (schema, name, on) = s.indexes.remove(rng.below(s.indexes.len()));
             let table = on.split('.').next().unwrap().to_string();
-            (
-                format!(
-                    "op.drop_index(op.f(\"{name}\"), table_name=\"{table}\"{})",
-                    schema_kw(schema)
-                ),
-                true,
+            format!(
+                "op.drop_index(op.f(\"{name}\"), table_name=\"{table}\"{})",
+                schema_kw(schema)
             )
         }
         9 => {
             let (schema, table, _) = s.tables.remove(t);
             s.indexes
                 .retain(|(_, _, on)| !on.starts_with(&format!("{table}.")));
-            (
-                format!("op.drop_table(\"{table}\"{})", schema_kw(schema)),
-                true,
-            )
+            format!("op.drop_table(\"{table}\"{})", schema_kw(schema))
         }
         10 => {
             let (schema, table, _) = &mut s.tables[t];
@@ -196,12 +175,9 @@ fn op(rng: &mut Lcg, s: &mut State) -> (String, bool) {
                     *on = format!("{new}.{rest}");
                 }
             }
-            (
-                format!(
-                    "op.rename_table(\"{old}\", \"{new}\"{})",
-                    schema_kw(*schema)
-                ),
-                true,
+            format!(
+                "op.rename_table(\"{old}\", \"{new}\"{})",
+                schema_kw(*schema)
             )
         }
         _ => {
@@ -212,7 +188,7 @@ fn op(rng: &mut Lcg, s: &mut State) -> (String, bool) {
                 "with op.batch_alter_table(\"TABLE\") as batch:\n        batch.add_column(sa.Column(\"z\", sa.Text()))",
                 "op.bulk_insert(sa.table(\"TABLE\"), [])",
             ]);
-            (form.replace("TABLE", table), false)
+            form.replace("TABLE", table)
         }
     }
 }
@@ -282,7 +258,7 @@ fn upgrade_read_statically_builds_what_alembic_emits() {
                 body.push("op.execute(\"CREATE SCHEMA app\")".to_string());
             }
             for _ in 0..1 + rng.below(3) {
-                body.push(op(&mut rng, &mut state).0);
+                body.push(op(&mut rng, &mut state));
             }
             let down = (i > 0).then(|| format!("p{project}r{:02}", i - 1));
             let text = revision(&id, down.as_deref(), &body);

@@ -69,15 +69,7 @@ pub fn run(ws: &Workspace, set: Option<&str>, at: Option<u64>) -> crate::Result<
         .iter()
         .take_while(|m| at.is_none_or(|n| m.number <= n))
     {
-        model.begin_file();
-        match state.analyses.get(&m.name) {
-            Some(a) => a.changes.iter().for_each(|c| {
-                model.apply(c, true);
-            }),
-            None => {
-                model.apply(&check::unread(&m.name), true);
-            }
-        }
+        model.replay_file(&m.name, state.analyses.get(&m.name));
         last = Some(m.name.clone());
     }
     Ok(picture(set.dir.clone(), last, &model))

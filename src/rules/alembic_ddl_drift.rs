@@ -127,16 +127,9 @@ fn replay_sql(
     files: &[crate::rules::naming::Migration],
     facts: &SetFacts,
 ) -> bool {
-    for m in files {
-        let Some(analysis) = facts.analyses.get(&m.name) else {
-            return false;
-        };
-        model.begin_file();
-        for change in &analysis.changes {
-            model.apply(change, true);
-        }
-    }
-    true
+    files
+        .iter()
+        .all(|m| model.replay_file(&m.name, facts.analyses.get(&m.name)))
 }
 
 /// Applies what a revision's `upgrade()` does, read as SQL, to the Alembic side's model.

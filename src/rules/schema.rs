@@ -13,7 +13,6 @@ use crate::finding::Finding;
 use crate::registry::Rule;
 use crate::rules::naming::Migration;
 use crate::schema::{Model, Problem};
-use crate::sql::ddl::Change;
 use crate::sql::Analysis;
 
 /// The schema replay as a set pass.
@@ -32,17 +31,11 @@ pub fn check(
     let mut model = Model::new(&set.external);
     let mut findings = Vec::new();
     for m in migrations {
-        model.begin_file();
         let Some(analysis) = analyses.get(&m.name).filter(|a| !a.skipped) else {
-            model.apply(
-                &Change::Unknown {
-                    what: format!("{}, which miglint could not read", m.name),
-                    span: 0..0,
-                },
-                true,
-            );
+            model.replay_file(&m.name, None);
             continue;
         };
+        model.begin_file();
         let learn = applied(&m.name);
         for change in &analysis.changes {
             for problem in model.apply(change, learn) {
