@@ -363,8 +363,11 @@ fn analyse_files(
     cache: Option<&HashMap<String, crate::cache::Entry>>,
     all: bool,
 ) -> Vec<PerFile> {
+    // A baseline version's down file is as legacy as its up file.
+    let downs = rules::naming::downs(set, snapshot);
     let numbers: HashMap<&str, u64> = migrations
         .iter()
+        .chain(&downs)
         .map(|m| (m.name.as_str(), m.number))
         .collect();
     snapshot

@@ -22,6 +22,32 @@ pub enum Numbering {
     Timestamp,
 }
 
+/// How a set's directory is laid out, and so which tool applies it: the file names it reads,
+/// which files are applied forward and how they are sent to the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layout {
+    /// `0001_name.sql`, one file per migration, applied by hand (usually with psql).
+    #[default]
+    Plain,
+    /// golang-migrate: `{version}_{title}.up.{ext}` and `.down.{ext}`, any width of version.
+    GolangMigrate,
+}
+
+/// Every layout the issue tracker has asked for; the ones not built yet are refused by name
+/// (a set read with the wrong rules would be checked wrongly, silently).
+const LAYOUTS_PLANNED: [&str; 8] = [
+    "goose", "dbmate", "sqlx", "flyway", "diesel", "prisma", "drizzle", "refinery",
+];
+
+impl Layout {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layout::Plain => "plain",
+            Layout::GolangMigrate => "golang-migrate",
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -46,6 +72,7 @@ struct RawGit {
 struct RawSet {
     name: Option<String>,
     dir: Spanned<String>,
+    layout: Option<Spanned<String>>,
     #[serde(default)]
     numbering: Numbering,
     width: Option<Spanned<usize>>,
@@ -107,6 +134,7 @@ pub struct SetConfig {
     pub name: String,
     /// Relative to the root, `/`-separated (absolute only when the set lies outside the root).
     pub dir: String,
+    pub layout: Layout,
     pub numbering: Numbering,
     pub width: usize,
     pub start: u64,
@@ -141,6 +169,7 @@ impl SetConfig {
             name: dir.clone(),
             lock: join(&dir, "applied.sha256"),
             dir,
+            layout: Layout::Plain,
             numbering: Numbering::Sequential,
             width: 4,
             start: 0,
@@ -445,24 +474,15 @@ pub fn parse(
 fn parse_set(raw_set: RawSet, at: &At, base_dir: &Path, root: &Path) -> crate::Result<SetConfig> {
     let dir = relative_to(root, &normalize(&base_dir.join(raw_set.dir.get_ref())));
     let mut set = SetConfig::with_dir(dir.clone());
+    numbering(&mut set, &raw_set, at)?;
     set.name = raw_set.name.unwrap_or_else(|| dir.clone());
-    set.numbering = raw_set.numbering;
-    if let Some(w) = raw_set.width {
-        if !(1..=18).contains(w.get_ref()) {
-            return Err(at.err(
-                "width must be between 1 and 18".into(),
-                "use the number of digits in your file names, e.g. 4 for 0001_x.sql",
-                w.span(),
-                "out of range",
-            ));
-        }
-        set.width = *w.get_ref();
-    }
-    set.start = raw_set.start.unwrap_or(0);
     if let Some(d) = raw_set.dialect {
         set.dialect = parse_dialect(&d, at)?;
     }
-    set.psql = raw_set.psql.unwrap_or(set.dialect == "postgres");
+    // golang-migrate sends a file to the server as it is: no psql reads it.
+    set.psql = raw_set
+        .psql
+        .unwrap_or(set.dialect == "postgres" && set.layout == Layout::Plain);
     set.history_table = raw_set.history_table;
     if let Some(c) = raw_set.history_columns {
         set.history_columns = c;
@@ -520,6 +540,51 @@ fn parse_set(raw_set: RawSet, at: &At, base_dir: &Path, root: &Path) -> crate::R
         a
     });
     Ok(set)
+}
+
+/// The layout and how its files are numbered: `layout`, `numbering`, `width`, `start`.
+fn numbering(set: &mut SetConfig, raw_set: &RawSet, at: &At) -> crate::Result<()> {
+    if let Some(l) = &raw_set.layout {
+        set.layout = parse_layout(l, at)?;
+    }
+    if set.layout == Layout::GolangMigrate {
+        // What `migrate create -seq` writes: `-digits 6`, counting from 1.
+        (set.width, set.start) = (6, 1);
+    }
+    set.numbering = raw_set.numbering;
+    if let Some(w) = &raw_set.width {
+        if !(1..=18).contains(w.get_ref()) {
+            return Err(at.err(
+                "width must be between 1 and 18".into(),
+                "use the number of digits in your file names, e.g. 4 for 0001_x.sql",
+                w.span(),
+                "out of range",
+            ));
+        }
+        set.width = *w.get_ref();
+    }
+    set.start = raw_set.start.unwrap_or(set.start);
+    Ok(())
+}
+
+/// A `layout` value; a planned but unbuilt layout is refused by name, never read as `plain`.
+fn parse_layout(l: &Spanned<String>, at: &At) -> crate::Result<Layout> {
+    match l.get_ref().as_str() {
+        "plain" => Ok(Layout::Plain),
+        "golang-migrate" => Ok(Layout::GolangMigrate),
+        other if LAYOUTS_PLANNED.contains(&other) => Err(at.err(
+            format!("layout `{other}` is not supported by this version of miglint"),
+            "supported layouts: plain, golang-migrate; checking these files with another layout's rules would be wrong, so miglint stops",
+            l.span(),
+            "not supported yet",
+        )),
+        other => Err(at.err(
+            format!("unknown layout `{other}`"),
+            "use one of: plain, golang-migrate",
+            l.span(),
+            "unknown layout",
+        )),
+    }
 }
 
 /// A `dialect` value: one of [`DIALECTS`], case-insensitively; `postgresql` is `postgres`.

@@ -1,6 +1,15 @@
 //! Migration file names: parsing `NNNN_snake_case_name.sql`, formatting the next name, slugifying.
 
-use crate::config::{Numbering, SetConfig};
+use crate::config::{Layout, Numbering, SetConfig};
+
+/// Which way a file moves the schema: forward (every plain migration, golang-migrate's
+/// `.up.` files), or back (`.down.` files, run only by an explicit rollback).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Direction {
+    #[default]
+    Up,
+    Down,
+}
 
 /// A migration name that follows the set's convention.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -8,8 +17,9 @@ pub struct ParsedName {
     pub number: u64,
     /// The digit run exactly as written (keeps leading zeros).
     pub digits: String,
-    /// The part after `NNNN_`, without `.sql`.
+    /// The part after `NNNN_`, without `.sql` (and without `.up`/`.down`).
     pub slug: String,
+    pub direction: Direction,
 }
 
 /// Why a name does not follow the convention; `number` is kept when one could be read, so the
@@ -45,6 +55,11 @@ pub trait Convention {
     /// Whether numbers are consecutive: a skipped one is a `number-gap`, and `renumber` can move
     /// this branch's new migrations after the base's last one.
     fn consecutive(&self) -> bool;
+    /// The file that reverts migration `number` named `slug`, when the layout pairs one with
+    /// every migration (golang-migrate's `.down.sql`).
+    fn down(&self, _number: u64, _slug: &str) -> Option<String> {
+        None
+    }
 }
 
 /// `0000_init.sql`, `0001_…`: fixed-width consecutive numbers from `start`.
@@ -98,15 +113,133 @@ impl Convention for Timestamp {
     }
 }
 
+/// golang-migrate's `{version}_{title}.up.{ext}` / `.down.{ext}` (its `source.Parse`): the
+/// version is the leading digits read as an unsigned 64-bit number, so `1` and `0001` are the
+/// same version; the title is anything; the direction is the last `.up.`/`.down.` of the name.
+/// New names follow the set's numbering (`migrate create -seq -digits N`, or the default
+/// `20060102150405` time format).
+pub struct GolangMigrate {
+    pub numbering: Numbering,
+    pub width: usize,
+    pub start: u64,
+}
+
+impl GolangMigrate {
+    fn number_part(&self, number: u64) -> String {
+        match self.numbering {
+            Numbering::Sequential => format!("{number:0width$}", width = self.width),
+            Numbering::Timestamp => number.to_string(),
+        }
+    }
+}
+
+impl Convention for GolangMigrate {
+    fn parse(&self, name: &str) -> Result<ParsedName, NameError> {
+        let digits: String = name.chars().take_while(|c| c.is_ascii_digit()).collect();
+        let number = digits.parse::<u64>().ok();
+        let rest = &name[digits.len()..];
+        let title = rest.strip_prefix('_');
+        // The last `.up.`/`.down.` splits title and extension (the tool's pattern is greedy).
+        let marker = title.and_then(|t| {
+            let up = t.rfind(".up.").map(|i| (i, Direction::Up));
+            let down = t.rfind(".down.").map(|i| (i, Direction::Down));
+            up.into_iter().chain(down).max_by_key(|m| m.0)
+        });
+        let slug_guess = {
+            let t = title.unwrap_or(rest);
+            let t = marker.map_or(t.strip_suffix(".sql").unwrap_or(t), |(i, _)| &t[..i]);
+            let s = slugify(t);
+            (!s.is_empty()).then_some(s)
+        };
+        let ignored = "golang-migrate ignores the file, so it never runs";
+        let fail = |reason: String| NameError {
+            reason: format!("{reason}: {ignored}"),
+            number,
+            slug: slug_guess.clone(),
+        };
+        if digits.is_empty() {
+            return Err(fail("the name does not start with a version number".into()));
+        }
+        if number.is_none() {
+            return Err(fail("the version does not fit in 64 bits".into()));
+        }
+        let (Some(title), Some((at, direction))) = (title, marker) else {
+            return Err(fail(if title.is_none() {
+                "the version must be followed by `_` and a title".into()
+            } else {
+                "the name has no `.up.` or `.down.` before its extension".into()
+            }));
+        };
+        Ok(ParsedName {
+            number: number.unwrap_or_default(),
+            digits,
+            slug: title[..at].to_string(),
+            direction,
+        })
+    }
+    fn format(&self, number: u64, slug: &str) -> String {
+        format!("{}_{slug}.up.sql", self.number_part(number))
+    }
+    fn number_text(&self, number: u64) -> String {
+        self.number_part(number)
+    }
+    fn next(&self, last: Option<u64>, now: std::time::SystemTime) -> u64 {
+        match self.numbering {
+            Numbering::Sequential => last.map_or(self.start, |n| n + 1),
+            Numbering::Timestamp => utc_timestamp(now).max(last.map_or(0, |n| n + 1)),
+        }
+    }
+    fn pattern(&self) -> String {
+        let n = match self.numbering {
+            Numbering::Sequential => "N".repeat(self.width),
+            Numbering::Timestamp => "YYYYMMDDHHMMSS".into(),
+        };
+        format!("{n}_title.up.sql (and {n}_title.down.sql)")
+    }
+    fn consecutive(&self) -> bool {
+        // golang-migrate steps from one existing version to the next: gaps are normal.
+        false
+    }
+    fn down(&self, number: u64, slug: &str) -> Option<String> {
+        Some(format!("{}_{slug}.down.sql", self.number_part(number)))
+    }
+}
+
 /// The set's numbering convention.
 pub fn convention(set: &SetConfig) -> Box<dyn Convention> {
-    match set.numbering {
-        Numbering::Sequential => Box::new(Sequential {
+    match (set.layout, set.numbering) {
+        (Layout::GolangMigrate, numbering) => Box::new(GolangMigrate {
+            numbering,
             width: set.width,
             start: set.start,
         }),
-        Numbering::Timestamp => Box::new(Timestamp),
+        (Layout::Plain, Numbering::Sequential) => Box::new(Sequential {
+            width: set.width,
+            start: set.start,
+        }),
+        (Layout::Plain, Numbering::Timestamp) => Box::new(Timestamp),
     }
+}
+
+/// Whether a directory entry's name belongs to the set. Plain sets hold `.sql` files (in any
+/// letter case: psql does not care, and a case-insensitive file system globs them with
+/// `*.sql`, so they must not escape the checks); golang-migrate also runs `{version}_….up.{ext}`
+/// whatever the extension, so those are members too. Hidden files never are.
+pub fn is_member(layout: Layout, name: &str) -> bool {
+    let b = name.as_bytes();
+    if name.starts_with('.') {
+        return false;
+    }
+    let sql = b.len() > 4 && b[b.len() - 4..].eq_ignore_ascii_case(b".sql");
+    sql || (layout == Layout::GolangMigrate
+        && b.first().is_some_and(u8::is_ascii_digit)
+        && GolangMigrate {
+            numbering: Numbering::Sequential,
+            width: 1,
+            start: 0,
+        }
+        .parse(name)
+        .is_ok())
 }
 
 /// A recorded name as the convention reads it: `0001_b.SQL` (recorded before miglint judged
@@ -179,6 +312,7 @@ pub fn parse(name: &str, numbering: Numbering, width: usize) -> Result<ParsedNam
         number: number.unwrap_or_default(),
         digits,
         slug: slug.to_string(),
+        direction: Direction::Up,
     })
 }
 

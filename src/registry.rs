@@ -515,6 +515,16 @@ rules! {
         why: "miglint reads upgrade() without running it: op.* calls with literal arguments and op.execute of literal SQL. Anything else (a loop, a helper, batch_alter_table, bulk_insert) could do anything; it is named, never guessed.",
         bad: "def upgrade():\n    for t in TABLES:\n        op.drop_table(t)",
         good: "def upgrade():\n    op.drop_table('a')\n    op.drop_table('b')" }
+    OrphanDown => { code: "orphan-down", severity: Error, fatal: false,
+        family: Naming,
+        summary: "A down file whose version has no up file (golang-migrate).",
+        why: "golang-migrate reads a version without an `.up.` file as an empty migration: `migrate up` records it as applied and runs nothing, so the change it was meant to carry never reaches the database.",
+        bad: "000004_add_email.down.sql   (no 000004_….up.sql)", good: "000004_add_email.up.sql\n000004_add_email.down.sql" }
+    MissingDown => { code: "missing-down", severity: Warning, fatal: false,
+        family: Naming,
+        summary: "A migration without its down file (golang-migrate).",
+        why: "`migrate down` treats a version without a `.down.` file as empty: it steps past it without reverting anything. Teams that never roll back can turn this off.",
+        bad: "000004_add_email.up.sql   (alone)", good: "000004_add_email.up.sql\n000004_add_email.down.sql" }
     // new rules above this line (examples/new_rule.rs inserts here)
 }
 

@@ -147,12 +147,10 @@ pub fn crlf_to_lf(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Whether a directory entry belongs to the set: `.sql` files directly in it, not hidden ones.
-/// The extension in any letter case (`0001_b.SQL`): psql does not care, and a case-insensitive
-/// file system globs it with `*.sql`, so it must not escape the checks (it is `invalid-name`).
-pub fn is_migration_name(name: &str) -> bool {
-    let b = name.as_bytes();
-    b.len() > 4 && b[b.len() - 4..].eq_ignore_ascii_case(b".sql") && !name.starts_with('.')
+/// Whether a directory entry directly in the set's directory belongs to the set (see
+/// [`crate::naming::is_member`]).
+pub fn is_migration_name(set: &SetConfig, name: &str) -> bool {
+    crate::naming::is_member(set.layout, name)
 }
 
 /// The set's directory exists and is a directory; anything else is fatal.
@@ -202,7 +200,7 @@ pub fn read_worktree(root: &Path, set: &SetConfig) -> crate::Result<Snapshot> {
     for entry in walker {
         let entry = entry.map_err(|e| Fatal::io(&set.dir, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if is_migration_name(&name) {
+        if is_migration_name(set, &name) {
             entries.push((name, entry));
         }
     }

@@ -35,6 +35,21 @@ fn repo_with_set(d: &Dir, n: usize) {
     d.commit_all("base");
 }
 
+/// A golang-migrate set `m/` with version 1 (up and down), committed.
+fn golang_migrate_set(d: &Dir) {
+    d.init_repo();
+    d.write(
+        "miglint.toml",
+        "[[set]]\ndir = \"m\"\nlayout = \"golang-migrate\"\n",
+    );
+    d.write(
+        "m/000001_users.up.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+    );
+    d.write("m/000001_users.down.sql", "DROP TABLE users;\n");
+    d.commit_all("base");
+}
+
 /// `m/` with three migrations, the first two recorded in the ledger and committed.
 fn recorded(d: &Dir) {
     repo_with_set(d, 3);
@@ -571,6 +586,21 @@ fn scenario(code: &str, d: &Dir) -> Option<Case> {
                 "    for name in TABLES:\n        op.drop_table(name, schema=\"auth\")\n",
             );
             d.write("auth/alembic/versions/20251105_000002_roles.py", rev);
+            check(&[])
+        }
+        "orphan-down" | "missing-down" => {
+            golang_migrate_set(d);
+            if code == "orphan-down" {
+                d.write(
+                    "m/000002_add_email.down.sql",
+                    "ALTER TABLE users DROP COLUMN email;\n",
+                );
+            } else {
+                d.write(
+                    "m/000002_add_email.up.sql",
+                    "ALTER TABLE users ADD COLUMN email text;\n",
+                );
+            }
             check(&[])
         }
         other => panic!("no scenario for `{other}`: add one to tests/rule_messages.rs"),

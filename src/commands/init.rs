@@ -23,6 +23,8 @@ pub struct Detected {
     /// The lowest number found: the set's `start`.
     pub start: u64,
     pub timestamp: bool,
+    /// Its files are golang-migrate's `{version}_{title}.up.sql` / `.down.sql`.
+    pub golang_migrate: bool,
     pub alembic_ini: Option<String>,
     /// A compose file next to the set (`auth/auth.compose.yml`, `docker-compose.yaml`): where
     /// `MIGRATE_AT_START` would turn Alembic upgrades on.
@@ -36,6 +38,7 @@ pub struct Detected {
 pub fn detect(root: &Path) -> Vec<Detected> {
     let mut dirs: BTreeMap<String, BTreeMap<usize, usize>> = BTreeMap::new();
     let mut lowest: BTreeMap<String, u64> = BTreeMap::new();
+    let mut paired: std::collections::BTreeSet<String> = Default::default();
     let skip = |name: &str| {
         name.starts_with('.')
             || matches!(
@@ -57,6 +60,9 @@ pub fn detect(root: &Path) -> Vec<Detected> {
             continue;
         }
         let dir = config::relative_to(root, e.path().parent().unwrap_or(root));
+        if name.ends_with(".up.sql") || name.ends_with(".down.sql") {
+            paired.insert(dir.clone());
+        }
         if let Ok(n) = name[..digits].parse::<u64>() {
             let low = lowest.entry(dir.clone()).or_insert(n);
             *low = (*low).min(n);
@@ -94,6 +100,7 @@ pub fn detect(root: &Path) -> Vec<Detected> {
                 alembic_ini: root.join(&ini).is_file().then_some(ini),
                 compose: compose_next_to(root, &parent),
                 timestamp: width >= 12,
+                golang_migrate: paired.contains(&dir),
                 width,
                 start: lowest.get(&dir).copied().unwrap_or(0),
                 dir,
@@ -125,6 +132,10 @@ pub fn render(detected: &[Detected]) -> String {
     }
     for d in detected {
         s.push_str(&format!("\n[[set]]\ndir = \"{}\"\n", d.dir));
+        if d.golang_migrate {
+            s.push_str("layout = \"golang-migrate\"   # {version}_{title}.up.sql / .down.sql\n");
+        }
+        let default_start = if d.golang_migrate { 1 } else { 0 };
         if d.timestamp {
             s.push_str("numbering = \"timestamp\"\n");
         } else {
@@ -132,12 +143,14 @@ pub fn render(detected: &[Detected]) -> String {
                 "numbering = \"sequential\"\nwidth = {}\n",
                 d.width
             ));
-            if d.start != 0 {
+            if d.start != default_start {
                 s.push_str(&format!("start = {}\n", d.start));
             }
         }
         s.push_str("dialect = \"postgres\"\n# lock = \"<dir>/applied.sha256\"   # the ledger of applied migrations\n");
         match &d.history_table {
+            // golang-migrate keeps its own `schema_migrations` (one version row), no history.
+            _ if d.golang_migrate => {}
             Some(t) => s.push_str(&format!("history_table = \"{}\"   # found in the SQL; `record` prints INSERTs into it\n", t.replace('"', "\\\""))),
             None => s.push_str("# history_table = \"migration_history\"   # the table `record`'s INSERT lines target\n"),
         }

@@ -6,15 +6,17 @@ use crate::config;
 use crate::fsutil::create_new_atomic;
 use crate::naming;
 use crate::report::Format;
-use crate::rules::naming::{migrations, next_name};
+use crate::rules::naming::migrations;
 use crate::Fatal;
 use serde_json::json;
 use std::process::ExitCode;
 
-/// What `new` did: the file created (relative to the root), and the numbers it skipped
-/// because another open branch claims them (`[git] against`, `--against`), with the ref.
+/// What `new` did: the file created (relative to the root), its down file in a layout that
+/// pairs one, and the numbers it skipped because another open branch claims them (`[git]
+/// against`, `--against`), with the ref.
 pub struct Created {
     pub path: String,
+    pub down: Option<String>,
     pub skipped: Vec<(String, String)>,
 }
 
@@ -47,13 +49,33 @@ pub fn run(
             last = Some(next);
         }
     }
-    let file = next_name(set, last, &slug);
+    let convention = naming::convention(set);
+    let number = convention.next(last, std::time::SystemTime::now());
+    let file = convention.format(number, &slug);
     let path = config::join(&set.dir, &file);
     let body = format!(
         "-- {file}: {name}\n--\n-- Write the schema change below. Once this file is applied to a database, never edit it:\n-- run `miglint record {file}` and put later changes in a new migration.\n\n"
     );
-    create_new_atomic(&ws.root.join(&path), body.as_bytes())?;
-    Ok(Created { path, skipped })
+    let down = convention
+        .down(number, &slug)
+        .map(|d| config::join(&set.dir, &d));
+    // The down file first: if it already exists, nothing is created (never a lone up file).
+    if let Some(down) = &down {
+        let text = format!("-- {down}: reverts {file}\n\n");
+        create_new_atomic(&ws.root.join(down), text.as_bytes())?;
+    }
+    if let Err(e) = create_new_atomic(&ws.root.join(&path), body.as_bytes()) {
+        if let Some(down) = &down {
+            // Ours, created a moment ago and empty of anyone's work.
+            let _ = std::fs::remove_file(ws.root.join(down));
+        }
+        return Err(e);
+    }
+    Ok(Created {
+        path,
+        down,
+        skipped,
+    })
 }
 
 /// `new`: creates the next migration and prints its path (and the numbers it skipped).
@@ -69,12 +91,17 @@ pub fn cli(
     let created = run(&ws, name, set, against)?;
     if format == Format::Json {
         let skipped = super::skipped_json(&created.skipped);
-        emit_json(json!({ "version": 1, "created": created.path, "skipped": skipped }));
+        emit_json(
+            json!({ "version": 1, "created": created.path, "down": created.down, "skipped": skipped }),
+        );
     } else {
         for (n, by) in &created.skipped {
             eprintln!("miglint: skipped {n}, which {by} adds");
         }
         println!("{}", created.path);
+        if let Some(down) = &created.down {
+            println!("{down}");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -53,7 +53,7 @@ fn plan_renames(
     against: &[String],
 ) -> crate::Result<Renames> {
     let set = ws.select_set(set)?;
-    if !crate::naming::convention(set).consecutive() {
+    if set.numbering == config::Numbering::Timestamp {
         return Err(Fatal::refused(
             "timestamp-numbered sets are not renumbered",
             "rename the file with a current timestamp by hand",
@@ -96,6 +96,7 @@ fn plan_renames(
     let mut skipped = Vec::new();
     let mut next = newest;
     let mut out = Vec::new();
+    let mut moves = Vec::new();
     for m in &new {
         next += 1;
         while let Some(by) = claimed.get(&next) {
@@ -117,9 +118,34 @@ fn plan_renames(
             ));
         }
         out.push((m.name.clone(), to));
+        moves.push((m.number, next));
     }
+    out.extend(down_moves(set, &now, &moves));
     refuse_clash(&now, &out)?;
     Ok((out, skipped))
+}
+
+/// A layout's down files move with their migration (golang-migrate pairs them by version):
+/// the renames of the down files of each (old, new) number. After the up files' renames in the
+/// plan, so applying it in reverse still never overwrites a file that has not moved.
+fn down_moves(
+    set: &config::SetConfig,
+    now: &crate::snapshot::Snapshot,
+    moves: &[(u64, u64)],
+) -> Vec<(String, String)> {
+    let convention = naming::convention(set);
+    let downs = crate::rules::naming::downs(set, now);
+    let mut moved = HashSet::new();
+    let mut out = Vec::new();
+    for &(from, to) in moves {
+        for d in downs
+            .iter()
+            .filter(|d| d.number == from && moved.insert(d.name.as_str()))
+        {
+            out.extend(convention.down(to, &d.slug).map(|n| (d.name.clone(), n)));
+        }
+    }
+    out
 }
 
 /// A rename onto a file that exists and does not move itself would overwrite it: refused.

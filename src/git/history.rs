@@ -83,6 +83,7 @@ struct Cache<'r> {
 
 fn diff_step<'r>(
     repo: &'r Repository,
+    set: &SetConfig,
     step: &Step,
     cache: &mut Cache<'r>,
 ) -> Result<Change, git2::Error> {
@@ -100,7 +101,7 @@ fn diff_step<'r>(
             let Some(name) = file.path().and_then(|p| p.to_str()) else {
                 continue;
             };
-            if name.contains('/') || !is_migration_name(name) {
+            if name.contains('/') || !is_migration_name(set, name) {
                 continue;
             }
             if delta.status() == git2::Delta::Deleted {
@@ -149,7 +150,7 @@ pub fn audit(repo: &Repository, set: &SetConfig) -> crate::Result<Vec<Finding>> 
         return Ok(findings);
     }
     let (steps, last_dir, last_ledger) = changed_steps(repo, set, &commits, &state)?;
-    let changes = read_changes(repo, &steps);
+    let changes = read_changes(repo, set, &steps);
     let (first, current) = replay(repo, set, &state, &steps, changes, &mut findings)?;
     // Remember where this audit ended, so the next one reads only newer commits.
     state.commit = head.id().to_string();
@@ -272,7 +273,11 @@ fn changed_steps(
 
 /// Phase 2, parallel: the steps are split into one contiguous run per core; each run is
 /// replayed in order with its own repository handle, reading each tree and ledger version once.
-fn read_changes(repo: &Repository, steps: &[Step]) -> Vec<Result<Change, git2::Error>> {
+fn read_changes(
+    repo: &Repository,
+    set: &SetConfig,
+    steps: &[Step],
+) -> Vec<Result<Change, git2::Error>> {
     use rayon::prelude::*;
     let path = repo.path().to_path_buf();
     let per_run = steps
@@ -285,7 +290,7 @@ fn read_changes(repo: &Repository, steps: &[Step]) -> Vec<Result<Change, git2::E
             Ok(r) => {
                 let mut cache = Cache::default();
                 run.iter()
-                    .map(|step| diff_step(&r, step, &mut cache))
+                    .map(|step| diff_step(&r, set, step, &mut cache))
                     .collect::<Vec<_>>()
             }
             Err(e) => run

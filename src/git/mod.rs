@@ -371,7 +371,7 @@ fn added_since(
         .filter(|d| d.status() == git2::Delta::Added)
         .filter_map(|d| {
             let name = d.new_file().path()?.to_str()?.to_string();
-            is_migration_name(&name).then(|| (name, d.new_file().id().to_string()))
+            is_migration_name(set, &name).then(|| (name, d.new_file().id().to_string()))
         })
         .collect())
 }
@@ -801,7 +801,7 @@ fn read_tree_sharing(
                 let Ok(name) = e.name().map(str::to_string) else {
                     continue;
                 };
-                if !is_migration_name(&name) {
+                if !is_migration_name(set, &name) {
                     continue;
                 }
                 let path = crate::config::join(&set.dir, &name);
@@ -906,7 +906,7 @@ fn read_index(repo: &Repository, set: &SetConfig) -> crate::Result<Snapshot> {
         let Some(name) = path.strip_prefix(&prefix) else {
             continue;
         };
-        if name.contains('/') || !is_migration_name(name) {
+        if name.contains('/') || !is_migration_name(set, name) {
             continue;
         }
         let name = name.to_string();

@@ -107,7 +107,15 @@ fn merged_files(b: &BaseInput, base_names: &HashSet<&str>) -> (Vec<Finding>, Has
     let (set, now, merge_base, base_name) = (b.set, b.now, b.merge_base, b.base_name);
     let mut findings = Vec::new();
     let mut rename_targets = HashSet::new();
-    for old in &merge_base.files {
+    // A down file runs only on an explicit rollback, never at deploy, and no tool checksums
+    // it: fixing a merged one is normal (a missing one is `missing-down`).
+    let convention = naming::convention(set);
+    let is_down = |name: &str| {
+        convention
+            .parse(name)
+            .is_ok_and(|p| p.direction == naming::Direction::Down)
+    };
+    for old in merge_base.files.iter().filter(|f| !is_down(&f.name)) {
         match now.file(&old.name) {
             Some(new) if !new.same_content(old) => {
                 let finding = Finding::new(Rule::ModifiedAfterMerge, format!("`{}` is already merged into {base_name} and was changed", old.name))
@@ -175,7 +183,7 @@ fn numbers(b: &BaseInput, rename_targets: &HashSet<String>) -> Vec<Finding> {
             // Same path on both sides: reported above (or identical, which merges cleanly).
             continue;
         }
-        let suggestion = naming::format(set, next, &m.slug);
+        let suggestion = crate::rules::naming::names_for(set, next, &m.slug);
         if base_numbers.contains(&m.number) {
             let other = base_migrations
                 .iter()
@@ -185,14 +193,14 @@ fn numbers(b: &BaseInput, rename_targets: &HashSet<String>) -> Vec<Finding> {
                 Finding::new(Rule::NumberConflict, format!("`{}` reuses number {} that {base_name} already has as `{other}`", m.name, naming::number_text(set, m.number)))
                     .file(m.path.clone())
                     .counterpart(format!("{other} on {base_name}: the same number"))
-                    .help(format!("rename to `{suggestion}` (after the base's last migration), or run `miglint renumber`")),
+                    .help(format!("rename to {suggestion} (after the base's last migration), or run `miglint renumber`")),
             );
             next += 1;
         } else if m.number < newest {
             findings.push(
                 Finding::new(Rule::OutOfOrder, format!("`{}` is numbered below {base_name}'s newest migration", m.name))
                     .file(m.path.clone())
-                    .help(format!("it would run after migrations it never saw: rename to `{suggestion}`, or run `miglint renumber`")),
+                    .help(format!("it would run after migrations it never saw: rename to {suggestion}, or run `miglint renumber`")),
             );
             next += 1;
         }

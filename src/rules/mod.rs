@@ -24,6 +24,7 @@ pub mod git;
 pub mod history;
 pub mod ledger;
 pub mod naming;
+pub mod pairs;
 pub mod schema;
 pub mod sql;
 
@@ -103,6 +104,11 @@ pub const SET_PASSES: &[Pass] = &[
         family: Family::Alembic,
         run: alembic_ddl_drift::pass,
     },
+    Pass {
+        name: "up/down pairs",
+        family: Family::Naming,
+        run: pairs::pass,
+    },
     // new set passes above this line (examples/new_rule.rs inserts here)
 ];
 
@@ -124,7 +130,14 @@ pub(crate) mod fixture {
     }
 
     pub fn set(files: &[(&str, &str)]) -> Fixture {
-        let set = SetConfig::with_dir("m".into());
+        set_in(crate::config::Layout::Plain, files)
+    }
+
+    /// [`set`] in another layout (golang-migrate: no psql reading, `.up.`/`.down.` names).
+    pub fn set_in(layout: crate::config::Layout, files: &[(&str, &str)]) -> Fixture {
+        let mut set = SetConfig::with_dir("m".into());
+        set.layout = layout;
+        set.psql = layout == crate::config::Layout::Plain;
         let mut snapshot = Snapshot::default();
         for (name, sql) in files {
             let bytes: Arc<[u8]> = Arc::from(sql.as_bytes());

@@ -19,9 +19,21 @@ pub struct Migration {
     pub digits: usize,
 }
 
-/// The correctly named migrations of a snapshot, sorted by (number, name). Pure and cheap; used
-/// wherever another snapshot (a base, a commit) must be compared with this one.
+/// The correctly named migrations of a snapshot, sorted by (number, name): the files a deploy
+/// applies, in its order. Pure and cheap; used wherever another snapshot (a base, a commit) must
+/// be compared with this one. A layout's reverting files (`.down.sql`) are not among them: see
+/// [`downs`].
 pub fn migrations(set: &SetConfig, snap: &Snapshot) -> Vec<Migration> {
+    parsed(set, snap, naming::Direction::Up)
+}
+
+/// The correctly named files that revert a migration (golang-migrate's `.down.sql`), sorted
+/// like [`migrations`]; none in a plain set. They are read and checked as SQL, never replayed.
+pub fn downs(set: &SetConfig, snap: &Snapshot) -> Vec<Migration> {
+    parsed(set, snap, naming::Direction::Down)
+}
+
+fn parsed(set: &SetConfig, snap: &Snapshot, direction: naming::Direction) -> Vec<Migration> {
     let convention = naming::convention(set);
     let mut out: Vec<Migration> = Vec::with_capacity(snap.files.len() + snap.unreadable.len());
     out.extend(
@@ -31,7 +43,7 @@ pub fn migrations(set: &SetConfig, snap: &Snapshot) -> Vec<Migration> {
             .chain(snap.unreadable.iter().map(|u| (&u.name, &u.path)))
             .filter_map(|(name, path)| {
                 let p = convention.parse(name).ok()?;
-                Some(Migration {
+                (p.direction == direction).then(|| Migration {
                     name: name.clone(),
                     path: path.clone(),
                     number: p.number,
@@ -48,6 +60,30 @@ pub fn migrations(set: &SetConfig, snap: &Snapshot) -> Vec<Migration> {
 pub fn next_name(set: &SetConfig, last: Option<u64>, slug: &str) -> String {
     let convention = naming::convention(set);
     convention.format(convention.next(last, std::time::SystemTime::now()), slug)
+}
+
+/// "rename it to" advice for a migration given the next free number after `last`: the new
+/// name in backquotes, and in a layout that pairs a down file with each migration, the down
+/// file's new name too (a lone renamed up would leave its down behind, paired with nothing).
+pub fn rename_to(set: &SetConfig, last: Option<u64>, slug: &str) -> String {
+    let convention = naming::convention(set);
+    names_for(
+        set,
+        convention.next(last, std::time::SystemTime::now()),
+        slug,
+    )
+}
+
+/// The names of migration `n` named `slug` for advice: see [`rename_to`].
+pub fn names_for(set: &SetConfig, n: u64, slug: &str) -> String {
+    let convention = naming::convention(set);
+    match convention.down(n, slug) {
+        Some(down) => format!(
+            "`{}` (and its down file to `{down}`)",
+            convention.format(n, slug)
+        ),
+        None => format!("`{}`", convention.format(n, slug)),
+    }
 }
 
 /// `empty-set`, `invalid-name` and `duplicate-number` over one snapshot's file names;
@@ -73,10 +109,12 @@ pub fn check(
         );
     }
     findings.extend(invalid_names(set, snap, ledger));
-    if !naming::convention(set).consecutive() {
+    if set.numbering == crate::config::Numbering::Timestamp {
         findings.extend(odd_timestamp_widths(set, migrations));
     }
-    findings.extend(duplicate_numbers(set, migrations));
+    findings.extend(duplicate_numbers(set, migrations, false));
+    // Two `.down.` files of one version: golang-migrate refuses to start (duplicate migration).
+    findings.extend(duplicate_numbers(set, &downs(set, snap), true));
     findings
 }
 
@@ -233,7 +271,8 @@ fn odd_timestamp_widths(set: &SetConfig, migrations: &[Migration]) -> Vec<Findin
 }
 
 /// `duplicate-number`: every file after the first with a number, and the next free name.
-fn duplicate_numbers(set: &SetConfig, migrations: &[Migration]) -> Vec<Finding> {
+fn duplicate_numbers(set: &SetConfig, migrations: &[Migration], downs: bool) -> Vec<Finding> {
+    let convention = naming::convention(set);
     let mut by_number: BTreeMap<u64, Vec<&Migration>> = BTreeMap::new();
     for m in migrations {
         by_number.entry(m.number).or_default().push(m);
@@ -253,10 +292,14 @@ fn duplicate_numbers(set: &SetConfig, migrations: &[Migration]) -> Vec<Finding> 
                     ),
                 )
                 .file(m.path.clone())
-                .help(format!(
-                    "give it the next free number: rename it to `{}`",
-                    next_name(set, last.map(|l| l + i as u64 - 1), &m.slug)
-                )),
+                .help({
+                    let last = last.map(|l| l + i as u64 - 1);
+                    let next = convention.next(last, std::time::SystemTime::now());
+                    match convention.down(next, &m.slug) {
+                        Some(down) if downs => format!("a version has one down file: if it reverts another migration, rename it to that migration's version (e.g. `{down}` with its up file)"),
+                        _ => format!("give it the next free number: rename it to {}", rename_to(set, last, &m.slug)),
+                    }
+                }),
             );
         }
     }

@@ -1,0 +1,127 @@
+//! `orphan-down`, `missing-down`: in a layout that pairs a down file with each migration
+//! (golang-migrate's `{version}_{title}.up.sql` / `.down.sql`), every version has both.
+//!
+//! golang-migrate reads a version with no `.up.` file as an empty migration: `migrate up`
+//! records the version as applied and runs nothing (its `newMigration` falls back to a nil
+//! body when `ReadUp` finds no file). The same fallback makes `migrate down` skip a version
+//! with no `.down.` file silently. The first loses a schema change at deploy: an error. The
+//! second only weakens rollbacks, and some teams never write downs: a warning, which
+//! `[rules] missing-down = "off"` silences.
+
+use std::collections::BTreeMap;
+
+use crate::finding::Finding;
+use crate::naming;
+use crate::registry::Rule;
+use crate::rules::naming::downs;
+use crate::rules::SetFacts;
+
+pub fn pass(facts: &SetFacts) -> Vec<Finding> {
+    let set = facts.set;
+    let convention = naming::convention(set);
+    let downs = downs(set, facts.snapshot);
+    // A layout without down files never pairs anything.
+    if convention.down(0, "x").is_none() {
+        return Vec::new();
+    }
+    let ups: BTreeMap<u64, &str> = facts
+        .migrations
+        .iter()
+        .map(|m| (m.number, m.name.as_str()))
+        .collect();
+    let down_numbers: BTreeMap<u64, &str> =
+        downs.iter().map(|m| (m.number, m.name.as_str())).collect();
+    let mut findings = Vec::new();
+    for m in &downs {
+        if ups.contains_key(&m.number) {
+            continue;
+        }
+        findings.push(
+            Finding::new(
+                Rule::OrphanDown,
+                format!(
+                    "`{}` reverts version {} but no `.up.` file has that version",
+                    m.name,
+                    convention.number_text(m.number)
+                ),
+            )
+            .file(m.path.clone())
+            .help(format!(
+                "golang-migrate would record version {} as applied and run nothing: add its up file `{}_{}.up.sql`, or give this file the version of the migration it reverts",
+                convention.number_text(m.number),
+                &m.name[..m.digits],
+                m.slug
+            )),
+        );
+    }
+    for m in facts.migrations {
+        if down_numbers.contains_key(&m.number) {
+            continue;
+        }
+        // The version as the up file writes it: the pair is found by its value, but the same
+        // digits keep the two side by side in a listing.
+        let down = format!("{}_{}.down.sql", &m.name[..m.digits], m.slug);
+        findings.push(
+            Finding::new(
+                Rule::MissingDown,
+                format!("`{}` has no down file", m.name),
+            )
+            .file(m.path.clone())
+            .help(format!(
+                "`migrate down` would skip this version without reverting it: add `{down}`, or set `missing-down = \"off\"` under [rules] if this team does not write down migrations"
+            )),
+        );
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Layout;
+    use crate::rules::fixture;
+
+    const UP: &str = "CREATE TABLE a (id int);\n";
+    const DOWN: &str = "DROP TABLE a;\n";
+
+    #[test]
+    fn an_up_without_down_and_a_down_without_up() {
+        let f = fixture::set_in(
+            Layout::GolangMigrate,
+            &[
+                ("000001_a.up.sql", UP),
+                ("000001_a.down.sql", DOWN),
+                ("000002_b.up.sql", UP),
+                ("3_c.down.sql", DOWN),
+            ],
+        );
+        let found = f.run(pass);
+        let codes: Vec<(&str, &str)> = found
+            .iter()
+            .map(|x| (x.code(), x.file.as_deref().unwrap_or("")))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("orphan-down", "m/3_c.down.sql"),
+                ("missing-down", "m/000002_b.up.sql")
+            ]
+        );
+        assert!(found[0].help.as_deref().unwrap().contains("`3_c.up.sql`"));
+    }
+
+    #[test]
+    fn pairs_match_by_version_whatever_the_width_or_title() {
+        let f = fixture::set_in(
+            Layout::GolangMigrate,
+            &[("0001_a.up.sql", UP), ("1_revert_a.down.sql", DOWN)],
+        );
+        assert!(f.run(pass).is_empty());
+    }
+
+    #[test]
+    fn plain_sets_have_no_pairs() {
+        let f = fixture::set(&[("0000_a.sql", UP)]);
+        assert!(f.run(pass).is_empty());
+    }
+}

@@ -1,0 +1,363 @@
+//! Issue 32: other tools' layouts, through the binary on real git repositories. golang-migrate
+//! first: `{version}_{title}.up.sql` / `.down.sql`, read as golang-migrate's `source.Parse`
+//! reads them (the version is the leading digits as a number, the direction the last
+//! `.up.`/`.down.`, any extension), so what miglint calls one version is what the tool does.
+
+mod common;
+use common::*;
+
+const CONFIG: &str = "[git]\nbase = \"origin/main\"\n[[set]]\ndir = \"db/migrations\"\nlayout = \"golang-migrate\"\n";
+
+/// A real-shaped golang-migrate set (what `migrate create -ext sql -dir db/migrations -seq`
+/// writes), committed as `origin/main`. Each down reverts its up, so replaying a down as if it
+/// ran forward would drop what later ups use.
+fn golang_repo() -> Dir {
+    let d = Dir::new();
+    d.init_repo();
+    d.write("miglint.toml", CONFIG);
+    for (name, sql) in [
+        (
+            "000001_create_users_table.up.sql",
+            "CREATE TABLE IF NOT EXISTS users (\n    id bigserial PRIMARY KEY,\n    name text NOT NULL\n);\n",
+        ),
+        ("000001_create_users_table.down.sql", "DROP TABLE IF EXISTS users;\n"),
+        (
+            "000002_add_email_to_users.up.sql",
+            "ALTER TABLE users ADD COLUMN email text;\nCREATE UNIQUE INDEX users_email_idx ON users (email);\n",
+        ),
+        (
+            "000002_add_email_to_users.down.sql",
+            "DROP INDEX users_email_idx;\nALTER TABLE users DROP COLUMN email;\n",
+        ),
+        (
+            "000003_create_orders.up.sql",
+            "BEGIN;\nCREATE TABLE orders (\n    id bigserial PRIMARY KEY,\n    user_id bigint NOT NULL REFERENCES users (id),\n    email text\n);\nCOMMIT;\n",
+        ),
+        ("000003_create_orders.down.sql", "DROP TABLE orders;\n"),
+    ] {
+        d.write(&format!("db/migrations/{name}"), sql);
+    }
+    d.commit_as_origin_main("golang-migrate set");
+    d
+}
+
+fn check(d: &Dir) -> Run {
+    d.run(&["check", "--format", "json"])
+}
+
+#[test]
+fn a_valid_set_passes_and_downs_are_not_replayed() {
+    let d = golang_repo();
+    let r = check(&d);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.codes(), Vec::<String>::new(), "{}", r.stdout);
+    // Version 4 uses what version 1 created and version 2 added: a replay that ran the downs
+    // forward would find `users` dropped.
+    d.write(
+        "db/migrations/000004_backfill.up.sql",
+        "UPDATE users SET email = lower(email);\n",
+    );
+    d.write("db/migrations/000004_backfill.down.sql", "SELECT 1;\n");
+    let r = check(&d);
+    assert_eq!(r.codes(), Vec::<String>::new(), "{}", r.stdout);
+    // …while a forward reference to what no up created is still found.
+    d.write(
+        "db/migrations/000005_typo.up.sql",
+        "ALTER TABLE userz ADD COLUMN phone text;\n",
+    );
+    d.write(
+        "db/migrations/000005_typo.down.sql",
+        "ALTER TABLE users DROP COLUMN phone;\n",
+    );
+    let r = check(&d);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(r.codes(), ["undefined-relation"], "{}", r.stdout);
+    assert_eq!(
+        r.find("undefined-relation")["file"],
+        "db/migrations/000005_typo.up.sql"
+    );
+}
+
+/// golang-migrate parses the version as a number: `4_…` and `000004_…` are one version, and two
+/// files of one version and direction make it refuse to start (`ErrDuplicateMigration`).
+#[test]
+fn duplicate_versions_across_widths_fail() {
+    let d = golang_repo();
+    d.write("db/migrations/000004_a.up.sql", "SELECT 1;\n");
+    d.write("db/migrations/000004_a.down.sql", "SELECT 1;\n");
+    d.write("db/migrations/4_b.up.sql", "SELECT 2;\n");
+    d.write("db/migrations/4_b.down.sql", "SELECT 2;\n");
+    let r = check(&d);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let codes = r.codes();
+    assert_eq!(
+        codes,
+        ["duplicate-number", "duplicate-number"],
+        "{}",
+        r.stdout
+    );
+    let diags = r.json()["diagnostics"].as_array().unwrap().clone();
+    let of = |file: &str| {
+        diags
+            .iter()
+            .find(|x| x["file"] == format!("db/migrations/{file}"))
+            .cloned()
+            .unwrap_or_else(|| panic!("no finding on {file}: {}", r.stdout))
+    };
+    let up = of("4_b.up.sql");
+    assert!(of("4_b.down.sql")["message"]
+        .as_str()
+        .unwrap()
+        .contains("000004_a.down.sql"));
+    assert!(
+        up["help"].as_str().unwrap().contains("000005_b.up.sql")
+            && up["help"].as_str().unwrap().contains("000005_b.down.sql"),
+        "{up}"
+    );
+}
+
+#[test]
+fn a_missing_pair_is_found_both_ways() {
+    let d = golang_repo();
+    d.write(
+        "db/migrations/000004_add_phone.up.sql",
+        "ALTER TABLE users ADD COLUMN phone text;\n",
+    );
+    d.write(
+        "db/migrations/5_drop_phone.down.sql",
+        "ALTER TABLE users DROP COLUMN phone;\n",
+    );
+    let r = check(&d);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let diags = r.diags();
+    assert!(diags
+        .iter()
+        .any(|x| x.0 == "orphan-down"
+            && x.1.as_deref() == Some("db/migrations/5_drop_phone.down.sql")));
+    assert!(diags.iter().any(|x| x.0 == "missing-down"
+        && x.1.as_deref() == Some("db/migrations/000004_add_phone.up.sql")));
+    // A team without downs turns the warning off (on the base: a change cannot relax the
+    // policy that judges it); the orphan stays an error.
+    d.write(
+        "miglint.toml",
+        format!("{CONFIG}[rules]\nmissing-down = \"off\"\n"),
+    );
+    d.git(&["add", "miglint.toml"]);
+    d.git(&["commit", "-q", "-m", "no downs here"]);
+    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    let r = check(&d);
+    assert_eq!(r.codes(), ["orphan-down"], "{}", r.stdout);
+    d.remove("db/migrations/5_drop_phone.down.sql");
+    let r = check(&d);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(r.codes(), Vec::<String>::new(), "{}", r.stdout);
+}
+
+/// Files golang-migrate skips without a word (`source.Parse` fails, the driver `continue`s)
+/// are errors: they look like migrations and never run.
+#[test]
+fn a_file_golang_migrate_ignores_is_an_invalid_name() {
+    let d = golang_repo();
+    d.write(
+        "db/migrations/000004_add_phone.sql",
+        "ALTER TABLE users ADD COLUMN phone text;\n",
+    );
+    let r = check(&d);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let f = r.find("invalid-name");
+    assert!(f["message"].as_str().unwrap().contains("never runs"), "{f}");
+    assert!(
+        f["help"]
+            .as_str()
+            .unwrap()
+            .contains("`000004_add_phone.up.sql`"),
+        "{f}"
+    );
+}
+
+/// golang-migrate runs `{version}_{title}.up.{ext}` whatever the extension: such a file is
+/// checked like a `.sql` one, and a psql meta-command in it (sent to the server as it is) is a
+/// syntax error, not a directive.
+#[test]
+fn every_file_golang_migrate_runs_is_read_as_the_server_reads_it() {
+    let d = golang_repo();
+    d.write(
+        "db/migrations/000004_seed.up.psql",
+        "\\set ON_ERROR_STOP 1\nINSERT INTO users (name) VALUES ('a');\n",
+    );
+    d.write(
+        "db/migrations/000004_seed.down.psql",
+        "DELETE FROM users;\n",
+    );
+    let r = check(&d);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let f = r.find("sql-parse-error");
+    assert_eq!(f["file"], "db/migrations/000004_seed.up.psql");
+    assert_eq!(f["line"], 1);
+}
+
+#[test]
+fn bad_sql_in_a_down_file_fails() {
+    let d = golang_repo();
+    d.write(
+        "db/migrations/000004_add_phone.up.sql",
+        "ALTER TABLE users ADD COLUMN phone text;\n",
+    );
+    d.write(
+        "db/migrations/000004_add_phone.down.sql",
+        "ALTER TABLE users DROP COLUMN phone\nDROP INDEX users_email_idx;\n",
+    );
+    let r = check(&d);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let diags = r.diags();
+    assert!(
+        diags.iter().any(
+            |x| x.1.as_deref() == Some("db/migrations/000004_add_phone.down.sql")
+                && x.0.starts_with("sql-")
+        ),
+        "{}",
+        r.stdout
+    );
+}
+
+/// An applied up file is protected by the ledger and by the base; a merged down file may be
+/// fixed (it runs only on an explicit rollback, and golang-migrate checksums nothing).
+#[test]
+fn edits_of_applied_and_merged_files() {
+    let d = golang_repo();
+    let r = d.run(&["record", "db/migrations/000001_create_users_table.up.sql"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    d.commit_as_origin_main("record 1");
+    d.git(&["checkout", "-q", "-b", "feature"]);
+    d.write(
+        "db/migrations/000001_create_users_table.up.sql",
+        "CREATE TABLE IF NOT EXISTS users (\n    id bigserial PRIMARY KEY,\n    name text\n);\n",
+    );
+    d.write(
+        "db/migrations/000002_add_email_to_users.down.sql",
+        "DROP INDEX IF EXISTS users_email_idx;\nALTER TABLE users DROP COLUMN IF EXISTS email;\n",
+    );
+    d.commit_all("edit");
+    let r = check(&d);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let files: Vec<(String, String)> = r
+        .diags()
+        .into_iter()
+        .filter(|x| x.0 != "no-base")
+        .map(|x| (x.0, x.1.unwrap_or_default()))
+        .collect();
+    assert!(
+        files.contains(&(
+            "checksum-mismatch".into(),
+            "db/migrations/000001_create_users_table.up.sql".into()
+        )),
+        "{files:?}"
+    );
+    assert!(
+        files.iter().all(|(_, f)| !f.ends_with(".down.sql")),
+        "{files:?}"
+    );
+}
+
+/// Two branches that each add version 4 (up and down): one conflict, on the up file, with a
+/// rename that moves both; `renumber` moves both.
+#[test]
+fn a_version_added_on_both_branches_conflicts_and_renumbers_as_a_pair() {
+    let d = golang_repo();
+    d.diverge(
+        &[
+            (
+                "db/migrations/000004_add_phone.up.sql",
+                "ALTER TABLE users ADD COLUMN phone text;\n",
+            ),
+            (
+                "db/migrations/000004_add_phone.down.sql",
+                "ALTER TABLE users DROP COLUMN phone;\n",
+            ),
+        ],
+        &[
+            (
+                "db/migrations/000004_add_age.up.sql",
+                "ALTER TABLE users ADD COLUMN age int;\n",
+            ),
+            (
+                "db/migrations/000004_add_age.down.sql",
+                "ALTER TABLE users DROP COLUMN age;\n",
+            ),
+        ],
+    );
+    d.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    let r = check(&d);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(r.codes(), ["number-conflict"], "{}", r.stdout);
+    let f = r.find("number-conflict");
+    assert_eq!(f["file"], "db/migrations/000004_add_phone.up.sql");
+    assert!(
+        f["help"]
+            .as_str()
+            .unwrap()
+            .contains("000005_add_phone.down.sql"),
+        "{f}"
+    );
+    let r = d.run(&["renumber"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(d.join("db/migrations/000005_add_phone.up.sql").is_file());
+    assert!(d.join("db/migrations/000005_add_phone.down.sql").is_file());
+    assert!(!d.join("db/migrations/000004_add_phone.down.sql").exists());
+}
+
+#[test]
+fn new_writes_the_pair_and_init_detects_the_layout() {
+    let d = golang_repo();
+    let r = d.run(&["new", "add phone"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.stdout.lines().collect::<Vec<_>>(),
+        [
+            "db/migrations/000004_add_phone.up.sql",
+            "db/migrations/000004_add_phone.down.sql"
+        ]
+    );
+    // A fresh repository with the same files: `init` writes the layout, and the set it
+    // configures checks clean (the new pair holds only comments: empty-migration warnings).
+    let e = Dir::new();
+    e.init_repo();
+    for f in std::fs::read_dir(d.join("db/migrations"))
+        .unwrap()
+        .flatten()
+    {
+        let name = f.file_name().to_string_lossy().into_owned();
+        e.write(
+            &format!("db/migrations/{name}"),
+            std::fs::read(f.path()).unwrap(),
+        );
+    }
+    let r = e.run(&["init"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let config = e.read("miglint.toml");
+    assert!(config.contains("layout = \"golang-migrate\""), "{config}");
+    assert!(config.contains("width = 6"), "{config}");
+    let r = e.run(&["check", "--format", "json"]);
+    assert!(
+        r.codes().iter().all(|c| c == "empty-migration"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// A layout this version does not read is refused by name (exit 2), never checked as plain.
+#[test]
+fn an_unsupported_layout_stops_the_run() {
+    let d = golang_repo();
+    d.write(
+        "miglint.toml",
+        "[[set]]\ndir = \"db/migrations\"\nlayout = \"goose\"\n",
+    );
+    let r = d.run(&["check"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("layout `goose` is not supported"),
+        "{}",
+        r.stderr
+    );
+}
