@@ -225,8 +225,24 @@ fn bad_sql_in_a_down_file_fails() {
 #[test]
 fn edits_of_applied_and_merged_files() {
     let d = golang_repo();
-    let r = d.run(&["record", "db/migrations/000001_create_users_table.up.sql"]);
+    // A down file is never applied, so never recorded.
+    let r = d.run(&["record", "db/migrations/000001_create_users_table.down.sql"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("is a down file"), "{}", r.stderr);
+    let r = d.run(&["record", "1"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // golang-migrate keeps its own one-row record: no INSERT into a history table nobody made.
+    assert_eq!(r.stdout, "", "{}", r.stderr);
+    assert_eq!(
+        d.read("db/migrations/applied.sha256"),
+        format!(
+            "{}  000001_create_users_table.up.sql\n",
+            sha256(
+                d.read("db/migrations/000001_create_users_table.up.sql")
+                    .as_bytes()
+            )
+        )
+    );
     d.commit_as_origin_main("record 1");
     d.git(&["checkout", "-q", "-b", "feature"]);
     d.write(

@@ -32,13 +32,19 @@ pub fn insert_sql(table: &str, columns: &[String; 2], name: &str, digest: &str) 
 }
 
 /// The set's history table: configured, else the `…migration_history` table its SQL creates
-/// (`CREATE TABLE [IF NOT EXISTS] auth.migration_history`), else `migration_history`.
-pub fn history_table(set: &crate::config::SetConfig, snap: &crate::snapshot::Snapshot) -> String {
+/// (`CREATE TABLE [IF NOT EXISTS] auth.migration_history`), else `migration_history` for a
+/// hand-applied set. A tool's layout has none: the tool keeps its own record (golang-migrate's
+/// one-row `schema_migrations`), and an INSERT into a table nobody created would mislead.
+pub fn history_table(
+    set: &crate::config::SetConfig,
+    snap: &crate::snapshot::Snapshot,
+) -> Option<String> {
     if let Some(t) = &set.history_table {
-        return t.clone();
+        return Some(t.clone());
     }
-    created_history_table(snap.files.iter().map(|f| &*f.bytes))
-        .unwrap_or_else(|| "migration_history".into())
+    created_history_table(snap.files.iter().map(|f| &*f.bytes)).or_else(|| {
+        (set.layout == crate::config::Layout::Plain).then(|| "migration_history".into())
+    })
 }
 
 /// The `…migration_history` table that some of `texts` create, if any.
@@ -82,6 +88,14 @@ fn find<'a>(migrations: &'a [Migration], target: &str) -> crate::Result<&'a Migr
                 ))
             }
         }
+    }
+    if name.contains(".down.") {
+        return Err(Fatal::refused(
+            format!(
+                "`{target}` is a down file: deploys never run it, so there is nothing to record"
+            ),
+            "record the up file of the version that was applied (its name or its number)",
+        ));
     }
     Err(Fatal::refused(
         format!("`{target}` is not a migration of this set"),
@@ -167,8 +181,9 @@ fn may_record(
     Ok(())
 }
 
-/// Records the targets; returns the lines printed on stdout.
-pub fn run(ws: &Workspace, args: &RecordArgs) -> crate::Result<Vec<String>> {
+/// Records the targets; returns how many, and the lines printed on stdout (the history
+/// table's INSERTs, when the set has one).
+pub fn run(ws: &Workspace, args: &RecordArgs) -> crate::Result<(usize, Vec<String>)> {
     let set = ws.select_set(args.set.as_deref())?;
     if args.targets.is_empty() && args.through.is_none() {
         return Err(Fatal::config(
@@ -219,10 +234,12 @@ pub fn run(ws: &Workspace, args: &RecordArgs) -> crate::Result<Vec<String>> {
             .ok_or_else(|| Fatal::io(&m.path, "unreadable"))?;
         let digest = file.digest().to_string();
         bytes.extend_from_slice(ledger::format_line(&digest, &m.name).as_bytes());
-        printed.push(insert_sql(&table, &set.history_columns, &m.name, &digest));
+        if let Some(table) = &table {
+            printed.push(insert_sql(table, &set.history_columns, &m.name, &digest));
+        }
     }
     write_atomic(&lock_path, &bytes)?;
-    Ok(printed)
+    Ok((chosen.len(), printed))
 }
 
 /// `record`: appends to the ledger, then prints the SQL for the database's history table.
@@ -230,11 +247,16 @@ pub fn cli(ctx: &Ctx, args: RecordArgs) -> crate::Result<ExitCode> {
     let format = ctx.format;
     only_human_or_json(format, "record")?;
     let ws = ctx.open(&[])?;
-    let lines = run(&ws, &args)?;
+    let (recorded, lines) = run(&ws, &args)?;
     if format == Format::Json {
-        emit_json(json!({ "version": 1, "recorded": lines.len(), "sql": lines }));
+        emit_json(json!({ "version": 1, "recorded": recorded, "sql": lines }));
     } else {
-        eprintln!("miglint: recorded {} migration{} in the ledger; run these on the database's migration_history if the applier did not:", lines.len(), if lines.len() == 1 { "" } else { "s" });
+        let s = if recorded == 1 { "" } else { "s" };
+        if lines.is_empty() {
+            eprintln!("miglint: recorded {recorded} migration{s} in the ledger");
+        } else {
+            eprintln!("miglint: recorded {recorded} migration{s} in the ledger; run these on the database's migration_history if the applier did not:");
+        }
         for l in lines {
             println!("{l}");
         }
