@@ -31,12 +31,14 @@ pub enum Layout {
     Plain,
     /// golang-migrate: `{version}_{title}.up.{ext}` and `.down.{ext}`, any width of version.
     GolangMigrate,
+    /// sqlx: `{version}_{description}.sql`, or `.up.sql`/`.down.sql` pairs; checksummed.
+    Sqlx,
 }
 
 /// Every layout the issue tracker has asked for; the ones not built yet are refused by name
 /// (a set read with the wrong rules would be checked wrongly, silently).
-const LAYOUTS_PLANNED: [&str; 8] = [
-    "goose", "dbmate", "sqlx", "flyway", "diesel", "prisma", "drizzle", "refinery",
+const LAYOUTS_PLANNED: [&str; 7] = [
+    "goose", "dbmate", "flyway", "diesel", "prisma", "drizzle", "refinery",
 ];
 
 impl Layout {
@@ -44,6 +46,7 @@ impl Layout {
         match self {
             Layout::Plain => "plain",
             Layout::GolangMigrate => "golang-migrate",
+            Layout::Sqlx => "sqlx",
         }
     }
 }
@@ -547,9 +550,12 @@ fn numbering(set: &mut SetConfig, raw_set: &RawSet, at: &At) -> crate::Result<()
     if let Some(l) = &raw_set.layout {
         set.layout = parse_layout(l, at)?;
     }
-    if set.layout == Layout::GolangMigrate {
+    match set.layout {
         // What `migrate create -seq` writes: `-digits 6`, counting from 1.
-        (set.width, set.start) = (6, 1);
+        Layout::GolangMigrate => (set.width, set.start) = (6, 1),
+        // What `sqlx migrate add -s` writes: 4 digits from 1 (sqlx reads a version as > 0).
+        Layout::Sqlx => set.start = 1,
+        Layout::Plain => {}
     }
     set.numbering = raw_set.numbering;
     if let Some(w) = &raw_set.width {
@@ -572,15 +578,16 @@ fn parse_layout(l: &Spanned<String>, at: &At) -> crate::Result<Layout> {
     match l.get_ref().as_str() {
         "plain" => Ok(Layout::Plain),
         "golang-migrate" => Ok(Layout::GolangMigrate),
+        "sqlx" => Ok(Layout::Sqlx),
         other if LAYOUTS_PLANNED.contains(&other) => Err(at.err(
             format!("layout `{other}` is not supported by this version of miglint"),
-            "supported layouts: plain, golang-migrate; checking these files with another layout's rules would be wrong, so miglint stops",
+            "supported layouts: plain, golang-migrate, sqlx; checking these files with another layout's rules would be wrong, so miglint stops",
             l.span(),
             "not supported yet",
         )),
         other => Err(at.err(
             format!("unknown layout `{other}`"),
-            "use one of: plain, golang-migrate",
+            "use one of: plain, golang-migrate, sqlx",
             l.span(),
             "unknown layout",
         )),

@@ -18,7 +18,21 @@ pub struct Export {
     /// The path findings name (relative to the repository when inside it).
     pub shown: String,
     pub bytes: Vec<u8>,
+    /// By file name (a `migration_history` export), or by version (a tool's table).
     pub applied: BTreeMap<String, (String, Range<usize>)>,
+    /// Whose table it is: `None` for `migration_history` (file name, SHA-256), or the tool
+    /// whose table keys its rows by version.
+    pub tool: Option<Tool>,
+    /// Versions whose row says the migration failed part-way (sqlx's `success = f`).
+    pub failed: Vec<String>,
+}
+
+/// A migration tool's own table, recognised by its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    /// `_sqlx_migrations`: `version,description,installed_on,success,checksum,execution_time`,
+    /// the checksum a `bytea` SHA-384 that `psql --csv` prints as `\x<hex>`.
+    Sqlx,
 }
 
 /// One CSV record: the byte span of its line (without the line break) and its fields.
@@ -90,9 +104,17 @@ pub fn read(root: &Path, path: &Path) -> crate::Result<Export> {
                 .eq_ignore_ascii_case(name)
         })
     };
+    if let (None, Some(vi), Some(ci), Some(si)) = (
+        col("filename"),
+        col("version"),
+        col("checksum"),
+        col("success"),
+    ) {
+        return Ok(by_version(shown, &rows, (vi, ci, si), bytes));
+    }
     let (Some(fi), Some(ci)) = (col("filename"), col("checksum")) else {
         return Err(refuse(format!(
-            "it has no `filename` and `checksum` columns (header: {})",
+            "it has no `filename` and `checksum` columns, nor sqlx's `version`, `checksum` and `success` (header: {})",
             header.join(",")
         )));
     };
@@ -115,7 +137,42 @@ pub fn read(root: &Path, path: &Path) -> crate::Result<Export> {
         shown,
         bytes,
         applied,
+        tool: None,
+        failed: Vec::new(),
     })
+}
+
+/// sqlx's `_sqlx_migrations` export: rows by version, the checksum's `\x` (bytea hex output)
+/// dropped, `success` kept for the rows that failed part-way.
+fn by_version(
+    shown: String,
+    rows: &[Record],
+    (vi, ci, si): (usize, usize, usize),
+    bytes: Vec<u8>,
+) -> Export {
+    let mut applied = BTreeMap::new();
+    let mut failed = Vec::new();
+    for (span, row) in rows.iter().skip(1) {
+        let (Some(v), Some(c)) = (row.get(vi), row.get(ci)) else {
+            continue;
+        };
+        let version = v.trim().to_string();
+        let checksum = c.trim().trim_start_matches("\\x").to_ascii_lowercase();
+        if row
+            .get(si)
+            .is_some_and(|s| matches!(s.trim(), "f" | "false" | "0"))
+        {
+            failed.push(version.clone());
+        }
+        applied.insert(version, (checksum, span.clone()));
+    }
+    Export {
+        shown,
+        bytes,
+        applied,
+        tool: Some(Tool::Sqlx),
+        failed,
+    }
 }
 
 #[cfg(test)]

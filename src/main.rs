@@ -206,7 +206,7 @@ struct CheckArgs {
     /// Report unrecorded (pending) migrations as errors (for deploy pipelines).
     #[arg(long)]
     require_recorded: bool,
-    /// Reconcile with a CSV export of the migration_history table.
+    /// Reconcile with a CSV export of the migration_history table (or sqlx's _sqlx_migrations).
     #[arg(long, value_name = "FILE")]
     history_export: Option<PathBuf>,
     /// Check only this set.

@@ -20,6 +20,8 @@ pub struct ParsedName {
     /// The part after `NNNN_`, without `.sql` (and without `.up`/`.down`).
     pub slug: String,
     pub direction: Direction,
+    /// The name is one half of a reversible pair (`.up.`/`.down.`): its other half is expected.
+    pub paired: bool,
 }
 
 /// Why a name does not follow the convention; `number` is kept when one could be read, so the
@@ -55,10 +57,15 @@ pub trait Convention {
     /// Whether numbers are consecutive: a skipped one is a `number-gap`, and `renumber` can move
     /// this branch's new migrations after the base's last one.
     fn consecutive(&self) -> bool;
-    /// The file that reverts migration `number` named `slug`, when the layout pairs one with
-    /// every migration (golang-migrate's `.down.sql`).
-    fn down(&self, _number: u64, _slug: &str) -> Option<String> {
+    /// The (up, down) names of a reversible migration `number` named `slug`, in a layout that
+    /// has them (golang-migrate, sqlx's `.up.sql`/`.down.sql`).
+    fn pair(&self, _number: u64, _slug: &str) -> Option<(String, String)> {
         None
+    }
+    /// Whether a new migration is a reversible pair even in an empty set (golang-migrate:
+    /// always; sqlx: only when the newest migration is one, as `sqlx migrate add` decides).
+    fn always_paired(&self) -> bool {
+        false
     }
 }
 
@@ -175,6 +182,7 @@ impl Convention for GolangMigrate {
             digits,
             slug: title[..at].to_string(),
             direction,
+            paired: true,
         })
     }
     fn format(&self, number: u64, slug: &str) -> String {
@@ -200,15 +208,130 @@ impl Convention for GolangMigrate {
         // golang-migrate steps from one existing version to the next: gaps are normal.
         false
     }
-    fn down(&self, number: u64, slug: &str) -> Option<String> {
-        Some(format!("{}_{slug}.down.sql", self.number_part(number)))
+    fn pair(&self, number: u64, slug: &str) -> Option<(String, String)> {
+        let n = self.number_part(number);
+        Some((format!("{n}_{slug}.up.sql"), format!("{n}_{slug}.down.sql")))
     }
+    fn always_paired(&self) -> bool {
+        true
+    }
+}
+
+/// sqlx's `{version}_{description}.sql`, or `.up.sql` / `.down.sql` for a reversible migration
+/// (its `MigrationSource` for a directory, and `MigrationType::from_filename`): the part before
+/// the first `_` is the version, parsed as an `i64` (a part that does not parse stops every
+/// `sqlx migrate run`); a name without `_` or not ending in `.sql` is skipped. New names follow
+/// `sqlx migrate add`: a UTC timestamp, or `-s` sequential numbers.
+pub struct Sqlx {
+    pub numbering: Numbering,
+    pub width: usize,
+    pub start: u64,
+}
+
+impl Convention for Sqlx {
+    fn parse(&self, name: &str) -> Result<ParsedName, NameError> {
+        let split = name.split_once('_');
+        let version = split.map_or(name, |(v, _)| v);
+        let number = version
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| version.parse::<i64>().ok())
+            .flatten()
+            .and_then(|n| u64::try_from(n).ok());
+        let rest = split.map_or("", |(_, r)| r);
+        let (desc, direction, paired) = if let Some(d) = rest.strip_suffix(".up.sql") {
+            (d, Direction::Up, true)
+        } else if let Some(d) = rest.strip_suffix(".down.sql") {
+            (d, Direction::Down, true)
+        } else {
+            (
+                rest.strip_suffix(".sql").unwrap_or(rest),
+                Direction::Up,
+                false,
+            )
+        };
+        let slug_guess = Some(slugify(desc)).filter(|s| !s.is_empty());
+        let fail = |reason: String| NameError {
+            reason,
+            number,
+            slug: slug_guess.clone(),
+        };
+        let ignored = "sqlx ignores the file, so it never runs";
+        if !name.ends_with(".sql") {
+            return Err(fail(format!(
+                "the extension must be `.sql` in lower case: {ignored}"
+            )));
+        }
+        if split.is_none() {
+            return Err(fail(format!(
+                "the name has no `_` after its version: {ignored}"
+            )));
+        }
+        if number.is_none() {
+            return Err(fail(format!(
+                "`{version}` is not a version number: sqlx stops every `migrate run` with `error parsing migration filename`"
+            )));
+        }
+        Ok(ParsedName {
+            number: number.unwrap_or_default(),
+            digits: version.to_string(),
+            slug: desc.to_string(),
+            direction,
+            paired,
+        })
+    }
+    fn format(&self, number: u64, slug: &str) -> String {
+        format!("{}_{slug}.sql", self.number_text(number))
+    }
+    fn number_text(&self, number: u64) -> String {
+        match self.numbering {
+            Numbering::Sequential => format!("{number:0width$}", width = self.width),
+            Numbering::Timestamp => number.to_string(),
+        }
+    }
+    fn next(&self, last: Option<u64>, now: std::time::SystemTime) -> u64 {
+        match self.numbering {
+            Numbering::Sequential => last.map_or(self.start, |n| n + 1),
+            Numbering::Timestamp => utc_timestamp(now).max(last.map_or(0, |n| n + 1)),
+        }
+    }
+    fn pattern(&self) -> String {
+        let n = match self.numbering {
+            Numbering::Sequential => "N".repeat(self.width),
+            Numbering::Timestamp => "YYYYMMDDHHMMSS".into(),
+        };
+        format!("{n}_description.sql (or {n}_description.up.sql and .down.sql)")
+    }
+    fn consecutive(&self) -> bool {
+        // sqlx applies every version it has not applied, in order: gaps are normal.
+        false
+    }
+    fn pair(&self, number: u64, slug: &str) -> Option<(String, String)> {
+        let n = self.number_text(number);
+        Some((format!("{n}_{slug}.up.sql"), format!("{n}_{slug}.down.sql")))
+    }
+}
+
+/// `name` (a correctly named file whose version is written with `digits` characters) with the
+/// version `number` instead, everything after the version kept: a rename keeps the title, the
+/// direction and the extension.
+pub fn renamed(set: &SetConfig, name: &str, digits: usize, number: u64) -> String {
+    format!(
+        "{}{}",
+        convention(set).number_text(number),
+        name.get(digits..).unwrap_or("")
+    )
 }
 
 /// The set's numbering convention.
 pub fn convention(set: &SetConfig) -> Box<dyn Convention> {
     match (set.layout, set.numbering) {
         (Layout::GolangMigrate, numbering) => Box::new(GolangMigrate {
+            numbering,
+            width: set.width,
+            start: set.start,
+        }),
+        (Layout::Sqlx, numbering) => Box::new(Sqlx {
             numbering,
             width: set.width,
             start: set.start,
@@ -313,6 +436,7 @@ pub fn parse(name: &str, numbering: Numbering, width: usize) -> Result<ParsedNam
         digits,
         slug: slug.to_string(),
         direction: Direction::Up,
+        paired: false,
     })
 }
 

@@ -517,13 +517,13 @@ rules! {
         good: "def upgrade():\n    op.drop_table('a')\n    op.drop_table('b')" }
     OrphanDown => { code: "orphan-down", severity: Error, fatal: false,
         family: Naming,
-        summary: "A down file whose version has no up file (golang-migrate).",
-        why: "golang-migrate reads a version without an `.up.` file as an empty migration: `migrate up` records it as applied and runs nothing, so the change it was meant to carry never reaches the database.",
+        summary: "A down file whose version has no up file (golang-migrate, sqlx).",
+        why: "golang-migrate reads a version without an `.up.` file as an empty migration (`migrate up` records it as applied and runs nothing); sqlx's `migrate run` skips down files. Either way the change it was meant to revert never reaches the database.",
         bad: "000004_add_email.down.sql   (no 000004_….up.sql)", good: "000004_add_email.up.sql\n000004_add_email.down.sql" }
     MissingDown => { code: "missing-down", severity: Warning, fatal: false,
         family: Naming,
-        summary: "A migration without its down file (golang-migrate).",
-        why: "`migrate down` treats a version without a `.down.` file as empty: it steps past it without reverting anything. Teams that never roll back can turn this off.",
+        summary: "The up half of a reversible migration without its down file (golang-migrate, sqlx).",
+        why: "A rollback (`migrate down`, `sqlx migrate revert`) steps past a version without a down file without reverting anything. Teams that never roll back can turn this off; sqlx's simple `.sql` migrations expect none.",
         bad: "000004_add_email.up.sql   (alone)", good: "000004_add_email.up.sql\n000004_add_email.down.sql" }
     // new rules above this line (examples/new_rule.rs inserts here)
 }

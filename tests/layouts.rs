@@ -110,8 +110,10 @@ fn duplicate_versions_across_widths_fail() {
         .unwrap()
         .contains("000004_a.down.sql"));
     assert!(
-        up["help"].as_str().unwrap().contains("000005_b.up.sql")
-            && up["help"].as_str().unwrap().contains("000005_b.down.sql"),
+        up["help"]
+            .as_str()
+            .unwrap()
+            .contains("`000005_b.up.sql` (and its down file to version 000005)"),
         "{up}"
     );
 }
@@ -312,7 +314,7 @@ fn a_version_added_on_both_branches_conflicts_and_renumbers_as_a_pair() {
         f["help"]
             .as_str()
             .unwrap()
-            .contains("000005_add_phone.down.sql"),
+            .contains("`000005_add_phone.up.sql` (and its down file to version 000005)"),
         "{f}"
     );
     let r = d.run(&["renumber"]);
@@ -376,4 +378,276 @@ fn an_unsupported_layout_stops_the_run() {
         "{}",
         r.stderr
     );
+}
+
+// ---- sqlx -------------------------------------------------------------------------------
+
+const SQLX_CONFIG: &str =
+    "[[set]]\ndir = \"migrations\"\nlayout = \"sqlx\"\nnumbering = \"timestamp\"\n";
+
+/// A repository holding exactly what sqlx-cli 0.9 applied to a throw-away PostgreSQL 15
+/// (`tests/fixtures/sqlx-0.9`: a simple migration, a reversible pair whose up file has CRLF line
+/// endings) and the `_sqlx_migrations` table it wrote, exported with
+/// `psql --csv -c 'SELECT * FROM _sqlx_migrations ORDER BY version'`.
+fn sqlx_repo() -> Dir {
+    let d = Dir::new();
+    d.init_repo();
+    d.write("miglint.toml", SQLX_CONFIG);
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sqlx-0.9");
+    for f in std::fs::read_dir(fixture.join("migrations"))
+        .unwrap()
+        .flatten()
+    {
+        let name = f.file_name().to_string_lossy().into_owned();
+        d.write(
+            &format!("migrations/{name}"),
+            std::fs::read(f.path()).unwrap(),
+        );
+    }
+    d.write(
+        "_sqlx_migrations.csv",
+        std::fs::read(fixture.join("_sqlx_migrations.csv")).unwrap(),
+    );
+    d.commit_all("sqlx set");
+    d
+}
+
+fn sqlx_check(d: &Dir) -> Run {
+    d.run(&[
+        "check",
+        "--history-export",
+        "_sqlx_migrations.csv",
+        "--format",
+        "json",
+    ])
+}
+
+/// sqlx hashes every byte (SHA-384): the real export accepts the files as applied, and a final
+/// newline or a CRLF→LF conversion is predicted as sqlx's own refusal, with both checksums.
+#[test]
+fn sqlx_checksums_of_a_real_export_are_predicted() {
+    let d = sqlx_repo();
+    let r = sqlx_check(&d);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.codes(), Vec::<String>::new(), "{}", r.stdout);
+
+    let users = d.read("migrations/20250101000000_users.sql");
+    d.write("migrations/20250101000000_users.sql", format!("{users}\n"));
+    let up = d.read("migrations/20250102000000_email.up.sql");
+    assert!(up.contains("\r\n"), "the fixture keeps sqlx's CRLF bytes");
+    d.write(
+        "migrations/20250102000000_email.up.sql",
+        up.replace("\r\n", "\n"),
+    );
+    let r = sqlx_check(&d);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let msgs: Vec<String> = r.json()["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["code"] == "history-mismatch")
+        .map(|x| x["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(msgs.len(), 2, "{}", r.stdout);
+    assert!(msgs[0].contains("migration 20250101000000") && msgs[0].contains("has been modified"));
+    assert!(msgs[1].contains("migration 20250102000000"));
+    let f = r.find("history-mismatch");
+    assert_eq!(f["file"], "_sqlx_migrations.csv");
+    assert_eq!(f["line"], 2);
+    assert!(
+        f["help"]
+            .as_str()
+            .unwrap()
+            .contains("c72d83fd3fa44d3458d479ba249777d97527fde4ccd1e1483878051ba8ee6f15fcf7964f412c5d17e122e4397248e42a"),
+        "{f}"
+    );
+}
+
+/// A `migration_history` export is not sqlx's table: reconciling it by file name against a sqlx
+/// set would judge nothing, so the run says it did not.
+#[test]
+fn an_export_of_another_table_is_not_read_as_sqlx() {
+    let d = sqlx_repo();
+    d.write(
+        "_sqlx_migrations.csv",
+        "filename,checksum\n20250101000000_users.sql,ab\n",
+    );
+    let r = sqlx_check(&d);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.find("history-mismatch")["message"]
+        .as_str()
+        .unwrap()
+        .contains("is not the history table of this `sqlx` set"));
+}
+
+#[test]
+fn sqlx_names_pairs_and_new_files() {
+    let d = sqlx_repo();
+    // A simple migration needs no down file; a reversible one does.
+    d.write(
+        "migrations/20250103000000_phone.up.sql",
+        "ALTER TABLE users ADD COLUMN phone text;\n",
+    );
+    // sqlx skips a name whose extension is not `.sql` exactly, and stops every run on a version
+    // it cannot parse.
+    d.write("migrations/20250104000000_age.SQL", "SELECT 1;\n");
+    d.write("migrations/V5_x.sql", "SELECT 1;\n");
+    // Versions are numbers: the same one twice is a conflict in sqlx's table.
+    d.write("migrations/20250101000000_again.sql", "SELECT 1;\n");
+    let r = d.run(&["check", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let diags = r.diags();
+    let on = |code: &str, file: &str| {
+        diags
+            .iter()
+            .any(|x| x.0 == code && x.1.as_deref() == Some(&format!("migrations/{file}")[..]))
+    };
+    assert!(
+        on("missing-down", "20250103000000_phone.up.sql"),
+        "{}",
+        r.stdout
+    );
+    assert!(!diags
+        .iter()
+        .any(|x| x.0 == "missing-down"
+            && x.1.as_deref() == Some("migrations/20250101000000_users.sql")));
+    assert!(on("invalid-name", "20250104000000_age.SQL"), "{}", r.stdout);
+    assert!(on("invalid-name", "V5_x.sql"), "{}", r.stdout);
+    assert!(
+        on("duplicate-number", "20250101000000_users.sql")
+            || on("duplicate-number", "20250101000000_again.sql"),
+        "{}",
+        r.stdout
+    );
+    let v5 = r.json()["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["file"] == "migrations/V5_x.sql")
+        .cloned()
+        .unwrap();
+    assert!(
+        v5["message"].as_str().unwrap().contains("stops every"),
+        "{v5}"
+    );
+
+    // `new` follows the newest migration's form, as `sqlx migrate add` does: a pair now.
+    for f in [
+        "20250104000000_age.SQL",
+        "V5_x.sql",
+        "20250101000000_again.sql",
+    ] {
+        d.remove(&format!("migrations/{f}"));
+    }
+    let r = d.run(&["new", "add age"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", r.stdout);
+    assert!(lines[0].ends_with("_add_age.up.sql") && lines[1].ends_with("_add_age.down.sql"));
+}
+
+/// The oracle: sqlx-cli itself, when `MIGLINT_SQLX` names its binary (not in CI: building
+/// sqlx-cli takes longer than the whole CI budget; run by hand, see docs/layouts.md). Each
+/// edit is applied with `sqlx migrate run` against a throw-away PostgreSQL, and miglint's
+/// prediction from the exported table must match sqlx's verdict.
+#[test]
+fn sqlx_itself_agrees_with_the_prediction() {
+    let Some(sqlx) = std::env::var_os("MIGLINT_SQLX") else {
+        eprintln!("skipped: set MIGLINT_SQLX to a sqlx-cli binary to compare with sqlx itself");
+        return;
+    };
+    let Some(pg) = pg::cluster() else { return };
+    type Edit = fn(&str) -> String;
+    let edits: [(&str, Edit); 4] = [
+        ("unchanged", |t| t.to_string()),
+        ("final newline", |t| format!("{t}\n")),
+        ("comment", |t| format!("-- reviewed\n{t}")),
+        ("crlf", |t| t.replace('\n', "\r\n")),
+    ];
+    let mut checked = Vec::new();
+    for (i, (what, edit)) in edits.iter().enumerate() {
+        let d = sqlx_repo();
+        let db = format!("s{i}");
+        let out = pg.psql(
+            d.path(),
+            "postgres",
+            &["-c", &format!("CREATE DATABASE {db}")],
+        );
+        assert!(out.status.success());
+        let url = format!(
+            "postgres://postgres@localhost/{db}?host={}",
+            pg.dir.path().display()
+        );
+        let sqlx_run = || {
+            std::process::Command::new(&sqlx)
+                .args(["migrate", "run", "--source", "migrations"])
+                .env("DATABASE_URL", &url)
+                .current_dir(d.path())
+                .output()
+                .unwrap()
+        };
+        assert!(sqlx_run().status.success(), "{what}: first run");
+        let csv = pg.psql(
+            d.path(),
+            &db,
+            &[
+                "--csv",
+                "-c",
+                "SELECT * FROM _sqlx_migrations ORDER BY version",
+            ],
+        );
+        d.write("_sqlx_migrations.csv", &csv.stdout);
+        let path = "migrations/20250101000000_users.sql";
+        let text = d.read(path);
+        d.write(path, edit(&text));
+        let predicted_refusal = sqlx_check(&d)
+            .codes()
+            .contains(&"history-mismatch".to_string());
+        let second = sqlx_run();
+        let refused = !second.status.success();
+        assert_eq!(
+            predicted_refusal,
+            refused,
+            "{what}: miglint predicted refusal {predicted_refusal}, sqlx: {}",
+            String::from_utf8_lossy(&second.stderr)
+        );
+        if refused {
+            let said = format!(
+                "{}{}",
+                String::from_utf8_lossy(&second.stdout),
+                String::from_utf8_lossy(&second.stderr)
+            );
+            assert!(
+                said.contains("previously applied but has been modified"),
+                "{what}: {said}"
+            );
+        }
+        checked.push((*what, refused));
+    }
+    eprintln!("sqlx refused (as predicted): {checked:?}");
+    assert_eq!(
+        checked.iter().filter(|c| c.1).count(),
+        3,
+        "every edit but none changes sqlx's checksum"
+    );
+}
+
+/// `init` in a Rust project that depends on sqlx configures the sqlx layout, and the set it
+/// writes checks the real fixture clean.
+#[test]
+fn init_detects_a_sqlx_project() {
+    let d = sqlx_repo();
+    d.remove("miglint.toml");
+    d.write(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[dependencies]\nsqlx = { version = \"0.8\", features = [\"postgres\"] }\n",
+    );
+    let r = d.run(&["init"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let config = d.read("miglint.toml");
+    assert!(config.contains("layout = \"sqlx\""), "{config}");
+    assert!(config.contains("numbering = \"timestamp\""), "{config}");
+    assert!(!config.contains("history_table"), "{config}");
+    let r = sqlx_check(&d);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }

@@ -23,8 +23,9 @@ pub struct Detected {
     /// The lowest number found: the set's `start`.
     pub start: u64,
     pub timestamp: bool,
-    /// Its files are golang-migrate's `{version}_{title}.up.sql` / `.down.sql`.
-    pub golang_migrate: bool,
+    /// The tool its files are written for, when not applied by hand: `sqlx` (a Cargo.toml
+    /// beside it or above it depends on sqlx), or `golang-migrate` (`.up.sql` / `.down.sql`).
+    pub layout: crate::config::Layout,
     pub alembic_ini: Option<String>,
     /// A compose file next to the set (`auth/auth.compose.yml`, `docker-compose.yaml`): where
     /// `MIGRATE_AT_START` would turn Alembic upgrades on.
@@ -100,13 +101,41 @@ pub fn detect(root: &Path) -> Vec<Detected> {
                 alembic_ini: root.join(&ini).is_file().then_some(ini),
                 compose: compose_next_to(root, &parent),
                 timestamp: width >= 12,
-                golang_migrate: paired.contains(&dir),
+                layout: layout_of(root, &dir, paired.contains(&dir)),
                 width,
                 start: lowest.get(&dir).copied().unwrap_or(0),
                 dir,
             }
         })
         .collect()
+}
+
+/// The layout of a detected set: sqlx when a `Cargo.toml` in its directory or above it (up to
+/// the root) names the `sqlx` crate, golang-migrate when its files come in `.up.sql` /
+/// `.down.sql` pairs, else plain.
+fn layout_of(root: &Path, dir: &str, paired: bool) -> crate::config::Layout {
+    use crate::config::Layout;
+    let mut at = Some(dir);
+    while let Some(d) = at {
+        let manifest = config::join(d, "Cargo.toml");
+        let text = crate::fsutil::read_regular(root, &manifest, 1 << 20).unwrap_or_default();
+        let names_sqlx = String::from_utf8_lossy(&text)
+            .lines()
+            .any(|l| l.trim_start().starts_with("sqlx") || l.contains("[dependencies.sqlx]"));
+        if names_sqlx {
+            return Layout::Sqlx;
+        }
+        at = match d.rsplit_once('/') {
+            Some((parent, _)) => Some(parent),
+            None if !d.is_empty() => Some(""),
+            None => None,
+        };
+    }
+    if paired {
+        Layout::GolangMigrate
+    } else {
+        Layout::Plain
+    }
 }
 
 /// The first compose file (by name) in `dir`: `compose.yml`, `docker-compose.yaml`,
@@ -132,10 +161,17 @@ pub fn render(detected: &[Detected]) -> String {
     }
     for d in detected {
         s.push_str(&format!("\n[[set]]\ndir = \"{}\"\n", d.dir));
-        if d.golang_migrate {
-            s.push_str("layout = \"golang-migrate\"   # {version}_{title}.up.sql / .down.sql\n");
+        use crate::config::Layout;
+        match d.layout {
+            Layout::GolangMigrate => {
+                s.push_str("layout = \"golang-migrate\"   # {version}_{title}.up.sql / .down.sql\n")
+            }
+            Layout::Sqlx => s.push_str(
+                "layout = \"sqlx\"   # {version}_{description}.sql, or .up.sql / .down.sql\n",
+            ),
+            Layout::Plain => {}
         }
-        let default_start = if d.golang_migrate { 1 } else { 0 };
+        let default_start = if d.layout == Layout::Plain { 0 } else { 1 };
         if d.timestamp {
             s.push_str("numbering = \"timestamp\"\n");
         } else {
@@ -149,8 +185,8 @@ pub fn render(detected: &[Detected]) -> String {
         }
         s.push_str("dialect = \"postgres\"\n# lock = \"<dir>/applied.sha256\"   # the ledger of applied migrations\n");
         match &d.history_table {
-            // golang-migrate keeps its own `schema_migrations` (one version row), no history.
-            _ if d.golang_migrate => {}
+            // A tool keeps its own table (`schema_migrations`, `_sqlx_migrations`).
+            _ if d.layout != Layout::Plain => {}
             Some(t) => s.push_str(&format!("history_table = \"{}\"   # found in the SQL; `record` prints INSERTs into it\n", t.replace('"', "\\\""))),
             None => s.push_str("# history_table = \"migration_history\"   # the table `record`'s INSERT lines target\n"),
         }

@@ -37,7 +37,10 @@ pub fn run(
         ));
     }
     let snap = ws.read_worktree(set)?;
-    let mut last = migrations(set, &snap).last().map(|m| m.number);
+    let existing = migrations(set, &snap);
+    let mut last = existing.last().map(|m| m.number);
+    // A reversible pair when the layout always pairs, or (sqlx) when the newest one is a pair.
+    let paired = existing.last().is_some_and(|m| m.paired);
     let claimed = super::claimed_numbers(ws, set, against, None)?;
     let mut skipped = Vec::new();
     // Sequential numbers only: a timestamp is fresh by construction.
@@ -51,14 +54,17 @@ pub fn run(
     }
     let convention = naming::convention(set);
     let number = convention.next(last, std::time::SystemTime::now());
-    let file = convention.format(number, &slug);
+    let pair = convention
+        .pair(number, &slug)
+        .filter(|_| paired || convention.always_paired());
+    let (file, down) = match pair {
+        Some((up, down)) => (up, Some(config::join(&set.dir, &down))),
+        None => (convention.format(number, &slug), None),
+    };
     let path = config::join(&set.dir, &file);
     let body = format!(
         "-- {file}: {name}\n--\n-- Write the schema change below. Once this file is applied to a database, never edit it:\n-- run `miglint record {file}` and put later changes in a new migration.\n\n"
     );
-    let down = convention
-        .down(number, &slug)
-        .map(|d| config::join(&set.dir, &d));
     // The down file first: if it already exists, nothing is created (never a lone up file).
     if let Some(down) = &down {
         let text = format!("-- {down}: reverts {file}\n\n");

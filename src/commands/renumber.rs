@@ -103,7 +103,7 @@ fn plan_renames(
             skipped.push((naming::number_text(set, next), by.clone()));
             next += 1;
         }
-        let to = naming::format(set, next, &m.slug);
+        let to = naming::renamed(set, &m.name, m.digits, next);
         if to == m.name {
             continue;
         }
@@ -133,7 +133,6 @@ fn down_moves(
     now: &crate::snapshot::Snapshot,
     moves: &[(u64, u64)],
 ) -> Vec<(String, String)> {
-    let convention = naming::convention(set);
     let downs = crate::rules::naming::downs(set, now);
     let mut moved = HashSet::new();
     let mut out = Vec::new();
@@ -142,7 +141,7 @@ fn down_moves(
             .iter()
             .filter(|d| d.number == from && moved.insert(d.name.as_str()))
         {
-            out.extend(convention.down(to, &d.slug).map(|n| (d.name.clone(), n)));
+            out.push((d.name.clone(), naming::renamed(set, &d.name, d.digits, to)));
         }
     }
     out

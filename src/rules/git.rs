@@ -183,7 +183,7 @@ fn numbers(b: &BaseInput, rename_targets: &HashSet<String>) -> Vec<Finding> {
             // Same path on both sides: reported above (or identical, which merges cleanly).
             continue;
         }
-        let suggestion = crate::rules::naming::names_for(set, next, &m.slug);
+        let suggestion = crate::rules::naming::names_for(set, next, m);
         if base_numbers.contains(&m.number) {
             let other = base_migrations
                 .iter()

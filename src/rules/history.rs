@@ -16,9 +16,28 @@ use std::hash::Hash;
 
 /// The history export reconciled with the set, when `--history-export` names one.
 pub fn export_pass(facts: &super::SetFacts) -> Vec<Finding> {
-    match facts.export {
-        Some(export) => reconcile(facts.set, export, facts.snapshot, facts.ledger),
-        None => Vec::new(),
+    use crate::config::Layout;
+    use crate::export::Tool;
+    match (facts.export, facts.set.layout) {
+        (None, _) => Vec::new(),
+        (Some(export), Layout::Sqlx) if export.tool == Some(Tool::Sqlx) => {
+            super::sqlx_history::reconcile(export, facts.migrations, facts.snapshot)
+        }
+        // sqlx keeps its own table; a `migration_history` export says nothing about it.
+        (Some(export), layout) if export.tool.is_none() && layout != Layout::Sqlx => {
+            reconcile(facts.set, export, facts.snapshot, facts.ledger)
+        }
+        // A table read with another table's rules would be judged wrongly: say so, fail.
+        (Some(export), layout) => vec![Finding::new(
+            Rule::HistoryMismatch,
+            format!(
+                "{} is not the history table of this `{}` set, so it was not reconciled",
+                export.shown,
+                layout.as_str()
+            ),
+        )
+        .file(export.shown.clone())
+        .help("export the table of the tool that applies this set: `migration_history` for a plain set (filename, checksum), `_sqlx_migrations` for sqlx")],
     }
 }
 

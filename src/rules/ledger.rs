@@ -206,7 +206,7 @@ fn below_recorded(
         .map(|m| {
             Finding::new(Rule::OutOfOrder, format!("`{}` is not recorded but is numbered below the newest applied migration ({})", m.name, naming::number_text(set, last)))
                 .file(m.path.clone())
-                .help(format!("it would be applied after newer migrations; if it is new on this branch, rename it to {} (or run `miglint renumber`); if it is already merged, apply it and record it with `miglint record {} --allow-out-of-order`", rename_to(set, last_number, &m.slug), m.name))
+                .help(format!("it would be applied after newer migrations; if it is new on this branch, rename it to {} (or run `miglint renumber`); if it is already merged, apply it and record it with `miglint record {} --allow-out-of-order`", rename_to(set, last_number, m), m.name))
         })
         .collect()
 }

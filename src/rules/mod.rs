@@ -27,6 +27,7 @@ pub mod naming;
 pub mod pairs;
 pub mod schema;
 pub mod sql;
+pub mod sqlx_history;
 
 /// The registry's types, re-exported where rule code and the library's users look for them.
 pub use crate::registry::{Rule, RuleInfo, Severity};

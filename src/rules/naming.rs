@@ -17,6 +17,8 @@ pub struct Migration {
     pub slug: String,
     /// How many digits the number is written with (timestamp sets compare widths).
     pub digits: usize,
+    /// One half of a reversible pair (`.up.sql` / `.down.sql`): its other half is expected.
+    pub paired: bool,
 }
 
 /// The correctly named migrations of a snapshot, sorted by (number, name): the files a deploy
@@ -49,6 +51,7 @@ fn parsed(set: &SetConfig, snap: &Snapshot, direction: naming::Direction) -> Vec
                     number: p.number,
                     digits: p.digits.len(),
                     slug: p.slug,
+                    paired: p.paired,
                 })
             }),
     );
@@ -62,27 +65,25 @@ pub fn next_name(set: &SetConfig, last: Option<u64>, slug: &str) -> String {
     convention.format(convention.next(last, std::time::SystemTime::now()), slug)
 }
 
-/// "rename it to" advice for a migration given the next free number after `last`: the new
-/// name in backquotes, and in a layout that pairs a down file with each migration, the down
-/// file's new name too (a lone renamed up would leave its down behind, paired with nothing).
-pub fn rename_to(set: &SetConfig, last: Option<u64>, slug: &str) -> String {
+/// "rename it to" advice for migration `m` given the next free number after `last`: its new
+/// name in backquotes (title, direction and extension kept), and for one half of a reversible
+/// pair, a reminder that its down file moves too (a lone renamed up would leave its down
+/// behind, paired with nothing).
+pub fn rename_to(set: &SetConfig, last: Option<u64>, m: &Migration) -> String {
     let convention = naming::convention(set);
-    names_for(
-        set,
-        convention.next(last, std::time::SystemTime::now()),
-        slug,
-    )
+    names_for(set, convention.next(last, std::time::SystemTime::now()), m)
 }
 
-/// The names of migration `n` named `slug` for advice: see [`rename_to`].
-pub fn names_for(set: &SetConfig, n: u64, slug: &str) -> String {
-    let convention = naming::convention(set);
-    match convention.down(n, slug) {
-        Some(down) => format!(
-            "`{}` (and its down file to `{down}`)",
-            convention.format(n, slug)
-        ),
-        None => format!("`{}`", convention.format(n, slug)),
+/// The advice of [`rename_to`] for number `n`.
+pub fn names_for(set: &SetConfig, n: u64, m: &Migration) -> String {
+    let name = naming::renamed(set, &m.name, m.digits, n);
+    if m.paired {
+        format!(
+            "`{name}` (and its down file to version {})",
+            naming::number_text(set, n)
+        )
+    } else {
+        format!("`{name}`")
     }
 }
 
@@ -272,7 +273,6 @@ fn odd_timestamp_widths(set: &SetConfig, migrations: &[Migration]) -> Vec<Findin
 
 /// `duplicate-number`: every file after the first with a number, and the next free name.
 fn duplicate_numbers(set: &SetConfig, migrations: &[Migration], downs: bool) -> Vec<Finding> {
-    let convention = naming::convention(set);
     let mut by_number: BTreeMap<u64, Vec<&Migration>> = BTreeMap::new();
     for m in migrations {
         by_number.entry(m.number).or_default().push(m);
@@ -292,13 +292,11 @@ fn duplicate_numbers(set: &SetConfig, migrations: &[Migration], downs: bool) -> 
                     ),
                 )
                 .file(m.path.clone())
-                .help({
+                .help(if downs {
+                    "a version has one down file: if it reverts another migration, give it that migration's version; otherwise delete it".to_string()
+                } else {
                     let last = last.map(|l| l + i as u64 - 1);
-                    let next = convention.next(last, std::time::SystemTime::now());
-                    match convention.down(next, &m.slug) {
-                        Some(down) if downs => format!("a version has one down file: if it reverts another migration, rename it to that migration's version (e.g. `{down}` with its up file)"),
-                        _ => format!("give it the next free number: rename it to {}", rename_to(set, last, &m.slug)),
-                    }
+                    format!("give it the next free number: rename it to {}", rename_to(set, last, m))
                 }),
             );
         }

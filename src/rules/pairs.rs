@@ -1,5 +1,9 @@
-//! `orphan-down`, `missing-down`: in a layout that pairs a down file with each migration
-//! (golang-migrate's `{version}_{title}.up.sql` / `.down.sql`), every version has both.
+//! `orphan-down`, `missing-down`: in a layout with reversible pairs (golang-migrate's
+//! `{version}_{title}.up.sql` / `.down.sql`, sqlx's `.up.sql` / `.down.sql`), every version has
+//! both halves.
+//!
+//! sqlx's `migrate run` skips down files, so a version with only a down file never runs
+//! forward either; its simple `{version}_{description}.sql` expects no down file.
 //!
 //! golang-migrate reads a version with no `.up.` file as an empty migration: `migrate up`
 //! records the version as applied and runs nothing (its `newMigration` falls back to a nil
@@ -20,10 +24,6 @@ pub fn pass(facts: &SetFacts) -> Vec<Finding> {
     let set = facts.set;
     let convention = naming::convention(set);
     let downs = downs(set, facts.snapshot);
-    // A layout without down files never pairs anything.
-    if convention.down(0, "x").is_none() {
-        return Vec::new();
-    }
     let ups: BTreeMap<u64, &str> = facts
         .migrations
         .iter()
@@ -47,20 +47,18 @@ pub fn pass(facts: &SetFacts) -> Vec<Finding> {
             )
             .file(m.path.clone())
             .help(format!(
-                "golang-migrate would record version {} as applied and run nothing: add its up file `{}_{}.up.sql`, or give this file the version of the migration it reverts",
-                convention.number_text(m.number),
-                &m.name[..m.digits],
-                m.slug
+                "{} would never run it forward: add its up file `{}`, or give this file the version of the migration it reverts",
+                set.layout.as_str(),
+                other_half(&m.name, ".down.", ".up.")
             )),
         );
     }
-    for m in facts.migrations {
+    // Only the up half of a pair expects a down file (sqlx's simple `1_a.sql` has none).
+    for m in facts.migrations.iter().filter(|m| m.paired) {
         if down_numbers.contains_key(&m.number) {
             continue;
         }
-        // The version as the up file writes it: the pair is found by its value, but the same
-        // digits keep the two side by side in a listing.
-        let down = format!("{}_{}.down.sql", &m.name[..m.digits], m.slug);
+        let down = other_half(&m.name, ".up.", ".down.");
         findings.push(
             Finding::new(
                 Rule::MissingDown,
@@ -68,11 +66,21 @@ pub fn pass(facts: &SetFacts) -> Vec<Finding> {
             )
             .file(m.path.clone())
             .help(format!(
-                "`migrate down` would skip this version without reverting it: add `{down}`, or set `missing-down = \"off\"` under [rules] if this team does not write down migrations"
+                "a rollback would step past this version without reverting it: add `{down}`, or set `missing-down = \"off\"` under [rules] if this team does not write down migrations"
             )),
         );
     }
     findings
+}
+
+/// A pair's other file: the last `from` of `name` (the direction marker) turned into `to`, so
+/// the version as written, the title and the extension stay (golang-migrate's `.up.psql` pairs
+/// with `.down.psql`).
+fn other_half(name: &str, from: &str, to: &str) -> String {
+    match name.rfind(from) {
+        Some(i) => format!("{}{to}{}", &name[..i], &name[i + from.len()..]),
+        None => name.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -117,6 +125,20 @@ mod tests {
             &[("0001_a.up.sql", UP), ("1_revert_a.down.sql", DOWN)],
         );
         assert!(f.run(pass).is_empty());
+    }
+
+    #[test]
+    fn sqlx_simple_migrations_expect_no_down() {
+        let f = fixture::set_in(
+            Layout::Sqlx,
+            &[
+                ("20250101000000_a.sql", UP),
+                ("20250102000000_b.up.sql", UP),
+                ("20250103000000_c.down.sql", DOWN),
+            ],
+        );
+        let codes: Vec<&str> = f.run(pass).iter().map(|x| x.code()).collect();
+        assert_eq!(codes, ["orphan-down", "missing-down"]);
     }
 
     #[test]

@@ -150,6 +150,7 @@ mod tests {
                 number: i as u64,
                 slug: "x".into(),
                 digits: 4,
+                paired: false,
             });
         }
         check(&set, &migrations, &analyses, &|_| false)
