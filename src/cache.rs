@@ -124,9 +124,10 @@ struct Stored {
 pub fn fingerprint(set: &SetConfig) -> String {
     let placeholders: Vec<&str> = set.placeholders.iter().map(|r| r.as_str()).collect();
     format!(
-        "{} cache=7 exact={} dialect={} psql={} placeholders={:?}",
+        "{} cache=7 exact={} layout={} dialect={} psql={} placeholders={:?}",
         env!("CARGO_PKG_VERSION"),
         cfg!(feature = "postgres-exact"),
+        set.layout.as_str(),
         set.dialect,
         set.psql,
         placeholders

@@ -33,13 +33,18 @@ pub enum Layout {
     GolangMigrate,
     /// sqlx: `{version}_{description}.sql`, or `.up.sql`/`.down.sql` pairs; checksummed.
     Sqlx,
+    /// dbmate: `{version}_{name}.sql`, `-- migrate:up` and `-- migrate:down` blocks in one file.
+    Dbmate,
+    /// goose: `{version}_{name}.sql`, `-- +goose Up` / `Down` sections, goose's own splitting.
+    Goose,
 }
 
 /// Every layout the issue tracker has asked for; the ones not built yet are refused by name
 /// (a set read with the wrong rules would be checked wrongly, silently).
-const LAYOUTS_PLANNED: [&str; 7] = [
-    "goose", "dbmate", "flyway", "diesel", "prisma", "drizzle", "refinery",
-];
+const LAYOUTS_PLANNED: [&str; 5] = ["flyway", "diesel", "prisma", "drizzle", "refinery"];
+
+/// The layouts this version reads, for messages.
+const LAYOUTS: &str = "plain, golang-migrate, sqlx, dbmate, goose";
 
 impl Layout {
     pub fn as_str(self) -> &'static str {
@@ -47,7 +52,14 @@ impl Layout {
             Layout::Plain => "plain",
             Layout::GolangMigrate => "golang-migrate",
             Layout::Sqlx => "sqlx",
+            Layout::Dbmate => "dbmate",
+            Layout::Goose => "goose",
         }
+    }
+
+    /// Whether files hold both directions, in sections the tool marks.
+    pub fn sectioned(self) -> bool {
+        matches!(self, Layout::Dbmate | Layout::Goose)
     }
 }
 
@@ -76,8 +88,7 @@ struct RawSet {
     name: Option<String>,
     dir: Spanned<String>,
     layout: Option<Spanned<String>>,
-    #[serde(default)]
-    numbering: Numbering,
+    numbering: Option<Numbering>,
     width: Option<Spanned<usize>>,
     start: Option<u64>,
     dialect: Option<Spanned<String>>,
@@ -555,9 +566,16 @@ fn numbering(set: &mut SetConfig, raw_set: &RawSet, at: &At) -> crate::Result<()
         Layout::GolangMigrate => (set.width, set.start) = (6, 1),
         // What `sqlx migrate add -s` writes: 4 digits from 1 (sqlx reads a version as > 0).
         Layout::Sqlx => set.start = 1,
-        Layout::Plain => {}
+        // `goose create -s`: `%05d` from 1.
+        Layout::Goose => (set.width, set.start) = (5, 1),
+        Layout::Dbmate | Layout::Plain => {}
     }
-    set.numbering = raw_set.numbering;
+    // `dbmate new` only writes timestamps.
+    let default = match set.layout {
+        Layout::Dbmate => Numbering::Timestamp,
+        _ => Numbering::Sequential,
+    };
+    set.numbering = raw_set.numbering.unwrap_or(default);
     if let Some(w) = &raw_set.width {
         if !(1..=18).contains(w.get_ref()) {
             return Err(at.err(
@@ -579,15 +597,17 @@ fn parse_layout(l: &Spanned<String>, at: &At) -> crate::Result<Layout> {
         "plain" => Ok(Layout::Plain),
         "golang-migrate" => Ok(Layout::GolangMigrate),
         "sqlx" => Ok(Layout::Sqlx),
+        "dbmate" => Ok(Layout::Dbmate),
+        "goose" => Ok(Layout::Goose),
         other if LAYOUTS_PLANNED.contains(&other) => Err(at.err(
             format!("layout `{other}` is not supported by this version of miglint"),
-            "supported layouts: plain, golang-migrate, sqlx; checking these files with another layout's rules would be wrong, so miglint stops",
+            &format!("supported layouts: {LAYOUTS}; checking these files with another layout's rules would be wrong, so miglint stops"),
             l.span(),
             "not supported yet",
         )),
         other => Err(at.err(
             format!("unknown layout `{other}`"),
-            "use one of: plain, golang-migrate, sqlx",
+            &format!("use one of: {LAYOUTS}"),
             l.span(),
             "unknown layout",
         )),

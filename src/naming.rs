@@ -312,6 +312,85 @@ impl Convention for Sqlx {
     }
 }
 
+/// One file per migration with both directions inside, as dbmate and goose name them: the
+/// version is the leading digits, compared as a number. dbmate matches `^(\d+).*\.sql$`
+/// (pkg/dbmate `migrationFileRegexp`); goose needs `_` after the version and a version above 0
+/// (`NumericComponent`). Any width: `goose fix` mixes timestamps and sequential numbers.
+pub struct SingleFile {
+    pub layout: Layout,
+    pub numbering: Numbering,
+    pub width: usize,
+    pub start: u64,
+}
+
+impl Convention for SingleFile {
+    fn parse(&self, name: &str) -> Result<ParsedName, NameError> {
+        let tool = self.layout.as_str();
+        let digits: String = name.chars().take_while(|c| c.is_ascii_digit()).collect();
+        let number = digits
+            .parse::<u64>()
+            .ok()
+            .filter(|n| i64::try_from(*n).is_ok());
+        let rest = &name[digits.len()..];
+        let stem = rest.strip_suffix(".sql");
+        let slug_raw = stem.unwrap_or(rest);
+        let slug_raw = slug_raw.strip_prefix('_').unwrap_or(slug_raw);
+        let fail = |reason: String| NameError {
+            reason: format!("{reason}: {tool} ignores the file, so it never runs"),
+            number,
+            slug: Some(slugify(slug_raw)).filter(|s| !s.is_empty()),
+        };
+        if stem.is_none() {
+            return Err(fail("the extension must be `.sql` in lower case".into()));
+        }
+        if digits.is_empty() {
+            return Err(fail("the name does not start with a version number".into()));
+        }
+        if number.is_none() {
+            return Err(fail("the version does not fit in 64 bits".into()));
+        }
+        if self.layout == Layout::Goose && (!rest.starts_with('_') || number == Some(0)) {
+            return Err(NameError {
+                reason: "goose stops on it: a version needs `_` after it and must be above 0"
+                    .into(),
+                ..fail(String::new())
+            });
+        }
+        Ok(ParsedName {
+            number: number.unwrap_or_default(),
+            digits,
+            slug: slug_raw.to_string(),
+            direction: Direction::Up,
+            paired: false,
+        })
+    }
+    fn format(&self, number: u64, slug: &str) -> String {
+        format!("{}_{slug}.sql", self.number_text(number))
+    }
+    fn number_text(&self, number: u64) -> String {
+        match self.numbering {
+            Numbering::Sequential => format!("{number:0width$}", width = self.width),
+            Numbering::Timestamp => number.to_string(),
+        }
+    }
+    fn next(&self, last: Option<u64>, now: std::time::SystemTime) -> u64 {
+        match self.numbering {
+            Numbering::Sequential => last.map_or(self.start, |n| n + 1),
+            Numbering::Timestamp => utc_timestamp(now).max(last.map_or(0, |n| n + 1)),
+        }
+    }
+    fn pattern(&self) -> String {
+        let n = match self.numbering {
+            Numbering::Sequential => "N".repeat(self.width),
+            Numbering::Timestamp => "YYYYMMDDHHMMSS".into(),
+        };
+        format!("{n}_name.sql")
+    }
+    fn consecutive(&self) -> bool {
+        false
+    }
+}
+
 /// `name` (a correctly named file whose version is written with `digits` characters) with the
 /// version `number` instead, everything after the version kept: a rename keeps the title, the
 /// direction and the extension.
@@ -332,6 +411,12 @@ pub fn convention(set: &SetConfig) -> Box<dyn Convention> {
             start: set.start,
         }),
         (Layout::Sqlx, numbering) => Box::new(Sqlx {
+            numbering,
+            width: set.width,
+            start: set.start,
+        }),
+        (layout @ (Layout::Dbmate | Layout::Goose), numbering) => Box::new(SingleFile {
+            layout,
             numbering,
             width: set.width,
             start: set.start,

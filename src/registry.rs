@@ -525,6 +525,11 @@ rules! {
         summary: "The up half of a reversible migration without its down file (golang-migrate, sqlx).",
         why: "A rollback (`migrate down`, `sqlx migrate revert`) steps past a version without a down file without reverting anything. Teams that never roll back can turn this off; sqlx's simple `.sql` migrations expect none.",
         bad: "000004_add_email.up.sql   (alone)", good: "000004_add_email.up.sql\n000004_add_email.down.sql" }
+    InvalidAnnotation => { code: "invalid-annotation", severity: Error, fatal: false,
+        family: Sql,
+        summary: "A dbmate or goose file whose markers the tool would refuse, or a statement goose would cut.",
+        why: "dbmate and goose find a file's up and down sections by comment markers, and goose splits statements at lines ending in `;`. A missing or misplaced marker, or a `$$` body outside `StatementBegin`/`StatementEnd`, fails only at deploy.",
+        bad: "-- +goose Up\nCREATE FUNCTION f() RETURNS int AS $$\nBEGIN\n  RETURN 1;\nEND;\n$$ LANGUAGE plpgsql;", good: "-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS int AS $$\nBEGIN\n  RETURN 1;\nEND;\n$$ LANGUAGE plpgsql;\n-- +goose StatementEnd" }
     // new rules above this line (examples/new_rule.rs inserts here)
 }
 

@@ -369,12 +369,12 @@ fn an_unsupported_layout_stops_the_run() {
     let d = golang_repo();
     d.write(
         "miglint.toml",
-        "[[set]]\ndir = \"db/migrations\"\nlayout = \"goose\"\n",
+        "[[set]]\ndir = \"db/migrations\"\nlayout = \"flyway\"\n",
     );
     let r = d.run(&["check"]);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(
-        r.stderr.contains("layout `goose` is not supported"),
+        r.stderr.contains("layout `flyway` is not supported"),
         "{}",
         r.stderr
     );
@@ -650,4 +650,154 @@ fn init_detects_a_sqlx_project() {
     assert!(!config.contains("history_table"), "{config}");
     let r = sqlx_check(&d);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
+// ---- dbmate and goose: both directions in one file --------------------------------------
+
+/// A real-shaped dbmate set (`dbmate new` names, `-- migrate:up` / `-- migrate:down`), or a
+/// goose one (`goose create -s`: `00001_name.sql`, `-- +goose Up` / `Down`), committed.
+fn sectioned_repo(layout: &str, files: &[(&str, &str)]) -> Dir {
+    let d = Dir::new();
+    d.init_repo();
+    d.write(
+        "miglint.toml",
+        format!("[[set]]\ndir = \"db/migrations\"\nlayout = \"{layout}\"\n"),
+    );
+    for (name, sql) in files {
+        d.write(&format!("db/migrations/{name}"), sql);
+    }
+    d.commit_all(layout);
+    d
+}
+
+const DBMATE: [(&str, &str); 2] = [
+    (
+        "20250101120000_create_users.sql",
+        "-- migrate:up\nCREATE TABLE users (\n  id bigserial PRIMARY KEY,\n  name text NOT NULL\n);\n\n-- migrate:down\nDROP TABLE users;\n",
+    ),
+    (
+        "20250102120000_add_email.sql",
+        "-- migrate:up transaction:false\nALTER TABLE users ADD COLUMN email text;\nCREATE INDEX CONCURRENTLY users_email ON users (email);\n\n-- migrate:down\nDROP INDEX users_email;\nALTER TABLE users DROP COLUMN email;\n",
+    ),
+];
+
+const GOOSE: [(&str, &str); 2] = [
+    (
+        "00001_create_users.sql",
+        "-- +goose Up\nCREATE TABLE users (\n  id bigserial PRIMARY KEY,\n  name text NOT NULL\n);\n\n-- +goose Down\nDROP TABLE users;\n",
+    ),
+    (
+        "00002_touch.sql",
+        "-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION touch() RETURNS trigger AS $$\nBEGIN\n  NEW.name := lower(NEW.name);\n  RETURN NEW;\nEND;\n$$ LANGUAGE plpgsql;\n-- +goose StatementEnd\nALTER TABLE users ADD COLUMN email text;\n\n-- +goose Down\nALTER TABLE users DROP COLUMN email;\nDROP FUNCTION touch();\n",
+    ),
+];
+
+/// The down sections drop what the up sections create: replayed forward, a later migration
+/// would find `users` gone. Only the up sections are replayed; both are SQL-checked.
+#[test]
+fn dbmate_and_goose_sets_replay_only_their_up_sections() {
+    for (layout, files, next) in [
+        ("dbmate", &DBMATE, "20250103120000_backfill.sql"),
+        ("goose", &GOOSE, "00003_backfill.sql"),
+    ] {
+        let d = sectioned_repo(layout, files);
+        let r = d.run(&["check", "--format", "json"]);
+        assert_eq!(r.code, 0, "{layout}: {}{}", r.stdout, r.stderr);
+        assert_eq!(r.codes(), Vec::<String>::new(), "{layout}: {}", r.stdout);
+        let (up, down) = if layout == "dbmate" {
+            ("-- migrate:up", "-- migrate:down")
+        } else {
+            ("-- +goose Up", "-- +goose Down")
+        };
+        d.write(
+            &format!("db/migrations/{next}"),
+            format!("{up}\nUPDATE users SET email = lower(email);\nALTER TABLE userz ADD COLUMN x int;\n\n{down}\nALTER TABLE users DROP COLUMN x\nSELECT 1;\n"),
+        );
+        let r = d.run(&["check", "--format", "json"]);
+        assert_eq!(r.code, 1, "{layout}: {}", r.stdout);
+        let diags = r.diags();
+        let at = |code: &str| {
+            diags
+                .iter()
+                .find(|x| x.0 == code)
+                .map(|x| x.2)
+                .unwrap_or_else(|| panic!("{layout}: no {code} in {}", r.stdout))
+        };
+        // The typo in the up section is found at its line; the missing `;` in the down section
+        // is a syntax error at its line.
+        assert_eq!(at("undefined-relation"), Some(3), "{layout}");
+        assert!(
+            diags
+                .iter()
+                .any(|x| x.0.starts_with("sql-") && x.2 >= Some(6)),
+            "{layout}: {}",
+            r.stdout
+        );
+    }
+}
+
+#[test]
+fn markers_the_tool_refuses_are_errors() {
+    let cases: [(&str, &str, &str); 5] = [
+        ("dbmate", "CREATE TABLE a (id int);\n-- migrate:up\nSELECT 1;\n-- migrate:down\n", "preceding"),
+        ("dbmate", "-- migrate:up\nCREATE TABLE a (id int);\n", "down block"),
+        ("goose", "CREATE TABLE a (id int);\n", "start with"),
+        ("goose", "-- +goose Up\nCREATE TABLE a (id int)\n-- +goose Down\nDROP TABLE a;\n", "semicolon"),
+        // The function body is cut at `RETURN 1;`: goose sends half a statement.
+        ("goose", "-- +goose Up\nCREATE FUNCTION f() RETURNS int AS $$\nBEGIN\n  RETURN 1;\nEND;\n$$ LANGUAGE plpgsql;\n", "cut short"),
+    ];
+    for (layout, text, says) in cases {
+        let name = if layout == "dbmate" {
+            "20250101120000_a.sql"
+        } else {
+            "00001_a.sql"
+        };
+        let d = sectioned_repo(layout, &[(name, text)]);
+        let r = d.run(&["check", "--format", "json"]);
+        assert_eq!(r.code, 1, "{layout} {text:?}: {}", r.stdout);
+        let f = r.find("invalid-annotation");
+        assert!(
+            f["message"].as_str().unwrap().contains(says),
+            "{layout} {text:?}: {f}"
+        );
+    }
+}
+
+/// goose and dbmate read versions as numbers; goose refuses two files of one version across
+/// widths, and a name it cannot read is an error, not a file that silently never runs.
+#[test]
+fn sectioned_names_and_versions() {
+    let d = sectioned_repo("goose", &GOOSE);
+    d.write("db/migrations/2_again.sql", "-- +goose Up\nSELECT 1;\n");
+    d.write("db/migrations/add_x.sql", "-- +goose Up\nSELECT 1;\n");
+    let r = d.run(&["check", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let diags = r.diags();
+    assert!(
+        diags.iter().any(|x| x.0 == "duplicate-number"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        diags
+            .iter()
+            .any(|x| x.0 == "invalid-name" && x.1.as_deref() == Some("db/migrations/add_x.sql")),
+        "{}",
+        r.stdout
+    );
+    // `init` recognises both tools by their markers.
+    for (layout, files) in [("dbmate", &DBMATE), ("goose", &GOOSE)] {
+        let e = sectioned_repo(layout, files);
+        e.remove("miglint.toml");
+        let r = e.run(&["init"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(
+            e.read("miglint.toml")
+                .contains(&format!("layout = \"{layout}\"")),
+            "{}",
+            e.read("miglint.toml")
+        );
+        let r = e.run(&["check"]);
+        assert_eq!(r.code, 0, "{layout}: {}{}", r.stdout, r.stderr);
+    }
 }

@@ -588,6 +588,16 @@ fn scenario(code: &str, d: &Dir) -> Option<Case> {
             d.write("auth/alembic/versions/20251105_000002_roles.py", rev);
             check(&[])
         }
+        "invalid-annotation" => {
+            d.init_repo();
+            d.write("miglint.toml", "[[set]]\ndir = \"m\"\nlayout = \"goose\"\n");
+            d.write(
+                "m/00001_touch.sql",
+                "-- +goose Up\nCREATE FUNCTION touch() RETURNS int AS $$\nBEGIN\n  RETURN 1;\nEND;\n$$ LANGUAGE plpgsql;\n\n-- +goose Down\nDROP FUNCTION touch();\n",
+            );
+            d.commit_all("goose");
+            check(&[])
+        }
         "orphan-down" | "missing-down" => {
             golang_migrate_set(d);
             if code == "orphan-down" {

@@ -101,7 +101,7 @@ pub fn detect(root: &Path) -> Vec<Detected> {
                 alembic_ini: root.join(&ini).is_file().then_some(ini),
                 compose: compose_next_to(root, &parent),
                 timestamp: width >= 12,
-                layout: layout_of(root, &dir, paired.contains(&dir)),
+                layout: layout_of(root, &dir, paired.contains(&dir), &texts),
                 width,
                 start: lowest.get(&dir).copied().unwrap_or(0),
                 dir,
@@ -110,11 +110,25 @@ pub fn detect(root: &Path) -> Vec<Detected> {
         .collect()
 }
 
-/// The layout of a detected set: sqlx when a `Cargo.toml` in its directory or above it (up to
+/// The layout of a detected set: goose or dbmate when its files carry their markers, sqlx when a `Cargo.toml` in its directory or above it (up to
 /// the root) names the `sqlx` crate, golang-migrate when its files come in `.up.sql` /
 /// `.down.sql` pairs, else plain.
-fn layout_of(root: &Path, dir: &str, paired: bool) -> crate::config::Layout {
+fn layout_of(root: &Path, dir: &str, paired: bool, texts: &[Vec<u8>]) -> crate::config::Layout {
     use crate::config::Layout;
+    // A tool's markers in the files themselves say the most.
+    let marked = |marker: &str| {
+        texts.iter().any(|t| {
+            String::from_utf8_lossy(t)
+                .lines()
+                .any(|l| l.starts_with(marker))
+        })
+    };
+    if marked("-- +goose Up") {
+        return Layout::Goose;
+    }
+    if marked("-- migrate:up") {
+        return Layout::Dbmate;
+    }
     let mut at = Some(dir);
     while let Some(d) = at {
         let manifest = config::join(d, "Cargo.toml");
@@ -169,6 +183,12 @@ pub fn render(detected: &[Detected]) -> String {
             Layout::Sqlx => s.push_str(
                 "layout = \"sqlx\"   # {version}_{description}.sql, or .up.sql / .down.sql\n",
             ),
+            Layout::Dbmate => {
+                s.push_str("layout = \"dbmate\"   # -- migrate:up / -- migrate:down in each file\n")
+            }
+            Layout::Goose => {
+                s.push_str("layout = \"goose\"   # -- +goose Up / -- +goose Down in each file\n")
+            }
             Layout::Plain => {}
         }
         let default_start = if d.layout == Layout::Plain { 0 } else { 1 };

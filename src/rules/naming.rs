@@ -110,7 +110,10 @@ pub fn check(
         );
     }
     findings.extend(invalid_names(set, snap, ledger));
-    if set.numbering == crate::config::Numbering::Timestamp {
+    // miglint's own convention only: the tools read any width (`goose fix` mixes them).
+    if set.numbering == crate::config::Numbering::Timestamp
+        && set.layout == crate::config::Layout::Plain
+    {
         findings.extend(odd_timestamp_widths(set, migrations));
     }
     findings.extend(duplicate_numbers(set, migrations, false));

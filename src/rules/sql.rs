@@ -114,6 +114,7 @@ pub fn check_file(
     }
     let written = text;
     let text = script.as_ref().map_or(text, |s| s.text.as_str());
+    let sections = sections(set, dialect, written);
     let analysis = match cached {
         // A cached analysis was made from these same bytes (BOM shift included).
         Some(a) => a,
@@ -122,15 +123,80 @@ pub fn check_file(
             meta_copy_stamps(&mut a, written, script.as_ref(), dialect);
             keep_stamps_that_run(&mut a, text, script.as_ref());
             keep_changes_that_run(&mut a, text, script.as_ref());
+            if let Some(s) = &sections {
+                keep_what_runs_forward(&mut a, s);
+            }
             if shift > 0 {
                 a.shift(shift);
             }
             a
         }
     };
+    findings.extend(section_findings(set, file, sections.as_ref(), shift, parse));
     findings.extend(statement_findings(file, &analysis));
     findings.extend(unknown_ignore_codes(file, &analysis));
     (findings, Some(analysis))
+}
+
+/// A dbmate or goose file holds both directions: its sections as the tool reads them.
+fn sections(
+    set: &SetConfig,
+    dialect: &dyn Dialect,
+    written: &str,
+) -> Option<sql::sections::Sections> {
+    match set.layout {
+        crate::config::Layout::Dbmate => Some(sql::sections::dbmate(written)),
+        crate::config::Layout::Goose => Some(sql::sections::goose(written, &|piece| {
+            sqlparser::tokenizer::Tokenizer::new(dialect, piece)
+                .tokenize()
+                .is_err()
+        })),
+        _ => None,
+    }
+}
+
+/// `invalid-annotation`: what the tool refuses in the file's sections. On an applied file (the
+/// tool ran it) a warning: its checksum protects it.
+fn section_findings(
+    set: &SetConfig,
+    file: &MigrationFile,
+    sections: Option<&sql::sections::Sections>,
+    shift: usize,
+    parse: bool,
+) -> Vec<Finding> {
+    let problems = sections.iter().flat_map(|s| &s.problems);
+    problems
+        .map(|(message, at)| {
+            let mut f = Finding::new(Rule::InvalidAnnotation, message.clone())
+                .file(file.path.clone())
+                .at(at.start + shift..at.end + shift, "here")
+                .help(format!(
+                    "fix the file so {} reads it as intended; until then it fails at deploy",
+                    set.layout.as_str()
+                ));
+            if !parse {
+                f.rating = Some(crate::registry::Rating::Protected);
+            }
+            f
+        })
+        .collect()
+}
+
+/// Drops what a dbmate or goose file does only on a rollback from its analysis: the schema
+/// replay and the stamps follow what runs forward. Statements stay (their SQL is checked). A
+/// change without a span of its own (`SET search_path`) sits where the previous one was.
+fn keep_what_runs_forward(analysis: &mut Analysis, sections: &sql::sections::Sections) {
+    if sections.down.is_empty() {
+        return;
+    }
+    analysis.stamps.retain(|s| !sections.is_down(s.span.start));
+    let mut at = 0;
+    analysis.changes.retain(|c| {
+        if let Some(r) = c.spans().first() {
+            at = r.start;
+        }
+        !sections.is_down(at)
+    });
 }
 
 /// The stamps of each `\copy <version table> … from stdin` (psql sends its rows as `COPY`

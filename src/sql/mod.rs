@@ -10,6 +10,7 @@ pub mod exact;
 mod foreign;
 pub mod gaps;
 pub mod psql;
+pub mod sections;
 pub mod stamps;
 
 use std::ops::Range;
