@@ -530,6 +530,11 @@ rules! {
         summary: "A dbmate or goose file whose markers the tool would refuse, or a statement goose would cut.",
         why: "dbmate and goose find a file's up and down sections by comment markers, and goose splits statements at lines ending in `;`. A missing or misplaced marker, or a `$$` body outside `StatementBegin`/`StatementEnd`, fails only at deploy.",
         bad: "-- +goose Up\nCREATE FUNCTION f() RETURNS int AS $$\nBEGIN\n  RETURN 1;\nEND;\n$$ LANGUAGE plpgsql;", good: "-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS int AS $$\nBEGIN\n  RETURN 1;\nEND;\n$$ LANGUAGE plpgsql;\n-- +goose StatementEnd" }
+    RunsInTransaction => { code: "runs-in-transaction", severity: Error, fatal: false,
+        family: Sql,
+        summary: "A statement PostgreSQL refuses inside a transaction block, in a file dbmate, goose or sqlx runs in one.",
+        why: "`CREATE INDEX CONCURRENTLY`, `VACUUM`, `CREATE DATABASE` and a few others fail with \"cannot run inside a transaction block\". dbmate, goose and sqlx wrap each migration in a transaction unless the file opts out, so the migration fails at deploy.",
+        bad: "-- +goose Up\nCREATE INDEX CONCURRENTLY users_email ON users (email);", good: "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY users_email ON users (email);" }
     // new rules above this line (examples/new_rule.rs inserts here)
 }
 

@@ -801,3 +801,122 @@ fn sectioned_names_and_versions() {
         assert_eq!(r.code, 0, "{layout}: {}{}", r.stdout, r.stderr);
     }
 }
+
+/// The oracle for `runs-in-transaction`: PostgreSQL 15 itself. Each statement runs inside
+/// `BEGIN … COMMIT`; the server's refusal ("cannot run inside a transaction block") must be
+/// exactly miglint's finding on a goose file that holds the statement (goose wraps it in a
+/// transaction), and `-- +goose NO TRANSACTION` must clear it.
+#[test]
+fn statements_refused_in_a_transaction_are_the_servers() {
+    let Some(pg) = pg::cluster() else { return };
+    let d = Dir::new();
+    d.write("setup.sql", "CREATE DATABASE app;\n");
+    assert!(pg
+        .psql(d.path(), "postgres", &["-f", "setup.sql"])
+        .status
+        .success());
+    d.write(
+        "schema.sql",
+        "CREATE TABLE t (a int);\nCREATE INDEX i ON t (a);\nCREATE MATERIALIZED VIEW v AS SELECT a FROM t;\nCREATE UNIQUE INDEX v_a ON v (a);\n",
+    );
+    assert!(pg
+        .psql(d.path(), "app", &["-f", "schema.sql"])
+        .status
+        .success());
+    let statements = [
+        "CREATE INDEX CONCURRENTLY i2 ON t (a);",
+        "create unique index concurrently if not exists i3 on t (a);",
+        "DROP INDEX CONCURRENTLY IF EXISTS i_none;",
+        "REINDEX TABLE CONCURRENTLY t;",
+        "REINDEX (VERBOSE) INDEX CONCURRENTLY i;",
+        "REINDEX DATABASE app;",
+        "VACUUM t;",
+        "VACUUM (ANALYZE) t;",
+        "CREATE DATABASE other;",
+        "DROP DATABASE IF EXISTS d_none;",
+        "DROP TABLESPACE IF EXISTS ts_none;",
+        "ALTER SYSTEM RESET work_mem;",
+        "CREATE INDEX i4 ON t (a);",
+        "ANALYZE t;",
+        "REFRESH MATERIALIZED VIEW CONCURRENTLY v;",
+        "CLUSTER t USING i;",
+        "DROP INDEX IF EXISTS i_none;",
+    ];
+    let mut refused_count = 0;
+    for (n, stmt) in statements.iter().enumerate() {
+        d.write("case.sql", format!("BEGIN;\n{stmt}\nCOMMIT;\n"));
+        let out = pg.psql(d.path(), "app", &["-f", "case.sql"]);
+        let server =
+            String::from_utf8_lossy(&out.stderr).contains("cannot run inside a transaction block");
+        let repo = sectioned_repo(
+            "goose",
+            &[(
+                &format!("{:05}_case.sql", n + 1),
+                &format!("-- +goose Up\n{stmt}\n"),
+            )],
+        );
+        let r = repo.run(&["check", "--format", "json"]);
+        let flagged = r.codes().contains(&"runs-in-transaction".to_string());
+        assert_eq!(
+            flagged, server,
+            "{stmt}: miglint {flagged}, server {server}: {}",
+            r.stdout
+        );
+        refused_count += usize::from(server);
+        if flagged {
+            repo.write(
+                &format!("db/migrations/{:05}_case.sql", n + 1),
+                format!("-- +goose NO TRANSACTION\n-- +goose Up\n{stmt}\n"),
+            );
+            let r = repo.run(&["check", "--format", "json"]);
+            assert!(
+                !r.codes().contains(&"runs-in-transaction".to_string()),
+                "{stmt}: {}",
+                r.stdout
+            );
+        }
+    }
+    assert_eq!(
+        refused_count, 12,
+        "the server refused the forms miglint names"
+    );
+}
+
+/// dbmate reads `transaction:false` per block, sqlx reads `-- no-transaction` on the first line.
+#[test]
+fn each_tool_opts_out_its_own_way() {
+    let stmt = "CREATE INDEX CONCURRENTLY users_name ON users (id);\n";
+    let d = sectioned_repo("dbmate", &DBMATE);
+    // DBMATE's second file already opts out (`-- migrate:up transaction:false`): clean.
+    let r = d.run(&["check", "--format", "json"]);
+    assert_eq!(r.codes(), Vec::<String>::new(), "{}", r.stdout);
+    d.write(
+        "db/migrations/20250103120000_idx.sql",
+        format!("-- migrate:up\n{stmt}\n-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY IF EXISTS users_name;\n"),
+    );
+    let r = d.run(&["check", "--format", "json"]);
+    // The default build cannot check `DROP INDEX CONCURRENTLY` (a warning); the down block opts
+    // out, so only the up block's index is refused.
+    let tx: Vec<_> = r
+        .diags()
+        .into_iter()
+        .filter(|x| x.0 == "runs-in-transaction")
+        .collect();
+    assert_eq!(tx.len(), 1, "{}", r.stdout);
+    assert_eq!(tx[0].2, Some(2));
+
+    let s = sqlx_repo();
+    s.write("migrations/20250103000000_idx.sql", stmt);
+    let r = s.run(&["check", "--format", "json"]);
+    assert_eq!(r.codes(), ["runs-in-transaction"], "{}", r.stdout);
+    assert!(r.find("runs-in-transaction")["help"]
+        .as_str()
+        .unwrap()
+        .contains("-- no-transaction"));
+    s.write(
+        "migrations/20250103000000_idx.sql",
+        format!("-- no-transaction\n{stmt}"),
+    );
+    let r = s.run(&["check", "--format", "json"]);
+    assert_eq!(r.codes(), Vec::<String>::new(), "{}", r.stdout);
+}

@@ -588,6 +588,20 @@ fn scenario(code: &str, d: &Dir) -> Option<Case> {
             d.write("auth/alembic/versions/20251105_000002_roles.py", rev);
             check(&[])
         }
+        "runs-in-transaction" => {
+            d.init_repo();
+            d.write("miglint.toml", "[[set]]\ndir = \"m\"\nlayout = \"goose\"\n");
+            d.write(
+                "m/00001_users.sql",
+                "-- +goose Up\nCREATE TABLE users (id bigint, email text);\n\n-- +goose Down\nDROP TABLE users;\n",
+            );
+            d.write(
+                "m/00002_email_index.sql",
+                "-- +goose Up\nCREATE INDEX CONCURRENTLY users_email ON users (email);\n\n-- +goose Down\nDROP INDEX users_email;\n",
+            );
+            d.commit_all("goose");
+            check(&[])
+        }
         "invalid-annotation" => {
             d.init_repo();
             d.write("miglint.toml", "[[set]]\ndir = \"m\"\nlayout = \"goose\"\n");

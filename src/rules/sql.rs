@@ -101,17 +101,7 @@ pub fn check_file(
         None if set.psql && cached.is_none() => sql::psql::neutralize(text),
         script => script,
     };
-    for at in script.iter().flat_map(|s| &s.unknown) {
-        findings.push(
-            Finding::new(
-                Rule::PsqlUnknownCommand,
-                format!("`{}` is not a psql meta-command", &text[at.clone()]),
-            )
-            .file(file.path.clone())
-            .at(at.start + shift..at.end + shift, "unknown command")
-            .help("check the spelling (`psql -c '\\?'` lists them); set `psql = false` for the set if these files are not psql scripts"),
-        );
-    }
+    findings.extend(unknown_commands(file, script.as_ref(), text, shift));
     let written = text;
     let text = script.as_ref().map_or(text, |s| s.text.as_str());
     let sections = sections(set, dialect, written);
@@ -132,7 +122,19 @@ pub fn check_file(
             a
         }
     };
-    findings.extend(section_findings(set, file, sections.as_ref(), shift, parse));
+    let at = TextAt {
+        text: written,
+        shift,
+    };
+    findings.extend(layout_findings(
+        set,
+        dialect,
+        file,
+        &at,
+        &analysis,
+        sections.as_ref(),
+        parse,
+    ));
     findings.extend(statement_findings(file, &analysis));
     findings.extend(unknown_ignore_codes(file, &analysis));
     (findings, Some(analysis))
@@ -180,6 +182,112 @@ fn section_findings(
             f
         })
         .collect()
+}
+
+/// `psql-unknown-command`: backslash commands psql does not have.
+fn unknown_commands(
+    file: &MigrationFile,
+    script: Option<&sql::psql::Neutralized>,
+    text: &str,
+    shift: usize,
+) -> Vec<Finding> {
+    script
+        .iter()
+        .flat_map(|s| &s.unknown)
+        .map(|at| {
+            Finding::new(
+                Rule::PsqlUnknownCommand,
+                format!("`{}` is not a psql meta-command", &text[at.clone()]),
+            )
+            .file(file.path.clone())
+            .at(at.start + shift..at.end + shift, "unknown command")
+            .help("check the spelling (`psql -c '\\?'` lists them); set `psql = false` for the set if these files are not psql scripts")
+        })
+        .collect()
+}
+
+/// What the set's tool refuses in a file: its section markers, and statements that cannot run
+/// in the transaction it opens.
+fn layout_findings(
+    set: &SetConfig,
+    dialect: &dyn Dialect,
+    file: &MigrationFile,
+    at: &TextAt,
+    analysis: &Analysis,
+    sections: Option<&sql::sections::Sections>,
+    parse: bool,
+) -> Vec<Finding> {
+    let mut findings = section_findings(set, file, sections, at.shift, parse);
+    findings.extend(transaction_findings(
+        set, dialect, file, at, analysis, sections, parse,
+    ));
+    findings
+}
+
+/// A file's text and how far its analysis' spans are shifted from it (a byte-order mark).
+struct TextAt<'a> {
+    text: &'a str,
+    shift: usize,
+}
+
+/// `runs-in-transaction`: a statement PostgreSQL refuses inside a transaction block, in a file
+/// the set's tool wraps in one (dbmate, goose and sqlx do, unless the file opts out). Plain
+/// and golang-migrate sets are not judged: how they are run decides, and miglint cannot see it.
+fn transaction_findings(
+    set: &SetConfig,
+    dialect: &dyn Dialect,
+    file: &MigrationFile,
+    at: &TextAt,
+    analysis: &Analysis,
+    sections: Option<&sql::sections::Sections>,
+    parse: bool,
+) -> Vec<Finding> {
+    use crate::config::Layout;
+    let sqlx_tx = !at.text.starts_with("-- no-transaction");
+    let (in_tx, opt_out): (Box<dyn Fn(usize) -> bool>, &str) = match (set.layout, sections) {
+        (Layout::Dbmate | Layout::Goose, Some(s)) => (
+            Box::new(|i| s.in_transaction(i)),
+            if set.layout == Layout::Dbmate {
+                "write `transaction:false` on the block's marker line (`-- migrate:up transaction:false`)"
+            } else {
+                "add `-- +goose NO TRANSACTION` to the file"
+            },
+        ),
+        (Layout::Sqlx, _) => (
+            Box::new(move |_| sqlx_tx),
+            "start the file with `-- no-transaction`",
+        ),
+        _ => return Vec::new(),
+    };
+    let mut findings = Vec::new();
+    for st in &analysis.statements {
+        let (start, end) = (
+            st.span.start.saturating_sub(at.shift),
+            st.span.end.saturating_sub(at.shift),
+        );
+        let Some(construct) = at
+            .text
+            .get(start..end)
+            .and_then(|t| sql::txn::outside_transaction_only(t, dialect))
+        else {
+            continue;
+        };
+        if !in_tx(start) {
+            continue;
+        }
+        let mut f = Finding::new(
+            Rule::RunsInTransaction,
+            format!("`{construct}` cannot run inside a transaction block, and {} runs this statement in one", set.layout.as_str()),
+        )
+        .file(file.path.clone())
+        .at(st.span.clone(), "inside the tool's transaction")
+        .help(format!("{opt_out}; then the file's statements are not rolled back together if one fails, so keep such a statement in a migration of its own"));
+        if !parse {
+            f.rating = Some(crate::registry::Rating::Protected);
+        }
+        findings.push(f);
+    }
+    findings
 }
 
 /// Drops what a dbmate or goose file does only on a rollback from its analysis: the schema

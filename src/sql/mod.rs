@@ -12,6 +12,7 @@ pub mod gaps;
 pub mod psql;
 pub mod sections;
 pub mod stamps;
+pub mod txn;
 
 use std::ops::Range;
 

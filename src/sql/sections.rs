@@ -10,6 +10,9 @@ use std::ops::Range;
 pub struct Sections {
     /// The byte ranges that run only on a rollback.
     pub down: Vec<Range<usize>>,
+    /// The byte ranges the tool runs outside a transaction (dbmate's `transaction:false`,
+    /// goose's `NO TRANSACTION`); everything else runs inside one.
+    pub outside_transaction: Vec<Range<usize>>,
     /// What makes the tool refuse the file (or cut a statement), with where.
     pub problems: Vec<(String, Range<usize>)>,
 }
@@ -18,6 +21,11 @@ impl Sections {
     /// Whether byte `at` runs only on a rollback.
     pub fn is_down(&self, at: usize) -> bool {
         self.down.iter().any(|r| r.contains(&at))
+    }
+
+    /// Whether the tool runs byte `at` inside a transaction.
+    pub fn in_transaction(&self, at: usize) -> bool {
+        !self.outside_transaction.iter().any(|r| r.contains(&at))
     }
 }
 
@@ -79,6 +87,18 @@ pub fn dbmate(text: &str) -> Sections {
         ));
     }
     s.down.push(down.start..text.len());
+    // `-- migrate:up transaction:false`: the block's options are on its marker line.
+    let no_tx = |marker: &Range<usize>| {
+        text[marker.clone()]
+            .split_whitespace()
+            .any(|o| o == "transaction:false")
+    };
+    if no_tx(&up) {
+        s.outside_transaction.push(up.start..down.start);
+    }
+    if no_tx(&down) {
+        s.outside_transaction.push(down.start..text.len());
+    }
     s
 }
 
@@ -201,7 +221,13 @@ impl GooseReader<'_> {
             ("+goose StatementEnd", _) => {
                 Some("`-- +goose StatementEnd` must follow `-- +goose StatementBegin`")
             }
-            ("+goose NO TRANSACTION" | "+goose ENVSUBST ON" | "+goose ENVSUBST OFF", _) => None,
+            ("+goose NO TRANSACTION", _) => {
+                // For the whole file, wherever it is written.
+                self.s.outside_transaction.clear();
+                self.s.outside_transaction.push(0..self.text.len());
+                None
+            }
+            ("+goose ENVSUBST ON" | "+goose ENVSUBST OFF", _) => None,
             _ => {
                 // A plain comment (or an annotation this goose does not know, which it reads
                 // as one): part of a statement once one has started.
