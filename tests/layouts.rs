@@ -920,3 +920,47 @@ fn each_tool_opts_out_its_own_way() {
     let r = s.run(&["check", "--format", "json"]);
     assert_eq!(r.codes(), Vec::<String>::new(), "{}", r.stdout);
 }
+
+/// dbmate and goose find their markers line by line: a marker line inside a `$$` body cuts the
+/// up part there, whatever a SQL lexer says.
+#[test]
+fn a_marker_inside_a_statement_cuts_it() {
+    for (layout, name, up, down) in [
+        (
+            "dbmate",
+            "20250101120000_f.sql",
+            "-- migrate:up",
+            "-- migrate:down",
+        ),
+        (
+            "goose",
+            "00001_f.sql",
+            "-- +goose Up\n-- +goose StatementBegin",
+            "-- +goose Down",
+        ),
+    ] {
+        let text = format!(
+            "{up}\nCREATE FUNCTION doc() RETURNS text AS $$\nSELECT '\n{down}\n'::text;\n$$ LANGUAGE sql;\n"
+        );
+        let d = sectioned_repo(layout, &[(name, &text)]);
+        let r = d.run(&["check", "--format", "json"]);
+        assert_eq!(r.code, 1, "{layout}: {}", r.stdout);
+        assert!(
+            r.json()["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["code"] == "invalid-annotation"
+                    && x["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains(if layout == "dbmate" {
+                            "splits this statement"
+                        } else {
+                            "inside a `StatementBegin` block"
+                        })),
+            "{layout}: {}",
+            r.stdout
+        );
+    }
+}

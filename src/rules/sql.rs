@@ -218,10 +218,47 @@ fn layout_findings(
     parse: bool,
 ) -> Vec<Finding> {
     let mut findings = section_findings(set, file, sections, at.shift, parse);
+    findings.extend(split_by_marker(set, file, at, analysis, sections));
     findings.extend(transaction_findings(
         set, dialect, file, at, analysis, sections, parse,
     ));
     findings
+}
+
+/// `invalid-annotation`: a statement that runs across the down marker. The tools find their
+/// markers line by line, without reading SQL, so a `-- migrate:down` (or `-- +goose Down`)
+/// line inside a `$$` body or a string ends the up part there: the server gets half a
+/// statement, while a SQL lexer sees one whole statement.
+fn split_by_marker(
+    set: &SetConfig,
+    file: &MigrationFile,
+    at: &TextAt,
+    analysis: &Analysis,
+    sections: Option<&sql::sections::Sections>,
+) -> Vec<Finding> {
+    let Some(marker) = sections
+        .and_then(|s| s.down.first())
+        .map(|r| r.start + at.shift)
+    else {
+        return Vec::new();
+    };
+    analysis
+        .statements
+        .iter()
+        .filter(|st| st.span.start < marker && marker < st.span.end)
+        .map(|st| {
+            Finding::new(
+                Rule::InvalidAnnotation,
+                format!(
+                    "{} splits this statement at its down marker, which lies inside it (in a string or `$$` body)",
+                    set.layout.as_str()
+                ),
+            )
+            .file(file.path.clone())
+            .at(st.span.clone(), "cut by the marker")
+            .help("the tool finds markers line by line without reading SQL: move the marker text out of the statement (e.g. indent it, or build the string another way)")
+        })
+        .collect()
 }
 
 /// A file's text and how far its analysis' spans are shifted from it (a byte-order mark).

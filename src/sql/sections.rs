@@ -206,6 +206,7 @@ impl GooseReader<'_> {
                 self.down_from = Some(range.start);
                 None
             }
+            ("+goose Down", Goose::Block(_)) => Some("goose refuses `-- +goose Down` inside a `StatementBegin` block (is the marker inside a string or `$$` body?)"),
             ("+goose Down", _) => Some("goose requires `-- +goose Up` before `-- +goose Down`"),
             ("+goose StatementBegin", Goose::Up | Goose::Down) => {
                 self.state = Goose::Block(self.state == Goose::Up);
