@@ -126,16 +126,46 @@ impl Convention for Timestamp {
 /// New names follow the set's numbering (`migrate create -seq -digits N`, or the default
 /// `20060102150405` time format).
 pub struct GolangMigrate {
+    pub numbers: Numbers,
+}
+
+/// How a tool layout writes the versions of new files: the set's `numbering`, `width` and
+/// `start`. The tools read any width; these only shape the names miglint writes and shows.
+#[derive(Debug, Clone, Copy)]
+pub struct Numbers {
     pub numbering: Numbering,
     pub width: usize,
     pub start: u64,
 }
 
-impl GolangMigrate {
-    fn number_part(&self, number: u64) -> String {
+impl Numbers {
+    pub fn of(set: &SetConfig) -> Numbers {
+        Numbers {
+            numbering: set.numbering,
+            width: set.width,
+            start: set.start,
+        }
+    }
+
+    fn text(&self, number: u64) -> String {
         match self.numbering {
             Numbering::Sequential => format!("{number:0width$}", width = self.width),
             Numbering::Timestamp => number.to_string(),
+        }
+    }
+
+    fn next(&self, last: Option<u64>, now: std::time::SystemTime) -> u64 {
+        match self.numbering {
+            Numbering::Sequential => last.map_or(self.start, |n| n + 1),
+            Numbering::Timestamp => utc_timestamp(now).max(last.map_or(0, |n| n + 1)),
+        }
+    }
+
+    /// `NNNNNN` or `YYYYMMDDHHMMSS`, for patterns in help texts.
+    fn placeholder(&self) -> String {
+        match self.numbering {
+            Numbering::Sequential => "N".repeat(self.width),
+            Numbering::Timestamp => "YYYYMMDDHHMMSS".into(),
         }
     }
 }
@@ -186,22 +216,16 @@ impl Convention for GolangMigrate {
         })
     }
     fn format(&self, number: u64, slug: &str) -> String {
-        format!("{}_{slug}.up.sql", self.number_part(number))
+        format!("{}_{slug}.up.sql", self.numbers.text(number))
     }
     fn number_text(&self, number: u64) -> String {
-        self.number_part(number)
+        self.numbers.text(number)
     }
     fn next(&self, last: Option<u64>, now: std::time::SystemTime) -> u64 {
-        match self.numbering {
-            Numbering::Sequential => last.map_or(self.start, |n| n + 1),
-            Numbering::Timestamp => utc_timestamp(now).max(last.map_or(0, |n| n + 1)),
-        }
+        self.numbers.next(last, now)
     }
     fn pattern(&self) -> String {
-        let n = match self.numbering {
-            Numbering::Sequential => "N".repeat(self.width),
-            Numbering::Timestamp => "YYYYMMDDHHMMSS".into(),
-        };
+        let n = self.numbers.placeholder();
         format!("{n}_title.up.sql (and {n}_title.down.sql)")
     }
     fn consecutive(&self) -> bool {
@@ -209,7 +233,7 @@ impl Convention for GolangMigrate {
         false
     }
     fn pair(&self, number: u64, slug: &str) -> Option<(String, String)> {
-        let n = self.number_part(number);
+        let n = self.numbers.text(number);
         Some((format!("{n}_{slug}.up.sql"), format!("{n}_{slug}.down.sql")))
     }
     fn always_paired(&self) -> bool {
@@ -223,9 +247,7 @@ impl Convention for GolangMigrate {
 /// `sqlx migrate run`); a name without `_` or not ending in `.sql` is skipped. New names follow
 /// `sqlx migrate add`: a UTC timestamp, or `-s` sequential numbers.
 pub struct Sqlx {
-    pub numbering: Numbering,
-    pub width: usize,
-    pub start: u64,
+    pub numbers: Numbers,
 }
 
 impl Convention for Sqlx {
@@ -284,22 +306,13 @@ impl Convention for Sqlx {
         format!("{}_{slug}.sql", self.number_text(number))
     }
     fn number_text(&self, number: u64) -> String {
-        match self.numbering {
-            Numbering::Sequential => format!("{number:0width$}", width = self.width),
-            Numbering::Timestamp => number.to_string(),
-        }
+        self.numbers.text(number)
     }
     fn next(&self, last: Option<u64>, now: std::time::SystemTime) -> u64 {
-        match self.numbering {
-            Numbering::Sequential => last.map_or(self.start, |n| n + 1),
-            Numbering::Timestamp => utc_timestamp(now).max(last.map_or(0, |n| n + 1)),
-        }
+        self.numbers.next(last, now)
     }
     fn pattern(&self) -> String {
-        let n = match self.numbering {
-            Numbering::Sequential => "N".repeat(self.width),
-            Numbering::Timestamp => "YYYYMMDDHHMMSS".into(),
-        };
+        let n = self.numbers.placeholder();
         format!("{n}_description.sql (or {n}_description.up.sql and .down.sql)")
     }
     fn consecutive(&self) -> bool {
@@ -318,9 +331,7 @@ impl Convention for Sqlx {
 /// (`NumericComponent`). Any width: `goose fix` mixes timestamps and sequential numbers.
 pub struct SingleFile {
     pub layout: Layout,
-    pub numbering: Numbering,
-    pub width: usize,
-    pub start: u64,
+    pub numbers: Numbers,
 }
 
 impl Convention for SingleFile {
@@ -368,22 +379,13 @@ impl Convention for SingleFile {
         format!("{}_{slug}.sql", self.number_text(number))
     }
     fn number_text(&self, number: u64) -> String {
-        match self.numbering {
-            Numbering::Sequential => format!("{number:0width$}", width = self.width),
-            Numbering::Timestamp => number.to_string(),
-        }
+        self.numbers.text(number)
     }
     fn next(&self, last: Option<u64>, now: std::time::SystemTime) -> u64 {
-        match self.numbering {
-            Numbering::Sequential => last.map_or(self.start, |n| n + 1),
-            Numbering::Timestamp => utc_timestamp(now).max(last.map_or(0, |n| n + 1)),
-        }
+        self.numbers.next(last, now)
     }
     fn pattern(&self) -> String {
-        let n = match self.numbering {
-            Numbering::Sequential => "N".repeat(self.width),
-            Numbering::Timestamp => "YYYYMMDDHHMMSS".into(),
-        };
+        let n = self.numbers.placeholder();
         format!("{n}_name.sql")
     }
     fn consecutive(&self) -> bool {
@@ -405,21 +407,15 @@ pub fn renamed(set: &SetConfig, name: &str, digits: usize, number: u64) -> Strin
 /// The set's numbering convention.
 pub fn convention(set: &SetConfig) -> Box<dyn Convention> {
     match (set.layout, set.numbering) {
-        (Layout::GolangMigrate, numbering) => Box::new(GolangMigrate {
-            numbering,
-            width: set.width,
-            start: set.start,
+        (Layout::GolangMigrate, _) => Box::new(GolangMigrate {
+            numbers: Numbers::of(set),
         }),
-        (Layout::Sqlx, numbering) => Box::new(Sqlx {
-            numbering,
-            width: set.width,
-            start: set.start,
+        (Layout::Sqlx, _) => Box::new(Sqlx {
+            numbers: Numbers::of(set),
         }),
-        (layout @ (Layout::Dbmate | Layout::Goose), numbering) => Box::new(SingleFile {
+        (layout @ (Layout::Dbmate | Layout::Goose), _) => Box::new(SingleFile {
             layout,
-            numbering,
-            width: set.width,
-            start: set.start,
+            numbers: Numbers::of(set),
         }),
         (Layout::Plain, Numbering::Sequential) => Box::new(Sequential {
             width: set.width,
@@ -442,9 +438,11 @@ pub fn is_member(layout: Layout, name: &str) -> bool {
     sql || (layout == Layout::GolangMigrate
         && b.first().is_some_and(u8::is_ascii_digit)
         && GolangMigrate {
-            numbering: Numbering::Sequential,
-            width: 1,
-            start: 0,
+            numbers: Numbers {
+                numbering: Numbering::Sequential,
+                width: 1,
+                start: 0,
+            },
         }
         .parse(name)
         .is_ok())
