@@ -27,15 +27,23 @@ pub fn outside_transaction_only(statement: &str, dialect: &dyn Dialect) -> Optio
     }
 }
 
+/// How much of a statement is read for its leading words: enough for any comment a person
+/// writes before one, and a seed statement of megabytes is not tokenized again.
+const PREFIX: usize = 64 * 1024;
+
 /// The first few keywords of a statement, upper-cased, skipping comments, whitespace and a
 /// parenthesised option list (`REINDEX (VERBOSE) TABLE …`, `VACUUM (ANALYZE) t`).
 fn leading_words(statement: &str, dialect: &dyn Dialect) -> Vec<String> {
-    let Ok(tokens) = Tokenizer::new(dialect, statement).tokenize() else {
-        return Vec::new();
-    };
+    let mut end = statement.len().min(PREFIX);
+    while !statement.is_char_boundary(end) {
+        end -= 1;
+    }
+    // A prefix may cut a literal: the tokens read before that point are all that is needed.
+    let mut tokens = Vec::new();
+    let _ = Tokenizer::new(dialect, &statement[..end]).tokenize_with_location_into_buf(&mut tokens);
     let mut words = Vec::new();
     let mut depth = 0usize;
-    for t in tokens {
+    for t in tokens.into_iter().map(|t| t.token) {
         match t {
             Token::Whitespace(_) => {}
             Token::LParen => depth += 1,
@@ -79,5 +87,8 @@ mod tests {
         assert_eq!(on("REFRESH MATERIALIZED VIEW CONCURRENTLY v"), None);
         assert_eq!(on("ANALYZE t"), None);
         assert_eq!(on("CREATE INDEX \"concurrently\" ON t (a)"), None);
+        // Read from a prefix: a statement of megabytes costs no more than its first words.
+        let long = format!("VACUUM t; -- {}", "x".repeat(200_000));
+        assert_eq!(on(&long), Some("VACUUM"));
     }
 }
