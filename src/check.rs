@@ -269,6 +269,8 @@ pub use crate::outcome::{AlembicPicture, Outcome, SequenceItem, SetSummary};
 pub struct SetState {
     pub snapshot: Snapshot,
     pub migrations: Vec<Migration>,
+    /// The files that revert a migration (a layout's `.down.sql`), parsed once.
+    pub downs: Vec<Migration>,
     /// Per file name; absent for files that could not be read as SQL, and for protected files
     /// that were not analysed and hold no directive (an empty analysis says nothing).
     pub analyses: HashMap<String, Analysis>,
@@ -304,7 +306,9 @@ pub fn check_snapshot_cached(
         .map(crate::ledger::parse)
         .unwrap_or_default();
     let migrations = rules::naming::migrations(set, &snapshot);
-    let mut findings = rules::naming::check(set, &snapshot, &migrations, &parsed_ledger.0);
+    let downs = rules::naming::downs(set, &snapshot);
+    let names = (&migrations[..], &downs[..]);
+    let mut findings = rules::naming::check(set, &snapshot, names, &parsed_ledger.0);
     findings.extend(snapshot.unreadable.iter().map(rules::sql::unreadable));
     findings.extend(
         snapshot
@@ -312,7 +316,7 @@ pub fn check_snapshot_cached(
             .iter()
             .map(rules::sql::unreadable),
     );
-    let per_file = analyse_files(set, &snapshot, &migrations, &parsed_ledger.0, cache, all);
+    let per_file = analyse_files(set, &snapshot, names, &parsed_ledger.0, cache, all);
     let mut parsed = HashMap::new();
     let mut cache_misses = 0;
     let mut analyses = HashMap::new();
@@ -338,6 +342,7 @@ pub fn check_snapshot_cached(
         SetState {
             snapshot,
             migrations,
+            downs,
             analyses,
             parsed,
             cache_misses,
@@ -358,16 +363,15 @@ type PerFile = (Vec<Finding>, Option<Box<Analysis>>, bool, bool);
 fn analyse_files(
     set: &SetConfig,
     snapshot: &Snapshot,
-    migrations: &[Migration],
+    (migrations, downs): (&[Migration], &[Migration]),
     applied: &crate::ledger::Ledger,
     cache: Option<&HashMap<String, crate::cache::Entry>>,
     all: bool,
 ) -> Vec<PerFile> {
     // A baseline version's down file is as legacy as its up file.
-    let downs = rules::naming::downs(set, snapshot);
     let numbers: HashMap<&str, u64> = migrations
         .iter()
-        .chain(&downs)
+        .chain(downs)
         .map(|m| (m.name.as_str(), m.number))
         .collect();
     snapshot
@@ -850,6 +854,7 @@ fn set_passes(
         set,
         snapshot: &state.snapshot,
         migrations: &state.migrations,
+        downs: &state.downs,
         ledger: &state.ledger,
         analyses: &state.analyses,
         applied,

@@ -62,7 +62,8 @@ pub fn created_history_table<'a>(texts: impl Iterator<Item = &'a [u8]>) -> Optio
         .next()
 }
 
-fn find<'a>(migrations: &'a [Migration], target: &str) -> crate::Result<&'a Migration> {
+fn find<'a>(state: &'a check::SetState, target: &str) -> crate::Result<&'a Migration> {
+    let migrations = &state.migrations;
     let name = Path::new(target)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -89,7 +90,7 @@ fn find<'a>(migrations: &'a [Migration], target: &str) -> crate::Result<&'a Migr
             }
         }
     }
-    if name.contains(".down.") {
+    if state.downs.iter().any(|d| d.name == name) {
         return Err(Fatal::refused(
             format!(
                 "`{target}` is a down file: deploys never run it, so there is nothing to record"
@@ -109,7 +110,7 @@ fn choose<'a>(args: &RecordArgs, state: &'a check::SetState) -> crate::Result<Ve
     let recorded = &state.ledger;
     let mut chosen: Vec<&Migration> = Vec::new();
     for t in &args.targets {
-        let m = find(&state.migrations, t)?;
+        let m = find(state, t)?;
         if !chosen.iter().any(|c| c.name == m.name) {
             chosen.push(m);
         }

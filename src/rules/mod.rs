@@ -39,6 +39,8 @@ pub struct SetFacts<'a> {
     pub snapshot: &'a Snapshot,
     /// The snapshot's migrations, in order (names the numbering convention reads).
     pub migrations: &'a [naming::Migration],
+    /// The files that revert them (a layout's `.down.sql`; none in a plain set).
+    pub downs: &'a [naming::Migration],
     pub ledger: &'a Ledger,
     /// Per file name, the SQL analysis (absent for files not read as SQL).
     pub analyses: &'a HashMap<String, Analysis>,
@@ -125,6 +127,7 @@ pub(crate) mod fixture {
         pub set: SetConfig,
         pub snapshot: Snapshot,
         pub migrations: Vec<naming::Migration>,
+        pub downs: Vec<naming::Migration>,
         pub ledger: Ledger,
         pub analyses: HashMap<String, Analysis>,
         pub alembic: Option<AlembicFacts>,
@@ -159,10 +162,12 @@ pub(crate) mod fixture {
             })
             .collect();
         let migrations = naming::migrations(&set, &snapshot);
+        let downs = naming::downs(&set, &snapshot);
         Fixture {
             set,
             snapshot,
             migrations,
+            downs,
             ledger: Ledger::default(),
             analyses,
             alembic: None,
@@ -218,6 +223,7 @@ pub(crate) mod fixture {
                 set: &self.set,
                 snapshot: &self.snapshot,
                 migrations: &self.migrations,
+                downs: &self.downs,
                 ledger: &self.ledger,
                 analyses: &self.analyses,
                 applied: &applied,

@@ -93,7 +93,7 @@ pub fn names_for(set: &SetConfig, n: u64, m: &Migration) -> String {
 pub fn check(
     set: &SetConfig,
     snap: &Snapshot,
-    migrations: &[Migration],
+    (migrations, downs): (&[Migration], &[Migration]),
     ledger: &crate::ledger::Ledger,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -118,7 +118,7 @@ pub fn check(
     }
     findings.extend(duplicate_numbers(set, migrations, false));
     // Two `.down.` files of one version: golang-migrate refuses to start (duplicate migration).
-    findings.extend(duplicate_numbers(set, &downs(set, snap), true));
+    findings.extend(duplicate_numbers(set, downs, true));
     findings
 }
 
@@ -423,7 +423,7 @@ mod tests {
     fn codes(names: &[&str]) -> Vec<(&'static str, String)> {
         let set = SetConfig::with_dir("m".into());
         let s = snap(names);
-        check(&set, &s, &migrations(&set, &s), &Default::default())
+        check(&set, &s, (&migrations(&set, &s), &[]), &Default::default())
             .into_iter()
             .chain(gaps(&set, &migrations(&set, &s), &Context::default()))
             .map(|f| (f.code(), f.file.unwrap()))

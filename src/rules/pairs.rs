@@ -17,13 +17,12 @@ use std::collections::BTreeMap;
 use crate::finding::Finding;
 use crate::naming;
 use crate::registry::Rule;
-use crate::rules::naming::downs;
 use crate::rules::SetFacts;
 
 pub fn pass(facts: &SetFacts) -> Vec<Finding> {
     let set = facts.set;
     let convention = naming::convention(set);
-    let downs = downs(set, facts.snapshot);
+    let downs = facts.downs;
     let ups: BTreeMap<u64, &str> = facts
         .migrations
         .iter()
@@ -32,7 +31,7 @@ pub fn pass(facts: &SetFacts) -> Vec<Finding> {
     let down_numbers: BTreeMap<u64, &str> =
         downs.iter().map(|m| (m.number, m.name.as_str())).collect();
     let mut findings = Vec::new();
-    for m in &downs {
+    for m in downs {
         if ups.contains_key(&m.number) {
             continue;
         }
