@@ -293,6 +293,11 @@ rules! {
         summary: "A migration adds (or renames to) a label its enum already has (PostgreSQL: 42710).",
         why: "ALTER TYPE … ADD VALUE of an existing label fails at deploy unless it says IF NOT EXISTS; two branches adding the same status are the usual cause.",
         bad: "-- 0003: ALTER TYPE status ADD VALUE 'archived';\nALTER TYPE status ADD VALUE 'archived';", good: "ALTER TYPE status ADD VALUE IF NOT EXISTS 'archived';" }
+    ForeignKeyNotUnique => { code: "foreign-key-not-unique", severity: Error, fatal: false,
+        family: Schema,
+        summary: "A foreign key references columns that have no primary key or unique constraint on exactly them at that point (PostgreSQL: 42830; 55000 for a deferrable one).",
+        why: "PostgreSQL needs a unique, non-deferrable key on exactly the referenced columns (any order; a bare REFERENCES takes the primary key): a unique index that is partial or on an expression does not count, and dropping the key or its column takes it away. The deploy fails on the foreign key.",
+        bad: "-- 0001: CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE TABLE invites (email text REFERENCES users (email));", good: "ALTER TABLE users ADD UNIQUE (email);\nCREATE TABLE invites (email text REFERENCES users (email));" }
     DuplicateSchema => { code: "duplicate-schema", severity: Error, fatal: false,
         family: Schema,
         summary: "A migration creates a schema that already exists (PostgreSQL: 42P06).",

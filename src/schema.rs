@@ -14,7 +14,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+mod keys;
+
 use crate::sql::ddl::{AlterOp, Change, Column, Kind, Name, Reference};
+use crate::sql::keys::Key;
 
 /// What PostgreSQL would refuse, with its SQLSTATE class in mind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +47,12 @@ pub enum Problem {
     /// 42710 `enum label "v" already exists` (`ADD VALUE` without `IF NOT EXISTS`, or
     /// `RENAME VALUE … TO` a label the enum has).
     DuplicateEnumValue { type_name: String, value: Column },
+    /// 42830 `there is no unique constraint matching given keys for referenced table` (or no
+    /// primary key, for a bare `REFERENCES t`); 55000 when the only match is `DEFERRABLE`.
+    ForeignKeyWithoutKey {
+        reference: Reference,
+        deferrable: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +64,9 @@ pub struct Relation {
     pub uses: Option<Vec<(String, String)>>,
     /// The file (counted from 1 in replay order) that created it; 0 when it came from outside.
     pub file: u32,
+    /// A table's unique keys, `None` when they are not all known (a table made outside the
+    /// set or by `LIKE`, a key the replay could not read, a drop it could not follow).
+    pub keys: Option<Vec<Key>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -209,6 +221,7 @@ impl Model {
                 if let Lookup::Found { schema } = self.lookup(name, Some(Kind::Index)) {
                     self.rename(&schema, &name.name, to);
                 }
+                self.rename_key(name, to);
             }
             Change::Uses { table, columns } => match self.lookup(table, None) {
                 Lookup::Found { schema } => {
@@ -342,6 +355,7 @@ impl Model {
                 let ns = self.schemas.entry(schema).or_default();
                 ns.relations.insert(name.name.clone(), unknown_table());
             }
+            Problem::ForeignKeyWithoutKey { reference, .. } => self.learn_key(reference),
             Problem::UndefinedColumn { table, .. } => {
                 for ns in self.schemas.values_mut() {
                     if let Some(r) = ns.relations.get_mut(table) {
@@ -490,10 +504,16 @@ impl Model {
         problems.len() == before
     }
 
-    /// Checks a foreign key's target table and the columns it names.
+    /// Checks a foreign key's target table, the columns it names, and that they are a key.
     fn require_reference(&self, r: &Reference, problems: &mut Vec<Problem>) {
         match self.lookup(&r.table, None) {
-            Lookup::Found { schema } => self.check_columns(&schema, &r.table, &r.columns, problems),
+            Lookup::Found { schema } => {
+                let before = problems.len();
+                self.check_columns(&schema, &r.table, &r.columns, problems);
+                if problems.len() == before {
+                    self.check_key(&schema, r, problems);
+                }
+            }
             Lookup::Missing { schema } => problems.push(self.missing(&r.table, schema)),
             Lookup::Unknown => {}
         }
@@ -510,6 +530,7 @@ impl Model {
             on,
             references,
             uses,
+            keys,
         } = change
         else {
             return;
@@ -519,22 +540,18 @@ impl Model {
             return;
         }
         let mut target = name.clone();
-        if let Some((table, cols)) = on {
-            match self.lookup(table, None) {
-                Lookup::Missing { schema } => {
-                    problems.push(self.missing(table, schema));
-                    return;
-                }
-                Lookup::Found { schema } => {
-                    self.check_columns(&schema, table, cols, problems);
-                    target.schema = Some(schema);
-                }
-                Lookup::Unknown => return,
-            }
+        let mut indexed = None;
+        if let Some(on) = on {
+            let Some(table) = self.indexed_table(on, problems) else {
+                return;
+            };
+            target.schema = Some(table.0.clone());
             // An unnamed index gets a name PostgreSQL chooses.
             if name.name.is_empty() {
+                self.add_keys(Some(table), keys.iter().flatten());
                 return;
             }
+            indexed = Some(table);
         }
         let Some(schema) = self.target_schema(&target, *temporary, problems) else {
             return;
@@ -554,28 +571,65 @@ impl Model {
             }
             _ => {}
         }
-        let resolved = |n: &Name| match self.lookup(n, None) {
-            Lookup::Found { schema } => Some((schema, n.name.clone())),
-            _ => None,
-        };
         let relation = Relation {
             kind: *kind,
             columns: columns
                 .as_ref()
                 .map(|c| c.iter().map(|c| c.name.clone()).collect()),
-            uses: uses
-                .as_ref()
-                .and_then(|u| u.iter().map(resolved).collect::<Option<Vec<_>>>()),
+            uses: self.dependencies(&indexed, uses),
             file: self.file,
+            keys: (*kind == Kind::Table).then(|| Some(Vec::new())).flatten(),
         };
         if schema == "pg_temp" {
             self.temp.insert(target.name.clone(), relation);
         } else if let Some(ns) = self.schemas.get_mut(&schema) {
             ns.relations.insert(target.name.clone(), relation);
         }
+        match (kind, keys) {
+            (Kind::Table, Some(keys)) => self.add_keys(Some((schema, target.name)), keys.iter()),
+            (Kind::Table, None) => self.forget_keys(&schema, &target.name),
+            _ => self.add_keys(indexed, keys.iter().flatten()),
+        }
         for r in references {
             self.require_reference(r, problems);
         }
+    }
+
+    /// An index's table, with the columns it indexes checked; `None` when the statement stops
+    /// there (the table is missing, or not known).
+    fn indexed_table(
+        &self,
+        (table, cols): &(Name, Vec<Column>),
+        problems: &mut Vec<Problem>,
+    ) -> Option<(String, String)> {
+        match self.lookup(table, None) {
+            Lookup::Missing { schema } => {
+                problems.push(self.missing(table, schema));
+                None
+            }
+            Lookup::Found { schema } => {
+                self.check_columns(&schema, table, cols, problems);
+                Some((schema, table.name.clone()))
+            }
+            Lookup::Unknown => None,
+        }
+    }
+
+    /// What a new relation depends on: an index's table (the index goes with it), or a view's
+    /// relations (`None` when not all are known).
+    fn dependencies(
+        &self,
+        indexed: &Option<(String, String)>,
+        uses: &Option<Vec<Name>>,
+    ) -> Option<Vec<(String, String)>> {
+        if let Some(table) = indexed {
+            return Some(vec![table.clone()]);
+        }
+        let resolved = |n: &Name| match self.lookup(n, None) {
+            Lookup::Found { schema } => Some((schema, n.name.clone())),
+            _ => None,
+        };
+        uses.as_ref()?.iter().map(resolved).collect()
     }
 
     /// The schema a new relation goes into: `pg_temp`, its qualifier (which must exist), or the
@@ -644,15 +698,21 @@ impl Model {
             }
             return;
         };
-        match self.lookup(name, Some(kind)) {
+        let lookup = self.lookup(name, Some(kind));
+        if kind == Kind::Index {
+            self.drop_key(name, matches!(lookup, Lookup::Found { .. }));
+        }
+        match lookup {
             Lookup::Found { schema } => {
                 if schema == "pg_temp" {
                     self.temp.remove(&name.name);
                 } else if let Some(ns) = self.schemas.get_mut(&schema) {
                     ns.relations.remove(&name.name);
                 }
+                let gone = (schema, name.name.clone());
+                self.drop_indexes_of(&gone);
                 if cascade {
-                    self.drop_dependents((schema, name.name.clone()));
+                    self.drop_dependents(gone);
                 }
             }
             Lookup::Missing { schema } if !if_exists => problems.push(self.missing(name, schema)),
@@ -684,8 +744,18 @@ impl Model {
                 if let Some(ns) = self.schemas.get_mut(s) {
                     ns.relations.remove(n);
                 }
+                self.drop_indexes_of(&(s.clone(), n.clone()));
             }
             queue.extend(dropped);
+        }
+    }
+
+    /// A dropped table's (or materialized view's) indexes go with it.
+    fn drop_indexes_of(&mut self, gone: &(String, String)) {
+        for ns in self.schemas.values_mut() {
+            ns.relations.retain(|_, r| {
+                r.kind != Kind::Index || !r.uses.as_ref().is_some_and(|u| u.contains(gone))
+            });
         }
     }
 
@@ -715,19 +785,28 @@ impl Model {
             }
         };
         let mut table = name.name.clone();
+        // PostgreSQL adds foreign keys after every other action of the statement (so they
+        // may use a key it adds).
+        let (mut references, mut needs) = (Vec::new(), Vec::new());
         for op in ops {
             if let Some(p) = self.alter_op(&schema, (&mut table, &name.span), op) {
                 problems.push(p);
             }
+            self.key_op(&schema, &table, op);
             match op {
-                AlterOp::AddForeignKey(r) => self.require_reference(r, problems),
-                AlterOp::AddColumn { references, .. } => {
-                    for r in references {
-                        self.require_reference(r, problems);
-                    }
-                }
+                AlterOp::AddForeignKey(r) => references.push(r),
+                AlterOp::AddColumn { references: r, .. } => references.extend(r),
+                AlterOp::Needs(columns) => needs.extend(columns.iter().cloned()),
                 _ => {}
             }
+        }
+        let current = Name {
+            name: table,
+            ..name.clone()
+        };
+        self.check_columns(&schema, &current, &needs, problems);
+        for r in references {
+            self.require_reference(r, problems);
         }
     }
 
@@ -785,6 +864,15 @@ impl Model {
         } else if let Some(ns) = self.schemas.get_mut(schema) {
             if let Some(r) = ns.relations.remove(from) {
                 ns.relations.insert(to.to_string(), r);
+            }
+        }
+        // Views and indexes follow their relation (PostgreSQL refers to it by OID).
+        let old = (schema.to_string(), from.to_string());
+        for ns in self.schemas.values_mut() {
+            for u in ns.relations.values_mut().filter_map(|r| r.uses.as_mut()) {
+                u.iter_mut()
+                    .filter(|x| **x == old)
+                    .for_each(|x| x.1 = to.to_string());
             }
         }
     }
@@ -866,6 +954,7 @@ fn unknown_table() -> Relation {
         columns: None,
         uses: None,
         file: 0,
+        keys: None,
     }
 }
 

@@ -211,6 +211,18 @@ fn scenario(code: &str, d: &Dir) -> Option<Case> {
             );
             check(&["m"])
         }
+        "foreign-key-not-unique" => {
+            repo_with_set(d, 1);
+            d.write(
+                "m/0001_users.sql",
+                "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n",
+            );
+            d.write(
+                "m/0002_invites.sql",
+                "CREATE TABLE invites (id bigint PRIMARY KEY,\n  email text REFERENCES users (email));\n",
+            );
+            check(&["m"])
+        }
         "duplicate-schema" => {
             repo_with_set(d, 1);
             d.write(

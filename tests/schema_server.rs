@@ -1,11 +1,12 @@
 //! Issue 29: the schema replay predicts what fails at deploy. Generated migration sets (valid
 //! chains with injected faults: typos, columns added twice, tables created twice, missing
-//! schemas, renamed columns used under their old name, …) are applied file by file with
+//! schemas, renamed columns used under their old name, foreign keys to columns without a
+//! unique key or to a deferrable one, …) are applied file by file with
 //! `psql -X -v ON_ERROR_STOP=1 -1 -f` to an empty database of a throw-away PostgreSQL cluster,
 //! as the team deploys them. The server is the oracle; for every set:
 //!
 //! - the first deploy failure of a modelled kind (SQLSTATE 42P01, 42703, 3F000, 42P07, 42701,
-//!   42P06) must be miglint's first schema finding, at the same file and line, with the rule
+//!   42P06, 42710, 42830, 55000) must be miglint's first schema finding, at the same file and line, with the rule
 //!   of that SQLSTATE;
 //! - before the first failure (of any kind), and in a set that applies cleanly, miglint must
 //!   report no schema finding at all.
@@ -24,14 +25,26 @@ const RULES: &[(&str, &str)] = &[
     ("duplicate-schema", "42P06"),
     ("duplicate-type", "42710"),
     ("duplicate-enum-value", "42710"),
+    ("foreign-key-not-unique", "42830"),
+    ("foreign-key-not-unique", "55000"),
 ];
+
+/// A unique key the generator believes a table has.
+#[derive(Clone)]
+struct KeyB {
+    name: String,
+    cols: Vec<String>,
+    deferrable: bool,
+    /// Made by `CREATE UNIQUE INDEX` (dropped with `DROP INDEX`).
+    index: bool,
+}
 
 /// What the generator believes exists, to write mostly valid statements (the server decides).
 #[derive(Default)]
 struct Belief {
     schemas: Vec<String>,
-    /// (qualified name, columns)
-    tables: Vec<(String, Vec<String>)>,
+    /// (qualified name, columns, unique keys)
+    tables: Vec<(String, Vec<String>, Vec<KeyB>)>,
     indexes: Vec<String>,
     views: Vec<String>,
     /// (name, labels)
@@ -58,7 +71,10 @@ fn spell(rng: &mut Lcg, name: &str) -> String {
 /// One statement on one line (so the server's error line is the statement's line).
 fn statement(rng: &mut Lcg, b: &mut Belief) -> String {
     let fault = rng.chance(6);
-    let pick = rng.below(14);
+    let pick = rng.below(17);
+    if pick >= 14 {
+        return key_statement(rng, b, pick, fault);
+    }
     if pick >= 12 {
         return enum_statement(rng, b, fault);
     }
@@ -78,18 +94,36 @@ fn statement(rng: &mut Lcg, b: &mut Belief) -> String {
         let mut cols = vec!["id".to_string(), "c1".to_string()];
         let mut refs = String::new();
         if !b.tables.is_empty() && rng.chance(30) {
-            let (target, _) = &b.tables[rng.below(b.tables.len())];
+            let (target, ..) = &b.tables[rng.below(b.tables.len())];
             refs = format!(", ref bigint REFERENCES {} (id)", spell(rng, target));
             cols.push("ref".into());
         }
-        b.tables.push((name.clone(), cols));
+        let base = name.rsplit('.').next().unwrap_or(&name).to_string();
+        let mut keys = vec![KeyB {
+            name: format!("{base}_pkey"),
+            cols: vec!["id".into()],
+            deferrable: false,
+            index: false,
+        }];
+        let unique = if rng.chance(30) {
+            keys.push(KeyB {
+                name: format!("{base}_c1_key"),
+                cols: vec!["c1".into()],
+                deferrable: false,
+                index: false,
+            });
+            " UNIQUE"
+        } else {
+            ""
+        };
+        b.tables.push((name.clone(), cols, keys));
         return format!(
-            "CREATE TABLE {} (id bigint PRIMARY KEY, c1 text{refs});",
+            "CREATE TABLE {} (id bigint PRIMARY KEY, c1 bigint{unique}{refs});",
             spell(rng, &name)
         );
     }
     let t = rng.below(b.tables.len());
-    let (table, cols) = b.tables[t].clone();
+    let (table, cols, _) = b.tables[t].clone();
     let shown = if fault && rng.chance(40) {
         format!("{table}z")
     } else {
@@ -105,6 +139,7 @@ fn statement(rng: &mut Lcg, b: &mut Belief) -> String {
         }
         3 if cols.len() > 2 && col != "id" => {
             b.tables[t].1.retain(|c| *c != col);
+            b.tables[t].2.retain(|k| !k.cols.contains(&col));
             format!("ALTER TABLE {shown} DROP COLUMN {col};")
         }
         4 => {
@@ -116,6 +151,12 @@ fn statement(rng: &mut Lcg, b: &mut Belief) -> String {
             };
             if let Some(c) = b.tables[t].1.iter_mut().find(|c| **c == from) {
                 *c = new.clone();
+            }
+            for k in b.tables[t].2.iter_mut() {
+                k.cols
+                    .iter_mut()
+                    .filter(|c| **c == from)
+                    .for_each(|c| *c = new.clone());
             }
             format!("ALTER TABLE {shown} RENAME COLUMN {from} TO {new};")
         }
@@ -174,6 +215,139 @@ fn statement(rng: &mut Lcg, b: &mut Belief) -> String {
     }
 }
 
+/// Unique keys and foreign keys: a key added (`ADD UNIQUE`, named or not, sometimes
+/// `DEFERRABLE`; a unique index, sometimes partial), a foreign key to a key (faults: to columns
+/// without one, to a deferrable one), or a key dropped.
+fn key_statement(rng: &mut Lcg, b: &mut Belief, pick: usize, fault: bool) -> String {
+    if b.tables.is_empty() {
+        return "SELECT 1;".into();
+    }
+    // A foreign key goes to a table with a deferrable key half the time there is one.
+    let deferring = b
+        .tables
+        .iter()
+        .position(|t| t.2.iter().any(|k| k.deferrable));
+    let t = match deferring {
+        Some(t) if pick == 15 && rng.chance(80) => t,
+        _ => rng.below(b.tables.len()),
+    };
+    let (table, cols, keys) = b.tables[t].clone();
+    let shown = spell(rng, &table);
+    let base = table.rsplit('.').next().unwrap_or(&table).to_string();
+    let col = cols[rng.below(cols.len())].clone();
+    match pick {
+        14 => {
+            let (name, deferrable) = (b.fresh("k"), rng.chance(40));
+            let (sql, key) = match rng.below(4) {
+                0 => (
+                    format!(
+                        "ALTER TABLE {shown} ADD CONSTRAINT {name} UNIQUE ({col}){};",
+                        if deferrable { " DEFERRABLE" } else { "" }
+                    ),
+                    Some(KeyB {
+                        name,
+                        cols: vec![col.clone()],
+                        deferrable,
+                        index: false,
+                    }),
+                ),
+                1 => (
+                    format!(
+                        "ALTER TABLE {shown} ADD UNIQUE ({col}){};",
+                        if deferrable {
+                            " DEFERRABLE INITIALLY DEFERRED"
+                        } else {
+                            ""
+                        }
+                    ),
+                    Some(KeyB {
+                        name: format!("{base}_{col}_key"),
+                        cols: vec![col.clone()],
+                        deferrable,
+                        index: false,
+                    }),
+                ),
+                2 if rng.chance(30) => (
+                    format!(
+                        "CREATE UNIQUE INDEX {name} ON {shown} ({col}) WHERE {col} IS NOT NULL;"
+                    ),
+                    None,
+                ),
+                2 => (
+                    format!("CREATE UNIQUE INDEX {name} ON {shown} ({col});"),
+                    Some(KeyB {
+                        name,
+                        cols: vec![col.clone()],
+                        deferrable: false,
+                        index: true,
+                    }),
+                ),
+                _ if col != "id" => (
+                    format!("ALTER TABLE {shown} ADD CONSTRAINT {name} UNIQUE ({col}, id);"),
+                    Some(KeyB {
+                        name,
+                        cols: vec![col.clone(), "id".into()],
+                        deferrable: false,
+                        index: false,
+                    }),
+                ),
+                _ => return "SELECT 2;".into(),
+            };
+            b.tables[t].2.extend(key);
+            sql
+        }
+        15 => {
+            let from = rng.below(b.tables.len());
+            let from_shown = spell(rng, &b.tables[from].0.clone());
+            let usable: Vec<&KeyB> = keys.iter().filter(|k| !k.deferrable).collect();
+            let deferred = keys
+                .iter()
+                .find(|k| k.deferrable)
+                .filter(|_| rng.chance(40));
+            let target: Vec<String> = if let Some(k) = deferred {
+                k.cols.clone()
+            } else if fault || usable.is_empty() {
+                vec![col.clone()]
+            } else {
+                usable[rng.below(usable.len())].cols.clone()
+            };
+            let local: Vec<String> = target.iter().map(|_| b.fresh("f")).collect();
+            b.tables[from].1.extend(local.iter().cloned());
+            let adds: Vec<String> = local
+                .iter()
+                .map(|l| format!("ADD COLUMN {l} bigint"))
+                .collect();
+            let bare = target == ["id"] && rng.chance(30);
+            let list = if bare {
+                String::new()
+            } else {
+                format!(" ({})", target.join(", "))
+            };
+            format!(
+                "ALTER TABLE {from_shown} {}, ADD FOREIGN KEY ({}) REFERENCES {shown}{list};",
+                adds.join(", "),
+                local.join(", ")
+            )
+        }
+        _ => {
+            let droppable: Vec<&KeyB> = keys.iter().filter(|k| k.cols != ["id"]).collect();
+            let Some(k) = droppable.first().map(|k| (*k).clone()) else {
+                return "SELECT 3;".into();
+            };
+            b.tables[t].2.retain(|x| x.name != k.name);
+            if k.index {
+                let schema = table
+                    .rsplit_once('.')
+                    .map(|(s, _)| format!("{s}."))
+                    .unwrap_or_default();
+                format!("DROP INDEX {schema}{};", k.name)
+            } else {
+                format!("ALTER TABLE {shown} DROP CONSTRAINT {};", k.name)
+            }
+        }
+    }
+}
+
 /// `CREATE TYPE … AS ENUM`, `ALTER TYPE … ADD VALUE` or `RENAME VALUE` (faults: a type created
 /// twice, a label added or renamed to one the enum has).
 fn enum_statement(rng: &mut Lcg, b: &mut Belief, fault: bool) -> String {
@@ -227,13 +401,38 @@ fn set(rng: &mut Lcg) -> Vec<String> {
         .collect()
 }
 
+/// A set about keys: two tables, keys added (or dropped) on them, then foreign keys to them,
+/// a third of them faulty (so 42830 and 55000 are exercised, not left to chance).
+fn key_set(rng: &mut Lcg) -> Vec<String> {
+    let mut b = Belief::default();
+    let mut tables = String::new();
+    for _ in 0..2 {
+        tables.push_str(&statement(rng, &mut b).replace("SELECT 1;", ""));
+        tables.push('\n');
+    }
+    b.tables.retain(|t| !t.0.contains("nosuch"));
+    let mut keys = String::new();
+    for _ in 0..1 + rng.below(3) {
+        let pick = if rng.chance(20) { 16 } else { 14 };
+        keys.push_str(&key_statement(rng, &mut b, pick, false));
+        keys.push('\n');
+    }
+    let mut fks = String::new();
+    for _ in 0..1 + rng.below(2) {
+        let fault = rng.chance(30);
+        fks.push_str(&key_statement(rng, &mut b, 15, fault));
+        fks.push('\n');
+    }
+    vec![tables, keys, fks]
+}
+
 /// (file index, line, SQLSTATE) of the first failure psql reports, or `None` if all apply.
 fn deploy(
     pg: &common::pg::Cluster,
     dir: &std::path::Path,
     db: &str,
     files: &[String],
-) -> Option<(usize, u64, String)> {
+) -> Option<Failure> {
     let made = pg.psql(dir, "postgres", &["-c", &format!("CREATE DATABASE {db}")]);
     assert!(
         made.status.success(),
@@ -268,6 +467,36 @@ fn deploy(
     None
 }
 
+/// A deploy failure: (file index, line, SQLSTATE).
+type Failure = (usize, u64, String);
+
+/// Deploys one set to its own database and checks it: the server's first failure, and
+/// miglint's schema findings as (file index, line, code), sorted.
+fn run_set(
+    pg: &common::pg::Cluster,
+    n: usize,
+    files: &[String],
+) -> (Option<Failure>, Vec<Failure>) {
+    let d = Dir::new();
+    for (i, f) in files.iter().enumerate() {
+        d.write(&format!("migrations/{i:04}_m.sql"), f);
+    }
+    let failure = deploy(pg, d.path(), &format!("set{n}"), files);
+    let r = d.run(&["check", "migrations", "--format", "json"]);
+    let mut ours: Vec<Failure> = r
+        .diags()
+        .into_iter()
+        .filter(|(code, ..)| RULES.iter().any(|(c, _)| c == code))
+        .map(|(code, file, line, _)| {
+            let file = file.unwrap_or_default();
+            let i: usize = file["migrations/".len()..][..4].parse().unwrap();
+            (i, line.unwrap_or(0), code)
+        })
+        .collect();
+    ours.sort();
+    (failure, ours)
+}
+
 /// The generated statements all parse in both builds, so the replay is the same: it runs once,
 /// in the default build (CI's time is bounded).
 #[test]
@@ -285,25 +514,31 @@ fn the_replay_predicts_what_fails_at_deploy() {
     let (mut predicted, mut failures, mut clean_files, mut false_errors) = (0, 0, 0, 0);
     let mut unmodelled = Vec::new();
     let mut by_state = std::collections::BTreeMap::new();
-    for n in 0..130 {
-        let files = set(&mut rng);
-        let d = Dir::new();
-        for (i, f) in files.iter().enumerate() {
-            d.write(&format!("migrations/{i:04}_m.sql"), f);
+    let sets: Vec<Vec<String>> = (0..210)
+        .map(|n| {
+            if n < 170 {
+                set(&mut rng)
+            } else {
+                key_set(&mut rng)
+            }
+        })
+        .collect();
+    // Deploys wait on the server more than they compute: three at a time.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(vec![None; sets.len()]);
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            scope.spawn(|| loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(files) = sets.get(n) else { break };
+                let outcome = run_set(&pg, n, files);
+                results.lock().unwrap()[n] = Some(outcome);
+            });
         }
-        let failure = deploy(&pg, d.path(), &format!("set{n}"), &files);
-        let r = d.run(&["check", "migrations", "--format", "json"]);
-        let mut ours: Vec<(usize, u64, String)> = r
-            .diags()
-            .into_iter()
-            .filter(|(code, ..)| RULES.iter().any(|(c, _)| c == code))
-            .map(|(code, file, line, _)| {
-                let file = file.unwrap_or_default();
-                let i: usize = file["migrations/".len()..][..4].parse().unwrap();
-                (i, line.unwrap_or(0), code)
-            })
-            .collect();
-        ours.sort();
+    });
+    let results = results.into_inner().unwrap();
+    for (n, (files, result)) in sets.iter().zip(results).enumerate() {
+        let (failure, ours) = result.expect("every set ran");
         let context = || {
             format!(
                 "set {n}:\n{}\nserver: {failure:?}\nmiglint: {ours:?}",
@@ -345,7 +580,10 @@ fn the_replay_predicts_what_fails_at_deploy() {
         "schema replay vs PostgreSQL: {predicted}/{failures} modelled deploy failures predicted, {false_errors} findings in {clean_files} files that applied; unmodelled failures: {unmodelled:?}; by SQLSTATE: {by_state:?}"
     );
     assert!(
-        failures >= 30 && by_state.get("42710").is_some_and(|n| *n >= 3),
-        "the corpus must exercise the faults (enum ones included): {by_state:?}"
+        failures >= 30
+            && by_state.get("42710").is_some_and(|n| *n >= 3)
+            && by_state.get("42830").is_some_and(|n| *n >= 3)
+            && by_state.contains_key("55000"),
+        "the corpus must exercise the faults (enum and key ones included): {by_state:?}"
     );
 }

@@ -1,5 +1,5 @@
 //! `undefined-relation`, `undefined-column`, `undefined-schema`, `duplicate-relation`,
-//! `duplicate-column`, `duplicate-schema`: what would only fail at deploy, found by replaying
+//! `duplicate-column`, `duplicate-schema`, `foreign-key-not-unique`, …: what would only fail at deploy, found by replaying
 //! every migration of a set in order ([`crate::schema::Model`]).
 //!
 //! Files the database already ran (recorded as they are, below the baseline, or merged on the
@@ -102,20 +102,12 @@ fn finding(m: &Migration, problem: Problem, near_relation: Option<String>) -> Fi
             "NOT NULL, no default",
             "add it with a DEFAULT (or as nullable, backfill it with UPDATE, then SET NOT NULL)".to_string(),
         ),
-        Problem::DuplicateType { name } => (
-            Rule::DuplicateType,
-            format!("type `{name}` already exists at this point: an earlier migration creates it (PostgreSQL fails with 42710)"),
-            name.span.clone(),
-            "already exists",
-            "use another name, or drop the earlier type first (CREATE TYPE has no IF NOT EXISTS)".to_string(),
-        ),
-        Problem::DuplicateEnumValue { type_name, value } => (
-            Rule::DuplicateEnumValue,
-            format!("enum `{type_name}` already has the label '{}' at this point (PostgreSQL fails with 42710)", value.name),
-            value.span.clone(),
-            "already a label",
-            "remove this duplicate, or write ADD VALUE IF NOT EXISTS if another branch adds the same label".to_string(),
-        ),
+        Problem::DuplicateType { name } => duplicate_type(name),
+        Problem::DuplicateEnumValue { type_name, value } => duplicate_label(type_name, value),
+        Problem::ForeignKeyWithoutKey {
+            reference,
+            deferrable,
+        } => foreign_key(reference, deferrable),
         Problem::DuplicateSchema { name } => (
             Rule::DuplicateSchema,
             format!("schema `{}` already exists at this point (PostgreSQL fails with 42P06)", name.name),
@@ -128,6 +120,71 @@ fn finding(m: &Migration, problem: Problem, near_relation: Option<String>) -> Fi
         .file(m.path.clone())
         .at(span, label)
         .help(help)
+}
+
+/// What a finding says: its rule, message, span, label and help.
+type Parts = (Rule, String, std::ops::Range<usize>, &'static str, String);
+
+/// The finding parts for an enum type created twice.
+fn duplicate_type(name: crate::sql::ddl::Name) -> Parts {
+    (
+        Rule::DuplicateType,
+        format!("type `{name}` already exists at this point: an earlier migration creates it (PostgreSQL fails with 42710)"),
+        name.span.clone(),
+        "already exists",
+        "use another name, or drop the earlier type first (CREATE TYPE has no IF NOT EXISTS)".to_string(),
+    )
+}
+
+/// The finding parts for an enum label added twice.
+fn duplicate_label(type_name: String, value: crate::sql::ddl::Column) -> Parts {
+    (
+        Rule::DuplicateEnumValue,
+        format!("enum `{type_name}` already has the label '{}' at this point (PostgreSQL fails with 42710)", value.name),
+        value.span.clone(),
+        "already a label",
+        "remove this duplicate, or write ADD VALUE IF NOT EXISTS if another branch adds the same label".to_string(),
+    )
+}
+
+/// The finding parts for a foreign key to columns without a usable key.
+fn foreign_key(r: crate::sql::ddl::Reference, deferrable: bool) -> Parts {
+    let table = r.table.to_string();
+    let columns: Vec<&str> = r.columns.iter().map(|c| c.name.as_str()).collect();
+    let span = match (r.columns.first(), r.columns.last()) {
+        (Some(a), Some(b)) => a.span.start..b.span.end.max(a.span.start),
+        _ => r.table.span.clone(),
+    };
+    let target = if columns.is_empty() {
+        format!("`{table}`")
+    } else {
+        format!("`{table} ({})`", columns.join(", "))
+    };
+    let (message, label) = match (deferrable, columns.is_empty()) {
+        (true, _) => (
+            format!("the foreign key references {target}, whose only matching key is DEFERRABLE at this point: PostgreSQL refuses to use it (55000)"),
+            "deferrable key",
+        ),
+        (false, true) => (
+            format!("the foreign key references {target} without columns, which takes its primary key, and it has none at this point (PostgreSQL fails with 42830)"),
+            "no primary key",
+        ),
+        (false, false) => (
+            format!("the foreign key references {target}, which has no primary key or unique constraint on exactly these columns at this point (PostgreSQL fails with 42830)"),
+            "no unique key on these columns",
+        ),
+    };
+    let help = if columns.is_empty() {
+        format!(
+            "name the referenced columns, or give `{table}` a primary key in an earlier migration"
+        )
+    } else {
+        format!(
+            "add a non-deferrable key in an earlier migration (ALTER TABLE {table} ADD UNIQUE ({})), or reference a key it has",
+            columns.join(", ")
+        )
+    };
+    (Rule::ForeignKeyNotUnique, message, span, label, help)
 }
 
 #[cfg(test)]
@@ -336,5 +393,141 @@ mod tests {
             "ALTER TABLE t DROP COLUMN b;"
         ])
         .is_empty());
+    }
+
+    #[test]
+    fn a_foreign_key_needs_a_unique_key_on_exactly_its_columns() {
+        let users = "CREATE TABLE users (id bigint PRIMARY KEY, email text, org int, n int);";
+        let fk = |cols: &str| {
+            format!("CREATE TABLE r (a int, b int, FOREIGN KEY (a) REFERENCES users {cols});")
+        };
+        // The primary key, named or implied; a unique constraint in any column order.
+        assert!(codes(&[users, &fk("(id)")]).is_empty());
+        assert!(codes(&[users, &fk("")]).is_empty());
+        let pair = "ALTER TABLE users ADD CONSTRAINT u UNIQUE (org, email);";
+        let two =
+            "CREATE TABLE r2 (e text, o int, FOREIGN KEY (e, o) REFERENCES users (email, org));";
+        assert!(codes(&[users, pair, two]).is_empty());
+        // Not a key: a plain column, a subset, a partial or expression index, a deferrable one.
+        assert_eq!(codes(&[users, &fk("(n)")]), ["foreign-key-not-unique"]);
+        let one = "CREATE TABLE r2 (e text REFERENCES users (email));";
+        assert_eq!(codes(&[users, pair, one]), ["foreign-key-not-unique"]);
+        let partial = "CREATE UNIQUE INDEX ON users (email) WHERE email IS NOT NULL;";
+        assert_eq!(codes(&[users, partial, one]), ["foreign-key-not-unique"]);
+        let lower = "CREATE UNIQUE INDEX ON users (lower(email));";
+        assert_eq!(codes(&[users, lower, one]), ["foreign-key-not-unique"]);
+        let deferred = "ALTER TABLE users ADD UNIQUE (email) DEFERRABLE INITIALLY DEFERRED;";
+        let found = replay(&[users, deferred, one]);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].1.contains("DEFERRABLE"), "{found:?}");
+        // A unique index, or a key added by the same ALTER, counts.
+        let index = "CREATE UNIQUE INDEX users_email ON users (email);";
+        assert!(codes(&[users, index, one]).is_empty());
+        let same = "ALTER TABLE users ADD COLUMN code int UNIQUE, ADD FOREIGN KEY (n) REFERENCES users (code);";
+        assert!(codes(&[users, same]).is_empty());
+        // A bare REFERENCES to a table without a primary key.
+        assert_eq!(
+            codes(&[
+                "CREATE TABLE k (id int UNIQUE);",
+                "CREATE TABLE r (a int REFERENCES k);"
+            ]),
+            ["foreign-key-not-unique"]
+        );
+        // Self-references see the table's own keys.
+        assert!(
+            codes(&["CREATE TABLE tree (id int PRIMARY KEY, up int REFERENCES tree);"]).is_empty()
+        );
+    }
+
+    #[test]
+    fn keys_follow_drops_and_renames() {
+        let users = "CREATE TABLE users (id bigint PRIMARY KEY, email text UNIQUE);";
+        let one = "CREATE TABLE r (e text REFERENCES users (email));";
+        // Dropped by its generated name, by dropping its column, by DROP INDEX.
+        let drop = "ALTER TABLE users DROP CONSTRAINT users_email_key;";
+        assert_eq!(codes(&[users, drop, one]), ["foreign-key-not-unique"]);
+        let column =
+            "ALTER TABLE users DROP COLUMN email; ALTER TABLE users ADD COLUMN email text;";
+        assert_eq!(codes(&[users, column, one]), ["foreign-key-not-unique"]);
+        let index = "CREATE UNIQUE INDEX ue ON users (email);";
+        let plain = "CREATE TABLE u2 (id int PRIMARY KEY, email text);";
+        let one2 = "CREATE TABLE r (e text REFERENCES u2 (email));";
+        let idx = "CREATE UNIQUE INDEX ue ON u2 (email);";
+        assert_eq!(
+            codes(&[plain, idx, "DROP INDEX ue;", one2]),
+            ["foreign-key-not-unique"]
+        );
+        // Renamed column and constraint: the key follows.
+        let renamed = "ALTER TABLE users RENAME COLUMN email TO mail; ALTER TABLE users RENAME CONSTRAINT users_email_key TO k;";
+        let mail = "CREATE TABLE r (e text REFERENCES users (mail));";
+        assert!(codes(&[users, renamed, mail]).is_empty());
+        assert_eq!(
+            codes(&[users, renamed, "ALTER TABLE users DROP CONSTRAINT k;", mail]),
+            ["foreign-key-not-unique"]
+        );
+        // Another constraint's drop (a check) leaves the keys.
+        assert!(codes(&[
+            users,
+            "ALTER TABLE users DROP CONSTRAINT users_email_check;",
+            one,
+            index
+        ])
+        .is_empty());
+    }
+
+    #[test]
+    fn keys_the_replay_cannot_follow_are_never_reported() {
+        let one = "CREATE TABLE r (e text REFERENCES users (email));";
+        // Made by LIKE, a DO block, an unknown index drop while a key's name is not known.
+        assert!(codes(&[
+            "CREATE TABLE base (email text UNIQUE);",
+            "CREATE TABLE users (LIKE base INCLUDING ALL);",
+            one
+        ])
+        .is_empty());
+        assert!(codes(&[
+            "CREATE TABLE users (email text);",
+            "DO $$ BEGIN EXECUTE 'ALTER TABLE users ADD UNIQUE (email)'; END $$;",
+            one
+        ])
+        .is_empty());
+        let long = "x".repeat(60);
+        assert!(codes(&[
+            &format!("CREATE TABLE users (email text, {long} int UNIQUE);"),
+            "DROP INDEX some_index_miglint_never_saw;",
+            one
+        ])
+        .is_empty());
+        // A key on an expression in ALTER TABLE is not read: the keys are unknown.
+        assert!(codes(&[
+            "CREATE TABLE users (email text);",
+            "ALTER TABLE users ADD CONSTRAINT k PRIMARY KEY USING INDEX i;",
+            one
+        ])
+        .is_empty());
+    }
+
+    #[test]
+    fn indexes_and_views_go_with_their_table_even_after_a_rename() {
+        // Found by the server oracle: the index stayed in the model after its table's drop.
+        assert!(codes(&[
+            "CREATE TABLE a (id int); CREATE INDEX i ON a (id); DROP TABLE a;",
+            "CREATE TABLE b (id int); CREATE INDEX i ON b (id);"
+        ])
+        .is_empty());
+        assert!(codes(&[
+            "CREATE TABLE a (id int); CREATE INDEX i ON a (id); CREATE VIEW v AS SELECT * FROM a;",
+            "ALTER TABLE a RENAME TO b; DROP TABLE b CASCADE;",
+            "CREATE TABLE c (id int); CREATE INDEX i ON c (id); CREATE VIEW v AS SELECT 1 AS x;"
+        ])
+        .is_empty());
+        // The index itself is still there while its table is.
+        assert_eq!(
+            codes(&[
+                "CREATE TABLE a (id int); CREATE INDEX i ON a (id);",
+                "ALTER TABLE a RENAME TO b; CREATE INDEX i ON b (id);"
+            ]),
+            ["duplicate-relation"]
+        );
     }
 }

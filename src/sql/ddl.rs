@@ -11,29 +11,10 @@ use sqlparser::ast::{
     TableConstraint, UserDefinedTypeRepresentation,
 };
 
+use super::keys::Key;
 use super::LineIndex;
 
-/// An identifier as PostgreSQL stores it: unquoted ones folded to lower case (ASCII letters
-/// only, as in a UTF-8 database), every name cut to 63 bytes (NAMEDATALEN).
-pub fn fold(id: &sqlparser::ast::Ident) -> String {
-    let value = if id.quote_style.is_none() {
-        id.value.to_ascii_lowercase()
-    } else {
-        id.value.clone()
-    };
-    truncate(value)
-}
-
-fn truncate(mut s: String) -> String {
-    if s.len() > 63 {
-        let mut end = 63;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-    }
-    s
-}
+pub use super::ident::fold;
 
 /// A possibly schema-qualified name, folded, with where it is written.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -112,6 +93,10 @@ pub enum Change {
         /// A view's relations (dropped with them by `CASCADE`); `None` when not known.
         #[serde(default)]
         uses: Option<Vec<Name>>,
+        /// A table's unique keys (`None`: not known, as for `LIKE` or a key on an
+        /// expression); the key a unique index adds to its table.
+        #[serde(default)]
+        keys: Option<Vec<Key>>,
     },
     Drop {
         kind: Option<Kind>,
@@ -248,7 +233,7 @@ impl Change {
                                 r.columns.iter_mut().for_each(|c| f(&mut c.span));
                             }
                         }
-                        AlterOp::DropColumn { columns, .. } => {
+                        AlterOp::DropColumn { columns, .. } | AlterOp::Needs(columns) => {
                             columns.iter_mut().for_each(|c| f(&mut c.span))
                         }
                         AlterOp::RenameColumn { from: c, .. } | AlterOp::AlterColumn(c) => {
@@ -258,7 +243,12 @@ impl Change {
                             f(&mut r.table.span);
                             r.columns.iter_mut().for_each(|c| f(&mut c.span));
                         }
-                        AlterOp::RenameTo(_) | AlterOp::Other => {}
+                        AlterOp::RenameTo(_)
+                        | AlterOp::AddKey(_)
+                        | AlterOp::DropConstraint(_)
+                        | AlterOp::RenameConstraint { .. }
+                        | AlterOp::KeysUnknown
+                        | AlterOp::Other => {}
                     }
                 }
             }
@@ -295,6 +285,20 @@ pub enum AlterOp {
     AlterColumn(Column),
     RenameTo(String),
     AddForeignKey(Reference),
+    /// `ADD PRIMARY KEY (…)`, `ADD UNIQUE (…)`, or a key on a column added.
+    AddKey(Key),
+    /// `DROP CONSTRAINT name`: a key of that name goes.
+    DropConstraint(String),
+    RenameConstraint {
+        from: String,
+        to: String,
+    },
+    /// Columns a constraint of the statement names: they must exist once its columns are
+    /// added (PostgreSQL adds constraints after columns).
+    Needs(Vec<Column>),
+    /// A key action the replay cannot read (a key on an expression): the table's keys are
+    /// no longer known.
+    KeysUnknown,
     /// Any other action: no effect the replay tracks (`SET SCHEMA` is [`Change::Unknown`]).
     Other,
 }
@@ -458,6 +462,7 @@ impl Reader<'_> {
                 on: None,
                 references: Vec::new(),
                 uses: None,
+                keys: None,
             }],
             None => vec![self.unknown(format!("CREATE {}", kind.as_str().to_uppercase()))],
         }
@@ -472,6 +477,17 @@ impl Reader<'_> {
             || t.inherits.is_some()
             || t.partition_of.is_some();
         let columns = (!derived).then(|| t.columns.iter().map(|c| self.column(&c.name)).collect());
+        let keys = (!derived)
+            .then(|| super::keys::table_keys(&name.name, t))
+            .flatten();
+        // A key or foreign key naming a column the table does not define (42703).
+        let own: Vec<String> = t.columns.iter().map(|c| fold(&c.name)).collect();
+        let undefined: Vec<Column> = t
+            .constraints
+            .iter()
+            .flat_map(|c| self.constrained_columns(c))
+            .filter(|c| !own.contains(&c.name))
+            .collect();
         let mut references = Vec::new();
         for c in &t.columns {
             for o in &c.options {
@@ -485,7 +501,8 @@ impl Reader<'_> {
                 references.extend(self.reference(fk));
             }
         }
-        vec![Change::Create {
+        let name_again = name.clone();
+        let mut made = vec![Change::Create {
             kind: Kind::Table,
             name,
             if_not_exists: t.if_not_exists,
@@ -495,7 +512,15 @@ impl Reader<'_> {
             on: None,
             references,
             uses: None,
-        }]
+            keys,
+        }];
+        if !derived && !t.if_not_exists && !undefined.is_empty() {
+            made.push(Change::Uses {
+                table: name_again,
+                columns: undefined,
+            });
+        }
+        made
     }
 
     fn create_index(&self, i: &sqlparser::ast::CreateIndex) -> Vec<Change> {
@@ -534,6 +559,7 @@ impl Reader<'_> {
             or_replace: false,
             temporary: false,
             columns: None,
+            keys: Some(super::keys::index_key(&table.name, i).into_iter().collect()),
             on: Some((table, columns)),
             references: Vec::new(),
             uses: None,
@@ -639,24 +665,22 @@ impl Reader<'_> {
         }
         let mut ops = Vec::new();
         for op in &a.operations {
+            if let AlterTableOperation::AddColumn { column_def, .. } = op {
+                let keys = super::keys::column_keys(&name.name, column_def);
+                // The column first: its keys name it.
+                ops.push(self.add_column(op));
+                ops.extend(keys.into_iter().map(AlterOp::AddKey));
+                continue;
+            }
+            if let AlterTableOperation::AddConstraint { constraint, .. } = op {
+                ops.push(self.add_constraint(&name.name, constraint));
+                let needs = self.constrained_columns(constraint);
+                if !needs.is_empty() {
+                    ops.push(AlterOp::Needs(needs));
+                }
+                continue;
+            }
             ops.push(match op {
-                AlterTableOperation::AddColumn {
-                    if_not_exists,
-                    column_def,
-                    ..
-                } => AlterOp::AddColumn {
-                    column: self.column(&column_def.name),
-                    if_not_exists: *if_not_exists,
-                    required: required(column_def),
-                    references: column_def
-                        .options
-                        .iter()
-                        .filter_map(|o| match &o.option {
-                            ColumnOption::ForeignKey(fk) => self.reference(fk),
-                            _ => None,
-                        })
-                        .collect(),
-                },
                 AlterTableOperation::DropColumn {
                     column_names,
                     if_exists,
@@ -682,13 +706,15 @@ impl Reader<'_> {
                         None => return vec![self.unknown("ALTER TABLE … RENAME")],
                     }
                 }
-                AlterTableOperation::AddConstraint {
-                    constraint: TableConstraint::ForeignKey(fk),
-                    ..
-                } => match self.reference(fk) {
-                    Some(r) => AlterOp::AddForeignKey(r),
-                    None => AlterOp::Other,
-                },
+                AlterTableOperation::DropConstraint { name: c, .. } => {
+                    AlterOp::DropConstraint(fold(c))
+                }
+                AlterTableOperation::RenameConstraint { old_name, new_name } => {
+                    AlterOp::RenameConstraint {
+                        from: fold(old_name),
+                        to: fold(new_name),
+                    }
+                }
                 // Partitions attach or detach whole tables: not followed.
                 AlterTableOperation::AttachPartitionOf { .. }
                 | AlterTableOperation::DetachPartitionOf { .. } => {
@@ -702,6 +728,58 @@ impl Reader<'_> {
             if_exists: a.if_exists,
             ops,
         }]
+    }
+
+    /// `ADD CONSTRAINT`: a foreign key, a key, or neither.
+    fn add_constraint(&self, table: &str, constraint: &TableConstraint) -> AlterOp {
+        if let TableConstraint::ForeignKey(fk) = constraint {
+            return match self.reference(fk) {
+                Some(r) => AlterOp::AddForeignKey(r),
+                None => AlterOp::Other,
+            };
+        }
+        use super::keys::Constraint;
+        match super::keys::constraint_key(table, constraint) {
+            Constraint::Key(key) => AlterOp::AddKey(key),
+            Constraint::NoKey => AlterOp::Other,
+            Constraint::Unreadable => AlterOp::KeysUnknown,
+        }
+    }
+
+    /// The table's own columns a key or foreign key names (they must exist: 42703).
+    fn constrained_columns(&self, constraint: &TableConstraint) -> Vec<Column> {
+        let idents: Vec<&Ident> = match constraint {
+            TableConstraint::PrimaryKey(p) => key_idents(&p.columns),
+            TableConstraint::Unique(u) => key_idents(&u.columns),
+            TableConstraint::ForeignKey(fk) => fk.columns.iter().collect(),
+            _ => Vec::new(),
+        };
+        idents.into_iter().map(|id| self.column(id)).collect()
+    }
+
+    /// `ADD COLUMN`: the column, whether it needs a default, the tables it references.
+    fn add_column(&self, op: &AlterTableOperation) -> AlterOp {
+        let AlterTableOperation::AddColumn {
+            if_not_exists,
+            column_def,
+            ..
+        } = op
+        else {
+            return AlterOp::Other;
+        };
+        AlterOp::AddColumn {
+            column: self.column(&column_def.name),
+            if_not_exists: *if_not_exists,
+            required: required(column_def),
+            references: column_def
+                .options
+                .iter()
+                .filter_map(|o| match &o.option {
+                    ColumnOption::ForeignKey(fk) => self.reference(fk),
+                    _ => None,
+                })
+                .collect(),
+        }
     }
 
     /// `INSERT INTO t (a, b) …`: `t` and its named columns must exist.
@@ -909,6 +987,17 @@ fn no_relation_effects(stmt: &Ast) -> bool {
 
 /// A column definition every existing row would violate: `NOT NULL` or a primary key, with no
 /// `DEFAULT`, identity, generated value or serial type to fill the rows.
+/// The plain column names of a key's column list.
+fn key_idents(columns: &[sqlparser::ast::IndexColumn]) -> Vec<&Ident> {
+    columns
+        .iter()
+        .filter_map(|c| match &c.column.expr {
+            Expr::Identifier(id) => Some(id),
+            _ => None,
+        })
+        .collect()
+}
+
 fn required(c: &sqlparser::ast::ColumnDef) -> bool {
     let filled = c.options.iter().any(|o| {
         matches!(

@@ -9,6 +9,8 @@ pub mod directives;
 pub mod exact;
 mod foreign;
 pub mod gaps;
+pub mod ident;
+pub mod keys;
 pub mod psql;
 pub mod sections;
 pub mod stamps;

@@ -1,0 +1,195 @@
+//! The unique keys of the tables the set creates, followed through the replay so that a
+//! foreign key to columns without one is found before PostgreSQL refuses it (42830, 55000).
+//!
+//! Keys are only ever *forgotten* when the replay is unsure (a table's keys become `None`):
+//! a key the model lacks would be a false alarm, one it keeps too long only a missed one.
+
+use super::{Lookup, Model, Problem};
+use crate::sql::ddl::{AlterOp, Name, Reference};
+use crate::sql::keys::Key;
+
+impl Model {
+    /// Every name a relation or key holds in `schema` (PostgreSQL generates unused ones).
+    fn taken(&self, schema: &str, name: &str) -> bool {
+        let Some(ns) = self.schemas.get(schema) else {
+            return true;
+        };
+        ns.relations.contains_key(name)
+            || ns
+                .relations
+                .values()
+                .flat_map(|r| r.keys.iter().flatten())
+                .any(|k| k.name.as_deref() == Some(name))
+    }
+
+    /// Adds keys to `table` (if its keys are known). A generated name already taken gets a
+    /// digit from PostgreSQL, which is not followed: that key's name becomes unknown.
+    pub(super) fn add_keys<'k>(
+        &mut self,
+        table: Option<(String, String)>,
+        keys: impl Iterator<Item = &'k Key>,
+    ) {
+        let Some((schema, table)) = table else {
+            return;
+        };
+        let mut added = Vec::new();
+        for k in keys {
+            let mut k = k.clone();
+            if k.generated && k.name.as_ref().is_some_and(|n| self.taken(&schema, n)) {
+                k.name = None;
+            }
+            added.push(k);
+        }
+        if let Some(keys) = self
+            .relation_mut(&schema, &table)
+            .and_then(|r| r.keys.as_mut())
+        {
+            keys.extend(added);
+        }
+    }
+
+    /// The keys of `schema.table` are no longer known.
+    pub(super) fn forget_keys(&mut self, schema: &str, table: &str) {
+        if let Some(r) = self.relation_mut(schema, table) {
+            r.keys = None;
+        }
+    }
+
+    /// What one `ALTER TABLE` action does to the keys of `schema.table`.
+    pub(super) fn key_op(&mut self, schema: &str, table: &str, op: &AlterOp) {
+        if let AlterOp::AddKey(k) = op {
+            self.add_keys(
+                Some((schema.to_string(), table.to_string())),
+                std::iter::once(k),
+            );
+            return;
+        }
+        let Some(relation) = self.relation_mut(schema, table) else {
+            return;
+        };
+        let Some(keys) = relation.keys.as_mut() else {
+            return;
+        };
+        match op {
+            AlterOp::DropConstraint(name) => {
+                let before = keys.len();
+                keys.retain(|k| k.name.as_ref() != Some(name));
+                // It may have been a key whose name is not known.
+                if keys.len() == before && keys.iter().any(|k| k.name.is_none()) {
+                    relation.keys = None;
+                }
+            }
+            AlterOp::RenameConstraint { from, to } => keys
+                .iter_mut()
+                .filter(|k| k.name.as_ref() == Some(from))
+                .for_each(|k| k.name = Some(to.clone())),
+            // PostgreSQL drops the indexes and constraints on a dropped column.
+            AlterOp::DropColumn { columns, .. } => {
+                keys.retain(|k| !columns.iter().any(|c| k.columns.contains(&c.name)))
+            }
+            AlterOp::RenameColumn { from, to } => keys
+                .iter_mut()
+                .flat_map(|k| k.columns.iter_mut())
+                .filter(|c| **c == from.name)
+                .for_each(|c| *c = to.clone()),
+            AlterOp::KeysUnknown => relation.keys = None,
+            _ => {}
+        }
+    }
+
+    /// The schemas an index name may be in: its qualifier, or the search path.
+    fn index_schemas(&self, name: &Name) -> Vec<String> {
+        match &name.schema {
+            Some(s) => vec![s.clone()],
+            None => self.path.clone(),
+        }
+    }
+
+    /// `ALTER INDEX … RENAME TO`: a key of that name (in the first schema that has one) is
+    /// renamed.
+    pub(super) fn rename_key(&mut self, name: &Name, to: &str) {
+        for schema in self.index_schemas(name) {
+            let Some(ns) = self.schemas.get_mut(&schema) else {
+                continue;
+            };
+            let mut renamed = false;
+            for k in ns
+                .relations
+                .values_mut()
+                .flat_map(|r| r.keys.iter_mut().flatten())
+            {
+                if k.name.as_deref() == Some(name.name.as_str()) {
+                    k.name = Some(to.to_string());
+                    renamed = true;
+                }
+            }
+            if renamed {
+                return;
+            }
+        }
+    }
+
+    /// `DROP INDEX`: a key of that name goes. An index the model does not know may be a key
+    /// whose name it does not know: those tables' keys are forgotten.
+    pub(super) fn drop_key(&mut self, name: &Name, known: bool) {
+        let schemas = self.index_schemas(name);
+        for schema in &schemas {
+            let Some(ns) = self.schemas.get_mut(schema) else {
+                continue;
+            };
+            let mut dropped = false;
+            for keys in ns.relations.values_mut().filter_map(|r| r.keys.as_mut()) {
+                let before = keys.len();
+                keys.retain(|k| k.name.as_deref() != Some(name.name.as_str()));
+                dropped |= keys.len() != before;
+            }
+            if dropped {
+                return;
+            }
+        }
+        if known {
+            return;
+        }
+        for schema in &schemas {
+            if let Some(ns) = self.schemas.get_mut(schema) {
+                for r in ns.relations.values_mut() {
+                    if r.keys.iter().flatten().any(|k| k.name.is_none()) {
+                        r.keys = None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A foreign key to `schema.table` needs a key on exactly its columns (any order), or a
+    /// primary key when it names none; a `DEFERRABLE` key does not count.
+    pub(super) fn check_key(&self, schema: &str, r: &Reference, problems: &mut Vec<Problem>) {
+        if self.opaque.is_some() {
+            return;
+        }
+        let Some(keys) = self
+            .relation(schema, &r.table.name)
+            .filter(|t| t.kind == crate::sql::ddl::Kind::Table)
+            .and_then(|t| t.keys.as_ref())
+        else {
+            return;
+        };
+        let wanted: Vec<&str> = r.columns.iter().map(|c| c.name.as_str()).collect();
+        let usable: Vec<&Key> = keys.iter().filter(|k| k.matches(&wanted)).collect();
+        if usable.iter().any(|k| !k.deferrable) {
+            return;
+        }
+        problems.push(Problem::ForeignKeyWithoutKey {
+            reference: r.clone(),
+            deferrable: !usable.is_empty(),
+        });
+    }
+
+    /// Forgets the keys of the table `reference` names (an applied file showed a foreign key
+    /// to it works).
+    pub(super) fn learn_key(&mut self, reference: &Reference) {
+        if let Lookup::Found { schema } = self.lookup(&reference.table, None) {
+            self.forget_keys(&schema, &reference.table.name);
+        }
+    }
+}
