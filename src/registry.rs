@@ -510,7 +510,7 @@ rules! {
         bad: "(a panic)", good: "(no panic)" }
     AlembicDdlDrift => { code: "alembic-ddl-drift", severity: Error, fatal: false,
         family: Alembic,
-        summary: "An Alembic revision does not build what the SQL migration that stamps it builds (tables and columns).",
+        summary: "An Alembic revision does not build what the SQL migration that stamps it builds (tables, columns, their type families and nullability).",
         why: "The SQL set is the source of truth and each revision is meant to mirror it; the day Alembic runs again on a fresh database, a drifted revision builds a different schema from production's.",
         bad: "-- 0005_email.sql\nALTER TABLE auth.users ADD COLUMN email text;\nUPDATE auth.alembic_version_auth SET version_num = 'c3';\n# c3.py\nop.add_column('users', sa.Column('mail', sa.Text()), schema='auth')",
         good: "# c3.py\nop.add_column('users', sa.Column('email', sa.Text()), schema='auth')" }

@@ -15,8 +15,9 @@
 use std::collections::{HashMap, HashSet};
 
 mod keys;
+mod shapes;
 
-use crate::sql::ddl::{AlterOp, Change, Column, Kind, Name, Reference};
+use crate::sql::ddl::{AlterOp, Change, Column, Kind, Name, Reference, Shape};
 use crate::sql::keys::Key;
 
 /// What PostgreSQL would refuse, with its SQLSTATE class in mind.
@@ -67,6 +68,8 @@ pub struct Relation {
     /// A table's unique keys, `None` when they are not all known (a table made outside the
     /// set or by `LIKE`, a key the replay could not read, a drop it could not follow).
     pub keys: Option<Vec<Key>>,
+    /// A table's columns' type families and nullability, where written (not for `LIKE`, …).
+    pub shapes: Vec<Shape>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -531,6 +534,7 @@ impl Model {
             references,
             uses,
             keys,
+            shapes,
         } = change
         else {
             return;
@@ -579,6 +583,7 @@ impl Model {
             uses: self.dependencies(&indexed, uses),
             file: self.file,
             keys: (*kind == Kind::Table).then(|| Some(Vec::new())).flatten(),
+            shapes: shapes.clone(),
         };
         if schema == "pg_temp" {
             self.temp.insert(target.name.clone(), relation);
@@ -793,6 +798,7 @@ impl Model {
                 problems.push(p);
             }
             self.key_op(&schema, &table, op);
+            self.shape_op(&schema, &table, op);
             match op {
                 AlterOp::AddForeignKey(r) => references.push(r),
                 AlterOp::AddColumn { references: r, .. } => references.extend(r),
@@ -955,6 +961,7 @@ fn unknown_table() -> Relation {
         uses: None,
         file: 0,
         keys: None,
+        shapes: Vec::new(),
     }
 }
 

@@ -2,8 +2,8 @@
 //! Generated projects (linear chains of revisions built from the `op.*` forms miglint reads, with
 //! `sa` types, constraints, `op.f` names and `schema=`, and some forms it must refuse) are run by
 //! Alembic 1.20 in offline mode (`alembic upgrade base:head --sql`, no database); both SQL texts
-//! are replayed through miglint's one schema model, revision by revision, and the relations and
-//! table columns must be equal — or miglint must have marked the revision unverified (then the
+//! are replayed through miglint's one schema model, revision by revision, and the relations,
+//! table columns and each column's type family and nullability must be equal — or miglint must have marked the revision unverified (then the
 //! rest of that project is not compared). Deterministic (seeded), so a failure reproduces.
 
 mod common;
@@ -28,6 +28,20 @@ const TYPES: &[&str] = &[
     "sa.Numeric(10, 2)",
     "sa.DateTime(timezone=True)",
     "postgresql.JSONB()",
+    "sa.SmallInteger()",
+    "sa.Float()",
+    "sa.Date()",
+    "sa.DateTime()",
+    "sa.Time()",
+    "sa.Interval()",
+    "sa.Uuid()",
+    "postgresql.UUID(as_uuid=True)",
+    "sa.LargeBinary()",
+    "sa.JSON()",
+    "sa.ARRAY(sa.Integer())",
+    "sa.Unicode(20)",
+    "sa.CHAR(3)",
+    "sa.Enum(\"a\", \"b\", name=\"ab\")",
 ];
 
 /// What a generated project holds so far: tables (schema, name, columns) and indexes.
@@ -135,8 +149,13 @@ fn op(rng: &mut Lcg, s: &mut State) -> String {
         6 => {
             let (schema, table, cols) = &s.tables[t];
             let c = cols[cols.len() - 1].clone();
+            let change = match rng.below(3) {
+                0 => "nullable=True".to_string(),
+                1 => "nullable=False".to_string(),
+                _ => format!("type_={}, existing_type=sa.Text()", pick(rng, &TYPES[..8])),
+            };
             format!(
-                "op.alter_column(\"{table}\", \"{c}\", nullable=True{})",
+                "op.alter_column(\"{table}\", \"{c}\", {change}{})",
                 schema_kw(*schema)
             )
         }
@@ -212,6 +231,13 @@ fn picture(model: &Model) -> BTreeSet<String> {
             out.insert(format!("{schema}.{name} {:?}", rel.kind));
             for c in rel.columns.iter().flatten() {
                 out.insert(format!("{schema}.{name}.{c}"));
+            }
+            // Each column's type family and nullability (what `alembic-ddl-drift` compares).
+            for sh in &rel.shapes {
+                out.insert(format!(
+                    "{schema}.{name}.{} {:?} not_null={}",
+                    sh.column, sh.family, sh.not_null
+                ));
             }
         }
     }

@@ -6,11 +6,13 @@
 //!
 //! Names are always double-quoted in the SQL written here: SQLAlchemy quotes a name exactly
 //! when PostgreSQL would otherwise fold it, so a quoted name is the name Alembic creates.
-//! Column types are not modelled (the model compares names), so columns are written `text`.
+//! Columns are written with their type's family and `NOT NULL` (see `ops/columns.rs`).
 
 use std::ops::Range;
 
 use super::python::{Tok, Token};
+
+mod columns;
 
 /// One `op.*` call and the SQL it stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -340,8 +342,16 @@ fn create_table(c: &Call) -> Option<String> {
     let mut columns = Vec::new();
     for a in c.args.get(1..)? {
         match a {
-            Arg::Call(f, args, _) if f.ends_with("Column") => {
-                columns.push(format!("{} text", quote(&name_of(args.first()?)?)));
+            Arg::Call(f, args, kwargs) if f.ends_with("Column") => {
+                columns.push(columns::column_sql(args, kwargs)?);
+            }
+            // Its columns are NOT NULL.
+            Arg::Call(f, args, _) if f.ends_with("PrimaryKeyConstraint") => {
+                let names: Option<Vec<String>> =
+                    args.iter().map(|a| name_of(a).map(|n| quote(&n))).collect();
+                if let Some(names) = names.filter(|n| !n.is_empty()) {
+                    columns.push(format!("PRIMARY KEY ({})", names.join(", ")));
+                }
             }
             Arg::Call(f, _, _) if f.ends_with("Constraint") => {}
             _ => return None,
@@ -363,29 +373,33 @@ fn create_table(c: &Call) -> Option<String> {
 
 /// `op.add_column(table, sa.Column(name, …), schema=…)`.
 fn add_column(c: &Call) -> Option<String> {
-    let Some(Arg::Call(f, args, _)) = c.args.get(1).or_else(|| c.kw("column")) else {
+    let Some(Arg::Call(f, args, kwargs)) = c.args.get(1).or_else(|| c.kw("column")) else {
         return None;
     };
     f.ends_with("Column").then_some(())?;
     Some(format!(
-        "ALTER TABLE {} ADD COLUMN {} text;",
+        "ALTER TABLE {} ADD COLUMN {};",
         c.qualified(&c.text(0, "table_name")?)?,
-        quote(&name_of(args.first()?)?)
+        columns::column_sql(args, kwargs)?
     ))
 }
 
-/// `op.alter_column(table, column, new_column_name=…, …)`: a rename; anything else (type,
-/// nullability, defaults) is not in the model, but the column must exist.
+/// `op.alter_column(table, column, new_column_name=…, nullable=…, type_=…, …)`; defaults
+/// and comments are not in the model, but the column must exist.
 fn alter_column(c: &Call) -> Option<String> {
     let table = c.qualified(&c.text(0, "table_name")?)?;
     let column = quote(&c.text(1, "column_name")?);
-    Some(match c.kw("new_column_name") {
-        Some(new) => format!(
+    // Alembic alters the column first, then renames it.
+    let mut sql = columns::alter_sql(&table, &column, c.kwargs);
+    match c.kw("new_column_name") {
+        Some(new) => sql.push(format!(
             "ALTER TABLE {table} RENAME COLUMN {column} TO {};",
             quote(&name_of(new)?)
-        ),
-        None => format!("UPDATE {table} SET {column} = {column};"),
-    })
+        )),
+        None if sql.is_empty() => sql.push(format!("UPDATE {table} SET {column} = {column};")),
+        None => {}
+    }
+    Some(sql.join(" "))
 }
 
 /// `op.create_index(name, table, [columns], unique=…, schema=…, postgresql_…=…)`.
@@ -459,7 +473,7 @@ def downgrade() -> None:
         assert_eq!(
             read(src).unwrap().unwrap(),
             [
-                r#"CREATE TABLE "auth"."users" ("id" text, "email" text);"#,
+                r#"CREATE TABLE "auth"."users" ("id" integer NOT NULL, "email" varchar, PRIMARY KEY ("id"));"#,
                 r#"ALTER TABLE "auth"."users" ADD COLUMN "name" text;"#,
                 r#"CREATE UNIQUE INDEX "ix_users_email" ON "auth"."users" ("email");"#,
                 r#"ALTER TABLE "auth"."users" RENAME COLUMN "name" TO "full_name";"#,

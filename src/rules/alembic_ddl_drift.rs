@@ -4,7 +4,8 @@
 //! database), it must build the schema production has. Both sides are replayed through the same
 //! schema model (`crate::schema`): the SQL files in order, and each revision's `upgrade()` as the
 //! reader turned it into SQL (`alembic::ops`). Where an SQL file stamps revision X, the two models
-//! are compared (tables and their columns: names, as the model holds them); a difference that
+//! are compared (tables, their columns, and each column's type family and nullability where
+//! both sides write them); a difference that
 //! first appears at X is reported on the stamp, beside the revision.
 //!
 //! The team's procedure makes mirroring optional while the SQL is the source of truth: by
@@ -24,7 +25,7 @@ use crate::alembic::graph::{Graph, Revision};
 use crate::finding::{Finding, Related};
 use crate::registry::{Rating, Rule};
 use crate::rules::{AlembicFacts, SetFacts};
-use crate::schema::Model;
+use crate::schema::{Model, Relation};
 use crate::sql::ddl::Kind;
 use crate::sql::stamps::StampKind;
 
@@ -218,14 +219,27 @@ enum Difference {
         column: String,
         in_sql: bool,
     },
+    /// The column is of another type family on each side.
+    Type {
+        table: String,
+        column: String,
+        sql: String,
+        alembic: String,
+    },
+    /// The column is NOT NULL on one side only.
+    Nullable {
+        table: String,
+        column: String,
+        sql_not_null: bool,
+    },
 }
 
-fn tables(model: &Model) -> HashMap<(String, String), Option<&Vec<String>>> {
+fn tables(model: &Model) -> HashMap<(String, String), &Relation> {
     let mut out = HashMap::new();
     for (schema, ns) in &model.schemas {
         for (name, rel) in &ns.relations {
             if rel.kind == Kind::Table {
-                out.insert((schema.clone(), name.clone()), rel.columns.as_ref());
+                out.insert((schema.clone(), name.clone()), rel);
             }
         }
     }
@@ -236,15 +250,15 @@ fn tables(model: &Model) -> HashMap<(String, String), Option<&Vec<String>>> {
 /// `schema=` lands where the connection's search path points (often the service's own schema),
 /// which miglint cannot know, so such a pair is the same table, not a drift.
 fn elsewhere<'m>(
-    other: &'m HashMap<(String, String), Option<&Vec<String>>>,
+    other: &HashMap<(String, String), &'m Relation>,
     schema: &str,
     name: &str,
-) -> Option<&'m Option<&'m Vec<String>>> {
+) -> Option<&'m Relation> {
     let mut same_name = other
         .iter()
         .filter(|((s, n), _)| n == name && (s == "public" || schema == "public"));
     match (same_name.next(), same_name.next()) {
-        (Some((_, columns)), None) => Some(columns),
+        (Some((_, r)), None) => Some(r),
         _ => None,
     }
 }
@@ -262,32 +276,72 @@ fn differences(
     let (a, b) = (tables(sql), tables(alembic));
     let mut out = BTreeSet::new();
     for (side, other, in_sql) in [(&a, &b, true), (&b, &a, false)] {
-        for ((schema, name), columns) in side {
+        for ((schema, name), ours) in side {
             let key = (schema.clone(), name.clone());
             if skipped(schema, name) || open(sql, schema) || open(alembic, schema) {
                 continue;
             }
             let table = format!("{schema}.{name}");
-            match other.get(&key).or_else(|| elsewhere(other, schema, name)) {
+            match other
+                .get(&key)
+                .copied()
+                .or_else(|| elsewhere(other, schema, name))
+            {
                 None => {
                     out.insert(Difference::Table { table, in_sql });
                 }
-                Some(theirs) => {
-                    let (Some(ours), Some(theirs)) = (columns, theirs) else {
-                        continue;
-                    };
-                    for c in ours.iter().filter(|c| !theirs.contains(c)) {
-                        out.insert(Difference::Column {
-                            table: table.clone(),
-                            column: c.clone(),
-                            in_sql,
-                        });
-                    }
-                }
+                Some(theirs) => column_differences(&table, ours, theirs, in_sql, &mut out),
             }
         }
     }
     out
+}
+
+/// Columns one side's table has and the other's lacks; for the SQL side's pass, columns of
+/// another type family or nullability (where both sides know them).
+fn column_differences(
+    table: &str,
+    ours: &Relation,
+    theirs: &Relation,
+    in_sql: bool,
+    out: &mut BTreeSet<Difference>,
+) {
+    let (Some(our_columns), Some(their_columns)) = (&ours.columns, &theirs.columns) else {
+        return;
+    };
+    for c in our_columns.iter().filter(|c| !their_columns.contains(c)) {
+        out.insert(Difference::Column {
+            table: table.to_string(),
+            column: c.clone(),
+            in_sql,
+        });
+    }
+    if !in_sql {
+        return;
+    }
+    for s in &ours.shapes {
+        let Some(t) = theirs.shapes.iter().find(|t| t.column == s.column) else {
+            continue;
+        };
+        let column = s.column.clone();
+        if let (Some(sql), Some(alembic)) = (&s.family, &t.family) {
+            if sql != alembic {
+                out.insert(Difference::Type {
+                    table: table.to_string(),
+                    column: column.clone(),
+                    sql: sql.clone(),
+                    alembic: alembic.clone(),
+                });
+            }
+        }
+        if s.not_null != t.not_null {
+            out.insert(Difference::Nullable {
+                table: table.to_string(),
+                column,
+                sql_not_null: s.not_null,
+            });
+        }
+    }
 }
 
 fn drift(
@@ -298,18 +352,36 @@ fn drift(
 ) -> Finding {
     let upto = format!("the SQL migrations up to `{}`", m.name);
     let chain = format!("the Alembic chain up to `{}`", rev.id);
-    let (what, table, in_sql) = match d {
-        Difference::Table { table, in_sql } => (format!("table `{table}`"), table, *in_sql),
+    let (what, table) = match d {
+        Difference::Table { table, in_sql } => (
+            format!("table `{table}` is built by {} but not by {}", side(*in_sql, &upto, &chain), side(!*in_sql, &upto, &chain)),
+            table,
+        ),
         Difference::Column {
             table,
             column,
             in_sql,
-        } => (format!("column `{column}` of `{table}`"), table, *in_sql),
-    };
-    let (with, without) = if in_sql {
-        (&upto, &chain)
-    } else {
-        (&chain, &upto)
+        } => (
+            format!("column `{column}` of `{table}` is built by {} but not by {}", side(*in_sql, &upto, &chain), side(!*in_sql, &upto, &chain)),
+            table,
+        ),
+        Difference::Type {
+            table,
+            column,
+            sql,
+            alembic,
+        } => (
+            format!("column `{column}` of `{table}` is of type family {sql} in {upto} but {alembic} in {chain}"),
+            table,
+        ),
+        Difference::Nullable {
+            table,
+            column,
+            sql_not_null,
+        } => {
+            let (a, b) = if *sql_not_null { ("NOT NULL", "nullable") } else { ("nullable", "NOT NULL") };
+            (format!("column `{column}` of `{table}` is {a} in {upto} but {b} in {chain}"), table)
+        }
     };
     let op = match &rev.upgrade {
         Ok(Some(ops)) => ops
@@ -318,7 +390,7 @@ fn drift(
             .map(|o| o.span.clone()),
         _ => None,
     };
-    let mut f = Finding::new(Rule::AlembicDdlDrift, format!("{what} is built by {with} but not by {without}: Alembic would build a different schema"))
+    let mut f = Finding::new(Rule::AlembicDdlDrift, format!("{what}: Alembic would build a different schema"))
         .file(m.path.clone())
         .at(stamp, format!("stamps `{}`", rev.id))
         .help(format!("make revision `{}`'s upgrade() do what the SQL does (one revision with identical DDL per SQL migration), or fix the SQL", rev.id));
@@ -333,6 +405,15 @@ fn drift(
         f.rating = Some(Rating::Protected);
     }
     f
+}
+
+/// The SQL side (`upto`) or the Alembic side (`chain`).
+fn side<'s>(sql: bool, upto: &'s str, chain: &'s str) -> &'s str {
+    if sql {
+        upto
+    } else {
+        chain
+    }
 }
 
 /// Whether an op's SQL names `schema.table` (quoted as the reader writes it).
@@ -413,6 +494,35 @@ mod tests {
         );
         assert_eq!(f[0].file.as_deref(), Some("m/0001_email.sql"));
         assert_eq!(f[0].related[0].file.as_deref(), Some("v/c3.py"));
+    }
+
+    #[test]
+    fn a_column_of_another_type_family_or_nullability_drifts() {
+        let rev = |column: &str| {
+            format!("revision = 'c3'\ndown_revision = 'a1'\n\ndef upgrade():\n    op.add_column('users', {column}, schema='auth')\n")
+        };
+        let messages = |column: &str| -> Vec<String> {
+            found(
+                &[("0000_init.sql", INIT), ("0001_email.sql", EMAIL)],
+                &[("v/a1.py", A1), ("v/c3.py", &rev(column))],
+            )
+            .into_iter()
+            .map(|f| f.message)
+            .collect()
+        };
+        // Same family (text, varchar(255)), same nullability: no drift.
+        assert!(messages("sa.Column('email', sa.String(length=255))").is_empty());
+        let typed = messages("sa.Column('email', sa.Integer())");
+        assert_eq!(typed.len(), 1, "{typed:?}");
+        assert!(typed[0].contains("type family text in the SQL migrations up to `0001_email.sql` but integer in the Alembic chain"), "{typed:?}");
+        let required = messages("sa.Column('email', sa.Text(), nullable=False)");
+        assert_eq!(required.len(), 1, "{required:?}");
+        assert!(
+            required[0].contains("is nullable in the SQL"),
+            "{required:?}"
+        );
+        // A type miglint does not compare (an enum) is never a drift.
+        assert!(messages("sa.Column('email', sa.Enum('a', name='e'))").is_empty());
     }
 
     #[test]

@@ -47,6 +47,16 @@ pub struct Reference {
     pub columns: Vec<Column>,
 }
 
+/// A column's type family and nullability as a definition writes them (the schema the SQL
+/// builds is compared with the one the Alembic chain builds).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Shape {
+    pub column: String,
+    /// See [`super::types::family`]; `None`: a type miglint does not compare.
+    pub family: Option<String>,
+    pub not_null: bool,
+}
+
 /// The kinds of relation the replay tracks (they share one namespace per schema).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Kind {
@@ -97,6 +107,9 @@ pub enum Change {
         /// expression); the key a unique index adds to its table.
         #[serde(default)]
         keys: Option<Vec<Key>>,
+        /// A table's columns' types and nullability, as written.
+        #[serde(default)]
+        shapes: Vec<Shape>,
     },
     Drop {
         kind: Option<Kind>,
@@ -244,6 +257,7 @@ impl Change {
                             r.columns.iter_mut().for_each(|c| f(&mut c.span));
                         }
                         AlterOp::RenameTo(_)
+                        | AlterOp::Reshape { .. }
                         | AlterOp::AddKey(_)
                         | AlterOp::DropConstraint(_)
                         | AlterOp::RenameConstraint { .. }
@@ -272,6 +286,8 @@ pub enum AlterOp {
         /// table that has rows, PostgreSQL refuses it (23502).
         #[serde(default)]
         required: bool,
+        #[serde(default)]
+        shape: Option<Shape>,
     },
     DropColumn {
         columns: Vec<Column>,
@@ -283,6 +299,12 @@ pub enum AlterOp {
     },
     /// `ALTER COLUMN c …`: the column must exist.
     AlterColumn(Column),
+    /// `ALTER COLUMN c TYPE …` (a new family), `SET`/`DROP NOT NULL`.
+    Reshape {
+        column: String,
+        family: Option<Option<String>>,
+        not_null: Option<bool>,
+    },
     RenameTo(String),
     AddForeignKey(Reference),
     /// `ADD PRIMARY KEY (…)`, `ADD UNIQUE (…)`, or a key on a column added.
@@ -463,6 +485,7 @@ impl Reader<'_> {
                 references: Vec::new(),
                 uses: None,
                 keys: None,
+                shapes: Vec::new(),
             }],
             None => vec![self.unknown(format!("CREATE {}", kind.as_str().to_uppercase()))],
         }
@@ -512,6 +535,11 @@ impl Reader<'_> {
             on: None,
             references,
             uses: None,
+            shapes: if derived {
+                Vec::new()
+            } else {
+                shapes(t, keys.as_deref())
+            },
             keys,
         }];
         if !derived && !t.if_not_exists && !undefined.is_empty() {
@@ -560,6 +588,7 @@ impl Reader<'_> {
             temporary: false,
             columns: None,
             keys: Some(super::keys::index_key(&table.name, i).into_iter().collect()),
+            shapes: Vec::new(),
             on: Some((table, columns)),
             references: Vec::new(),
             uses: None,
@@ -672,6 +701,11 @@ impl Reader<'_> {
                 ops.extend(keys.into_iter().map(AlterOp::AddKey));
                 continue;
             }
+            if let AlterTableOperation::AlterColumn { column_name, op } = op {
+                ops.push(AlterOp::AlterColumn(self.column(column_name)));
+                ops.extend(reshape(fold(column_name), op));
+                continue;
+            }
             if let AlterTableOperation::AddConstraint { constraint, .. } = op {
                 ops.push(self.add_constraint(&name.name, constraint));
                 let needs = self.constrained_columns(constraint);
@@ -696,9 +730,6 @@ impl Reader<'_> {
                     from: self.column(old_column_name),
                     to: fold(new_column_name),
                 },
-                AlterTableOperation::AlterColumn { column_name, .. } => {
-                    AlterOp::AlterColumn(self.column(column_name))
-                }
                 AlterTableOperation::RenameTable { table_name } => {
                     let (RenameTableNameKind::As(n) | RenameTableNameKind::To(n)) = table_name;
                     match self.name(n) {
@@ -771,6 +802,7 @@ impl Reader<'_> {
             column: self.column(&column_def.name),
             if_not_exists: *if_not_exists,
             required: required(column_def),
+            shape: Some(shape(column_def)),
             references: column_def
                 .options
                 .iter()
@@ -987,6 +1019,56 @@ fn no_relation_effects(stmt: &Ast) -> bool {
 
 /// A column definition every existing row would violate: `NOT NULL` or a primary key, with no
 /// `DEFAULT`, identity, generated value or serial type to fill the rows.
+/// A column definition's type family and nullability.
+fn shape(c: &sqlparser::ast::ColumnDef) -> Shape {
+    Shape {
+        column: fold(&c.name),
+        family: super::types::family(&c.data_type.to_string()),
+        not_null: c.options.iter().any(|o| {
+            matches!(
+                o.option,
+                ColumnOption::NotNull | ColumnOption::PrimaryKey(_)
+            )
+        }),
+    }
+}
+
+/// The shapes of a table's columns; a primary key's columns are NOT NULL.
+fn shapes(t: &sqlparser::ast::CreateTable, keys: Option<&[Key]>) -> Vec<Shape> {
+    let primary: Vec<&String> = keys
+        .unwrap_or_default()
+        .iter()
+        .filter(|k| k.primary)
+        .flat_map(|k| &k.columns)
+        .collect();
+    t.columns
+        .iter()
+        .map(|c| {
+            let mut s = shape(c);
+            s.not_null |= primary.contains(&&s.column);
+            s
+        })
+        .collect()
+}
+
+/// What `ALTER COLUMN` changes of a column's shape.
+fn reshape(column: String, op: &sqlparser::ast::AlterColumnOperation) -> Option<AlterOp> {
+    use sqlparser::ast::AlterColumnOperation as Op;
+    let (family, not_null) = match op {
+        Op::SetNotNull => (None, Some(true)),
+        Op::DropNotNull => (None, Some(false)),
+        Op::SetDataType { data_type, .. } => {
+            (Some(super::types::family(&data_type.to_string())), None)
+        }
+        _ => return None,
+    };
+    Some(AlterOp::Reshape {
+        column,
+        family,
+        not_null,
+    })
+}
+
 /// The plain column names of a key's column list.
 fn key_idents(columns: &[sqlparser::ast::IndexColumn]) -> Vec<&Ident> {
     columns

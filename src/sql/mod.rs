@@ -15,6 +15,7 @@ pub mod psql;
 pub mod sections;
 pub mod stamps;
 pub mod txn;
+pub mod types;
 
 use std::ops::Range;
 
