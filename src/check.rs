@@ -843,8 +843,10 @@ fn set_passes(
 ) -> crate::Result<Option<AlembicPicture>> {
     // The readers: the Alembic side and the history export; then every set pass over the facts.
     let mut alembic = read_alembic(ws, set, opts.source, &mut outcome.sources);
+    // `miglint alembic ready`: every revision is a mirror, and the role's privileges count.
     if let (true, Some(rules::AlembicFacts::Read(read))) = (opts.mirror, alembic.as_mut()) {
         read.layout.mirror = true;
+        read.layout.ready = true;
     }
     let export = match &opts.history_export {
         Some(path) => Some(crate::export::read(&ws.root, path)?),

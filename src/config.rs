@@ -129,6 +129,13 @@ pub struct AlembicConfig {
     /// something are compared.
     #[serde(default)]
     pub mirror: bool,
+    /// The role the service connects as (else read from a database URL in the compose file):
+    /// `miglint alembic ready` checks the SQL grants it what `alembic upgrade` needs.
+    pub role: Option<String>,
+    /// The role's privileges are granted outside the migrations (by hand, by infrastructure
+    /// code): `alembic ready` does not look for them in the SQL.
+    #[serde(default)]
+    pub role_granted: bool,
 }
 
 /// See [`AlembicConfig::stamp`].

@@ -540,6 +540,11 @@ rules! {
         summary: "A statement PostgreSQL refuses inside a transaction block, in a file dbmate, goose or sqlx runs in one.",
         why: "`CREATE INDEX CONCURRENTLY`, `VACUUM`, `CREATE DATABASE` and a few others fail with \"cannot run inside a transaction block\". dbmate, goose and sqlx wrap each migration in a transaction unless the file opts out, so the migration fails at deploy.",
         bad: "-- +goose Up\nCREATE INDEX CONCURRENTLY users_email ON users (email);", good: "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY users_email ON users (email);" }
+    AlembicRolePrivileges => { code: "alembic-role-privileges", severity: Warning, fatal: false,
+        family: Alembic,
+        summary: "For the switch back to Alembic (`miglint alembic ready`): the SQL migrations never give the role the service connects as USAGE, CREATE on the version table's schema, or SELECT, UPDATE on the version table.",
+        why: "The team's procedure requires it before MIGRATE_AT_START is turned on: `alembic upgrade` connecting as that role fails with permission denied at start. The role comes from `role =` under [set.alembic] or the database URL of the compose file; grants made outside the migrations are declared with `role_granted = true`.",
+        bad: "# compose: DATABASE_URL: postgresql://auth_service:…@db/auth\nCREATE SCHEMA auth;\nCREATE TABLE auth.alembic_version_auth (version_num varchar(32) PRIMARY KEY);", good: "GRANT USAGE, CREATE ON SCHEMA auth TO auth_service;\nGRANT SELECT, INSERT, UPDATE, DELETE ON auth.alembic_version_auth TO auth_service;" }
     // new rules above this line (examples/new_rule.rs inserts here)
 }
 

@@ -246,6 +246,7 @@ impl Model {
             Change::Unknown { what, .. } => {
                 self.opaque.get_or_insert_with(|| what.clone());
             }
+            Change::Privilege(_) => {}
         }
         if learn {
             for p in &problems {

@@ -16,6 +16,8 @@ struct Case {
     grammar: bool,
     /// Kept alive for scenarios that point outside the repository.
     _outside: Option<Dir>,
+    /// The output formats the command takes (`alembic ready`: human and JSON).
+    formats: &'static [&'static str],
 }
 
 fn check(args: &[&'static str]) -> Case {
@@ -24,6 +26,7 @@ fn check(args: &[&'static str]) -> Case {
         env: Vec::new(),
         grammar: false,
         _outside: None,
+        formats: &["human", "json", "github"],
     }
 }
 
@@ -639,6 +642,23 @@ fn scenario(code: &str, d: &Dir) -> Option<Case> {
             }
             check(&[])
         }
+        "alembic-role-privileges" => {
+            team(d, "20251105_000002");
+            d.write(
+                "miglint.toml",
+                "[[set]]\ndir = \"auth/migrations\"\n\n[set.alembic]\nrole = \"auth_service\"\n",
+            );
+            d.write(
+                "auth/migrations/0002_grants.sql",
+                "GRANT USAGE ON SCHEMA auth TO auth_service;\n",
+            );
+            d.commit_all("grants");
+            Case {
+                args: vec!["alembic", "ready"],
+                formats: &["human", "json"],
+                ..check(&[])
+            }
+        }
         other => panic!("no scenario for `{other}`: add one to tests/rule_messages.rs"),
     };
     Some(case)
@@ -668,7 +688,8 @@ fn every_rule_message_is_pinned() {
         };
         let mut doc = String::new();
         let mut codes = Vec::new();
-        for format in ["human", "json", "github"] {
+        for format in case.formats {
+            let format = *format;
             let mut args = case.args.clone();
             if format != "human" {
                 args.extend(["--format", format]);

@@ -72,6 +72,12 @@ pub struct Layout {
     pub stamp: Option<config::StampMode>,
     /// `mirror = true`: every revision is declared to mirror its SQL migration.
     pub mirror: bool,
+    /// The role the service connects as, as configured (`role = …`).
+    pub role: Option<String>,
+    /// `role_granted = true`: its privileges are granted outside the migrations.
+    pub role_granted: bool,
+    /// Judged for the switch back (`miglint alembic ready`): the role's privileges count.
+    pub ready: bool,
 }
 
 impl Layout {
@@ -322,6 +328,9 @@ pub fn layout(files: &Files, set: &SetConfig) -> Result<Option<Layout>, Box<Unre
         branches: cfg.branches.clone(),
         stamp: cfg.stamp,
         mirror: cfg.mirror,
+        role: cfg.role.clone(),
+        role_granted: cfg.role_granted,
+        ready: false,
     }))
 }
 

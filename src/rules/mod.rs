@@ -19,6 +19,7 @@ use crate::sql::Analysis;
 
 pub mod alembic;
 pub mod alembic_ddl_drift;
+pub mod alembic_role_privileges;
 pub mod edits;
 pub mod git;
 pub mod history;
@@ -112,6 +113,11 @@ pub const SET_PASSES: &[Pass] = &[
         family: Family::Naming,
         run: pairs::pass,
     },
+    Pass {
+        name: "alembic-role-privileges",
+        family: Family::Alembic,
+        run: alembic_role_privileges::pass,
+    },
     // new set passes above this line (examples/new_rule.rs inserts here)
 ];
 
@@ -194,6 +200,9 @@ pub(crate) mod fixture {
                 branches: None,
                 stamp: None,
                 mirror: false,
+                role: None,
+                role_granted: false,
+                ready: false,
             };
             self.alembic = Some(AlembicFacts::Read(Box::new(AlembicRead {
                 layout,
@@ -208,6 +217,16 @@ pub(crate) mod fixture {
         pub fn mirrored(mut self) -> Self {
             if let Some(AlembicFacts::Read(read)) = self.alembic.as_mut() {
                 read.layout.mirror = true;
+            }
+            self
+        }
+
+        /// Judged as `miglint alembic ready` judges, with `role = …` configured.
+        pub fn ready(mut self, role: Option<&str>) -> Self {
+            if let Some(AlembicFacts::Read(read)) = self.alembic.as_mut() {
+                read.layout.mirror = true;
+                read.layout.ready = true;
+                read.layout.role = role.map(String::from);
             }
             self
         }

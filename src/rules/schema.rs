@@ -530,4 +530,21 @@ mod tests {
             ["duplicate-relation"]
         );
     }
+
+    #[test]
+    fn owners_and_grants_do_not_stop_the_replay() {
+        assert_eq!(
+            codes(&[
+                "CREATE SCHEMA s AUTHORIZATION app; ALTER SCHEMA s OWNER TO other; GRANT USAGE ON SCHEMA s TO app;",
+                "ALTER TABLE s.missing ADD COLUMN a int;"
+            ]),
+            ["undefined-relation"]
+        );
+        // A schema's rename is still not followed.
+        assert!(codes(&[
+            "CREATE SCHEMA s; ALTER SCHEMA s RENAME TO t;",
+            "ALTER TABLE t.missing ADD COLUMN a int;"
+        ])
+        .is_empty());
+    }
 }

@@ -12,6 +12,7 @@ use sqlparser::ast::{
 };
 
 use super::keys::Key;
+use super::privileges::{self, Privilege, Target};
 use super::LineIndex;
 
 pub use super::ident::fold;
@@ -160,6 +161,8 @@ pub enum Change {
     DropType {
         names: Vec<Name>,
     },
+    /// A grant, revoke or new owner (for `miglint alembic ready`; the replay ignores it).
+    Privilege(super::privileges::Privilege),
     /// Something the replay cannot follow that may create, rename or drop relations.
     Unknown {
         what: String,
@@ -202,7 +205,7 @@ impl Change {
 
     fn each_span(&mut self, mut f: impl FnMut(&mut Range<usize>)) {
         match self {
-            Change::SearchPath(_) => {}
+            Change::SearchPath(_) | Change::Privilege(_) => {}
             Change::CreateSchema { name, .. }
             | Change::RenameIndex { name, .. }
             | Change::CreateEnum { name, .. }
@@ -391,24 +394,7 @@ impl Reader<'_> {
                 schema_name,
                 if_not_exists,
                 ..
-            } => {
-                let name = match schema_name {
-                    SchemaName::Simple(n) | SchemaName::NamedAuthorization(n, _) => self.name(n),
-                    // `CREATE SCHEMA AUTHORIZATION role`: named after the role.
-                    SchemaName::UnnamedAuthorization(role) => Some(Name {
-                        schema: None,
-                        name: fold(role),
-                        span: self.span_of(role),
-                    }),
-                };
-                match name {
-                    Some(name) => vec![Change::CreateSchema {
-                        name,
-                        if_not_exists: *if_not_exists,
-                    }],
-                    None => vec![self.unknown("CREATE SCHEMA")],
-                }
-            }
+            } => self.create_schema(schema_name, *if_not_exists),
             Ast::CreateTable(t) => self.create_table(t),
             Ast::CreateType {
                 name,
@@ -450,6 +436,12 @@ impl Reader<'_> {
                 schema: e.schema.as_ref().map(fold),
                 span: self.span.clone(),
             }],
+            Ast::Grant(_)
+            | Ast::Revoke(_)
+            | Ast::GrantRole(_)
+            | Ast::RevokeRole(_)
+            | Ast::AlterDefaultPrivileges(_)
+            | Ast::AlterSchema(_) => self.privileges(stmt),
             Ast::Query(q) => self.query(q),
             Ast::Insert(i) => self.insert(i),
             Ast::Update(u) => self.update(u),
@@ -463,6 +455,54 @@ impl Reader<'_> {
                 }
             }
         }
+    }
+
+    /// `CREATE SCHEMA [name] [AUTHORIZATION role]`: the schema, and its owner when named.
+    fn create_schema(&self, schema_name: &SchemaName, if_not_exists: bool) -> Vec<Change> {
+        let name = match schema_name {
+            SchemaName::Simple(n) | SchemaName::NamedAuthorization(n, _) => self.name(n),
+            // `CREATE SCHEMA AUTHORIZATION role`: named after the role.
+            SchemaName::UnnamedAuthorization(role) => Some(Name {
+                schema: None,
+                name: fold(role),
+                span: self.span_of(role),
+            }),
+        };
+        let owner = match schema_name {
+            SchemaName::NamedAuthorization(_, role) | SchemaName::UnnamedAuthorization(role) => {
+                Some(fold(role))
+            }
+            SchemaName::Simple(_) => None,
+        };
+        match name {
+            Some(name) => {
+                let mut made = vec![Change::CreateSchema {
+                    name: name.clone(),
+                    if_not_exists,
+                }];
+                made.extend(owner.map(|role| {
+                    Change::Privilege(Privilege::Owner {
+                        on: Target::Schema(name.name),
+                        role,
+                    })
+                }));
+                made
+            }
+            None => vec![self.unknown("CREATE SCHEMA")],
+        }
+    }
+
+    /// Grants, revokes, role memberships, default privileges, `ALTER SCHEMA … OWNER TO`.
+    fn privileges(&self, stmt: &Ast) -> Vec<Change> {
+        let privilege = match stmt {
+            Ast::Grant(g) => privileges::grant(false, &g.privileges, &g.objects, &g.grantees),
+            Ast::Revoke(r) => privileges::grant(true, &r.privileges, &r.objects, &r.grantees),
+            Ast::GrantRole(g) => privileges::membership(&g.grantees),
+            Ast::RevokeRole(r) => privileges::membership(&r.grantees),
+            Ast::AlterSchema(a) => return self.alter_schema(a),
+            _ => Privilege::Unknown { roles: None },
+        };
+        vec![Change::Privilege(privilege)]
     }
 
     fn create(
@@ -692,7 +732,7 @@ impl Reader<'_> {
         if a.table_type.is_some() {
             return vec![self.unknown("ALTER … TABLE")];
         }
-        let mut ops = Vec::new();
+        let (mut ops, mut owners) = (Vec::new(), Vec::new());
         for op in &a.operations {
             if let AlterTableOperation::AddColumn { column_def, .. } = op {
                 let keys = super::keys::column_keys(&name.name, column_def);
@@ -706,6 +746,13 @@ impl Reader<'_> {
                 ops.extend(reshape(fold(column_name), op));
                 continue;
             }
+            if let AlterTableOperation::OwnerTo { new_owner } = op {
+                owners.push(Change::Privilege(privileges::owner(
+                    privileges::table(&a.name),
+                    new_owner,
+                )));
+                continue;
+            }
             if let AlterTableOperation::AddConstraint { constraint, .. } = op {
                 ops.push(self.add_constraint(&name.name, constraint));
                 let needs = self.constrained_columns(constraint);
@@ -714,51 +761,76 @@ impl Reader<'_> {
                 }
                 continue;
             }
-            ops.push(match op {
-                AlterTableOperation::DropColumn {
-                    column_names,
-                    if_exists,
-                    ..
-                } => AlterOp::DropColumn {
-                    columns: column_names.iter().map(|c| self.column(c)).collect(),
-                    if_exists: *if_exists,
-                },
-                AlterTableOperation::RenameColumn {
-                    old_column_name,
-                    new_column_name,
-                } => AlterOp::RenameColumn {
-                    from: self.column(old_column_name),
-                    to: fold(new_column_name),
-                },
-                AlterTableOperation::RenameTable { table_name } => {
-                    let (RenameTableNameKind::As(n) | RenameTableNameKind::To(n)) = table_name;
-                    match self.name(n) {
-                        Some(n) => AlterOp::RenameTo(n.name),
-                        None => return vec![self.unknown("ALTER TABLE … RENAME")],
-                    }
-                }
-                AlterTableOperation::DropConstraint { name: c, .. } => {
-                    AlterOp::DropConstraint(fold(c))
-                }
-                AlterTableOperation::RenameConstraint { old_name, new_name } => {
-                    AlterOp::RenameConstraint {
-                        from: fold(old_name),
-                        to: fold(new_name),
-                    }
-                }
-                // Partitions attach or detach whole tables: not followed.
-                AlterTableOperation::AttachPartitionOf { .. }
-                | AlterTableOperation::DetachPartitionOf { .. } => {
-                    return vec![self.unknown("ALTER TABLE … PARTITION")]
-                }
-                _ => AlterOp::Other,
-            });
+            match self.plain_op(op) {
+                Ok(o) => ops.push(o),
+                Err(what) => return vec![self.unknown(what)],
+            }
         }
-        vec![Change::AlterTable {
+        let mut made = vec![Change::AlterTable {
             name,
             if_exists: a.if_exists,
             ops,
-        }]
+        }];
+        made.extend(owners);
+        made
+    }
+
+    /// An `ALTER TABLE` action that is one [`AlterOp`]; `Err` names one the replay cannot
+    /// follow (then the whole statement is unknown).
+    fn plain_op(&self, op: &AlterTableOperation) -> Result<AlterOp, &'static str> {
+        Ok(match op {
+            AlterTableOperation::DropColumn {
+                column_names,
+                if_exists,
+                ..
+            } => AlterOp::DropColumn {
+                columns: column_names.iter().map(|c| self.column(c)).collect(),
+                if_exists: *if_exists,
+            },
+            AlterTableOperation::RenameColumn {
+                old_column_name,
+                new_column_name,
+            } => AlterOp::RenameColumn {
+                from: self.column(old_column_name),
+                to: fold(new_column_name),
+            },
+            AlterTableOperation::RenameTable { table_name } => {
+                let (RenameTableNameKind::As(n) | RenameTableNameKind::To(n)) = table_name;
+                match self.name(n) {
+                    Some(n) => AlterOp::RenameTo(n.name),
+                    None => return Err("ALTER TABLE … RENAME"),
+                }
+            }
+            AlterTableOperation::DropConstraint { name: c, .. } => AlterOp::DropConstraint(fold(c)),
+            AlterTableOperation::RenameConstraint { old_name, new_name } => {
+                AlterOp::RenameConstraint {
+                    from: fold(old_name),
+                    to: fold(new_name),
+                }
+            }
+            // Partitions attach or detach whole tables: not followed.
+            AlterTableOperation::AttachPartitionOf { .. }
+            | AlterTableOperation::DetachPartitionOf { .. } => {
+                return Err("ALTER TABLE … PARTITION")
+            }
+            _ => AlterOp::Other,
+        })
+    }
+
+    /// `ALTER SCHEMA … OWNER TO`; a rename is not followed.
+    fn alter_schema(&self, a: &sqlparser::ast::AlterSchema) -> Vec<Change> {
+        use sqlparser::ast::AlterSchemaOperation as Op;
+        let name = self.name(&a.name).map(|n| n.name);
+        let mut made = Vec::new();
+        for op in &a.operations {
+            match (op, &name) {
+                (Op::OwnerTo { owner }, Some(schema)) => made.push(Change::Privilege(
+                    privileges::owner(Target::Schema(schema.clone()), owner),
+                )),
+                _ => return vec![self.unknown("ALTER SCHEMA")],
+            }
+        }
+        made
     }
 
     /// `ADD CONSTRAINT`: a foreign key, a key, or neither.

@@ -11,6 +11,7 @@ mod foreign;
 pub mod gaps;
 pub mod ident;
 pub mod keys;
+pub mod privileges;
 pub mod psql;
 pub mod sections;
 pub mod stamps;
