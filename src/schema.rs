@@ -18,7 +18,7 @@ mod keys;
 mod shapes;
 
 use crate::sql::ddl::{AlterOp, Change, Column, Kind, Name, Reference, Shape};
-use crate::sql::keys::Key;
+use crate::sql::keys::{Key, Plain};
 
 /// What PostgreSQL would refuse, with its SQLSTATE class in mind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +70,8 @@ pub struct Relation {
     pub keys: Option<Vec<Key>>,
     /// A table's columns' type families and nullability, where written (not for `LIKE`, …).
     pub shapes: Vec<Shape>,
+    /// A table's plain indexes, `None` when not all are known (one on an expression, …).
+    pub indexes: Option<Vec<Plain>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -536,6 +538,7 @@ impl Model {
             uses,
             keys,
             shapes,
+            ..
         } = change
         else {
             return;
@@ -553,7 +556,7 @@ impl Model {
             target.schema = Some(table.0.clone());
             // An unnamed index gets a name PostgreSQL chooses.
             if name.name.is_empty() {
-                self.add_keys(Some(table), keys.iter().flatten());
+                self.index_of(Some(table), change);
                 return;
             }
             indexed = Some(table);
@@ -585,6 +588,7 @@ impl Model {
             file: self.file,
             keys: (*kind == Kind::Table).then(|| Some(Vec::new())).flatten(),
             shapes: shapes.clone(),
+            indexes: (*kind == Kind::Table && columns.is_some()).then(Vec::new),
         };
         if schema == "pg_temp" {
             self.temp.insert(target.name.clone(), relation);
@@ -594,11 +598,29 @@ impl Model {
         match (kind, keys) {
             (Kind::Table, Some(keys)) => self.add_keys(Some((schema, target.name)), keys.iter()),
             (Kind::Table, None) => self.forget_keys(&schema, &target.name),
-            _ => self.add_keys(indexed, keys.iter().flatten()),
+            _ => self.index_of(indexed, change),
         }
         for r in references {
             self.require_reference(r, problems);
         }
+    }
+
+    /// What a new index adds to its table: a key, a plain index, or that its indexes are no
+    /// longer known.
+    fn index_of(&mut self, table: Option<(String, String)>, change: &Change) {
+        let Change::Create {
+            keys,
+            plain,
+            index_unreadable,
+            ..
+        } = change
+        else {
+            return;
+        };
+        if let Some(t) = &table {
+            self.add_index(t, plain.as_deref(), *index_unreadable);
+        }
+        self.add_keys(table, keys.iter().flatten());
     }
 
     /// An index's table, with the columns it indexes checked; `None` when the statement stops
@@ -963,6 +985,7 @@ fn unknown_table() -> Relation {
         file: 0,
         keys: None,
         shapes: Vec::new(),
+        indexes: None,
     }
 }
 

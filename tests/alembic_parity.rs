@@ -49,6 +49,8 @@ const TYPES: &[&str] = &[
 struct State {
     tables: Vec<(Option<&'static str>, String, Vec<String>)>,
     indexes: Vec<(Option<&'static str>, String, String)>,
+    /// Unique constraints added by `op.create_unique_constraint`: (schema, name, table).
+    uniques: Vec<(Option<&'static str>, String, String)>,
     counter: usize,
 }
 
@@ -64,6 +66,9 @@ fn column(rng: &mut Lcg, name: &str) -> String {
             ", nullable=False",
             ", server_default=sa.text(\"0\")",
             ", comment=\"a column\"",
+            ", unique=True",
+            ", index=True",
+            ", index=True, unique=True",
         ],
     );
     let ty = pick(rng, TYPES);
@@ -79,7 +84,7 @@ fn column(rng: &mut Lcg, name: &str) -> String {
 fn op(rng: &mut Lcg, s: &mut State) -> String {
     s.counter += 1;
     let n = s.counter;
-    let choice = match rng.below(12) {
+    let choice = match rng.below(14) {
         _ if s.tables.is_empty() => 0,
         // Unreadable forms: one draw in about 36.
         11 if rng.below(3) > 0 => 2,
@@ -199,6 +204,32 @@ fn op(rng: &mut Lcg, s: &mut State) -> String {
                 schema_kw(*schema)
             )
         }
+        12 => {
+            let (schema, table, cols) = s.tables[t].clone();
+            let c = &cols[cols.len() - 1];
+            let name = format!("uq_{table}_{c}_{n}");
+            s.uniques.push((schema, name.clone(), table.clone()));
+            format!(
+                "op.create_unique_constraint(op.f(\"{name}\"), \"{table}\", [\"{c}\"]{})",
+                schema_kw(schema)
+            )
+        }
+        13 if !s.uniques.is_empty() => {
+            let (schema, name, table) = s.uniques.remove(rng.below(s.uniques.len()));
+            // The table may have been renamed or dropped since: then it is not generated.
+            if !s
+                .tables
+                .iter()
+                .any(|(sc, t, _)| *sc == schema && *t == table)
+            {
+                return "op.execute(\"SELECT 1\")".to_string();
+            }
+            format!(
+                "op.drop_constraint(op.f(\"{name}\"), \"{table}\", type_=\"unique\"{})",
+                schema_kw(schema)
+            )
+        }
+        13 => "op.execute(\"SELECT 1\")".to_string(),
         _ => {
             // Forms miglint must refuse (never guess): a loop, a batch block, bulk data.
             let (_, table, _) = &s.tables[t];
@@ -231,6 +262,22 @@ fn picture(model: &Model) -> BTreeSet<String> {
             out.insert(format!("{schema}.{name} {:?}", rel.kind));
             for c in rel.columns.iter().flatten() {
                 out.insert(format!("{schema}.{name}.{c}"));
+            }
+            // Keys (primary or unique, columns sorted) and plain indexes (columns in order),
+            // where the model knows them all.
+            for k in rel.keys.iter().flatten() {
+                let mut c = k.columns.clone();
+                c.sort();
+                out.insert(format!("{schema}.{name} key primary={} {c:?}", k.primary));
+            }
+            if rel.kind == miglint::sql::ddl::Kind::Table && rel.keys.is_none() {
+                out.insert(format!("{schema}.{name} keys unknown"));
+            }
+            let mut plain: Vec<&Vec<String>> =
+                rel.indexes.iter().flatten().map(|i| &i.columns).collect();
+            plain.sort();
+            for cols in plain {
+                out.insert(format!("{schema}.{name} index {cols:?}"));
             }
             // Each column's type family and nullability (what `alembic-ddl-drift` compares).
             for sh in &rel.shapes {

@@ -317,12 +317,17 @@ fn translate(name: &str, c: &Call) -> Option<String> {
             let index = c.text(0, "index_name")?;
             Some(format!("DROP INDEX {};", c.qualified(&index)?))
         }
-        // Constraints and comments: nothing the model holds.
-        "create_unique_constraint"
-        | "create_foreign_key"
+        "create_unique_constraint" => add_key("UNIQUE", c),
+        "create_primary_key" => add_key("PRIMARY KEY", c),
+        "drop_constraint" if c.only(&["schema", "type_", "if_exists"]) => Some(format!(
+            "ALTER TABLE {} DROP CONSTRAINT {}{};",
+            c.qualified(&c.text(1, "table_name")?)?,
+            c.flag("if_exists", "IF EXISTS "),
+            quote(&c.text(0, "constraint_name")?)
+        )),
+        // Foreign keys, checks and comments: nothing the model compares.
+        "create_foreign_key"
         | "create_check_constraint"
-        | "create_primary_key"
-        | "drop_constraint"
         | "create_table_comment"
         | "drop_table_comment" => Some(String::new()),
         "execute" if c.args.len() == 1 && c.kwargs.is_empty() => match &c.args[0] {
@@ -338,50 +343,119 @@ fn translate(name: &str, c: &Call) -> Option<String> {
 
 /// `op.create_table(name, sa.Column(…)…, sa.…Constraint(…)…, schema=…)`.
 fn create_table(c: &Call) -> Option<String> {
-    let table = c.qualified(&c.text(0, "table_name")?)?;
-    let mut columns = Vec::new();
+    let name = c.text(0, "table_name")?;
+    let table = c.qualified(&name)?;
+    let label = label(c, &name)?;
+    let (mut columns, mut keys, mut indexes, mut primary) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut primary_name = Vec::new();
     for a in c.args.get(1..)? {
         match a {
             Arg::Call(f, args, kwargs) if f.ends_with("Column") => {
                 columns.push(columns::column_sql(args, kwargs)?);
-            }
-            // Its columns are NOT NULL.
-            Arg::Call(f, args, _) if f.ends_with("PrimaryKeyConstraint") => {
-                let names: Option<Vec<String>> =
-                    args.iter().map(|a| name_of(a).map(|n| quote(&n))).collect();
-                if let Some(names) = names.filter(|n| !n.is_empty()) {
-                    columns.push(format!("PRIMARY KEY ({})", names.join(", ")));
+                indexes.extend(columns::column_index(&label, &table, args, kwargs));
+                if kwargs
+                    .iter()
+                    .any(|(k, v)| k == "primary_key" && *v == Arg::Name("True".into()))
+                {
+                    primary.push(args.first()?.clone());
                 }
             }
-            Arg::Call(f, _, _) if f.ends_with("Constraint") => {}
+            // One primary key, whether its columns say so or a constraint does.
+            Arg::Call(f, args, kwargs) if f.ends_with("PrimaryKeyConstraint") => {
+                primary.extend(args.iter().cloned());
+                primary_name.extend(kwargs.iter().filter(|(k, _)| k == "name").cloned());
+            }
+            Arg::Call(f, args, kwargs) if f.ends_with("UniqueConstraint") => {
+                keys.push(columns::key_sql("UNIQUE", args, kwargs)?);
+            }
+            // Foreign keys and checks: not compared.
+            Arg::Call(f, _, _)
+                if f.ends_with("ForeignKeyConstraint") || f.ends_with("CheckConstraint") => {}
             _ => return None,
         }
     }
+    if !primary.is_empty() {
+        keys.insert(0, columns::key_sql("PRIMARY KEY", &primary, &primary_name)?);
+    }
+    columns.extend(keys);
     let known = ["schema", "comment", "if_not_exists", "info"];
     let read = c.kwargs.iter().all(|(k, _)| {
         known.contains(&k.as_str())
             || (k.starts_with("postgresql_") && k != "postgresql_partition_by")
     });
     read.then(|| {
-        format!(
+        let mut sql = format!(
             "CREATE TABLE {}{table} ({});",
             c.flag("if_not_exists", "IF NOT EXISTS "),
             columns.join(", ")
-        )
+        );
+        for i in indexes {
+            sql.push(' ');
+            sql.push_str(&i);
+        }
+        sql
     })
 }
 
-/// `op.add_column(table, sa.Column(name, …), schema=…)`.
+/// A table's label in SQLAlchemy's naming convention: `schema_table`, or `table`.
+fn label(c: &Call, table: &str) -> Option<String> {
+    Some(match c.schema()? {
+        Some(s) => format!("{s}_{table}"),
+        None => table.to_string(),
+    })
+}
+
+/// `op.create_unique_constraint(name, table, columns, schema=…)` and
+/// `op.create_primary_key(…)`: `ALTER TABLE … ADD CONSTRAINT`.
+fn add_key(kind: &str, c: &Call) -> Option<String> {
+    let table = c.qualified(&c.text(1, "table_name")?)?;
+    let Arg::List(cols) = c.args.get(2).or_else(|| c.kw("columns"))? else {
+        return None;
+    };
+    let name = c.args.first().or_else(|| c.kw("constraint_name"))?.clone();
+    let mut kwargs = vec![("name".to_string(), name)];
+    kwargs.extend(
+        c.kwargs
+            .iter()
+            .filter(|(k, _)| k == "deferrable" || k == "initially")
+            .cloned(),
+    );
+    let read = c.kwargs.iter().all(|(k, _)| {
+        [
+            "schema",
+            "deferrable",
+            "initially",
+            "constraint_name",
+            "table_name",
+            "columns",
+        ]
+        .contains(&k.as_str())
+    });
+    read.then_some(())?;
+    Some(format!(
+        "ALTER TABLE {table} ADD {};",
+        columns::key_sql(kind, cols, &kwargs)?
+    ))
+}
+
+/// `op.add_column(table, sa.Column(name, …), schema=…)`; an `index=True` column gets its index.
 fn add_column(c: &Call) -> Option<String> {
     let Some(Arg::Call(f, args, kwargs)) = c.args.get(1).or_else(|| c.kw("column")) else {
         return None;
     };
     f.ends_with("Column").then_some(())?;
-    Some(format!(
-        "ALTER TABLE {} ADD COLUMN {};",
-        c.qualified(&c.text(0, "table_name")?)?,
+    let name = c.text(0, "table_name")?;
+    let table = c.qualified(&name)?;
+    let mut sql = format!(
+        "ALTER TABLE {table} ADD COLUMN {};",
         columns::column_sql(args, kwargs)?
-    ))
+    );
+    if let Some(index) = columns::column_index(&label(c, &name)?, &table, args, kwargs) {
+        sql.push(' ');
+        sql.push_str(&index);
+    }
+    Some(sql)
 }
 
 /// `op.alter_column(table, column, new_column_name=…, nullable=…, type_=…, …)`; defaults

@@ -232,6 +232,19 @@ enum Difference {
         column: String,
         sql_not_null: bool,
     },
+    /// A primary key or unique key (its columns, sorted) one side has.
+    Key {
+        table: String,
+        columns: String,
+        primary: bool,
+        in_sql: bool,
+    },
+    /// A plain index (its columns, in order) one side has.
+    Index {
+        table: String,
+        columns: String,
+        in_sql: bool,
+    },
 }
 
 fn tables(model: &Model) -> HashMap<(String, String), &Relation> {
@@ -316,6 +329,7 @@ fn column_differences(
             in_sql,
         });
     }
+    key_differences(table, ours, theirs, in_sql, out);
     if !in_sql {
         return;
     }
@@ -344,17 +358,67 @@ fn column_differences(
     }
 }
 
-fn drift(
-    d: &Difference,
-    (m, stamp): (&crate::rules::naming::Migration, std::ops::Range<usize>),
-    rev: &Revision,
-    applied: bool,
-) -> Finding {
-    let upto = format!("the SQL migrations up to `{}`", m.name);
-    let chain = format!("the Alembic chain up to `{}`", rev.id);
-    let (what, table) = match d {
+/// Keys (primary, unique: column sets) and plain indexes (column lists, names aside) one side's
+/// table has and the other's lacks, where both sides know them all. One on a column the other
+/// side lacks is left out: that column's own difference says it.
+fn key_differences(
+    table: &str,
+    ours: &Relation,
+    theirs: &Relation,
+    in_sql: bool,
+    out: &mut BTreeSet<Difference>,
+) {
+    let shared = |columns: &[String]| {
+        columns.iter().all(|c| {
+            [ours, theirs]
+                .iter()
+                .all(|r| r.columns.as_ref().is_some_and(|k| k.contains(c)))
+        })
+    };
+    if let (Some(a), Some(b)) = (&ours.keys, &theirs.keys) {
+        let set = |keys: &Vec<crate::sql::keys::Key>| -> BTreeSet<(bool, Vec<String>)> {
+            keys.iter()
+                .map(|k| {
+                    let mut c = k.columns.clone();
+                    c.sort();
+                    (k.primary, c)
+                })
+                .collect()
+        };
+        for (primary, columns) in set(a).difference(&set(b)).filter(|(_, c)| shared(c)) {
+            out.insert(Difference::Key {
+                table: table.to_string(),
+                columns: columns.join(", "),
+                primary: *primary,
+                in_sql,
+            });
+        }
+    }
+    if let (Some(a), Some(b)) = (&ours.indexes, &theirs.indexes) {
+        let mut left: Vec<&Vec<String>> = b.iter().map(|i| &i.columns).collect();
+        for i in a {
+            match left.iter().position(|c| **c == i.columns) {
+                Some(at) => {
+                    left.remove(at);
+                }
+                None if shared(&i.columns) => {
+                    out.insert(Difference::Index {
+                        table: table.to_string(),
+                        columns: i.columns.join(", "),
+                        in_sql,
+                    });
+                }
+                None => {}
+            }
+        }
+    }
+}
+
+/// What a difference says, and the table it is about.
+fn describe<'d>(d: &'d Difference, upto: &str, chain: &str) -> (String, &'d String) {
+    match d {
         Difference::Table { table, in_sql } => (
-            format!("table `{table}` is built by {} but not by {}", side(*in_sql, &upto, &chain), side(!*in_sql, &upto, &chain)),
+            format!("table `{table}` is built by {} but not by {}", side(*in_sql, upto, chain), side(!*in_sql, upto, chain)),
             table,
         ),
         Difference::Column {
@@ -362,7 +426,7 @@ fn drift(
             column,
             in_sql,
         } => (
-            format!("column `{column}` of `{table}` is built by {} but not by {}", side(*in_sql, &upto, &chain), side(!*in_sql, &upto, &chain)),
+            format!("column `{column}` of `{table}` is built by {} but not by {}", side(*in_sql, upto, chain), side(!*in_sql, upto, chain)),
             table,
         ),
         Difference::Type {
@@ -374,6 +438,32 @@ fn drift(
             format!("column `{column}` of `{table}` is of type family {sql} in {upto} but {alembic} in {chain}"),
             table,
         ),
+        Difference::Key {
+            table,
+            columns,
+            primary,
+            in_sql,
+        } => (
+            format!(
+                "the {} ({columns}) of `{table}` is built by {} but not by {}",
+                if *primary { "primary key" } else { "unique key" },
+                side(*in_sql, upto, chain),
+                side(!*in_sql, upto, chain)
+            ),
+            table,
+        ),
+        Difference::Index {
+            table,
+            columns,
+            in_sql,
+        } => (
+            format!(
+                "an index on ({columns}) of `{table}` is built by {} but not by {}",
+                side(*in_sql, upto, chain),
+                side(!*in_sql, upto, chain)
+            ),
+            table,
+        ),
         Difference::Nullable {
             table,
             column,
@@ -382,7 +472,18 @@ fn drift(
             let (a, b) = if *sql_not_null { ("NOT NULL", "nullable") } else { ("nullable", "NOT NULL") };
             (format!("column `{column}` of `{table}` is {a} in {upto} but {b} in {chain}"), table)
         }
-    };
+    }
+}
+
+fn drift(
+    d: &Difference,
+    (m, stamp): (&crate::rules::naming::Migration, std::ops::Range<usize>),
+    rev: &Revision,
+    applied: bool,
+) -> Finding {
+    let upto = format!("the SQL migrations up to `{}`", m.name);
+    let chain = format!("the Alembic chain up to `{}`", rev.id);
+    let (what, table) = describe(d, &upto, &chain);
     let op = match &rev.upgrade {
         Ok(Some(ops)) => ops
             .iter()
@@ -523,6 +624,65 @@ mod tests {
         );
         // A type miglint does not compare (an enum) is never a drift.
         assert!(messages("sa.Column('email', sa.Enum('a', name='e'))").is_empty());
+    }
+
+    #[test]
+    fn a_key_or_index_one_side_lacks_drifts() {
+        let sql = |extra: &str| {
+            format!("ALTER TABLE auth.users ADD COLUMN email text;\n{extra}UPDATE auth.alembic_version_auth SET version_num = 'c3';\n")
+        };
+        let rev = |extra: &str| {
+            format!("revision = 'c3'\ndown_revision = 'a1'\n\ndef upgrade():\n    op.add_column('users', sa.Column('email', sa.Text()), schema='auth')\n{extra}")
+        };
+        let messages = |sql: &str, rev: &str| -> Vec<String> {
+            found(
+                &[("0000_init.sql", INIT), ("0001_email.sql", sql)],
+                &[("v/a1.py", A1), ("v/c3.py", rev)],
+            )
+            .into_iter()
+            .map(|f| f.message)
+            .collect()
+        };
+        // The same key or index under other names (or a unique index for a constraint): no drift.
+        let unique = "    op.create_unique_constraint('uq_users_email', 'users', ['email'], schema='auth')\n";
+        assert!(messages(
+            &sql("ALTER TABLE auth.users ADD UNIQUE (email);\n"),
+            &rev(unique)
+        )
+        .is_empty());
+        assert!(messages(
+            &sql("CREATE UNIQUE INDEX ON auth.users (email);\n"),
+            &rev(unique)
+        )
+        .is_empty());
+        let index = "    op.create_index('ix_users_email', 'users', ['email'], schema='auth')\n";
+        assert!(messages(
+            &sql("CREATE INDEX users_email ON auth.users (email);\n"),
+            &rev(index)
+        )
+        .is_empty());
+        // One side only.
+        let m = messages(
+            &sql("ALTER TABLE auth.users ADD UNIQUE (email);\n"),
+            &rev(""),
+        );
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(
+            m[0].starts_with("the unique key (email) of `auth.users` is built by the SQL"),
+            "{m:?}"
+        );
+        let m = messages(&sql(""), &rev(index));
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(
+            m[0].starts_with("an index on (email) of `auth.users` is built by the Alembic chain"),
+            "{m:?}"
+        );
+        // An index the comparison cannot describe (an expression) leaves the table's indexes out.
+        assert!(messages(
+            &sql("CREATE INDEX ON auth.users (lower(email));\n"),
+            &rev(index)
+        )
+        .is_empty());
     }
 
     #[test]

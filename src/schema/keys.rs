@@ -1,12 +1,13 @@
 //! The unique keys of the tables the set creates, followed through the replay so that a
-//! foreign key to columns without one is found before PostgreSQL refuses it (42830, 55000).
+//! foreign key to columns without one is found before PostgreSQL refuses it (42830, 55000);
+//! and their plain indexes (compared with the schema the Alembic chain builds).
 //!
 //! Keys are only ever *forgotten* when the replay is unsure (a table's keys become `None`):
 //! a key the model lacks would be a false alarm, one it keeps too long only a missed one.
 
 use super::{Lookup, Model, Problem};
 use crate::sql::ddl::{AlterOp, Name, Reference};
-use crate::sql::keys::Key;
+use crate::sql::keys::{Key, Plain};
 
 impl Model {
     /// Every name a relation or key holds in `schema` (PostgreSQL generates unused ones).
@@ -15,11 +16,16 @@ impl Model {
             return true;
         };
         ns.relations.contains_key(name)
-            || ns
-                .relations
-                .values()
-                .flat_map(|r| r.keys.iter().flatten())
-                .any(|k| k.name.as_deref() == Some(name))
+            || ns.relations.values().any(|r| {
+                r.keys
+                    .iter()
+                    .flatten()
+                    .any(|k| k.name.as_deref() == Some(name))
+                    || r.indexes
+                        .iter()
+                        .flatten()
+                        .any(|i| i.name.as_deref() == Some(name))
+            })
     }
 
     /// Adds keys to `table` (if its keys are known). A generated name already taken gets a
@@ -48,6 +54,31 @@ impl Model {
         }
     }
 
+    /// Adds what an index adds to its table's plain indexes: itself, or (one the comparison
+    /// cannot describe) that they are no longer known.
+    pub(super) fn add_index(
+        &mut self,
+        (schema, table): &(String, String),
+        plain: Option<&Plain>,
+        unreadable: bool,
+    ) {
+        let plain = plain.map(|p| {
+            let mut p = p.clone();
+            if p.generated && p.name.as_ref().is_some_and(|n| self.taken(schema, n)) {
+                p.name = None;
+            }
+            p
+        });
+        let Some(relation) = self.relation_mut(schema, table) else {
+            return;
+        };
+        if unreadable {
+            relation.indexes = None;
+        } else if let (Some(indexes), Some(p)) = (relation.indexes.as_mut(), plain) {
+            indexes.push(p);
+        }
+    }
+
     /// The keys of `schema.table` are no longer known.
     pub(super) fn forget_keys(&mut self, schema: &str, table: &str) {
         if let Some(r) = self.relation_mut(schema, table) {
@@ -67,6 +98,20 @@ impl Model {
         let Some(relation) = self.relation_mut(schema, table) else {
             return;
         };
+        // PostgreSQL drops the indexes on a dropped column; a renamed one is renamed in them.
+        if let Some(indexes) = relation.indexes.as_mut() {
+            match op {
+                AlterOp::DropColumn { columns, .. } => {
+                    indexes.retain(|i| !columns.iter().any(|c| i.columns.contains(&c.name)))
+                }
+                AlterOp::RenameColumn { from, to } => indexes
+                    .iter_mut()
+                    .flat_map(|i| i.columns.iter_mut())
+                    .filter(|c| **c == from.name)
+                    .for_each(|c| *c = to.clone()),
+                _ => {}
+            }
+        }
         let Some(keys) = relation.keys.as_mut() else {
             return;
         };
@@ -113,13 +158,11 @@ impl Model {
                 continue;
             };
             let mut renamed = false;
-            for k in ns
-                .relations
-                .values_mut()
-                .flat_map(|r| r.keys.iter_mut().flatten())
-            {
-                if k.name.as_deref() == Some(name.name.as_str()) {
-                    k.name = Some(to.to_string());
+            for r in ns.relations.values_mut() {
+                let names = (r.keys.iter_mut().flatten().map(|k| &mut k.name))
+                    .chain(r.indexes.iter_mut().flatten().map(|i| &mut i.name));
+                for n in names.filter(|n| n.as_deref() == Some(name.name.as_str())) {
+                    *n = Some(to.to_string());
                     renamed = true;
                 }
             }
@@ -138,10 +181,18 @@ impl Model {
                 continue;
             };
             let mut dropped = false;
-            for keys in ns.relations.values_mut().filter_map(|r| r.keys.as_mut()) {
-                let before = keys.len();
-                keys.retain(|k| k.name.as_deref() != Some(name.name.as_str()));
-                dropped |= keys.len() != before;
+            let named = Some(name.name.as_str());
+            for r in ns.relations.values_mut() {
+                if let Some(keys) = r.keys.as_mut() {
+                    let before = keys.len();
+                    keys.retain(|k| k.name.as_deref() != named);
+                    dropped |= keys.len() != before;
+                }
+                if let Some(indexes) = r.indexes.as_mut() {
+                    let before = indexes.len();
+                    indexes.retain(|i| i.name.as_deref() != named);
+                    dropped |= indexes.len() != before;
+                }
             }
             if dropped {
                 return;
@@ -155,6 +206,9 @@ impl Model {
                 for r in ns.relations.values_mut() {
                     if r.keys.iter().flatten().any(|k| k.name.is_none()) {
                         r.keys = None;
+                    }
+                    if r.indexes.iter().flatten().any(|i| i.name.is_none()) {
+                        r.indexes = None;
                     }
                 }
             }

@@ -111,6 +111,12 @@ pub enum Change {
         /// A table's columns' types and nullability, as written.
         #[serde(default)]
         shapes: Vec<Shape>,
+        /// The plain index an index adds to its table; `index_unreadable`: one the comparison
+        /// with the Alembic chain cannot describe (partial, on an expression, …).
+        #[serde(default)]
+        plain: Option<Box<super::keys::Plain>>,
+        #[serde(default)]
+        index_unreadable: bool,
     },
     Drop {
         kind: Option<Kind>,
@@ -526,6 +532,8 @@ impl Reader<'_> {
                 uses: None,
                 keys: None,
                 shapes: Vec::new(),
+                plain: None,
+                index_unreadable: false,
             }],
             None => vec![self.unknown(format!("CREATE {}", kind.as_str().to_uppercase()))],
         }
@@ -575,6 +583,8 @@ impl Reader<'_> {
             on: None,
             references,
             uses: None,
+            plain: None,
+            index_unreadable: false,
             shapes: if derived {
                 Vec::new()
             } else {
@@ -629,6 +639,8 @@ impl Reader<'_> {
             columns: None,
             keys: Some(super::keys::index_key(&table.name, i).into_iter().collect()),
             shapes: Vec::new(),
+            plain: super::keys::index_plain(&table.name, i).map(Box::new),
+            index_unreadable: super::keys::index_unreadable(i),
             on: Some((table, columns)),
             references: Vec::new(),
             uses: None,

@@ -179,6 +179,43 @@ pub fn index_key(table: &str, i: &CreateIndex) -> Option<Key> {
     })
 }
 
+/// A plain (not unique) btree index of a table on plain columns, in order: what the schema the
+/// SQL builds is compared with the Alembic chain's on (names aside).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Plain {
+    /// As written, or generated (`t_a_b_idx`, see [`Key::generated`]); `None`: not known.
+    pub name: Option<String>,
+    pub generated: bool,
+    pub columns: Vec<String>,
+}
+
+/// Whether an index is one the comparison cannot describe: partial, on an expression, of
+/// another method than btree, or with `INCLUDE` columns.
+pub fn index_unreadable(i: &CreateIndex) -> bool {
+    let btree = i
+        .using
+        .as_ref()
+        .is_none_or(|u| u.to_string().eq_ignore_ascii_case("btree"));
+    i.predicate.is_some() || !btree || !i.include.is_empty() || plain(&i.columns).is_none()
+}
+
+/// The plain index a `CREATE INDEX` adds (not unique, and readable).
+pub fn index_plain(table: &str, i: &CreateIndex) -> Option<Plain> {
+    if i.unique || index_unreadable(i) {
+        return None;
+    }
+    let columns = plain(&i.columns)?;
+    let (name, generated) = match &i.name {
+        Some(n) => (n.0.last().and_then(|p| p.as_ident()).map(fold), false),
+        None => (generated(table, &columns, "idx"), true),
+    };
+    Some(Plain {
+        name,
+        generated,
+        columns,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

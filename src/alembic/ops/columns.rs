@@ -63,18 +63,62 @@ pub(super) fn column_sql(args: &[Arg], kwargs: &[(String, Arg)]) -> Option<Strin
         })
     });
     let ty = ty.map_or_else(|| "unknown_type".to_string(), sql_type);
-    let not_null =
-        is("nullable", "False") || (is("primary_key", "True") && !is("nullable", "True"));
+    let not_null = is("nullable", "False") || is("primary_key", "True");
+    // `unique=True` is a unique constraint, unless `index=True` makes it a unique index.
+    let unique = is("unique", "True") && !is("index", "True");
     Some(format!(
-        "{name} {ty}{}",
-        if not_null || is("primary_key", "True") {
-            " NOT NULL"
-        } else {
-            ""
-        }
+        "{name} {ty}{}{}",
+        if not_null { " NOT NULL" } else { "" },
+        if unique { " UNIQUE" } else { "" }
     ))
 }
 
+fn kwarg<'a>(kwargs: &'a [(String, Arg)], key: &str) -> Option<&'a Arg> {
+    kwargs.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+/// `CREATE [UNIQUE] INDEX ix_<label>_<column>` for a `sa.Column(…, index=True)` (SQLAlchemy's
+/// default naming convention, `ix_%(column_0_label)s`; the label is `schema_table` or `table`).
+pub(super) fn column_index(
+    label: &str,
+    qualified: &str,
+    args: &[Arg],
+    kwargs: &[(String, Arg)],
+) -> Option<String> {
+    if kwarg(kwargs, "index") != Some(&Arg::Name("True".into())) {
+        return None;
+    }
+    let column = name_of(args.first()?)?;
+    let unique = kwarg(kwargs, "unique") == Some(&Arg::Name("True".into()));
+    Some(format!(
+        "CREATE {}INDEX {} ON {qualified} ({});",
+        if unique { "UNIQUE " } else { "" },
+        quote(&format!("ix_{label}_{column}")),
+        quote(&column)
+    ))
+}
+
+/// `[CONSTRAINT name] UNIQUE (…)` (or `PRIMARY KEY`) for a constraint's columns and keyword
+/// arguments (`name=`, `deferrable=`, `initially=`); `None` when one is not a plain name.
+pub(super) fn key_sql(kind: &str, columns: &[Arg], kwargs: &[(String, Arg)]) -> Option<String> {
+    let names: Vec<String> = columns
+        .iter()
+        .map(|a| name_of(a).map(|n| quote(&n)))
+        .collect::<Option<_>>()?;
+    let name = match kwarg(kwargs, "name") {
+        None => String::new(),
+        Some(Arg::Name(n)) if n == "None" => String::new(),
+        Some(n) => format!("CONSTRAINT {} ", quote(&name_of(n)?)),
+    };
+    let deferrable = kwarg(kwargs, "deferrable") == Some(&Arg::Name("True".into()))
+        || kwarg(kwargs, "initially")
+            .is_some_and(|i| name_of(i).is_some_and(|i| i.eq_ignore_ascii_case("deferred")));
+    Some(format!(
+        "{name}{kind} ({}){}",
+        names.join(", "),
+        if deferrable { " DEFERRABLE" } else { "" }
+    ))
+}
 /// `ALTER COLUMN` statements for `op.alter_column`'s `nullable=` and `type_=`.
 pub(super) fn alter_sql(table: &str, column: &str, kwargs: &[(String, Arg)]) -> Vec<String> {
     let mut out = Vec::new();
