@@ -72,6 +72,9 @@ pub struct Relation {
     pub shapes: Vec<Shape>,
     /// A table's plain indexes, `None` when not all are known (one on an expression, …).
     pub indexes: Option<Vec<Plain>>,
+    /// An index's columns (it goes when one of them is dropped); `None` when not all are
+    /// plain columns (an expression, a predicate).
+    pub on_columns: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -589,6 +592,7 @@ impl Model {
             keys: (*kind == Kind::Table).then(|| Some(Vec::new())).flatten(),
             shapes: shapes.clone(),
             indexes: (*kind == Kind::Table && columns.is_some()).then(Vec::new),
+            on_columns: on_columns(change),
         };
         if schema == "pg_temp" {
             self.temp.insert(target.name.clone(), relation);
@@ -977,6 +981,18 @@ fn column_op(
     None
 }
 
+/// The columns a new index is on, when all are plain (see [`Relation::on_columns`]).
+fn on_columns(change: &Change) -> Option<Vec<String>> {
+    match change {
+        Change::Create {
+            on: Some((_, columns)),
+            index_unreadable: false,
+            ..
+        } => Some(columns.iter().map(|c| c.name.clone()).collect()),
+        _ => None,
+    }
+}
+
 fn unknown_table() -> Relation {
     Relation {
         kind: Kind::Table,
@@ -986,6 +1002,7 @@ fn unknown_table() -> Relation {
         keys: None,
         shapes: Vec::new(),
         indexes: None,
+        on_columns: None,
     }
 }
 

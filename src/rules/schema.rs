@@ -547,4 +547,31 @@ mod tests {
         ])
         .is_empty());
     }
+
+    #[test]
+    fn an_index_goes_with_a_dropped_column() {
+        // PostgreSQL drops the indexes on a dropped column, so the name is free again.
+        assert!(codes(&[
+            "CREATE TABLE t (a int, b int); CREATE INDEX i ON t (a); CREATE UNIQUE INDEX u ON t (a, b);",
+            "ALTER TABLE t DROP COLUMN a;",
+            "CREATE INDEX i ON t (b); CREATE INDEX u ON t (b);"
+        ])
+        .is_empty());
+        // One on an expression may or may not have gone: never reported.
+        assert!(codes(&[
+            "CREATE TABLE t (a int, b int); CREATE INDEX e ON t ((a + 1));",
+            "ALTER TABLE t DROP COLUMN a;",
+            "CREATE INDEX e ON t (b);"
+        ])
+        .is_empty());
+        // An index on another column stays.
+        assert_eq!(
+            codes(&[
+                "CREATE TABLE t (a int, b int); CREATE INDEX i ON t (b);",
+                "ALTER TABLE t DROP COLUMN a;",
+                "CREATE INDEX i ON t (b);"
+            ]),
+            ["duplicate-relation"]
+        );
+    }
 }

@@ -6,7 +6,7 @@
 //! a key the model lacks would be a false alarm, one it keeps too long only a missed one.
 
 use super::{Lookup, Model, Problem};
-use crate::sql::ddl::{AlterOp, Name, Reference};
+use crate::sql::ddl::{AlterOp, Kind, Name, Reference};
 use crate::sql::keys::{Key, Plain};
 
 impl Model {
@@ -88,6 +88,10 @@ impl Model {
 
     /// What one `ALTER TABLE` action does to the keys of `schema.table`.
     pub(super) fn key_op(&mut self, schema: &str, table: &str, op: &AlterOp) {
+        if let AlterOp::DropColumn { columns, .. } = op {
+            let dropped: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+            self.drop_column_indexes((schema, table), &dropped);
+        }
         if let AlterOp::AddKey(k) = op {
             self.add_keys(
                 Some((schema.to_string(), table.to_string())),
@@ -140,6 +144,29 @@ impl Model {
             AlterOp::KeysUnknown => relation.keys = None,
             _ => {}
         }
+    }
+
+    /// PostgreSQL drops the indexes that use a dropped column; one whose columns are not all
+    /// known may have gone.
+    fn drop_column_indexes(&mut self, (schema, table): (&str, &str), dropped: &[&str]) {
+        let of = (schema.to_string(), table.to_string());
+        let Some(ns) = self.schemas.get_mut(schema) else {
+            return;
+        };
+        let mut unsure = Vec::new();
+        ns.relations.retain(|name, r| {
+            let on_table =
+                r.kind == Kind::Index && r.uses.as_ref().is_some_and(|u| u.contains(&of));
+            match &r.on_columns {
+                _ if !on_table => true,
+                Some(columns) => !columns.iter().any(|c| dropped.contains(&c.as_str())),
+                None => {
+                    unsure.push((schema.to_string(), name.clone()));
+                    true
+                }
+            }
+        });
+        self.maybe_gone.extend(unsure);
     }
 
     /// The schemas an index name may be in: its qualifier, or the search path.
