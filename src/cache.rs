@@ -124,7 +124,7 @@ struct Stored {
 pub fn fingerprint(set: &SetConfig) -> String {
     let placeholders: Vec<&str> = set.placeholders.iter().map(|r| r.as_str()).collect();
     format!(
-        "{} cache=12 exact={} layout={} dialect={} psql={} placeholders={:?}",
+        "{} cache=14 exact={} layout={} dialect={} psql={} placeholders={:?}",
         env!("CARGO_PKG_VERSION"),
         cfg!(feature = "postgres-exact"),
         set.layout.as_str(),

@@ -86,6 +86,9 @@ pub struct Namespace {
     pub open: bool,
     /// Its existence is not certain (declared external, or learned from an applied file).
     pub maybe: bool,
+    /// Every key and index name the replay has seen here (never shrinks: a name kept too long
+    /// only makes a generated name unknown, see [`crate::sql::keys::Key::generated`]).
+    pub key_names: HashSet<String>,
 }
 
 /// The model at one point of the replay.

@@ -338,13 +338,13 @@ fn column_differences(
             continue;
         };
         let column = s.column.clone();
-        if let (Some(sql), Some(alembic)) = (&s.family, &t.family) {
+        if let (Some(sql), Some(alembic)) = (s.family, t.family) {
             if sql != alembic {
                 out.insert(Difference::Type {
                     table: table.to_string(),
                     column: column.clone(),
-                    sql: sql.clone(),
-                    alembic: alembic.clone(),
+                    sql: sql.to_string(),
+                    alembic: alembic.to_string(),
                 });
             }
         }

@@ -10,22 +10,19 @@ use crate::sql::ddl::{AlterOp, Kind, Name, Reference};
 use crate::sql::keys::{Key, Plain};
 
 impl Model {
-    /// Every name a relation or key holds in `schema` (PostgreSQL generates unused ones).
+    /// Whether a relation, key or index may hold `name` in `schema` (then PostgreSQL would
+    /// generate another). A hash lookup: the check runs for every key a table gets.
     fn taken(&self, schema: &str, name: &str) -> bool {
-        let Some(ns) = self.schemas.get(schema) else {
-            return true;
-        };
-        ns.relations.contains_key(name)
-            || ns.relations.values().any(|r| {
-                r.keys
-                    .iter()
-                    .flatten()
-                    .any(|k| k.name.as_deref() == Some(name))
-                    || r.indexes
-                        .iter()
-                        .flatten()
-                        .any(|i| i.name.as_deref() == Some(name))
-            })
+        self.schemas
+            .get(schema)
+            .is_none_or(|ns| ns.relations.contains_key(name) || ns.key_names.contains(name))
+    }
+
+    /// Notes the names of keys and indexes `schema` now holds.
+    fn note_names<'n>(&mut self, schema: &str, names: impl Iterator<Item = &'n Option<String>>) {
+        if let Some(ns) = self.schemas.get_mut(schema) {
+            ns.key_names.extend(names.flatten().cloned());
+        }
     }
 
     /// Adds keys to `table` (if its keys are known). A generated name already taken gets a
@@ -46,6 +43,7 @@ impl Model {
             }
             added.push(k);
         }
+        self.note_names(&schema, added.iter().map(|k| &k.name));
         if let Some(keys) = self
             .relation_mut(&schema, &table)
             .and_then(|r| r.keys.as_mut())
@@ -69,6 +67,9 @@ impl Model {
             }
             p
         });
+        if let Some(p) = &plain {
+            self.note_names(schema, std::iter::once(&p.name));
+        }
         let Some(relation) = self.relation_mut(schema, table) else {
             return;
         };
@@ -88,6 +89,9 @@ impl Model {
 
     /// What one `ALTER TABLE` action does to the keys of `schema.table`.
     pub(super) fn key_op(&mut self, schema: &str, table: &str, op: &AlterOp) {
+        if let AlterOp::RenameConstraint { to, .. } = op {
+            self.note_names(schema, std::iter::once(&Some(to.clone())));
+        }
         if let AlterOp::DropColumn { columns, .. } = op {
             let dropped: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
             self.drop_column_indexes((schema, table), &dropped);
@@ -194,6 +198,7 @@ impl Model {
                 }
             }
             if renamed {
+                ns.key_names.insert(to.to_string());
                 return;
             }
         }

@@ -30,7 +30,7 @@ impl Model {
             } => {
                 for s in shapes.iter_mut().filter(|s| s.column == *column) {
                     if let Some(f) = family {
-                        s.family = f.clone();
+                        s.family = *f;
                     }
                     if let Some(n) = not_null {
                         s.not_null = *n;

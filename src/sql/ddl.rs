@@ -54,8 +54,15 @@ pub struct Reference {
 pub struct Shape {
     pub column: String,
     /// See [`super::types::family`]; `None`: a type miglint does not compare.
-    pub family: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<super::types::Family>,
+    #[serde(default, skip_serializing_if = "is_false")]
     pub not_null: bool,
+}
+
+/// For `skip_serializing_if`: the analysis cache leaves out what is false.
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// The kinds of relation the replay tracks (they share one namespace per schema).
@@ -102,20 +109,20 @@ pub enum Change {
         on: Option<(Name, Vec<Column>)>,
         references: Vec<Reference>,
         /// A view's relations (dropped with them by `CASCADE`); `None` when not known.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         uses: Option<Vec<Name>>,
         /// A table's unique keys (`None`: not known, as for `LIKE` or a key on an
         /// expression); the key a unique index adds to its table.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         keys: Option<Vec<Key>>,
         /// A table's columns' types and nullability, as written.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         shapes: Vec<Shape>,
         /// The plain index an index adds to its table; `index_unreadable`: one the comparison
         /// with the Alembic chain cannot describe (partial, on an expression, …).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         plain: Option<Box<super::keys::Plain>>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "is_false")]
         index_unreadable: bool,
     },
     Drop {
@@ -293,9 +300,9 @@ pub enum AlterOp {
         references: Vec<Reference>,
         /// `NOT NULL` (or a primary key) without a default, identity or generated value: on a
         /// table that has rows, PostgreSQL refuses it (23502).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "is_false")]
         required: bool,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         shape: Option<Shape>,
     },
     DropColumn {
@@ -311,7 +318,7 @@ pub enum AlterOp {
     /// `ALTER COLUMN c TYPE …` (a new family), `SET`/`DROP NOT NULL`.
     Reshape {
         column: String,
-        family: Option<Option<String>>,
+        family: Option<Option<super::types::Family>>,
         not_null: Option<bool>,
     },
     RenameTo(String),
