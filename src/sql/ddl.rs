@@ -187,6 +187,30 @@ impl Change {
     /// Every byte range the change holds (a cached change is checked against its file).
     pub fn spans(&self) -> Vec<Range<usize>> {
         let mut out = Vec::new();
+        // The commonest and largest change is read in place: cloning it (keys, shapes) to
+        // reuse the mutable walk cost a warm check of 10,000 files about 5%.
+        if let Change::Create {
+            name,
+            columns,
+            on,
+            references,
+            uses,
+            ..
+        } = self
+        {
+            out.push(name.span.clone());
+            out.extend(columns.iter().flatten().map(|c| c.span.clone()));
+            if let Some((t, cols)) = on {
+                out.push(t.span.clone());
+                out.extend(cols.iter().map(|c| c.span.clone()));
+            }
+            for r in references {
+                out.push(r.table.span.clone());
+                out.extend(r.columns.iter().map(|c| c.span.clone()));
+            }
+            out.extend(uses.iter().flatten().map(|r| r.span.clone()));
+            return out;
+        }
         self.clone().each_span(|r| out.push(r.clone()));
         out
     }
@@ -1210,4 +1234,27 @@ fn statement_kind(text: &str) -> String {
         .take(3)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_create_gives_the_spans_the_walk_gives() {
+        let sql = "CREATE TABLE t (id int PRIMARY KEY, r int REFERENCES u (id), UNIQUE (r));\nCREATE UNIQUE INDEX i ON t (r);\nCREATE VIEW v AS SELECT * FROM t;\n";
+        let dialect = crate::sql::dialect("postgres");
+        let a = crate::sql::analyze(sql, dialect.as_ref(), &[], true);
+        let creates: Vec<&Change> = a
+            .changes
+            .iter()
+            .filter(|c| matches!(c, Change::Create { .. }))
+            .collect();
+        assert_eq!(creates.len(), 3);
+        for c in creates {
+            let mut walked = Vec::new();
+            c.clone().each_span(|r| walked.push(r.clone()));
+            assert_eq!(c.spans(), walked);
+        }
+    }
 }
