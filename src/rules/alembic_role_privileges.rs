@@ -418,28 +418,21 @@ mod tests {
 
     #[test]
     fn what_is_not_followed_is_a_blocker_that_says_so() {
-        let member = "GRANT migrator TO auth_service;\n";
-        let f = found(
-            &[("0000_init.sql", INIT), ("0001_m.sql", member)],
-            Some("auth_service"),
-        );
-        assert_eq!(f.len(), 1);
-        assert!(
-            f[0].message.starts_with("miglint could not verify"),
-            "{}",
-            f[0].message
-        );
-        let block = "DO $$ BEGIN GRANT USAGE ON SCHEMA auth TO auth_service; END $$;\n";
-        let f = found(
-            &[("0000_init.sql", INIT), ("0001_do.sql", block)],
-            Some("auth_service"),
-        );
-        assert_eq!(f.len(), 1);
-        assert!(
-            f[0].message.starts_with("miglint could not verify"),
-            "{}",
-            f[0].message
-        );
+        for sql in [
+            "GRANT migrator TO auth_service;\n",
+            "DO $$ BEGIN GRANT USAGE ON SCHEMA auth TO auth_service; END $$;\n",
+        ] {
+            let f = found(
+                &[("0000_init.sql", INIT), ("0001_m.sql", sql)],
+                Some("auth_service"),
+            );
+            assert_eq!(f.len(), 1, "{sql}");
+            assert!(
+                f[0].message.starts_with("miglint could not verify"),
+                "{}",
+                f[0].message
+            );
+        }
     }
 
     #[test]

@@ -168,6 +168,14 @@ pub fn table_keys(table: &str, t: &sqlparser::ast::CreateTable) -> Option<Vec<Ke
     Some(keys)
 }
 
+/// An index's name as written, or as PostgreSQL generates it (`t_a_b_idx`); whether generated.
+fn index_name(table: &str, i: &CreateIndex, columns: &[String]) -> (Option<String>, bool) {
+    match &i.name {
+        Some(n) => (n.0.last().and_then(|p| p.as_ident()).map(fold), false),
+        None => (generated(table, columns, "idx"), true),
+    }
+}
+
 /// The key a `CREATE UNIQUE INDEX` adds: none for an index that is not unique, is partial or
 /// indexes an expression (a foreign key cannot use it).
 pub fn index_key(table: &str, i: &CreateIndex) -> Option<Key> {
@@ -175,10 +183,7 @@ pub fn index_key(table: &str, i: &CreateIndex) -> Option<Key> {
         return None;
     }
     let columns = plain(&i.columns)?;
-    let (name, generated) = match &i.name {
-        Some(n) => (n.0.last().and_then(|p| p.as_ident()).map(fold), false),
-        None => (generated(table, &columns, "idx"), true),
-    };
+    let (name, generated) = index_name(table, i, &columns);
     Some(Key {
         name,
         generated,
@@ -216,10 +221,7 @@ pub fn index_plain(table: &str, i: &CreateIndex) -> Option<Plain> {
         return None;
     }
     let columns = plain(&i.columns)?;
-    let (name, generated) = match &i.name {
-        Some(n) => (n.0.last().and_then(|p| p.as_ident()).map(fold), false),
-        None => (generated(table, &columns, "idx"), true),
-    };
+    let (name, generated) = index_name(table, i, &columns);
     Some(Plain {
         name,
         generated,
