@@ -418,7 +418,7 @@ fn key_differences(
 fn describe<'d>(d: &'d Difference, upto: &str, chain: &str) -> (String, &'d String) {
     match d {
         Difference::Table { table, in_sql } => (
-            format!("table `{table}` is built by {} but not by {}", side(*in_sql, upto, chain), side(!*in_sql, upto, chain)),
+            format!("table `{table}` {}", built(*in_sql, upto, chain)),
             table,
         ),
         Difference::Column {
@@ -426,7 +426,7 @@ fn describe<'d>(d: &'d Difference, upto: &str, chain: &str) -> (String, &'d Stri
             column,
             in_sql,
         } => (
-            format!("column `{column}` of `{table}` is built by {} but not by {}", side(*in_sql, upto, chain), side(!*in_sql, upto, chain)),
+            format!("column `{column}` of `{table}` {}", built(*in_sql, upto, chain)),
             table,
         ),
         Difference::Type {
@@ -445,10 +445,9 @@ fn describe<'d>(d: &'d Difference, upto: &str, chain: &str) -> (String, &'d Stri
             in_sql,
         } => (
             format!(
-                "the {} ({columns}) of `{table}` is built by {} but not by {}",
+                "the {} ({columns}) of `{table}` {}",
                 if *primary { "primary key" } else { "unique key" },
-                side(*in_sql, upto, chain),
-                side(!*in_sql, upto, chain)
+                built(*in_sql, upto, chain)
             ),
             table,
         ),
@@ -458,9 +457,8 @@ fn describe<'d>(d: &'d Difference, upto: &str, chain: &str) -> (String, &'d Stri
             in_sql,
         } => (
             format!(
-                "an index on ({columns}) of `{table}` is built by {} but not by {}",
-                side(*in_sql, upto, chain),
-                side(!*in_sql, upto, chain)
+                "an index on ({columns}) of `{table}` {}",
+                built(*in_sql, upto, chain)
             ),
             table,
         ),
@@ -508,13 +506,10 @@ fn drift(
     f
 }
 
-/// The SQL side (`upto`) or the Alembic side (`chain`).
-fn side<'s>(sql: bool, upto: &'s str, chain: &'s str) -> &'s str {
-    if sql {
-        upto
-    } else {
-        chain
-    }
+/// "is built by" the side that has it "but not by" the other (`in_sql`: the SQL side has it).
+fn built(in_sql: bool, upto: &str, chain: &str) -> String {
+    let (with, without) = if in_sql { (upto, chain) } else { (chain, upto) };
+    format!("is built by {with} but not by {without}")
 }
 
 /// Whether an op's SQL names `schema.table` (quoted as the reader writes it).

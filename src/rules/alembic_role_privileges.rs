@@ -223,7 +223,7 @@ fn replay(facts: &SetFacts, role: &str, (schema, table): (&str, &str)) -> Privil
                     name,
                     if_not_exists,
                     ..
-                } if name.name == table && name.schema.as_deref().unwrap_or("public") == schema => {
+                } if is_version_table(&name.schema, &name.name, (schema, table)) => {
                     if !*if_not_exists || !p.table_exists {
                         p.table = Acl::new(RUNNER, TABLE_ALL);
                     }
@@ -241,10 +241,16 @@ fn replay(facts: &SetFacts, role: &str, (schema, table): (&str, &str)) -> Privil
     p
 }
 
+/// Whether `schema.name` (unqualified: in `public`, the default search path) is the version
+/// table.
+fn is_version_table(schema: &Option<String>, name: &str, (s, t): (&str, &str)) -> bool {
+    name == t && schema.as_deref().unwrap_or("public") == s
+}
+
 /// Whether the set creates the version table itself.
 fn creates(facts: &SetFacts, (schema, table): (&str, &str)) -> bool {
     facts.analyses.values().flat_map(|a| &a.changes).any(|c| {
-        matches!(c, Change::Create { kind: Kind::Table, name, .. } if name.name == table && name.schema.as_deref().unwrap_or("public") == schema)
+        matches!(c, Change::Create { kind: Kind::Table, name, .. } if is_version_table(&name.schema, &name.name, (schema, table)))
     })
 }
 
@@ -284,9 +290,8 @@ impl Privileges {
         (schema, table): (&str, &str),
         path: &str,
     ) {
-        let is_table = |s: &Option<String>, name: &String| {
-            name == table && s.as_deref().unwrap_or("public") == schema
-        };
+        let is_table =
+            |s: &Option<String>, name: &String| is_version_table(s, name, (schema, table));
         match privilege {
             Privilege::Grant {
                 revoke,
