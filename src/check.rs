@@ -296,7 +296,7 @@ pub fn check_snapshot_cached(
     set: &SetConfig,
     snapshot: Snapshot,
     require_recorded: bool,
-    cache: Option<&HashMap<String, crate::cache::Entry>>,
+    cache: Option<&crate::cache::Cache>,
     all: bool,
 ) -> (Vec<Finding>, SetState) {
     // Parsed once here; the naming and ledger rules below take it.
@@ -365,7 +365,7 @@ fn analyse_files(
     snapshot: &Snapshot,
     (migrations, downs): (&[Migration], &[Migration]),
     applied: &crate::ledger::Ledger,
-    cache: Option<&HashMap<String, crate::cache::Entry>>,
+    cache: Option<&crate::cache::Cache>,
     all: bool,
 ) -> Vec<PerFile> {
     // A baseline version's down file is as legacy as its up file.
@@ -391,7 +391,7 @@ fn analyse_files(
             let hit = cache
                 .and_then(|c| c.get(digest))
                 .filter(|e| e.parsed == parse)
-                .and_then(|e| e.analysis(file.bytes.len()));
+                .and_then(|e| e.into_analysis(file.bytes.len()));
             let miss = hit.is_none();
             let (f, a) = rules::sql::check_file(set, dialect.as_ref(), file, parse, hit);
             // A skipped file has nothing worth caching.
@@ -1031,7 +1031,8 @@ fn check_snapshot_with_cache(
         .repo
         .as_ref()
         .map(|repo| crate::cache::path(repo.state_dir(), set));
-    let cached = cache_path.as_deref().map(|p| crate::cache::load(p, set));
+    let bytes = cache_path.as_deref().map(crate::cache::read);
+    let cached = bytes.as_deref().map(|b| crate::cache::Cache::parse(b, set));
     let (f, state) = check_snapshot_cached(
         set,
         snapshot,
@@ -1048,7 +1049,7 @@ fn check_snapshot_with_cache(
                 let a = state.analyses.get(&f.name)?;
                 Some((f.digest(), a, *state.parsed.get(&f.name)?))
             });
-            crate::cache::store(p, set, crate::cache::entries(analysed));
+            crate::cache::store(p, set, analysed);
         }
     }
     (f, state)

@@ -54,15 +54,8 @@ pub struct Reference {
 pub struct Shape {
     pub column: String,
     /// See [`super::types::family`]; `None`: a type miglint does not compare.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub family: Option<super::types::Family>,
-    #[serde(default, skip_serializing_if = "is_false")]
     pub not_null: bool,
-}
-
-/// For `skip_serializing_if`: the analysis cache leaves out what is false.
-fn is_false(b: &bool) -> bool {
-    !*b
 }
 
 /// The kinds of relation the replay tracks (they share one namespace per schema).
@@ -109,20 +102,15 @@ pub enum Change {
         on: Option<(Name, Vec<Column>)>,
         references: Vec<Reference>,
         /// A view's relations (dropped with them by `CASCADE`); `None` when not known.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         uses: Option<Vec<Name>>,
         /// A table's unique keys (`None`: not known, as for `LIKE` or a key on an
         /// expression); the key a unique index adds to its table.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         keys: Option<Vec<Key>>,
         /// A table's columns' types and nullability, as written.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         shapes: Vec<Shape>,
         /// The plain index an index adds to its table; `index_unreadable`: one the comparison
         /// with the Alembic chain cannot describe (partial, on an expression, …).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         plain: Option<Box<super::keys::Plain>>,
-        #[serde(default, skip_serializing_if = "is_false")]
         index_unreadable: bool,
     },
     Drop {
@@ -324,9 +312,7 @@ pub enum AlterOp {
         references: Vec<Reference>,
         /// `NOT NULL` (or a primary key) without a default, identity or generated value: on a
         /// table that has rows, PostgreSQL refuses it (23502).
-        #[serde(default, skip_serializing_if = "is_false")]
         required: bool,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         shape: Option<Shape>,
     },
     DropColumn {

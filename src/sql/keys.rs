@@ -16,27 +16,18 @@ use sqlparser::ast::{
 
 use super::ident::fold;
 
-/// For `skip_serializing_if`: the analysis cache leaves out what is false.
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
 /// A unique key of a table.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Key {
     /// The constraint's or index's name: as written, or as PostgreSQL generates it (see
     /// `generated`); `None` when it cannot be known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Whether `name` was generated: PostgreSQL appends a digit when it is taken, which only
     /// the model (knowing what exists) can tell.
-    #[serde(default, skip_serializing_if = "is_false")]
     pub generated: bool,
     pub columns: Vec<String>,
-    #[serde(default, skip_serializing_if = "is_false")]
     pub primary: bool,
     /// `DEFERRABLE` (or `INITIALLY DEFERRED`): no foreign key can use it.
-    #[serde(default, skip_serializing_if = "is_false")]
     pub deferrable: bool,
 }
 
@@ -198,9 +189,7 @@ pub fn index_key(table: &str, i: &CreateIndex) -> Option<Key> {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Plain {
     /// As written, or generated (`t_a_b_idx`, see [`Key::generated`]); `None`: not known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "is_false")]
     pub generated: bool,
     pub columns: Vec<String>,
 }
