@@ -118,7 +118,7 @@ fn registry_row(variant: &str, code: &str, severity: &str, family: &str) -> Stri
 
 fn pass_row(code: &str, snake: &str, family: &str) -> String {
     let fam = family[..1].to_ascii_uppercase() + &family[1..];
-    format!("    Pass {{\n        name: \"{code}\",\n        family: Family::{fam},\n        run: {snake}::pass,\n    }},\n")
+    format!("    Pass {{\n        name: \"{code}\",\n        family: Family::{fam},\n        run: {snake}::pass,\n        memo: false,\n    }},\n")
 }
 
 fn scenario(code: &str, snake: &str) -> String {

@@ -11,7 +11,10 @@
 //! binary serde format), and each entry is its own blob, found by digest in an index built at
 //! load and decoded by the worker that analyses the file, in parallel, straight into the owned
 //! analysis. A warm run over 10,000 files spent most of its time parsing one 24 MB JSON document
-//! and cloning what it read; this is why the format is not JSON.
+//! and cloning what it read; this is why the format is not JSON. Each entry's schema changes
+//! stay encoded until a rule reads them ([`crate::sql::Changes`]), and the file starts with the
+//! SHA-256 of the rest, so a torn or corrupted file is ignored as a whole rather than decoded
+//! into something plausible later.
 //!
 //! The file is untrusted input: it is read with a size limit, every entry is validated against
 //! the file it is used for (counts and spans within its length) before use, and anything odd is
@@ -25,8 +28,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::SetConfig;
-use crate::sql::ddl::Change;
-use crate::sql::{Analysis, Directives, Outcome, Stamp, Statement};
+use crate::finding::Finding;
+use crate::sql::{Analysis, Changes, Directives, Outcome, Stamp, Statement};
 
 /// One cached analysis. Most statements parse, so only the others are stored in full; every
 /// statement's span is kept (flat `[start, end, …]`), because rules read the text of statements
@@ -35,7 +38,7 @@ use crate::sql::{Analysis, Directives, Outcome, Stamp, Statement};
 /// Postcard is positional: [`EntryRef`] (what is written) must list the same fields in the same
 /// order with the same encodings; `an_entry_survives_the_round_trip` holds them together.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Entry {
+pub struct Entry<'a> {
     /// Whether the file was parse-checked (baseline files are not).
     pub parsed: bool,
     n: usize,
@@ -44,7 +47,8 @@ pub struct Entry {
     tokenize_error: Option<(String, std::ops::Range<usize>)>,
     directives: Directives,
     stamps: Vec<Stamp>,
-    changes: Vec<Change>,
+    /// The schema changes, encoded ([`Changes::encode`]): decoded when first read.
+    changes: &'a [u8],
 }
 
 /// An [`Entry`] as written: borrowed from the analysis, so storing clones nothing.
@@ -57,11 +61,11 @@ struct EntryRef<'a> {
     tokenize_error: &'a Option<(String, std::ops::Range<usize>)>,
     directives: &'a Directives,
     stamps: &'a [Stamp],
-    changes: &'a [Change],
+    changes: Blob<'a>,
 }
 
 impl<'a> EntryRef<'a> {
-    fn new(analysis: &'a Analysis, parsed: bool) -> EntryRef<'a> {
+    fn new(analysis: &'a Analysis, parsed: bool, changes: &'a [u8]) -> EntryRef<'a> {
         EntryRef {
             parsed,
             n: analysis.statements.len(),
@@ -79,15 +83,15 @@ impl<'a> EntryRef<'a> {
             tokenize_error: &analysis.tokenize_error,
             directives: &analysis.directives,
             stamps: &analysis.stamps,
-            changes: &analysis.changes,
+            changes: Blob(changes),
         }
     }
 }
 
-impl Entry {
+impl Entry<'_> {
     /// The analysis, if the entry is plausible for a file of `len` bytes: no more statements
     /// than bytes and every span inside the file. Otherwise `None` (the file is analysed afresh).
-    pub fn into_analysis(self, len: usize) -> Option<Analysis> {
+    fn into_analysis(self, len: usize, whole: &std::sync::Arc<[u8]>) -> Option<Analysis> {
         if !self.plausible(len) {
             return None;
         }
@@ -107,7 +111,7 @@ impl Entry {
             tokenize_error: self.tokenize_error,
             directives: self.directives,
             stamps: self.stamps,
-            changes: self.changes,
+            changes: Changes::encoded(whole.clone(), within(whole, self.changes), len),
             skipped: false,
         })
     }
@@ -135,7 +139,6 @@ impl Entry {
                 .iter()
                 .all(|d| within(&d.span) && d.statement.as_ref().is_none_or(within))
             && self.stamps.iter().all(|s| within(&s.span))
-            && self.changes.iter().all(|c| c.spans().iter().all(&within))
     }
 }
 
@@ -164,18 +167,31 @@ struct Read<'a> {
     entries: Vec<(&'a str, &'a [u8])>,
 }
 
+/// Where `part` (borrowed from `whole` by the decoder) lies in `whole`: the changes of an entry
+/// are kept as a range of the file's bytes, shared by every analysis, not copied.
+fn within(whole: &[u8], part: &[u8]) -> std::ops::Range<usize> {
+    let start = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+    start..start.saturating_add(part.len())
+}
+
 /// A loaded cache: each entry's blob by the content digest of the file it analysed.
 #[derive(Default)]
 pub struct Cache<'a> {
+    /// The cache file's bytes.
+    pub whole: std::sync::Arc<[u8]>,
     entries: HashMap<&'a str, &'a [u8]>,
 }
 
 impl<'a> Cache<'a> {
     /// The cache in `bytes` (as [`read`] returns them), empty when they were written for another
     /// fingerprint or do not decode.
-    pub fn parse(bytes: &'a [u8], set: &SetConfig) -> Cache<'a> {
-        match postcard::from_bytes::<Read>(bytes) {
+    pub fn parse(bytes: &'a std::sync::Arc<[u8]>, set: &SetConfig) -> Cache<'a> {
+        let Some(payload) = checked(bytes) else {
+            return Cache::default();
+        };
+        match postcard::from_bytes::<Read>(payload) {
             Ok(r) if r.fingerprint == fingerprint(set) => Cache {
+                whole: bytes.clone(),
                 entries: r.entries.into_iter().collect(),
             },
             _ => Cache::default(),
@@ -191,8 +207,16 @@ impl<'a> Cache<'a> {
     }
 
     /// The entry for content `digest`, decoded; `None` when there is none or it is corrupt.
-    pub fn get(&self, digest: &str) -> Option<Entry> {
+    pub fn get(&self, digest: &str) -> Option<Entry<'a>> {
         postcard::from_bytes(self.entries.get(digest)?).ok()
+    }
+
+    /// The analysis of a file of `len` bytes with content `digest`, if an entry made with the
+    /// same `parsed` choice is there and plausible for it.
+    pub fn analysis(&self, digest: &str, len: usize, parsed: bool) -> Option<Analysis> {
+        self.get(digest)
+            .filter(|e| e.parsed == parsed)?
+            .into_analysis(len, &self.whole)
     }
 }
 
@@ -219,8 +243,10 @@ pub fn path(git_dir: &Path, set: &SetConfig) -> PathBuf {
 const LIMIT: u64 = 256 << 20;
 
 /// The bytes of the cache at `path`; none when it is missing or oversized.
-pub fn read(path: &Path) -> Vec<u8> {
-    crate::fsutil::read_state(path, LIMIT).unwrap_or_default()
+pub fn read(path: &Path) -> std::sync::Arc<[u8]> {
+    crate::fsutil::read_state(path, LIMIT)
+        .unwrap_or_default()
+        .into()
 }
 
 /// Writes one entry per analysed file, given as (content digest, analysis, parsed?), encoded in
@@ -234,7 +260,8 @@ pub fn store<'a>(
     let blobs: Vec<(&str, Vec<u8>)> = files
         .par_iter()
         .filter_map(|&(digest, a, parsed)| {
-            let blob = postcard::to_stdvec(&EntryRef::new(a, parsed)).ok()?;
+            let changes = a.changes.encode()?;
+            let blob = postcard::to_stdvec(&EntryRef::new(a, parsed, &changes)).ok()?;
             Some((digest, blob))
         })
         .collect();
@@ -243,11 +270,83 @@ pub fn store<'a>(
         fingerprint: &fingerprint,
         entries: blobs.iter().map(|(d, b)| (*d, Blob(b))).collect(),
     };
-    if let (Some(dir), Ok(bytes)) = (path.parent(), postcard::to_stdvec(&stored)) {
+    if let Ok(payload) = postcard::to_stdvec(&stored) {
+        write(path, &payload);
+    }
+}
+
+/// Writes `payload` behind its SHA-256, atomically. Failure to write is not an error.
+fn write(path: &Path, payload: &[u8]) {
+    use sha2::Digest;
+    let mut bytes = sha2::Sha256::digest(payload).to_vec();
+    bytes.extend_from_slice(payload);
+    if let Some(dir) = path.parent() {
         if std::fs::create_dir_all(dir).is_ok() {
             let _ = crate::fsutil::write_atomic(path, &bytes);
         }
     }
+}
+
+/// The payload of a file [`write`] wrote, if its checksum holds.
+fn checked(bytes: &[u8]) -> Option<&[u8]> {
+    use sha2::Digest;
+    let (sum, payload) = bytes.split_at_checked(32)?;
+    (sha2::Sha256::digest(payload).as_slice() == sum).then_some(payload)
+}
+
+/// The findings of the set passes whose results are a function of the set's configuration and
+/// files alone ([`crate::rules::Pass::memo`]: the schema replay), each with the key of the inputs
+/// it was computed from. A warm run over 10,000 unchanged files spent more time rebuilding the
+/// schema model than everything else together; while the key holds, its findings are reused.
+///
+/// The key is computed by the engine from everything the pass reads (`check::memo_key`); kept
+/// findings are validated against the files they name before use, like analyses.
+#[derive(Default, Serialize, Deserialize)]
+pub struct Memo {
+    fingerprint: String,
+    passes: Vec<(String, String, Vec<Finding>)>,
+    #[serde(skip)]
+    changed: bool,
+}
+
+impl Memo {
+    /// The memo at `path`, empty when missing, corrupt or written for another fingerprint.
+    pub fn load(path: &Path, set: &SetConfig) -> Memo {
+        let bytes = read(path);
+        match checked(&bytes).map(postcard::from_bytes::<Memo>) {
+            Some(Ok(m)) if m.fingerprint == fingerprint(set) => m,
+            _ => Memo {
+                fingerprint: fingerprint(set),
+                ..Memo::default()
+            },
+        }
+    }
+
+    /// The findings `pass` gave for inputs with `key`, if kept.
+    pub fn get(&self, pass: &str, key: &str) -> Option<&[Finding]> {
+        self.passes
+            .iter()
+            .find(|(p, k, _)| p == pass && k == key)
+            .map(|(_, _, f)| f.as_slice())
+    }
+
+    pub fn put(&mut self, pass: &str, key: String, findings: Vec<Finding>) {
+        self.passes.retain(|(p, _, _)| p != pass);
+        self.passes.push((pass.to_string(), key, findings));
+        self.changed = true;
+    }
+
+    /// Writes the memo if anything was put. Failure to write is not an error.
+    pub fn store(&self, path: &Path) {
+        if let (true, Ok(payload)) = (self.changed, postcard::to_stdvec(self)) {
+            write(path, &payload);
+        }
+    }
+}
+
+pub fn memo_path(git_dir: &Path, set: &SetConfig) -> PathBuf {
+    let key = &crate::ledger::sha256_hex(set.dir.as_bytes())[..16];
+    git_dir.join("miglint").join(format!("passes-{key}.bin"))
 }
 
 #[cfg(test)]
@@ -276,7 +375,7 @@ mod tests {
     #[test]
     fn an_entry_survives_the_round_trip() {
         let a = analysis();
-        assert!(a.changes.len() >= 5, "the fixture builds a schema");
+        assert!(a.changes.get().len() >= 5, "the fixture builds a schema");
         assert!(!a.stamps.is_empty() && !a.directives.list.is_empty());
         assert!(a.statements.iter().any(|s| s.outcome != Outcome::Parsed));
         let dir = tempfile::tempdir().unwrap();
@@ -286,9 +385,9 @@ mod tests {
         let bytes = read(&path);
         let cache = Cache::parse(&bytes, &set);
         assert_eq!(cache.len(), 1);
-        let entry = cache.get("d1").expect("the entry decodes");
-        assert!(entry.parsed);
-        assert_eq!(entry.into_analysis(SQL.len()), Some(a));
+        assert!(cache.get("d1").expect("the entry decodes").parsed);
+        assert_eq!(cache.analysis("d1", SQL.len(), true), Some(a));
+        assert!(cache.analysis("d1", SQL.len(), false).is_none());
         assert!(cache.get("d2").is_none());
     }
 
@@ -306,16 +405,14 @@ mod tests {
         // Any prefix, and any single flipped byte, gives an empty cache or entries that are
         // either rejected or still plausible: never a panic.
         for cut in 0..bytes.len() {
-            let cache = Cache::parse(&bytes[..cut], &set);
-            assert!(cache.is_empty());
+            let part: std::sync::Arc<[u8]> = bytes[..cut].into();
+            assert!(Cache::parse(&part, &set).is_empty());
         }
         for i in 0..bytes.len() {
-            let mut b = bytes.clone();
+            let mut b = bytes.to_vec();
             b[i] ^= 0x5a;
-            let cache = Cache::parse(&b, &set);
-            if let Some(e) = cache.get("d1") {
-                let _ = e.into_analysis(SQL.len());
-            }
+            let b: std::sync::Arc<[u8]> = b.into();
+            let _ = Cache::parse(&b, &set).analysis("d1", SQL.len(), true);
         }
     }
 
@@ -327,7 +424,51 @@ mod tests {
         let path = path(dir.path(), &set);
         store(&path, &set, [("d1", &a, true)].into_iter());
         let bytes = read(&path);
-        let entry = Cache::parse(&bytes, &set).get("d1").unwrap();
-        assert_eq!(entry.into_analysis(10), None);
+        let cache = Cache::parse(&bytes, &set);
+        assert!(cache.get("d1").is_some());
+        assert_eq!(cache.analysis("d1", 10, true), None);
+    }
+
+    #[test]
+    fn changes_stay_encoded_until_read_and_a_forged_blob_is_unknown() {
+        let a = analysis();
+        let encoded = a.changes.encode().unwrap().into_owned();
+        let whole: std::sync::Arc<[u8]> = encoded.clone().into();
+        let lazy = Changes::encoded(whole.clone(), 0..whole.len(), SQL.len());
+        assert_eq!(
+            lazy.encode().unwrap().as_ref(),
+            &encoded[..],
+            "rewritten as read"
+        );
+        assert_eq!(lazy.get(), a.changes.get());
+        let unknown = |c: &Changes| matches!(c.get(), [crate::sql::ddl::Change::Unknown { .. }]);
+        // Spans past the end of the file, or bytes that do not decode: unknown, not guessed.
+        assert!(unknown(&Changes::encoded(
+            whole.clone(),
+            0..whole.len(),
+            10
+        )));
+        let half = 0..whole.len() / 2;
+        assert!(unknown(&Changes::encoded(whole.clone(), half, SQL.len())));
+        let outside = whole.len()..whole.len() + 5;
+        assert!(unknown(&Changes::encoded(
+            whole.clone(),
+            outside,
+            SQL.len()
+        )));
+    }
+
+    #[test]
+    fn a_torn_cache_file_is_ignored_whole() {
+        let a = analysis();
+        let dir = tempfile::tempdir().unwrap();
+        let set = SetConfig::with_dir("migrations".into());
+        let path = path(dir.path(), &set);
+        store(&path, &set, [("d1", &a, true)].into_iter());
+        let mut bytes = read(&path).to_vec();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        let bytes: std::sync::Arc<[u8]> = bytes.into();
+        assert!(Cache::parse(&bytes, &set).is_empty());
     }
 }

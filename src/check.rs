@@ -317,9 +317,10 @@ pub fn check_snapshot_cached(
             .map(rules::sql::unreadable),
     );
     let per_file = analyse_files(set, &snapshot, names, &parsed_ledger.0, cache, all);
-    let mut parsed = HashMap::new();
+    // Sized up front: growing two maps of 10,000 entries was a tenth of a warm run's faults.
+    let mut parsed = HashMap::with_capacity(per_file.len());
     let mut cache_misses = 0;
-    let mut analyses = HashMap::new();
+    let mut analyses = HashMap::with_capacity(per_file.len());
     for ((f, a, parse, miss), file) in per_file.into_iter().zip(&snapshot.files) {
         findings.extend(f);
         let Some(a) = a else { continue };
@@ -388,10 +389,7 @@ fn analyse_files(
             let digest = file.digest();
             let applied_as_is = applied.get(&file.name).is_some_and(|e| e.digest == digest);
             let parse = all || !(below_baseline || applied_as_is);
-            let hit = cache
-                .and_then(|c| c.get(digest))
-                .filter(|e| e.parsed == parse)
-                .and_then(|e| e.into_analysis(file.bytes.len()));
+            let hit = cache.and_then(|c| c.analysis(digest, file.bytes.len(), parse));
             let miss = hit.is_none();
             let (f, a) = rules::sql::check_file(set, dialect.as_ref(), file, parse, hit);
             // A skipped file has nothing worth caching.
@@ -864,8 +862,21 @@ fn set_passes(
         alembic: alembic.as_ref(),
         export: export.as_ref(),
     };
+    let mut memo = ws.repo.as_ref().map(|repo| {
+        let path = crate::cache::memo_path(repo.state_dir(), set);
+        let memo = crate::cache::Memo::load(&path, set);
+        (path, memo)
+    });
     for pass in rules::SET_PASSES {
-        findings.extend((pass.run)(&facts));
+        findings.extend(run_pass(
+            pass,
+            &facts,
+            state,
+            memo.as_mut().map(|m| &mut m.1),
+        ));
+    }
+    if let (Some((path, memo)), false) = (&memo, opts.read_only_cache) {
+        memo.store(path);
     }
     if let Some(export) = export {
         outcome
@@ -873,6 +884,75 @@ fn set_passes(
             .insert(export.shown.clone(), Arc::from(export.bytes));
     }
     Ok(alembic_picture(alembic.as_ref(), state))
+}
+
+/// One pass over a set's facts. A memoised pass ([`rules::Pass::memo`]) gives the findings it
+/// gave last time while the key of its inputs is unchanged and they still fit the files.
+fn run_pass(
+    pass: &rules::Pass,
+    facts: &rules::SetFacts,
+    state: &SetState,
+    memo: Option<&mut crate::cache::Memo>,
+) -> Vec<Finding> {
+    let Some(memo) = memo.filter(|_| pass.memo) else {
+        return (pass.run)(facts);
+    };
+    let key = memo_key(facts.set, state, facts.applied);
+    if let Some(kept) = memo.get(pass.name, &key).filter(|f| fit(f, state)) {
+        return kept.to_vec();
+    }
+    let found = (pass.run)(facts);
+    memo.put(pass.name, key, found.clone());
+    found
+}
+
+/// Everything a memoised pass reads, hashed: the cache's fingerprint (miglint's version, the
+/// grammar, the dialect), the set's whole configuration, and per migration in order its name,
+/// its content's digest, whether it was parse-checked, analysed, and applied.
+fn memo_key(set: &SetConfig, state: &SetState, applied: &dyn Fn(&str) -> bool) -> String {
+    let mut material = Vec::with_capacity(128 * (state.migrations.len() + 4));
+    let mut put = |bytes: &[u8]| {
+        material.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        material.extend_from_slice(bytes);
+    };
+    put(crate::cache::fingerprint(set).as_bytes());
+    put(format!("{set:?}").as_bytes());
+    for m in &state.migrations {
+        put(m.name.as_bytes());
+        put(state
+            .snapshot
+            .file(&m.name)
+            .map_or("-", |f| f.digest())
+            .as_bytes());
+        let flag = |b: Option<bool>| b.map_or(2, u8::from);
+        put(&[
+            flag(state.parsed.get(&m.name).copied()),
+            flag(state.analyses.get(&m.name).map(|a| a.skipped)),
+            flag(Some(applied(&m.name))),
+        ]);
+    }
+    crate::ledger::sha256_hex(&material)
+}
+
+/// Whether kept findings fit this run's files: each names a file of the set (or none) with a
+/// span inside it. A memo is untrusted input like the analysis cache.
+fn fit(findings: &[Finding], state: &SetState) -> bool {
+    let sizes: HashMap<&str, usize> = state
+        .snapshot
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.bytes.len()))
+        .collect();
+    let fits = |file: &Option<String>, span: &Option<std::ops::Range<usize>>| match (file, span) {
+        (None, span) => span.is_none(),
+        (Some(p), span) => sizes.get(p.as_str()).is_some_and(|&len| {
+            span.as_ref()
+                .is_none_or(|s| s.start <= s.end && s.end <= len)
+        }),
+    };
+    findings
+        .iter()
+        .all(|f| fits(&f.file, &f.span) && f.related.iter().all(|r| fits(&r.file, &r.span)))
 }
 
 /// Every rule that needs the base: the set at its merge-base and tip against this one, the
@@ -1032,7 +1112,7 @@ fn check_snapshot_with_cache(
         .as_ref()
         .map(|repo| crate::cache::path(repo.state_dir(), set));
     let bytes = cache_path.as_deref().map(crate::cache::read);
-    let cached = bytes.as_deref().map(|b| crate::cache::Cache::parse(b, set));
+    let cached = bytes.as_ref().map(|b| crate::cache::Cache::parse(b, set));
     let (f, state) = check_snapshot_cached(
         set,
         snapshot,

@@ -11,7 +11,7 @@ pub use crate::registry::Severity;
 ///
 /// `span` is a byte range into the file as it was read (bytes, not characters), so the reporter
 /// can turn it into 1-based line and column in one place for every output format.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Finding {
     pub rule: Rule,
     pub severity: Severity,
@@ -43,7 +43,7 @@ pub struct Finding {
 }
 
 /// A fact attached to a finding (miette `related`, SARIF `relatedLocations`, JSON `related`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Related {
     pub rule: Rule,
     pub message: String,

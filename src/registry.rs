@@ -27,7 +27,7 @@ impl Severity {
 
 /// A fact about a problem that configuration rates instead of the rule's default: the one place
 /// severities are decided is [`severity`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Rating {
     /// Only comments, whitespace, letter case or line endings changed (`cosmetic_edits`).
     Cosmetic,
@@ -114,8 +114,10 @@ macro_rules! rules {
          family: $family:ident, $(protection: $prot:literal,)? $(root: $root:ident,)?
          $(node: $node:literal,)?
          summary: $summary:literal, why: $why:literal, bad: $bad:literal, good: $good:literal $(,)? } )*) => {
-        /// A stable rule code. The string form (`code()`) is the public contract.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        /// A stable rule code. The string form (`code()`) is the public contract, and the form
+        /// it is stored in (a cached finding survives the registry's reordering).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(into = "&'static str", try_from = "String")]
         pub enum Rule { $($variant,)* }
 
         impl Rule {
@@ -138,6 +140,19 @@ macro_rules! rules {
 }
 
 /// Optional registry fields: absent is `false` / `None`.
+impl From<Rule> for &'static str {
+    fn from(rule: Rule) -> &'static str {
+        rule.code()
+    }
+}
+
+impl TryFrom<String> for Rule {
+    type Error = String;
+    fn try_from(code: String) -> Result<Rule, String> {
+        Rule::from_code(&code).ok_or_else(|| format!("no rule `{code}`"))
+    }
+}
+
 macro_rules! row_flag {
     () => {
         false

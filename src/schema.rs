@@ -174,7 +174,7 @@ impl Model {
             );
             return false;
         };
-        for change in &analysis.changes {
+        for change in analysis.changes.get() {
             self.apply(change, true);
         }
         true
@@ -469,6 +469,20 @@ impl Model {
     /// A known relation `name` may be a typo of, among those it could have resolved to (its
     /// schema's, or the search path's). Computed only for a reported problem, and skipped
     /// where a schema holds so many relations that a suggestion would cost more than it helps.
+    /// `name` with the schema an unqualified name would be created in (the first existing
+    /// schema of the search path): how `external` must name a relation, since a bare name
+    /// there is a schema.
+    pub fn qualified(&self, name: &Name) -> String {
+        match &name.schema {
+            Some(_) => name.to_string(),
+            None => format!(
+                "{}.{}",
+                self.creation_schema().as_deref().unwrap_or("public"),
+                name.name
+            ),
+        }
+    }
+
     pub fn near_relation(&self, name: &Name) -> Option<String> {
         let scope: Vec<&Namespace> = match &name.schema {
             Some(s) => self.schemas.get(s).into_iter().collect(),

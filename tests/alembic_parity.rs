@@ -302,7 +302,7 @@ fn replay(model: &mut Model, sql: &str) {
         "miglint could not parse SQL it compares:\n{sql}"
     );
     model.begin_file();
-    for change in &analysis.changes {
+    for change in analysis.changes.get() {
         model.apply(change, true);
     }
 }

@@ -28,14 +28,27 @@ fn cached_results_are_reused_and_edits_are_seen() {
     }
     assert_eq!(d.run(&["check"]).code, 0);
     let cache = cache_files(&d);
-    assert_eq!(cache.len(), 1, "one cache file per set");
-    let written = std::fs::metadata(&cache[0]).unwrap().modified().unwrap();
-    assert_eq!(d.run(&["check"]).code, 0);
+    let named = |prefix: &str| {
+        cache
+            .iter()
+            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+            .count()
+    };
     assert_eq!(
-        std::fs::metadata(&cache[0]).unwrap().modified().unwrap(),
-        written,
-        "a full hit does not rewrite the cache"
+        (named("analysis-"), named("passes-"), cache.len()),
+        (1, 1, 2),
+        "one analysis cache and one memo of the replay per set: {cache:?}"
     );
+    let written: Vec<_> = cache
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().modified().unwrap())
+        .collect();
+    assert_eq!(d.run(&["check"]).code, 0);
+    let again: Vec<_> = cache
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().modified().unwrap())
+        .collect();
+    assert_eq!(again, written, "a full hit rewrites neither");
 
     // Same size, new content, an older mtime than before: still seen (the mtime differs).
     let before = d.read("migrations/0001_step_1.sql");
@@ -59,14 +72,17 @@ fn a_corrupt_cache_is_ignored_and_rebuilt() {
     d.write("migrations/0000_a.sql", "SELEC 1;\n");
     age(&d, "migrations/0000_a.sql", 3600);
     assert_eq!(d.run(&["check"]).code, 1);
-    let cache = cache_files(&d);
+    let files = cache_files(&d);
+    assert_eq!(files.len(), 2, "{files:?}");
     for garbage in [
         &b"{not json"[..],
         b"",
         b"{\"fingerprint\":\"x\",\"entries\":{}}",
         b"\xff\xfe",
     ] {
-        std::fs::write(&cache[0], garbage).unwrap();
+        for f in &files {
+            std::fs::write(f, garbage).unwrap();
+        }
         let r = d.run(&["check", "--format", "json"]);
         assert_eq!(
             r.codes(),
@@ -111,5 +127,73 @@ fn a_warm_run_reports_what_the_cold_run_reported() {
             .any(|d| d.0 == "alembic-stamp-unverified"),
         "{}",
         cold.stdout
+    );
+}
+
+/// The schema replay's findings are reused only while everything it reads is unchanged: each
+/// file's content, the order, which files the database ran, and the set's settings.
+#[test]
+fn the_replay_memo_follows_files_records_and_settings() {
+    let d = Dir::new();
+    d.init_repo();
+    d.write(
+        "migrations/0000_users.sql",
+        "CREATE TABLE users (id bigint);\n",
+    );
+    d.write(
+        "migrations/0001_orders.sql",
+        "ALTER TABLE orders ADD COLUMN note text;\n",
+    );
+    for i in 0..2 {
+        age(
+            &d,
+            &format!("migrations/000{i}_{}.sql", ["users", "orders"][i]),
+            3600,
+        );
+    }
+    let cold = d.run(&["check", "--format", "json"]);
+    assert_eq!(cold.codes(), vec!["undefined-relation"], "{}", cold.stdout);
+    // The advice names the relation as `external` reads it (a bare name there is a schema).
+    let help = cold.find("undefined-relation")["help"].to_string();
+    assert!(help.contains(r#"external = [\"public.orders\"]"#), "{help}");
+    let warm = d.run(&["check", "--format", "json"]);
+    assert_eq!(
+        cold.stdout, warm.stdout,
+        "the memo gives what the replay gave"
+    );
+
+    // A setting the replay reads.
+    d.write(
+        "miglint.toml",
+        "[[set]]\ndir = \"migrations\"\nexternal = [\"public.orders\"]\n",
+    );
+    assert_eq!(d.run(&["check"]).code, 0);
+    d.remove("miglint.toml");
+    assert_eq!(d.run(&["check"]).code, 1);
+
+    // An earlier file's content (same size, older mtime).
+    d.write(
+        "migrations/0000_users.sql",
+        "CREATE TABLE orders(id bigint);\n",
+    );
+    age(&d, "migrations/0000_users.sql", 7200);
+    assert_eq!(d.run(&["check"]).code, 0);
+    d.write(
+        "migrations/0000_users.sql",
+        "CREATE TABLE users (id bigint);\n",
+    );
+    age(&d, "migrations/0000_users.sql", 7200);
+    assert_eq!(d.run(&["check"]).code, 1);
+
+    // Recording the file: the database ran it, so the replay learns from it instead.
+    for file in ["migrations/0000_users.sql", "migrations/0001_orders.sql"] {
+        let r = d.run(&["record", file]);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    }
+    let r = d.run(&["check", "--format", "json"]);
+    assert!(
+        !r.codes().contains(&"undefined-relation".to_string()),
+        "{}",
+        r.stdout
     );
 }

@@ -146,8 +146,8 @@ fn replay_revision(
         .collect();
     model.begin_file();
     let sql = format!("{};\n", text.join(";\n"));
-    for change in crate::sql::analyze(&sql, dialect, &[], true).changes {
-        model.apply(&change, true);
+    for change in crate::sql::analyze(&sql, dialect, &[], true).changes.get() {
+        model.apply(change, true);
     }
 }
 

@@ -215,7 +215,7 @@ fn replay(facts: &SetFacts, role: &str, (schema, table): (&str, &str)) -> Privil
             p.unsure
                 .get_or_insert((m.path.clone(), span, "this statement".to_string()));
         }
-        for change in &analysis.changes {
+        for change in analysis.changes.get() {
             match change {
                 // A new table (or schema) starts a new ACL, owned by whoever runs the SQL.
                 Change::Create {
@@ -249,7 +249,7 @@ fn is_version_table(schema: &Option<String>, name: &str, (s, t): (&str, &str)) -
 
 /// Whether the set creates the version table itself.
 fn creates(facts: &SetFacts, (schema, table): (&str, &str)) -> bool {
-    facts.analyses.values().flat_map(|a| &a.changes).any(|c| {
+    facts.analyses.values().flat_map(|a| a.changes.get()).any(|c| {
         matches!(c, Change::Create { kind: Kind::Table, name, .. } if is_version_table(&name.schema, &name.name, (schema, table)))
     })
 }
@@ -265,6 +265,7 @@ fn unfollowed(bytes: &[u8], analysis: &crate::sql::Analysis) -> Option<Range<usi
     let text = String::from_utf8_lossy(bytes);
     let read = analysis
         .changes
+        .get()
         .iter()
         .filter(|c| matches!(c, Change::Privilege(_)))
         .count();

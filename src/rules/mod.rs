@@ -79,6 +79,11 @@ pub struct Pass {
     /// The family of the rules it reports (the registry's `family`; a test holds them equal).
     pub family: Family,
     pub run: fn(&SetFacts) -> Vec<Finding>,
+    /// Its findings depend only on the set's configuration and, per migration in order, its
+    /// name, content and whether the database ran it (not on Alembic files, the ledger's text,
+    /// the base or the clock): the engine may reuse them while those are unchanged. The schema
+    /// replay is; a pass that reads anything else must not be.
+    pub memo: bool,
 }
 
 /// Every rule over one set's facts, run in this order by the engine.
@@ -87,36 +92,43 @@ pub const SET_PASSES: &[Pass] = &[
         name: "schema replay",
         family: Family::Schema,
         run: schema::pass,
+        memo: true,
     },
     Pass {
         name: "numbering gaps",
         family: Family::Naming,
         run: naming::gaps_pass,
+        memo: false,
     },
     Pass {
         name: "Alembic graph, stamps and compose",
         family: Family::Alembic,
         run: alembic::pass,
+        memo: false,
     },
     Pass {
         name: "history export",
         family: Family::History,
         run: history::export_pass,
+        memo: false,
     },
     Pass {
         name: "alembic-ddl-drift",
         family: Family::Alembic,
         run: alembic_ddl_drift::pass,
+        memo: false,
     },
     Pass {
         name: "up/down pairs",
         family: Family::Naming,
         run: pairs::pass,
+        memo: false,
     },
     Pass {
         name: "alembic-role-privileges",
         family: Family::Alembic,
         run: alembic_role_privileges::pass,
+        memo: false,
     },
     // new set passes above this line (examples/new_rule.rs inserts here)
 ];

@@ -37,20 +37,29 @@ pub fn check(
         };
         model.begin_file();
         let learn = applied(&m.name);
-        for change in &analysis.changes {
+        for change in analysis.changes.get() {
             for problem in model.apply(change, learn) {
-                let near = match &problem {
-                    Problem::UndefinedRelation { name } => model.near_relation(name),
-                    _ => None,
+                let (near, declare_as) = match &problem {
+                    Problem::UndefinedRelation { name } => {
+                        (model.near_relation(name), model.qualified(name))
+                    }
+                    _ => (None, String::new()),
                 };
-                findings.push(finding(m, problem, near));
+                findings.push(finding(m, problem, near, &declare_as));
             }
         }
     }
     findings
 }
 
-fn finding(m: &Migration, problem: Problem, near_relation: Option<String>) -> Finding {
+/// `declare_as`: for a missing relation, its name as `external` takes it (schema-qualified: a
+/// bare name there is a schema).
+fn finding(
+    m: &Migration,
+    problem: Problem,
+    near_relation: Option<String>,
+    declare_as: &str,
+) -> Finding {
     let declare = |name: &str| {
         format!("if it exists outside this set's migrations, declare it on the set in miglint.toml: external = [\"{name}\"]")
     };
@@ -65,7 +74,7 @@ fn finding(m: &Migration, problem: Problem, near_relation: Option<String>) -> Fi
             format!("relation `{name}` does not exist at this point: no earlier migration creates it (PostgreSQL fails with 42P01)"),
             name.span.clone(),
             "no such relation",
-            format!("{}create it in an earlier migration or fix the name; {}", did_you_mean(&near_relation), declare(&name.to_string())),
+            format!("{}create it in an earlier migration or fix the name; {}", did_you_mean(&near_relation), declare(declare_as)),
         ),
         Problem::UndefinedColumn { table, column, near } => (
             Rule::UndefinedColumn,

@@ -336,7 +336,7 @@ fn keep_what_runs_forward(analysis: &mut Analysis, sections: &sql::sections::Sec
     }
     analysis.stamps.retain(|s| !sections.is_down(s.span.start));
     let mut at = 0;
-    analysis.changes.retain(|c| {
+    analysis.changes.get_mut().retain(|c| {
         if let Some(r) = c.spans().first() {
             at = r.start;
         }
@@ -357,6 +357,7 @@ fn meta_copy_stamps(
     let Some(script) = script else { return };
     let path_set = analysis
         .changes
+        .get()
         .iter()
         .any(|c| matches!(c, sql::ddl::Change::SearchPath(_)));
     for (args, rows) in &script.copies {
@@ -430,8 +431,8 @@ fn keep_changes_that_run(
     let inside =
         |ranges: &[std::ops::Range<usize>], at: usize| ranges.iter().any(|r| r.contains(&at));
     let first = |c: &Change| c.spans().first().map_or(0, |r| r.start);
-    let mut kept = Vec::with_capacity(analysis.changes.len());
-    for c in analysis.changes.drain(..) {
+    let mut kept = Vec::with_capacity(analysis.changes.get().len());
+    for c in analysis.changes.get_mut().drain(..) {
         let at = first(&c);
         if inside(&script.not_run, at) {
             continue;
@@ -458,7 +459,7 @@ fn keep_changes_that_run(
             },
         );
     }
-    analysis.changes = kept;
+    analysis.changes = crate::sql::Changes::new(kept);
 }
 
 /// What a statement does to the transaction, read from its first words.
@@ -730,7 +731,7 @@ impl Analysis {
             mv(at);
         }
         self.directives.shift(by);
-        for c in &mut self.changes {
+        for c in self.changes.get_mut() {
             c.shift(by);
         }
         for st in &mut self.stamps {

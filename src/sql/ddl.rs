@@ -1233,6 +1233,7 @@ mod tests {
         let a = crate::sql::analyze(sql, dialect.as_ref(), &[], true);
         let creates: Vec<&Change> = a
             .changes
+            .get()
             .iter()
             .filter(|c| matches!(c, Change::Create { .. }))
             .collect();

@@ -52,7 +52,7 @@ pub struct Statement {
     pub outcome: Outcome,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Analysis {
     pub statements: Vec<Statement>,
     /// The tokenizer could not read the file (unterminated string or `$$`): no statements.
@@ -60,13 +60,99 @@ pub struct Analysis {
     pub directives: Directives,
     pub stamps: Vec<Stamp>,
     /// What the statements do to the schema, in order (for the schema replay).
-    #[serde(default)]
-    pub changes: Vec<ddl::Change>,
+    pub changes: Changes,
     /// Not analysed (an applied or baseline file that does not touch Alembic's version table):
     /// only its directives were read, so it has no statements and nothing to report.
-    #[serde(default)]
     pub skipped: bool,
 }
+
+/// What a file's statements do to the schema, in order. From the analysis cache they arrive
+/// encoded and are decoded the first time a rule reads them: most of a cached analysis is its
+/// changes, and a warm run whose schema replay comes from the cache never reads them (decoding
+/// them was a third of such a run over 10,000 files).
+#[derive(Debug, Default)]
+pub struct Changes {
+    list: std::sync::OnceLock<Vec<ddl::Change>>,
+    /// As the cache holds them (postcard): a range of the cache file's bytes (shared, not
+    /// copied), with the length of the file their spans lie in.
+    encoded: Option<(std::sync::Arc<[u8]>, Range<usize>, usize)>,
+}
+
+impl Changes {
+    pub fn new(list: Vec<ddl::Change>) -> Changes {
+        Changes {
+            list: std::sync::OnceLock::from(list),
+            encoded: None,
+        }
+    }
+
+    /// Changes as [`Changes::encode`] wrote them, at `at` in `bytes`, for a file of `len`
+    /// bytes. A range outside `bytes` reads as changes that do not decode.
+    pub fn encoded(bytes: std::sync::Arc<[u8]>, at: Range<usize>, len: usize) -> Changes {
+        Changes {
+            list: std::sync::OnceLock::new(),
+            encoded: Some((bytes, at, len)),
+        }
+    }
+
+    fn encoded_bytes(&self) -> Option<&[u8]> {
+        let (bytes, at, _) = self.encoded.as_ref()?;
+        Some(bytes.get(at.clone()).unwrap_or_default())
+    }
+
+    /// The changes, decoded on first use. Encoded changes that do not decode, or whose spans
+    /// fall outside their file, are one [`ddl::Change::Unknown`]: the replay then treats what
+    /// follows as unknown instead of guessing (the cache file is checksummed, so only a
+    /// forged one can get here).
+    pub fn get(&self) -> &[ddl::Change] {
+        self.list.get_or_init(|| {
+            let (Some(bytes), Some((_, _, len))) = (self.encoded_bytes(), &self.encoded) else {
+                return Vec::new();
+            };
+            let within = |r: &Range<usize>| r.start <= r.end && r.end <= *len;
+            postcard::from_bytes::<Vec<ddl::Change>>(bytes)
+                .ok()
+                .filter(|l| l.iter().all(|c| c.spans().iter().all(within)))
+                .unwrap_or_else(|| {
+                    vec![ddl::Change::Unknown {
+                        what: "an analysis cache entry that does not decode".into(),
+                        span: 0..0,
+                    }]
+                })
+        })
+    }
+
+    /// The changes, to edit (decoded first; the encoded form is dropped).
+    pub fn get_mut(&mut self) -> &mut Vec<ddl::Change> {
+        self.get();
+        self.encoded = None;
+        self.list.get_mut().expect("decoded just above")
+    }
+
+    /// The encoded form, for the cache: as read when never decoded, else encoded afresh.
+    pub fn encode(&self) -> Option<std::borrow::Cow<'_, [u8]>> {
+        match (self.encoded_bytes(), self.list.get()) {
+            (Some(bytes), _) => Some(std::borrow::Cow::Borrowed(bytes)),
+            (None, list) => postcard::to_stdvec(list.map_or(&[][..], |l| l))
+                .ok()
+                .map(std::borrow::Cow::Owned),
+        }
+    }
+}
+
+impl Clone for Changes {
+    fn clone(&self) -> Changes {
+        Changes::new(self.get().to_vec())
+    }
+}
+
+impl PartialEq for Changes {
+    fn eq(&self, other: &Changes) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Eq for Changes {}
 
 impl Analysis {
     /// The analysis of a file that is protected but not re-checked: its directives only.
@@ -256,7 +342,7 @@ impl Judge<'_> {
         if let Some(refused) = too_big(&chunk, &span).or_else(|| too_deep(&chunk, &span)) {
             let outcome = if self.parse { refused } else { Outcome::Parsed };
             if ddl::may_change_relations(self.sql.get(span.clone()).unwrap_or("")) {
-                analysis.changes.push(ddl::Change::Unknown {
+                analysis.changes.get_mut().push(ddl::Change::Unknown {
                     what: "a statement too large for miglint to read".into(),
                     span: span.clone(),
                 });
@@ -272,14 +358,14 @@ impl Judge<'_> {
             Facts {
                 stamps: &mut analysis.stamps,
                 search_path: &mut self.search_path,
-                changes: &mut analysis.changes,
+                changes: analysis.changes.get_mut(),
                 copy_into: &mut self.copy_into,
             },
         );
         let text = self.sql.get(span.clone()).unwrap_or("");
         if outcome != Outcome::Parsed && ddl::may_change_relations(text) {
             // What a statement miglint cannot read does to the schema is unknown.
-            analysis.changes.push(ddl::Change::Unknown {
+            analysis.changes.get_mut().push(ddl::Change::Unknown {
                 what: "a statement miglint cannot read".into(),
                 span: span.clone(),
             });
