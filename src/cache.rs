@@ -270,16 +270,26 @@ pub fn store<'a>(
         fingerprint: &fingerprint,
         entries: blobs.iter().map(|(d, b)| (*d, Blob(b))).collect(),
     };
-    if let Ok(payload) = postcard::to_stdvec(&stored) {
-        write(path, &payload);
+    let size: usize = blobs.iter().map(|(d, b)| d.len() + b.len() + 20).sum();
+    if let Ok(bytes) = postcard::to_extend(&stored, buffer(size + fingerprint.len() + 20)) {
+        write(path, bytes);
     }
 }
 
-/// Writes `payload` behind its SHA-256, atomically. Failure to write is not an error.
-fn write(path: &Path, payload: &[u8]) {
+/// An empty buffer for a payload, with its checksum's place in front (see [`write`]): the
+/// 6 MB a 10,000-file set writes are neither regrown nor copied.
+fn buffer(capacity: usize) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(32 + capacity);
+    bytes.resize(32, 0);
+    bytes
+}
+
+/// Writes a [`buffer`] holding a payload, with the payload's SHA-256 in front, atomically.
+/// Failure to write is not an error.
+fn write(path: &Path, mut bytes: Vec<u8>) {
     use sha2::Digest;
-    let mut bytes = sha2::Sha256::digest(payload).to_vec();
-    bytes.extend_from_slice(payload);
+    let sum = sha2::Sha256::digest(&bytes[32..]);
+    bytes[..32].copy_from_slice(&sum);
     if let Some(dir) = path.parent() {
         if std::fs::create_dir_all(dir).is_ok() {
             let _ = crate::fsutil::write_atomic(path, &bytes);
@@ -338,8 +348,8 @@ impl Memo {
 
     /// Writes the memo if anything was put. Failure to write is not an error.
     pub fn store(&self, path: &Path) {
-        if let (true, Ok(payload)) = (self.changed, postcard::to_stdvec(self)) {
-            write(path, &payload);
+        if let (true, Ok(bytes)) = (self.changed, postcard::to_extend(self, buffer(1 << 16))) {
+            write(path, bytes);
         }
     }
 }

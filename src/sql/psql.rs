@@ -826,15 +826,22 @@ fn blank_copy_rows(text: &str, out: &mut [u8], start: usize, i: usize) -> Option
 /// `\.` (or at the end of the script, where psql stops reading too).
 fn copy_data(rewritten: &str, text: &str, start: usize, end: usize) -> Option<usize> {
     let stmt = rewritten.get(start..end)?;
-    let words: Vec<String> = stmt
+    // Called for every statement of every script: words are compared in place, and the first
+    // one settles most statements.
+    let mut words = stmt
         .lines()
         .map(|l| l.split("--").next().unwrap_or(""))
         .flat_map(|l| l.split(|c: char| c.is_whitespace() || c == ';'))
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_uppercase)
-        .collect();
-    let is_copy = words.first().is_some_and(|w| w == "COPY")
-        && words.windows(2).any(|w| w[0] == "FROM" && w[1] == "STDIN");
+        .filter(|w| !w.is_empty());
+    if !words.next().is_some_and(|w| w.eq_ignore_ascii_case("COPY")) {
+        return None;
+    }
+    let mut after_from = false;
+    let is_copy = words.any(|w| {
+        let stdin = after_from && w.eq_ignore_ascii_case("STDIN");
+        after_from = w.eq_ignore_ascii_case("FROM");
+        stdin
+    });
     if !is_copy {
         return None;
     }
