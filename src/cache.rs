@@ -415,7 +415,7 @@ mod tests {
 
     #[test]
     fn a_cache_for_another_fingerprint_or_corrupt_is_empty() {
-        let (_dir, set, bytes, a) = stored();
+        let (_dir, set, bytes, _) = stored();
         let mut other = SetConfig::with_dir("migrations".into());
         other.dialect = "generic".into();
         assert!(Cache::parse(&bytes, &other).is_empty());
@@ -434,7 +434,7 @@ mod tests {
 
     #[test]
     fn an_entry_for_a_shorter_file_is_not_used() {
-        let (_dir, set, bytes, a) = stored();
+        let (_dir, set, bytes, _) = stored();
         let cache = Cache::parse(&bytes, &set);
         assert!(cache.get("d1").is_some());
         assert_eq!(cache.analysis("d1", 10, true), None);
