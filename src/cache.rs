@@ -38,9 +38,9 @@ use crate::sql::{Analysis, Changes, Directives, Outcome, Stamp, Statement};
 /// Postcard is positional: [`EntryRef`] (what is written) must list the same fields in the same
 /// order with the same encodings; `an_entry_survives_the_round_trip` holds them together.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Entry<'a> {
+struct Entry<'a> {
     /// Whether the file was parse-checked (baseline files are not).
-    pub parsed: bool,
+    parsed: bool,
     n: usize,
     spans: Vec<usize>,
     other: Vec<(usize, Statement)>,
@@ -207,7 +207,7 @@ impl<'a> Cache<'a> {
     }
 
     /// The entry for content `digest`, decoded; `None` when there is none or it is corrupt.
-    pub fn get(&self, digest: &str) -> Option<Entry<'a>> {
+    fn get(&self, digest: &str) -> Option<Entry<'a>> {
         postcard::from_bytes(self.entries.get(digest)?).ok()
     }
 
@@ -234,9 +234,15 @@ pub fn fingerprint(set: &SetConfig) -> String {
     )
 }
 
+/// The set's analysis cache in the VCS's state directory.
 pub fn path(git_dir: &Path, set: &SetConfig) -> PathBuf {
+    state_file(git_dir, set, "analysis")
+}
+
+/// `<git dir>/miglint/<kind>-<16 hex digits of the set's directory>.bin`: one file per set.
+fn state_file(git_dir: &Path, set: &SetConfig, kind: &str) -> PathBuf {
     let key = &crate::ledger::sha256_hex(set.dir.as_bytes())[..16];
-    git_dir.join("miglint").join(format!("analysis-{key}.bin"))
+    git_dir.join("miglint").join(format!("{kind}-{key}.bin"))
 }
 
 /// A cache larger than this is not a cache miglint wrote for a sane set: ignored.
@@ -354,9 +360,9 @@ impl Memo {
     }
 }
 
+/// The set's [`Memo`] in the VCS's state directory.
 pub fn memo_path(git_dir: &Path, set: &SetConfig) -> PathBuf {
-    let key = &crate::ledger::sha256_hex(set.dir.as_bytes())[..16];
-    git_dir.join("miglint").join(format!("passes-{key}.bin"))
+    state_file(git_dir, set, "passes")
 }
 
 #[cfg(test)]
