@@ -471,7 +471,7 @@ impl Reader<'_> {
             stmt if no_relation_effects(stmt) => Vec::new(),
             other => {
                 let text = other.to_string();
-                if may_change_relations(&text) {
+                if statement_may_change_relations(&text) {
                     vec![self.unknown(statement_kind(&text))]
                 } else {
                     Vec::new()
@@ -1214,6 +1214,43 @@ pub fn may_change_relations(text: &str) -> bool {
     .is_match(text)
 }
 
+/// Whether a whole statement miglint could not read may change relations, schemas or enum
+/// labels: never for the statements that only annotate, inspect or maintain what exists
+/// (`COMMENT`, `SECURITY LABEL`, `ANALYZE`, `VACUUM`, `REINDEX`, `CLUSTER`, `REFRESH`, `LOCK`,
+/// `NOTIFY`, `LISTEN`, `SHOW`, `CHECKPOINT`) or add a rule (whose actions PostgreSQL limits to
+/// `SELECT`, `INSERT`, `UPDATE`, `DELETE` and `NOTIFY`), whose text (a comment's prose says
+/// "create table" as often as not) must not make the rest of the set unknown; otherwise as
+/// [`may_change_relations`] reads its text. `GRANT` and `REVOKE` are not among them: privileges
+/// are modelled too.
+pub fn statement_may_change_relations(text: &str) -> bool {
+    static INERT: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let mut rest = text.trim_start();
+    // Comments before the first word (a chunk may start with them).
+    loop {
+        if let Some(after) = rest.strip_prefix("--") {
+            rest = after.split_once('\n').map_or("", |(_, r)| r).trim_start();
+        } else if let Some(after) = rest.strip_prefix("/*") {
+            // A nested or unclosed comment: no first word to trust.
+            let Some((body, r)) = after.split_once("*/") else {
+                return may_change_relations(text);
+            };
+            if body.contains("/*") {
+                return may_change_relations(text);
+            }
+            rest = r.trim_start();
+        } else {
+            break;
+        }
+    }
+    let inert = INERT.get_or_init(|| {
+        regex::Regex::new(
+            r"(?i)^(comment|security\s+label|analy[sz]e|vacuum|reindex|cluster|refresh|lock|notify|listen|unlisten|show|checkpoint|create\s+(or\s+replace\s+)?rule|drop\s+rule)\b",
+        )
+        .expect("valid regex")
+    });
+    !inert.is_match(rest) && may_change_relations(text)
+}
+
 /// The statement's leading words, for an unknown effect's message.
 fn statement_kind(text: &str) -> String {
     text.split_whitespace()
@@ -1225,6 +1262,29 @@ fn statement_kind(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_statements_that_may_change_the_schema_make_it_unknown() {
+        for inert in [
+            "COMMENT ON TABLE t IS $$ create table, drop table $$",
+            "-- lead\n/* c */ comment on function f(int) is 'drops the table'",
+            "ANALYZE t",
+            "REFRESH MATERIALIZED VIEW v",
+            "CREATE OR REPLACE RULE r AS ON INSERT TO t DO INSTEAD INSERT INTO u VALUES (new.a)",
+        ] {
+            assert!(!statement_may_change_relations(inert), "{inert}");
+        }
+        for live in [
+            "ALTER SEQUENCE s RENAME TO t",
+            "-- comment on\nDROP TABLE t",
+            "/* a /* nested */ comment */ DROP TABLE t",
+            "GRANT ALL ON TABLE t TO r; CREATE TABLE u ()",
+            "CREATE RULEBOOK; DROP TABLE t",
+            "commentary; DROP TABLE t",
+        ] {
+            assert!(statement_may_change_relations(live), "{live}");
+        }
+    }
 
     #[test]
     fn a_create_gives_the_spans_the_walk_gives() {

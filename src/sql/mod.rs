@@ -341,7 +341,7 @@ impl Judge<'_> {
         self.copy_into = None;
         if let Some(refused) = too_big(&chunk, &span).or_else(|| too_deep(&chunk, &span)) {
             let outcome = if self.parse { refused } else { Outcome::Parsed };
-            if ddl::may_change_relations(self.sql.get(span.clone()).unwrap_or("")) {
+            if ddl::statement_may_change_relations(self.sql.get(span.clone()).unwrap_or("")) {
                 analysis.changes.get_mut().push(ddl::Change::Unknown {
                     what: "a statement too large for miglint to read".into(),
                     span: span.clone(),
@@ -363,7 +363,7 @@ impl Judge<'_> {
             },
         );
         let text = self.sql.get(span.clone()).unwrap_or("");
-        if outcome != Outcome::Parsed && ddl::may_change_relations(text) {
+        if outcome != Outcome::Parsed && ddl::statement_may_change_relations(text) {
             // What a statement miglint cannot read does to the schema is unknown.
             analysis.changes.get_mut().push(ddl::Change::Unknown {
                 what: "a statement miglint cannot read".into(),

@@ -81,6 +81,17 @@ impl Cluster {
     /// The statements the server logged after byte `from` of its log (continuation lines of
     /// one record start with a tab).
     pub fn statements_since(&self, from: usize) -> Vec<String> {
+        self.records_since(from, "LOG:  statement: ")
+    }
+
+    /// The statements that failed after byte `from` of the log (the `STATEMENT:` record the
+    /// server writes after an error).
+    pub fn failed_since(&self, from: usize) -> Vec<String> {
+        self.records_since(from, "STATEMENT:  ")
+    }
+
+    /// The log records after byte `from` whose text starts with `kind`, without it.
+    fn records_since(&self, from: usize, kind: &str) -> Vec<String> {
         let log = std::fs::read(self.dir.path().join("log")).unwrap();
         let text = String::from_utf8_lossy(&log[from.min(log.len())..]).into_owned();
         let mut out: Vec<String> = Vec::new();
@@ -88,7 +99,7 @@ impl Cluster {
         for line in text.lines() {
             if let Some(rest) = line.strip_prefix("@@ ") {
                 out.extend(current.take());
-                current = rest.strip_prefix("LOG:  statement: ").map(str::to_string);
+                current = rest.strip_prefix(kind).map(str::to_string);
             } else if let (Some(c), Some(more)) = (current.as_mut(), line.strip_prefix('\t')) {
                 c.push('\n');
                 c.push_str(more);

@@ -1,0 +1,243 @@
+//! Issue 29 on real projects: the schema replay against PostgreSQL on the migration chains of
+//! real projects, fetched from the package registries by `tests/tools/schema-corpus.py` (laid
+//! out one set per project, in the order its own tool applies them).
+//!
+//! Each chain is applied file by file with `psql -X -v ON_ERROR_STOP=1 -1 -f` to an empty
+//! database of a throw-away PostgreSQL 15 cluster, as the team applies its migrations. When a
+//! file fails, miglint checks the files that applied plus that one: if the server's error is of
+//! a kind the replay models, miglint's first schema finding must be in the statement that
+//! failed; no finding may fall on a file or statement that applied. The failed file is then left
+//! out (it never ran) and the chain goes on. At the end, miglint checks every file that applied:
+//! no schema finding is allowed there.
+
+mod common;
+use common::pg::{cluster, Cluster};
+use common::*;
+use std::path::{Path, PathBuf};
+
+/// The replay's error codes and the SQLSTATE the server raises for each.
+const RULES: &[(&str, &str)] = &[
+    ("undefined-relation", "42P01"),
+    ("undefined-column", "42703"),
+    ("undefined-schema", "3F000"),
+    ("duplicate-relation", "42P07"),
+    ("duplicate-column", "42701"),
+    ("duplicate-schema", "42P06"),
+    ("duplicate-type", "42710"),
+    ("duplicate-enum-value", "42710"),
+    ("foreign-key-not-unique", "42830"),
+    ("foreign-key-not-unique", "55000"),
+];
+
+/// A file the server refused: its name, the lines of the statement that failed, the SQLSTATE.
+#[derive(Debug, Clone)]
+struct Refusal {
+    file: String,
+    lines: (u64, u64),
+    state: String,
+    message: String,
+}
+
+#[derive(Default, Debug)]
+struct Tally {
+    files: usize,
+    applied: usize,
+    modelled: usize,
+    predicted: usize,
+    unmodelled: Vec<String>,
+    false_findings: Vec<String>,
+    missed: Vec<String>,
+}
+
+/// Applies one file; on failure, where it failed. The server logs the statement that failed;
+/// psql names the line it ended on.
+fn apply(pg: &Cluster, dir: &Path, db: &str, file: &str) -> Option<Refusal> {
+    let from = pg.log_len();
+    let out = pg.psql(dir, db, &["-v", "VERBOSITY=verbose", "-1", "-f", file]);
+    if out.status.success() {
+        return None;
+    }
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let line = err.lines().find(|l| l.contains("ERROR:")).unwrap_or("");
+    let end: u64 = line
+        .split_once(&format!("{file}:"))
+        .and_then(|(_, rest)| rest.split(':').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    let state = line
+        .split("ERROR:")
+        .nth(1)
+        .and_then(|r| r.trim().split(':').next())
+        .unwrap_or("")
+        .to_string();
+    let message = line.rsplit(": ").next().unwrap_or("").to_string();
+    let statement = pg.failed_since(from).pop().unwrap_or_default();
+    let height = statement.trim_end().lines().count().max(1) as u64;
+    Some(Refusal {
+        file: file.to_string(),
+        lines: (end.saturating_sub(height - 1), end),
+        state,
+        message,
+    })
+}
+
+/// miglint's schema findings as (file, line, code) for the given files, in order.
+fn judge(files: &[(String, PathBuf)]) -> Vec<(String, u64, String)> {
+    let d = Dir::new();
+    for (name, path) in files {
+        d.write(&format!("migrations/{name}"), std::fs::read(path).unwrap());
+    }
+    let r = d.run(&["check", "migrations", "--format", "json"]);
+    assert!(r.code != 2, "miglint could not check: {}", r.stderr);
+    r.diags()
+        .into_iter()
+        .filter(|(code, ..)| RULES.iter().any(|(c, _)| c == code))
+        .map(|(code, file, line, _)| {
+            let file = file.unwrap_or_default();
+            let name = file.rsplit('/').next().unwrap_or("").to_string();
+            (name, line.unwrap_or(0), code)
+        })
+        .collect()
+}
+
+/// The codes that predict this refusal. 42710 (`duplicate_object`) is also a constraint, role or
+/// trigger that exists: only a type and an enum label are modelled.
+fn modelled(refusal: &Refusal) -> Vec<&'static str> {
+    if refusal.state == "42710"
+        && !(refusal.message.starts_with("type ") || refusal.message.starts_with("enum label "))
+    {
+        return Vec::new();
+    }
+    RULES
+        .iter()
+        .filter(|(_, s)| *s == refusal.state)
+        .map(|(c, _)| *c)
+        .collect()
+}
+
+fn replay_project(pg: &Cluster, project: &Path, tally: &mut Tally) {
+    let db = project
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .replace('-', "_");
+    let made = pg.psql(
+        project,
+        "postgres",
+        &["-c", &format!("CREATE DATABASE {db}")],
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let mut names: Vec<String> = std::fs::read_dir(project)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".sql"))
+        .collect();
+    names.sort();
+    let mut applied: Vec<(String, PathBuf)> = Vec::new();
+    for name in names {
+        tally.files += 1;
+        let Some(refusal) = apply(pg, project, &db, &name) else {
+            applied.push((name.clone(), project.join(&name)));
+            tally.applied += 1;
+            continue;
+        };
+        let at = format!("{db}/{name}:{}-{}", refusal.lines.0, refusal.lines.1);
+        let mut with = applied.clone();
+        with.push((name.clone(), project.join(&name)));
+        let ours = judge(&with);
+        let (mut before, mut inside): (Vec<_>, Vec<_>) = (Vec::new(), Vec::new());
+        for f in &ours {
+            if f.0 != refusal.file || f.1 < refusal.lines.0 {
+                before.push(f.clone());
+            } else if f.1 <= refusal.lines.1 {
+                inside.push(f.clone());
+            }
+        }
+        tally.false_findings.extend(
+            before
+                .iter()
+                .map(|f| format!("{db}/{}:{} {}", f.0, f.1, f.2)),
+        );
+        let codes = modelled(&refusal);
+        if codes.is_empty() {
+            tally
+                .unmodelled
+                .push(format!("{at} {} {}", refusal.state, refusal.message));
+        } else {
+            tally.modelled += 1;
+            if before.is_empty()
+                && inside
+                    .first()
+                    .is_some_and(|f| codes.contains(&f.2.as_str()))
+            {
+                tally.predicted += 1;
+            } else {
+                tally.missed.push(format!(
+                    "{at} {} {} (miglint: {ours:?})",
+                    refusal.state, refusal.message
+                ));
+            }
+        }
+    }
+    tally.false_findings.extend(
+        judge(&applied)
+            .into_iter()
+            .map(|f| format!("{db}/{}:{} {} (file applied)", f.0, f.1, f.2)),
+    );
+}
+
+#[test]
+#[cfg_attr(
+    not(miglint_test_postgres),
+    ignore = "needs PostgreSQL 15 (initdb under /usr/lib/postgresql; .ci/run installs it)"
+)]
+#[cfg_attr(
+    feature = "postgres-exact",
+    ignore = "build-independent; runs in the default build"
+)]
+fn the_replay_agrees_with_the_server_on_real_projects() {
+    let Some(corpus) = std::env::var_os("MIGLINT_SCHEMA_CORPUS").map(PathBuf::from) else {
+        assert!(
+            std::env::var_os("MIGLINT_REQUIRE_TOOLS").is_none(),
+            "MIGLINT_SCHEMA_CORPUS must name the corpus tests/tools/schema-corpus.py lays out"
+        );
+        eprintln!("skipped: MIGLINT_SCHEMA_CORPUS is not set (tests/tools/schema-corpus.py)");
+        return;
+    };
+    let Some(pg) = cluster() else { return };
+    let mut projects: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.join("SOURCE").exists())
+        .collect();
+    projects.sort();
+    let mut tally = Tally::default();
+    for project in &projects {
+        replay_project(&pg, project, &mut tally);
+    }
+    eprintln!(
+        "schema replay vs PostgreSQL on {} real projects: {} files, {} applied; {}/{} modelled deploy failures predicted; {} false findings; unmodelled failures: {:#?}",
+        projects.len(),
+        tally.files,
+        tally.applied,
+        tally.predicted,
+        tally.modelled,
+        tally.false_findings.len(),
+        tally.unmodelled
+    );
+    assert!(
+        tally.false_findings.is_empty() && tally.missed.is_empty(),
+        "false findings: {:#?}\nmissed deploy failures: {:#?}",
+        tally.false_findings,
+        tally.missed
+    );
+    assert!(
+        projects.len() >= 6 && tally.files >= 1000,
+        "the corpus must hold at least 1,000 files from 6 projects"
+    );
+}
