@@ -468,6 +468,16 @@ impl Reader<'_> {
             Ast::Query(q) => self.query(q),
             Ast::Insert(i) => self.insert(i),
             Ast::Update(u) => self.update(u),
+            Ast::Delete(d) => self.reads(d),
+            Ast::Truncate(t) if !t.if_exists => t
+                .table_names
+                .iter()
+                .filter_map(|target| self.name(&target.name))
+                .map(|table| Change::Uses {
+                    table,
+                    columns: Vec::new(),
+                })
+                .collect(),
             stmt if no_relation_effects(stmt) => Vec::new(),
             other => {
                 let text = other.to_string();
@@ -590,7 +600,9 @@ impl Reader<'_> {
             }
         }
         let name_again = name.clone();
-        let mut made = vec![Change::Create {
+        // `CREATE TABLE … AS SELECT`: what the query reads must exist.
+        let mut made = t.query.as_ref().map_or_else(Vec::new, |q| self.reads(q.as_ref()));
+        made.push(Change::Create {
             kind: Kind::Table,
             name,
             if_not_exists: t.if_not_exists,
@@ -608,7 +620,7 @@ impl Reader<'_> {
                 shapes(t, keys.as_deref())
             },
             keys,
-        }];
+        });
         if !derived && !t.if_not_exists && !undefined.is_empty() {
             made.push(Change::Uses {
                 table: name_again,
@@ -931,7 +943,11 @@ impl Reader<'_> {
                 _ => None,
             })
             .collect();
-        vec![Change::Uses { table, columns }]
+        let mut changes = vec![Change::Uses { table, columns }];
+        if let Some(source) = &i.source {
+            changes.extend(self.reads(source.as_ref()));
+        }
+        changes
     }
 
     /// `UPDATE t SET a = …`: `t` and the columns it sets must exist.
@@ -958,6 +974,8 @@ impl Reader<'_> {
     /// A top-level query: `SELECT … INTO t` creates a table; a call of a function that is not
     /// one of PostgreSQL's common built-ins may do anything (`SELECT create_hypertable(…)`).
     fn query(&self, q: &Query) -> Vec<Change> {
+        // The relations it reads are looked up before anything runs (42P01 comes first).
+        let mut changes = self.reads(q);
         if let SetExpr::Select(s) = q.body.as_ref() {
             if let Some(into) = &s.into {
                 let target = match into.targets.as_slice() {
@@ -965,10 +983,11 @@ impl Reader<'_> {
                     [Expr::CompoundIdentifier(ids)] => Some(ObjectName::from(ids.clone())),
                     _ => None,
                 };
-                return match target {
+                changes.extend(match target {
                     Some(t) => self.create(Kind::Table, &t, false, false, into.temporary),
                     None => vec![self.unknown("SELECT … INTO")],
-                };
+                });
+                return changes;
             }
         }
         let mut calls = Vec::new();
@@ -981,10 +1000,31 @@ impl Reader<'_> {
             }
             std::ops::ControlFlow::<()>::Continue(())
         });
-        match calls.first() {
-            Some(f) => vec![self.unknown(format!("a call of {f}()"))],
-            None => Vec::new(),
-        }
+        changes.extend(
+            calls
+                .first()
+                .map(|f| self.unknown(format!("a call of {f}()"))),
+        );
+        changes
+    }
+
+    /// The relations a statement reads (its `FROM`, `USING` and subqueries), each of which
+    /// must exist: nothing when one of its names is a `WITH` query's or cannot be read.
+    fn reads<V: sqlparser::ast::Visit>(&self, node: &V) -> Vec<Change> {
+        let mut reads = Reads {
+            reader: self,
+            names: Some(Vec::new()),
+        };
+        let _ = node.visit(&mut reads);
+        reads
+            .names
+            .unwrap_or_default()
+            .into_iter()
+            .map(|table| Change::Uses {
+                table,
+                columns: Vec::new(),
+            })
+            .collect()
     }
 }
 
@@ -1093,8 +1133,7 @@ fn builtin_function(name: &str) -> bool {
 fn no_relation_effects(stmt: &Ast) -> bool {
     matches!(
         stmt,
-        Ast::Delete(_)
-            | Ast::Truncate(_)
+        Ast::Truncate(_)
             | Ast::Grant { .. }
             | Ast::Revoke { .. }
             | Ast::Comment { .. }

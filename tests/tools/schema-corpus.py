@@ -35,7 +35,27 @@ CRATES = {
     "lemmy_db_schema": "0.19.9",
     "apalis-postgres": "1.0.0",
 }
-DEBIAN = ["ledgersmb"]
+DEBIAN = ["ledgersmb", "tt-rss", "roundcube-core", "davical", "icinga2-ido-pgsql",
+          "pdns-backend-pgsql", "mediawiki"]
+
+# Projects that ship their current schema and the scripts that upgraded older databases to it,
+# not a chain from an empty database: (project, Debian package, schema file, upgrade directory).
+# Replayed as the schema, then every upgrade script in version order onto it: a real file on a
+# real schema either way, so the server still decides each one (most fail: what they add is
+# there already). SOURCE says so.
+UPGRADES = [
+    ("tt-rss", "tt-rss", "usr/share/tt-rss/schema/ttrss_schema_pgsql.sql",
+     "usr/share/tt-rss/schema/versions/pgsql"),
+    ("roundcube", "roundcube-core", "usr/share/roundcube/SQL/postgres.initial.sql",
+     "usr/share/roundcube/SQL/postgres"),
+    ("davical", "davical", "usr/share/davical/dba/davical.sql", "usr/share/davical/dba/patches"),
+    ("icinga2", "icinga2-ido-pgsql", "usr/share/icinga2-ido-pgsql/schema/pgsql.sql",
+     "usr/share/icinga2-ido-pgsql/schema/upgrade"),
+    ("pdns", "pdns-backend-pgsql", "usr/share/pdns-backend-pgsql/schema/schema.pgsql.sql",
+     "usr/share/pdns-backend-pgsql/schema"),
+    ("mediawiki", "mediawiki", "usr/share/mediawiki/maintenance/postgres/tables-generated.sql",
+     "usr/share/mediawiki/maintenance/postgres/archives"),
+]
 
 
 def run(*args, cwd=None):
@@ -183,13 +203,35 @@ def lemmy(dl: Path, out: Path):
           "diesel migrations (each folder's up.sql) in folder-name order")
 
 
+def unpacked(dl: Path, package: str) -> tuple[Path, str]:
+    deb = next(dl.glob(f"{package}_*.deb"))
+    x = dl / f"{package}-x"
+    if not x.exists():
+        run("dpkg-deb", "-x", str(deb), str(x))
+    return x, deb.name
+
+
+def version_key(name: str):
+    """`1.1.10` after `1.1.9`, `2.8.1` after `2.8.0`: numbers compared as numbers."""
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", name)]
+
+
+def upgrades(dl: Path, out: Path):
+    for project, package, schema, updir in UPGRADES:
+        x, deb = unpacked(dl, package)
+        base = x / schema
+        scripts = sorted((f for f in (x / updir).glob("*.sql") if f != base),
+                         key=lambda f: version_key(f.name))
+        files = [("schema", base.read_bytes())] + [(f.stem, f.read_bytes()) for f in scripts]
+        lay_out(out, project, f"Debian {deb}: {schema}, then the upgrade scripts of {updir} in "
+                "version order onto it (upgrade scripts replayed onto the current schema, not a "
+                "chain from an empty database)", files)
+
+
 def ledgersmb(dl: Path, out: Path):
     """LedgerSMB's new-company path: Pg-database.sql, then sql/changes/LOADORDER (a leading `!`
     marks a change LedgerSMB tolerates failing), then sql/modules/LOADORDER."""
-    deb = next(dl.glob("ledgersmb_*.deb"))
-    x = dl / "ledgersmb-x"
-    if not x.exists():
-        run("dpkg-deb", "-x", str(deb), str(x))
+    x, deb = unpacked(dl, "ledgersmb")
     sql = x / "usr/share/ledgersmb/sql"
     files = [("Pg-database", (sql / "Pg-database.sql").read_bytes())]
     for sub in ("changes", "modules"):
@@ -197,7 +239,7 @@ def ledgersmb(dl: Path, out: Path):
             line = line.split("#", 1)[0].strip().lstrip("!")
             if line:
                 files.append((f"{sub}_{line[:-4]}", (sql / sub / line).read_bytes()))
-    lay_out(out, "ledgersmb", f"Debian {deb.name}: Pg-database.sql, changes/LOADORDER, "
+    lay_out(out, "ledgersmb", f"Debian {deb}: Pg-database.sql, changes/LOADORDER, "
             "modules/LOADORDER", files)
 
 
@@ -205,7 +247,8 @@ def main():
     out = Path(sys.argv[1])
     dl = out / "downloads"
     download(dl)
-    for lay in (synapse, litellm, procrastinate, graphile, atuin, apalis, lemmy, ledgersmb):
+    for lay in (synapse, litellm, procrastinate, graphile, atuin, apalis, lemmy, ledgersmb,
+                upgrades):
         lay(dl, out)
 
 
