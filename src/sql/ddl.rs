@@ -601,7 +601,10 @@ impl Reader<'_> {
         }
         let name_again = name.clone();
         // `CREATE TABLE … AS SELECT`: what the query reads must exist.
-        let mut made = t.query.as_ref().map_or_else(Vec::new, |q| self.reads(q.as_ref()));
+        let mut made = t
+            .query
+            .as_ref()
+            .map_or_else(Vec::new, |q| self.reads(q.as_ref()));
         made.push(Change::Create {
             kind: Kind::Table,
             name,

@@ -35,25 +35,29 @@ CRATES = {
     "lemmy_db_schema": "0.19.9",
     "apalis-postgres": "1.0.0",
 }
-DEBIAN = ["ledgersmb", "tt-rss", "roundcube-core", "davical", "icinga2-ido-pgsql",
+DEBIAN = ["ledgersmb", "tt-rss", "roundcube-core", "davical", "libawl-php", "icinga2-ido-pgsql",
           "pdns-backend-pgsql", "mediawiki"]
 
 # Projects that ship their current schema and the scripts that upgraded older databases to it,
-# not a chain from an empty database: (project, Debian package, schema file, upgrade directory).
+# not a chain from an empty database: (project, Debian package, schema files, upgrade directory;
+# a schema file of another package is written `package:path`).
 # Replayed as the schema, then every upgrade script in version order onto it: a real file on a
 # real schema either way, so the server still decides each one (most fail: what they add is
 # there already). SOURCE says so.
 UPGRADES = [
-    ("tt-rss", "tt-rss", "usr/share/tt-rss/schema/ttrss_schema_pgsql.sql",
+    ("tt-rss", "tt-rss", ["usr/share/tt-rss/schema/ttrss_schema_pgsql.sql"],
      "usr/share/tt-rss/schema/versions/pgsql"),
-    ("roundcube", "roundcube-core", "usr/share/roundcube/SQL/postgres.initial.sql",
+    ("roundcube", "roundcube-core", ["usr/share/roundcube/SQL/postgres.initial.sql"],
      "usr/share/roundcube/SQL/postgres"),
-    ("davical", "davical", "usr/share/davical/dba/davical.sql", "usr/share/davical/dba/patches"),
-    ("icinga2", "icinga2-ido-pgsql", "usr/share/icinga2-ido-pgsql/schema/pgsql.sql",
+    # create-database.sh loads AWL's tables first.
+    ("davical", "davical", ["libawl-php:usr/share/awl/dba/awl-tables.sql",
+                            "libawl-php:usr/share/awl/dba/schema-management.sql",
+                            "usr/share/davical/dba/davical.sql"], "usr/share/davical/dba/patches"),
+    ("icinga2", "icinga2-ido-pgsql", ["usr/share/icinga2-ido-pgsql/schema/pgsql.sql"],
      "usr/share/icinga2-ido-pgsql/schema/upgrade"),
-    ("pdns", "pdns-backend-pgsql", "usr/share/pdns-backend-pgsql/schema/schema.pgsql.sql",
+    ("pdns", "pdns-backend-pgsql", ["usr/share/pdns-backend-pgsql/schema/schema.pgsql.sql"],
      "usr/share/pdns-backend-pgsql/schema"),
-    ("mediawiki", "mediawiki", "usr/share/mediawiki/maintenance/postgres/tables-generated.sql",
+    ("mediawiki", "mediawiki", ["usr/share/mediawiki/maintenance/postgres/tables-generated.sql"],
      "usr/share/mediawiki/maintenance/postgres/archives"),
 ]
 
@@ -79,7 +83,12 @@ def download(dl: Path):
                 target.write_bytes(r.read())
     for name in DEBIAN:
         if not list(dl.glob(f"{name}_*.deb")):
-            run("apt-get", "download", name, cwd=dl)
+            try:
+                run("apt-get", "download", name, cwd=dl)
+            except subprocess.CalledProcessError:
+                # A machine whose package lists were never fetched.
+                run("apt-get", "update", "-qq")
+                run("apt-get", "download", name, cwd=dl)
 
 
 def slug(name: str) -> str:
@@ -217,15 +226,19 @@ def version_key(name: str):
 
 
 def upgrades(dl: Path, out: Path):
-    for project, package, schema, updir in UPGRADES:
+    for project, package, schemas, updir in UPGRADES:
         x, deb = unpacked(dl, package)
-        base = x / schema
-        scripts = sorted((f for f in (x / updir).glob("*.sql") if f != base),
+        files = []
+        for schema in schemas:
+            owner, path = schema.split(":") if ":" in schema else (package, schema)
+            files.append((Path(path).stem, (unpacked(dl, owner)[0] / path).read_bytes()))
+        bases = {x / s for s in schemas}
+        scripts = sorted((f for f in (x / updir).glob("*.sql") if f not in bases),
                          key=lambda f: version_key(f.name))
-        files = [("schema", base.read_bytes())] + [(f.stem, f.read_bytes()) for f in scripts]
-        lay_out(out, project, f"Debian {deb}: {schema}, then the upgrade scripts of {updir} in "
-                "version order onto it (upgrade scripts replayed onto the current schema, not a "
-                "chain from an empty database)", files)
+        files += [(f.stem, f.read_bytes()) for f in scripts]
+        lay_out(out, project, f"Debian {deb}: {' '.join(schemas)}, then the upgrade scripts of "
+                f"{updir} in version order onto it (upgrade scripts replayed onto the current "
+                "schema, not a chain from an empty database)", files)
 
 
 def ledgersmb(dl: Path, out: Path):
