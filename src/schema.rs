@@ -14,6 +14,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+mod functions;
 mod keys;
 mod shapes;
 
@@ -103,6 +104,8 @@ pub struct Model {
     temp: HashMap<String, Relation>,
     /// The file being replayed (counted from 1 by [`Model::begin_file`]).
     file: u32,
+    /// The functions the set defined, for its calls of them.
+    functions: functions::Functions,
 }
 
 /// Where a name resolved.
@@ -135,6 +138,7 @@ impl Model {
             path: vec!["public".into()],
             temp: HashMap::new(),
             file: 0,
+            functions: functions::Functions::default(),
         };
         for e in external {
             let e = e.trim();
@@ -255,6 +259,9 @@ impl Model {
                 self.opaque.get_or_insert_with(|| what.clone());
             }
             Change::Privilege(_) => {}
+            Change::Function { name, callees } => self.define_function(name, callees),
+            Change::DropFunction { names } => names.iter().for_each(|n| self.drop_function(n)),
+            Change::Call { name } => self.call(name),
         }
         if learn {
             for p in &problems {

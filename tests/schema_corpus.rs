@@ -72,11 +72,6 @@ const KNOWN_MISSES: &[(&str, &str)] = &[
         "mediawiki/0023_patch_recentchanges_rc_new_name_timestamp.sql",
         "an index name",
     ),
-    // A call of a function the set defines may do anything its body does: what follows is
-    // unknown.
-    ("icinga2/0002_2_1_0.sql", "after SELECT updatedbversion(…)"),
-    ("icinga2/0003_2_2_0.sql", "after SELECT updatedbversion(…)"),
-    ("icinga2/0005_2_4_0.sql", "after SELECT updatedbversion(…)"),
 ];
 
 /// A file the server refused: its name, the lines of the statement that failed, the SQLSTATE.

@@ -765,3 +765,146 @@ fn role_verdict(pg: &common::pg::Cluster, n: usize, statements: &[&str]) -> Opti
     );
     Some(!create_ok || !table_ok)
 }
+
+/// Sets that call functions, each applied to its own database: (files, whether the server's
+/// failure must be predicted). A call of a function that changes relations (directly, through
+/// another function, from a `DO` block, an `INSERT`, an `UPDATE` or a table function) must not
+/// lead to a false finding; a call of a helper the set defined that only writes rows must not
+/// stop the replay from seeing what comes after.
+const CALL_SETS: &[(&[&str], bool)] = &[
+    (
+        &[
+            "CREATE FUNCTION make_parts() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'CREATE TABLE parts_2026 (id int)'; END $$;",
+            "DO $$ BEGIN PERFORM make_parts(); END $$;\nALTER TABLE parts_2026 ADD COLUMN x int;",
+        ],
+        false,
+    ),
+    (
+        &[
+            "CREATE TABLE log (v int);\nCREATE FUNCTION mk() RETURNS int LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'CREATE TABLE made (id int)'; RETURN 1; END $$;",
+            "INSERT INTO log VALUES (mk());\nALTER TABLE made ADD COLUMN x int;",
+        ],
+        false,
+    ),
+    (
+        &[
+            "CREATE TABLE log (v int);\nINSERT INTO log VALUES (1);\nCREATE FUNCTION mk() RETURNS int LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'CREATE TABLE made (id int)'; RETURN 1; END $$;",
+            "UPDATE log SET v = mk();\nALTER TABLE made ADD COLUMN x int;",
+        ],
+        false,
+    ),
+    (
+        &[
+            "CREATE FUNCTION mk() RETURNS SETOF int LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'CREATE TABLE made (id int)'; RETURN NEXT 1; END $$;",
+            "SELECT * FROM mk();\nALTER TABLE made ADD COLUMN x int;",
+        ],
+        false,
+    ),
+    (
+        &[
+            "CREATE FUNCTION g() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'CREATE TABLE made (id int)'; END $$;\nCREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN PERFORM g(); END $$;",
+            "SELECT f();\nALTER TABLE made ADD COLUMN x int;",
+        ],
+        false,
+    ),
+    (
+        &[
+            "CREATE FUNCTION h() RETURNS void LANGUAGE sql AS $$ SELECT 1 $$;\nCREATE OR REPLACE FUNCTION h() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'CREATE TABLE made (id int)'; END $$;",
+            "SELECT h();\nALTER TABLE made ADD COLUMN x int;",
+        ],
+        false,
+    ),
+    (
+        &[
+            "CREATE SCHEMA app;\nCREATE TABLE app.items (id int);\nCREATE FUNCTION use_app() RETURNS void LANGUAGE plpgsql AS $$ BEGIN PERFORM set_config('search_path', 'app', false); END $$;",
+            "SELECT use_app();\nALTER TABLE items ADD COLUMN x int;",
+        ],
+        false,
+    ),
+    (
+        &[
+            "CREATE SCHEMA app;\nCREATE TABLE app.items (id int);",
+            "DO $$ BEGIN PERFORM set_config('search_path', 'app', false); END $$;\nALTER TABLE items ADD COLUMN x int;",
+        ],
+        false,
+    ),
+    (
+        &[
+            "CREATE TABLE dbversion (name text PRIMARY KEY, version text);\nCREATE FUNCTION bump(v text) RETURNS void AS $$\nBEGIN\n  UPDATE dbversion SET version = v WHERE name = 'app';\n  IF NOT FOUND THEN\n    INSERT INTO dbversion (name, version) VALUES ('app', v);\n  END IF;\nEND;\n$$ LANGUAGE plpgsql;\nSELECT bump('1');\nCREATE TABLE users (id int);",
+            "SELECT bump('2');\nALTER TABLE userz ADD COLUMN email text;",
+        ],
+        true,
+    ),
+    (
+        &[
+            "CREATE FUNCTION one() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\nCREATE TABLE users (id int);",
+            "DO $$ BEGIN PERFORM one(); END $$;\nINSERT INTO users VALUES (one());\nALTER TABLE users ADD COLUMN id int;",
+        ],
+        true,
+    ),
+];
+
+/// Every case of [`CALL_SETS`] against the server.
+#[test]
+#[cfg_attr(
+    not(miglint_test_postgres),
+    ignore = "needs PostgreSQL 15 (initdb under /usr/lib/postgresql; .ci/run installs it)"
+)]
+#[cfg_attr(
+    feature = "postgres-exact",
+    ignore = "build-independent; runs in the default build"
+)]
+fn calls_of_functions_agree_with_the_server() {
+    let Some(pg) = cluster() else { return };
+    for (n, (files, predicted)) in CALL_SETS.iter().enumerate() {
+        let files: Vec<String> = files.iter().map(|f| f.to_string()).collect();
+        let (failure, ours) = run_set(&pg, 1000 + n, &files);
+        let context = format!("set {n}: {files:#?}\nserver: {failure:?}\nmiglint: {ours:?}");
+        let stop = failure.as_ref().map_or(files.len(), |f| f.0);
+        assert!(
+            ours.iter().all(|o| o.0 >= stop),
+            "a finding on a file that applied: {context}"
+        );
+        assert_eq!(failure.is_some(), *predicted, "{context}");
+        if let Some((file, line, state)) = failure {
+            let code = RULES.iter().find(|(_, s)| *s == state).map(|(c, _)| *c);
+            assert!(
+                ours.first()
+                    .is_some_and(|o| (o.0, o.1, Some(o.2.as_str())) == (file, line, code)),
+                "the deploy failure is not miglint's first finding: {context}"
+            );
+        }
+    }
+}
+
+/// The built-in functions miglint treats as harmless to call are PostgreSQL's own: the list in
+/// `src/sql/pg_catalog_functions.txt` is exactly the server's `pg_catalog`.
+#[test]
+#[cfg_attr(
+    not(miglint_test_postgres),
+    ignore = "needs PostgreSQL 15 (initdb under /usr/lib/postgresql; .ci/run installs it)"
+)]
+#[cfg_attr(
+    feature = "postgres-exact",
+    ignore = "build-independent; runs in the default build"
+)]
+fn the_built_in_functions_are_the_servers() {
+    let Some(pg) = cluster() else { return };
+    let d = Dir::new();
+    let out = pg.psql(
+        d.path(),
+        "postgres",
+        &[
+            "-At",
+            "-c",
+            "SELECT DISTINCT proname FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace ORDER BY 1",
+        ],
+    );
+    let server = String::from_utf8(out.stdout).unwrap();
+    let ours: String = include_str!("../src/sql/pg_catalog_functions.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(ours, server);
+}

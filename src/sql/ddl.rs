@@ -3,6 +3,7 @@
 //! every other statement that could create, rename or drop a relation is [`Change::Unknown`], so
 //! the replay knows what it cannot see and never reports a name as missing on a guess.
 
+use std::collections::HashSet;
 use std::ops::Range;
 
 use sqlparser::ast::{
@@ -164,6 +165,23 @@ pub enum Change {
     },
     /// A grant, revoke or new owner (for `miglint alembic ready`; the replay ignores it).
     Privilege(super::privileges::Privilege),
+    /// `CREATE [OR REPLACE] FUNCTION`: what a call of it may do, read from its body
+    /// ([`super::functions`]): `None` when it may change relations itself, else the functions
+    /// it calls.
+    Function {
+        name: Name,
+        callees: Option<Vec<String>>,
+    },
+    /// `DROP FUNCTION` / `DROP PROCEDURE`: calls of these names are unknown again.
+    DropFunction {
+        names: Vec<Name>,
+    },
+    /// A call of a function that is not a common built-in (`SELECT f()`, `CALL p()`,
+    /// `INSERT … VALUES (f())`, a `DO` block's `PERFORM f()`): harmless only if the set defined
+    /// it with a body that changes no relation.
+    Call {
+        name: Name,
+    },
     /// Something the replay cannot follow that may create, rename or drop relations.
     Unknown {
         what: String,
@@ -299,6 +317,8 @@ impl Change {
                 columns.iter_mut().for_each(|c| f(&mut c.span));
             }
             Change::Unknown { span, .. } | Change::Extension { span, .. } => f(span),
+            Change::Function { name, .. } | Change::Call { name } => f(&mut name.span),
+            Change::DropFunction { names } => names.iter_mut().for_each(|n| f(&mut n.span)),
         }
     }
 }
@@ -466,9 +486,44 @@ impl Reader<'_> {
             | Ast::AlterDefaultPrivileges(_)
             | Ast::AlterSchema(_) => self.privileges(stmt),
             Ast::Query(q) => self.query(q),
-            Ast::Insert(i) => self.insert(i),
-            Ast::Update(u) => self.update(u),
-            Ast::Delete(d) => self.reads(d),
+            Ast::Insert(i) => {
+                let mut changes = self.insert(i);
+                changes.extend(self.calls(i));
+                changes
+            }
+            Ast::Update(u) => {
+                let mut changes = self.update(u);
+                changes.extend(self.calls(u));
+                changes
+            }
+            Ast::Delete(d) => {
+                let mut changes = self.reads(d);
+                changes.extend(self.calls(d));
+                changes
+            }
+            Ast::Call(f) => self.calls(f),
+            Ast::CreateFunction(f) => match self.name(&f.name) {
+                Some(name) => vec![Change::Function {
+                    name,
+                    callees: function_callees(f),
+                }],
+                None => Vec::new(),
+            },
+            Ast::DropFunction(sqlparser::ast::DropFunction { func_desc, .. })
+            | Ast::DropProcedure {
+                proc_desc: func_desc,
+                ..
+            } => {
+                let names: Vec<Name> = func_desc
+                    .iter()
+                    .filter_map(|f| self.name(&f.name))
+                    .collect();
+                if names.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![Change::DropFunction { names }]
+                }
+            }
             Ast::Truncate(t) if !t.if_exists => t
                 .table_names
                 .iter()
@@ -993,22 +1048,19 @@ impl Reader<'_> {
                 return changes;
             }
         }
-        let mut calls = Vec::new();
-        let _ = sqlparser::ast::visit_expressions(q, |e| {
-            if let Expr::Function(f) = e {
-                let name = f.name.to_string().to_ascii_lowercase();
-                if !builtin_function(&name) && !matches!(f.args, FunctionArguments::Subquery(_)) {
-                    calls.push(name);
-                }
-            }
-            std::ops::ControlFlow::<()>::Continue(())
-        });
-        changes.extend(
-            calls
-                .first()
-                .map(|f| self.unknown(format!("a call of {f}()"))),
-        );
+        changes.extend(self.calls(q));
         changes
+    }
+
+    /// The calls a statement makes of functions that are not common built-ins, in expressions
+    /// and as table functions (`FROM f()`); a name it cannot read is unknown.
+    fn calls<V: sqlparser::ast::Visit>(&self, node: &V) -> Vec<Change> {
+        let mut calls = Calls {
+            reader: self,
+            changes: Vec::new(),
+        };
+        let _ = node.visit(&mut calls);
+        calls.changes
     }
 
     /// The relations a statement reads (its `FROM`, `USING` and subqueries), each of which
@@ -1066,6 +1118,97 @@ impl sqlparser::ast::Visitor for Reads<'_, '_> {
     }
 }
 
+/// The calls of functions a statement makes (see [`Reader::calls`]).
+struct Calls<'r, 'a> {
+    reader: &'r Reader<'a>,
+    changes: Vec<Change>,
+}
+
+impl Calls<'_, '_> {
+    fn call(&mut self, name: &ObjectName) {
+        let text = name.to_string().to_ascii_lowercase();
+        if builtin_function(&text) {
+            return;
+        }
+        self.changes.push(match self.reader.name(name) {
+            Some(name) => Change::Call { name },
+            None => self.reader.unknown(format!("a call of {text}()")),
+        });
+    }
+}
+
+impl sqlparser::ast::Visitor for Calls<'_, '_> {
+    type Break = ();
+
+    fn pre_visit_expr(&mut self, e: &Expr) -> std::ops::ControlFlow<()> {
+        if let Expr::Function(f) = e {
+            if !matches!(f.args, FunctionArguments::Subquery(_)) {
+                self.call(&f.name);
+            }
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+
+    fn pre_visit_table_factor(
+        &mut self,
+        factor: &sqlparser::ast::TableFactor,
+    ) -> std::ops::ControlFlow<()> {
+        match factor {
+            sqlparser::ast::TableFactor::Table {
+                name,
+                args: Some(_),
+                ..
+            }
+            | sqlparser::ast::TableFactor::Function { name, .. } => self.call(name),
+            _ => {}
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+
+    fn pre_visit_statement(&mut self, stmt: &Ast) -> std::ops::ControlFlow<()> {
+        if let Ast::Call(f) = stmt {
+            self.call(&f.name);
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+}
+
+/// What a call of a function created by `CREATE FUNCTION` may do: its body read as text in
+/// its language (`sql` when it has none, as for `RETURN …` and `BEGIN ATOMIC` bodies); `None`
+/// for a body held elsewhere (a C function's object file).
+fn function_callees(f: &sqlparser::ast::CreateFunction) -> super::functions::Callees {
+    use sqlparser::ast::CreateFunctionBody as Body;
+    let language = f
+        .language
+        .as_ref()
+        .map_or_else(|| "sql".to_string(), |l| l.value.clone());
+    let text = match f.function_body.as_ref()? {
+        Body::AsBeforeOptions {
+            body,
+            link_symbol: None,
+        }
+        | Body::AsAfterOptions(body) => literal_text(body)?,
+        Body::AsBeforeOptions { .. } => return None,
+        Body::Return(e) => e.to_string(),
+        Body::AsBeginEnd(b) | Body::BeginAtomic(b) => b.to_string(),
+        Body::AsReturnExpr(_) | Body::AsReturnSelect(_) => return None,
+    };
+    super::functions::body_callees(&language, &text)
+}
+
+/// The value of a string literal (`'…'`, `$$…$$`).
+fn literal_text(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Value(v) => match &v.value {
+            sqlparser::ast::Value::SingleQuotedString(s)
+            | sqlparser::ast::Value::EscapedStringLiteral(s) => Some(s.clone()),
+            sqlparser::ast::Value::DollarQuotedString(d) => Some(d.value.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Extensions that create functions, types and operators but no relation.
 fn extension_makes_no_relations(name: &str) -> bool {
     matches!(
@@ -1091,45 +1234,50 @@ fn extension_makes_no_relations(name: &str) -> bool {
     )
 }
 
-/// Functions a migration commonly calls at top level that create or rename no relation.
-fn builtin_function(name: &str) -> bool {
-    let name = name.strip_prefix("pg_catalog.").unwrap_or(name);
-    matches!(
-        name,
-        "setval"
-            | "nextval"
-            | "currval"
-            | "lastval"
-            | "set_config"
-            | "current_setting"
-            | "now"
-            | "count"
-            | "max"
-            | "min"
-            | "sum"
-            | "avg"
-            | "coalesce"
-            | "format"
-            | "pg_get_serial_sequence"
-            | "gen_random_uuid"
-            | "uuid_generate_v4"
-            | "pg_advisory_lock"
-            | "pg_advisory_xact_lock"
-            | "pg_advisory_unlock"
-            | "pg_sleep"
-            | "to_regclass"
-            | "version"
-            | "current_database"
-            | "current_schema"
-            | "current_user"
-            | "lower"
-            | "upper"
-            | "length"
-            | "concat"
-            | "string_agg"
-            | "array_agg"
-    )
+/// Functions whose call creates, renames or drops no relation: PostgreSQL 15's own (the names
+/// in `pg_catalog`, which an unqualified call finds first) and a few extensions'.
+pub(crate) fn builtin_function(name: &str) -> bool {
+    static CATALOG: std::sync::OnceLock<HashSet<&'static str>> = std::sync::OnceLock::new();
+    let catalog = CATALOG.get_or_init(|| {
+        include_str!("pg_catalog_functions.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect()
+    });
+    let (schema, bare) = match name.rsplit_once('.') {
+        Some((s, b)) => (Some(s), b),
+        None => (None, name),
+    };
+    let bare = bare.trim_matches('"');
+    (matches!(schema, None | Some("pg_catalog")) && catalog.contains(bare))
+        || HARMLESS_EXTENSION_FUNCTIONS.contains(&bare)
 }
+
+/// Functions of the extensions that make no relation (pgcrypto, uuid-ossp, pg_trgm, unaccent,
+/// fuzzystrmatch), called in data changes as often as built-ins.
+const HARMLESS_EXTENSION_FUNCTIONS: &[&str] = &[
+    "uuid_generate_v1",
+    "uuid_generate_v1mc",
+    "uuid_generate_v3",
+    "uuid_generate_v4",
+    "uuid_generate_v5",
+    "uuid_nil",
+    "crypt",
+    "gen_salt",
+    "digest",
+    "hmac",
+    "gen_random_bytes",
+    "pgp_sym_encrypt",
+    "pgp_sym_decrypt",
+    "similarity",
+    "word_similarity",
+    "unaccent",
+    "levenshtein",
+    "soundex",
+    "metaphone",
+    "dmetaphone",
+    "difference",
+];
 
 /// Statements that create, rename or drop no relation (data changes, grants, comments,
 /// functions, roles, settings, transaction control other than a rollback).
@@ -1140,10 +1288,8 @@ fn no_relation_effects(stmt: &Ast) -> bool {
             | Ast::Grant { .. }
             | Ast::Revoke { .. }
             | Ast::Comment { .. }
-            | Ast::CreateFunction(_)
             | Ast::CreateTrigger(_)
             | Ast::DropTrigger(_)
-            | Ast::DropFunction(_)
             | Ast::CreateRole(_)
             | Ast::CreateType { .. }
             | Ast::CreateDomain(_)
@@ -1266,24 +1412,9 @@ pub fn may_change_relations(text: &str) -> bool {
 /// are modelled too.
 pub fn statement_may_change_relations(text: &str) -> bool {
     static INERT: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let mut rest = text.trim_start();
-    // Comments before the first word (a chunk may start with them).
-    loop {
-        if let Some(after) = rest.strip_prefix("--") {
-            rest = after.split_once('\n').map_or("", |(_, r)| r).trim_start();
-        } else if let Some(after) = rest.strip_prefix("/*") {
-            // A nested or unclosed comment: no first word to trust.
-            let Some((body, r)) = after.split_once("*/") else {
-                return may_change_relations(text);
-            };
-            if body.contains("/*") {
-                return may_change_relations(text);
-            }
-            rest = r.trim_start();
-        } else {
-            break;
-        }
-    }
+    let Some(rest) = after_comments(text) else {
+        return may_change_relations(text);
+    };
     let inert = INERT.get_or_init(|| {
         regex::Regex::new(
             r"(?i)^(comment|security\s+label|analy[sz]e|vacuum|reindex|cluster|refresh|lock|notify|listen|unlisten|show|checkpoint|create\s+(or\s+replace\s+)?rule|drop\s+rule)\b",
@@ -1291,6 +1422,65 @@ pub fn statement_may_change_relations(text: &str) -> bool {
         .expect("valid regex")
     });
     !inert.is_match(rest) && may_change_relations(text)
+}
+
+/// The statement from its first word on, after the comments a chunk may start with; `None` for
+/// a nested or unclosed comment (no first word to trust).
+fn after_comments(text: &str) -> Option<&str> {
+    let mut rest = text.trim_start();
+    loop {
+        if let Some(after) = rest.strip_prefix("--") {
+            rest = after.split_once('\n').map_or("", |(_, r)| r).trim_start();
+        } else if let Some(after) = rest.strip_prefix("/*") {
+            let (body, r) = after.split_once("*/")?;
+            if body.contains("/*") {
+                return None;
+            }
+            rest = r.trim_start();
+        } else {
+            return Some(rest);
+        }
+    }
+}
+
+/// The calls a statement miglint could not read makes, for one that changes no relation itself:
+/// a `DO` block's (read as its body), and those of a query or data change, whose strings and
+/// comments are data. Other statements run no function when they run. What cannot be read
+/// (another language, an unclosed literal) is unknown.
+pub fn unread_calls(text: &str, span: &Range<usize>) -> Vec<Change> {
+    let Some(rest) = after_comments(text) else {
+        return Vec::new();
+    };
+    let lead = rest
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let callees = match lead.as_str() {
+        "do" => super::functions::do_block_callees(rest),
+        "select" | "insert" | "update" | "delete" | "with" | "call" | "values" | "merge"
+        | "table" => super::functions::statement_callees(rest),
+        _ => return Vec::new(),
+    };
+    match callees {
+        None => vec![Change::Unknown {
+            what: format!(
+                "a {} statement miglint cannot read",
+                lead.to_ascii_uppercase()
+            ),
+            span: span.clone(),
+        }],
+        Some(names) => names
+            .into_iter()
+            .map(|name| Change::Call {
+                name: Name {
+                    schema: None,
+                    name,
+                    span: span.clone(),
+                },
+            })
+            .collect(),
+    }
 }
 
 /// The statement's leading words, for an unknown effect's message.

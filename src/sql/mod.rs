@@ -8,6 +8,7 @@ pub mod directives;
 #[cfg(feature = "postgres-exact")]
 pub mod exact;
 mod foreign;
+pub mod functions;
 pub mod gaps;
 pub mod ident;
 pub mod keys;
@@ -369,6 +370,12 @@ impl Judge<'_> {
                 what: "a statement miglint cannot read".into(),
                 span: span.clone(),
             });
+        } else if outcome != Outcome::Parsed {
+            // It changes no relation itself; the functions it calls might.
+            analysis
+                .changes
+                .get_mut()
+                .extend(ddl::unread_calls(text, &span));
         }
         // With the exact grammar, PostgreSQL's verdict overrides sqlparser's (placeholders are
         // already neutralised in `sql`).

@@ -1,0 +1,400 @@
+//! What calling a function may do to the schema, read from the text of its body.
+//!
+//! A call of a function the replay knows nothing about may create, rename or drop anything, so
+//! it makes every later name unknown. Real sets define small helpers and call them at the top
+//! level (`SELECT updatedbversion('1.14.3')`): when the set itself defined the function and its
+//! body holds no DDL, no dynamic SQL and no call of anything but built-ins or other such
+//! helpers, the call changes no relation and the replay goes on seeing. The body is read as
+//! text, conservatively: a word that might be DDL, or an identifier followed by `(` that is not
+//! a known keyword or built-in, counts against it (a false suspicion only keeps today's
+//! blindness; a missed one would be a false alarm later).
+
+/// What a call may do, read from a body or a statement: `None` when it may change relations,
+/// the search path or privileges itself; otherwise the functions it calls (bare, folded names),
+/// each of which must be harmless too.
+pub type Callees = Option<Vec<String>>;
+
+/// A function body in `language` (`sql`, `plpgsql`; anything else is not read).
+pub fn body_callees(language: &str, body: &str) -> Callees {
+    let plpgsql = language.eq_ignore_ascii_case("plpgsql");
+    if !plpgsql && !language.eq_ignore_ascii_case("sql") {
+        return None;
+    }
+    // Read with its strings: `EXECUTE 'CREATE …'`, `set_config('search_path', …)`.
+    if may_act(body, plpgsql) {
+        return None;
+    }
+    Some(calls_in(&blank_literals(body)?))
+}
+
+/// The body of a `DO` block (`DO [LANGUAGE l] 'body'` / `$$body$$`), plpgsql unless it says.
+pub fn do_block_callees(statement: &str) -> Callees {
+    let rest = statement.trim_start();
+    let rest = rest
+        .get(..2)
+        .filter(|w| w.eq_ignore_ascii_case("do"))
+        .map(|_| &rest[2..])?;
+    let mut language = "plpgsql".to_string();
+    let mut rest = rest.trim_start();
+    if rest.len() > 8 && rest[..8].eq_ignore_ascii_case("language") {
+        let after = rest[8..].trim_start();
+        let end = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        language = after[..end].to_string();
+        rest = after[end..].trim_start();
+    }
+    let (body, after) = string_literal(rest)?;
+    let after = after.trim_start();
+    // `DO 'body' LANGUAGE l`.
+    if after
+        .get(..8)
+        .is_some_and(|w| w.eq_ignore_ascii_case("language"))
+    {
+        language = after[8..].trim().trim_end_matches(';').trim().to_string();
+    }
+    body_callees(&language, &body)
+}
+
+/// The calls in the text of a statement miglint could not read (its strings and comments
+/// blanked: they are data, not calls); `None` when its literals do not close.
+pub fn statement_callees(statement: &str) -> Callees {
+    blank_literals(statement).map(|t| calls_in(&t))
+}
+
+/// Words that make a body act on the schema, the session or privileges, read in its strings
+/// too: DDL, dynamic SQL (`EXECUTE`), transaction control, `SELECT … INTO` in a SQL function (in
+/// PL/pgSQL it assigns variables), the search path, `RESET`/`DISCARD`, grants, `CALL`.
+fn may_act(text: &str, plpgsql: bool) -> bool {
+    static ACTS: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    static INTO: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let acts = ACTS.get_or_init(|| {
+        regex::Regex::new(
+            r"(?i)\b(create|drop|alter|import|execute|rename|rollback|commit|savepoint|search_path|reset|discard|grant|revoke|set\s+role|set\s+session|call)\b",
+        )
+        .expect("valid regex")
+    });
+    if acts.is_match(text) {
+        return true;
+    }
+    if plpgsql {
+        return false;
+    }
+    let into = INTO
+        .get_or_init(|| regex::Regex::new(r"(?i)\b(insert|merge)\s+into\b").expect("valid regex"));
+    into.replace_all(text, " ")
+        .to_ascii_lowercase()
+        .contains("into")
+}
+
+/// Identifiers followed by `(` that are neither keywords nor built-ins, nor a table's column
+/// list (`INSERT INTO t (a, b)`, `REFERENCES t (id)`, an alias's `AS t (a)`).
+fn calls_in(text: &str) -> Vec<String> {
+    static CALL: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let call = CALL.get_or_init(|| {
+        regex::Regex::new(
+            r#"(?:([A-Za-z_][A-Za-z0-9_$]*|"[^"]+")\s*\.\s*)?([A-Za-z_][A-Za-z0-9_$]*|"[^"]+")\s*\("#,
+        )
+        .expect("valid regex")
+    });
+    let mut out: Vec<String> = Vec::new();
+    for c in call.captures_iter(text) {
+        let whole = c.get(0).expect("a match");
+        let word = c.get(2).expect("a name").as_str();
+        let name = if let Some(quoted) = word.strip_prefix('"') {
+            quoted.trim_end_matches('"').to_string()
+        } else {
+            word.to_ascii_lowercase()
+        };
+        let schema = c.get(1).map(|s| s.as_str().to_ascii_lowercase());
+        if schema.is_none() && KEYWORDS.contains(&name.as_str()) {
+            continue;
+        }
+        let qualified = match &schema {
+            Some(s) => format!("{s}.{name}"),
+            None => name.clone(),
+        };
+        if super::ddl::builtin_function(&qualified) {
+            continue;
+        }
+        let before = text[..whole.start()]
+            .trim_end()
+            .rsplit(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if matches!(
+            before.as_str(),
+            "into" | "references" | "table" | "as" | "index"
+        ) {
+            continue;
+        }
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// Words that precede `(` without being a call: SQL and PL/pgSQL keywords, and type names that
+/// take a modifier (`varchar(10)`).
+const KEYWORDS: &[&str] = &[
+    "all",
+    "and",
+    "any",
+    "array",
+    "as",
+    "between",
+    "bit",
+    "by",
+    "case",
+    "cast",
+    "char",
+    "character",
+    "check",
+    "conflict",
+    "decimal",
+    "distinct",
+    "do",
+    "else",
+    "elsif",
+    "exists",
+    "extract",
+    "filter",
+    "float",
+    "for",
+    "foreach",
+    "from",
+    "group",
+    "having",
+    "if",
+    "in",
+    "interval",
+    "is",
+    "join",
+    "key",
+    "lateral",
+    "like",
+    "loop",
+    "not",
+    "numeric",
+    "on",
+    "or",
+    "over",
+    "overlay",
+    "partition",
+    "perform",
+    "position",
+    "primary",
+    "query",
+    "raise",
+    "return",
+    "returning",
+    "returns",
+    "row",
+    "select",
+    "set",
+    "some",
+    "substring",
+    "then",
+    "time",
+    "timestamp",
+    "trim",
+    "union",
+    "unique",
+    "using",
+    "values",
+    "varbit",
+    "varchar",
+    "when",
+    "where",
+    "while",
+    "window",
+    "with",
+    "within",
+];
+
+/// The text with string literals, dollar-quoted strings and comments replaced by spaces
+/// (lengths kept); `None` when one does not close.
+fn blank_literals(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = bytes.to_vec();
+    let mut i = 0;
+    let blank = |out: &mut Vec<u8>, from: usize, to: usize| {
+        for b in &mut out[from..to] {
+            if *b != b'\n' {
+                *b = b' ';
+            }
+        }
+    };
+    while i < bytes.len() {
+        let rest = &text[i..];
+        let end = if rest.starts_with("--") {
+            rest.find('\n').map_or(bytes.len(), |n| i + n)
+        } else if rest.starts_with("/*") {
+            i + block_comment_len(rest)?
+        } else if rest.starts_with('\'') {
+            let escapes = i > 0 && matches!(bytes[i - 1], b'e' | b'E');
+            i + quoted_len(rest, escapes)?
+        } else if rest.starts_with('$') {
+            match dollar_tag(rest) {
+                Some(tag) => {
+                    let close = rest[tag.len()..].find(tag)?;
+                    i + tag.len() + close + tag.len()
+                }
+                None => i + 1,
+            }
+        } else if let Some(quoted) = rest.strip_prefix('"') {
+            // A quoted identifier stays (it may name a function); skip over it whole.
+            i += 1 + quoted.find('"')? + 1;
+            continue;
+        } else {
+            i += rest.chars().next().map_or(1, char::len_utf8);
+            continue;
+        };
+        blank(&mut out, i, end);
+        i = end;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `'…'` with `''` (and, in an `E'…'` string, `\'`) inside: its length, quotes included.
+fn quoted_len(rest: &str, escapes: bool) -> Option<usize> {
+    let b = rest.as_bytes();
+    let mut i = 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if escapes => i += 2,
+            b'\'' if b.get(i + 1) == Some(&b'\'') => i += 2,
+            b'\'' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// `/* … */`, nested as PostgreSQL nests them: its length.
+fn block_comment_len(rest: &str) -> Option<usize> {
+    let b = rest.as_bytes();
+    let (mut depth, mut i) = (0usize, 0usize);
+    while i + 1 < b.len() {
+        if b[i] == b'/' && b[i + 1] == b'*' {
+            depth += 1;
+            i += 2;
+        } else if b[i] == b'*' && b[i + 1] == b'/' {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                return Some(i);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+/// `$tag$` at the start of `rest` (a tag of letters, digits and `_`, not starting with a
+/// digit; `$1` is a parameter, not a tag).
+fn dollar_tag(rest: &str) -> Option<&str> {
+    let close = rest[1..].find('$')? + 1;
+    let tag = &rest[1..close];
+    let ok = tag.chars().next().is_none_or(|c| !c.is_ascii_digit())
+        && tag.chars().all(|c| c.is_alphanumeric() || c == '_');
+    ok.then(|| &rest[..=close])
+}
+
+/// The value of the string literal `rest` starts with (`'…'`, `E'…'` or `$tag$…$tag$`) and what
+/// follows it.
+fn string_literal(rest: &str) -> Option<(String, &str)> {
+    if let Some(tag) = rest.starts_with('$').then(|| dollar_tag(rest)).flatten() {
+        let close = rest[tag.len()..].find(tag)?;
+        let body = &rest[tag.len()..tag.len() + close];
+        return Some((body.to_string(), &rest[tag.len() + close + tag.len()..]));
+    }
+    let (escapes, quoted) = match rest.as_bytes().first()? {
+        b'\'' => (false, rest),
+        b'e' | b'E' if rest[1..].starts_with('\'') => (true, &rest[1..]),
+        _ => return None,
+    };
+    let len = quoted_len(quoted, escapes)?;
+    Some((quoted[1..len - 1].replace("''", "'"), &quoted[len..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_helper_that_only_reads_and_writes_rows_calls_nothing() {
+        let body = "BEGIN
+            IF EXISTS (SELECT * FROM icinga_dbversion WHERE name = 'idoutils') THEN
+                UPDATE icinga_dbversion SET version = version_i, modify_time = NOW() WHERE name = 'x';
+            ELSE
+                INSERT INTO icinga_dbversion (dbversion_id, name) VALUES ('1', 'f(x)');
+            END IF;
+            SELECT count(*) INTO n FROM t;
+            RETURN;
+        END;";
+        assert_eq!(body_callees("plpgsql", body), Some(vec![]));
+    }
+
+    #[test]
+    fn what_may_act_on_the_schema_is_not_harmless() {
+        for body in [
+            "BEGIN EXECUTE 'CREATE TABLE t (id int)'; END",
+            "BEGIN CREATE TABLE t (id int); END",
+            "BEGIN PERFORM set_config('search_path', 'app', false); END",
+            "BEGIN RESET ALL; END",
+            "BEGIN GRANT SELECT ON t TO r; END",
+            "BEGIN ALTER TABLE t RENAME TO u; END",
+        ] {
+            assert_eq!(body_callees("plpgsql", body), None, "{body}");
+        }
+        assert_eq!(body_callees("sql", "SELECT a INTO newtable FROM t"), None);
+        assert_eq!(body_callees("c", "whatever"), None);
+        assert_eq!(body_callees("plpgsql", "BEGIN 'unclosed; END"), None);
+    }
+
+    #[test]
+    fn calls_of_other_functions_are_named() {
+        let body = "BEGIN PERFORM make_parts(); x := app.helper(1) + length('a(b)'); \
+                    RETURN QUERY SELECT * FROM \"MixedCase\"(2); END";
+        assert_eq!(
+            body_callees("plpgsql", body),
+            Some(vec![
+                "make_parts".into(),
+                "helper".into(),
+                "MixedCase".into()
+            ])
+        );
+    }
+
+    #[test]
+    fn a_do_block_is_read_as_its_body() {
+        assert_eq!(
+            do_block_callees("DO $$ BEGIN PERFORM make_parts(); END $$"),
+            Some(vec!["make_parts".into()])
+        );
+        assert_eq!(
+            do_block_callees("do language plpgsql 'BEGIN PERFORM f(); END'"),
+            Some(vec!["f".into()])
+        );
+        assert_eq!(
+            do_block_callees("DO 'BEGIN NULL; END' LANGUAGE plperl"),
+            None
+        );
+        assert_eq!(
+            do_block_callees("DO $x$ BEGIN EXECUTE 'DROP TABLE t'; END $x$"),
+            None
+        );
+    }
+
+    #[test]
+    fn strings_and_comments_hold_no_calls() {
+        assert_eq!(
+            statement_callees("SELECT 'f(x)' -- g(y)\n, /* h( */ k(1)"),
+            Some(vec!["k".into()])
+        );
+    }
+}
