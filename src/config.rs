@@ -99,6 +99,7 @@ struct RawSet {
     cosmetic_edits: Option<Spanned<Severity>>,
     max_file_size: Option<u64>,
     psql: Option<bool>,
+    single_transaction: Option<bool>,
     history_table: Option<String>,
     history_columns: Option<[String; 2]>,
     #[serde(default)]
@@ -171,6 +172,9 @@ pub struct SetConfig {
     /// Read files as psql scripts (meta-commands, variables, `COPY … FROM stdin` data); on by
     /// default for PostgreSQL sets, since hand-applied migrations run through psql.
     pub psql: bool,
+    /// The files are applied with `psql -1` (`--single-transaction`): every statement before an
+    /// explicit `COMMIT` runs in one transaction block (`runs-in-transaction` judges them).
+    pub single_transaction: bool,
     /// The database table that records applied migrations, for the SQL `record` prints
     /// (`None`: detected from the SQL that creates a `…migration_history` table).
     pub history_table: Option<String>,
@@ -200,6 +204,7 @@ impl SetConfig {
             cosmetic_edits: Severity::Error,
             max_file_size: 16 * 1024 * 1024,
             psql: true,
+            single_transaction: false,
             history_table: None,
             history_columns: ["filename".into(), "checksum".into()],
             external: Vec::new(),
@@ -504,6 +509,7 @@ fn parse_set(raw_set: RawSet, at: &At, base_dir: &Path, root: &Path) -> crate::R
     set.psql = raw_set
         .psql
         .unwrap_or(set.dialect == "postgres" && set.layout == Layout::Plain);
+    set.single_transaction = raw_set.single_transaction.unwrap_or(false);
     set.history_table = raw_set.history_table;
     if let Some(c) = raw_set.history_columns {
         set.history_columns = c;

@@ -552,7 +552,7 @@ rules! {
         bad: "-- +goose Up\nCREATE FUNCTION f() RETURNS int AS $$\nBEGIN\n  RETURN 1;\nEND;\n$$ LANGUAGE plpgsql;", good: "-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS int AS $$\nBEGIN\n  RETURN 1;\nEND;\n$$ LANGUAGE plpgsql;\n-- +goose StatementEnd" }
     RunsInTransaction => { code: "runs-in-transaction", severity: Error, fatal: false,
         family: Sql,
-        summary: "A statement PostgreSQL refuses inside a transaction block, in a file dbmate, goose or sqlx runs in one.",
+        summary: "A statement PostgreSQL refuses inside a transaction block, where it runs in one: a file dbmate, goose or sqlx wraps in one, a `BEGIN` block of the file's own, or a set applied with `psql -1` (`single_transaction = true`).",
         why: "`CREATE INDEX CONCURRENTLY`, `VACUUM`, `CREATE DATABASE` and a few others fail with \"cannot run inside a transaction block\". dbmate, goose and sqlx wrap each migration in a transaction unless the file opts out, so the migration fails at deploy.",
         bad: "-- +goose Up\nCREATE INDEX CONCURRENTLY users_email ON users (email);", good: "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY users_email ON users (email);" }
     AlembicRolePrivileges => { code: "alembic-role-privileges", severity: Warning, fatal: false,

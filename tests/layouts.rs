@@ -964,3 +964,64 @@ fn a_marker_inside_a_statement_cuts_it() {
         );
     }
 }
+
+/// `runs-in-transaction` in plain sets, against PostgreSQL 15: a statement refused in a
+/// transaction block is flagged where the file itself opens one with `BEGIN` (psql run without
+/// `-1`), and, with `single_transaction = true`, anywhere psql's `-1` transaction is still open
+/// (an explicit `COMMIT` ends it). Each case must be flagged exactly when the server refuses it.
+#[test]
+fn plain_files_in_a_transaction_block_are_judged_as_the_server_runs_them() {
+    let Some(pg) = pg::cluster() else { return };
+    let d = Dir::new();
+    d.write("setup.sql", "CREATE DATABASE plain_tx;\n");
+    assert!(pg
+        .psql(d.path(), "postgres", &["-f", "setup.sql"])
+        .status
+        .success());
+    d.write("schema.sql", "CREATE TABLE t (a int);\n");
+    assert!(pg
+        .psql(d.path(), "plain_tx", &["-f", "schema.sql"])
+        .status
+        .success());
+    let cases: &[(&str, bool)] = &[
+        ("BEGIN;\nCREATE INDEX CONCURRENTLY c1 ON t (a);\nCOMMIT;\n", false),
+        ("CREATE INDEX CONCURRENTLY c2 ON t (a);\n", false),
+        ("CREATE INDEX CONCURRENTLY c3 ON t (a);\n", true),
+        ("BEGIN;\nCREATE TABLE u4 (a int);\nCOMMIT;\nCREATE INDEX CONCURRENTLY c4 ON t (a);\n", true),
+        ("\\if false\nBEGIN;\n\\endif\nCREATE INDEX CONCURRENTLY c5 ON t (a);\n", false),
+        ("START TRANSACTION;\nVACUUM t;\nEND;\n", false),
+        ("BEGIN;\nCREATE TABLE u7 (a int);\nROLLBACK;\nVACUUM t;\n", false),
+        ("-- BEGIN;\nVACUUM t;\n", false),
+        ("DO $$ BEGIN PERFORM 1; END $$;\nVACUUM t;\n", false),
+        ("BEGIN;\nSELECT 1;\nCOMMIT;\nbegin work;\nDROP INDEX CONCURRENTLY IF EXISTS nope;\nCOMMIT;\n", false),
+        ("SELECT 1;\nREINDEX TABLE CONCURRENTLY t;\n", true),
+    ];
+    let mut refused_count = 0;
+    for (n, (text, single)) in cases.iter().enumerate() {
+        d.write("case.sql", text);
+        let args: &[&str] = if *single {
+            &["-1", "-f", "case.sql"]
+        } else {
+            &["-f", "case.sql"]
+        };
+        let out = pg.psql(d.path(), "plain_tx", args);
+        let server =
+            String::from_utf8_lossy(&out.stderr).contains("cannot run inside a transaction block");
+        let repo = Dir::new();
+        repo.write(
+            "miglint.toml",
+            format!("[[set]]\ndir = \"migrations\"\nsingle_transaction = {single}\n"),
+        );
+        repo.write("migrations/0000_t.sql", "CREATE TABLE t (a int);\n");
+        repo.write(&format!("migrations/{:04}_case.sql", n + 1), text);
+        let r = repo.run(&["check", "--format", "json"]);
+        let flagged = r.codes().contains(&"runs-in-transaction".to_string());
+        assert_eq!(
+            flagged, server,
+            "case {n} {text:?} (-1: {single}): miglint {flagged}, server {server}: {}",
+            r.stdout
+        );
+        refused_count += usize::from(server);
+    }
+    assert_eq!(refused_count, 5, "the cases exercise both outcomes");
+}

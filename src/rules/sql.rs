@@ -125,6 +125,7 @@ pub fn check_file(
     let at = TextAt {
         text: written,
         shift,
+        script: script.as_ref(),
     };
     findings.extend(layout_findings(
         set,
@@ -261,15 +262,18 @@ fn split_by_marker(
         .collect()
 }
 
-/// A file's text and how far its analysis' spans are shifted from it (a byte-order mark).
+/// A file's text and how far its analysis' spans are shifted from it (a byte-order mark), and
+/// how psql reads it (which branches run), for a psql script.
 struct TextAt<'a> {
     text: &'a str,
     shift: usize,
+    script: Option<&'a sql::psql::Neutralized>,
 }
 
-/// `runs-in-transaction`: a statement PostgreSQL refuses inside a transaction block, in a file
-/// the set's tool wraps in one (dbmate, goose and sqlx do, unless the file opts out). Plain
-/// and golang-migrate sets are not judged: how they are run decides, and miglint cannot see it.
+/// `runs-in-transaction`: a statement PostgreSQL refuses inside a transaction block, where it
+/// certainly runs in one: in a file the set's tool wraps in one (dbmate, goose and sqlx do,
+/// unless the file opts out), inside a block the file itself opens with `BEGIN` (any layout),
+/// or anywhere before a `COMMIT` in a set applied with `psql -1` (`single_transaction = true`).
 fn transaction_findings(
     set: &SetConfig,
     dialect: &dyn Dialect,
@@ -281,21 +285,22 @@ fn transaction_findings(
 ) -> Vec<Finding> {
     use crate::config::Layout;
     let sqlx_tx = !at.text.starts_with("-- no-transaction");
-    let (in_tx, opt_out): (Box<dyn Fn(usize) -> bool>, &str) = match (set.layout, sections) {
-        (Layout::Dbmate | Layout::Goose, Some(s)) => (
+    let tool: Option<(InTransaction, &str)> = match (set.layout, sections) {
+        (Layout::Dbmate | Layout::Goose, Some(s)) => Some((
             Box::new(|i| s.in_transaction(i)),
             if set.layout == Layout::Dbmate {
                 "write `transaction:false` on the block's marker line (`-- migrate:up transaction:false`)"
             } else {
                 "add `-- +goose NO TRANSACTION` to the file"
             },
-        ),
-        (Layout::Sqlx, _) => (
+        )),
+        (Layout::Sqlx, _) => Some((
             Box::new(move |_| sqlx_tx),
             "start the file with `-- no-transaction`",
-        ),
-        _ => return Vec::new(),
+        )),
+        _ => None,
     };
+    let blocks = transaction_blocks(at, analysis, set.single_transaction);
     let mut findings = Vec::new();
     for st in &analysis.statements {
         let (start, end) = (
@@ -309,22 +314,102 @@ fn transaction_findings(
         else {
             continue;
         };
-        if !in_tx(start) {
+        let (why, help) = if let Some((_, opt_out)) = tool.as_ref().filter(|t| (t.0)(start)) {
+            (
+                format!("{} runs this statement in one", set.layout.as_str()),
+                format!("{opt_out}; then the file's statements are not rolled back together if one fails, so keep such a statement in a migration of its own"),
+            )
+        } else if let Some(opened) = blocks.iter().find(|b| b.range.contains(&start)) {
+            match opened.begin {
+                Some(begin) => (
+                    format!("the file opens one with `BEGIN` on line {}", line_of(at.text, begin)),
+                    "end the transaction (`COMMIT`) before this statement, or move it to a migration of its own without `BEGIN`".to_string(),
+                ),
+                None => (
+                    "the set is applied with `psql -1` (`single_transaction = true`), which runs the whole file in one".to_string(),
+                    "move the statement to a migration of its own and apply that file without `-1`".to_string(),
+                ),
+            }
+        } else {
             continue;
-        }
+        };
         let mut f = Finding::new(
             Rule::RunsInTransaction,
-            format!("`{construct}` cannot run inside a transaction block, and {} runs this statement in one", set.layout.as_str()),
+            format!("`{construct}` cannot run inside a transaction block, and {why}"),
         )
         .file(file.path.clone())
-        .at(st.span.clone(), "inside the tool's transaction")
-        .help(format!("{opt_out}; then the file's statements are not rolled back together if one fails, so keep such a statement in a migration of its own"));
+        .at(st.span.clone(), "inside a transaction block")
+        .help(help);
         if !parse {
             f.rating = Some(crate::registry::Rating::Protected);
         }
         findings.push(f);
     }
     findings
+}
+
+/// Whether the set's tool runs the statement at this offset inside its transaction.
+type InTransaction<'a> = Box<dyn Fn(usize) -> bool + 'a>;
+
+/// A stretch of a file that certainly runs inside a transaction block, and the `BEGIN` that
+/// opened it (`None`: psql's `-1`).
+struct Block {
+    range: std::ops::Range<usize>,
+    begin: Option<usize>,
+}
+
+/// The stretches of the file (offsets in its text) that certainly run inside a transaction
+/// block: from a `BEGIN` psql certainly sends (or the start, under `psql -1`) to the next
+/// `COMMIT` or `ROLLBACK` it may send. A statement in a branch psql never runs is skipped; in a
+/// branch miglint cannot evaluate, a `BEGIN` does not count and an end does.
+fn transaction_blocks(at: &TextAt, analysis: &Analysis, single: bool) -> Vec<Block> {
+    let inside =
+        |ranges: &[std::ops::Range<usize>], i: usize| ranges.iter().any(|r| r.contains(&i));
+    let (not_run, unsure) = at
+        .script
+        .map_or((&[][..], &[][..]), |s| (&s.not_run[..], &s.unsure[..]));
+    let mut out = Vec::new();
+    let mut open: Option<(usize, Option<usize>)> = single.then_some((0, None));
+    for st in &analysis.statements {
+        let start = st.span.start.saturating_sub(at.shift);
+        if inside(not_run, start) {
+            continue;
+        }
+        match Tx::of(
+            at.text
+                .get(start..st.span.end.saturating_sub(at.shift))
+                .unwrap_or(""),
+        ) {
+            Tx::Begin if open.is_none() && !inside(unsure, start) => {
+                open = Some((start, Some(start)));
+            }
+            Tx::Commit | Tx::Rollback => {
+                if let Some((from, begin)) = open.take() {
+                    out.push(Block {
+                        range: from..start,
+                        begin,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some((from, begin)) = open {
+        out.push(Block {
+            range: from..usize::MAX,
+            begin,
+        });
+    }
+    out
+}
+
+/// The 1-based line of byte `at` in `text`.
+fn line_of(text: &str, at: usize) -> usize {
+    text.as_bytes()[..at.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 /// Drops what a dbmate or goose file does only on a rollback from its analysis: the schema

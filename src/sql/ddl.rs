@@ -3,7 +3,6 @@
 //! every other statement that could create, rename or drop a relation is [`Change::Unknown`], so
 //! the replay knows what it cannot see and never reports a name as missing on a guess.
 
-use std::collections::HashSet;
 use std::ops::Range;
 
 use sqlparser::ast::{
@@ -486,53 +485,13 @@ impl Reader<'_> {
             | Ast::AlterDefaultPrivileges(_)
             | Ast::AlterSchema(_) => self.privileges(stmt),
             Ast::Query(q) => self.query(q),
-            Ast::Insert(i) => {
-                let mut changes = self.insert(i);
-                changes.extend(self.calls(i));
-                changes
+            Ast::Insert(_) | Ast::Update(_) | Ast::Delete(_) | Ast::Call(_) => {
+                self.data_change(stmt)
             }
-            Ast::Update(u) => {
-                let mut changes = self.update(u);
-                changes.extend(self.calls(u));
-                changes
+            Ast::CreateFunction(_) | Ast::DropFunction(_) | Ast::DropProcedure { .. } => {
+                self.function_change(stmt)
             }
-            Ast::Delete(d) => {
-                let mut changes = self.reads(d);
-                changes.extend(self.calls(d));
-                changes
-            }
-            Ast::Call(f) => self.calls(f),
-            Ast::CreateFunction(f) => match self.name(&f.name) {
-                Some(name) => vec![Change::Function {
-                    name,
-                    callees: function_callees(f),
-                }],
-                None => Vec::new(),
-            },
-            Ast::DropFunction(sqlparser::ast::DropFunction { func_desc, .. })
-            | Ast::DropProcedure {
-                proc_desc: func_desc,
-                ..
-            } => {
-                let names: Vec<Name> = func_desc
-                    .iter()
-                    .filter_map(|f| self.name(&f.name))
-                    .collect();
-                if names.is_empty() {
-                    Vec::new()
-                } else {
-                    vec![Change::DropFunction { names }]
-                }
-            }
-            Ast::Truncate(t) if !t.if_exists => t
-                .table_names
-                .iter()
-                .filter_map(|target| self.name(&target.name))
-                .map(|table| Change::Uses {
-                    table,
-                    columns: Vec::new(),
-                })
-                .collect(),
+            Ast::Truncate(t) if !t.if_exists => self.data_change(stmt),
             stmt if no_relation_effects(stmt) => Vec::new(),
             other => {
                 let text = other.to_string();
@@ -543,6 +502,52 @@ impl Reader<'_> {
                 }
             }
         }
+    }
+
+    /// `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`, `CALL`: the relations and columns they name or
+    /// read must exist, and the functions they call may do anything (see [`Change::Call`]).
+    fn data_change(&self, stmt: &Ast) -> Vec<Change> {
+        let mut changes = match stmt {
+            Ast::Insert(i) => self.insert(i),
+            Ast::Update(u) => self.update(u),
+            Ast::Delete(d) => self.reads(d),
+            Ast::Truncate(t) => t
+                .table_names
+                .iter()
+                .filter_map(|target| self.name(&target.name))
+                .map(|table| Change::Uses {
+                    table,
+                    columns: Vec::new(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        changes.extend(self.calls(stmt));
+        changes
+    }
+
+    /// `CREATE FUNCTION` (what a call of it may do) and `DROP FUNCTION`/`PROCEDURE`.
+    fn function_change(&self, stmt: &Ast) -> Vec<Change> {
+        let descs = match stmt {
+            Ast::CreateFunction(f) => {
+                return self
+                    .name(&f.name)
+                    .map(|name| Change::Function {
+                        name,
+                        callees: function_callees(f),
+                    })
+                    .into_iter()
+                    .collect();
+            }
+            Ast::DropFunction(d) => &d.func_desc,
+            Ast::DropProcedure { proc_desc, .. } => proc_desc,
+            _ => return Vec::new(),
+        };
+        let names: Vec<Name> = descs.iter().filter_map(|f| self.name(&f.name)).collect();
+        if names.is_empty() {
+            return Vec::new();
+        }
+        vec![Change::DropFunction { names }]
     }
 
     /// `CREATE SCHEMA [name] [AUTHORIZATION role]`: the schema, and its owner when named.
@@ -1127,7 +1132,7 @@ struct Calls<'r, 'a> {
 impl Calls<'_, '_> {
     fn call(&mut self, name: &ObjectName) {
         let text = name.to_string().to_ascii_lowercase();
-        if builtin_function(&text) {
+        if super::functions::builtin_function(&text) {
             return;
         }
         self.changes.push(match self.reader.name(name) {
@@ -1233,51 +1238,6 @@ fn extension_makes_no_relations(name: &str) -> bool {
             | "vector"
     )
 }
-
-/// Functions whose call creates, renames or drops no relation: PostgreSQL 15's own (the names
-/// in `pg_catalog`, which an unqualified call finds first) and a few extensions'.
-pub(crate) fn builtin_function(name: &str) -> bool {
-    static CATALOG: std::sync::OnceLock<HashSet<&'static str>> = std::sync::OnceLock::new();
-    let catalog = CATALOG.get_or_init(|| {
-        include_str!("pg_catalog_functions.txt")
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .collect()
-    });
-    let (schema, bare) = match name.rsplit_once('.') {
-        Some((s, b)) => (Some(s), b),
-        None => (None, name),
-    };
-    let bare = bare.trim_matches('"');
-    (matches!(schema, None | Some("pg_catalog")) && catalog.contains(bare))
-        || HARMLESS_EXTENSION_FUNCTIONS.contains(&bare)
-}
-
-/// Functions of the extensions that make no relation (pgcrypto, uuid-ossp, pg_trgm, unaccent,
-/// fuzzystrmatch), called in data changes as often as built-ins.
-const HARMLESS_EXTENSION_FUNCTIONS: &[&str] = &[
-    "uuid_generate_v1",
-    "uuid_generate_v1mc",
-    "uuid_generate_v3",
-    "uuid_generate_v4",
-    "uuid_generate_v5",
-    "uuid_nil",
-    "crypt",
-    "gen_salt",
-    "digest",
-    "hmac",
-    "gen_random_bytes",
-    "pgp_sym_encrypt",
-    "pgp_sym_decrypt",
-    "similarity",
-    "word_similarity",
-    "unaccent",
-    "levenshtein",
-    "soundex",
-    "metaphone",
-    "dmetaphone",
-    "difference",
-];
 
 /// Statements that create, rename or drop no relation (data changes, grants, comments,
 /// functions, roles, settings, transaction control other than a rollback).
