@@ -15,7 +15,8 @@ use common::pg::{cluster, Cluster};
 use common::*;
 use std::path::{Path, PathBuf};
 
-/// The replay's error codes and the SQLSTATE the server raises for each.
+/// The replay's error codes (and `runs-in-transaction`, with `single_transaction = true` as the
+/// files run under `psql -1`) and the SQLSTATE the server raises for each.
 const RULES: &[(&str, &str)] = &[
     ("undefined-relation", "42P01"),
     ("undefined-column", "42703"),
@@ -27,6 +28,7 @@ const RULES: &[(&str, &str)] = &[
     ("duplicate-enum-value", "42710"),
     ("foreign-key-not-unique", "42830"),
     ("foreign-key-not-unique", "55000"),
+    ("runs-in-transaction", "25001"),
 ];
 
 /// The deploy failures of a modelled kind the replay does not predict, each with the reason: what
@@ -135,6 +137,11 @@ fn judge(files: &[(String, PathBuf)]) -> Vec<(String, u64, String)> {
         return Vec::new();
     }
     let d = Dir::new();
+    // Applied as the test applies them: `psql -1`.
+    d.write(
+        "miglint.toml",
+        "[[set]]\ndir = \"migrations\"\nsingle_transaction = true\n",
+    );
     for (name, path) in files {
         d.write(&format!("migrations/{name}"), std::fs::read(path).unwrap());
     }
