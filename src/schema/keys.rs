@@ -96,6 +96,9 @@ impl Model {
             let dropped: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
             self.drop_column_indexes((schema, table), &dropped);
         }
+        if let AlterOp::RenameColumn { from, to } = op {
+            self.rename_index_columns((schema, table), &from.name, to);
+        }
         if let AlterOp::AddKey(k) = op {
             self.add_keys(
                 Some((schema.to_string(), table.to_string())),
@@ -171,6 +174,23 @@ impl Model {
             }
         });
         self.maybe_gone.extend(unsure);
+    }
+
+    /// A renamed column is renamed in the indexes on it (so that dropping it under its new
+    /// name drops them).
+    fn rename_index_columns(&mut self, (schema, table): (&str, &str), from: &str, to: &str) {
+        let of = (schema.to_string(), table.to_string());
+        let Some(ns) = self.schemas.get_mut(schema) else {
+            return;
+        };
+        let on_table = |r: &super::Relation| {
+            r.kind == Kind::Index && r.uses.as_ref().is_some_and(|u| u.contains(&of))
+        };
+        for r in ns.relations.values_mut().filter(|r| on_table(r)) {
+            for c in r.on_columns.iter_mut().flatten().filter(|c| *c == from) {
+                *c = to.to_string();
+            }
+        }
     }
 
     /// The schemas an index name may be in: its qualifier, or the search path.
