@@ -78,6 +78,14 @@ pub struct Relation {
     pub on_columns: Option<Vec<String>>,
 }
 
+impl Relation {
+    /// An index, or a sequence a serial or identity column owns: it goes with its table (`uses`)
+    /// and with the column it is on (`on_columns`).
+    fn owned(&self) -> bool {
+        self.kind == Kind::Index || (self.kind == Kind::Sequence && self.uses.is_some())
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Namespace {
     pub relations: HashMap<String, Relation>,
@@ -208,7 +216,7 @@ impl Model {
                 if_not_exists,
             } => match self.schemas.get_mut(&name.name) {
                 Some(ns) if ns.maybe => ns.maybe = false,
-                Some(_) if !if_not_exists => {
+                Some(_) if !if_not_exists && self.opaque.is_none() => {
                     problems.push(Problem::DuplicateSchema { name: name.clone() })
                 }
                 Some(_) => {}
@@ -597,7 +605,8 @@ impl Model {
         match existing {
             Some(k) if *or_replace && k == *kind => {}
             Some(_) if *if_not_exists => return,
-            Some(k) if certain => {
+            // After a statement the replay cannot follow, the existing one may be gone.
+            Some(k) if certain && self.opaque.is_none() => {
                 problems.push(Problem::DuplicateRelation {
                     name: target.clone(),
                     existing: k,
@@ -622,6 +631,9 @@ impl Model {
             self.temp.insert(target.name.clone(), relation);
         } else if let Some(ns) = self.schemas.get_mut(&schema) {
             ns.relations.insert(target.name.clone(), relation);
+        }
+        if let Change::Create { sequences, .. } = change {
+            self.add_owned_sequences(&schema, &target.name, sequences);
         }
         match (kind, keys) {
             (Kind::Table, Some(keys)) => self.add_keys(Some((schema, target.name)), keys.iter()),
@@ -806,12 +818,47 @@ impl Model {
         }
     }
 
-    /// A dropped table's (or materialized view's) indexes go with it.
+    /// A dropped table's (or materialized view's) indexes, and the sequences of its serial and
+    /// identity columns, go with it.
     fn drop_indexes_of(&mut self, gone: &(String, String)) {
         for ns in self.schemas.values_mut() {
-            ns.relations.retain(|_, r| {
-                r.kind != Kind::Index || !r.uses.as_ref().is_some_and(|u| u.contains(gone))
-            });
+            ns.relations
+                .retain(|_, r| !(r.owned() && r.uses.as_ref().is_some_and(|u| u.contains(gone))));
+        }
+    }
+
+    /// The sequences PostgreSQL creates for a new table's serial and identity columns, owned by
+    /// them: only where the generated name is certainly free (on a clash PostgreSQL numbers it,
+    /// which is not followed) and the schema holds nothing unseen. Never in `pg_temp`.
+    fn add_owned_sequences(&mut self, schema: &str, table: &str, sequences: &[(String, String)]) {
+        if schema == "pg_temp" || self.opaque.is_some() {
+            return;
+        }
+        let file = self.file;
+        let Some(ns) = self
+            .schemas
+            .get_mut(schema)
+            .filter(|ns| !ns.open && !ns.maybe)
+        else {
+            return;
+        };
+        for (column, name) in sequences {
+            if ns.relations.contains_key(name) {
+                continue;
+            }
+            ns.relations.insert(
+                name.clone(),
+                Relation {
+                    kind: Kind::Sequence,
+                    columns: None,
+                    uses: Some(vec![(schema.to_string(), table.to_string())]),
+                    file,
+                    keys: None,
+                    shapes: Vec::new(),
+                    indexes: None,
+                    on_columns: Some(vec![column.clone()]),
+                },
+            );
         }
     }
 

@@ -99,6 +99,11 @@ impl Model {
         if let AlterOp::RenameColumn { from, to } = op {
             self.rename_index_columns((schema, table), &from.name, to);
         }
+        // `ALTER COLUMN … DROP IDENTITY` drops the column's sequence: after any change of a
+        // column the replay does not follow in detail, its sequence is no longer known.
+        if let AlterOp::AlterColumn(c) = op {
+            self.forget_sequences_of((schema, table), &c.name);
+        }
         if let AlterOp::AddKey(k) = op {
             self.add_keys(
                 Some((schema.to_string(), table.to_string())),
@@ -162,8 +167,7 @@ impl Model {
         };
         let mut unsure = Vec::new();
         ns.relations.retain(|name, r| {
-            let on_table =
-                r.kind == Kind::Index && r.uses.as_ref().is_some_and(|u| u.contains(&of));
+            let on_table = r.owned() && r.uses.as_ref().is_some_and(|u| u.contains(&of));
             match &r.on_columns {
                 _ if !on_table => true,
                 Some(columns) => !columns.iter().any(|c| dropped.contains(&c.as_str())),
@@ -176,6 +180,19 @@ impl Model {
         self.maybe_gone.extend(unsure);
     }
 
+    /// Forgets the sequences `column` of `schema.table` owns (they become unknown, never
+    /// missing: sequence names are not reported as missing).
+    fn forget_sequences_of(&mut self, (schema, table): (&str, &str), column: &str) {
+        let of = (schema.to_string(), table.to_string());
+        if let Some(ns) = self.schemas.get_mut(schema) {
+            ns.relations.retain(|_, r| {
+                !(r.kind == Kind::Sequence
+                    && r.uses.as_ref().is_some_and(|u| u.contains(&of))
+                    && r.on_columns.iter().flatten().any(|c| c == column))
+            });
+        }
+    }
+
     /// A renamed column is renamed in the indexes on it (so that dropping it under its new
     /// name drops them).
     fn rename_index_columns(&mut self, (schema, table): (&str, &str), from: &str, to: &str) {
@@ -183,9 +200,8 @@ impl Model {
         let Some(ns) = self.schemas.get_mut(schema) else {
             return;
         };
-        let on_table = |r: &super::Relation| {
-            r.kind == Kind::Index && r.uses.as_ref().is_some_and(|u| u.contains(&of))
-        };
+        let on_table =
+            |r: &super::Relation| r.owned() && r.uses.as_ref().is_some_and(|u| u.contains(&of));
         for r in ns.relations.values_mut().filter(|r| on_table(r)) {
             for c in r.on_columns.iter_mut().flatten().filter(|c| *c == from) {
                 *c = to.to_string();

@@ -112,6 +112,9 @@ pub enum Change {
         /// with the Alembic chain cannot describe (partial, on an expression, …).
         plain: Option<Box<super::keys::Plain>>,
         index_unreadable: bool,
+        /// The sequences PostgreSQL creates for a table's `serial` and identity columns:
+        /// (column, generated name), where the name is `table_column_seq` in 63 bytes.
+        sequences: Vec<(String, String)>,
     },
     Drop {
         kind: Option<Kind>,
@@ -621,6 +624,7 @@ impl Reader<'_> {
                 shapes: Vec::new(),
                 plain: None,
                 index_unreadable: false,
+                sequences: Vec::new(),
             }],
             None => vec![self.unknown(format!("CREATE {}", kind.as_str().to_uppercase()))],
         }
@@ -677,6 +681,11 @@ impl Reader<'_> {
             uses: None,
             plain: None,
             index_unreadable: false,
+            sequences: if derived {
+                Vec::new()
+            } else {
+                owned_sequences(&name_again.name, &t.columns)
+            },
             shapes: if derived {
                 Vec::new()
             } else {
@@ -733,6 +742,7 @@ impl Reader<'_> {
             shapes: Vec::new(),
             plain: super::keys::index_plain(&table.name, i).map(Box::new),
             index_unreadable: super::keys::index_unreadable(i),
+            sequences: Vec::new(),
             on: Some((table, columns)),
             references: Vec::new(),
             uses: None,
@@ -1264,6 +1274,37 @@ fn no_relation_effects(stmt: &Ast) -> bool {
             | Ast::Savepoint { .. }
             | Ast::ReleaseSavepoint { .. }
     )
+}
+
+/// The sequences PostgreSQL creates for `serial` columns and identity columns (without
+/// options, which may name the sequence): `table_column_seq`, kept only when it fits in 63
+/// bytes (PostgreSQL then truncates the parts, and numbers the name on a clash: not followed).
+fn owned_sequences(table: &str, columns: &[sqlparser::ast::ColumnDef]) -> Vec<(String, String)> {
+    let owns = |c: &sqlparser::ast::ColumnDef| {
+        let ty = c.data_type.to_string().to_ascii_lowercase();
+        matches!(
+            ty.as_str(),
+            "serial" | "serial4" | "bigserial" | "serial8" | "smallserial" | "serial2"
+        ) || c.options.iter().any(|o| {
+            matches!(
+                &o.option,
+                ColumnOption::Generated {
+                    generation_expr: None,
+                    sequence_options,
+                    ..
+                } if sequence_options.as_ref().is_none_or(|s| s.is_empty())
+            )
+        })
+    };
+    columns
+        .iter()
+        .filter(|c| owns(c))
+        .filter_map(|c| {
+            let column = fold(&c.name);
+            let name = format!("{table}_{column}_seq");
+            (name.len() <= 63).then_some((column, name))
+        })
+        .collect()
 }
 
 /// A column definition every existing row would violate: `NOT NULL` or a primary key, with no
