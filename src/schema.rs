@@ -567,12 +567,11 @@ impl Model {
             if_not_exists,
             or_replace,
             temporary,
-            columns,
             on,
             references,
             uses,
             keys,
-            shapes,
+            sequences,
             ..
         } = change
         else {
@@ -615,26 +614,13 @@ impl Model {
             }
             _ => {}
         }
-        let relation = Relation {
-            kind: *kind,
-            columns: columns
-                .as_ref()
-                .map(|c| c.iter().map(|c| c.name.clone()).collect()),
-            uses: self.dependencies(&indexed, uses),
-            file: self.file,
-            keys: (*kind == Kind::Table).then(|| Some(Vec::new())).flatten(),
-            shapes: shapes.clone(),
-            indexes: (*kind == Kind::Table && columns.is_some()).then(Vec::new),
-            on_columns: on_columns(change),
-        };
+        let relation = self.new_relation(change, &indexed);
         if schema == "pg_temp" {
             self.temp.insert(target.name.clone(), relation);
         } else if let Some(ns) = self.schemas.get_mut(&schema) {
             ns.relations.insert(target.name.clone(), relation);
         }
-        if let Change::Create { sequences, .. } = change {
-            self.add_owned_sequences(&schema, &target.name, sequences);
-        }
+        self.add_owned_sequences(&schema, &target.name, sequences);
         match (kind, keys) {
             (Kind::Table, Some(keys)) => self.add_keys(Some((schema, target.name)), keys.iter()),
             (Kind::Table, None) => self.forget_keys(&schema, &target.name),
@@ -642,6 +628,32 @@ impl Model {
         }
         for r in references {
             self.require_reference(r, problems);
+        }
+    }
+
+    /// The relation a `CREATE` makes (its keys are added after).
+    fn new_relation(&self, change: &Change, indexed: &Option<(String, String)>) -> Relation {
+        let Change::Create {
+            kind,
+            columns,
+            uses,
+            shapes,
+            ..
+        } = change
+        else {
+            return unknown_table();
+        };
+        Relation {
+            kind: *kind,
+            columns: columns
+                .as_ref()
+                .map(|c| c.iter().map(|c| c.name.clone()).collect()),
+            uses: self.dependencies(indexed, uses),
+            file: self.file,
+            keys: (*kind == Kind::Table).then(|| Some(Vec::new())).flatten(),
+            shapes: shapes.clone(),
+            indexes: (*kind == Kind::Table && columns.is_some()).then(Vec::new),
+            on_columns: on_columns(change),
         }
     }
 
