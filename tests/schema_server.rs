@@ -835,6 +835,13 @@ const FOUND_SETS: &[(&[&str], bool)] = &[
         ],
         true,
     ),
+    (
+        &[
+            "CREATE FUNCTION mk() RETURNS int LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'CREATE TABLE made (id int)'; RETURN 1; END $$;",
+            "CREATE TABLE copy AS SELECT mk() AS v;\nCREATE MATERIALIZED VIEW mv AS SELECT 1 AS one;\nALTER TABLE made ADD COLUMN x int;",
+        ],
+        false,
+    ),
     // After a statement the replay cannot follow (here a DO block's dynamic SQL), what it
     // knew may be gone: re-creating it is no duplicate.
     (

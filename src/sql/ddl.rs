@@ -699,6 +699,10 @@ impl Reader<'_> {
                 columns: undefined,
             });
         }
+        // Its query runs when the table is filled: the functions it calls may do anything.
+        if let Some(q) = &t.query {
+            made.extend(self.calls(q.as_ref()));
+        }
         made
     }
 
@@ -765,6 +769,11 @@ impl Reader<'_> {
         let uses = reads.names;
         if let Some(Change::Create { uses: u, .. }) = made.first_mut() {
             *u = uses;
+        }
+        // A materialized view runs its query when created (unless `WITH NO DATA`, which is
+        // not told apart here: a call counts either way).
+        if v.materialized {
+            made.extend(self.calls(v.query.as_ref()));
         }
         made
     }
