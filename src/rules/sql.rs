@@ -307,6 +307,13 @@ fn transaction_findings(
             st.span.start.saturating_sub(at.shift),
             st.span.end.saturating_sub(at.shift),
         );
+        // Where it certainly runs in a transaction block, first: reading the statement's
+        // leading words tokenizes it, which every statement of every file cannot afford.
+        let by_tool = tool.as_ref().filter(|t| (t.0)(start));
+        let block = blocks.iter().find(|b| b.range.contains(&start));
+        if by_tool.is_none() && block.is_none() {
+            continue;
+        }
         let Some(construct) = at
             .text
             .get(start..end)
@@ -314,12 +321,12 @@ fn transaction_findings(
         else {
             continue;
         };
-        let (why, help) = if let Some((_, opt_out)) = tool.as_ref().filter(|t| (t.0)(start)) {
+        let (why, help) = if let Some((_, opt_out)) = by_tool {
             (
                 format!("{} runs this statement in one", set.layout.as_str()),
                 format!("{opt_out}; then the file's statements are not rolled back together if one fails, so keep such a statement in a migration of its own"),
             )
-        } else if let Some(opened) = blocks.iter().find(|b| b.range.contains(&start)) {
+        } else if let Some(opened) = block {
             match opened.begin {
                 Some(begin) => (
                     format!("the file opens one with `BEGIN` on line {}", line_of(at.text, begin)),
@@ -375,11 +382,14 @@ fn transaction_blocks(at: &TextAt, analysis: &Analysis, single: bool) -> Vec<Blo
         if inside(not_run, start) {
             continue;
         }
-        match Tx::of(
-            at.text
-                .get(start..st.span.end.saturating_sub(at.shift))
-                .unwrap_or(""),
-        ) {
+        let text = at
+            .text
+            .get(start..st.span.end.saturating_sub(at.shift))
+            .unwrap_or("");
+        if !may_control_transactions(text) {
+            continue;
+        }
+        match Tx::of(text) {
             Tx::Begin if open.is_none() && !inside(unsure, start) => {
                 open = Some((start, Some(start)));
             }
@@ -401,6 +411,19 @@ fn transaction_blocks(at: &TextAt, analysis: &Analysis, single: bool) -> Vec<Blo
         });
     }
     out
+}
+
+/// Whether a statement's first word is one that starts or ends a transaction (a cheap test
+/// before [`Tx::of`], which reads its words).
+fn may_control_transactions(text: &str) -> bool {
+    let first = text
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("");
+    ["begin", "start", "commit", "end", "rollback", "abort"]
+        .iter()
+        .any(|w| first.eq_ignore_ascii_case(w))
 }
 
 /// The 1-based line of byte `at` in `text`.
