@@ -17,19 +17,11 @@ use std::path::{Path, PathBuf};
 
 /// The replay's error codes (and `runs-in-transaction`, with `single_transaction = true` as the
 /// files run under `psql -1`) and the SQLSTATE the server raises for each.
-const RULES: &[(&str, &str)] = &[
-    ("undefined-relation", "42P01"),
-    ("undefined-column", "42703"),
-    ("undefined-schema", "3F000"),
-    ("duplicate-relation", "42P07"),
-    ("duplicate-column", "42701"),
-    ("duplicate-schema", "42P06"),
-    ("duplicate-type", "42710"),
-    ("duplicate-enum-value", "42710"),
-    ("foreign-key-not-unique", "42830"),
-    ("foreign-key-not-unique", "55000"),
-    ("runs-in-transaction", "25001"),
-];
+fn rules() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    common::pg::SCHEMA_RULES
+        .iter()
+        .chain(&[("runs-in-transaction", "25001")])
+}
 
 /// The deploy failures of a modelled kind the replay does not predict, each with the reason: what
 /// the model deliberately leaves unknown (docs/schema.md, "What it does not see"). The list is
@@ -130,7 +122,7 @@ fn judge(files: &[(String, PathBuf)]) -> Vec<(String, u64, String)> {
     );
     r.diags()
         .into_iter()
-        .filter(|(code, ..)| RULES.iter().any(|(c, _)| c == code))
+        .filter(|(code, ..)| rules().any(|(c, _)| c == code))
         .map(|(code, file, line, _)| {
             let file = file.unwrap_or_default();
             let name = file.rsplit('/').next().unwrap_or("").to_string();
@@ -147,8 +139,7 @@ fn modelled(refusal: &Refusal) -> Vec<&'static str> {
     {
         return Vec::new();
     }
-    RULES
-        .iter()
+    rules()
         .filter(|(_, s)| *s == refusal.state)
         .map(|(c, _)| *c)
         .collect()

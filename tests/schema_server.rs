@@ -16,18 +16,7 @@ use common::pg::cluster;
 use common::*;
 
 /// The schema rules and the SQLSTATE each predicts.
-const RULES: &[(&str, &str)] = &[
-    ("undefined-relation", "42P01"),
-    ("undefined-column", "42703"),
-    ("undefined-schema", "3F000"),
-    ("duplicate-relation", "42P07"),
-    ("duplicate-column", "42701"),
-    ("duplicate-schema", "42P06"),
-    ("duplicate-type", "42710"),
-    ("duplicate-enum-value", "42710"),
-    ("foreign-key-not-unique", "42830"),
-    ("foreign-key-not-unique", "55000"),
-];
+const RULES: &[(&str, &str)] = common::pg::SCHEMA_RULES;
 
 /// A unique key the generator believes a table has.
 #[derive(Clone)]

@@ -260,111 +260,65 @@ const KEYWORDS: &[&str] = &[
     "within",
 ];
 
-/// The text with string literals, dollar-quoted strings and comments replaced by spaces
-/// (lengths kept); `None` when one does not close.
+/// The text with string literals, dollar-quoted bodies and comments replaced by spaces (lengths
+/// kept; quoted identifiers stay, they may name a function), as psql's lexer finds them
+/// ([`super::psql::literals`]); `None` when one does not close.
 fn blank_literals(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = bytes.to_vec();
-    let mut i = 0;
-    let blank = |out: &mut Vec<u8>, from: usize, to: usize| {
-        for b in &mut out[from..to] {
+    let literals = super::psql::literals(text);
+    if literals.iter().any(|l| !l.closed) {
+        return None;
+    }
+    let mut out = text.as_bytes().to_vec();
+    let mut blank = |r: std::ops::Range<usize>| {
+        for b in &mut out[r] {
             if *b != b'\n' {
                 *b = b' ';
             }
         }
     };
-    while i < bytes.len() {
-        let rest = &text[i..];
-        let end = if rest.starts_with("--") {
-            rest.find('\n').map_or(bytes.len(), |n| i + n)
-        } else if rest.starts_with("/*") {
-            i + block_comment_len(rest)?
-        } else if rest.starts_with('\'') {
-            let escapes = i > 0 && matches!(bytes[i - 1], b'e' | b'E');
-            i + quoted_len(rest, escapes)?
-        } else if rest.starts_with('$') {
-            match dollar_tag(rest) {
-                Some(tag) => {
-                    let close = rest[tag.len()..].find(tag)?;
-                    i + tag.len() + close + tag.len()
-                }
-                None => i + 1,
-            }
-        } else if let Some(quoted) = rest.strip_prefix('"') {
-            // A quoted identifier stays (it may name a function); skip over it whole.
-            i += 1 + quoted.find('"')? + 1;
-            continue;
-        } else {
-            i += rest.chars().next().map_or(1, char::len_utf8);
-            continue;
-        };
-        blank(&mut out, i, end);
-        i = end;
+    let mut from = 0;
+    let ends = literals
+        .iter()
+        .map(|l| (l.range.clone(), l.what != "quoted identifier"))
+        .chain(std::iter::once((text.len()..text.len(), false)));
+    for (range, data) in ends {
+        // `--` comments lie between literals (the lexer skips them whole).
+        let mut at = from;
+        while let Some(dash) = text[at..range.start].find("--") {
+            let start = at + dash;
+            let end = text[start..range.start]
+                .find('\n')
+                .map_or(range.start, |n| start + n);
+            blank(start..end);
+            at = end;
+        }
+        if data {
+            blank(range.clone());
+        }
+        from = range.end;
     }
     String::from_utf8(out).ok()
-}
-
-/// `'…'` with `''` (and, in an `E'…'` string, `\'`) inside: its length, quotes included.
-fn quoted_len(rest: &str, escapes: bool) -> Option<usize> {
-    let b = rest.as_bytes();
-    let mut i = 1;
-    while i < b.len() {
-        match b[i] {
-            b'\\' if escapes => i += 2,
-            b'\'' if b.get(i + 1) == Some(&b'\'') => i += 2,
-            b'\'' => return Some(i + 1),
-            _ => i += 1,
-        }
-    }
-    None
-}
-
-/// `/* … */`, nested as PostgreSQL nests them: its length.
-fn block_comment_len(rest: &str) -> Option<usize> {
-    let b = rest.as_bytes();
-    let (mut depth, mut i) = (0usize, 0usize);
-    while i + 1 < b.len() {
-        if b[i] == b'/' && b[i + 1] == b'*' {
-            depth += 1;
-            i += 2;
-        } else if b[i] == b'*' && b[i + 1] == b'/' {
-            depth -= 1;
-            i += 2;
-            if depth == 0 {
-                return Some(i);
-            }
-        } else {
-            i += 1;
-        }
-    }
-    None
-}
-
-/// `$tag$` at the start of `rest` (a tag of letters, digits and `_`, not starting with a
-/// digit; `$1` is a parameter, not a tag).
-fn dollar_tag(rest: &str) -> Option<&str> {
-    let close = rest[1..].find('$')? + 1;
-    let tag = &rest[1..close];
-    let ok = tag.chars().next().is_none_or(|c| !c.is_ascii_digit())
-        && tag.chars().all(|c| c.is_alphanumeric() || c == '_');
-    ok.then(|| &rest[..=close])
 }
 
 /// The value of the string literal `rest` starts with (`'…'`, `E'…'` or `$tag$…$tag$`) and what
 /// follows it.
 fn string_literal(rest: &str) -> Option<(String, &str)> {
-    if let Some(tag) = rest.starts_with('$').then(|| dollar_tag(rest)).flatten() {
-        let close = rest[tag.len()..].find(tag)?;
-        let body = &rest[tag.len()..tag.len() + close];
-        return Some((body.to_string(), &rest[tag.len() + close + tag.len()..]));
+    let first = super::psql::literals(rest).into_iter().next()?;
+    let at = usize::from(rest.starts_with(['e', 'E']));
+    if first.range.start != at
+        || !first.closed
+        || !matches!(first.what, "string" | "dollar-quoted body")
+    {
+        return None;
     }
-    let (escapes, quoted) = match rest.as_bytes().first()? {
-        b'\'' => (false, rest),
-        b'e' | b'E' if rest[1..].starts_with('\'') => (true, &rest[1..]),
-        _ => return None,
+    let literal = &rest[first.range.clone()];
+    let body = if let Some(after) = literal.strip_prefix('$') {
+        let tag = after.find('$')? + 2;
+        literal.get(tag..literal.len() - tag)?.to_string()
+    } else {
+        literal[1..literal.len() - 1].replace("''", "'")
     };
-    let len = quoted_len(quoted, escapes)?;
-    Some((quoted[1..len - 1].replace("''", "'"), &quoted[len..]))
+    Some((body, &rest[first.range.end..]))
 }
 
 #[cfg(test)]

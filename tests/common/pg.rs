@@ -5,6 +5,21 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The schema replay's rules and the SQLSTATE the server raises where each predicts a failure
+/// (the oracle tests compare them).
+pub const SCHEMA_RULES: &[(&str, &str)] = &[
+    ("undefined-relation", "42P01"),
+    ("undefined-column", "42703"),
+    ("undefined-schema", "3F000"),
+    ("duplicate-relation", "42P07"),
+    ("duplicate-column", "42701"),
+    ("duplicate-schema", "42P06"),
+    ("duplicate-type", "42710"),
+    ("duplicate-enum-value", "42710"),
+    ("foreign-key-not-unique", "42830"),
+    ("foreign-key-not-unique", "55000"),
+];
+
 pub struct Cluster {
     pub dir: tempfile::TempDir,
     pub bin: PathBuf,

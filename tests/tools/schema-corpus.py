@@ -12,7 +12,7 @@ nothing else. Standard library only; the files are copied byte for byte, except 
 schema placeholder, which its own loader substitutes before the server sees the SQL.
 """
 
-import io
+import os
 import re
 import shutil
 import subprocess
@@ -81,14 +81,16 @@ def download(dl: Path):
             url = f"https://static.crates.io/crates/{name}/{name}-{version}.crate"
             with urllib.request.urlopen(url, timeout=60) as r:
                 target.write_bytes(r.read())
+    # As root, apt would hand the download to its `_apt` user, who cannot write here.
+    apt = ["apt-get", "-q"] + (["-o", "APT::Sandbox::User=root"] if os.geteuid() == 0 else [])
     for name in DEBIAN:
         if not list(dl.glob(f"{name}_*.deb")):
             try:
-                run("apt-get", "download", name, cwd=dl)
+                run(*apt, "download", name, cwd=dl)
             except subprocess.CalledProcessError:
                 # A machine whose package lists were never fetched.
-                run("apt-get", "update", "-qq")
-                run("apt-get", "download", name, cwd=dl)
+                run(*apt, "update", "-qq")
+                run(*apt, "download", name, cwd=dl)
 
 
 def slug(name: str) -> str:
