@@ -313,6 +313,11 @@ rules! {
         summary: "A foreign key references columns that have no primary key or unique constraint on exactly them at that point (PostgreSQL: 42830; 55000 for a deferrable one).",
         why: "PostgreSQL needs a unique, non-deferrable key on exactly the referenced columns (any order; a bare REFERENCES takes the primary key): a unique index that is partial or on an expression does not count, and dropping the key or its column takes it away. The deploy fails on the foreign key.",
         bad: "-- 0001: CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE TABLE invites (email text REFERENCES users (email));", good: "ALTER TABLE users ADD UNIQUE (email);\nCREATE TABLE invites (email text REFERENCES users (email));" }
+    DependentObjects => { code: "dependent-objects", severity: Error, fatal: false,
+        family: Schema,
+        summary: "A migration drops a table, view or schema that a view or other objects of the set still depend on, without CASCADE (PostgreSQL: 2BP01).",
+        why: "PostgreSQL refuses to drop what a view reads (or a schema that still holds objects) unless the statement says CASCADE: the deploy fails on the DROP. The replay knows which views read what, as far as their queries name it.",
+        bad: "-- 0003: CREATE VIEW active_users AS SELECT * FROM users;\nDROP TABLE users;", good: "DROP VIEW active_users;\nDROP TABLE users;" }
     DuplicateSchema => { code: "duplicate-schema", severity: Error, fatal: false,
         family: Schema,
         summary: "A migration creates a schema that already exists (PostgreSQL: 42P06).",

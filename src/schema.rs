@@ -34,6 +34,9 @@ pub enum Problem {
         column: Column,
         near: Option<String>,
     },
+    /// 2BP01 `cannot drop … because other objects depend on it`: `dependent` says what (a view
+    /// that reads it, or an object in the schema).
+    DependentObjects { name: Name, dependent: String },
     /// 42P06 `schema "x" already exists`.
     DuplicateSchema { name: Name },
     /// 42P07 `relation "x" already exists`.
@@ -230,11 +233,7 @@ impl Model {
                 names,
                 if_exists,
                 cascade,
-            } => {
-                for name in names {
-                    self.drop(*kind, name, *if_exists, *cascade, &mut problems);
-                }
-            }
+            } => self.drop_all(*kind, names, (*if_exists, *cascade), learn, &mut problems),
             Change::AlterTable {
                 name,
                 if_exists,
@@ -798,6 +797,76 @@ impl Model {
             Lookup::Missing { schema } if !if_exists => problems.push(self.missing(name, schema)),
             _ => {}
         }
+    }
+
+    /// `DROP` of each name; without CASCADE, one that other objects still need is refused (in an
+    /// applied file, which PostgreSQL accepted, they were gone: they go too).
+    fn drop_all(
+        &mut self,
+        kind: Option<Kind>,
+        names: &[Name],
+        (if_exists, cascade): (bool, bool),
+        learn: bool,
+        problems: &mut Vec<Problem>,
+    ) {
+        for name in names {
+            let blocked = (!cascade)
+                .then(|| self.dependent(kind, name, names))
+                .flatten();
+            match blocked {
+                Some(dependent) if !learn => problems.push(Problem::DependentObjects {
+                    name: name.clone(),
+                    dependent,
+                }),
+                Some(_) => self.drop(kind, name, if_exists, true, problems),
+                None => self.drop(kind, name, if_exists, cascade, problems),
+            }
+        }
+    }
+
+    /// What certainly depends on the relation or schema a `DROP` without CASCADE names, other
+    /// than what the same statement drops: a view (or materialized view) whose query reads it;
+    /// for a schema, any relation or enum the set created in it. Nothing when the replay is
+    /// unsure.
+    fn dependent(&self, kind: Option<Kind>, name: &Name, dropped: &[Name]) -> Option<String> {
+        if self.opaque.is_some() {
+            return None;
+        }
+        let Some(kind) = kind else {
+            let ns = self.schemas.get(&name.name)?;
+            let held = ns.relations.iter().find(|(n, r)| {
+                r.file > 0 && !self.maybe_gone.contains(&(name.name.clone(), (*n).clone()))
+            });
+            return match held {
+                Some((n, r)) => Some(format!("{} `{}.{n}`", r.kind.as_str(), name.name)),
+                None => ns
+                    .enums
+                    .keys()
+                    .next()
+                    .map(|e| format!("type `{}.{e}`", name.name)),
+            };
+        };
+        let Lookup::Found { schema } = self.lookup(name, Some(kind)) else {
+            return None;
+        };
+        let gone = (schema, name.name.clone());
+        let also_dropped = |s: &str, n: &str| {
+            dropped.iter().any(|d| {
+                d.name == n
+                    && matches!(self.lookup(d, None), Lookup::Found { schema } if schema == s)
+            })
+        };
+        for (s, ns) in &self.schemas {
+            for (n, r) in &ns.relations {
+                let reads = matches!(r.kind, Kind::View | Kind::MaterializedView)
+                    && r.uses.as_ref().is_some_and(|u| u.contains(&gone));
+                let certain = !self.maybe_gone.contains(&(s.clone(), n.clone()));
+                if reads && certain && !also_dropped(s, n) && (s, n) != (&gone.0, &gone.1) {
+                    return Some(format!("{} `{s}.{n}`", r.kind.as_str()));
+                }
+            }
+        }
+        None
     }
 
     /// `DROP … CASCADE` of `gone`: the views that read it go too, and those that read them;

@@ -226,6 +226,15 @@ fn scenario(code: &str, d: &Dir) -> Option<Case> {
             );
             check(&["m"])
         }
+        "dependent-objects" => {
+            repo_with_set(d, 1);
+            d.write(
+                "m/0001_users.sql",
+                "CREATE TABLE users (id bigint PRIMARY KEY, active boolean);\nCREATE VIEW active_users AS SELECT id FROM users WHERE active;\n",
+            );
+            d.write("m/0002_drop.sql", "DROP TABLE users;\n");
+            check(&["m"])
+        }
         "duplicate-schema" => {
             repo_with_set(d, 1);
             d.write(

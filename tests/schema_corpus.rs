@@ -132,11 +132,19 @@ fn judge(files: &[(String, PathBuf)]) -> Vec<(String, u64, String)> {
 }
 
 /// The codes that predict this refusal. 42710 (`duplicate_object`) is also a constraint, role or
-/// trigger that exists: only a type and an enum label are modelled.
+/// trigger that exists: only a type and an enum label are modelled; 2BP01 only for a table, view
+/// or schema with dependents.
 fn modelled(refusal: &Refusal) -> Vec<&'static str> {
     if refusal.state == "42710"
         && !(refusal.message.starts_with("type ") || refusal.message.starts_with("enum label "))
     {
+        return Vec::new();
+    }
+    // 2BP01: only a table, view or schema dropped while something depends on it.
+    let whole = ["table", "view", "materialized view", "schema"]
+        .iter()
+        .any(|k| refusal.message.starts_with(&format!("cannot drop {k} ")));
+    if refusal.state == "2BP01" && !whole {
         return Vec::new();
     }
     rules()

@@ -117,6 +117,7 @@ fn finding(
             reference,
             deferrable,
         } => foreign_key(reference, deferrable),
+        Problem::DependentObjects { name, dependent } => dependent_objects(name, dependent),
         Problem::DuplicateSchema { name } => (
             Rule::DuplicateSchema,
             format!("schema `{}` already exists at this point (PostgreSQL fails with 42P06)", name.name),
@@ -133,6 +134,17 @@ fn finding(
 
 /// What a finding says: its rule, message, span, label and help.
 type Parts = (Rule, String, std::ops::Range<usize>, &'static str, String);
+
+/// The finding parts for a drop that other objects still need.
+fn dependent_objects(name: crate::sql::ddl::Name, dependent: String) -> Parts {
+    (
+        Rule::DependentObjects,
+        format!("`{name}` cannot be dropped at this point: {dependent} depends on it (PostgreSQL fails with 2BP01)"),
+        name.span.clone(),
+        "still needed",
+        format!("drop {dependent} first (or recreate it after), or write DROP … CASCADE if it may go too"),
+    )
+}
 
 /// The finding parts for an enum type created twice.
 fn duplicate_type(name: crate::sql::ddl::Name) -> Parts {

@@ -18,6 +18,7 @@ pub const SCHEMA_RULES: &[(&str, &str)] = &[
     ("duplicate-enum-value", "42710"),
     ("foreign-key-not-unique", "42830"),
     ("foreign-key-not-unique", "55000"),
+    ("dependent-objects", "2BP01"),
 ];
 
 pub struct Cluster {
