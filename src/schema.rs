@@ -846,6 +846,10 @@ impl Model {
                     .map(|e| format!("type `{}.{e}`", name.name)),
             };
         };
+        // Nothing reads an index; dropping one is never refused for a view.
+        if kind == Kind::Index {
+            return None;
+        }
         let Lookup::Found { schema } = self.lookup(name, Some(kind)) else {
             return None;
         };
