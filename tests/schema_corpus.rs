@@ -141,10 +141,7 @@ fn modelled(refusal: &Refusal) -> Vec<&'static str> {
         return Vec::new();
     }
     // 2BP01: only a table, view or schema dropped while something depends on it.
-    let whole = ["table", "view", "materialized view", "schema"]
-        .iter()
-        .any(|k| refusal.message.starts_with(&format!("cannot drop {k} ")));
-    if refusal.state == "2BP01" && !whole {
+    if refusal.state == "2BP01" && !common::pg::drops_a_whole_object(&refusal.message) {
         return Vec::new();
     }
     rules()

@@ -463,10 +463,7 @@ fn deploy(
 /// The SQLSTATE as the replay models it: 2BP01 only for a table, view or schema dropped while
 /// something depends on it (a column or constraint dropped so is not modelled: `2BP01 other`).
 fn modelled_state(state: String, message: &str) -> String {
-    let whole = ["table", "view", "materialized view", "schema"]
-        .iter()
-        .any(|k| message.contains(&format!("cannot drop {k} ")));
-    if state == "2BP01" && !whole {
+    if state == "2BP01" && !common::pg::drops_a_whole_object(message) {
         return "2BP01 other".into();
     }
     state

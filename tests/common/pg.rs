@@ -21,6 +21,14 @@ pub const SCHEMA_RULES: &[(&str, &str)] = &[
     ("dependent-objects", "2BP01"),
 ];
 
+/// Whether a 2BP01 message is about a table, view or schema dropped while something depends on
+/// it (what `dependent-objects` models), not a column or constraint.
+pub fn drops_a_whole_object(message: &str) -> bool {
+    ["table", "view", "materialized view", "schema"]
+        .iter()
+        .any(|k| message.contains(&format!("cannot drop {k} ")))
+}
+
 pub struct Cluster {
     pub dir: tempfile::TempDir,
     pub bin: PathBuf,
