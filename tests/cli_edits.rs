@@ -210,3 +210,57 @@ fn an_edit_of_an_applied_file_shows_the_changed_line_a_diff_and_a_whole_command(
     );
     assert_eq!(d.run(&["check", "migrations"]).code, 0);
 }
+
+/// Issue 27: a CRLF inside a string literal is data psql sends and the server stores, so an
+/// applied file whose line endings were converted is a different migration when one falls in a
+/// literal, and only then; `cosmetic_edits = "warning"` must not downgrade it.
+#[test]
+fn a_line_ending_inside_a_literal_is_not_cosmetic() {
+    let d = Dir::new();
+    d.init_repo();
+    d.write(
+        "miglint.toml",
+        "[[set]]\ndir = \"migrations\"\ncosmetic_edits = \"warning\"\n",
+    );
+    let outside = "CREATE TABLE notes (body text);\r\nINSERT INTO notes VALUES ('one line');\r\n";
+    let inside = "INSERT INTO notes VALUES ('first\r\nsecond');\r\n";
+    d.write("migrations/0000_notes.sql", outside);
+    d.write("migrations/0001_seed.sql", inside);
+    d.write(
+        "migrations/applied.sha256",
+        format!(
+            "{}  0000_notes.sql\n{}  0001_seed.sql\n",
+            sha256(outside.as_bytes()),
+            sha256(inside.as_bytes())
+        ),
+    );
+    d.commit_all("applied from a CRLF checkout");
+    // An editor (or dos2unix) converts both files to LF.
+    d.write("migrations/0000_notes.sql", outside.replace("\r\n", "\n"));
+    d.write("migrations/0001_seed.sql", inside.replace("\r\n", "\n"));
+    let r = d.run(&["check", "migrations", "--format", "json"]);
+    let all = r.json()["diagnostics"].as_array().unwrap().clone();
+    let of = |file: &str| {
+        all.iter()
+            .find(|x| x["code"] == "checksum-mismatch" && x["file"] == file)
+            .cloned()
+            .unwrap_or_else(|| panic!("no checksum-mismatch for {file}: {}", r.stdout))
+    };
+    let cosmetic = of("migrations/0000_notes.sql");
+    assert_eq!(cosmetic["severity"], "warning", "{cosmetic}");
+    assert!(
+        cosmetic["message"]
+            .as_str()
+            .unwrap()
+            .contains("only line endings changed"),
+        "{cosmetic}"
+    );
+    let data = of("migrations/0001_seed.sql");
+    assert_eq!(data["severity"], "error", "{data}");
+    let message = data["message"].as_str().unwrap();
+    assert!(
+        message.contains("statement 1 changed") && !message.contains("only line endings"),
+        "{message}"
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+}

@@ -248,7 +248,10 @@ pub fn annotate(set: &SetConfig, finding: Finding, old: &[u8], new: &[u8]) -> Fi
         out
     };
     let restore = restore_hint(&finding);
-    if unix(old) == unix(new) {
+    let change = classify(dialect.as_ref(), old, new);
+    // Line endings inside a string or a dollar-quoted body are data psql sends and the server
+    // stores: that change is semantic (classify says so) even though only CRs moved.
+    if unix(old) == unix(new) && change == Change::Cosmetic {
         let mut f = finding;
         f.rating = Some(Rating::Cosmetic);
         f.message.push_str(
@@ -257,7 +260,7 @@ pub fn annotate(set: &SetConfig, finding: Finding, old: &[u8], new: &[u8]) -> Fi
         f.help = Some(format!("{restore}; pin them with `*.sql text eol=lf` in .gitattributes; no new migration is needed"));
         return f;
     }
-    match classify(dialect.as_ref(), old, new) {
+    match change {
         Change::Cosmetic => {
             let mut f = finding;
             f.rating = Some(Rating::Cosmetic);
@@ -287,6 +290,14 @@ pub fn annotate(set: &SetConfig, finding: Finding, old: &[u8], new: &[u8]) -> Fi
                     f.label = Some(format!("statement {index} changed here"));
                 }
             }
+            f
+        }
+        Change::Unknown if unix(old) == unix(new) => {
+            let mut f = finding;
+            f.message.push_str(" — only line endings changed (CRLF/LF), but miglint could not read the SQL to tell whether one falls inside a string, so the edit is not rated cosmetic");
+            f.help = Some(format!(
+                "{restore}; pin them with `*.sql text eol=lf` in .gitattributes"
+            ));
             f
         }
         Change::Unknown => finding,
