@@ -10,20 +10,10 @@
 //! The server is the oracle: nothing here imitates it. The tests skip only when no cluster can
 //! start (not root, no PostgreSQL), and fail instead when `MIGLINT_REQUIRE_TOOLS` is set (CI).
 
-use std::sync::Arc;
-
 mod common;
-use common::pg::cluster;
+use common::pg::{cluster, normal, Reading};
 use common::Lcg;
-use miglint::config::SetConfig;
-use miglint::snapshot::MigrationFile;
 use miglint::sql::stamps::StampKind;
-
-/// Whitespace collapsed, a trailing `;` dropped: psql sends the text as written, up to `;`.
-fn normal(s: &str) -> String {
-    let s = s.trim().trim_end_matches(';').trim();
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
 
 /// What miglint makes of a script: the statements psql sends (text, in order), whether it
 /// reads a file or runs a program, and the version table's rows after it (from `rows`).
@@ -36,30 +26,8 @@ struct Verdict {
 }
 
 fn miglint_verdict(script: &str, mut rows: Vec<String>) -> Verdict {
-    let set = SetConfig::with_dir("m".into());
-    let file = MigrationFile::new(
-        "0000_s.sql".into(),
-        "m/0000_s.sql".into(),
-        Arc::from(script.as_bytes()),
-    );
-    let dialect = miglint::sql::dialect("postgres");
-    let (findings, analysis) =
-        miglint::rules::sql::check_file(&set, dialect.as_ref(), &file, true, None);
-    let analysis = analysis.expect("analysed");
-    let flow = miglint::sql::psql::neutralize(script);
-    let not_run = |at: usize| {
-        flow.as_ref()
-            .is_some_and(|f| f.not_run.iter().any(|r| r.contains(&at)))
-    };
-    // The statement as psql sends it: the neutralised text (a `\g` became the `;` ending it).
-    let text = flow.as_ref().map_or(script, |f| f.text.as_str());
-    let statements = analysis
-        .statements
-        .iter()
-        .filter(|s| !not_run(s.span.start))
-        .map(|s| normal(&text[s.span.clone()]))
-        .collect();
-    for s in &analysis.stamps {
+    let reading = Reading::of(script);
+    for s in &reading.analysis.stamps {
         match &s.kind {
             StampKind::Update => rows.iter_mut().for_each(|r| *r = s.revision.clone()),
             StampKind::Replace(old) => rows
@@ -76,12 +44,12 @@ fn miglint_verdict(script: &str, mut rows: Vec<String>) -> Verdict {
     // spelling): a meta-command, not one of the script's statements, but the server logs it.
     let copies = script
         .match_indices("\\copy ")
-        .filter(|(at, _)| !not_run(*at))
+        .filter(|(at, _)| !reading.not_run(*at))
         .count();
     Verdict {
-        statements,
         copies,
-        external: findings.iter().any(|f| f.code() == "psql-include"),
+        external: reading.findings.iter().any(|f| f.code() == "psql-include"),
+        statements: reading.statements,
         rows,
     }
 }

@@ -7,7 +7,7 @@
 //! with PostgreSQL's own grammar (`postgres-exact`), which has no gaps.
 
 use sqlparser::dialect::Dialect;
-use sqlparser::tokenizer::{Token, Tokenizer};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 /// One significant token of the failed statement: its upper-cased word (empty for non-words), and
 /// whether it is a string or punctuation.
@@ -740,6 +740,54 @@ pub fn normalized(dialect: &dyn Dialect, statement: &str) -> Option<String> {
         return None;
     }
     String::from_utf8(out).ok()
+}
+
+/// Clauses PostgreSQL accepts and ignores but sqlparser lacks, dropped from a statement's
+/// (significant) tokens before it is parsed: every other token keeps its position, so the rest
+/// is parsed and read as written (the schema replay sees the table), where a `sql-unverified`
+/// would leave it unknown. Today one clause: `WITHOUT OIDS` right after the `)` that closes a
+/// `CREATE [GLOBAL|LOCAL] [TEMP|TEMPORARY|UNLOGGED] TABLE`'s column list (or its `INHERITS (…)`
+/// or `PARTITION BY …(…)`), a no-op kept for old schemas since PostgreSQL 12. Anywhere else, or
+/// after a `WITH (…)` (PostgreSQL takes one or the other), the words are left for the parser to
+/// reject.
+pub fn drop_ignored_clauses(tokens: &mut Vec<TokenWithSpan>) {
+    let word = |t: Option<&TokenWithSpan>, w: &str| matches!(t.map(|t| &t.token), Some(Token::Word(x)) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
+    if !word(tokens.first(), "CREATE") {
+        return;
+    }
+    let Some(table) = tokens.iter().take(5).position(|t| word(Some(t), "TABLE")) else {
+        return;
+    };
+    let modifiers = ["GLOBAL", "LOCAL", "TEMP", "TEMPORARY", "UNLOGGED"];
+    if !tokens[1..table]
+        .iter()
+        .all(|t| modifiers.iter().any(|m| word(Some(t), m)))
+    {
+        return;
+    }
+    let mut open: Vec<usize> = Vec::new();
+    let mut cut = None;
+    for (k, t) in tokens.iter().enumerate().skip(table + 1) {
+        match t.token {
+            Token::LParen => open.push(k),
+            Token::RParen => {
+                let from = open.pop();
+                let after_with = from.is_some_and(|o| word(tokens.get(o.wrapping_sub(1)), "WITH"));
+                if open.is_empty()
+                    && !after_with
+                    && word(tokens.get(k + 1), "WITHOUT")
+                    && word(tokens.get(k + 2), "OIDS")
+                {
+                    cut = Some(k + 1);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(at) = cut {
+        tokens.drain(at..at + 2);
+    }
 }
 
 /// Constructs sqlparser lacks whose failure it reports far from where they stand (it backtracks

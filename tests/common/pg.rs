@@ -29,6 +29,98 @@ pub fn drops_a_whole_object(message: &str) -> bool {
         .any(|k| message.contains(&format!("cannot drop {k} ")))
 }
 
+/// A statement's text as psql sends it, compared loosely: whitespace collapsed, comments before
+/// its first token and a trailing `;` removed. (psql drops `--` lines before a statement but
+/// sends `/* … */` blocks there with it; miglint's statement starts at its first token. The
+/// server skips both alike.)
+pub fn normal(s: &str) -> String {
+    let mut s = s.trim();
+    loop {
+        if let Some(rest) = s.strip_prefix("--") {
+            s = rest.split_once('\n').map_or("", |(_, r)| r).trim_start();
+        } else if s.starts_with("/*") {
+            s = after_block_comment(s).trim_start();
+        } else {
+            break;
+        }
+    }
+    let s = s.trim_end().trim_end_matches(';').trim_end();
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The text after the `/* … */` comment `s` starts with (PostgreSQL's block comments nest).
+fn after_block_comment(s: &str) -> &str {
+    let b = s.as_bytes();
+    let (mut depth, mut i) = (0usize, 0usize);
+    while i + 1 < b.len() {
+        match &b[i..i + 2] {
+            b"/*" => {
+                depth += 1;
+                i += 2;
+            }
+            b"*/" => {
+                depth -= 1;
+                i += 2;
+                if depth == 0 {
+                    return &s[i..];
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    ""
+}
+
+/// How miglint reads one psql script: its findings and analysis, and the statements it
+/// believes psql sends (the neutralised text of each, normalised; `\if` branches that do not
+/// run and what follows a `\q` left out).
+pub struct Reading {
+    pub findings: Vec<miglint::finding::Finding>,
+    pub analysis: miglint::sql::Analysis,
+    pub flow: Option<miglint::sql::psql::Neutralized>,
+    pub statements: Vec<String>,
+}
+
+impl Reading {
+    pub fn of(script: &str) -> Reading {
+        let set = miglint::config::SetConfig::with_dir("m".into());
+        let file = miglint::snapshot::MigrationFile::new(
+            "0000_s.sql".into(),
+            "m/0000_s.sql".into(),
+            std::sync::Arc::from(script.as_bytes()),
+        );
+        let dialect = miglint::sql::dialect("postgres");
+        let (findings, analysis) =
+            miglint::rules::sql::check_file(&set, dialect.as_ref(), &file, true, None);
+        let analysis = analysis.expect("analysed");
+        let flow = miglint::sql::psql::neutralize(script);
+        // The statement as psql sends it: the neutralised text (a `\g` became the `;` ending it).
+        let text = flow.as_ref().map_or(script, |f| f.text.as_str());
+        let statements = analysis
+            .statements
+            .iter()
+            .filter(|s| !Self::skipped(&flow, s.span.start))
+            .map(|s| normal(&text[s.span.clone()]))
+            .collect();
+        Reading {
+            findings,
+            analysis,
+            flow,
+            statements,
+        }
+    }
+
+    /// Whether byte `at` is in a part of the script psql does not run.
+    pub fn not_run(&self, at: usize) -> bool {
+        Self::skipped(&self.flow, at)
+    }
+
+    fn skipped(flow: &Option<miglint::sql::psql::Neutralized>, at: usize) -> bool {
+        flow.as_ref()
+            .is_some_and(|f| f.not_run.iter().any(|r| r.contains(&at)))
+    }
+}
+
 pub struct Cluster {
     pub dir: tempfile::TempDir,
     pub bin: PathBuf,
