@@ -8,7 +8,10 @@
 //! a kind the replay models, miglint's first schema finding must be in the statement that
 //! failed; no finding may fall on a file or statement that applied. The failed file is then left
 //! out (it never ran) and the chain goes on. At the end, miglint checks every file that applied:
-//! no schema finding is allowed there.
+//! no schema finding (and no `sql-parse-error`) is allowed there.
+//!
+//! The same run checks miglint's psql reading on real files (issue 27): the statements the server
+//! logged for each file are miglint's statement list for it.
 
 mod common;
 use common::pg::{cluster, normal, Cluster, Reading};
@@ -76,6 +79,9 @@ struct Tally {
 struct Applied {
     sent: Vec<String>,
     refusal: Option<Refusal>,
+    /// psql stopped at a file it could not open (an `\i` or `\copy … FROM 'file'`; the corpus
+    /// holds no file a migration includes).
+    read_a_file: bool,
 }
 
 /// Applies one file. The server logs each statement it receives and the statement that failed;
@@ -95,6 +101,7 @@ fn apply(pg: &Cluster, dir: &Path, db: &str, file: &str) -> Applied {
         return Applied {
             sent,
             refusal: None,
+            read_a_file: false,
         };
     }
     // …and ROLLBACK after a failure.
@@ -112,6 +119,7 @@ fn apply(pg: &Cluster, dir: &Path, db: &str, file: &str) -> Applied {
     Applied {
         sent,
         refusal: Some(refusal),
+        read_a_file: String::from_utf8_lossy(&out.stderr).contains("No such file or directory"),
     }
 }
 
@@ -142,11 +150,19 @@ fn refusal(pg: &Cluster, from: usize, file: &str, out: &std::process::Output) ->
 }
 
 /// Issue 27 on real files: the statements psql sent for `file` (all of them, or up to the one
-/// that failed) are the statements miglint reads in it, in order.
-fn compare_statements(label: &str, project: &Path, file: &str, sent: &[String], tally: &mut Tally) {
+/// that failed) are the statements miglint reads in it, in order (a file psql included would
+/// add statements miglint does not list), and
+/// A file psql read is a `psql-include` finding too.
+fn compare_statements(label: &str, project: &Path, file: &str, done: &Applied, tally: &mut Tally) {
     let text = String::from_utf8_lossy(&std::fs::read(project.join(file)).unwrap()).into_owned();
-    let ours = Reading::of(&text).statements;
-    let sent: Vec<String> = sent.iter().map(|s| normal(s)).collect();
+    let reading = Reading::of(&text);
+    if done.read_a_file && !reading.findings.iter().any(|f| f.code() == "psql-include") {
+        tally
+            .psql_disagreements
+            .push(format!("{label}/{file}: psql read a file, no psql-include"));
+    }
+    let ours = reading.statements;
+    let sent: Vec<String> = done.sent.iter().map(|s| normal(s)).collect();
     tally.statements += sent.len();
     if let Some(i) = (0..sent.len()).find(|&i| ours.get(i) != Some(&sent[i])) {
         tally.psql_disagreements.push(format!(
@@ -235,7 +251,7 @@ fn replay_project(pg: &Cluster, project: &Path, tally: &mut Tally) {
     for name in names {
         tally.files += 1;
         let done = apply(pg, project, &db, &name);
-        compare_statements(label, project, &name, &done.sent, tally);
+        compare_statements(label, project, &name, &done, tally);
         let Some(refusal) = done.refusal else {
             applied.push((name.clone(), project.join(&name)));
             tally.applied += 1;
