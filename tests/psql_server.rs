@@ -90,6 +90,8 @@ const PIECES: &[&str] = &[
     "COPY v (version_num) FROM stdin;\ne5\n\\.\n",
     "DELETE FROM v;\nCOPY v (version_num) FROM stdin;  -- seed\ne6\ne7\n\\.\n",
     "\\copy v (version_num) FROM stdin\ng8\n\\.\n",
+    // A reconnection: under `-1` psql drops the open transaction with the old connection.
+    "UPDATE v SET version_num = 'k9';\n\\c -\n",
 ];
 
 /// A deterministic stream of piece indexes (no dependency on a random-number crate).

@@ -970,6 +970,38 @@ const FOUND_SETS: &[(&[&str], bool)] = &[
         ],
         true,
     ),
+    // psql: a name given by a variable is not in the file; `\gexec` runs SQL a query builds;
+    // `\c` opens a new session, and under `-1` drops what the old one had not committed.
+    (
+        &[
+            "CREATE SCHEMA app;\nCREATE TABLE app.t (a int);",
+            "\\set s app\nALTER TABLE :\"s\".t ADD COLUMN b int;\nALTER TABLE :s.t ADD COLUMN c int;\nALTER TABLE app.t ADD COLUMN d int;",
+        ],
+        false,
+    ),
+    (
+        &["SELECT format('CREATE TABLE %I (a int)', 'x') \\gexec\nCREATE INDEX xi ON x (a);"],
+        false,
+    ),
+    (
+        &[
+            "CREATE SCHEMA a;",
+            "SET search_path TO a;\nCREATE TABLE t (a int);\n\\c -\nCREATE TABLE t (a int);",
+        ],
+        false,
+    ),
+    (
+        &["CREATE TABLE t (a int);\n\\c -\n", "CREATE TABLE t (a int);"],
+        false,
+    ),
+    // A variable as a value hides no name: what follows is still judged.
+    (
+        &[
+            "CREATE TABLE users (id int);",
+            "\\set v 1\nINSERT INTO users VALUES (:v);\nALTER TABLE users ADD COLUMN id int;",
+        ],
+        true,
+    ),
 ];
 
 /// Every case of [`FOUND_SETS`] against the server.

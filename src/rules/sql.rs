@@ -112,7 +112,7 @@ pub fn check_file(
             let mut a = sql::analyze_script((text, written), dialect, &set.placeholders, parse);
             meta_copy_stamps(&mut a, written, script.as_ref(), dialect);
             keep_stamps_that_run(&mut a, text, script.as_ref());
-            keep_changes_that_run(&mut a, text, script.as_ref());
+            keep_changes_that_run(&mut a, script.as_ref());
             if let Some(s) = &sections {
                 keep_what_runs_forward(&mut a, s);
             }
@@ -488,7 +488,9 @@ fn meta_copy_stamps(
 /// A stamp counts only where psql certainly sends it and the server certainly keeps it: none in
 /// a branch of a false `\if` or after a `\q`; a write of the head only where it certainly runs
 /// (a branch miglint cannot evaluate may not), while a delete that may run still counts (it may
-/// wipe the head); none that a later `ROLLBACK` or `ROLLBACK TO SAVEPOINT` undoes.
+/// wipe the head); none that a later `ROLLBACK`, `ROLLBACK TO SAVEPOINT` or `\connect` (the
+/// server rolls back the closed connection's open transaction: under `psql -1`, everything
+/// before it) undoes, and no write after a `\connect` that may name another database.
 fn keep_stamps_that_run(
     analysis: &mut Analysis,
     text: &str,
@@ -500,7 +502,8 @@ fn keep_stamps_that_run(
     let inside =
         |ranges: &[std::ops::Range<usize>], at: usize| ranges.iter().any(|r| r.contains(&at));
     let (not_run, unsure) = script.map_or((&[][..], &[][..]), |s| (&s.not_run[..], &s.unsure[..]));
-    let statements: Vec<(usize, Tx)> = analysis
+    let connects = script.map_or(&[][..], |s| &s.connects[..]);
+    let mut statements: Vec<(usize, Tx)> = analysis
         .statements
         .iter()
         .filter(|st| !inside(not_run, st.span.start))
@@ -513,8 +516,17 @@ fn keep_stamps_that_run(
         .collect();
     // Under `psql -1` the whole script is one transaction; run by hand it autocommits. A write
     // counts only if it survives both; a delete is judged as `-1` runs it.
+    // A `\connect` closes the old connection, and the server rolls back its open transaction.
+    statements.extend(connects.iter().map(|&(at, _)| (at, Tx::Rollback)));
+    statements.sort_by_key(|(at, _)| *at);
     let undone_single = undone(&statements, true);
     let undone_auto = undone(&statements, false);
+    // What is written after a connection to another database is not written here.
+    let lost_writes: Vec<std::ops::Range<usize>> = connects
+        .iter()
+        .filter(|(_, other_database)| *other_database)
+        .map(|&(at, _)| at..text.len())
+        .collect();
     analysis.stamps.retain(|s| {
         let at = s.span.start;
         let delete = matches!(s.kind, sql::stamps::StampKind::Delete(_));
@@ -523,38 +535,48 @@ fn keep_stamps_that_run(
             && (delete || !inside(unsure, at))
             && !rolled_back(&undone_single)
             && (delete || !rolled_back(&undone_auto))
+            && (delete || !rolled_back(&lost_writes))
     });
 }
 
 /// The schema changes psql certainly sends: none from a false `\if` branch or after `\q`; one
-/// in a branch miglint cannot evaluate, or a `\gexec` (which runs the rows of a query as SQL),
-/// makes what follows unknown.
-fn keep_changes_that_run(
-    analysis: &mut Analysis,
-    text: &str,
-    script: Option<&sql::psql::Neutralized>,
-) {
+/// in a branch miglint cannot evaluate, or one whose statement names something through a psql
+/// variable (its value is not in the file), is unknown; a `\gexec` (which runs the rows of a
+/// query as SQL) or a `\connect` makes what follows unknown.
+fn keep_changes_that_run(analysis: &mut Analysis, script: Option<&sql::psql::Neutralized>) {
     use sql::ddl::Change;
     let Some(script) = script else { return };
     let inside =
         |ranges: &[std::ops::Range<usize>], at: usize| ranges.iter().any(|r| r.contains(&at));
     let first = |c: &Change| c.spans().first().map_or(0, |r| r.start);
+    // The statements that hold a variable reference.
+    let with_variable: Vec<std::ops::Range<usize>> = analysis
+        .statements
+        .iter()
+        .map(|s| s.span.clone())
+        .filter(|s| script.variables.iter().any(|v| s.contains(&v.start)))
+        .collect();
     let mut kept = Vec::with_capacity(analysis.changes.get().len());
     for c in analysis.changes.get_mut().drain(..) {
         let at = first(&c);
         if inside(&script.not_run, at) {
             continue;
         }
+        let unknown = |what: &str| Change::Unknown {
+            what: what.into(),
+            span: at..at,
+        };
         if inside(&script.unsure, at) {
-            kept.push(Change::Unknown {
-                what: "a statement inside a psql \\if miglint cannot evaluate".into(),
-                span: at..at,
-            });
-            continue;
+            kept.push(unknown(
+                "a statement inside a psql \\if miglint cannot evaluate",
+            ));
+        } else if names_a_variable(&c, &with_variable, &script.variables) {
+            kept.push(unknown("a name given by a psql variable"));
+        } else {
+            kept.push(c);
         }
-        kept.push(c);
     }
-    if let Some(at) = text.find("\\gexec") {
+    for &(at, what) in &script.opaque {
         let i = kept
             .iter()
             .position(|c| first(c) > at)
@@ -562,12 +584,33 @@ fn keep_changes_that_run(
         kept.insert(
             i,
             Change::Unknown {
-                what: "psql's \\gexec (it runs a query's rows as SQL)".into(),
+                what: what.into(),
                 span: at..at,
             },
         );
     }
     analysis.changes = crate::sql::Changes::new(kept);
+}
+
+/// Whether a variable may give one of the names `change` reads or writes: one inside a name it
+/// carries, or anywhere in its statement unless it only reads (a read's names all carry spans;
+/// a definition may hold names that do not, such as a `RENAME TO` target).
+fn names_a_variable(
+    change: &sql::ddl::Change,
+    statements: &[std::ops::Range<usize>],
+    variables: &[std::ops::Range<usize>],
+) -> bool {
+    let spans = change.spans();
+    let Some(at) = spans.first().map(|r| r.start) else {
+        return false;
+    };
+    let Some(statement) = statements.iter().find(|s| s.contains(&at)) else {
+        return false;
+    };
+    let touches =
+        |r: &std::ops::Range<usize>| variables.iter().any(|v| v.start < r.end && r.start < v.end);
+    spans.iter().any(touches)
+        || (!matches!(change, sql::ddl::Change::Uses { .. }) && touches(statement))
 }
 
 /// What a statement does to the transaction, read from its first words.

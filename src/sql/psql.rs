@@ -125,6 +125,17 @@ pub struct Neutralized {
     /// including the line `\.`). psql sends the rows as `COPY … FROM STDIN` data: a stamp when
     /// the table is the version table.
     pub copies: Vec<(Range<usize>, Range<usize>)>,
+    /// Variable references that may stand for a name (`:"name"`, `:name`; not the literal
+    /// form `:'name'`): their value is not in the file, so neither is the name.
+    pub variables: Vec<Range<usize>>,
+    /// Meta-commands after which the schema replay cannot follow the server, with why: `\gexec`
+    /// runs a query's rows as SQL, `\c`/`\connect` opens another session (maybe on another
+    /// database).
+    pub opaque: Vec<(usize, &'static str)>,
+    /// Each `\c`/`\connect` that runs: where it stands, and whether it may change the database
+    /// (any first argument but `-`). Under `psql -1` psql drops the open transaction with the old
+    /// connection, so nothing written before it is kept.
+    pub connects: Vec<(usize, bool)>,
 }
 
 /// Meta-commands that run or load another file's content.
@@ -169,6 +180,9 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
     let mut unknown = Vec::new();
     let mut external = Vec::new();
     let mut copies = Vec::new();
+    let mut variables = Vec::new();
+    let mut opaque = Vec::new();
+    let mut connects = Vec::new();
     let mut changed = false;
     let mut i = 0;
     let mut stmt_start = 0;
@@ -196,6 +210,18 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
                 let (end, sends, name_end) =
                     meta_command(text, &mut out, i, (&mut unknown, &mut external));
                 flow.command(&text[i + 1..name_end], &text[name_end..end], i, end);
+                match &text[i + 1..name_end] {
+                    "gexec" => opaque.push((i, "psql's \\gexec (it runs a query's rows as SQL)")),
+                    "c" | "connect" => {
+                        opaque.push((
+                            i,
+                            "psql's \\connect (what follows runs in another session, maybe on another database)",
+                        ));
+                        let db = text[name_end..end].split_whitespace().next();
+                        connects.push((i, db.is_some_and(|d| d != "-")));
+                    }
+                    _ => {}
+                }
                 let args_end = line_end(b, name_end).min(end);
                 if &text[i + 1..name_end] == "copy" && args_end < end {
                     copies.push((name_end..args_end, (args_end + 1).min(end)..end));
@@ -209,6 +235,9 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
             b':' => {
                 let len = variable_len(b, i);
                 if len > 0 {
+                    if b[i + 1] != b'\'' {
+                        variables.push(i..i + len);
+                    }
                     match b[i + 1] {
                         q @ (b'\'' | b'"') => {
                             out[i] = q;
@@ -228,6 +257,8 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
     let (not_run, unsure) = flow.finish(b.len());
     // psql reads no file and runs no program in a branch it skips or after `\q`.
     external.retain(|r| !not_run.iter().any(|g| g.contains(&r.start)));
+    opaque.retain(|(at, _)| !not_run.iter().any(|g| g.contains(at)));
+    connects.retain(|(at, _)| !not_run.iter().any(|g| g.contains(at)));
     changed.then(|| Neutralized {
         // Only ASCII bytes, or every byte of a character, were replaced by ASCII bytes: still
         // valid UTF-8, same offsets.
@@ -237,6 +268,9 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
         not_run,
         unsure,
         copies,
+        variables,
+        opaque,
+        connects,
     })
 }
 
@@ -993,6 +1027,20 @@ mod tests {
             ["yes", "no", "yes", "unsure", "no"],
             "{r:?}"
         );
+    }
+
+    #[test]
+    fn names_from_variables_and_session_changes_are_recorded() {
+        let s = "\\set s app\nALTER TABLE :\"s\".t ADD b int DEFAULT :'v';\nSELECT 1 \\gexec\n\\c - bob\n\\if false\n\\c other\n\\endif\n\\connect other\n";
+        let n = neutralize(s).unwrap();
+        let vars: Vec<&str> = n.variables.iter().map(|r| &s[r.clone()]).collect();
+        assert_eq!(vars, [":\"s\""], "the literal form names nothing");
+        let at = |w: &str| s.find(w).unwrap();
+        assert_eq!(
+            n.opaque.iter().map(|o| o.0).collect::<Vec<_>>(),
+            [at("\\gexec"), at("\\c -"), at("\\connect")]
+        );
+        assert_eq!(n.connects, [(at("\\c -"), false), (at("\\connect"), true)]);
     }
 
     #[test]
