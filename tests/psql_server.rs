@@ -92,6 +92,8 @@ const PIECES: &[&str] = &[
     "\\copy v (version_num) FROM stdin\ng8\n\\.\n",
     // A reconnection: under `-1` psql drops the open transaction with the old connection.
     "UPDATE v SET version_num = 'k9';\n\\c -\n",
+    // `\gdesc` describes the statement without running it.
+    "UPDATE v SET version_num = 'gd' \\gdesc\n",
 ];
 
 /// A deterministic stream of piece indexes (no dependency on a random-number crate).

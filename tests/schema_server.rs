@@ -994,6 +994,11 @@ const FOUND_SETS: &[(&[&str], bool)] = &[
         &["CREATE TABLE t (a int);\n\\c -\n", "CREATE TABLE t (a int);"],
         false,
     ),
+    // `\gdesc` describes a statement without running it.
+    (
+        &["CREATE TABLE made (a int) \\gdesc\n", "CREATE TABLE made (a int);"],
+        false,
+    ),
     // A variable as a value hides no name: what follows is still judged.
     (
         &[

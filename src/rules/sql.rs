@@ -486,7 +486,7 @@ fn meta_copy_stamps(
 }
 
 /// A stamp counts only where psql certainly sends it and the server certainly keeps it: none in
-/// a branch of a false `\if` or after a `\q`; a write of the head only where it certainly runs
+/// a branch of a false `\if`, after a `\q` or ended by `\gdesc` (described, never run); a write of the head only where it certainly runs
 /// (a branch miglint cannot evaluate may not), while a delete that may run still counts (it may
 /// wipe the head); none that a later `ROLLBACK`, `ROLLBACK TO SAVEPOINT` or `\connect` (the
 /// server rolls back the closed connection's open transaction: under `psql -1`, everything
@@ -502,6 +502,7 @@ fn keep_stamps_that_run(
     let inside =
         |ranges: &[std::ops::Range<usize>], at: usize| ranges.iter().any(|r| r.contains(&at));
     let (not_run, unsure) = script.map_or((&[][..], &[][..]), |s| (&s.not_run[..], &s.unsure[..]));
+    let described = script.map_or(&[][..], |s| &s.described[..]);
     let connects = script.map_or(&[][..], |s| &s.connects[..]);
     let mut statements: Vec<(usize, Tx)> = analysis
         .statements
@@ -532,6 +533,7 @@ fn keep_stamps_that_run(
         let delete = matches!(s.kind, sql::stamps::StampKind::Delete(_));
         let rolled_back = |u: &[std::ops::Range<usize>]| inside(u, at);
         !inside(not_run, at)
+            && !inside(described, at)
             && (delete || !inside(unsure, at))
             && !rolled_back(&undone_single)
             && (delete || !rolled_back(&undone_auto))
@@ -539,7 +541,8 @@ fn keep_stamps_that_run(
     });
 }
 
-/// The schema changes psql certainly sends: none from a false `\if` branch or after `\q`; one
+/// The schema changes psql certainly sends: none from a false `\if` branch, after `\q` or in a
+/// statement ended by `\gdesc`; one
 /// in a branch miglint cannot evaluate, or one whose statement names something through a psql
 /// variable (its value is not in the file), is unknown; a `\gexec` (which runs the rows of a
 /// query as SQL) or a `\connect` makes what follows unknown.
@@ -559,7 +562,7 @@ fn keep_changes_that_run(analysis: &mut Analysis, script: Option<&sql::psql::Neu
     let mut kept = Vec::with_capacity(analysis.changes.get().len());
     for c in analysis.changes.get_mut().drain(..) {
         let at = first(&c);
-        if inside(&script.not_run, at) {
+        if inside(&script.not_run, at) || inside(&script.described, at) {
             continue;
         }
         let unknown = |what: &str| Change::Unknown {

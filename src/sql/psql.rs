@@ -136,6 +136,9 @@ pub struct Neutralized {
     /// (any first argument but `-`). Under `psql -1` psql drops the open transaction with the old
     /// connection, so nothing written before it is kept.
     pub connects: Vec<(usize, bool)>,
+    /// Statements ended by `\gdesc`: the server parses and describes them but never runs them,
+    /// so they write nothing (no stamp, no schema change) though their errors still count.
+    pub described: Vec<Range<usize>>,
 }
 
 /// Meta-commands that run or load another file's content.
@@ -183,6 +186,9 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
     let mut variables = Vec::new();
     let mut opaque = Vec::new();
     let mut connects = Vec::new();
+    let mut described = Vec::new();
+    // Where the last meta-command ended: a described statement starts after it.
+    let mut meta_end = 0;
     let mut changed = false;
     let mut i = 0;
     let mut stmt_start = 0;
@@ -227,9 +233,13 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
                     copies.push((name_end..args_end, (args_end + 1).min(end)..end));
                 }
                 if sends {
+                    if &text[i + 1..name_end] == "gdesc" {
+                        described.push(stmt_start.max(meta_end)..i);
+                    }
                     stmt_start = end;
                 }
                 changed = true;
+                meta_end = end;
                 i = end;
             }
             b':' => {
@@ -259,6 +269,7 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
     external.retain(|r| !not_run.iter().any(|g| g.contains(&r.start)));
     opaque.retain(|(at, _)| !not_run.iter().any(|g| g.contains(at)));
     connects.retain(|(at, _)| !not_run.iter().any(|g| g.contains(at)));
+    described.retain(|r| !not_run.iter().any(|g| g.contains(&r.end)));
     changed.then(|| Neutralized {
         // Only ASCII bytes, or every byte of a character, were replaced by ASCII bytes: still
         // valid UTF-8, same offsets.
@@ -271,6 +282,7 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
         variables,
         opaque,
         connects,
+        described,
     })
 }
 
@@ -1041,6 +1053,10 @@ mod tests {
             [at("\\gexec"), at("\\c -"), at("\\connect")]
         );
         assert_eq!(n.connects, [(at("\\c -"), false), (at("\\connect"), true)]);
+        let s = "\\echo x\nUPDATE v SET a = 1 \\gdesc\nSELECT 1 \\g\n";
+        let n = neutralize(s).unwrap();
+        let described: Vec<&str> = n.described.iter().map(|r| s[r.clone()].trim()).collect();
+        assert_eq!(described, ["UPDATE v SET a = 1"]);
     }
 
     #[test]

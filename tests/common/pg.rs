@@ -115,9 +115,15 @@ impl Reading {
         Self::skipped(&self.flow, at)
     }
 
+    /// Never sent as a query to run: a false `\if` branch, after `\q`, or described by
+    /// `\gdesc` (the server parses it but logs no statement).
     fn skipped(flow: &Option<miglint::sql::psql::Neutralized>, at: usize) -> bool {
-        flow.as_ref()
-            .is_some_and(|f| f.not_run.iter().any(|r| r.contains(&at)))
+        flow.as_ref().is_some_and(|f| {
+            f.not_run
+                .iter()
+                .chain(&f.described)
+                .any(|r| r.contains(&at))
+        })
     }
 }
 
