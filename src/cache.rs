@@ -224,12 +224,13 @@ impl<'a> Cache<'a> {
 pub fn fingerprint(set: &SetConfig) -> String {
     let placeholders: Vec<&str> = set.placeholders.iter().map(|r| r.as_str()).collect();
     format!(
-        "{} cache=18 exact={} layout={} dialect={} psql={} placeholders={:?}",
+        "{} cache=18 exact={} layout={} dialect={} psql={} single={} placeholders={:?}",
         env!("CARGO_PKG_VERSION"),
         cfg!(feature = "postgres-exact"),
         set.layout.as_str(),
         set.dialect,
         set.psql,
+        set.single_transaction,
         placeholders
     )
 }

@@ -114,9 +114,26 @@ fn a_head_stamp_that_never_runs_does_not_count() {
         format!("BEGIN;\nSAVEPOINT s;\n{stamp}ROLLBACK TO SAVEPOINT s;\nCOMMIT;\n"),
         format!("{stamp}DELETE FROM auth.alembic_version_auth;\n"),
         format!("{stamp}\\set x 1 \\\\ UPDATE auth.alembic_version_auth SET version_num = '20251101_000001';\n"),
+        // Lost with the old connection under `psql -1` (checked in tests/psql_server.rs).
+        format!("{stamp}\\c -\n"),
+        // Rolled back when a script run without `-1` ends: psql's own transaction, or one left open.
+        format!("\\set AUTOCOMMIT off\n{stamp}"),
+        format!("BEGIN;\n{stamp}"),
+        // Described, never run.
+        "UPDATE auth.alembic_version_auth SET version_num = '20251105_000002' \\gdesc\n".into(),
+        // An older revision that may overwrite it.
+        format!("{stamp}\\if :deploy\nUPDATE auth.alembic_version_auth SET version_num = '20251101_000001';\n\\endif\n"),
     ] {
         let r = stamped(&body);
         assert_eq!(r.code, 1, "{body}: {}", r.stdout);
+    }
+    for body in [
+        format!("BEGIN;\n{stamp}COMMIT;\n"),
+        format!("\\set AUTOCOMMIT off\n{stamp}COMMIT;\n"),
+        format!("\\c -\n{stamp}"),
+    ] {
+        let r = stamped(&body);
+        assert_eq!(r.code, 0, "{body}: {}", r.stdout);
     }
 }
 

@@ -5,7 +5,9 @@
 //!
 //! - the statements the server logged with miglint's statement list (text, in order);
 //! - the files psql read and the programs it ran with miglint's `psql-include` findings;
-//! - the Alembic version table after the run with what miglint's stamps leave in it.
+//! - the Alembic version table after the run with what miglint's stamps leave in it; the script
+//!   also runs without `-1` (autocommit, as by hand): a revision miglint believes is there must be
+//!   there after both runs, and where no piece makes the two runs differ, the rows are equal.
 //!
 //! The server is the oracle: nothing here imitates it. The tests skip only when no cluster can
 //! start (not root, no PostgreSQL), and fail instead when `MIGLINT_REQUIRE_TOOLS` is set (CI).
@@ -94,7 +96,39 @@ const PIECES: &[&str] = &[
     "UPDATE v SET version_num = 'k9';\n\\c -\n",
     // `\gdesc` describes the statement without running it.
     "UPDATE v SET version_num = 'gd' \\gdesc\n",
+    // Transactions psql opens itself, and one left open when the script ends.
+    "\\set AUTOCOMMIT off\nUPDATE v SET version_num = 'ac1';\n",
+    "\\set AUTOCOMMIT on\n",
+    "BEGIN;\nUPDATE v SET version_num = 'open';\n",
+    "COMMIT;\n",
+    "ROLLBACK;\n",
 ];
+
+/// A fresh version table `v` holding `a0`, and an empty table `t`.
+fn prepare(pg: &common::pg::Cluster, dir: &std::path::Path, db: &str) {
+    let prep = pg.psql(
+        dir,
+        db,
+        &[
+            "-c",
+            "DROP TABLE IF EXISTS v, t; CREATE TABLE v (version_num text); INSERT INTO v VALUES ('a0'); CREATE TABLE t (a int, b text);",
+        ],
+    );
+    assert!(prep.status.success(), "{prep:?}");
+}
+
+/// The version table's rows, sorted.
+fn version_rows(pg: &common::pg::Cluster, dir: &std::path::Path, db: &str) -> Vec<String> {
+    let rows = pg.psql(
+        dir,
+        db,
+        &["-At", "-c", "SELECT version_num FROM v ORDER BY 1"],
+    );
+    String::from_utf8_lossy(&rows.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
 
 /// A deterministic stream of piece indexes (no dependency on a random-number crate).
 fn scripts() -> Vec<String> {
@@ -128,15 +162,7 @@ fn psql_and_the_server_do_what_miglint_says_on_generated_scripts() {
             let setup = pg.psql(work.path(), "postgres", &["-c", "CREATE DATABASE scripts"]);
             assert!(setup.status.success(), "{setup:?}");
         }
-        let prep = pg.psql(
-            work.path(),
-            db,
-            &[
-                "-c",
-                "DROP TABLE IF EXISTS v, t; CREATE TABLE v (version_num text); INSERT INTO v VALUES ('a0'); CREATE TABLE t (a int, b text);",
-            ],
-        );
-        assert!(prep.status.success(), "{prep:?}");
+        prepare(&pg, work.path(), db);
         let path = work.path().join(format!("s{i}.sql"));
         std::fs::write(&path, script).unwrap();
         let from = pg.log_len();
@@ -166,16 +192,12 @@ fn psql_and_the_server_do_what_miglint_says_on_generated_scripts() {
             .into_iter()
             .filter(|s| !s.contains("'included'"))
             .collect();
-        let rows = pg.psql(
-            work.path(),
-            db,
-            &["-At", "-c", "SELECT version_num FROM v ORDER BY 1"],
-        );
-        let mut server_rows: Vec<String> = String::from_utf8_lossy(&rows.stdout)
-            .lines()
-            .map(str::to_string)
-            .collect();
-        server_rows.sort();
+        let server_rows = version_rows(&pg, work.path(), db);
+        // The same script run by hand, without `-1` (autocommit).
+        prepare(&pg, work.path(), db);
+        let auto = pg.psql(work.path(), db, &["-f", path.to_str().unwrap()]);
+        assert!(auto.status.success(), "{auto:?}");
+        let auto_rows = version_rows(&pg, work.path(), db);
         let program = script.contains("\\!") || script.contains('`') || script.contains("|cat");
         let ours = miglint_verdict(script, vec!["a0".into()]);
         let mut server_statements = server_statements;
@@ -188,6 +210,14 @@ fn psql_and_the_server_do_what_miglint_says_on_generated_scripts() {
                     server_statements.remove(p);
                 }
                 None => failures.push(format!("script {i}: a \\copy psql did not send:\n{script}")),
+            }
+        }
+        // With `AUTOCOMMIT` off psql sends a `BEGIN` of its own before a statement outside a
+        // transaction: not one of the script's statements.
+        let mut ours = ours;
+        if script.contains("AUTOCOMMIT off") {
+            for list in [&mut server_statements, &mut ours.statements] {
+                list.retain(|s| s != "BEGIN");
             }
         }
         let runs_outside = included || program;
@@ -203,9 +233,20 @@ fn psql_and_the_server_do_what_miglint_says_on_generated_scripts() {
                 ours.external, runs_outside
             ));
         }
-        if ours.rows != server_rows {
+        // A revision miglint believes is in the table must be there however the script runs. A
+        // stamp that only one way keeps may wipe what it overwrites (miglint then believes less);
+        // without one, miglint's rows are exactly the server's.
+        let mode_dependent = ["\\c -", "AUTOCOMMIT", "'open'", "ROLLBACK;"]
+            .iter()
+            .any(|p| script.contains(p));
+        let wrong = ours
+            .rows
+            .iter()
+            .any(|r| !server_rows.contains(r) || !auto_rows.contains(r))
+            || (!mode_dependent && (ours.rows != server_rows || server_rows != auto_rows));
+        if wrong {
             failures.push(format!(
-                "script {i} version table: server {server_rows:?}, miglint {:?}:\n{script}",
+                "script {i} version table: server {server_rows:?} (-1), {auto_rows:?} (autocommit), miglint {:?}:\n{script}",
                 ours.rows
             ));
         }

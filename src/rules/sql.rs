@@ -111,7 +111,7 @@ pub fn check_file(
         None => {
             let mut a = sql::analyze_script((text, written), dialect, &set.placeholders, parse);
             meta_copy_stamps(&mut a, written, script.as_ref(), dialect);
-            keep_stamps_that_run(&mut a, text, script.as_ref());
+            keep_stamps_that_run(&mut a, text, script.as_ref(), set.single_transaction);
             keep_changes_that_run(&mut a, script.as_ref());
             if let Some(s) = &sections {
                 keep_what_runs_forward(&mut a, s);
@@ -485,17 +485,21 @@ fn meta_copy_stamps(
     analysis.stamps.sort_by_key(|s| s.span.start);
 }
 
-/// A stamp counts only where psql certainly sends it and the server certainly keeps it: none in
-/// a branch of a false `\if`, after a `\q` or ended by `\gdesc` (described, never run); a write of the head only where it certainly runs
-/// (a branch miglint cannot evaluate may not), while a delete that may run still counts (it may
-/// wipe the head); none that a later `ROLLBACK`, `ROLLBACK TO SAVEPOINT` or `\connect` (the
-/// server rolls back the closed connection's open transaction: under `psql -1`, everything
-/// before it) undoes, and no write after a `\connect` that may name another database.
+/// A stamp counts as written only where psql certainly sends it and the server certainly keeps
+/// it. One psql never sends (a false `\if` branch, after `\q`, ended by `\gdesc`: described,
+/// never run) or that is undone however the file is run (a later `ROLLBACK`, `ROLLBACK TO
+/// SAVEPOINT`, or a `\connect`: the server rolls back the closed connection's open transaction)
+/// is dropped. One that may or may not take effect (an `\if` miglint cannot evaluate, undone
+/// under `psql -1` but not in autocommit or the other way round, after a `\connect` that may
+/// name another database) is a delete that may run: it may wipe what it would overwrite, so a
+/// write becomes the delete of the rows it replaces and an insert is dropped; a delete counts.
 fn keep_stamps_that_run(
     analysis: &mut Analysis,
     text: &str,
     script: Option<&sql::psql::Neutralized>,
+    single_transaction: bool,
 ) {
+    use sql::stamps::StampKind;
     if analysis.stamps.is_empty() {
         return;
     }
@@ -503,11 +507,54 @@ fn keep_stamps_that_run(
         |ranges: &[std::ops::Range<usize>], at: usize| ranges.iter().any(|r| r.contains(&at));
     let (not_run, unsure) = script.map_or((&[][..], &[][..]), |s| (&s.not_run[..], &s.unsure[..]));
     let described = script.map_or(&[][..], |s| &s.described[..]);
-    let connects = script.map_or(&[][..], |s| &s.connects[..]);
+    let (single, auto) = rollbacks(analysis, text, script, single_transaction);
+    // What is written after a connection to another database may not be written here.
+    let elsewhere: Vec<std::ops::Range<usize>> = script
+        .map_or(&[][..], |s| &s.connects[..])
+        .iter()
+        .filter(|(_, other_database)| *other_database)
+        .map(|&(at, _)| at..text.len())
+        .collect();
+    let stamps = std::mem::take(&mut analysis.stamps);
+    analysis.stamps = stamps
+        .into_iter()
+        .filter_map(|mut s| {
+            let at = s.span.start;
+            let undone_single = inside(&single, at);
+            let undone_auto = !single_transaction && inside(&auto, at);
+            if inside(not_run, at)
+                || inside(described, at)
+                || (undone_single && (single_transaction || undone_auto))
+            {
+                return None;
+            }
+            let may = inside(unsure, at) || undone_single || undone_auto || inside(&elsewhere, at);
+            if may {
+                s.kind = match s.kind {
+                    StampKind::Update => StampKind::Delete(None),
+                    StampKind::Replace(old) => StampKind::Delete(Some(old)),
+                    StampKind::Insert => return None,
+                    delete @ StampKind::Delete(_) => delete,
+                };
+            }
+            Some(s)
+        })
+        .collect();
+}
+
+/// The byte ranges a rollback undoes when the file runs under `psql -1`, and in autocommit (none
+/// for a set declared as applied with `psql -1`).
+fn rollbacks(
+    analysis: &Analysis,
+    text: &str,
+    script: Option<&sql::psql::Neutralized>,
+    single_transaction: bool,
+) -> (Vec<std::ops::Range<usize>>, Vec<std::ops::Range<usize>>) {
+    let not_run = script.map_or(&[][..], |s| &s.not_run[..]);
     let mut statements: Vec<(usize, Tx)> = analysis
         .statements
         .iter()
-        .filter(|st| !inside(not_run, st.span.start))
+        .filter(|st| !not_run.iter().any(|r| r.contains(&st.span.start)))
         .map(|st| {
             (
                 st.span.start,
@@ -515,30 +562,22 @@ fn keep_stamps_that_run(
             )
         })
         .collect();
-    // Under `psql -1` the whole script is one transaction; run by hand it autocommits. A write
-    // counts only if it survives both; a delete is judged as `-1` runs it.
-    // A `\connect` closes the old connection, and the server rolls back its open transaction.
-    statements.extend(connects.iter().map(|&(at, _)| (at, Tx::Rollback)));
-    statements.sort_by_key(|(at, _)| *at);
-    let undone_single = undone(&statements, true);
-    let undone_auto = undone(&statements, false);
-    // What is written after a connection to another database is not written here.
-    let lost_writes: Vec<std::ops::Range<usize>> = connects
-        .iter()
-        .filter(|(_, other_database)| *other_database)
-        .map(|&(at, _)| at..text.len())
-        .collect();
-    analysis.stamps.retain(|s| {
-        let at = s.span.start;
-        let delete = matches!(s.kind, sql::stamps::StampKind::Delete(_));
-        let rolled_back = |u: &[std::ops::Range<usize>]| inside(u, at);
-        !inside(not_run, at)
-            && !inside(described, at)
-            && (delete || !inside(unsure, at))
-            && !rolled_back(&undone_single)
-            && (delete || !rolled_back(&undone_auto))
-            && (delete || !rolled_back(&lost_writes))
-    });
+    if let Some(s) = script {
+        // A `\connect` closes the old connection: the server rolls back its open transaction.
+        statements.extend(s.connects.iter().map(|&(at, _)| (at, Tx::Rollback)));
+        statements.extend(
+            s.autocommit
+                .iter()
+                .map(|&(at, on)| (at, Tx::Autocommit(on))),
+        );
+        statements.sort_by_key(|(at, _)| *at);
+    }
+    let auto = if single_transaction {
+        Vec::new()
+    } else {
+        undone(&statements, false)
+    };
+    (undone(&statements, true), auto)
 }
 
 /// The schema changes psql certainly sends: none from a false `\if` branch, after `\q` or in a
@@ -624,6 +663,8 @@ enum Tx {
     Rollback,
     Savepoint(String),
     RollbackTo(String),
+    /// psql's `AUTOCOMMIT` variable set on (`true`) or off: not a statement.
+    Autocommit(bool),
     Other,
 }
 
@@ -663,12 +704,22 @@ impl Tx {
 }
 
 /// The byte ranges whose effects a later rollback undoes, for a script that starts inside a
-/// transaction (`psql -1`) or not (autocommit).
+/// transaction (`psql -1`, whose final `COMMIT` commits whatever is open) or not (autocommit,
+/// where what is open when the script ends is rolled back, and psql opens a transaction before
+/// each statement while its `AUTOCOMMIT` is off).
 fn undone(statements: &[(usize, Tx)], single: bool) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let mut tx_start = single.then_some(0);
     let mut savepoints: Vec<(String, usize)> = Vec::new();
+    let mut implicit = false;
     for (at, tx) in statements {
+        if let Tx::Autocommit(on) = tx {
+            implicit = !on;
+            continue;
+        }
+        if implicit && tx_start.is_none() && !matches!(tx, Tx::Commit | Tx::Rollback) {
+            tx_start = Some(*at);
+        }
         match tx {
             Tx::Begin if tx_start.is_none() => tx_start = Some(*at),
             Tx::Commit => {
@@ -689,6 +740,9 @@ fn undone(statements: &[(usize, Tx)], single: bool) -> Vec<std::ops::Range<usize
             }
             _ => {}
         }
+    }
+    if let (false, Some(start)) = (single, tx_start) {
+        out.push(start..usize::MAX);
     }
     out
 }

@@ -139,6 +139,11 @@ pub struct Neutralized {
     /// Statements ended by `\gdesc`: the server parses and describes them but never runs them,
     /// so they write nothing (no stamp, no schema change) though their errors still count.
     pub described: Vec<Range<usize>>,
+    /// Each `\set AUTOCOMMIT …` / `\unset AUTOCOMMIT` that may run: where, and whether it
+    /// turns autocommit on. With it off, psql opens a transaction before each statement outside
+    /// one, and what is not committed when the script ends is rolled back. A value psql may not
+    /// read as on, or a command in a branch that may not run, counts as off only.
+    pub autocommit: Vec<(usize, bool)>,
 }
 
 /// Meta-commands that run or load another file's content.
@@ -180,13 +185,7 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
     }
     let b = text.as_bytes();
     let mut out = b.to_vec();
-    let mut unknown = Vec::new();
-    let mut external = Vec::new();
-    let mut copies = Vec::new();
-    let mut variables = Vec::new();
-    let mut opaque = Vec::new();
-    let mut connects = Vec::new();
-    let mut described = Vec::new();
+    let mut n = Neutralized::default();
     // Where the last meta-command ended: a described statement starts after it.
     let mut meta_end = 0;
     let mut changed = false;
@@ -214,27 +213,18 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
             }
             b'\\' => {
                 let (end, sends, name_end) =
-                    meta_command(text, &mut out, i, (&mut unknown, &mut external));
-                flow.command(&text[i + 1..name_end], &text[name_end..end], i, end);
-                match &text[i + 1..name_end] {
-                    "gexec" => opaque.push((i, "psql's \\gexec (it runs a query's rows as SQL)")),
-                    "c" | "connect" => {
-                        opaque.push((
-                            i,
-                            "psql's \\connect (what follows runs in another session, maybe on another database)",
-                        ));
-                        let db = text[name_end..end].split_whitespace().next();
-                        connects.push((i, db.is_some_and(|d| d != "-")));
-                    }
-                    _ => {}
-                }
+                    meta_command(text, &mut out, i, (&mut n.unknown, &mut n.external));
+                let (name, args) = (&text[i + 1..name_end], &text[name_end..end]);
+                flow.command(name, args, i, end);
+                n.session_command(name, args, i);
                 let args_end = line_end(b, name_end).min(end);
-                if &text[i + 1..name_end] == "copy" && args_end < end {
-                    copies.push((name_end..args_end, (args_end + 1).min(end)..end));
+                if name == "copy" && args_end < end {
+                    n.copies
+                        .push((name_end..args_end, (args_end + 1).min(end)..end));
                 }
                 if sends {
-                    if &text[i + 1..name_end] == "gdesc" {
-                        described.push(stmt_start.max(meta_end)..i);
+                    if name == "gdesc" {
+                        n.described.push(stmt_start.max(meta_end)..i);
                     }
                     stmt_start = end;
                 }
@@ -242,48 +232,93 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
                 meta_end = end;
                 i = end;
             }
-            b':' => {
-                let len = variable_len(b, i);
-                if len > 0 {
-                    if b[i + 1] != b'\'' {
-                        variables.push(i..i + len);
-                    }
-                    match b[i + 1] {
-                        q @ (b'\'' | b'"') => {
-                            out[i] = q;
-                            out[i + 1] = b'x';
-                        }
-                        _ => out[i] = b'x',
-                    }
+            b':' => match n.variable(b, &mut out, i) {
+                0 => i += 1,
+                len => {
                     changed = true;
                     i += len;
-                } else {
-                    i += 1;
                 }
-            }
+            },
             _ => i += 1,
         }
     }
-    let (not_run, unsure) = flow.finish(b.len());
-    // psql reads no file and runs no program in a branch it skips or after `\q`.
-    external.retain(|r| !not_run.iter().any(|g| g.contains(&r.start)));
-    opaque.retain(|(at, _)| !not_run.iter().any(|g| g.contains(at)));
-    connects.retain(|(at, _)| !not_run.iter().any(|g| g.contains(at)));
-    described.retain(|r| !not_run.iter().any(|g| g.contains(&r.end)));
-    changed.then(|| Neutralized {
-        // Only ASCII bytes, or every byte of a character, were replaced by ASCII bytes: still
-        // valid UTF-8, same offsets.
-        text: String::from_utf8(out).unwrap_or_else(|_| text.to_string()),
-        unknown,
-        external,
-        not_run,
-        unsure,
-        copies,
-        variables,
-        opaque,
-        connects,
-        described,
-    })
+    (n.not_run, n.unsure) = flow.finish(b.len());
+    n.keep_what_may_run();
+    // Only ASCII bytes, or every byte of a character, were replaced by ASCII bytes: still valid
+    // UTF-8, same offsets.
+    n.text = String::from_utf8(out).unwrap_or_else(|_| text.to_string());
+    changed.then_some(n)
+}
+
+impl Neutralized {
+    /// A variable reference at `i` (`:name`, `:'name'`, `:"name"`) becomes an identifier or
+    /// literal of the same length in `out`; its length, or 0 when there is none.
+    fn variable(&mut self, b: &[u8], out: &mut [u8], i: usize) -> usize {
+        let len = variable_len(b, i);
+        if len == 0 {
+            return 0;
+        }
+        if b[i + 1] != b'\'' {
+            self.variables.push(i..i + len);
+        }
+        match b[i + 1] {
+            q @ (b'\'' | b'"') => {
+                out[i] = q;
+                out[i + 1] = b'x';
+            }
+            _ => out[i] = b'x',
+        }
+        len
+    }
+
+    /// Records what a meta-command does to the session: `AUTOCOMMIT`, `\gexec`, `\connect`.
+    fn session_command(&mut self, name: &str, args: &str, at: usize) {
+        if let Some(on) = autocommit_set(name, args) {
+            self.autocommit.push((at, on));
+        }
+        match name {
+            "gexec" => self
+                .opaque
+                .push((at, "psql's \\gexec (it runs a query's rows as SQL)")),
+            "c" | "connect" => {
+                self.opaque.push((
+                    at,
+                    "psql's \\connect (what follows runs in another session, maybe on another database)",
+                ));
+                let db = args.split_whitespace().next();
+                self.connects.push((at, db.is_some_and(|d| d != "-")));
+            }
+            _ => {}
+        }
+    }
+
+    /// Drops what psql never runs (a branch it skips, after `\q`); an `AUTOCOMMIT` turned on in
+    /// a branch that may not run does not count.
+    fn keep_what_may_run(&mut self) {
+        let skipped = |at: usize| self.not_run.iter().any(|g| g.contains(&at));
+        let unsure = |at: usize| self.unsure.iter().any(|g| g.contains(&at));
+        self.external.retain(|r| !skipped(r.start));
+        self.opaque.retain(|(at, _)| !skipped(*at));
+        self.connects.retain(|(at, _)| !skipped(*at));
+        self.described.retain(|r| !skipped(r.end));
+        self.autocommit
+            .retain(|&(at, on)| !(skipped(at) || on && unsure(at)));
+    }
+}
+
+/// `Some(on)` when the meta-command sets psql's `AUTOCOMMIT` (the name is case-sensitive;
+/// `\set` joins its value's words): on only for a value psql reads as true; `\unset` restores the
+/// default, on.
+fn autocommit_set(name: &str, args: &str) -> Option<bool> {
+    let mut words = args.split_whitespace();
+    if words.next() != Some("AUTOCOMMIT") {
+        return None;
+    }
+    match name {
+        "unset" => Some(true),
+        "set" => Some(constant_bool(&words.collect::<String>()) == Some(true)),
+        _ => None,
+    }
 }
 
 /// Meta-commands whose argument is the rest of the line, backslashes included (psql's
