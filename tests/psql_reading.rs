@@ -119,6 +119,8 @@ fn a_head_stamp_that_never_runs_does_not_count() {
         // Rolled back when a script run without `-1` ends: psql's own transaction, or one left open.
         format!("\\set AUTOCOMMIT off\n{stamp}"),
         format!("BEGIN;\n{stamp}"),
+        // Discarded by `\r`, never sent.
+        "UPDATE auth.alembic_version_auth SET version_num = '20251105_000002' \\r\n;\n".into(),
         // Described, never run.
         "UPDATE auth.alembic_version_auth SET version_num = '20251105_000002' \\gdesc\n".into(),
         // An older revision that may overwrite it.

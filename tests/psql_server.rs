@@ -96,6 +96,9 @@ const PIECES: &[&str] = &[
     "UPDATE v SET version_num = 'k9';\n\\c -\n",
     // `\gdesc` describes the statement without running it.
     "UPDATE v SET version_num = 'gd' \\gdesc\n",
+    // `\r` empties the query buffer: the statement typed so far is never sent.
+    "UPDATE v SET version_num = 'rr' \\r\n;\n",
+    "SELECT 11 \\reset\n",
     // Transactions psql opens itself, and one left open when the script ends.
     "\\set AUTOCOMMIT off\nUPDATE v SET version_num = 'ac1';\n",
     "\\set AUTOCOMMIT on\n",

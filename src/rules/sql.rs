@@ -506,7 +506,8 @@ fn keep_stamps_that_run(
     let inside =
         |ranges: &[std::ops::Range<usize>], at: usize| ranges.iter().any(|r| r.contains(&at));
     let (not_run, unsure) = script.map_or((&[][..], &[][..]), |s| (&s.not_run[..], &s.unsure[..]));
-    let described = script.map_or(&[][..], |s| &s.described[..]);
+    let described = unsent(analysis, script);
+    let described = &described[..];
     let (single, auto) = rollbacks(analysis, text, script, single_transaction);
     // What is written after a connection to another database may not be written here.
     let elsewhere: Vec<std::ops::Range<usize>> = script
@@ -540,6 +541,23 @@ fn keep_stamps_that_run(
             Some(s)
         })
         .collect();
+}
+
+/// What the server receives but never runs (a statement ended by `\gdesc`) or never receives (the
+/// statement a `\r` discards): no stamp or schema change there takes effect.
+fn unsent(
+    analysis: &Analysis,
+    script: Option<&sql::psql::Neutralized>,
+) -> Vec<std::ops::Range<usize>> {
+    let Some(script) = script else {
+        return Vec::new();
+    };
+    let discarded = analysis
+        .statements
+        .iter()
+        .filter(|st| script.discards.iter().any(|at| st.span.contains(at)))
+        .map(|st| st.span.clone());
+    script.described.iter().cloned().chain(discarded).collect()
 }
 
 /// The byte ranges a rollback undoes when the file runs under `psql -1`, and in autocommit (none
@@ -591,6 +609,7 @@ fn keep_changes_that_run(analysis: &mut Analysis, script: Option<&sql::psql::Neu
     let inside =
         |ranges: &[std::ops::Range<usize>], at: usize| ranges.iter().any(|r| r.contains(&at));
     let first = |c: &Change| c.spans().first().map_or(0, |r| r.start);
+    let unsent = unsent(analysis, Some(script));
     // The statements that hold a variable reference.
     let with_variable: Vec<std::ops::Range<usize>> = analysis
         .statements
@@ -601,7 +620,7 @@ fn keep_changes_that_run(analysis: &mut Analysis, script: Option<&sql::psql::Neu
     let mut kept = Vec::with_capacity(analysis.changes.get().len());
     for c in analysis.changes.get_mut().drain(..) {
         let at = first(&c);
-        if inside(&script.not_run, at) || inside(&script.described, at) {
+        if inside(&script.not_run, at) || inside(&unsent, at) {
             continue;
         }
         let unknown = |what: &str| Change::Unknown {

@@ -107,6 +107,10 @@ const KNOWN: &[&str] = &[
 /// Meta-commands that send the query buffer (they end a statement).
 const SENDS: &[&str] = &["g", "gx", "gexec", "gset", "gdesc", "crosstabview", "watch"];
 
+/// Meta-commands that empty the query buffer without sending it: what was typed of the
+/// statement so far never reaches the server.
+const DISCARDS: &[&str] = &["r", "reset"];
+
 /// The rewritten script, the meta-commands psql does not know, and those that make psql read
 /// another file or run a program (`\i`, `\ir`, `\copy … FROM 'file'`, `\!`): what they bring in
 /// is not in the migration, so its checksum does not cover it.
@@ -139,6 +143,10 @@ pub struct Neutralized {
     /// Statements ended by `\gdesc`: the server parses and describes them but never runs them,
     /// so they write nothing (no stamp, no schema change) though their errors still count.
     pub described: Vec<Range<usize>>,
+    /// Where a `\r` empties the query buffer: the statement ending there is never sent (its SQL
+    /// after the last meta-command is in `not_run`; a statement a meta-command splits is found
+    /// by this position, which its span holds).
+    pub discards: Vec<usize>,
     /// Each `\set AUTOCOMMIT …` / `\unset AUTOCOMMIT` that may run: where, and whether it
     /// turns autocommit on. With it off, psql opens a transaction before each statement outside
     /// one, and what is not committed when the script ends is rolled back. A value psql may not
@@ -188,6 +196,7 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
     let mut n = Neutralized::default();
     // Where the last meta-command ended: a described statement starts after it.
     let mut meta_end = 0;
+    let mut discarded = Vec::new();
     let mut changed = false;
     let mut i = 0;
     let mut stmt_start = 0;
@@ -226,6 +235,11 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
                     if name == "gdesc" {
                         n.described.push(stmt_start.max(meta_end)..i);
                     }
+                    if DISCARDS.contains(&name) {
+                        // Never sent: not parsed, no stamp or change.
+                        discarded.push(stmt_start.max(meta_end)..i);
+                        n.discards.push(i);
+                    }
                     stmt_start = end;
                 }
                 changed = true;
@@ -243,6 +257,7 @@ pub fn neutralize(text: &str) -> Option<Neutralized> {
         }
     }
     (n.not_run, n.unsure) = flow.finish(b.len());
+    n.not_run.extend(discarded);
     n.keep_what_may_run();
     // Only ASCII bytes, or every byte of a character, were replaced by ASCII bytes: still valid
     // UTF-8, same offsets.
@@ -301,6 +316,7 @@ impl Neutralized {
         self.opaque.retain(|(at, _)| !skipped(*at));
         self.connects.retain(|(at, _)| !skipped(*at));
         self.described.retain(|r| !skipped(r.end));
+        self.discards.retain(|&at| !skipped(at));
         self.autocommit
             .retain(|&(at, on)| !(skipped(at) || on && unsure(at)));
     }
@@ -368,7 +384,8 @@ fn meta_command(
     if runs || RUNS_EDITOR.contains(&name) || reads_outside(name, &text[name_end..end]) {
         external.push(i..end);
     }
-    let sends = SENDS.contains(&name);
+    // Either way the statement typed so far ends here.
+    let sends = SENDS.contains(&name) || DISCARDS.contains(&name);
     // `\copy … from stdin` reads its rows from the script itself, up to a line `\.`.
     if name == "copy" && from_stdin(&text[name_end..end]) {
         end = stdin_rows_end(text, end);

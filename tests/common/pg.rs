@@ -115,8 +115,8 @@ impl Reading {
         Self::skipped(&self.flow, at)
     }
 
-    /// Never sent as a query to run: a false `\if` branch, after `\q`, or described by
-    /// `\gdesc` (the server parses it but logs no statement).
+    /// Never sent as a query to run: a false `\if` branch, after `\q`, discarded by `\r`, or
+    /// described by `\gdesc` (the server parses it but logs no statement).
     fn skipped(flow: &Option<miglint::sql::psql::Neutralized>, at: usize) -> bool {
         flow.as_ref().is_some_and(|f| {
             f.not_run
