@@ -19,6 +19,17 @@ fn merged() -> Dir {
     d
 }
 
+/// The `checksum-mismatch` finding about `file` in a JSON run.
+fn mismatch(r: &Run, file: &str) -> serde_json::Value {
+    r.json()["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "checksum-mismatch" && x["file"] == file)
+        .cloned()
+        .unwrap_or_else(|| panic!("no checksum-mismatch for {file}: {}", r.stdout))
+}
+
 #[test]
 fn a_whitespace_reflow_of_a_merged_migration_is_cosmetic() {
     let d = merged();
@@ -91,13 +102,7 @@ fn checksum_mismatch_finds_the_recorded_bytes_in_history() {
         "ALTER TABLE users ADD COLUMN email varchar(10);\nALTER TABLE users ADD COLUMN age int;\n",
     );
     let r = d.run(&["check", "migrations", "--format", "json"]);
-    let all = r.json()["diagnostics"].as_array().unwrap().clone();
-    let of = |file: &str| {
-        all.iter()
-            .find(|x| x["code"] == "checksum-mismatch" && x["file"] == file)
-            .cloned()
-            .unwrap()
-    };
+    let of = |file: &str| mismatch(&r, file);
     assert!(of("migrations/0000_init.sql")["message"]
         .as_str()
         .unwrap()
@@ -239,13 +244,7 @@ fn a_line_ending_inside_a_literal_is_not_cosmetic() {
     d.write("migrations/0000_notes.sql", outside.replace("\r\n", "\n"));
     d.write("migrations/0001_seed.sql", inside.replace("\r\n", "\n"));
     let r = d.run(&["check", "migrations", "--format", "json"]);
-    let all = r.json()["diagnostics"].as_array().unwrap().clone();
-    let of = |file: &str| {
-        all.iter()
-            .find(|x| x["code"] == "checksum-mismatch" && x["file"] == file)
-            .cloned()
-            .unwrap_or_else(|| panic!("no checksum-mismatch for {file}: {}", r.stdout))
-    };
+    let of = |file: &str| mismatch(&r, file);
     let cosmetic = of("migrations/0000_notes.sql");
     assert_eq!(cosmetic["severity"], "warning", "{cosmetic}");
     assert!(
