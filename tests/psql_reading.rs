@@ -119,6 +119,8 @@ fn a_head_stamp_that_never_runs_does_not_count() {
         // Rolled back when a script run without `-1` ends: psql's own transaction, or one left open.
         format!("\\set AUTOCOMMIT off\n{stamp}"),
         format!("BEGIN;\n{stamp}"),
+        // psql's `\copy` opens a transaction too while `AUTOCOMMIT` is off.
+        "\\set AUTOCOMMIT off\nDELETE FROM auth.alembic_version_auth;\nCOMMIT;\n\\copy auth.alembic_version_auth (version_num) FROM stdin\n20251105_000002\n\\.\n".into(),
         // Discarded by `\r`, never sent.
         "UPDATE auth.alembic_version_auth SET version_num = '20251105_000002' \\r\n;\n".into(),
         // Described, never run.

@@ -115,6 +115,7 @@ const PIECES: &[&str] = &[
     "\\include inc.sql \\include_relative inc.sql\n",
     // Transactions psql opens itself, and one left open when the script ends.
     "\\set AUTOCOMMIT off\nUPDATE v SET version_num = 'ac1';\n",
+    "\\set AUTOCOMMIT off\nDELETE FROM v;\nCOMMIT;\n\\copy v (version_num) FROM stdin\nac2\n\\.\n",
     "\\set AUTOCOMMIT on\n",
     "BEGIN;\nUPDATE v SET version_num = 'open';\n",
     "COMMIT;\n",

@@ -588,6 +588,13 @@ fn rollbacks(
                 .iter()
                 .map(|&(at, on)| (at, Tx::Autocommit(on))),
         );
+        // A `\copy` sends a `COPY` of its own: with `AUTOCOMMIT` off it opens a transaction too.
+        statements.extend(
+            s.copies
+                .iter()
+                .filter(|(args, _)| !not_run.iter().any(|r| r.contains(&args.start)))
+                .map(|(args, _)| (args.start, Tx::Other)),
+        );
         statements.sort_by_key(|(at, _)| *at);
     }
     let auto = if single_transaction {
