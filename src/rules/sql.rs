@@ -111,8 +111,15 @@ pub fn check_file(
         None => {
             let mut a = sql::analyze_script((text, written), dialect, &set.placeholders, parse);
             meta_copy_stamps(&mut a, written, script.as_ref(), dialect);
-            keep_stamps_that_run(&mut a, text, script.as_ref(), set.single_transaction);
-            keep_changes_that_run(&mut a, script.as_ref());
+            let unsent = unsent(&a, script.as_ref());
+            keep_stamps_that_run(
+                &mut a,
+                text,
+                script.as_ref(),
+                &unsent,
+                set.single_transaction,
+            );
+            keep_changes_that_run(&mut a, script.as_ref(), &unsent);
             if let Some(s) = &sections {
                 keep_what_runs_forward(&mut a, s);
             }
@@ -497,6 +504,7 @@ fn keep_stamps_that_run(
     analysis: &mut Analysis,
     text: &str,
     script: Option<&sql::psql::Neutralized>,
+    described: &[std::ops::Range<usize>],
     single_transaction: bool,
 ) {
     use sql::stamps::StampKind;
@@ -506,8 +514,6 @@ fn keep_stamps_that_run(
     let inside =
         |ranges: &[std::ops::Range<usize>], at: usize| ranges.iter().any(|r| r.contains(&at));
     let (not_run, unsure) = script.map_or((&[][..], &[][..]), |s| (&s.not_run[..], &s.unsure[..]));
-    let described = unsent(analysis, script);
-    let described = &described[..];
     let (single, auto) = rollbacks(analysis, text, script, single_transaction);
     // What is written after a connection to another database may not be written here.
     let elsewhere: Vec<std::ops::Range<usize>> = script
@@ -605,18 +611,20 @@ fn rollbacks(
     (undone(&statements, true), auto)
 }
 
-/// The schema changes psql certainly sends: none from a false `\if` branch, after `\q` or in a
-/// statement ended by `\gdesc`; one
-/// in a branch miglint cannot evaluate, or one whose statement names something through a psql
-/// variable (its value is not in the file), is unknown; a `\gexec` (which runs the rows of a
-/// query as SQL) or a `\connect` makes what follows unknown.
-fn keep_changes_that_run(analysis: &mut Analysis, script: Option<&sql::psql::Neutralized>) {
+/// The schema changes psql certainly sends: none from a false `\if` branch, after `\q` or in
+/// `unsent` (see [`unsent`]); one in a branch miglint cannot evaluate, or one whose statement
+/// names something through a psql variable (its value is not in the file), is unknown; a
+/// `\gexec` (which runs the rows of a query as SQL) or a `\connect` makes what follows unknown.
+fn keep_changes_that_run(
+    analysis: &mut Analysis,
+    script: Option<&sql::psql::Neutralized>,
+    unsent: &[std::ops::Range<usize>],
+) {
     use sql::ddl::Change;
     let Some(script) = script else { return };
     let inside =
         |ranges: &[std::ops::Range<usize>], at: usize| ranges.iter().any(|r| r.contains(&at));
     let first = |c: &Change| c.spans().first().map_or(0, |r| r.start);
-    let unsent = unsent(analysis, Some(script));
     // The statements that hold a variable reference.
     let with_variable: Vec<std::ops::Range<usize>> = analysis
         .statements
@@ -627,7 +635,7 @@ fn keep_changes_that_run(analysis: &mut Analysis, script: Option<&sql::psql::Neu
     let mut kept = Vec::with_capacity(analysis.changes.get().len());
     for c in analysis.changes.get_mut().drain(..) {
         let at = first(&c);
-        if inside(&script.not_run, at) || inside(&unsent, at) {
+        if inside(&script.not_run, at) || inside(unsent, at) {
             continue;
         }
         let unknown = |what: &str| Change::Unknown {
